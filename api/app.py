@@ -1,0 +1,62 @@
+"""The application factory: one FastAPI app per call, owning its resources through the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+from prometheus_client import CollectorRegistry
+
+from api import health
+from api.deps import get_current_principal
+from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
+from api.problems import install_problem_handlers
+from api.routers import audit, auth, users
+from core.resources import Resources
+from core.settings import Settings, load_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Builds the app; resources are opened when it starts and closed when it stops."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.resources = Resources.open(settings)
+        try:
+            yield
+        finally:
+            await app.state.resources.close()
+
+    app = FastAPI(
+        title="Ownat",
+        summary="Telehealth and medical-device realtime platform",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.metrics_registry = CollectorRegistry()
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=HttpMetrics(app.state.metrics_registry),
+        trusted_proxy_hops=settings.trusted_proxy_hops,
+    )
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    app.include_router(health.router)
+    # Public endpoints are listed here, explicitly; everything else requires a signed-in user.
+    app.include_router(auth.public_router, prefix=API_PREFIX)
+    authenticated = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_current_principal)])
+    for module in (auth, users, audit):
+        authenticated.include_router(module.router)
+    app.include_router(authenticated)

@@ -1,0 +1,98 @@
+"""Injectable dependencies: the one place routers get sessions, settings and the caller from."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import service as audit
+from core.errors import Forbidden, NotAuthenticated
+from core.identity import tokens
+from core.identity.principal import STAFF_ROLES, Principal, Role
+from core.resources import Resources
+from core.sessions import transaction
+from core.settings import Settings
+
+
+def get_resources(request: Request) -> Resources:
+    return request.app.state.resources
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+def get_settings(resources: ResourcesDep) -> Settings:
+    return resources.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: committed before the response is sent, rolled back on error."""
+    async with transaction(resources.sessions) as session:
+        yield session
+
+
+# scope="function": the commit happens when the endpoint returns, before the client hears "done".
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def bearer_token(request: Request) -> str:
+    """The access token from `Authorization: Bearer ...`; tokens in URLs are not accepted."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("Send an access token as 'Authorization: Bearer <token>'.")
+    return token.strip()
+
+
+async def get_current_principal(request: Request, resources: ResourcesDep) -> Principal:
+    """The authenticated caller, from a valid, unexpired and unrevoked access token."""
+    return await tokens.authenticate_access_token(
+        bearer_token(request), settings=resources.settings, revocations=resources.revocations
+    )
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that admits only callers holding one of `roles`."""
+    allowed = frozenset(roles)
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise Forbidden(f"This action needs one of the roles: {names}.")
+        return principal
+
+    return check
+
+
+StaffPrincipal = Annotated[Principal, Depends(require_roles(*STAFF_ROLES))]
+AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+
+
+async def patient_in_scope(
+    patient_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> uuid.UUID:
+    """The path's patient, if the caller may see them: their own record, or any record for staff."""
+    if not principal.may_access_patient(patient_id):
+        audit.record(
+            session,
+            actor=principal,
+            action="access",
+            resource_type="patient",
+            resource_id=patient_id,
+            patient_id=patient_id,
+            outcome="denied",
+        )
+        raise Forbidden("Patients may only access their own records.")
+    return patient_id
+
+
+PatientInScope = Annotated[uuid.UUID, Depends(patient_in_scope)]

@@ -1,0 +1,91 @@
+"""Sign-up, sign-in, token refresh and sign-out. Register, login and refresh are public."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep
+from api.problems import problem_response
+from core.audit.context import client_address_var
+from core.errors import NotAuthenticated
+from core.identity import service
+from core.identity.schemas import (
+    LoginRequest,
+    LogoutRequest,
+    PatientRegistration,
+    RefreshRequest,
+    TokenPair,
+    UserRead,
+)
+
+public_router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@public_router.post("/register", status_code=201, response_model=UserRead, summary="Register as a patient")
+async def register(body: PatientRegistration, session: SessionDep, settings: SettingsDep) -> UserRead:
+    user = await service.register_patient(
+        session=session, registration=body, password_min_length=settings.password_min_length
+    )
+    return UserRead.model_validate(user)
+
+
+@public_router.post("/login", response_model=TokenPair, summary="Exchange email and password for tokens")
+async def login(
+    body: LoginRequest, request: Request, session: SessionDep, resources: ResourcesDep
+) -> TokenPair:
+    return await service.authenticate_login(
+        session=session,
+        rate_limiter=resources.rate_limiter,
+        settings=resources.settings,
+        email=body.email,
+        password=body.password,
+        client_address=client_address_var.get(),
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+@public_router.post("/refresh", response_model=TokenPair, summary="Rotate a refresh token for a new pair")
+async def refresh(
+    body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> TokenPair | Response:
+    outcome = await service.rotate_refresh_token(
+        session=session,
+        settings=settings,
+        refresh_token=body.refresh_token,
+        client_address=client_address_var.get(),
+        user_agent=request.headers.get("user-agent"),
+    )
+    if isinstance(outcome, NotAuthenticated):
+        # Returned, not raised, so that the session commits the family's revocation (see the service).
+        return problem_response(
+            status=outcome.status,
+            code=outcome.code,
+            title=outcome.title,
+            detail=outcome.detail,
+            instance=request.url.path,
+            headers={"WWW-Authenticate": 'Bearer realm="ownat"'},
+        )
+    return outcome
+
+
+@router.post("/logout", status_code=204, summary="Revoke this access token and its refresh family")
+async def logout(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
+    body: LogoutRequest | None = None,
+) -> None:
+    await service.logout(
+        session=session,
+        revocations=resources.revocations,
+        settings=resources.settings,
+        actor=principal,
+        refresh_token=body.refresh_token if body else None,
+    )
+
+
+@router.get("/me", response_model=UserRead, summary="The signed-in user")
+async def me(principal: CurrentPrincipal, session: SessionDep) -> UserRead:
+    user = await service.get_user(session=session, actor=principal, user_id=principal.user_id)
+    return UserRead.model_validate(user)

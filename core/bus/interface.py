@@ -1,0 +1,98 @@
+"""What every bus offers: the Bus and Subscription protocols, the message type and the wire encoding."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from types import TracebackType
+from typing import Any, Literal, Protocol, Self
+from uuid import UUID
+
+
+class BusClosedError(RuntimeError):
+    """Raised when a closed bus is used; a programming or shutdown-ordering error, not a client error."""
+
+
+@dataclass(frozen=True, slots=True)
+class BusMessage:
+    """One delivered message, or a `resync` marker saying messages on `channel` may have been missed.
+
+    `pattern` names the subscribed pattern that matched, or None for a plain channel subscription.
+    """
+
+    channel: str
+    data: dict[str, Any] = field(default_factory=dict)
+    kind: Literal["message", "resync"] = "message"
+    pattern: str | None = None
+
+
+class Subscription(Protocol):
+    """An open subscription: `async with` it to subscribe, iterate it to receive, leave to unsubscribe."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def __aiter__(self) -> Self: ...
+
+    async def __anext__(self) -> BusMessage: ...
+
+
+class Bus(Protocol):
+    """Fire-and-forget publish/subscribe between processes: nothing is stored, nothing is replayed."""
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    def subscribe(self, channels: Iterable[str] = (), patterns: Iterable[str] = ()) -> Subscription: ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def _json_default(value: object) -> object:
+    # The types our domain objects carry; anything else is a bug in the caller and must fail loudly.
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, UUID | Decimal):
+        # Decimal as a string: money must never pass through a float.
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable on the bus")
+
+
+def encode_message(message: dict[str, Any]) -> str:
+    """Serialises a message to compact JSON; datetimes, dates, UUIDs, Decimals and Enums become strings."""
+    if not isinstance(message, dict):
+        raise TypeError(f"bus messages are dicts, not {type(message).__name__}")
+    return json.dumps(message, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode_message(payload: str | bytes) -> dict[str, Any]:
+    """Parses a payload written by `encode_message`."""
+    data = json.loads(payload)
+    if not isinstance(data, dict):
+        raise ValueError("bus payload is not a JSON object")
+    return data
+
+
+def normalise_names(*, channels: Iterable[str], patterns: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Validates and de-duplicates subscription arguments, keeping their order."""
+    # A bare string is iterable too; subscribing to its letters is never what the caller meant.
+    if isinstance(channels, str) or isinstance(patterns, str):
+        raise TypeError("channels and patterns are iterables of names, not a single string")
+    unique_channels = list(dict.fromkeys(channels))
+    unique_patterns = list(dict.fromkeys(patterns))
+    if not unique_channels and not unique_patterns:
+        raise ValueError("subscribe to at least one channel or pattern")
+    return unique_channels, unique_patterns

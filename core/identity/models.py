@@ -1,0 +1,64 @@
+"""Users and their refresh tokens. Refresh tokens are stored as hashes only, grouped in families."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
+from core.identity.principal import Principal, Role
+
+EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path, less the angle brackets
+NAME_MAX_LENGTH = 200
+
+# Stored as the enum's values ("admin"), checked by a constraint rather than a native enum type,
+# so that adding a role is a one-line migration on every dialect.
+ROLE_TYPE = Enum(
+    Role,
+    name="role",
+    native_enum=False,
+    create_constraint=True,
+    length=16,
+    values_callable=lambda roles: [role.value for role in roles],
+    validate_strings=True,
+)
+
+
+class User(PublicIdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+    # Keyset pagination walks users in (created_at, id) order.
+    __table_args__ = (Index("ix_users_created_at_id", "created_at", "id"),)
+
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
+    full_name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))
+    role: Mapped[Role] = mapped_column(ROLE_TYPE)
+    # For a patient, the id of their own patient record (the clinical module creates that row).
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    def as_principal(self, *, token_id: str | None = None) -> Principal:
+        """The principal this user acts as."""
+        return Principal(user_id=self.id, role=self.role, patient_id=self.patient_id, token_id=token_id)
+
+
+class RefreshToken(PublicIdMixin, Base):
+    """One refresh token of a family; each rotation adds a row and marks the previous one used."""
+
+    __tablename__ = "refresh_tokens"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Every token descending from one login shares the family; reuse of any revokes them all.
+    family_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(64))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(256))

@@ -1,0 +1,40 @@
+"""Who is calling: the authenticated principal that services use to scope what they return."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    CLINICIAN = "clinician"
+    NURSE = "nurse"
+    PATIENT = "patient"
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.CLINICIAN, Role.NURSE})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller of a request or job. `patient_id` is set for patients (their own record)."""
+
+    user_id: uuid.UUID
+    role: Role
+    patient_id: uuid.UUID | None = None
+    token_id: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def may_access_patient(self, patient_id: uuid.UUID) -> bool:
+        """Staff reach every patient of the organisation; a patient reaches only their own record."""
+        return self.is_staff or (self.patient_id is not None and self.patient_id == patient_id)
+
+
+SYSTEM_USER_ID = uuid.UUID(int=0)
+SYSTEM = Principal(user_id=SYSTEM_USER_ID, role=Role.ADMIN)
+"""The principal of background jobs and commands run by an operator on the host."""

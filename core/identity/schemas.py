@@ -1,0 +1,124 @@
+"""What the identity endpoints accept and return."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+from core.errors import InvalidInput
+from core.identity.models import NAME_MAX_LENGTH
+from core.identity.passwords import PASSWORD_MAX_LENGTH
+from core.identity.principal import STAFF_ROLES, Role
+
+# Passwords are taken as typed (no stripping); the policy, not the schema, judges their strength.
+Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
+FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)]
+# Long enough for any token we issue (64 characters), short enough to refuse junk early.
+OpaqueToken = Annotated[str, Field(min_length=1, max_length=256)]
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+class PatientRegistration(BaseModel):
+    model_config = _STRICT
+
+    email: EmailStr
+    password: Password
+    full_name: FullName
+
+
+class StaffCreate(BaseModel):
+    model_config = _STRICT
+
+    email: EmailStr
+    password: Password
+    full_name: FullName
+    role: Role
+
+    @field_validator("role")
+    @classmethod
+    def _staff_only(cls, role: Role) -> Role:
+        if role not in STAFF_ROLES:
+            raise ValueError(
+                "staff accounts have the role admin, clinician or nurse; patients register themselves"
+            )
+        return role
+
+
+class UserUpdate(BaseModel):
+    """Changes an administrator may make; omitted fields stay as they are."""
+
+    model_config = _STRICT
+
+    role: Role | None = None
+    is_active: bool | None = None
+    full_name: FullName | None = None
+
+
+class LoginRequest(BaseModel):
+    model_config = _STRICT
+
+    # Not validated as an address: a malformed one simply matches no account, with the same answer.
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    password: Password
+
+
+class RefreshRequest(BaseModel):
+    model_config = _STRICT
+
+    refresh_token: OpaqueToken
+
+
+class LogoutRequest(BaseModel):
+    model_config = _STRICT
+
+    refresh_token: OpaqueToken | None = None
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the scheme's name, not a secret)
+    expires_in: int = Field(description="Seconds until the access token expires")
+    refresh_token: str
+    refresh_expires_in: int = Field(description="Seconds until the refresh token expires")
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    full_name: str
+    role: Role
+    patient_id: uuid.UUID | None
+    is_active: bool
+    created_at: datetime
+
+
+class UserPage(BaseModel):
+    items: list[UserRead]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page"
+    )
+
+
+def encode_user_cursor(created_at: datetime, user_id: uuid.UUID) -> str:
+    """An opaque cursor naming the last user of a page (keyset pagination on created_at, id)."""
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{user_id}".encode()).decode()
+
+
+def decode_user_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The position a cursor names; InvalidInput if it is not one of ours."""
+    try:
+        created, _, user_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        position = datetime.fromisoformat(created), uuid.UUID(user_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        position = None
+    if position is None or position[0].tzinfo is None:
+        raise InvalidInput("The cursor is not valid; pass the next_cursor of a previous page.")
+    return position

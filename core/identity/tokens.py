@@ -1,0 +1,101 @@
+"""Access tokens (short-lived JWTs, HS256) and opaque refresh tokens (stored only as hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+
+from core.db import utc_now
+from core.errors import NotAuthenticated
+from core.identity.principal import Principal, Role
+from core.identity.revocation import TokenRevocations
+from core.settings import Settings
+
+ALGORITHM = "HS256"
+# Tolerated clock difference between the instances that issue and check tokens.
+LEEWAY_S = 10
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "jti", "sub"]
+# Far above any token we issue; refuses absurd headers before any parsing.
+MAX_TOKEN_LENGTH = 4096
+
+
+def issue_access_token(principal: Principal, *, settings: Settings) -> tuple[str, datetime]:
+    """A signed access token for `principal` and the moment it expires."""
+    issued_at = utc_now()
+    expires_at = issued_at + timedelta(seconds=settings.access_token_ttl_s)
+    claims: dict[str, Any] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": str(principal.user_id),
+        "role": principal.role.value,
+        "iat": issued_at,
+        "nbf": issued_at,
+        "exp": expires_at,
+        "jti": secrets.token_urlsafe(16),
+    }
+    if principal.patient_id is not None:
+        claims["pid"] = str(principal.patient_id)
+    token = jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
+    return token, expires_at
+
+
+async def authenticate_access_token(
+    token: str, *, settings: Settings, revocations: TokenRevocations
+) -> Principal:
+    """The principal of a valid, unexpired, unrevoked access token; NotAuthenticated otherwise."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise NotAuthenticated("The access token is invalid.")
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key.get_secret_value(),
+            # Only the algorithm we sign with: refuses "none" and any attempt to switch algorithms.
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            leeway=LEEWAY_S,
+            options={"require": REQUIRED_CLAIMS},
+        )
+    except jwt.ExpiredSignatureError:
+        raise NotAuthenticated("The access token has expired; refresh it or sign in again.") from None
+    except jwt.InvalidTokenError:
+        raise NotAuthenticated("The access token is invalid.") from None
+    principal = _principal_from_claims(claims)
+    if await revocations.is_revoked(claims["jti"]):
+        raise NotAuthenticated("The access token has been revoked; sign in again.")
+    return principal
+
+
+def _principal_from_claims(claims: dict[str, Any]) -> Principal:
+    try:
+        pid = claims.get("pid")
+        jti = claims["jti"]
+        if not isinstance(jti, str) or not jti:
+            raise ValueError("jti must be a non-empty string")
+        return Principal(
+            user_id=uuid.UUID(claims["sub"]),
+            role=Role(claims["role"]),
+            patient_id=uuid.UUID(pid) if pid is not None else None,
+            token_id=jti,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        # Signed by us but not in our shape (e.g. a role that no longer exists): refuse it.
+        raise NotAuthenticated("The access token is invalid.") from None
+
+
+def new_refresh_token() -> str:
+    """A fresh opaque refresh token (384 random bits)."""
+    return secrets.token_urlsafe(48)
+
+
+def hash_refresh_token(token: str) -> str:
+    """The SHA-256 hex digest under which a refresh token is stored and looked up.
+
+    A fast hash is enough: the token is random and long, so there is nothing to brute-force.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,77 @@
+"""Process configuration from `OWNAT_` environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Only good enough for a laptop: production refuses to start while this is in use.
+DEVELOPMENT_SECRET = "ownat-development-secret-change-me-0123456789"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can change. Defaults give the embedded mode."""
+
+    model_config = SettingsConfigDict(env_prefix="OWNAT_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path(".ownat")
+
+    # Unset URLs select the embedded component: SQLite, the in-process bus, the embedded broker.
+    database_url: str | None = None
+    redis_url: str | None = None
+    redis_key_prefix: str = "ownat:"
+    mqtt_url: str | None = None
+    embedded_mqtt_host: str = "127.0.0.1"
+    # 1883 is usually taken by a real Mosquitto; the embedded broker keeps out of its way.
+    embedded_mqtt_port: int = 18830
+
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    jwt_issuer: str = "ownat"
+    jwt_audience: str = "ownat-api"
+    access_token_ttl_s: int = Field(default=900, ge=60, le=3600)
+    refresh_token_ttl_s: int = Field(default=14 * 24 * 3600, ge=3600)
+
+    # Login throttling: attempts allowed per window, per account and per client address.
+    login_attempts_per_account: int = 5
+    login_attempts_per_address: int = 30
+    login_window_s: int = 900
+
+    password_min_length: int = 12
+    max_request_body_bytes: int = 1_048_576
+    trusted_proxy_hops: int = 0
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        secret = self.secret_key.get_secret_value()
+        if secret == DEVELOPMENT_SECRET or len(secret) < 32:
+            raise ValueError("OWNAT_SECRET_KEY must be set to a random value of 32+ characters in production")
+        if not (self.database_url or "").startswith("postgresql"):
+            raise ValueError("OWNAT_DATABASE_URL must point at PostgreSQL in production")
+        if not self.redis_url:
+            raise ValueError("OWNAT_REDIS_URL is required in production (several instances share state)")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'ownat.sqlite3').resolve()}"
+
+    @property
+    def is_embedded_database(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Reads the environment now; callers own the instance (nothing is configured at import time)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,103 @@
+"""The `ownat` command. Each subcommand imports what it needs when it runs, so that the edge
+agent's install (without the server's dependencies) can still start `ownat edge`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from core.logging import configure_logging
+    from core.settings import load_settings
+    from ownat.embedded import run_embedded
+
+    settings = load_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    asyncio.run(run_embedded(settings, host=args.host, port=args.port))
+    return 0
+
+
+def _api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from core.logging import configure_logging
+    from core.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    # Our middleware logs each request with its id; uvicorn's own access log would repeat it.
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from core import migrate
+    from core.settings import load_settings
+
+    settings = load_settings()
+    if args.downgrade:
+        migrate.downgrade(settings.effective_database_url, args.downgrade)
+    else:
+        migrate.upgrade(settings.effective_database_url, args.revision)
+    print(f"database at revision {args.downgrade or args.revision}")
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from core.settings import load_settings
+    from ownat.demo import print_demo_accounts, seed_demo_data
+
+    settings = load_settings()
+    if settings.environment == "production":
+        print(
+            "refusing to load demo data (with published passwords) into a production system", file=sys.stderr
+        )
+        return 2
+    created = asyncio.run(seed_demo_data(settings))
+    print("demo data loaded" if created else "demo data already present; nothing changed")
+    print_demo_accounts()
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from ownat.operations import verify_audit_chain
+
+    return asyncio.run(verify_audit_chain())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ownat", description="Ownat telehealth and device platform")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    dev = add("dev", _dev, "run the whole platform in one process on the embedded default")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    api = add("api", _api, "run the API server (REST, WebSocket hub, signalling, web pages)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    migrate = add("migrate", _migrate, "apply database migrations")
+    migrate.add_argument("--revision", default="head", help="upgrade to this revision (default: head)")
+    migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION instead")
+    add("seed", _seed, "load the demo hospital (refused in production)")
+    add("audit-verify", _audit_verify, "check the audit log's hash chain and report the first broken link")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The embedded default as a newcomer runs it: a real subprocess, no services configured."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.embedded
+
+START_TIMEOUT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class EmbeddedProcess:
+    process: subprocess.Popen[str]
+    base_url: str
+    data_dir: Path
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedProcess]:
+    """`ownat dev` on free ports, with every OWNAT_ variable removed from its environment."""
+    data_dir = tmp_path_factory.mktemp("embedded")
+    http_port, mqtt_port = _free_port(), _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OWNAT_")}
+    env.update(OWNAT_DATA_DIR=str(data_dir), OWNAT_EMBEDDED_MQTT_PORT=str(mqtt_port), OWNAT_LOG_JSON="false")
+    log_path = data_dir / "process.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ownat.cli", "dev", "--port", str(http_port)],
+            env=env,
+            cwd=data_dir,  # no .env of the developer's can leak in
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    running = EmbeddedProcess(process, f"http://127.0.0.1:{http_port}", data_dir, log_path)
+    try:
+        yield running
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def _wait_ready(embedded: EmbeddedProcess) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=embedded.base_url) as http:
+        async with asyncio.timeout(START_TIMEOUT_S):
+            while True:
+                assert embedded.process.poll() is None, f"ownat dev exited early:\n{embedded.log()}"
+                try:
+                    response = await http.get("/readyz")
+                    if response.status_code == 200:
+                        return response
+                except httpx.TransportError:
+                    pass  # not listening yet
+                await asyncio.sleep(0.2)
+
+
+async def test_embedded_mode_starts_and_is_ready(embedded: EmbeddedProcess) -> None:
+    response = await _wait_ready(embedded)
+    assert response.json()["checks"] == {"database": "ok", "bus": "ok", "broker": "ok"}
+    assert (embedded.data_dir / "ownat.sqlite3").exists()
+    assert embedded.base_url.rsplit(":", 1)[1] in embedded.log()
+
+
+async def test_embedded_mode_serves_the_demo_accounts(embedded: EmbeddedProcess) -> None:
+    await _wait_ready(embedded)
+    from ownat.demo import DEMO_ACCOUNTS
+
+    account = DEMO_ACCOUNTS[0]
+    assert account.email in embedded.log()
+    async with httpx.AsyncClient(base_url=embedded.base_url) as http:
+        login = await http.post(
+            "/api/v1/auth/login", json={"email": account.email, "password": account.password}
+        )
+        assert login.status_code == 200, login.text
+        me = await http.get(
+            "/api/v1/auth/me", headers={"authorization": f"Bearer {login.json()['access_token']}"}
+        )
+    assert me.status_code == 200 and me.json()["role"] == account.role.value
