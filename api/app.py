@@ -8,11 +8,24 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
-from api import health
+from api import health, pages
 from api.deps import get_current_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
 from api.problems import install_problem_handlers
-from api.routers import audit, auth, users
+from api.routers import (
+    audit,
+    auth,
+    devices,
+    documents,
+    encounters,
+    fhir,
+    lab,
+    organisation,
+    patients,
+    scheduling,
+    users,
+    vitals,
+)
 from core.resources import Resources
 from core.settings import Settings, load_settings
 
@@ -53,10 +66,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
-    app.include_router(health.router)
     # Public endpoints are listed here, explicitly; everything else requires a signed-in user.
+    app.include_router(health.router)
+    app.include_router(pages.router)
     app.include_router(auth.public_router, prefix=API_PREFIX)
     authenticated = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_current_principal)])
-    for module in (auth, users, audit):
+    for module in (
+        auth,
+        users,
+        audit,
+        patients,
+        organisation,
+        scheduling,
+        encounters,
+        lab,
+        documents,
+        devices,
+        vitals,
+    ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)
+    app.include_router(fhir.router, dependencies=[Depends(get_current_principal)])

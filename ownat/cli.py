@@ -35,8 +35,8 @@ def _api(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from core import migrate
     from core.settings import load_settings
+    from ownat import migrate
 
     settings = load_settings()
     if args.downgrade:
@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
     migrate = add("migrate", _migrate, "apply database migrations")
-    migrate.add_argument("--revision", default="head", help="upgrade to this revision (default: head)")
+    migrate.add_argument("--revision", default="heads", help="upgrade to this revision (default: heads)")
     migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION instead")
     add("seed", _seed, "load the demo hospital (refused in production)")
     add("audit-verify", _audit_verify, "check the audit log's hash chain and report the first broken link")

@@ -13,9 +13,9 @@ from contextlib import AsyncExitStack
 import uvicorn
 
 from api.app import create_app
-from core import migrate
 from core.settings import Settings
 from devices.broker.embedded import EmbeddedBroker
+from ownat import migrate
 from ownat.demo import demo_accounts_text, seed_demo_data
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import httpx
 import psycopg
@@ -16,11 +18,12 @@ import pytest
 import redis
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
-from core import migrate
 from core.resources import Resources
 from core.settings import Settings
+from ownat import migrate
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "OWNAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -139,3 +142,25 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=(address, 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://ownat.test") as http:
         yield http
+
+
+AppFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
+
+
+@pytest.fixture
+def sessions(resources: Resources) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the app's database, for builders and for looking underneath the API."""
+    return resources.sessions
+
+
+@pytest.fixture
+def app_with(settings: Settings) -> AppFactory:
+    """Starts another app on the same services with some settings changed, e.g. lower limits."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[FastAPI]:
+        application = create_app(settings.model_copy(update=overrides))
+        async with application.router.lifespan_context(application):
+            yield application
+
+    return start

@@ -31,8 +31,6 @@ class AuditEventRead(BaseModel):
 class AuditFilter(BaseModel):
     """Filters for paging through the log; all optional and combined with AND."""
 
-    model_config = ConfigDict(extra="forbid")
-
     actor_id: uuid.UUID | None = None
     patient_id: uuid.UUID | None = None
     resource_type: str | None = Field(default=None, max_length=64)

@@ -12,7 +12,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import migrate
 from core.audit import service as audit
 from core.audit.models import AuditEvent
 from core.audit.verify import verify_chain
@@ -20,6 +19,7 @@ from core.db import create_engine
 from core.errors import Conflict
 from core.identity.principal import Principal, Role
 from core.sessions import create_sessionmaker, transaction
+from ownat import migrate
 
 NURSE = Principal(user_id=uuid.uuid4(), role=Role.NURSE)
 

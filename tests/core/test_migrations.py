@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from core import migrate
 from core.db import create_engine
-from core.model_registry import metadata
+from ownat import migrate
+from ownat.model_registry import metadata
 
 
 async def _table_names(url: str) -> set[str]:

@@ -19,7 +19,7 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     """Migrates the database at `database_url` up to `revision` (blocking; call from a thread)."""
     command.upgrade(alembic_config(database_url), revision)
 
@@ -28,6 +28,6 @@ def downgrade(database_url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
-async def upgrade_async(database_url: str, revision: str = "head") -> None:
+async def upgrade_async(database_url: str, revision: str = "heads") -> None:
     # env.py runs its own event loop, so Alembic gets a thread of its own.
     await asyncio.to_thread(upgrade, database_url, revision)

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from core.db import create_engine
-from core.model_registry import metadata
+from ownat.model_registry import metadata
 
 config = context.config
 

@@ -1,0 +1,7 @@
+"""Lab endpoints (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["lab"])

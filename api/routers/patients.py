@@ -1,0 +1,7 @@
+"""Patients endpoints (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["patients"])

@@ -1,0 +1,7 @@
+"""Scheduling endpoints (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["scheduling"])

@@ -1,0 +1,1 @@
+"""Billing: fee schedule, charge items, invoices, payments, refunds and insurance claims."""

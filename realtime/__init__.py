@@ -1,0 +1,1 @@
+"""Live care: alarm rules and NEWS2, the WebSocket hub, consult rooms and WebRTC signalling."""
