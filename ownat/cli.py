@@ -5,8 +5,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from collections.abc import Callable, Sequence
+
+# Commands that live with their package: each module offers add_arguments(parser) and run(args).
+PACKAGE_COMMANDS = {
+    "ingest": ("devices.ingest.command", "consume device MQTT messages into the vitals store"),
+    "edge": ("edge.command", "run the edge gateway near the devices (store and forward)"),
+    "broker-config": (
+        "devices.registry.broker_command",
+        "write the MQTT broker's device credentials and ACL",
+    ),
+    "mllp": ("clinical.lab.mllp_command", "receive HL7 v2 lab results over MLLP"),
+}
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -91,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION instead")
     add("seed", _seed, "load the demo hospital (refused in production)")
     add("audit-verify", _audit_verify, "check the audit log's hash chain and report the first broken link")
+    for name, (module_name, help_text) in PACKAGE_COMMANDS.items():
+        module = importlib.import_module(module_name)
+        module.add_arguments(add(name, module.run, help_text))
     return parser
 
 

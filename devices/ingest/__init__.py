@@ -1,0 +1,1 @@
+"""MQTT ingestion: validate, batch-write, publish live, dead-letter the rest."""

@@ -1,0 +1,1 @@
+"""The device registry: devices, credentials, patient and bed bindings, broker access control."""

@@ -1,0 +1,18 @@
+"""`ownat broker-config`: write the MQTT broker's password and ACL files for the registered devices (being built).
+
+Imports only the standard library at module level: the `ownat` command loads this module to
+build its argument parser, whatever is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declares this command's options."""
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the command; returns the process exit status."""
+    raise SystemExit("ownat broker-config is not built yet")
