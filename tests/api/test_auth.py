@@ -21,7 +21,7 @@ from core.identity.models import RefreshToken
 from core.identity.principal import Role
 from core.identity.tokens import hash_refresh_token
 from core.settings import Settings
-from tests.api.conftest import AppFactory
+from tests.conftest import AppFactory
 from tests.builders import (
     bearer,
     create_user,
