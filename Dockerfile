@@ -13,8 +13,9 @@ WORKDIR /src
 
 # Dependencies first, so that a code change does not reinstall them.
 COPY pyproject.toml constraints.txt ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > requirements.txt \
+# The server image needs the base dependencies and the `server` extra.
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+print('\n'.join(p['dependencies'] + p['optional-dependencies']['server']))" > requirements.txt \
     && pip install -c constraints.txt -r requirements.txt
 
 COPY . .
