@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,6 +31,7 @@ from core.resources import Resources
 from core.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
+DOCUMENT_UPLOAD_PATH = re.compile(rf"{API_PREFIX}/patients/[0-9a-fA-F-]{{36}}/documents")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,7 +57,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.metrics_registry = CollectorRegistry()
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    # Multipart framing adds a little to the file itself; the service enforces the exact limit.
+    upload_limit = settings.document_max_bytes + 64 * 1024
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_request_body_bytes,
+        larger_limits={DOCUMENT_UPLOAD_PATH: upload_limit},
+    )
     app.add_middleware(
         RequestContextMiddleware,
         metrics=HttpMetrics(app.state.metrics_registry),

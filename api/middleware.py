@@ -107,9 +107,12 @@ class RequestContextMiddleware:
 class BodySizeLimitMiddleware:
     """Refuses bodies over the limit with 413 before any handler reads them."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, larger_limits: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger_limits: dict[re.Pattern[str], int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Endpoints that take files get their own limit; matched on the whole path.
         self.larger_limits = larger_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -148,8 +151,8 @@ class BodySizeLimitMiddleware:
         await self.app(scope, replay, send)
 
     def _limit_for(self, path: str) -> int:
-        for prefix, limit in self.larger_limits.items():
-            if path.startswith(prefix):
+        for pattern, limit in self.larger_limits.items():
+            if pattern.fullmatch(path):
                 return limit
         return self.max_bytes
 

@@ -28,13 +28,14 @@ def problem_response(
     **extra: Any,
 ) -> JSONResponse:
     """A problem+json response; `extra` members are added beside the standard ones."""
+    # Extension members never replace the standard ones (a domain error's `status` is not ours).
     body: dict[str, Any] = {
+        **extra,
         "type": PROBLEM_TYPE_BASE + code,
         "title": title,
         "status": status,
         "detail": detail,
         "code": code,
-        **extra,
     }
     if instance:
         body["instance"] = instance
@@ -49,6 +50,8 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     headers = {"Retry-After": str(error.retry_after_s)} if isinstance(error, RateLimited) else None
     if error.status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="ownat"'}
+    reserved = {"status", "code", "title", "detail", "instance", "headers", "type", "request_id"}
+    extra = {(f"{key}_" if key in reserved else key): value for key, value in error.extra.items()}
     return problem_response(
         status=error.status,
         code=error.code,
@@ -56,7 +59,7 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
         detail=error.detail,
         instance=request.url.path,
         headers=headers,
-        **error.extra,
+        **extra,
     )
 
 

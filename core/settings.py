@@ -42,6 +42,8 @@ class Settings(BaseSettings):
 
     password_min_length: int = 12
     max_request_body_bytes: int = 1_048_576
+    # Uploaded documents (PDF, images) may be larger than any other request body.
+    document_max_bytes: int = Field(default=20 * 1_048_576, ge=1_048_576)
     trusted_proxy_hops: int = 0
 
     log_level: str = "INFO"

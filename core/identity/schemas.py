@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
@@ -18,6 +18,9 @@ from core.identity.principal import STAFF_ROLES, Role
 # Passwords are taken as typed (no stripping); the policy, not the schema, judges their strength.
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)]
+# Parts of a patient's name, as the clinical record keeps them (empty given names: mononyms).
+GivenName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+FamilyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 # Long enough for any token we issue (64 characters), short enough to refuse junk early.
 OpaqueToken = Annotated[str, Field(min_length=1, max_length=256)]
 
@@ -25,11 +28,17 @@ _STRICT = ConfigDict(extra="forbid")
 
 
 class PatientRegistration(BaseModel):
+    """A patient's sign-up. Names default to the full name split at its last word; the birth date,
+    if given, is checked by the clinical record created alongside (future dates are refused)."""
+
     model_config = _STRICT
 
     email: EmailStr
     password: Password
     full_name: FullName
+    given_name: GivenName | None = None
+    family_name: FamilyName | None = None
+    birth_date: date | None = None
 
 
 class StaffCreate(BaseModel):

@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from api.app import create_app
+from core.errors import Conflict
 
 PROBLEM = "application/problem+json"
 REGISTER = "/api/v1/auth/register"
@@ -93,3 +94,18 @@ async def test_a_bug_is_a_500_problem_that_leaks_nothing(settings) -> None:
     body = _assert_problem(response, 500, "internal-error")
     assert "secret" not in response.text
     assert body["instance"] == "/boom"
+
+
+async def test_domain_error_extras_never_replace_standard_members(settings) -> None:
+    app: FastAPI = create_app(settings)
+
+    @app.get("/transition")
+    async def transition() -> None:
+        raise Conflict("A completed appointment cannot be cancelled.", extra={"status": "completed", "allowed": []})
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ownat.test") as http:
+            response = await http.get("/transition")
+    body = _assert_problem(response, 409, "conflict")
+    assert body["status_"] == "completed" and body["allowed"] == []

@@ -1,0 +1,1 @@
+"""Prescriptions written in an encounter: medication, dose, route, frequency, duration and status."""

@@ -1,0 +1,1 @@
+"""Organisation: departments, practitioners, wards and beds, and admissions placing patients in beds."""

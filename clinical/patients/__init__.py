@@ -1,0 +1,1 @@
+"""Patients: demographics, identifiers (MRN and external), allergies, conditions and current medications."""
