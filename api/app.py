@@ -29,6 +29,7 @@ from api.routers import (
 )
 from core.resources import Resources
 from core.settings import Settings, load_settings
+from devices.registry.broker_settings import broker_access_from, load_broker_settings
 
 API_PREFIX = "/api/v1"
 DOCUMENT_UPLOAD_PATH = re.compile(rf"{API_PREFIX}/patients/[0-9a-fA-F-]{{36}}/documents")
@@ -41,9 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.resources = Resources.open(settings)
+        # The platform administers the production broker's device accounts when given its admin URL.
+        app.state.device_broker_access = broker_access_from(load_broker_settings())
         try:
             yield
         finally:
+            if app.state.device_broker_access is not None:
+                await app.state.device_broker_access.drain()
             await app.state.resources.close()
 
     app = FastAPI(

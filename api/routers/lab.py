@@ -1,7 +1,157 @@
-"""Lab endpoints (being built)."""
+"""Laboratory: the test catalogue, lab orders and their results, and HL7 v2 ORU^R01 intake.
+
+Clinicians order; staff move orders along and enter results; everyone signed in reads what their
+role and scope allow (a patient: their own orders, and only released results). An interface
+engine posts ORU^R01 messages with an ADMIN or CLINICIAN account (see `receive_oru`); the HL7
+inbox is for administrators.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from api.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal, require_roles
+from clinical.lab import catalogue, inbox, intake, manual_results, orders, queries
+from clinical.lab.exceptions import UnsupportedMediaType
+from clinical.lab.hl7.message import decode_payload
+from clinical.lab.schemas import (
+    CatalogueTestRead,
+    Hl7MessagePage,
+    Hl7MessageRead,
+    LabOrderCreate,
+    LabOrderPage,
+    LabOrderRead,
+    ReferenceRangeRead,
+    Resolve,
+    ResultEntries,
+    StatusChange,
+)
+from clinical.lab.terms import MessageStatus, OrderStatus
+from core.identity.principal import Principal, Role
 
 router = APIRouter(tags=["lab"])
+Cursor = Annotated[str | None, Query(max_length=200)]
+Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE_SIZE)]
+ClinicianPrincipal = Annotated[Principal, Depends(require_roles(Role.CLINICIAN))]
+# An interface engine signs in with an accountable account: there is no separate interface role,
+# and filing results is a clinical act, so administrators (the usual owners of interface accounts)
+# and clinicians may post results; nurses and patients may not inject them.
+InterfacePrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.CLINICIAN))]
+HL7_MEDIA_TYPES = ("x-application/hl7-v2+er7", "application/hl7-v2", "text/plain")
+
+
+@router.get("/lab/catalogue", response_model=list[CatalogueTestRead], summary="Orderable lab tests")
+async def list_catalogue(actor: CurrentPrincipal) -> list[CatalogueTestRead]:
+    return [
+        CatalogueTestRead(
+            loinc_code=test.loinc_code,
+            display=test.display,
+            specimen=test.specimen,
+            unit=test.unit,
+            adult_reference_ranges=[
+                ReferenceRangeRead(sex=r.sex, low=r.low, high=r.high) for r in test.ranges
+            ],
+            critical_low=test.critical_low,
+            critical_high=test.critical_high,
+        )
+        for test in catalogue.TESTS
+    ]
+
+
+@router.post("/lab-orders", status_code=201, response_model=LabOrderRead, summary="Order lab tests")
+async def create_order(body: LabOrderCreate, actor: ClinicianPrincipal, session: SessionDep) -> LabOrderRead:
+    order = await orders.create_order(session=session, actor=actor, new=body)
+    return await queries.order_view(session, actor, order)
+
+
+@router.get("/lab-orders", response_model=LabOrderPage, summary="Lab orders, newest first")
+async def list_orders(
+    actor: CurrentPrincipal,
+    session: SessionDep,
+    patient_id: uuid.UUID | None = None,
+    status: OrderStatus | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> LabOrderPage:
+    return await queries.list_orders(
+        session=session, principal=actor, patient_id=patient_id, status=status, cursor=cursor, limit=limit
+    )
+
+
+@router.get("/lab-orders/{order_id}", response_model=LabOrderRead, summary="One lab order with its results")
+async def get_order(order_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> LabOrderRead:
+    return await queries.get_order(session=session, principal=actor, order_id=order_id)
+
+
+@router.post("/lab-orders/{order_id}/status", response_model=LabOrderRead, summary="Collect, start or cancel")
+async def change_status(
+    order_id: uuid.UUID, body: StatusChange, actor: StaffPrincipal, session: SessionDep
+) -> LabOrderRead:
+    order = await orders.change_status(session=session, actor=actor, order_id=order_id, change=body)
+    return await queries.order_view(session, actor, order)
+
+
+@router.post("/lab-orders/{order_id}/results", response_model=LabOrderRead, summary="Enter results by hand")
+async def enter_results(
+    order_id: uuid.UUID, body: ResultEntries, actor: StaffPrincipal, session: SessionDep
+) -> LabOrderRead:
+    await manual_results.enter_results(session=session, actor=actor, order_id=order_id, entries=body)
+    return await queries.get_order(session=session, principal=actor, order_id=order_id)
+
+
+@router.post(
+    "/hl7/oru",
+    response_class=Response,
+    summary="Receive an HL7 v2 ORU^R01; the answer is its ACK (AA, AE or AR)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {media: {"schema": {"type": "string"}} for media in HL7_MEDIA_TYPES},
+        },
+        "responses": {"200": {"content": {"x-application/hl7-v2+er7": {"schema": {"type": "string"}}}}},
+    },
+)
+async def receive_oru(request: Request, actor: InterfacePrincipal, session: SessionDep) -> Response:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in HL7_MEDIA_TYPES:
+        raise UnsupportedMediaType(f"Send the message as one of: {', '.join(HL7_MEDIA_TYPES)}.")
+    raw = decode_payload(await request.body())
+    receipt = await intake.receive_oru(
+        session=session, actor=actor, raw=raw, channel=intake.HTTP, received_by=actor.user_id
+    )
+    # Committed by SessionDep before this answer leaves, so an AA always means "stored".
+    return Response(content=receipt.ack, media_type=media_type)
+
+
+@router.get("/hl7/messages", response_model=Hl7MessagePage, summary="The HL7 inbox, newest first")
+async def list_messages(
+    actor: AdminPrincipal,
+    session: SessionDep,
+    status: MessageStatus | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Hl7MessagePage:
+    return await inbox.list_messages(session=session, actor=actor, status=status, cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/hl7/messages/{message_id}", response_model=Hl7MessageRead, summary="One message, raw text included"
+)
+async def get_message(message_id: uuid.UUID, actor: AdminPrincipal, session: SessionDep) -> Hl7MessageRead:
+    message = await inbox.get_message(session=session, actor=actor, message_id=message_id)
+    return Hl7MessageRead.model_validate(message)
+
+
+@router.post(
+    "/hl7/messages/{message_id}/resolve",
+    response_model=Hl7MessageRead,
+    summary="Reprocess a waiting message (optionally against a chosen order) or dismiss it",
+)
+async def resolve_message(
+    message_id: uuid.UUID, body: Resolve, actor: AdminPrincipal, session: SessionDep
+) -> Hl7MessageRead:
+    message = await inbox.resolve_message(session=session, actor=actor, message_id=message_id, resolve=body)
+    return Hl7MessageRead.model_validate(message)

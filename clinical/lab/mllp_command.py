@@ -1,4 +1,4 @@
-"""`ownat mllp`: receive HL7 v2 lab results over MLLP (being built).
+"""`ownat mllp`: receive HL7 v2 lab results (ORU^R01) over MLLP and answer each with its ACK.
 
 Imports only the standard library at module level: the `ownat` command loads this module to
 build its argument parser, whatever is installed.
@@ -7,12 +7,70 @@ build its argument parser, whatever is installed.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
+from datetime import tzinfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: nothing beyond the standard library is imported at run time here
+    from core.settings import Settings
+
+DEFAULT_PORT = 2575  # IANA's port for HL7 over MLLP (clinical.lab.mllp.DEFAULT_PORT)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declares this command's options."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default: {DEFAULT_PORT})")
+    parser.add_argument(
+        "--max-message-bytes",
+        type=int,
+        default=1_000_000,
+        help="largest message accepted; a longer frame is kept as rejected and its connection closed",
+    )
+    parser.add_argument(
+        "--timezone",
+        default="UTC",
+        help="IANA zone of times that carry no UTC offset, when MSH-7 has none either (default: UTC)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Runs the command; returns the process exit status."""
-    raise SystemExit("ownat mllp is not built yet")
+    """Runs the listener until SIGINT or SIGTERM; returns the process exit status."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from core.logging import configure_logging
+    from core.settings import load_settings
+
+    try:
+        zone = ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"unknown time zone {args.timezone!r}")
+        return 2
+    settings = load_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    asyncio.run(_serve(settings, args, zone))
+    return 0
+
+
+async def _serve(settings: Settings, args: argparse.Namespace, zone: tzinfo) -> None:
+    from clinical.lab.mllp import MllpServer
+    from core.db import create_engine
+    from core.sessions import create_sessionmaker
+
+    engine = create_engine(settings.effective_database_url)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    try:
+        async with MllpServer(
+            sessions=create_sessionmaker(engine),
+            host=args.host,
+            port=args.port,
+            max_message_bytes=args.max_message_bytes,
+            default_tz=zone,
+        ):
+            await stopping.wait()
+    finally:
+        await engine.dispose()

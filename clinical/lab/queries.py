@@ -1,0 +1,162 @@
+"""Reading lab orders and results, scoped by the caller.
+
+A patient gets only their own orders, and of their results only the current, released ones
+(final or corrected): a preliminary value is for the clinicians until the laboratory verifies it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinical.lab.exceptions import LabOrderNotFound
+from clinical.lab.models import LabOrder, LabResult
+from clinical.lab.schemas import (
+    LabOrderItemRead,
+    LabOrderPage,
+    LabOrderRead,
+    LabOrderSummary,
+    LabResultRead,
+    decode_cursor,
+    encode_cursor,
+)
+from clinical.lab.terms import OrderStatus
+from core.audit import service as audit
+from core.errors import Forbidden
+from core.identity.principal import Principal
+
+MAX_PAGE_SIZE = 100
+
+
+def _require_scope(
+    session: AsyncSession, principal: Principal, patient_id: uuid.UUID, resource_id: object
+) -> None:
+    if not principal.may_access_patient(patient_id):
+        audit.record(
+            session,
+            actor=principal,
+            action="read",
+            resource_type="lab_order",
+            resource_id=resource_id,
+            patient_id=patient_id,
+            outcome="denied",
+        )
+        raise Forbidden("Patients may only see their own lab orders.")
+
+
+def summary(order: LabOrder) -> LabOrderSummary:
+    """The order without its results."""
+    return LabOrderSummary.model_validate(
+        {**_columns(order), "tests": [item.loinc_code for item in order.items]}
+    )
+
+
+def _columns(order: LabOrder) -> dict[str, object]:
+    return {name: getattr(order, name) for name in LabOrderSummary.model_fields if name != "tests"}
+
+
+async def order_view(session: AsyncSession, principal: Principal, order: LabOrder) -> LabOrderRead:
+    """The order with, per test, the current result the caller may see (and the history, for staff)."""
+    rows = await session.scalars(
+        select(LabResult).where(LabResult.order_id == order.id).order_by(LabResult.created_at.desc())
+    )
+    by_item: dict[uuid.UUID, list[LabResult]] = defaultdict(list)
+    for row in rows:
+        by_item[row.order_item_id].append(row)
+    items = []
+    for item in order.items:
+        results = by_item.get(item.id, [])
+        current = next((r for r in results if r.superseded_at is None), None)
+        if current is not None and not principal.is_staff and not current.status.is_released:
+            current = None
+        history = [r for r in results if r.superseded_at is not None] if principal.is_staff else []
+        items.append(
+            LabOrderItemRead(
+                id=item.id,
+                loinc_code=item.loinc_code,
+                display=item.display,
+                specimen=item.specimen,
+                unit=item.unit,
+                result=LabResultRead.model_validate(current) if current else None,
+                history=[LabResultRead.model_validate(r) for r in history],
+            )
+        )
+    return LabOrderRead.model_validate({**summary(order).model_dump(), "items": items})
+
+
+async def get_order(*, session: AsyncSession, principal: Principal, order_id: uuid.UUID) -> LabOrderRead:
+    """One order with its results, if the caller may see its patient."""
+    order = await session.get(LabOrder, order_id)
+    if order is None:
+        raise LabOrderNotFound(f"There is no lab order with id {order_id}.")
+    _require_scope(session, principal, order.patient_id, order.id)
+    view = await order_view(session, principal, order)
+    audit.record(
+        session,
+        actor=principal,
+        action="read",
+        resource_type="lab_order",
+        resource_id=order.id,
+        patient_id=order.patient_id,
+        detail={"results": sum(1 for item in view.items if item.result)},
+    )
+    return view
+
+
+async def list_orders(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    patient_id: uuid.UUID | None = None,
+    status: OrderStatus | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> LabOrderPage:
+    """Orders newest first; a patient's list is always their own."""
+    if not principal.is_staff:
+        own = principal.patient_id
+        if own is None or (patient_id is not None and patient_id != own):
+            _require_scope(session, principal, patient_id or uuid.UUID(int=0), None)
+        patient_id = own
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    query = select(LabOrder).order_by(LabOrder.created_at.desc(), LabOrder.id.desc()).limit(limit + 1)
+    if patient_id is not None:
+        query = query.where(LabOrder.patient_id == patient_id)
+    if status is not None:
+        query = query.where(LabOrder.status == status)
+    if cursor is not None:
+        created, last_id = decode_cursor(cursor)
+        query = query.where(
+            or_(LabOrder.created_at < created, and_(LabOrder.created_at == created, LabOrder.id < last_id))
+        )
+    rows: Sequence[LabOrder] = list(await session.scalars(query))
+    page, more = rows[:limit], len(rows) > limit
+    _audit_list(session, principal, page, patient_id)
+    return LabOrderPage(
+        items=[summary(order) for order in page],
+        next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None,
+    )
+
+
+def _audit_list(
+    session: AsyncSession, principal: Principal, page: Sequence[LabOrder], patient_id: uuid.UUID | None
+) -> None:
+    # One entry per patient whose orders were shown, so that each patient's trail has the read.
+    by_patient: dict[uuid.UUID, list[str]] = defaultdict(list)
+    if patient_id is not None:
+        by_patient[patient_id] = []
+    for order in page:
+        by_patient[order.patient_id].append(str(order.id))
+    for patient, ids in by_patient.items():
+        audit.record(
+            session,
+            actor=principal,
+            action="list",
+            resource_type="lab_order",
+            patient_id=patient,
+            detail={"order_ids": ids},
+        )

@@ -1,0 +1,226 @@
+"""Pydantic models of the laboratory's API: catalogue, orders, results and the HL7 inbox."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from clinical.lab.terms import (
+    AbnormalFlag,
+    MessageStatus,
+    OrderStatus,
+    Priority,
+    Resolution,
+    ResultStatus,
+    ValueType,
+)
+from clinical.patients.terms import AdministrativeGender
+from core.errors import InvalidInput
+
+LoincCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{1,7}-\d$")]
+MAX_TESTS_PER_ORDER = 40
+
+
+class ReferenceRangeRead(BaseModel):
+    sex: AdministrativeGender | None = Field(description="null when the range applies to either sex")
+    low: Decimal | None
+    high: Decimal | None
+
+
+class CatalogueTestRead(BaseModel):
+    loinc_code: str
+    display: str
+    specimen: str
+    unit: str = Field(description="UCUM unit")
+    adult_reference_ranges: list[ReferenceRangeRead]
+    critical_low: Decimal | None
+    critical_high: Decimal | None
+
+
+class LabOrderCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    patient_id: uuid.UUID
+    encounter_id: uuid.UUID | None = None
+    ordering_practitioner_id: uuid.UUID | None = Field(
+        default=None, description="defaults to the practitioner record of the signed-in clinician"
+    )
+    tests: list[LoincCode] = Field(min_length=1, max_length=MAX_TESTS_PER_ORDER, description="LOINC codes")
+    priority: Priority = Priority.ROUTINE
+    clinical_note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+    @field_validator("tests")
+    @classmethod
+    def _distinct(cls, tests: list[str]) -> list[str]:
+        if len(set(tests)) != len(tests):
+            raise ValueError("each test may be ordered once per order")
+        return tests
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: OrderStatus
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = (
+        None
+    )
+
+
+class ResultEntry(BaseModel):
+    """A result typed in by staff; omitted range, unit and flag come from the catalogue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loinc_code: LoincCode
+    value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    value_type: ValueType | None = Field(
+        default=None, description="NM when the value is a number, ST otherwise"
+    )
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    reference_low: Decimal | None = None
+    reference_high: Decimal | None = None
+    reference_text: Annotated[str, StringConstraints(max_length=64)] | None = None
+    abnormal_flag: AbnormalFlag | None = None
+    status: ResultStatus = ResultStatus.FINAL
+    observed_at: AwareDatetime | None = None
+
+
+class ResultEntries(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    results: list[ResultEntry] = Field(min_length=1, max_length=MAX_TESTS_PER_ORDER)
+
+
+class LabResultRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    loinc_code: str
+    value_type: ValueType
+    value: str = Field(description="as reported, e.g. '5.40', '<0.5', 'Positive'")
+    value_numeric: Decimal | None
+    comparator: str | None
+    unit: str | None
+    reference_low: Decimal | None
+    reference_high: Decimal | None
+    reference_text: str | None
+    abnormal_flag: AbnormalFlag | None
+    status: ResultStatus
+    observed_at: datetime | None
+    created_at: datetime
+    superseded_at: datetime | None
+    source_message_id: uuid.UUID | None
+    entered_by: uuid.UUID | None
+
+
+class LabOrderItemRead(BaseModel):
+    id: uuid.UUID
+    loinc_code: str
+    display: str
+    specimen: str
+    unit: str | None
+    result: LabResultRead | None = Field(description="the current result the caller may see")
+    history: list[LabResultRead] = Field(default_factory=list, description="earlier results (staff only)")
+
+
+class LabOrderSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    placer_order_number: str
+    filler_order_number: str | None
+    patient_id: uuid.UUID
+    encounter_id: uuid.UUID | None
+    ordering_practitioner_id: uuid.UUID
+    ordered_by: uuid.UUID
+    priority: Priority
+    status: OrderStatus
+    clinical_note: str | None
+    created_at: datetime
+    collected_at: datetime | None
+    in_progress_at: datetime | None
+    preliminary_at: datetime | None
+    final_at: datetime | None
+    corrected_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    tests: list[str] = Field(description="LOINC codes")
+
+
+class LabOrderRead(LabOrderSummary):
+    items: list[LabOrderItemRead]
+
+
+class LabOrderPage(BaseModel):
+    items: list[LabOrderSummary]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last one")
+
+
+class Hl7MessageSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    received_at: datetime
+    channel: str
+    control_id: str | None
+    sending_application: str | None
+    sending_facility: str | None
+    message_type: str | None
+    version: str | None
+    status: MessageStatus
+    ack_code: str
+    error_code: int | None
+    reason: str | None
+    patient_identifier: str | None
+    patient_name: str | None
+    placer_order_number: str | None
+    order_id: uuid.UUID | None
+    patient_id: uuid.UUID | None
+    duplicate_of_id: uuid.UUID | None
+    resolution: Resolution | None
+    resolution_note: str | None
+    resolved_by: uuid.UUID | None
+    resolved_at: datetime | None
+
+
+class Hl7MessageRead(Hl7MessageSummary):
+    raw: str
+
+
+class Hl7MessagePage(BaseModel):
+    items: list[Hl7MessageSummary]
+    next_cursor: str | None
+
+
+class Resolve(BaseModel):
+    """Reprocess the message (against a chosen order, or as sent) or dismiss it; either way say why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["reprocess", "dismiss"]
+    order_id: uuid.UUID | None = Field(
+        default=None, description="file the results against this order, whatever the message names"
+    )
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
+    """An opaque cursor naming the last row of a page (keyset pagination, newest first)."""
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{row_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The position a cursor names; InvalidInput if it is not one of ours."""
+    try:
+        created, _, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        moment = datetime.fromisoformat(created)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, uuid.UUID(row_id)
+    except ValueError as error:
+        raise InvalidInput("The cursor is not valid; pass the next_cursor of a previous page.") from error
