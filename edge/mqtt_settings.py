@@ -1,0 +1,112 @@
+"""How the edge gateway reaches the broker: address, MQTT version, TLS, timeouts, in-flight window.
+
+TLS is on when the URL says `mqtts://` or a CA file is given. The server's certificate is always
+verified against the CA file (or the system's trust store); `tls_insecure` skips only the check
+that the certificate names the host, for a broker reached by an address its certificate does not
+list, and is never the default.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.backoff import Backoff
+
+MqttVersion = Literal["3.1.1", "5"]
+DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSettings:
+    """Files for TLS to the broker (PEM); a client certificate and key are optional."""
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    insecure: bool = False
+
+    def context(self) -> ssl.SSLContext:
+        """An SSL context that verifies the broker (reads the files: call it once, at startup)."""
+        if self.key_file is not None and self.cert_file is None:
+            raise ValueError("a client key needs its certificate (cert_file)")
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=self.ca_file)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.cert_file is not None:
+            context.load_cert_chain(self.cert_file, self.key_file)
+        if self.insecure:
+            context.check_hostname = False
+        return context
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSettings:
+    """Where the broker is and how each link talks to it."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    mqtt_version: MqttVersion = "3.1.1"
+    ssl_context: ssl.SSLContext | None = None
+    keepalive_s: int = 30
+    connect_timeout_s: float = 10.0
+    # Unacknowledged messages a link may have at once (see edge.forwarder).
+    inflight: int = 16
+    backoff: Backoff = field(default_factory=Backoff)
+
+    def __post_init__(self) -> None:
+        if self.inflight < 1:
+            raise ValueError("inflight must be at least 1")
+        if self.keepalive_s < 5:
+            raise ValueError("keepalive_s must be at least 5")
+
+    @property
+    def address(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        scheme = "mqtts" if self.ssl_context is not None else "mqtt"
+        return f"{scheme}://{host}:{self.port}"
+
+    def new_client(self, client_id: str, username: str | None, password: str | None) -> mqtt.Client:
+        """A fresh paho client for one connection attempt, with a clean session."""
+        if self.mqtt_version == "5":
+            client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        else:
+            client = mqtt.Client(
+                CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True, protocol=mqtt.MQTTv311
+            )
+        client.connect_timeout = self.connect_timeout_s
+        if username is not None:
+            client.username_pw_set(username, password)
+        if self.ssl_context is not None:
+            client.tls_set_context(self.ssl_context)
+        return client
+
+    def connect(self, client: mqtt.Client) -> None:
+        """Opens the connection and sends CONNECT (blocking: call it on a worker thread)."""
+        if self.mqtt_version == "5":
+            client.connect(self.host, self.port, self.keepalive_s, clean_start=True)
+        else:
+            client.connect(self.host, self.port, self.keepalive_s)
+
+
+def parse_broker_url(url: str) -> tuple[str, int, str | None, str | None, bool]:
+    """(host, port, username, password, tls) of `mqtt://[user:pass@]host[:port]` or `mqtts://...`."""
+    parts = urlsplit(url)
+    if parts.scheme not in DEFAULT_PORTS:
+        raise ValueError(f"a broker URL starts with mqtt:// or mqtts://, not {url!r}")
+    if not parts.hostname:
+        raise ValueError(f"the broker URL {url!r} names no host")
+    try:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        raise ValueError(f"the broker URL {url!r} has an invalid port") from None
+    username = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return parts.hostname, port, username, password, parts.scheme == "mqtts"
