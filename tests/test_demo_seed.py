@@ -1,0 +1,232 @@
+"""The demo hospital (`ownat seed`, the embedded mode's first start), loaded into a fresh PostgreSQL
+database and into a SQLite file, then used through the API by the published demo accounts."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.app import create_app
+from clinical.encounters.models import Encounter, EncounterClass
+from clinical.encounters.notes.models import ClinicalNote
+from clinical.lab.models import LabOrder, LabResult
+from clinical.organisation.models import Admission, Bed, Department, Practitioner, Ward
+from clinical.patients.models import Patient
+from clinical.scheduling.models import Appointment
+from clinical.scheduling.state_machine import AppointmentStatus
+from core.audit.models import AuditEvent
+from core.audit.verify import verify_chain
+from core.db import create_engine
+from core.identity.principal import Role
+from core.sessions import create_sessionmaker
+from core.settings import Settings
+from devices.registry.models import Device, DeviceBinding
+from ownat import migrate
+from ownat.demo import DEMO_ACCOUNTS, demo_devices, seed_demo_data, simulated_devices
+from ownat.demo.inpatient_plan import INPATIENTS
+from ownat.demo.outpatient_plan import OUTPATIENTS
+from ownat.demo.staff_plan import CLINICIANS, DEPARTMENTS, WARDS
+from tests.builders import bearer, login_tokens
+
+API = "/api/v1"
+PLANS = INPATIENTS + OUTPATIENTS
+PAST_VISITS = [visit for plan in OUTPATIENTS for visit in plan.visits]
+CONSULTS = [plan.stay.consult for plan in INPATIENTS if plan.stay] + [
+    v.consult for v in PAST_VISITS if v.consult
+]
+LAB_ORDERS = [labs for consult in CONSULTS for labs in consult.labs]
+
+
+@pytest.fixture(scope="module")
+async def seeded_postgres(settings: Settings, databases: Any) -> Settings:
+    url = databases.create("demo_seed")
+    await migrate.upgrade_async(url)
+    demo = settings.model_copy(update={"database_url": url})
+    assert await seed_demo_data(demo) is True
+    return demo
+
+
+@pytest.fixture(scope="module")
+async def seeded_sqlite(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    path: Path = tmp_path_factory.mktemp("demo-sqlite") / "ownat.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    await migrate.upgrade_async(url)
+    # As in the embedded mode: SQLite and the in-process bus, no Redis.
+    demo = settings.model_copy(update={"database_url": url, "redis_url": None})
+    assert await seed_demo_data(demo) is True
+    return demo
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def seeded(request: pytest.FixtureRequest) -> Settings:
+    """Settings of a database holding the demo hospital, once per dialect."""
+    demo: Settings = request.getfixturevalue(f"seeded_{request.param}")
+    return demo
+
+
+@pytest.fixture
+async def db(seeded: Settings) -> AsyncIterator[AsyncSession]:
+    engine = create_engine(seeded.effective_database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def http(seeded: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(seeded)
+    async with app.router.lifespan_context(app):
+        address = f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://ownat.test") as client:
+            yield client
+
+
+async def _count(session: AsyncSession, model: Any, *where: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def _sign_in(http: httpx.AsyncClient, role: Role) -> tuple[dict[str, str], dict[str, Any]]:
+    demo = next(a for a in DEMO_ACCOUNTS if a.role is role)
+    headers = bearer((await login_tokens(http, demo.email, demo.password))["access_token"])
+    me = await http.get(f"{API}/auth/me", headers=headers)
+    assert me.status_code == 200, me.text
+    return headers, me.json()
+
+
+async def test_the_hospital_is_all_there(db: AsyncSession) -> None:
+    assert await _count(db, Department) == len(DEPARTMENTS)
+    assert await _count(db, Practitioner) == len(CLINICIANS)
+    assert await _count(db, Ward) == len(WARDS)
+    assert await _count(db, Bed) == sum(ward.beds for ward in WARDS)
+    assert await _count(db, Patient) == len(PLANS) == 20
+    assert await _count(db, Admission, Admission.end_at.is_(None)) == len(INPATIENTS) == 10
+    by_status = dict(
+        (await db.execute(select(Appointment.status, func.count()).group_by(Appointment.status))).all()
+    )
+    assert by_status[AppointmentStatus.COMPLETED] == sum(v.outcome == "completed" for v in PAST_VISITS)
+    assert by_status[AppointmentStatus.NO_SHOW] == by_status[AppointmentStatus.CANCELLED] == 1
+    assert by_status[AppointmentStatus.BOOKED] == sum(len(plan.upcoming) for plan in OUTPATIENTS)
+    upcoming = await _count(db, Appointment, Appointment.start_at > datetime.now(UTC))
+    assert upcoming == by_status[AppointmentStatus.BOOKED]
+    inpatient = await _count(db, Encounter, Encounter.encounter_class == EncounterClass.INPATIENT)
+    assert inpatient == len(INPATIENTS)
+    notes = await _count(db, ClinicalNote)
+    assert notes == await _count(db, ClinicalNote, ClinicalNote.signed_at.is_not(None)) == len(CONSULTS)
+    assert await _count(db, LabOrder, LabOrder.status == "final") == sum(
+        not labs.pending for labs in LAB_ORDERS
+    )
+    assert await _count(db, LabOrder, LabOrder.status == "registered") == sum(
+        labs.pending for labs in LAB_ORDERS
+    )
+    flags = set(await db.scalars(select(LabResult.abnormal_flag).distinct()))
+    assert {"H", "L", "N"} <= {str(flag) for flag in flags}
+
+
+async def test_each_admitted_patient_has_a_monitor_on_their_bed(db: AsyncSession) -> None:
+    stays: dict[uuid.UUID | None, uuid.UUID] = {
+        row.bed_id: row.patient_id for row in await db.scalars(select(Admission))
+    }
+    monitors = (
+        await db.execute(
+            select(Device.device_id, DeviceBinding.patient_id, DeviceBinding.bed_id)
+            .join(DeviceBinding, DeviceBinding.device_uuid == Device.id)
+            .where(DeviceBinding.end_at.is_(None), DeviceBinding.bed_id.is_not(None))
+        )
+    ).all()
+    assert len(monitors) == len(INPATIENTS)
+    assert all(stays[bed_id] == patient_id for _, patient_id, bed_id in monitors)
+    assert "ward4b-bed03" in {device_id for device_id, _, _ in monitors}
+
+
+async def test_demo_devices_drive_one_deteriorating_patient(db: AsyncSession) -> None:
+    devices = await demo_devices(session=db)
+    await db.commit()  # writes the audit entries of the registry reads
+    assert len(devices) == len(INPATIENTS) + 1
+    assert all(device.patient_id is not None for device in devices)
+    [worse] = [device for device in devices if device.deteriorates]
+    assert (worse.device_id, worse.scenario, worse.kind) == ("ward4b-bed03", "sepsis", "bedside_monitor")
+    patient = await db.get(Patient, worse.patient_id)
+    assert patient is not None and patient.family_name == "O'Brien"
+    home = next(device for device in devices if device.kind == "pulse_oximeter")
+    account = await db.get(Patient, home.patient_id)
+    assert account is not None and account.email == "patient@demo.ownat.org"
+    simulated = {device.device_id: device for device in simulated_devices(devices)}
+    assert simulated["ward4b-bed03"].time_scale > 1 and simulated["ward4b-bed01"].time_scale == 1
+
+
+async def test_the_demo_patient_sees_their_bookings_and_results(http: httpx.AsyncClient) -> None:
+    headers, me = await _sign_in(http, Role.PATIENT)
+    assert me["patient_id"]
+    record = await http.get(f"{API}/patients/{me['patient_id']}", headers=headers)
+    assert record.status_code == 200 and record.json()["birth_date"] == "1986-07-22"
+    now = datetime.now(UTC)
+    page = await http.get(
+        f"{API}/appointments", params={"start_from": now.isoformat(), "status": "booked"}, headers=headers
+    )
+    assert page.status_code == 200, page.text
+    upcoming = page.json()["items"]
+    assert len(upcoming) == 3
+    soon = [
+        item
+        for item in upcoming
+        if item["mode"] == "video" and datetime.fromisoformat(item["start_at"]) < now + timedelta(hours=48)
+    ]
+    assert len(soon) == 2
+    orders = await http.get(f"{API}/lab-orders", params={"status": "final"}, headers=headers)
+    assert orders.status_code == 200 and orders.json()["items"], orders.text
+    order = await http.get(f"{API}/lab-orders/{orders.json()['items'][0]['id']}", headers=headers)
+    results = [item["result"] for item in order.json()["items"]]
+    assert all(result is not None and result["status"] == "final" for result in results)
+    assert "H" in {result["abnormal_flag"] for result in results}  # the raised TSH
+
+
+async def test_the_demo_clinician_has_video_calls_ahead(http: httpx.AsyncClient) -> None:
+    headers, me = await _sign_in(http, Role.CLINICIAN)
+    practitioners = (await http.get(f"{API}/practitioners", headers=headers)).json()
+    [own] = [p for p in practitioners if p["user_id"] == me["id"]]
+    page = await http.get(
+        f"{API}/appointments",
+        params={"practitioner_id": own["id"], "start_from": datetime.now(UTC).isoformat()},
+        headers=headers,
+    )
+    assert page.status_code == 200, page.text
+    calls = [item for item in page.json()["items"] if item["mode"] == "video"]
+    assert len(calls) >= 5
+    _, patient = await _sign_in(http, Role.PATIENT)
+    assert patient["patient_id"] in {item["patient_id"] for item in calls}
+
+
+async def test_the_nurse_and_the_admin_see_the_wards(http: httpx.AsyncClient) -> None:
+    nurse, _ = await _sign_in(http, Role.NURSE)
+    wards = {ward["code"]: ward for ward in (await http.get(f"{API}/wards", headers=nurse)).json()}
+    census = await http.get(f"{API}/wards/{wards['W4B']['id']}/census", headers=nurse)
+    assert census.status_code == 200, census.text
+    assert census.json()["occupied"] == sum(p.stay is not None and p.stay.ward == "W4B" for p in INPATIENTS)
+    admin, _ = await _sign_in(http, Role.ADMIN)
+    departments = await http.get(f"{API}/departments", headers=admin)
+    assert {d["code"] for d in departments.json()} == {code for code, _ in DEPARTMENTS}
+
+
+async def test_a_second_seed_changes_nothing(seeded: Settings, db: AsyncSession) -> None:
+    before = await _count(db, AuditEvent), await _count(db, Patient), await _count(db, Appointment)
+    await db.rollback()  # on SQLite an open transaction would hold the write lock the seed takes
+    assert await seed_demo_data(seeded) is False
+    assert (await _count(db, AuditEvent), await _count(db, Patient), await _count(db, Appointment)) == before
+
+
+async def test_the_audit_chain_verifies(db: AsyncSession) -> None:
+    report = await verify_chain(db)
+    assert report.ok, report.reason
+    assert report.checked > 500
