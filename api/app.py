@@ -99,4 +99,6 @@ def _include_routers(app: FastAPI) -> None:
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)
+    # FHIR clients read the CapabilityStatement before they sign in; it holds nothing about patients.
+    app.include_router(fhir.public_router)
     app.include_router(fhir.router, dependencies=[Depends(get_current_principal)])

@@ -1,7 +1,107 @@
-"""The web pages: static HTML shells that sign in and talk to the REST API (being built)."""
+"""The web pages: static HTML shells and their assets from `web/`, served with strict security headers.
+
+The pages hold no data: their JavaScript signs in and talks to the REST API with a bearer token, so
+these routes are public. Assets are served from an allow-list of file types under `web/`, never from
+outside it; there is no build step.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from core.errors import NotFound
+
+WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+
+# Scripts and styles only from this origin and never inline; nothing may frame the pages.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+ASSET_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
+# Pages change with each release and must never show a stale sign-in; assets may be revalidated.
+PAGE_CACHE = "no-store"
+ASSET_CACHE = "no-cache"
 
 router = APIRouter(include_in_schema=False)
+
+
+def page_response(relative: str) -> Response:
+    """An HTML page from `web/` with the security headers."""
+    return FileResponse(
+        _file(relative),
+        media_type="text/html; charset=utf-8",
+        headers={**SECURITY_HEADERS, "Cache-Control": PAGE_CACHE},
+    )
+
+
+def _file(relative: str) -> Path:
+    path = (WEB_ROOT / relative).resolve()
+    # Resolving first and then checking the prefix refuses "..", symlinks out and absolute paths.
+    if not path.is_relative_to(WEB_ROOT) or not path.is_file():
+        raise NotFound(f"There is no page or asset at /{relative}.")
+    return path
+
+
+@router.get("/")
+async def sign_in_page() -> Response:
+    return page_response("index.html")
+
+
+@router.get("/portal/")
+async def patient_portal() -> Response:
+    return page_response("portal/index.html")
+
+
+@router.get("/staff/")
+async def staff_home() -> Response:
+    return page_response("staff/index.html")
+
+
+@router.get("/portal")
+async def patient_portal_slash() -> Response:
+    return RedirectResponse(url="/portal/", status_code=308)
+
+
+@router.get("/staff")
+async def staff_home_slash() -> Response:
+    return RedirectResponse(url="/staff/", status_code=308)
+
+
+@router.get("/static/{asset:path}")
+async def static_asset(asset: str) -> Response:
+    suffix = Path(asset).suffix.lower()
+    if suffix not in ASSET_TYPES:
+        raise NotFound(f"There is no asset at /static/{asset}.")
+    return FileResponse(
+        _file(asset),
+        media_type=ASSET_TYPES[suffix],
+        headers={**SECURITY_HEADERS, "Cache-Control": ASSET_CACHE},
+    )

@@ -1,28 +1,43 @@
 """The embedded default: the whole platform in one process with no servers installed.
 
 SQLite under the data directory, the in-process bus, an embedded MQTT broker on its own port
-(never 1883, which a real Mosquitto may hold) and the demo hospital, loaded on first start.
+(never 1883, which a real Mosquitto may hold) and the demo hospital, loaded on first start. Once the
+API is up, the ingest pipeline starts in the same event loop: the ingest worker (MQTT 3.1.1 to the
+embedded broker, writing to SQLite, publishing on the API's own in-process bus) and the demo
+hospital's monitors, simulated, publishing into the broker, so that live data shows with nothing
+installed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from contextlib import AsyncExitStack
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
+from core.db import create_engine
+from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
 from devices.broker.embedded import EmbeddedBroker
+from devices.ingest.config import IngestConfig
+from devices.ingest.worker import IngestWorker
 from ownat import migrate
-from ownat.demo import demo_accounts_text, seed_demo_data
+from ownat.demo import demo_accounts_text, demo_devices, seed_demo_data, simulated_devices
+from ownat.demo_feed import DemoFeed
 
 log = logging.getLogger(__name__)
 
+# One worker, so a fixed client id: a restart of `ownat dev` finds nothing of the old session (the
+# embedded broker keeps sessions in memory), and readings published meanwhile were never sent.
+EMBEDDED_CLIENT_ID = "ownat-dev-ingest"
+
 
 async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
-    """Migrates, seeds on first start, starts the broker and serves until interrupted."""
+    """Migrates, seeds on first start, starts the broker, API and ingest pipeline; serves until interrupted."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await migrate.upgrade_async(settings.effective_database_url)
     await seed_demo_data(settings)
@@ -30,25 +45,76 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
         if settings.mqtt_url is None:
             broker = EmbeddedBroker(host=settings.embedded_mqtt_host, port=settings.embedded_mqtt_port)
             await stack.enter_async_context(broker)
-        config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        app = create_app(settings)
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
         server = uvicorn.Server(config)
         banner = asyncio.create_task(_announce_when_started(server, settings, host, port))
+        pipeline = asyncio.create_task(_run_pipeline_when_started(server, app, settings))
+        pipeline.add_done_callback(_report_failure)
         try:
             await server.serve()
         finally:
             banner.cancel()
+            pipeline.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pipeline
 
 
-async def _announce_when_started(server: uvicorn.Server, settings: Settings, host: str, port: int) -> None:
+def _report_failure(task: asyncio.Task[None]) -> None:
+    # The API keeps serving without live data; the failure must still be seen, not swallowed.
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the embedded ingest pipeline stopped", exc_info=task.exception())
+
+
+async def _wait_started(server: uvicorn.Server) -> None:
     # uvicorn offers a flag, not an event, for "listening"; a short poll is the only way to see it.
     while not server.started:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
+
+
+async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, settings: Settings) -> None:
+    """The ingest worker and the simulated devices, once the API (and so its bus) is up."""
+    await _wait_started(server)
+    broker_url = settings.mqtt_url or f"mqtt://{settings.embedded_mqtt_host}:{settings.embedded_mqtt_port}"
+    database_url = settings.effective_database_url
+    # The worker's own engine on the same SQLite file: it outlives the API's during shutdown.
+    engine = create_engine(database_url)
+    try:
+        sessions = create_sessionmaker(engine)
+        async with transaction(sessions) as session:
+            # The demo hospital's registered monitors; one patient deteriorates a minute after start.
+            devices = simulated_devices(await demo_devices(session=session))
+        worker = IngestWorker(
+            config=IngestConfig(
+                database_url=database_url,
+                broker_url=broker_url,
+                client_id=EMBEDDED_CLIENT_ID,
+                mqtt_protocol="5" if settings.mqtt_url else "3.1.1",
+                # Seconds of a few monitors per batch; rollups and bindings as in production.
+                flush_interval_s=0.5,
+            ),
+            engine=engine,
+            sessions=sessions,
+            bus=app.state.resources.bus,
+        )
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(worker.run(), name="embedded-ingest")
+            await worker.ready.wait()
+            tasks.create_task(DemoFeed(broker_url, devices).run(), name="embedded-demo-feed")
+    finally:
+        await engine.dispose()
+
+
+async def _announce_when_started(server: uvicorn.Server, settings: Settings, host: str, port: int) -> None:
+    await _wait_started(server)
     shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
     mqtt = settings.mqtt_url or f"mqtt://{settings.embedded_mqtt_host}:{settings.embedded_mqtt_port}"
     print(
         f"\nOwnat is running (embedded mode, data in {settings.data_dir.resolve()})\n"
         f"  web and API:  http://{shown_host}:{port}/\n"
         f"  API docs:     http://{shown_host}:{port}/api/v1/docs\n"
-        f"  MQTT broker:  {mqtt}\n\n" + demo_accounts_text(),
+        f"  MQTT broker:  {mqtt}\n"
+        "  live vitals:  simulated monitors on Ward 4B and the CCU (bed 3 of Ward 4B deteriorates),\n"
+        "                and the demo patient's home pulse oximeter\n\n" + demo_accounts_text(),
         flush=True,
     )

@@ -1,7 +1,150 @@
-"""FHIR R4 read and search endpoints under /fhir/R4 (being built)."""
+"""FHIR R4 read and search under /fhir/R4, `Patient/{id}/$everything` and the CapabilityStatement.
+
+A FHIR client expects errors on this base path as `OperationOutcome` resources, not problem+json.
+FastAPI's exception handlers are per application, so rather than a sub-application (which would need
+its own lifespan, middleware and authentication wiring) every route here uses `FhirRoute`: it wraps the
+route's handler, dependencies included (so a missing token is an OperationOutcome 401 too), and renders
+any domain or validation error as an OperationOutcome with the same HTTP status. A catch-all route
+answers unknown paths and methods under the base the same way.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable, Coroutine
+from http import HTTPStatus
+from typing import Any
 
-router = APIRouter(prefix="/fhir/R4", tags=["fhir"])
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from api.deps import CurrentPrincipal, SessionDep
+from clinical.fhir import capability, service
+from clinical.fhir.constants import EVERYTHING_LIMIT_PER_TYPE, FHIR_MEDIA_TYPE
+from clinical.fhir.errors import InvalidSearch
+from clinical.fhir.outcome import operation_outcome
+from clinical.fhir.search.request import FORMAT, check_format
+from core.errors import DomainError, NotFound
+
+BASE_PATH = "/fhir/R4"
+
+
+class FhirResponse(JSONResponse):
+    media_type = FHIR_MEDIA_TYPE
+
+
+def outcome_response(status: int, diagnostics: str, *, error_code: str | None = None) -> FhirResponse:
+    """An OperationOutcome answered with `status`."""
+    headers = {"WWW-Authenticate": 'Bearer realm="ownat"'} if status == 401 else None
+    body = operation_outcome(status=status, diagnostics=diagnostics, error_code=error_code)
+    return FhirResponse(body, status_code=status, headers=headers)
+
+
+class FhirRoute(APIRoute):
+    """A route whose errors, from dependencies or the endpoint, are answered as OperationOutcome."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DomainError as error:
+                return outcome_response(error.status, error.detail, error_code=error.code)
+            except RequestValidationError as error:
+                details = "; ".join(
+                    f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in error.errors()
+                )
+                return outcome_response(400, f"The request is not valid: {details}")
+            except HTTPException as error:
+                detail = (
+                    error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+                )
+                return outcome_response(error.status_code, detail)
+
+        return handle
+
+
+router = APIRouter(
+    prefix=BASE_PATH, tags=["fhir"], route_class=FhirRoute, default_response_class=FhirResponse
+)
+# FHIR clients fetch the CapabilityStatement before they authenticate: the app mounts this router
+# without the authentication dependency.
+public_router = APIRouter(
+    prefix=BASE_PATH, tags=["fhir"], route_class=FhirRoute, default_response_class=FhirResponse
+)
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + BASE_PATH
+
+
+def _read_options(request: Request) -> None:
+    # A read takes no search parameters; anything but `_format` is refused rather than ignored.
+    for key, value in request.query_params.multi_items():
+        if key != FORMAT:
+            raise InvalidSearch(f"The parameter '{key}' is not supported on a read.")
+        check_format(value)
+
+
+@public_router.get("/metadata", summary="The CapabilityStatement: what this server implements")
+async def metadata(request: Request) -> FhirResponse:
+    _read_options(request)
+    return FhirResponse(capability.capability_statement(base_url=_base_url(request)))
+
+
+@router.get("/Patient/{patient_id}/$everything", summary="Everything about one patient, as a Bundle")
+async def patient_everything(
+    patient_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> FhirResponse:
+    _read_options(request)
+    body = await service.patient_everything(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        patient_id=patient_id,
+        limit_per_type=EVERYTHING_LIMIT_PER_TYPE,
+    )
+    return FhirResponse(body)
+
+
+@router.get("/{resource_type}/{resource_id}", summary="Read one resource")
+async def read(
+    resource_type: str, resource_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> FhirResponse:
+    _read_options(request)
+    body = await service.read_resource(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        resource_type=resource_type,
+        resource_id=resource_id,
+    )
+    return FhirResponse(body)
+
+
+@router.get("/{resource_type}", summary="Search resources of one type")
+async def search(
+    resource_type: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> FhirResponse:
+    body = await service.search_resources(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        resource_type=resource_type,
+        query=request.query_params.multi_items(),
+    )
+    return FhirResponse(body)
+
+
+@router.api_route(
+    "/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+    include_in_schema=False,
+)
+async def unsupported(path: str, request: Request) -> FhirResponse:
+    if request.method != "GET":
+        return outcome_response(405, f"{request.method} is not supported here: this server is read-only.")
+    raise NotFound(f"There is nothing at {BASE_PATH}/{path}.")

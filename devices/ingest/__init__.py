@@ -1,1 +1,17 @@
-"""MQTT ingestion: validate, batch-write, publish live, dead-letter the rest."""
+"""MQTT ingestion (`ownat ingest`): validate, batch-write, acknowledge, publish live, dead-letter the rest.
+
+Modules: `mqtt` (paho on its own thread, MQTT 5 or 3.1.1, manual acknowledgement), `decode` and
+`classify` (the wire format's rules, fast), `attribution` (device -> patient at the reading's time),
+`store` (one transaction per batch: COPY on PostgreSQL, INSERT OR IGNORE on SQLite), `worker` (the
+pipeline and its delivery guarantees), `fanout` (the bus), `upkeep` (bindings, rollups, partitions),
+`metrics`, `runner` and `command` (the process).
+
+Bus channels, published after the commit of each batch (JSON; times ISO 8601 with offset):
+
+- `vitals.device.{device_id}`, and when the device is bound also `vitals.patient.{patient_id}` and
+  `vitals.ward.{ward_id}`: `{"device_id", "patient_id", "bed_id", "ward_id",
+  "readings": [{"metric": LOINC code, "value": float in `unit`, "unit": UCUM, "time"}]}`. Under load
+  one message may carry several batches' readings of a device (see `fanout`).
+- `devices.status.{device_id}`: `{"device_id", "online", "time", "battery_pct", "sensor_off", "firmware"}`.
+- `devices.event.{device_id}`: `{"device_id", "seq", "time", "code", "severity", "detail"}`.
+"""

@@ -21,7 +21,6 @@ from core.identity.models import RefreshToken
 from core.identity.principal import Role
 from core.identity.tokens import hash_refresh_token
 from core.settings import Settings
-from tests.conftest import AppFactory
 from tests.builders import (
     bearer,
     create_user,
@@ -32,6 +31,7 @@ from tests.builders import (
     strong_password,
     unique_email,
 )
+from tests.conftest import AppFactory
 
 PROBLEM = "application/problem+json"
 

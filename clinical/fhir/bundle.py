@@ -1,0 +1,63 @@
+"""Bundles: search results (`searchset`, with total and paging links) and `$everything` collections."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from clinical.fhir.search.request import COUNT, OFFSET, SearchRequest
+from core.db import utc_now
+
+
+def _entries(base_url: str, resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"fullUrl": full_url(base_url, r), "resource": r, "search": {"mode": "match"}} for r in resources]
+
+
+def _bundle(total: int, links: list[dict[str, str]], entries: list[dict[str, Any]]) -> dict[str, Any]:
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "meta": {"lastUpdated": utc_now().isoformat()},
+        "type": "searchset",
+        "total": total,
+        "link": links,
+    }
+    # FHIR forbids empty arrays: an empty page has no `entry` at all.
+    if entries:
+        bundle["entry"] = entries
+    return bundle
+
+
+def full_url(base_url: str, resource: dict[str, Any]) -> str:
+    """The absolute URL a resource is read at."""
+    return f"{base_url}/{resource['resourceType']}/{resource['id']}"
+
+
+def searchset(
+    *,
+    base_url: str,
+    resource_type: str,
+    request: SearchRequest,
+    total: int,
+    resources: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A page of search results with `total`, the self link and, when more remain, the next link."""
+    links = [{"relation": "self", "url": _page_url(base_url, resource_type, request, request.offset)}]
+    next_offset = request.offset + request.count
+    if request.count and next_offset < total:
+        links.append({"relation": "next", "url": _page_url(base_url, resource_type, request, next_offset)})
+    if request.offset > 0:
+        previous = max(0, request.offset - max(request.count, 1))
+        links.append({"relation": "previous", "url": _page_url(base_url, resource_type, request, previous)})
+    return _bundle(total, links, _entries(base_url, resources))
+
+
+def collection(*, base_url: str, self_url: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """A `searchset` of everything about one patient (`$everything`), all on one page."""
+    return _bundle(len(resources), [{"relation": "self", "url": self_url}], _entries(base_url, resources))
+
+
+def _page_url(base_url: str, resource_type: str, request: SearchRequest, offset: int) -> str:
+    query = [*request.echo, (COUNT, str(request.count)), (OFFSET, str(offset))]
+    return f"{base_url}/{resource_type}?{urlencode(query)}"

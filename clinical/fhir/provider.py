@@ -1,0 +1,164 @@
+"""What every resource type offers (read, search, everything-for-a-patient), and the table-backed base.
+
+A provider is stateless: it holds only its search-parameter definitions. The caller's principal scopes
+every query; a patient's query can only ever return rows of their own record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinical.fhir.errors import InvalidSearch, OtherPatientsResource
+from clinical.fhir.search.clauses import id_clause, parse_uuid
+from clinical.fhir.search.request import SearchParameter, SearchRequest
+from clinical.fhir.search.values import ParamType
+from core.errors import NotFound
+from core.identity.principal import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class FhirContext:
+    """Who asks, in which unit of work, and the base URL resources are addressed under."""
+
+    session: AsyncSession
+    principal: Principal
+    base_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A FHIR resource and the patient it is about (None for non-clinical resources)."""
+
+    resource: dict[str, Any]
+    patient_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    total: int
+    items: list[Rendered]
+
+
+class ResourceProvider(ABC):
+    """One FHIR resource type."""
+
+    resource_type: ClassVar[str]
+    # Patient data is scoped to the caller and audited; directory data (practitioners, slots) is not.
+    patient_data: ClassVar[bool] = True
+    # A note for the CapabilityStatement.
+    documentation: ClassVar[str] = ""
+
+    @abstractmethod
+    def parameters(self) -> Mapping[str, SearchParameter]:
+        """The search parameters this type supports (`_id` included)."""
+
+    @abstractmethod
+    async def read(self, ctx: FhirContext, resource_id: str) -> Rendered:
+        """The resource with `resource_id`; NotFound, or Forbidden when it is another patient's."""
+
+    @abstractmethod
+    async def search(self, ctx: FhirContext, request: SearchRequest) -> Page:
+        """One page of matches, scoped to what the caller may see."""
+
+    async def for_patient(self, ctx: FhirContext, patient_id: uuid.UUID, *, limit: int) -> list[Rendered]:
+        """Every resource of this type about one patient (for `$everything`); none by default."""
+        return []
+
+
+class TableProvider(ResourceProvider):
+    """A resource type backed by one table (plus what `render` loads beside it)."""
+
+    model: ClassVar[Any]
+    # The column naming the patient a row belongs to; None for directory data.
+    order: ClassVar[Sequence[Any]] = ()
+
+    def patient_column(self) -> Any | None:
+        """The column holding the row's patient id, used to scope patients' queries."""
+        return None
+
+    def tiebreak(self) -> Any:
+        """The last sort key, making the order (and so paging) stable: the primary key."""
+        return self.model.id
+
+    def applies(self, request: SearchRequest, principal: Principal) -> bool:
+        """Whether this source takes part in a search (a composite may skip costly sources)."""
+        return True
+
+    def base_query(self, principal: Principal) -> Select[Any]:
+        """All rows this type serves before scoping (override to hide rows, e.g. unreleased results)."""
+        return select(self.model)
+
+    def search_parameters(self) -> dict[str, SearchParameter]:
+        """The type's own parameters; `_id` is added by `parameters()`."""
+        return {}
+
+    def parameters(self) -> Mapping[str, SearchParameter]:
+        id_parameter = SearchParameter("_id", ParamType.TOKEN, "Logical id", id_clause(self.model.id))
+        return {"_id": id_parameter, **self.search_parameters()}
+
+    @abstractmethod
+    async def render(self, ctx: FhirContext, rows: Sequence[Any]) -> list[Rendered]:
+        """The FHIR resources of `rows`, in order (batch-load related rows here)."""
+
+    def scope(self, query: Select[Any], principal: Principal) -> Select[Any]:
+        """`query` limited to the caller's own rows when the caller is a patient."""
+        column = self.patient_column()
+        if principal.is_staff or column is None:
+            return query
+        if principal.patient_id is None:
+            return query.where(false())
+        return query.where(column == principal.patient_id)
+
+    async def read(self, ctx: FhirContext, resource_id: str) -> Rendered:
+        key = parse_uuid(resource_id)
+        row = None
+        if key is not None:
+            row = await ctx.session.scalar(self.base_query(ctx.principal).where(self.model.id == key))
+        if row is None:
+            raise NotFound(f"There is no {self.resource_type} with id '{resource_id}'.")
+        rendered = (await self.render(ctx, [row]))[0]
+        owner = rendered.patient_id
+        if self.patient_data and owner is not None and not ctx.principal.may_access_patient(owner):
+            raise OtherPatientsResource(
+                f"This {self.resource_type} belongs to another patient's record.", patient_id=owner
+            )
+        return rendered
+
+    async def search(self, ctx: FhirContext, request: SearchRequest) -> Page:
+        query = self.scope(self.base_query(ctx.principal), ctx.principal)
+        query = apply_criteria(query, request, self.parameters())
+        total = await ctx.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        rows = list(
+            await ctx.session.scalars(
+                query.order_by(*self.order, self.tiebreak()).offset(request.offset).limit(request.count)
+            )
+        )
+        return Page(total=int(total or 0), items=await self.render(ctx, rows))
+
+    async def for_patient(self, ctx: FhirContext, patient_id: uuid.UUID, *, limit: int) -> list[Rendered]:
+        column = self.patient_column()
+        if column is None:
+            return []
+        query = self.base_query(ctx.principal).where(column == patient_id)
+        rows = list(await ctx.session.scalars(query.order_by(*self.order, self.tiebreak()).limit(limit)))
+        return await self.render(ctx, rows)
+
+
+def apply_criteria(
+    query: Select[Any], request: SearchRequest, parameters: Mapping[str, SearchParameter]
+) -> Select[Any]:
+    """`query` with one WHERE per criterion (criteria AND, the values of one criterion OR)."""
+    for criterion in request.criteria:
+        parameter = parameters[criterion.name]
+        if parameter.clause is None:
+            raise InvalidSearch(f"The parameter '{criterion.name}' cannot be combined here.")
+        clause: ColumnElement[bool] = parameter.clause(criterion.values)
+        query = query.where(clause)
+    return query

@@ -1,0 +1,1 @@
+"""One provider per FHIR resource type: its tables, search parameters and mapping to R4 JSON."""

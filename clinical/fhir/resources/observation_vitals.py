@@ -1,0 +1,79 @@
+"""Vital-sign Observations recorded by hand (nurses, clinicians), on the FHIR vital-signs profile."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from clinical.encounters.recorded_vitals.models import RecordedVital
+from clinical.fhir.constants import LOINC, OBSERVATION_CATEGORY, UCUM, VITAL_SIGNS_PROFILE
+from clinical.fhir.provider import FhirContext, Rendered, TableProvider
+from clinical.fhir.resources.common import concept, drop_empty, instant, reference
+from clinical.fhir.resources.observation_lab import observation_parameters
+from clinical.fhir.search.request import SearchParameter
+from devices.protocol import METRICS_BY_KEY
+
+VITAL_SIGNS = concept(OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")
+
+
+def vital_signs_observation(
+    *,
+    resource_id: str,
+    patient_id: Any,
+    metric: str,
+    value: float,
+    unit: str,
+    at: Any,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A vital-signs Observation of one value (LOINC code, UCUM quantity)."""
+    spec = METRICS_BY_KEY.get(metric)
+    return drop_empty(
+        {
+            "resourceType": "Observation",
+            "id": resource_id,
+            "meta": {"profile": [VITAL_SIGNS_PROFILE]},
+            "status": "final",
+            "category": [VITAL_SIGNS],
+            "code": concept(LOINC, metric, spec.display if spec else None),
+            "subject": reference("Patient", patient_id),
+            "effectiveDateTime": instant(at),
+            "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit},
+            **(extra or {}),
+        }
+    )
+
+
+class RecordedVitalSource(TableProvider):
+    resource_type = "Observation"
+    model = RecordedVital
+    order = (RecordedVital.measured_at,)
+
+    def patient_column(self) -> Any:
+        return RecordedVital.patient_id
+
+    def search_parameters(self) -> dict[str, SearchParameter]:
+        return observation_parameters(
+            RecordedVital.patient_id, RecordedVital.metric_code, RecordedVital.measured_at, "vital-signs"
+        )
+
+    async def render(self, ctx: FhirContext, rows: Sequence[Any]) -> list[Rendered]:
+        return [Rendered(recorded_vital_observation(row), row.patient_id) for row in rows]
+
+
+def recorded_vital_observation(vital: RecordedVital) -> dict[str, Any]:
+    """The Observation of one manually recorded vital sign."""
+    extra = {
+        "encounter": reference("Encounter", vital.encounter_id) if vital.encounter_id else None,
+        "issued": instant(vital.created_at),
+        "method": {"text": "Recorded by hand"},
+    }
+    return vital_signs_observation(
+        resource_id=str(vital.id),
+        patient_id=vital.patient_id,
+        metric=vital.metric_code,
+        value=vital.value,
+        unit=vital.unit,
+        at=vital.measured_at,
+        extra=extra,
+    )

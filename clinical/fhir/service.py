@@ -1,0 +1,145 @@
+"""The FHIR interface's operations: read, search, `$everything` and the CapabilityStatement.
+
+Each operation scopes by the caller (through the providers) and audits what it returned, one entry
+per patient whose data was served, so the audit log answers "who saw my record".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinical.fhir import bundle
+from clinical.fhir.errors import OtherPatientsResource, UnknownResourceType
+from clinical.fhir.provider import FhirContext, Rendered, ResourceProvider
+from clinical.fhir.registry import provider_for, providers
+from clinical.fhir.search.request import parse_search
+from core.audit import service as audit
+from core.identity.principal import Principal
+
+
+def _provider(resource_type: str) -> ResourceProvider:
+    provider = provider_for(resource_type)
+    if provider is None:
+        raise UnknownResourceType(f"This server does not serve the resource type '{resource_type}'.")
+    return provider
+
+
+async def read_resource(
+    *, session: AsyncSession, principal: Principal, base_url: str, resource_type: str, resource_id: str
+) -> dict[str, Any]:
+    """One resource by type and id, if the caller may see it."""
+    provider = _provider(resource_type)
+    ctx = FhirContext(session=session, principal=principal, base_url=base_url)
+    try:
+        rendered = await provider.read(ctx, resource_id)
+    except OtherPatientsResource as refusal:
+        _audit(
+            ctx,
+            "read",
+            provider.resource_type,
+            resource_id=resource_id,
+            outcome="denied",
+            owner=refusal.patient_id,
+        )
+        raise
+    if provider.patient_data:
+        _audit(ctx, "read", provider.resource_type, [rendered], resource_id=resource_id)
+    return rendered.resource
+
+
+async def search_resources(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    base_url: str,
+    resource_type: str,
+    query: Sequence[tuple[str, str]],
+) -> dict[str, Any]:
+    """A `searchset` Bundle of one page of matches; a patient only ever matches their own data."""
+    provider = _provider(resource_type)
+    request = parse_search(query, provider.parameters(), resource_type=provider.resource_type)
+    ctx = FhirContext(session=session, principal=principal, base_url=base_url)
+    page = await provider.search(ctx, request)
+    if provider.patient_data:
+        _audit(ctx, "search", provider.resource_type, page.items, query=[list(item) for item in query])
+    return bundle.searchset(
+        base_url=base_url,
+        resource_type=provider.resource_type,
+        request=request,
+        total=page.total,
+        resources=[item.resource for item in page.items],
+    )
+
+
+async def patient_everything(
+    *, session: AsyncSession, principal: Principal, base_url: str, patient_id: str, limit_per_type: int
+) -> dict[str, Any]:
+    """Every resource about one patient, the Patient first: also the patient's own data export."""
+    ctx = FhirContext(session=session, principal=principal, base_url=base_url)
+    try:
+        patient = await _provider("Patient").read(ctx, patient_id)
+    except OtherPatientsResource as refusal:
+        _audit(
+            ctx, "everything", "Patient", resource_id=patient_id, outcome="denied", owner=refusal.patient_id
+        )
+        raise
+    owner = patient.patient_id
+    assert owner is not None
+    items: list[Rendered] = [patient]
+    for provider in providers():
+        if provider.patient_data and provider.resource_type != "Patient":
+            items += await provider.for_patient(ctx, owner, limit=limit_per_type)
+    _audit(ctx, "everything", "Patient", items, resource_id=patient_id, summary=True)
+    return bundle.collection(
+        base_url=base_url,
+        self_url=f"{base_url}/Patient/{patient_id}/$everything",
+        resources=[item.resource for item in items],
+    )
+
+
+def _audit(
+    ctx: FhirContext,
+    action: str,
+    resource_type: str,
+    items: Sequence[Rendered] = (),
+    *,
+    resource_id: str | None = None,
+    outcome: str = "success",
+    summary: bool = False,
+    owner: uuid.UUID | None = None,
+    **detail: Any,
+) -> None:
+    by_patient: dict[uuid.UUID | None, list[str]] = defaultdict(list)
+    for item in items:
+        by_patient[item.patient_id].append(f"{item.resource['resourceType']}/{item.resource['id']}")
+    if not by_patient:
+        by_patient[owner or _patient_named(resource_type, resource_id)] = []
+    for patient_id, references in by_patient.items():
+        served: dict[str, Any] = {"count": len(references)}
+        if not summary:
+            served["resources"] = references
+        audit.record(
+            ctx.session,
+            actor=ctx.principal,
+            action=f"fhir.{action}",
+            resource_type=f"fhir.{resource_type}",
+            resource_id=resource_id,
+            patient_id=patient_id,
+            outcome=outcome,
+            detail={**detail, **served},
+        )
+
+
+def _patient_named(resource_type: str, resource_id: str | None) -> uuid.UUID | None:
+    # A refused or empty access to a Patient is still about that patient.
+    if resource_type != "Patient" or resource_id is None:
+        return None
+    try:
+        return uuid.UUID(resource_id)
+    except ValueError:
+        return None

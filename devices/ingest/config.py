@@ -1,0 +1,50 @@
+"""How one ingest worker is tuned; `ownat ingest` fills it from the command line and settings."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+
+from devices.ingest.mqtt import MqttProtocol, SubscriptionOptions
+from devices.vitals import partitions
+
+DEFAULT_SHARE_GROUP = "ownat-ingest"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    """Tuning of one worker. The defaults suit a hospital-sized stream on a small machine."""
+
+    database_url: str
+    broker_url: str
+    # Stable per worker: a restarted worker with the same id resumes its broker session and is sent
+    # again what it had received and not acknowledged. Two live workers must not share one.
+    client_id: str = field(default_factory=lambda: f"ownat-ingest-{socket.gethostname()}")
+    share_group: str = DEFAULT_SHARE_GROUP
+    mqtt_protocol: MqttProtocol = "5"
+    # Unacknowledged messages the broker may send us (MQTT 5 receive maximum). It bounds the worker's
+    # memory (at most this many payloads of up to 64 KiB each) and must exceed a batch's worth of
+    # messages, or batches flush on the timer instead of by size.
+    receive_maximum: int = 2000
+    session_expiry_s: int = 7 * 24 * 3600
+    # A batch is written when it holds this many readings, or when its oldest message has waited
+    # `flush_interval_s`: big enough for COPY to pay off, short enough to keep live data live.
+    batch_max_readings: int = 5000
+    flush_interval_s: float = 0.2
+    binding_refresh_s: float = 5.0
+    rollup_interval_s: float = 30.0
+    storage_upkeep_interval_s: float = 3600.0
+    retention_days: int = partitions.RETENTION_DAYS
+    rollup_retention_days: int = partitions.ROLLUP_RETENTION_DAYS
+    partition_days_ahead: int = partitions.PARTITION_DAYS_AHEAD
+    retry_base_s: float = 0.2
+    retry_cap_s: float = 10.0
+
+    def subscription(self) -> SubscriptionOptions:
+        return SubscriptionOptions(
+            client_id=self.client_id,
+            share_group=self.share_group,
+            protocol=self.mqtt_protocol,
+            receive_maximum=self.receive_maximum,
+            session_expiry_s=self.session_expiry_s,
+        )

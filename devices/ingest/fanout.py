@@ -1,0 +1,110 @@
+"""Passing committed data on to the bus, off the ingest path.
+
+The worker hands each committed batch to `LiveFanout` and goes on with the next one; a task of its
+own publishes. While it is busy, new readings for a device already waiting are merged into that
+device's pending message, so under load it sends fewer, larger messages instead of falling behind.
+The bus is fire-and-forget (see `core.bus`): when it is down, or the backlog passes
+`max_pending_readings`, the backlog is dropped and counted; dashboards resync from the database.
+Statuses and events are never merged: each is published as it came.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from core.bus import Bus
+from devices.ingest.attribution import Attribution
+from devices.ingest.metrics import IngestMetrics
+
+log = logging.getLogger(__name__)
+
+PUBLISH_CONCURRENCY = 32
+# At most one round of publishing per interval: with hundreds of devices per batch, each round costs
+# one bus message per device and channel (the largest CPU cost of a busy worker, measured), and
+# bedside numerics refresh about once a second anyway.
+MIN_ROUND_INTERVAL_S = 0.5
+
+
+class LiveFanout:
+    """Publishes readings, statuses and events on the bus from its own task (`run`)."""
+
+    def __init__(self, bus: Bus, metrics: IngestMetrics, *, max_pending_readings: int = 200_000) -> None:
+        self._bus = bus
+        self._metrics = metrics
+        self._max_pending = max_pending_readings
+        # (device, attribution) -> readings waiting; the key changes when the device is rebound.
+        self._readings: dict[tuple[str, Attribution], list[dict[str, Any]]] = {}
+        self._pending_readings = 0
+        self._others: list[tuple[str, dict[str, Any]]] = []
+        self._wakeup = asyncio.Event()
+
+    def submit_readings(
+        self, device_id: str, attribution: Attribution, readings: Iterable[tuple[str, float, str, datetime]]
+    ) -> None:
+        """Queues one device's committed readings."""
+        waiting = self._readings.setdefault((device_id, attribution), [])
+        before = len(waiting)
+        # Times as strings now: the bus's JSON encoder would call back into Python for each datetime.
+        # The readings of a message share a few instants, so each is formatted once.
+        stamps: dict[datetime, str] = {}
+        waiting.extend(
+            {"metric": m, "value": v, "unit": u, "time": stamps.get(t) or stamps.setdefault(t, t.isoformat())}
+            for m, v, u, t in readings
+        )
+        self._pending_readings += len(waiting) - before
+        if self._pending_readings > self._max_pending:
+            self._metrics.bus_dropped.inc(len(self._readings))
+            log.warning("bus far behind; dropping %d pending readings", self._pending_readings)
+            self._readings.clear()
+            self._pending_readings = 0
+        self._wakeup.set()
+
+    def submit(self, channel: str, message: dict[str, Any]) -> None:
+        """Queues a status or an event, published as it is."""
+        self._others.append((channel, message))
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Publishes whatever is pending, until cancelled."""
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            round_started = asyncio.get_running_loop().time()
+            outgoing = self._take()
+            for start in range(0, len(outgoing), PUBLISH_CONCURRENCY):
+                chunk = outgoing[start : start + PUBLISH_CONCURRENCY]
+                results = await asyncio.gather(
+                    *(self._bus.publish(channel, message) for channel, message in chunk),
+                    return_exceptions=True,
+                )
+                failures = [r for r in results if isinstance(r, BaseException)]
+                self._metrics.bus_published.inc(len(chunk) - len(failures))
+                if failures:
+                    self._metrics.bus_dropped.inc(len(failures))
+                    log.warning("bus publish failed for %d messages: %s", len(failures), failures[0])
+            # Pacing the rounds (what arrives meanwhile is merged into the next one), not polling.
+            elapsed_s = asyncio.get_running_loop().time() - round_started
+            await asyncio.sleep(max(0.0, MIN_ROUND_INTERVAL_S - elapsed_s))
+
+    def _take(self) -> list[tuple[str, dict[str, Any]]]:
+        outgoing, self._others = self._others, []
+        for (device_id, who), readings in self._readings.items():
+            message = {
+                "device_id": device_id,
+                "patient_id": who.patient_id,
+                "bed_id": who.bed_id,
+                "ward_id": who.ward_id,
+                "readings": readings,
+            }
+            outgoing.append((f"vitals.device.{device_id}", message))
+            if who.patient_id is not None:
+                outgoing.append((f"vitals.patient.{who.patient_id}", message))
+            if who.ward_id is not None:
+                outgoing.append((f"vitals.ward.{who.ward_id}", message))
+        self._readings = {}
+        self._pending_readings = 0
+        return outgoing

@@ -1,0 +1,74 @@
+"""The worker's Prometheus metrics, on a registry of its own (served by `--metrics-port`)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Batches take milliseconds when healthy and seconds when the database struggles.
+BATCH_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# From a reading's own time to its commit: the freshness a dashboard sees (device clocks included).
+READING_DELAY_BUCKETS = (
+    0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75,
+    1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0,
+)  # fmt: skip
+
+
+class IngestMetrics:
+    """Counters, gauges and histograms of one ingest worker."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.messages = Counter(
+            "ownat_ingest_messages",
+            "MQTT messages processed, by kind and outcome",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.readings_stored = Counter("ownat_ingest_readings_stored", "Readings newly stored", registry=r)
+        self.readings_duplicate = Counter(
+            "ownat_ingest_readings_duplicate",
+            "Readings ignored because already stored (redelivery)",
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "ownat_ingest_dead_letters", "Messages dead-lettered, by reason", ["reason"], registry=r
+        )
+        self.batch_seconds = Histogram(
+            "ownat_ingest_batch_seconds",
+            "Time to write and commit one batch",
+            buckets=BATCH_SECONDS_BUCKETS,
+            registry=r,
+        )
+        self.batch_readings = Histogram(
+            "ownat_ingest_batch_readings",
+            "Readings per committed batch",
+            buckets=(1, 10, 100, 500, 1000, 2500, 5000, 10000, 20000),
+            registry=r,
+        )
+        self.reading_delay = Histogram(
+            "ownat_ingest_reading_delay_seconds",
+            "From the newest reading of a message to its commit",
+            buckets=READING_DELAY_BUCKETS,
+            registry=r,
+        )
+        self.write_failures = Counter(
+            "ownat_ingest_write_failures", "Batch writes that failed and will be retried", registry=r
+        )
+        self.database_up = Gauge(
+            "ownat_ingest_database_up", "1 while batches commit, 0 while retrying", registry=r
+        )
+        self.mqtt_connected = Gauge(
+            "ownat_ingest_mqtt_connected", "1 while connected and subscribed to the broker", registry=r
+        )
+        self.pending_messages = Gauge(
+            "ownat_ingest_pending_messages", "Messages received and not yet acknowledged", registry=r
+        )
+        self.bus_published = Counter(
+            "ownat_ingest_bus_published", "Messages published on the bus", registry=r
+        )
+        self.bus_dropped = Counter(
+            "ownat_ingest_bus_dropped",
+            "Bus messages given up (bus down or far behind); dashboards resync",
+            registry=r,
+        )

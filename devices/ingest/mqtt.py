@@ -1,0 +1,229 @@
+"""The worker's MQTT side: a paho-mqtt 2.x client on its own network thread, handing messages to asyncio.
+
+Protocol: MQTT 5 towards a real broker (Mosquitto), for the session expiry interval and the receive
+maximum that bounds how many unacknowledged messages the broker sends us; MQTT 3.1.1 towards the
+embedded broker of `ownat dev`, which speaks nothing else (its in-flight window of 100 plays the
+receive maximum's part there). Both use a persistent session (clean start off), QoS 1, a shared
+subscription (`$share/<group>/...`) so several workers split the load, and manual acknowledgement:
+a message is acknowledged only when the worker calls `ack` after committing what it carried.
+
+paho runs its network loop in its own thread (`loop_start`); each callback only appends to a deque
+and, if no hand-over is pending yet, schedules one with `call_soon_threadsafe`, so a burst of
+thousands of messages costs one wake-up of the event loop, not thousands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from core.db import utc_now
+from devices.ingest.batch import Received
+from devices.protocol import TOPIC_ROOT
+
+log = logging.getLogger(__name__)
+
+MqttProtocol = Literal["5", "3.1.1"]
+TOPIC_KINDS = ("vitals", "status", "events")
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerAddress:
+        """`mqtt://[user:password@]host[:port]`, or `mqtts://` for TLS."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError(f"broker URL {url!r} is not mqtt://host[:port] or mqtts://host[:port]")
+        tls = parts.scheme == "mqtts"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (8883 if tls else 1883),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            tls=tls,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionOptions:
+    client_id: str
+    share_group: str
+    protocol: MqttProtocol = "5"
+    receive_maximum: int = 2000
+    session_expiry_s: int = 7 * 24 * 3600
+    keepalive_s: int = 30
+
+    def filters(self) -> list[str]:
+        return [f"$share/{self.share_group}/{TOPIC_ROOT}/+/{kind}" for kind in TOPIC_KINDS]
+
+
+class MqttConsumer:
+    """Receives the devices' messages into `on_messages` (on the event loop) and sends acknowledgements."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        options: SubscriptionOptions,
+        on_messages: Callable[[list[Received]], None],
+        on_state: Callable[[bool], None] | None = None,
+    ) -> None:
+        self._address = BrokerAddress.parse(url)
+        self._options = options
+        self._on_messages = on_messages
+        self._on_state = on_state
+        self._loop = asyncio.get_running_loop()
+        self._inbox: deque[Received] = deque()
+        self._handover_scheduled = False
+        # Written by paho's thread only; read by the loop to refuse acknowledgements of an old connection.
+        self._generation = 0
+        self._lock = threading.Lock()
+        self.connected = asyncio.Event()
+        self._client = self._build_client()
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def start(self) -> None:
+        """Starts connecting in paho's thread; `connected` is set once the broker granted the subscriptions."""
+        address, options = self._address, self._options
+        if options.protocol == "5":
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = options.session_expiry_s
+            properties.ReceiveMaximum = options.receive_maximum
+            self._client.connect_async(
+                address.host, address.port, options.keepalive_s, clean_start=False, properties=properties
+            )
+        else:
+            self._client.connect_async(address.host, address.port, options.keepalive_s)
+        self._client.loop_start()
+
+    async def stop(self) -> None:
+        """Disconnects cleanly (the persistent session stays with the broker) and stops paho's thread."""
+        self._client.disconnect()
+        # loop_stop() joins paho's thread: blocking, so it runs in a worker thread.
+        await asyncio.to_thread(self._client.loop_stop)
+        self.connected.clear()
+
+    def ack(self, message: Received) -> bool:
+        """Acknowledges a message if it arrived on the current connection; the broker resends the others."""
+        if message.generation != self._generation or not self.connected.is_set():
+            return False
+        self._client.ack(message.mid, message.qos)
+        return True
+
+    def _build_client(self) -> mqtt.Client:
+        options = self._options
+        if options.protocol == "5":
+            client = mqtt.Client(
+                CallbackAPIVersion.VERSION2,
+                client_id=options.client_id,
+                protocol=mqtt.MQTTv5,
+                manual_ack=True,
+            )
+        else:
+            client = mqtt.Client(
+                CallbackAPIVersion.VERSION2,
+                client_id=options.client_id,
+                protocol=mqtt.MQTTv311,
+                clean_session=False,
+                manual_ack=True,
+            )
+        if self._address.username:
+            client.username_pw_set(self._address.username, self._address.password)
+        if self._address.tls:
+            client.tls_set()
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    # The callbacks below run in paho's network thread.
+
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, flags: Any, reason: Any, _props: Any) -> None:
+        if reason.is_failure:
+            log.warning("MQTT connection refused: %s", reason)
+            return
+        self._generation += 1
+        if self._options.protocol == "5":
+            client.subscribe([(f, SubscribeOptions(qos=1)) for f in self._options.filters()])
+        else:
+            client.subscribe([(f, 1) for f in self._options.filters()])
+        log.info(
+            "MQTT connected",
+            extra={"client_id": self._options.client_id, "session_present": flags.session_present},
+        )
+
+    def _on_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: Any, _props: Any
+    ) -> None:
+        # Only a granted subscription is worth announcing: before the SUBACK, a new share group
+        # would not receive what is published.
+        failed = [r for r in reasons if r.is_failure]
+        if failed:
+            log.error("MQTT subscription refused: %s", failed)
+            return
+        log.info("MQTT subscribed", extra={"filters": self._options.filters()})
+        self._loop.call_soon_threadsafe(self._set_connected, True)
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        log.warning("MQTT connection lost: %s", reason)
+        self._loop.call_soon_threadsafe(self._set_connected, False)
+
+    def _set_connected(self, connected: bool) -> None:
+        # On the event loop.
+        if connected:
+            self.connected.set()
+        else:
+            self.connected.clear()
+        if self._on_state is not None:
+            self._on_state(connected)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            topic = repr(message._topic)  # a topic that is not UTF-8 still gets a dead letter
+        self._inbox.append(
+            Received(topic, bytes(message.payload), message.mid, message.qos, self._generation, utc_now())
+        )
+        with self._lock:
+            if self._handover_scheduled:
+                return
+            self._handover_scheduled = True
+        self._loop.call_soon_threadsafe(self._hand_over)
+
+    def _hand_over(self) -> None:
+        # On the event loop: reset the flag first, so that a message appended meanwhile schedules again.
+        with self._lock:
+            self._handover_scheduled = False
+        batch: list[Received] = []
+        inbox = self._inbox
+        while inbox:
+            batch.append(inbox.popleft())
+        if batch:
+            self._on_messages(batch)

@@ -1,0 +1,259 @@
+"""The ingest worker: receive, classify, batch, commit, acknowledge, publish.
+
+Delivery: every message is acknowledged only after the transaction holding its readings (or its
+dead letter, or its status) has committed, and in the order received. A worker killed in between
+leaves its messages unacknowledged in its persistent broker session, which sends them again; the
+(device, metric, time) key turns the second copy into a no-op. While the database is down the
+current batch is retried with capped exponential backoff and jitter and nothing is acknowledged;
+the broker stops sending once `receive_maximum` messages are unacknowledged, which bounds memory,
+and keeps the rest queued for us. Batches commit one at a time, so acknowledgements keep order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.bus import Bus
+from core.bus.backoff import reconnect_delay_s
+from core.db import utc_now
+from devices.ingest.attribution import Attribution, BindingCache
+from devices.ingest.batch import Classified, DeadLetterRow, Received, StatusRow, WriteBatch
+from devices.ingest.classify import UNKNOWN_DEVICE, Classifier
+from devices.ingest.config import IngestConfig
+from devices.ingest.fanout import LiveFanout
+from devices.ingest.metrics import IngestMetrics
+from devices.ingest.mqtt import MqttConsumer
+from devices.ingest.store import StoreUnavailable, open_store
+from devices.ingest.upkeep import Upkeep
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+
+class IngestWorker:
+    """One worker process's pipeline; `run` until cancelled."""
+
+    def __init__(
+        self,
+        *,
+        config: IngestConfig,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        bus: Bus,
+        metrics: IngestMetrics | None = None,
+    ) -> None:
+        self.config = config
+        self.metrics = metrics or IngestMetrics()
+        self._store = open_store(config.database_url, sessions)
+        self._bindings = BindingCache(refresh_s=config.binding_refresh_s)
+        self._upkeep = Upkeep(config=config, engine=engine, sessions=sessions, bindings=self._bindings)
+        self._fanout = LiveFanout(bus, self.metrics)
+        self._classifier = Classifier()
+        self._consumer: MqttConsumer | None = None
+        self._pending: deque[Classified] = deque()
+        self._pending_readings = 0
+        self._has_pending = asyncio.Event()
+        self._batch_full = asyncio.Event()
+        self.ready = asyncio.Event()
+        self.committed_batches = 0
+
+    async def run(self) -> None:
+        """Connects, subscribes and processes messages until cancelled; then disconnects cleanly."""
+        await self._upkeep.start()
+        consumer = self._consumer = MqttConsumer(
+            url=self.config.broker_url,
+            options=self.config.subscription(),
+            on_messages=self._receive,
+            on_state=self.metrics.mqtt_connected.set,
+        )
+        consumer.start()
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._flush_loop(), name="ingest-flush")
+                tasks.create_task(self._fanout.run(), name="ingest-fanout")
+                tasks.create_task(self._upkeep.run(), name="ingest-upkeep")
+                await consumer.connected.wait()
+                self.ready.set()
+        finally:
+            await consumer.stop()
+            await self._store.close()
+
+    def _receive(self, messages: list[Received]) -> None:
+        # On the event loop, from the MQTT thread's hand-over: decoding is CPU work done here, a
+        # message at a time (tens of microseconds each), rather than in a thread that would only
+        # contend for the GIL with paho's.
+        now = utc_now()
+        for received in messages:
+            message = self._classifier.classify(received, now=now)
+            self._pending.append(message)
+            self._pending_readings += len(message.readings)
+        self.metrics.pending_messages.set(len(self._pending))
+        self._has_pending.set()
+        if self._pending_readings >= self.config.batch_max_readings:
+            self._batch_full.set()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._has_pending.wait()
+            waited_s = (utc_now() - self._pending[0].received.received_at).total_seconds()
+            delay_s = self.config.flush_interval_s - waited_s
+            if delay_s > 0 and not self._batch_full.is_set():
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._batch_full.wait(), delay_s)
+            await self._commit(self._take_batch())
+
+    def _take_batch(self) -> list[Classified]:
+        taken: list[Classified] = []
+        readings = 0
+        while self._pending and (
+            not taken or readings + len(self._pending[0].readings) <= self.config.batch_max_readings
+        ):
+            message = self._pending.popleft()
+            readings += len(message.readings)
+            taken.append(message)
+        self._pending_readings -= readings
+        if not self._pending:
+            self._has_pending.clear()
+        if self._pending_readings < self.config.batch_max_readings:
+            self._batch_full.clear()
+        return taken
+
+    async def _commit(self, messages: list[Classified]) -> None:
+        await self._recognise_devices(messages)
+        batch, live = self._prepare(messages)
+        started = time.perf_counter()
+        inserted = await self._write_until_committed(batch)
+        self.metrics.batch_seconds.observe(time.perf_counter() - started)
+        committed_at = utc_now()
+        consumer = self._consumer
+        for message in messages:
+            if consumer is not None:
+                consumer.ack(message.received)
+        self.metrics.pending_messages.set(len(self._pending))
+        self.committed_batches += 1
+        self._account(messages, batch, inserted, committed_at)
+        for (device_id, who), readings in live.items():
+            self._fanout.submit_readings(device_id, who, readings)
+        for message in messages:
+            if message.kind in ("status", "events") and message.body is not None:
+                prefix = "devices.status" if message.kind == "status" else "devices.event"
+                self._fanout.submit(f"{prefix}.{message.device_id}", message.body)
+
+    async def _recognise_devices(self, messages: list[Classified]) -> None:
+        unknown = {
+            m.device_id
+            for m in messages
+            if m.kind != "dead" and not self._bindings.is_known(m.device_id or "")
+        }
+        if unknown and self._bindings.may_reload_early:
+            # A device registered moments ago is not in the cache yet: look again before refusing it.
+            await self._until_done(self._upkeep.reload_bindings, what="bindings not reloaded")
+        for message in messages:
+            if message.kind != "dead" and not self._bindings.is_known(message.device_id or ""):
+                message.refuse(
+                    UNKNOWN_DEVICE, f"device {message.device_id!r} is not registered, or not active"
+                )
+
+    def _prepare(
+        self, messages: list[Classified]
+    ) -> tuple[WriteBatch, dict[tuple[str, Attribution], list[tuple[str, float, str, datetime]]]]:
+        batch = WriteBatch()
+        live: defaultdict[tuple[str, Attribution], list[tuple[str, float, str, datetime]]] = defaultdict(list)
+        rows = batch.readings
+        attribute = self._bindings.attribute
+        for message in messages:
+            device_id = message.device_id or ""
+            if message.kind == "dead":
+                batch.dead_letters.append(DeadLetterRow.of(message))
+            elif message.kind == "vitals":
+                readings = message.readings
+                first, last = min(r[3] for r in readings), max(r[3] for r in readings)
+                shared = self._bindings.attribute_interval(device_id, first, last)
+                if shared is not None:
+                    # The usual case: one binding (or none) covers the whole message.
+                    who, patient_id = shared, shared.patient_id
+                    rows.extend(
+                        (at, device_id, patient_id, metric, value, unit)
+                        for metric, value, unit, at in readings
+                    )
+                    live[device_id, who].extend(readings)
+                    if patient_id is not None:
+                        self._upkeep.mark_dirty(device_id, first)
+                    continue
+                for reading in readings:
+                    metric, value, unit, at = reading
+                    who = attribute(device_id, at)
+                    rows.append((at, device_id, who.patient_id, metric, value, unit))
+                    live[device_id, who].append(reading)
+                    if who.patient_id is not None:
+                        self._upkeep.mark_dirty(device_id, at)
+            elif message.kind == "status" and message.body is not None:
+                body = message.body
+                batch.add_status(
+                    StatusRow(
+                        device_id=device_id,
+                        online=body["online"],
+                        battery_pct=body["battery_pct"],
+                        sensor_off=body["sensor_off"],
+                        firmware=body["firmware"],
+                        reported_at=body["time"],
+                        received_at=message.received.received_at,
+                    )
+                )
+        return batch, live
+
+    async def _write_until_committed(self, batch: WriteBatch) -> int:
+        return await self._until_done(lambda: self._store.write(batch), what="batch not committed")
+
+    async def _until_done(self, attempt_once: Callable[[], Awaitable[_T]], *, what: str) -> _T:
+        """Retries a database step with capped exponential backoff and jitter until it succeeds."""
+        attempt = 0
+        while True:
+            try:
+                result = await attempt_once()
+            # Only what a database that is away (or restarting) raises; a bug must not loop forever.
+            except (StoreUnavailable, OperationalError, InterfaceError, OSError) as error:
+                self.metrics.write_failures.inc()
+                self.metrics.database_up.set(0)
+                delay_s = reconnect_delay_s(
+                    attempt, base_s=self.config.retry_base_s, cap_s=self.config.retry_cap_s
+                )
+                log.warning("%s (%s); retrying in %.2f s", what, error, delay_s)
+                attempt += 1
+                await asyncio.sleep(delay_s)
+                continue
+            self.metrics.database_up.set(1)
+            return result
+
+    def _account(
+        self, messages: list[Classified], batch: WriteBatch, inserted: int, committed_at: datetime
+    ) -> None:
+        metrics = self.metrics
+        metrics.readings_stored.inc(inserted)
+        metrics.readings_duplicate.inc(len(batch.readings) - inserted)
+        metrics.batch_readings.observe(len(batch.readings))
+        outcomes: Counter[tuple[str, str]] = Counter()
+        reasons: Counter[str] = Counter()
+        for message in messages:
+            if message.kind == "dead":
+                outcomes[message.topic_kind, "dead_letter"] += 1
+                reasons[message.reason_code or "invalid"] += 1
+            else:
+                outcomes[message.kind, "stored"] += 1
+                if message.readings:
+                    newest = max(r[3] for r in message.readings)
+                    metrics.reading_delay.observe(max(0.0, (committed_at - newest).total_seconds()))
+        for (kind, outcome), count in outcomes.items():
+            metrics.messages.labels(kind, outcome).inc(count)
+        for reason, count in reasons.items():
+            metrics.dead_letters.labels(reason).inc(count)

@@ -1,0 +1,42 @@
+"""`ownat dev` with live data: simulated monitors publish into the embedded broker, the in-process ingest
+worker stores their readings in SQLite, and the demo patient reads them through the vitals API."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from ownat.demo import DEMO_ACCOUNTS
+from tests.test_embedded import EmbeddedProcess, _wait_ready, embedded  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.embedded
+
+LIVE_TIMEOUT_S = 60  # a guard against hanging, never a timing assertion
+
+
+async def test_the_demo_patient_sees_live_simulated_vitals(embedded: EmbeddedProcess) -> None:  # noqa: F811
+    await _wait_ready(embedded)
+    account = next(a for a in DEMO_ACCOUNTS if a.role.value == "patient")
+    async with httpx.AsyncClient(base_url=embedded.base_url) as http:
+        login = await http.post(
+            "/api/v1/auth/login", json={"email": account.email, "password": account.password}
+        )
+        assert login.status_code == 200, login.text
+        headers = {"authorization": f"Bearer {login.json()['access_token']}"}
+        me = (await http.get("/api/v1/auth/me", headers=headers)).json()
+        url = f"/api/v1/patients/{me['patient_id']}/vitals"
+        async with asyncio.timeout(LIVE_TIMEOUT_S):
+            while True:
+                assert embedded.process.poll() is None, f"ownat dev exited:\n{embedded.log()}"
+                response = await http.get(url, params={"metric": "hr"}, headers=headers)
+                assert response.status_code == 200, response.text
+                points = response.json()["points"]
+                if len(points) >= 3:
+                    break
+                # Readings arrive once a second from the simulator: nothing to await but their arrival.
+                await asyncio.sleep(0.5)
+        assert {p["device_id"] for p in points} == {"home-jensen-oximeter"}
+        latest = await http.get(f"{url}/latest", headers=headers)
+        assert latest.status_code == 200 and any(item["metric"] == "8867-4" for item in latest.json())

@@ -1,0 +1,139 @@
+// Lab results (released ones), prescriptions and documents of the signed-in patient.
+
+import { emptyState, showError } from "../shared/alerts.js";
+import { api, download } from "../shared/api.js";
+import { byId, h, replace } from "../shared/dom.js";
+import { formatDateTime } from "../shared/time.js";
+
+const REPORTED = new Set(["final", "corrected"]);
+const ABNORMAL = new Set(["L", "H", "LL", "HH", "LU", "HU", "A", "AA", "<", ">", "POS", "DET"]);
+// Newest reports first; older ones are a click away in a later release.
+const MAX_REPORTS = 20;
+
+function range(result) {
+  if (result.reference_text) return result.reference_text;
+  if (result.reference_low != null && result.reference_high != null) return `${result.reference_low}–${result.reference_high}`;
+  return "";
+}
+
+function resultRow(item) {
+  const result = item.result;
+  const flagged = result.abnormal_flag && ABNORMAL.has(result.abnormal_flag);
+  return h(
+    "tr",
+    {},
+    h("th", { scope: "row" }, item.display),
+    h("td", { class: flagged ? "flag-abnormal" : null }, `${result.value} ${result.unit ?? ""}`.trim(), flagged ? ` (${result.abnormal_flag})` : ""),
+    h("td", {}, range(result)),
+    h("td", {}, formatDateTime(result.observed_at ?? result.created_at)),
+  );
+}
+
+/** The patient's reported lab orders with their results. */
+export async function showResults(user) {
+  const region = byId("results");
+  const page = await api(`/api/v1/lab-orders?patient_id=${user.patient_id}&limit=100`);
+  const reported = page.items.filter((o) => REPORTED.has(o.status)).slice(0, MAX_REPORTS);
+  const orders = await Promise.all(reported.map((o) => api(`/api/v1/lab-orders/${o.id}`)));
+  const withResults = orders.filter((o) => o.items.some((i) => i.result));
+  if (!withResults.length) {
+    replace(region, emptyState("No lab results yet."));
+    return;
+  }
+  replace(
+    region,
+    withResults.map((order) =>
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          { "aria-label": `Lab results ${order.placer_order_number}` },
+          h("caption", {}, `Order ${order.placer_order_number}`),
+          h("thead", {}, h("tr", {}, h("th", {}, "Test"), h("th", {}, "Result"), h("th", {}, "Reference range"), h("th", {}, "Taken"))),
+          h("tbody", {}, order.items.filter((i) => i.result).map(resultRow)),
+        ),
+      ),
+    ),
+  );
+}
+
+function frequency(f) {
+  const per = f.period === 1 ? f.period_unit : `${f.period} ${f.period_unit}`;
+  const unit = { h: "hour", d: "day", wk: "week" }[f.period_unit] ?? per;
+  const every = f.period === 1 ? `a ${unit}` : `every ${f.period} ${unit}s`;
+  return `${f.count} time${f.count > 1 ? "s" : ""} ${every}${f.as_needed ? ", as needed" : ""}`;
+}
+
+/** The patient's prescriptions, newest first. */
+export async function showPrescriptions(user) {
+  const region = byId("prescriptions");
+  const page = await api(`/api/v1/prescriptions?patient_id=${user.patient_id}&limit=100`);
+  if (!page.items.length) {
+    replace(region, emptyState("No prescriptions."));
+    return;
+  }
+  replace(
+    region,
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { "aria-label": "Prescriptions" },
+        h("thead", {}, h("tr", {}, h("th", {}, "Medication"), h("th", {}, "Dose"), h("th", {}, "How often"), h("th", {}, "Status"), h("th", {}, "Prescribed"))),
+        h(
+          "tbody",
+          {},
+          page.items.map((p) =>
+            h(
+              "tr",
+              {},
+              h("th", { scope: "row" }, p.medication.name, p.instructions ? h("div", { class: "meta" }, p.instructions) : null),
+              h("td", {}, `${p.dose.quantity} ${p.dose.unit} (${p.route})`),
+              h("td", {}, frequency(p.frequency), p.duration_days ? ` for ${p.duration_days} days` : ""),
+              h("td", {}, h("span", { class: `status status-${p.status}` }, p.status)),
+              h("td", {}, formatDateTime(p.created_at)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The patient's documents, each with a download button. */
+export async function showDocuments(user) {
+  const region = byId("documents");
+  const page = await api(`/api/v1/patients/${user.patient_id}/documents?limit=100`);
+  if (!page.items.length) {
+    replace(region, emptyState("No documents."));
+    return;
+  }
+  replace(
+    region,
+    page.items.map((doc) =>
+      h(
+        "li",
+        {},
+        h("div", {}, h("strong", {}, doc.title), h("div", { class: "meta" }, `${doc.kind} · ${doc.filename} · ${Math.ceil(doc.size_bytes / 1024)} KB · ${formatDateTime(doc.created_at)}`)),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "button-quiet",
+            "aria-label": `Download ${doc.title}`,
+            onclick: async () => {
+              try {
+                await download(`/api/v1/documents/${doc.id}/content`, doc.filename);
+              } catch (error) {
+                showError(byId("messages"), error);
+              }
+            },
+          },
+          "Download",
+        ),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,32 @@
+// The staff home: a list of the staff pages that exist, filtered by role. Pages added later (the
+// nurses' dashboard, consults, billing, administration) register themselves in STAFF_PAGES.
+
+import { showError } from "../shared/alerts.js";
+import { requireUser } from "../shared/auth.js";
+import { byId, h, replace } from "../shared/dom.js";
+import { renderLayout } from "../shared/layout.js";
+
+const STAFF_PAGES = [
+  {
+    href: "/api/v1/docs",
+    title: "REST API reference",
+    description: "Every endpoint, generated from the server (OpenAPI).",
+    roles: ["admin", "clinician", "nurse"],
+  },
+];
+
+async function main() {
+  const user = await requireUser(["admin", "clinician", "nurse"]);
+  if (!user) return;
+  renderLayout(user);
+  byId("greeting").textContent = `Welcome, ${user.full_name}`;
+  const pages = STAFF_PAGES.filter((page) => page.roles.includes(user.role));
+  replace(
+    byId("staff-pages"),
+    pages.map((page) =>
+      h("li", {}, h("div", {}, h("a", { href: page.href }, page.title), h("div", { class: "meta" }, page.description))),
+    ),
+  );
+}
+
+main().catch((error) => showError(byId("messages"), error));
