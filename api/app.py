@@ -14,6 +14,7 @@ from api.deps import get_current_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
+    alarms,
     audit,
     auth,
     devices,
@@ -96,6 +97,7 @@ def _include_routers(app: FastAPI) -> None:
         documents,
         devices,
         vitals,
+        alarms,
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)

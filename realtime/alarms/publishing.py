@@ -1,0 +1,29 @@
+"""Publishing alarm changes on the bus, after the transaction that made them has committed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from core.bus import Bus
+from realtime.alarms.schemas import AlarmChange
+
+ESCALATION_CHANNEL = "alarms.escalation"
+
+
+def channels_for(change: AlarmChange) -> list[str]:
+    """The patient's channel, the ward's if known, and the escalation channel for escalations."""
+    alarm = change.alarm
+    channels = [f"alarms.patient.{alarm.patient_id}"]
+    if alarm.ward_id is not None:
+        channels.append(f"alarms.ward.{alarm.ward_id}")
+    if change.change == "escalated":
+        channels.append(ESCALATION_CHANNEL)
+    return channels
+
+
+async def publish_changes(bus: Bus, changes: Iterable[AlarmChange]) -> None:
+    """Publishes each change as {"type": "alarm", "change": ..., "alarm": {...}}; call after commit."""
+    for change in changes:
+        message = {"type": "alarm", **change.model_dump(mode="json")}
+        for channel in channels_for(change):
+            await bus.publish(channel, message)

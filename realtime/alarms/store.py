@@ -1,0 +1,177 @@
+"""Raising, updating and resolving alarms; the one module that knows the open-alarm index's dialects.
+
+Raising is an INSERT that does nothing on the open-condition index: of several workers raising the
+same condition at once, exactly one inserts and the others find that alarm instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinical.organisation.models import Admission, Bed
+from core.audit import service as audit
+from core.identity.principal import SYSTEM, Principal
+from realtime.alarms.models import Alarm, AlarmKind, AlarmPriority, AlarmStatus
+from realtime.alarms.schemas import AlarmChange, AlarmRead, ChangeKind
+
+_RANK = {AlarmPriority.LOW: 0, AlarmPriority.MEDIUM: 1, AlarmPriority.HIGH: 2}
+_OPEN = text("status <> 'resolved'")
+
+
+def change(kind: ChangeKind, alarm: Alarm) -> AlarmChange:
+    """An AlarmChange of `alarm` as it is now."""
+    return AlarmChange(change=kind, alarm=AlarmRead.model_validate(alarm))
+
+
+async def location(
+    session: AsyncSession, *, patient_id: uuid.UUID, now: datetime
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """(bed, ward) of the patient's stay in progress at `now`, or (None, None)."""
+    row = (
+        await session.execute(
+            select(Bed.id, Bed.ward_id)
+            .join(Admission, Admission.bed_id == Bed.id)
+            .where(Admission.patient_id == patient_id, Admission.start_at <= now)
+            .where((Admission.end_at.is_(None)) | (Admission.end_at > now))
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+async def open_alarm(session: AsyncSession, *, patient_id: uuid.UUID, condition_key: str) -> Alarm | None:
+    """The open (raised or acknowledged) alarm of one condition, locked for update."""
+    return await session.scalar(
+        select(Alarm)
+        .where(
+            Alarm.patient_id == patient_id,
+            Alarm.condition_key == condition_key,
+            Alarm.status != AlarmStatus.RESOLVED,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def raise_alarm(
+    session: AsyncSession,
+    *,
+    patient_id: uuid.UUID,
+    condition_key: str,
+    kind: AlarmKind,
+    code: str,
+    priority: AlarmPriority,
+    now: datetime,
+    bed_id: uuid.UUID | None = None,
+    ward_id: uuid.UUID | None = None,
+    device_id: str | None = None,
+    value: float | None = None,
+    score: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AlarmChange | None:
+    """Raises the condition's alarm, or raises an open one's priority; None when nothing changed."""
+    values = {
+        "id": uuid.uuid4(),
+        "patient_id": patient_id,
+        "bed_id": bed_id,
+        "ward_id": ward_id,
+        "kind": kind,
+        "condition_key": condition_key,
+        "code": code,
+        "priority": priority,
+        "status": AlarmStatus.RAISED,
+        "raised_at": now,
+        "device_id": device_id,
+        "value": value,
+        "score": score,
+        "detail": detail or {},
+        "created_at": now,
+        "updated_at": now,
+    }
+    inserted = await _insert_if_no_open(session, values)
+    alarm = await open_alarm(session, patient_id=patient_id, condition_key=condition_key)
+    if alarm is None:  # resolved by someone between our insert and read: nothing left to update
+        return None
+    if inserted:
+        return change("raised", alarm)
+    alarm.value, alarm.score = value, score
+    if _RANK[priority] > _RANK[alarm.priority]:
+        # A worse condition needs a fresh acknowledgement: the alarm is raised again at the new priority.
+        previous = {"previous_priority": alarm.priority.value}
+        if alarm.acknowledged_at is not None:
+            previous["previous_acknowledged_at"] = alarm.acknowledged_at.isoformat()
+        alarm.priority, alarm.status, alarm.raised_at = priority, AlarmStatus.RAISED, now
+        alarm.acknowledged_by = alarm.acknowledged_at = alarm.escalated_at = None
+        alarm.detail = (detail or {}) | previous
+        await session.flush()
+        return change("updated", alarm)
+    await session.flush()
+    return None
+
+
+async def resolve_open(
+    session: AsyncSession,
+    *,
+    patient_id: uuid.UUID,
+    condition_keys: list[str],
+    now: datetime,
+    by: uuid.UUID | None = None,
+) -> list[AlarmChange]:
+    """Resolves the open alarms of these conditions (auto-resolution when `by` is None)."""
+    if not condition_keys:
+        return []
+    alarms = await session.scalars(
+        select(Alarm)
+        .where(
+            Alarm.patient_id == patient_id,
+            Alarm.condition_key.in_(condition_keys),
+            Alarm.status != AlarmStatus.RESOLVED,
+        )
+        .with_for_update()
+    )
+    changes = []
+    for alarm in alarms:
+        alarm.status, alarm.resolved_at, alarm.resolved_by = AlarmStatus.RESOLVED, now, by
+        changes.append(alarm)
+    await session.flush()
+    return [change("resolved", alarm) for alarm in changes]
+
+
+def audit_changes(session: AsyncSession, changes: list[AlarmChange], *, actor: Principal = SYSTEM) -> None:
+    """Queues one audit entry per alarm change."""
+    for item in changes:
+        audit.record(
+            session,
+            actor=actor,
+            action=f"alarm.{item.change}",
+            resource_type="alarm",
+            resource_id=item.alarm.id,
+            patient_id=item.alarm.patient_id,
+            detail={"condition": item.alarm.condition_key, "priority": item.alarm.priority.value},
+        )
+
+
+async def insert_ignoring_conflict(
+    session: AsyncSession, table: Table, values: dict[str, Any], *, keys: list[str], where: Any = None
+) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on the unique index over `keys`; True when a row went in."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement: Any = (
+        dialect.insert(table).values(values).on_conflict_do_nothing(index_elements=keys, index_where=where)
+    )
+    result = await session.execute(statement.returning(*table.primary_key.columns))
+    return result.first() is not None
+
+
+async def _insert_if_no_open(session: AsyncSession, values: dict[str, Any]) -> bool:
+    table = Alarm.__table__
+    assert isinstance(table, Table)
+    return await insert_ignoring_conflict(
+        session, table, values, keys=["patient_id", "condition_key"], where=_OPEN
+    )

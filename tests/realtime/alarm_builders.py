@@ -1,0 +1,61 @@
+"""Builders of the alarm tests: clients from an address of their own, stored readings, reading values."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.sessions import transaction
+from devices.protocol import metric_spec
+from devices.vitals.models import VitalReading
+
+
+@dataclass(frozen=True, slots=True)
+class R:
+    """A reading as the engine takes it."""
+
+    metric: str
+    value: float
+    time: datetime
+
+
+@asynccontextmanager
+async def client_for(application: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client against `application` from an address of its own (login limits count per address)."""
+    address = f"203.0.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+    transport = httpx.ASGITransport(app=application, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://ownat.test") as http:
+        yield http
+
+
+async def store_readings(
+    sessions: async_sessionmaker[AsyncSession],
+    patient_id: uuid.UUID,
+    readings: list[R],
+    device_id: str | None = None,
+) -> str:
+    """Stores readings for the patient from one device (a new one unless given); returns the device id."""
+    device = device_id or f"t-alarm-{secrets.token_hex(5)}"
+    rows = [
+        {
+            "time": r.time,
+            "device_id": device,
+            "patient_id": patient_id,
+            "metric": r.metric,
+            "value": r.value,
+            "unit": metric_spec(r.metric).unit,
+        }
+        for r in readings
+    ]
+    async with transaction(sessions) as session:
+        await session.execute(insert(VitalReading), rows)
+    return device
