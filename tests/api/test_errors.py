@@ -101,7 +101,9 @@ async def test_domain_error_extras_never_replace_standard_members(settings) -> N
 
     @app.get("/transition")
     async def transition() -> None:
-        raise Conflict("A completed appointment cannot be cancelled.", extra={"status": "completed", "allowed": []})
+        raise Conflict(
+            "A completed appointment cannot be cancelled.", extra={"status": "completed", "allowed": []}
+        )
 
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
