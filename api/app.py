@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
-from api import health, pages
+from api import health, pages, ws
 from api.deps import get_current_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
 from api.problems import install_problem_handlers
@@ -45,9 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.resources = Resources.open(settings)
         # The platform administers the production broker's device accounts when given its admin URL.
         app.state.device_broker_access = broker_access_from(load_broker_settings())
+        await ws.start_hub(app)
         try:
             yield
         finally:
+            await ws.stop_hub(app)
             if app.state.device_broker_access is not None:
                 await app.state.device_broker_access.drain()
             await app.state.resources.close()
@@ -83,6 +85,8 @@ def _include_routers(app: FastAPI) -> None:
     # Public endpoints are listed here, explicitly; everything else requires a signed-in user.
     app.include_router(health.router)
     app.include_router(pages.router)
+    # The live hub authenticates with the socket's first message, not with a header.
+    app.include_router(ws.router)
     app.include_router(auth.public_router, prefix=API_PREFIX)
     authenticated = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_current_principal)])
     for module in (

@@ -42,7 +42,14 @@ def _api(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     # Our middleware logs each request with its id; uvicorn's own access log would repeat it.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        ws="websockets-sansio",
+    )
     return 0
 
 

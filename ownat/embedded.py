@@ -46,7 +46,9 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
             broker = EmbeddedBroker(host=settings.embedded_mqtt_host, port=settings.embedded_mqtt_port)
             await stack.enter_async_context(broker)
         app = create_app(settings)
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+        config = uvicorn.Config(
+            app, host=host, port=port, log_config=None, access_log=False, ws="websockets-sansio"
+        )
         server = uvicorn.Server(config)
         banner = asyncio.create_task(_announce_when_started(server, settings, host, port))
         pipeline = asyncio.create_task(_run_pipeline_when_started(server, app, settings))

@@ -1,0 +1,45 @@
+"""Subscription keys, and which keys a bus channel feeds."""
+
+from __future__ import annotations
+
+import uuid
+from typing import NamedTuple
+
+from realtime.hub.messages import Scope
+
+# One pattern per kind of channel: a process subscribes once, whatever its clients watch.
+BUS_PATTERNS = ("vitals.ward.*", "vitals.patient.*", "alarms.ward.*", "alarms.patient.*")
+
+
+class SubscriptionKey(NamedTuple):
+    scope: Scope
+    id: uuid.UUID
+
+    def label(self) -> dict[str, str]:
+        """The key as it appears in server messages."""
+        return {"scope": self.scope, "id": str(self.id)}
+
+
+def keys_for_channel(channel: str) -> list[SubscriptionKey]:
+    """The subscription keys a bus channel feeds; empty for channels the hub does not serve."""
+    parts = channel.split(".")
+    if len(parts) != 3:
+        return []
+    family, kind, raw_id = parts
+    try:
+        target = uuid.UUID(raw_id)
+    except ValueError:
+        return []
+    if kind == "ward" and family in {"vitals", "alarms"}:
+        return [SubscriptionKey("ward", target)]
+    if kind == "patient" and family == "vitals":
+        return [SubscriptionKey("patient", target)]
+    if kind == "patient" and family == "alarms":
+        # A patient's alarms reach both their patient view and the dedicated alarm feed.
+        return [SubscriptionKey("patient", target), SubscriptionKey("alarms", target)]
+    return []
+
+
+def is_alarm_channel(channel: str) -> bool:
+    """Alarm channels are forwarded message by message; vitals are coalesced."""
+    return channel.startswith("alarms.")

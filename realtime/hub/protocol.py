@@ -1,0 +1,133 @@
+"""One WebSocket's life: authenticate, then serve subscriptions until either side closes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from core.errors import DomainError, NotAuthenticated
+from core.identity.principal import Principal
+from core.identity.tokens import authenticate_access_token
+from realtime.hub.connection import Connection, Transport
+from realtime.hub.hub import Hub
+from realtime.hub.keys import SubscriptionKey
+from realtime.hub.messages import (
+    CLOSE_NOT_AUTHENTICATED,
+    AuthMessage,
+    PongMessage,
+    ProtocolError,
+    SubscribeMessage,
+    UnsubscribeMessage,
+    error_message,
+    parse_client_message,
+)
+
+log = logging.getLogger(__name__)
+
+# A dashboard watches a ward or a handful of patients; more is a runaway client.
+MAX_SUBSCRIPTIONS = 64
+# A client that stopped reading cannot complete a close handshake; do not wait on it for long.
+CLOSE_TIMEOUT_S = 2.0
+
+
+async def serve_connection(hub: Hub, transport: Transport) -> None:
+    """Serves an accepted WebSocket until it closes; the first message must authenticate it."""
+    principal = await _authenticate(hub, transport)
+    if principal is None:
+        return
+    connection = hub.connect(transport, principal)
+    connection.send({"type": "ready", "user_id": str(principal.user_id), "role": principal.role.value})
+    tasks = [
+        asyncio.create_task(connection.run_writer()),
+        asyncio.create_task(connection.run_flusher()),
+        asyncio.create_task(connection.run_heartbeat()),
+        asyncio.create_task(_read(hub, connection)),
+        asyncio.create_task(connection.closed.wait()),
+    ]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                # The client went away mid-send, or a bug: either way this connection is over.
+                log.info("websocket ended: %r", task.exception())
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        hub.disconnect(connection)
+        await connection.stop()
+    if connection.close_code is not None:
+        await _close(transport, connection.close_code, "")
+
+
+async def _close(transport: Transport, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(CLOSE_TIMEOUT_S):
+            await transport.close(code, reason)
+
+
+async def _authenticate(hub: Hub, transport: Transport) -> Principal | None:
+    # The token travels in the first message, never in the URL, where proxies and logs would keep it.
+    try:
+        async with asyncio.timeout(hub.tuning.auth_timeout_s):
+            text = await transport.receive_text()
+    except TimeoutError:
+        await _close(transport, CLOSE_NOT_AUTHENTICATED, "authentication timed out")
+        return None
+    if text is None:
+        return None
+    try:
+        message = parse_client_message(text)
+        if not isinstance(message, AuthMessage):
+            raise ProtocolError("not-authenticated", "The first message must be `auth`.")
+        return await authenticate_access_token(
+            message.token, settings=hub.settings, revocations=hub.revocations
+        )
+    except (ProtocolError, NotAuthenticated) as error:
+        await _close(transport, CLOSE_NOT_AUTHENTICATED, str(error)[:120])
+        return None
+
+
+async def _read(hub: Hub, connection: Connection) -> None:
+    while True:
+        text = await connection.transport.receive_text()
+        if text is None:
+            return
+        try:
+            message = parse_client_message(text)
+            if isinstance(message, PongMessage):
+                connection.pong()
+            elif isinstance(message, SubscribeMessage):
+                await _subscribe(hub, connection, _key(connection.principal, message))
+            elif isinstance(message, UnsubscribeMessage):
+                hub.unsubscribe(connection, _key(connection.principal, message))
+            else:
+                raise ProtocolError("already-authenticated", "This connection is already signed in.")
+        except ProtocolError as error:
+            connection.send(error_message(error.code, error.detail))
+
+
+def _key(principal: Principal, message: SubscribeMessage | UnsubscribeMessage) -> SubscriptionKey:
+    target = message.id
+    if target is None and message.scope == "alarms":
+        target = principal.patient_id
+    if target is None:
+        raise ProtocolError("invalid-message", f"A {message.scope} subscription needs an `id`.")
+    return SubscriptionKey(message.scope, target)
+
+
+async def _subscribe(hub: Hub, connection: Connection, key: SubscriptionKey) -> None:
+    if key in connection.feeds:
+        raise ProtocolError("already-subscribed", f"Already subscribed to this {key.scope}.")
+    if len(connection.feeds) >= MAX_SUBSCRIPTIONS:
+        raise ProtocolError("too-many-subscriptions", f"At most {MAX_SUBSCRIPTIONS} subscriptions.")
+    # Routed before the snapshot is read, so no delta can fall between the snapshot and the feed.
+    hub.subscribe(connection, key)
+    try:
+        snapshot = await connection.load_snapshot(key, "subscribe")
+    except DomainError as error:
+        hub.unsubscribe(connection, key)
+        connection.send(error_message(error.code, str(error), **key.label()))
+        return
+    connection.feed_ready(key, snapshot)
