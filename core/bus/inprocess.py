@@ -10,12 +10,19 @@ have no equivalent here. Everything runs on one event loop: publish from other t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from types import TracebackType
 from typing import Any, Self
 
-from core.bus.interface import BusClosedError, BusMessage, decode_message, encode_message, normalise_names
+from core.bus.interface import (
+    BusClosedError,
+    BusMessage,
+    decode_message,
+    encode_each,
+    encode_message,
+    normalise_names,
+)
 
 
 class InProcessSubscription:
@@ -92,6 +99,13 @@ class InProcessBus:
         payload = encode_message(message)
         for subscription in list(self._subscriptions):
             subscription.offer(channel, payload)
+
+    async def publish_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Delivers each message in order, as `publish` would."""
+        self._ensure_open()
+        for channel, payload in encode_each(messages):
+            for subscription in list(self._subscriptions):
+                subscription.offer(channel, payload)
 
     def subscribe(self, channels: Iterable[str] = (), patterns: Iterable[str] = ()) -> InProcessSubscription:
         """Returns a subscription that starts receiving when entered."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -52,6 +52,8 @@ class Bus(Protocol):
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
 
+    async def publish_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None: ...
+
     def subscribe(self, channels: Iterable[str] = (), patterns: Iterable[str] = ()) -> Subscription: ...
 
     async def ping(self) -> None: ...
@@ -76,6 +78,15 @@ def encode_message(message: dict[str, Any]) -> str:
     if not isinstance(message, dict):
         raise TypeError(f"bus messages are dicts, not {type(message).__name__}")
     return json.dumps(message, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_each(messages: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+    """(channel, payload) pairs; a message sent to several channels is serialised only once."""
+    payloads: dict[int, str] = {}
+    return [
+        (channel, payloads.get(id(message)) or payloads.setdefault(id(message), encode_message(message)))
+        for channel, message in messages
+    ]
 
 
 def decode_message(payload: str | bytes) -> dict[str, Any]:

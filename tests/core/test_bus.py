@@ -36,6 +36,17 @@ async def test_messages_arrive_in_publish_order_per_channel(bus: Bus) -> None:
     assert {m.kind for m in messages} == {"message"}
 
 
+async def test_publish_many_keeps_order_across_channels(bus: Bus) -> None:
+    shared = {"readings": [1, 2, 3]}
+    batch = [("many.a", {"n": 0}), ("many.b", shared), ("many.a", shared), ("many.b", {"n": 3})]
+    async with bus.subscribe(patterns=["many.*"]) as subscription:
+        await bus.publish_many(batch)
+        await bus.publish_many([])
+        messages = await receive(subscription, 4)
+
+    assert [(m.channel, m.data) for m in messages] == batch
+
+
 async def test_every_subscriber_receives_every_message(bus: Bus) -> None:
     async with AsyncExitStack() as stack:
         subscriptions = [
