@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
+from core.access import require_patient_scope
 from core.errors import Forbidden, NotAuthenticated
 from core.identity import tokens
 from core.identity.principal import STAFF_ROLES, Principal, Role
@@ -81,17 +81,9 @@ async def patient_in_scope(
     patient_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
 ) -> uuid.UUID:
     """The path's patient, if the caller may see them: their own record, or any record for staff."""
-    if not principal.may_access_patient(patient_id):
-        audit.record(
-            session,
-            actor=principal,
-            action="access",
-            resource_type="patient",
-            resource_id=patient_id,
-            patient_id=patient_id,
-            outcome="denied",
-        )
-        raise Forbidden("Patients may only access their own records.")
+    require_patient_scope(
+        session, principal, patient_id, action="access", resource_type="patient", resource_id=patient_id
+    )
     return patient_id
 
 

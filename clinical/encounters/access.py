@@ -1,8 +1,4 @@
-"""Who may touch what: role checks, patient scope and loading records through them, all audited.
-
-Every refusal is queued on the audit log with outcome "denied" before it is raised; the unit of
-work writes it even though the request's transaction is rolled back.
-"""
+"""Loading clinical records through the audited checks of `core.access` (re-exported here)."""
 
 from __future__ import annotations
 
@@ -17,60 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical.encounters.models import Encounter
 from clinical.organisation.models import Practitioner
 from clinical.patients.models import Patient
+from core.access import require_patient_scope, require_role
 from core.audit import service as audit
 from core.errors import Forbidden, NotFound
-from core.identity.principal import Principal, Role
-
-
-def require_role(
-    session: AsyncSession,
-    actor: Principal,
-    roles: Iterable[Role],
-    *,
-    action: str,
-    resource_type: str,
-    resource_id: object | None = None,
-    patient_id: uuid.UUID | None = None,
-) -> None:
-    """Forbidden (audited) unless the caller holds one of `roles`."""
-    allowed = frozenset(roles)
-    if actor.role in allowed:
-        return
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        patient_id=patient_id,
-        outcome="denied",
-    )
-    names = ", ".join(sorted(role.value for role in allowed))
-    raise Forbidden(f"This action needs one of the roles: {names}.")
-
-
-def require_patient_scope(
-    session: AsyncSession,
-    actor: Principal,
-    patient_id: uuid.UUID,
-    *,
-    action: str,
-    resource_type: str,
-    resource_id: object | None = None,
-) -> None:
-    """Forbidden (audited) unless the caller may see this patient: staff, or the patient themself."""
-    if actor.may_access_patient(patient_id):
-        return
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        patient_id=patient_id,
-        outcome="denied",
-    )
-    raise Forbidden("Patients may only access their own records.")
+from core.identity.principal import Principal
 
 
 async def load_patient(
@@ -150,3 +96,13 @@ def audit_reads(
             patient_id=patient,
             detail={**(detail or {}), "ids": ids},
         )
+
+
+__all__ = [
+    "audit_reads",
+    "load_encounter",
+    "load_patient",
+    "practitioner_of",
+    "require_patient_scope",
+    "require_role",
+]

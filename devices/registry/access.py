@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
-from core.errors import Forbidden, NotFound
+from core import access
+from core.errors import NotFound
 from core.identity.principal import STAFF_ROLES, Principal, Role
 from devices.registry.models import Device, DeviceBinding
 
@@ -39,38 +39,30 @@ def require_role(
     resource_id: object | None = None,
     patient_id: uuid.UUID | None = None,
 ) -> None:
-    """Forbidden (audited) unless the caller holds one of `roles`."""
-    allowed = frozenset(roles)
-    if actor.role in allowed:
-        return
-    audit.record(
+    """Forbidden (audited) unless the caller holds one of `roles`; registry records by default."""
+    access.require_role(
         session,
-        actor=actor,
+        actor,
+        roles,
         action=action,
         resource_type=resource_type,
         resource_id=resource_id,
         patient_id=patient_id,
-        outcome="denied",
     )
-    names = ", ".join(sorted(role.value for role in allowed))
-    raise Forbidden(f"This action needs one of the roles: {names}.")
 
 
 def require_patient_scope(
     session: AsyncSession, actor: Principal, patient_id: uuid.UUID, *, action: str
 ) -> None:
     """Forbidden (audited) unless the caller is staff or the patient themself."""
-    if actor.may_access_patient(patient_id):
-        return
-    audit.record(
+    access.require_patient_scope(
         session,
-        actor=actor,
+        actor,
+        patient_id,
         action=action,
         resource_type="device_binding",
-        patient_id=patient_id,
-        outcome="denied",
+        message="Patients may only see the devices bound to themselves.",
     )
-    raise Forbidden("Patients may only see the devices bound to themselves.")
 
 
 async def load_device(session: AsyncSession, device_uuid: uuid.UUID, *, for_update: bool = False) -> Device:
