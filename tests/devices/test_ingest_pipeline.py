@@ -48,6 +48,10 @@ async def test_readings_are_stored_once_attributed_and_published(settings, sessi
         await publisher.publish_all(items[:10])
         expected = 2 * 20 * len(METRICS)
         await wait_until(lambda: _stored(sessions, [bound, loose], expected), what="all readings stored")
+        # The redelivered copies may still be in flight once every reading is stored: wait for them.
+        await wait_until(
+            lambda: _duplicates_counted(worker, 10 * len(METRICS)), what="the redelivered copies refused"
+        )
         seen = {bound: 0, loose: 0}
         async with asyncio.timeout(GUARD_S):
             async for message in live:
@@ -112,3 +116,7 @@ async def test_status_is_kept_and_events_are_published(settings, sessions, mqtt_
 
 async def _stored(sessions, device_ids, expected: int) -> bool:
     return await count_readings(sessions, device_ids) >= expected
+
+
+async def _duplicates_counted(worker, at_least: int) -> bool:
+    return bool(worker.metrics.readings_duplicate._value.get() >= at_least)
