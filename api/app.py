@@ -15,6 +15,7 @@ from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextM
 from api.problems import install_problem_handlers
 from api.routers import (
     alarms,
+    analytics,
     audit,
     auth,
     devices,
@@ -102,6 +103,7 @@ def _include_routers(app: FastAPI) -> None:
         devices,
         vitals,
         alarms,
+        analytics,
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)
