@@ -20,7 +20,7 @@ from core.access import require_role
 from core.audit import service as audit
 from core.errors import NotFound
 from core.identity.principal import Role
-from core.reports import Report, check_range, to_csv
+from core.reports import Report, check_range, prepare_session, to_csv
 from devices.vitals.coverage import device_coverage
 from realtime.alarms.reports import alarms_by_ward
 
@@ -53,6 +53,7 @@ async def compute(session: AsyncSession, name: str, start: dt.date, end: dt.date
     if name not in CATALOGUE:
         raise NotFound(f"No report named {name!r}; GET /api/v1/analytics/reports lists them.")
     check_range(start, end)
+    await prepare_session(session)
     return await CATALOGUE[name][1](session=session, start=start, end=end)
 
 

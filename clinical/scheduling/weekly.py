@@ -80,7 +80,8 @@ def shifts_between(hours: Iterable[WeeklyHours], start: datetime, end: datetime)
         zone = ZoneInfo(block.time_zone)
         # A block starting the local day before `start` may run overnight into the range.
         first = start.astimezone(zone).date() - timedelta(days=1)
-        for day in iter_days(first, end.astimezone(zone).date()):
+        first += timedelta(days=(block.weekday - first.isoweekday()) % 7)  # only its weekday can match
+        for day in iter_days(first, end.astimezone(zone).date(), step_days=7):
             shift = shift_on(block, day)
             if shift is not None and shift.start < end and shift.end > start:
                 found.append(shift)
@@ -116,12 +117,12 @@ def zones_conflict(a: WeeklyHours, b: WeeklyHours) -> bool:
     return a.time_zone != b.time_zone and _validity_overlaps(a, b)
 
 
-def iter_days(first: date, last: date) -> Iterator[date]:
-    """Every date from `first` to `last`, both included."""
-    day = first
+def iter_days(first: date, last: date, *, step_days: int = 1) -> Iterator[date]:
+    """Every `step_days`-th date from `first` up to `last`, both included."""
+    day, step = first, timedelta(days=step_days)
     while day <= last:
         yield day
-        day += timedelta(days=1)
+        day += step
 
 
 def covers(hours: WeeklyHours, start: datetime, end: datetime) -> bool:

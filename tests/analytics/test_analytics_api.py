@@ -104,6 +104,7 @@ async def test_a_report_read_is_audited_with_its_range(client, sessions) -> None
         ("demographics", {"start": "2020-01-01", "end": "2026-01-01"}, 422, "at most 731 days"),
         ("demographics", {"start": "2026-03-02"}, 422, "end"),
         ("demographics", {"start": "yesterday", "end": "2026-03-02"}, 422, "start"),
+        ("device-coverage", {"start": "2026-01-01", "end": "2026-03-01"}, 422, "at most 31 days"),
         ("no-such-report", RANGE, 404, "GET /api/v1/analytics/reports"),
     ],
 )
