@@ -17,6 +17,9 @@ from api.routers import (
     alarms,
     audit,
     auth,
+    billing,
+    billing_invoices,
+    billing_payments,
     devices,
     documents,
     encounters,
@@ -88,6 +91,8 @@ def _include_routers(app: FastAPI) -> None:
     # The live hub authenticates with the socket's first message, not with a header.
     app.include_router(ws.router)
     app.include_router(auth.public_router, prefix=API_PREFIX)
+    # The payment gateway's webhook: no user, a signature checked by the endpoint instead.
+    app.include_router(billing_payments.public_router, prefix=API_PREFIX)
     authenticated = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_current_principal)])
     for module in (
         auth,
@@ -102,6 +107,9 @@ def _include_routers(app: FastAPI) -> None:
         devices,
         vitals,
         alarms,
+        billing,
+        billing_invoices,
+        billing_payments,
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)
