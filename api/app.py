@@ -18,6 +18,7 @@ from api.routers import (
     audit,
     auth,
     billing,
+    billing_insurance,
     billing_invoices,
     billing_payments,
     devices,
@@ -112,6 +113,7 @@ def _include_routers(app: FastAPI) -> None:
         billing_payments,
     ):
         authenticated.include_router(module.router)
+    authenticated.include_router(billing_insurance.router)
     app.include_router(authenticated)
     # FHIR clients read the CapabilityStatement before they sign in; it holds nothing about patients.
     app.include_router(fhir.public_router)
