@@ -19,6 +19,7 @@ from api.routers import (
     auth,
     billing,
     billing_insurance,
+    billing_reports,
     billing_invoices,
     billing_payments,
     devices,
@@ -114,6 +115,7 @@ def _include_routers(app: FastAPI) -> None:
     ):
         authenticated.include_router(module.router)
     authenticated.include_router(billing_insurance.router)
+    authenticated.include_router(billing_reports.router)
     app.include_router(authenticated)
     # FHIR clients read the CapabilityStatement before they sign in; it holds nothing about patients.
     app.include_router(fhir.public_router)
