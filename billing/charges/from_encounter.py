@@ -7,6 +7,7 @@ unique (source_type, source_key) means a source is charged once, however often i
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -100,7 +101,7 @@ async def _candidates(
 ) -> list[ChargeItem]:
     assert encounter.started_at is not None and encounter.ended_at is not None
     day = encounter.started_at.date()
-    common = {
+    common: dict[str, Any] = {
         "settings": settings,
         "patient_id": encounter.patient_id,
         "encounter_id": encounter.id,
@@ -143,7 +144,9 @@ async def _candidates(
     return items
 
 
-async def _lab_charges(session: AsyncSession, encounter: Encounter, common: dict) -> list[ChargeItem]:
+async def _lab_charges(
+    session: AsyncSession, encounter: Encounter, common: dict[str, Any]
+) -> list[ChargeItem]:
     rows = await session.execute(
         select(LabOrderItem, LabOrder.created_at)
         .join(LabOrder, LabOrder.id == LabOrderItem.order_id)

@@ -34,12 +34,10 @@ async def invoice_in_scope(
     session: AsyncSession, actor: Principal, invoice_id: uuid.UUID, *, action: str, for_update: bool = False
 ) -> Invoice:
     """The invoice if the caller may see it; a patient never sees drafts (they are not bills yet)."""
-    if for_update:
-        invoice = await lock_invoice(session, invoice_id)
-    else:
-        invoice = await session.get(Invoice, invoice_id)
-        if invoice is None:
-            raise not_found("invoice", invoice_id)
+    found = await lock_invoice(session, invoice_id) if for_update else await session.get(Invoice, invoice_id)
+    if found is None:
+        raise not_found("invoice", invoice_id)
+    invoice = found
     require_billing_scope(
         session, actor, invoice.patient_id, action=action, resource_type="invoice", resource_id=invoice_id
     )

@@ -111,8 +111,8 @@ class StripeStyleGateway:
             raise GatewayUnreachable(f"the gateway answered {response.status_code}")
         if response.status_code == 402 and isinstance(body.get("error", {}).get("payment_intent"), dict):
             # A card decline: the intent exists and says why; the caller records the failure.
-            error = body["error"]
-            return {**error["payment_intent"], "last_payment_error": {"message": error.get("message")}}
+            decline = body["error"]
+            return {**decline["payment_intent"], "last_payment_error": {"message": decline.get("message")}}
         if response.status_code >= 400:
             raise GatewayRejected(str(body.get("error", {}).get("message") or response.status_code))
         return body
