@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.exceptions import BadSignature
@@ -58,8 +59,11 @@ async def handle_event(*, session: AsyncSession, payload: bytes) -> str:
         raise InvalidInput("The webhook body is not a gateway event.") from error
     if await session.get(GatewayEvent, event_id) is not None:
         return "duplicate"
-    session.add(GatewayEvent(event_id=event_id, event_type=event_type, payload=event))
-    await session.flush()
+    try:  # a concurrent delivery of the same event waits here for the first, then finds it
+        async with session.begin_nested():
+            session.add(GatewayEvent(event_id=event_id, event_type=event_type, payload=event))
+    except IntegrityError:
+        return "duplicate"
     if event_type in INTENT_EVENTS:
         return await _intent_event(session, obj)
     if event_type in REFUND_EVENTS:

@@ -36,7 +36,7 @@ class GatewayState:
     replies: dict[str, tuple[dict[str, str], int, dict[str, Any]]] = field(default_factory=dict)
     # Simulates a lost answer: the next intent is created, but the caller gets a 500.
     lose_next_answer: bool = False
-    # Card payments left "processing" (settled later by a webhook) instead of succeeding at once.
+    # Payments left "processing" and refunds "pending" (settled later by a webhook), not done at once.
     settle_later: bool = False
 
     def intents_for(self, payment_id: str) -> list[dict[str, Any]]:
@@ -119,7 +119,7 @@ def build_app(state: GatewayState) -> Starlette:
             "object": "refund",
             "amount": amount,
             "payment_intent": intent["id"],
-            "status": "succeeded",
+            "status": "pending" if state.settle_later else "succeeded",
             "metadata": _metadata(form),
         }
         state.refunds[refund["id"]] = refund
