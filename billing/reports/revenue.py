@@ -74,7 +74,7 @@ async def revenue_report(
     payer_id: uuid.UUID | None = None,
 ) -> RevenueReport:
     """Revenue from `start` to `end` (exclusive, UTC days), grouped by period, payer, service and currency."""
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     begin, finish = (datetime.combine(day, time(), UTC) for day in (start, end))
     source = _sources(dialect, granularity, begin, finish, payer_id)
     query = (

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
+from fhir.resources.R4B.claim import Claim as FhirClaim
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,7 +27,7 @@ from tests.billing.insurance_builders import (
 )
 from tests.billing.insurance_documents import segments, transaction_sets
 from tests.clinical.encounter_builders import People
-from tests.fhir.conftest import assert_no_empty_values, validate_resource
+from tests.fhir.conftest import assert_no_empty_values
 
 PROVIDER_ENV = {
     "OWNAT_BILLING_PROVIDER_NAME": "Springfield General",
@@ -92,7 +94,7 @@ async def test_a_claim_goes_from_encounter_to_settlement_and_bills_the_patients_
     assert '"value":155.50' in fhir.text  # exact decimals, never a float's rendering
     resource = fhir.json()
     assert_no_empty_values(resource)
-    model = validate_resource(resource)
+    model: Any = FhirClaim.model_validate(resource)
     assert model.total.value == Decimal("155.50") and model.id == draft["id"]
 
     accepted = await client.post(

@@ -208,7 +208,7 @@ async def test_claims_list_filters_and_pages(
         extra = await finished_visit(people, patient_id=visit.patient_id)
         more.append(await claim(client, clerk, extra, plan["id"]))
     await client.post(f"{API}/insurance/claims/{more[0]['id']}/submit", headers=clerk)
-    query = {"patient_id": str(visit.patient_id), "limit": 2}
+    query: dict[str, str | int] = {"patient_id": str(visit.patient_id), "limit": 2}
     page = (await client.get(f"{API}/insurance/claims", params=query, headers=clerk)).json()
     rest = (
         await client.get(
