@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from dataclasses import replace
 from datetime import UTC, date, datetime
+
+import pyx12.params
+import pyx12.x12n_document
 
 from billing.insurance.document import (
     Address,
@@ -92,3 +97,28 @@ def transaction_sets(parsed: list[list[str]]) -> list[list[list[str]]]:
         if runs and (not runs[-1] or runs[-1][-1][0] != "SE"):
             runs[-1].append(segment)
     return runs
+
+
+def validate_837p(interchange: str) -> tuple[bool, list[str]]:
+    """Checks the file against pyx12's 005010X222A1 map; returns its verdict and the 999's error segments.
+
+    pyx12 is the established X12 validator: envelope, loop structure, segment and element syntax,
+    code values and counts, answered as a 999 acknowledgement (IK3/IK4 name each fault).
+    """
+    acknowledgement = io.StringIO()
+    # pyx12 logs every finding at ERROR; the 999 carries the same, so the log stays quiet.
+    logger = logging.getLogger("pyx12")
+    level, logger.level = logger.level, logging.CRITICAL
+    try:
+        valid = pyx12.x12n_document.x12n_document(
+            pyx12.params.params(), io.StringIO(interchange), acknowledgement, None
+        )
+    finally:
+        logger.setLevel(level)
+    segments = [s.strip() for s in acknowledgement.getvalue().split("~")]
+    return valid, [s for s in segments if s.startswith(("IK3", "IK4", "IK5", "AK9"))]
+
+
+def assert_valid_837p(interchange: str) -> None:
+    valid, findings = validate_837p(interchange)
+    assert valid and findings[-2:] == ["IK5*A", "AK9*A*1*1*1"], findings

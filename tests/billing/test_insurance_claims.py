@@ -25,7 +25,7 @@ from tests.billing.insurance_builders import (
     patient_with_address,
     payer,
 )
-from tests.billing.insurance_documents import segments, transaction_sets
+from tests.billing.insurance_documents import assert_valid_837p, segments, transaction_sets
 from tests.clinical.encounter_builders import People
 from tests.fhir.conftest import assert_no_empty_values
 
@@ -78,6 +78,7 @@ async def test_a_claim_goes_from_encounter_to_settlement_and_bills_the_patients_
     x12 = await client.get(f"{API}/insurance/claims/{draft['id']}/x12", headers=clerk)
     assert x12.status_code == 200, x12.text
     assert x12.headers["content-type"].startswith("application/edi-x12")
+    assert_valid_837p(x12.text)
     parsed = segments(x12.text)
     assert int(parsed[0][13]) == submitted["control_number"] == int(parsed[-1][2])
     (transaction,) = transaction_sets(parsed)

@@ -17,8 +17,25 @@ from billing.insurance.document import CoverageParty, Person
 from billing.insurance.exceptions import ClaimNotExportable
 from billing.insurance.fhir_claim import claim_resource
 from billing.insurance.x12_837p import amount, write_837p
-from tests.billing.insurance_documents import PATIENT, claim_document, segments, transaction_sets
+from tests.billing.insurance_documents import (
+    PATIENT,
+    assert_valid_837p,
+    claim_document,
+    segments,
+    transaction_sets,
+    validate_837p,
+)
 from tests.fhir.conftest import assert_no_empty_values
+
+
+def test_pyx12_accepts_the_file_and_catches_a_broken_one() -> None:
+    interchange = write_837p(claim_document())
+    assert_valid_837p(interchange)
+    # The validator is not a rubber stamp: a wrong segment count and a bad amount are rejected.
+    wrong_count, findings = validate_837p(interchange.replace("SE*", "SE*9", 1))
+    assert not wrong_count and "IK5*R*4" in findings  # 4: number of included segments does not match
+    bad_amount, findings = validate_837p(interchange.replace("*155.5*", "*155.5.5*", 1))
+    assert not bad_amount and any(finding.startswith("IK3*CLM") for finding in findings)
 
 
 def test_envelope_is_fixed_width_and_control_numbers_match() -> None:
@@ -68,7 +85,9 @@ def test_a_dependant_gets_the_patient_loop_under_the_subscriber() -> None:
         member_id="M-9", group_number=None, plan_name="Family Plan", relationship="child", priority=2,
         subscriber=parent, coverage_id="cov-2",
     )  # fmt: skip
-    (transaction,) = transaction_sets(segments(write_837p(claim_document(coverage=coverage))))
+    interchange = write_837p(claim_document(coverage=coverage))
+    assert_valid_837p(interchange)
+    (transaction,) = transaction_sets(segments(interchange))
     hierarchy = [segment for segment in transaction if segment[0] == "HL"]
     assert hierarchy == [["HL", "1", "", "20", "1"], ["HL", "2", "1", "22", "1"], ["HL", "3", "2", "23", "0"]]
     by_id = {segment[0]: segment for segment in transaction}
