@@ -1,8 +1,8 @@
 """The X12 837P (005010X222A1) professional claim file of one claim, one interchange per claim.
 
-Written here because no maintained X12 library installs on our Python (the candidates are listed
-in the README); tests parse the output and check its envelope, loop order, counts and control
-numbers. Delimiters are fixed: `*` between elements, `:` inside composites, `^` repetitions and
+Written here: the X12 libraries (pyx12, LinuxForHealth x12) parse and validate rather than build
+claims. The tests validate each file with pyx12 against its 837P map and check envelope, loop
+order, counts and control numbers. Delimiters are fixed: `*` between elements, `:` inside composites, `^` repetitions and
 `~` after each segment; free text is upper-cased and stripped of every delimiter.
 """
 

@@ -1,7 +1,7 @@
 """The 837P writer and the FHIR Claim mapping on a fixed claim, without the database.
 
-No maintained X12 library installs on our Python, so the file is read back here and checked the
-way a clearinghouse's front end does: envelope widths, control numbers, counts, loop order, totals.
+Each file is validated by pyx12 against its 005010X222A1 map (as a clearinghouse's front end
+would, answering a 999), then read back for what a validator cannot know: our values in our places.
 """
 
 from __future__ import annotations
