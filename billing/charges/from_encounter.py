@@ -44,19 +44,7 @@ async def charge_encounter(
     encounter = await session.scalar(select(Encounter).where(Encounter.id == encounter_id).with_for_update())
     if encounter is None:
         raise not_found("encounter", encounter_id)
-    if (
-        actor.role is Role.CLINICIAN
-        and (await practitioner_of(session, actor)).id != encounter.practitioner_id
-    ):
-        refuse(
-            session,
-            actor,
-            action="create",
-            resource_type=RESOURCE,
-            resource_id=encounter_id,
-            patient_id=encounter.patient_id,
-            message="Clinicians charge only their own encounters.",
-        )
+    await _require_own_encounter(session, actor, encounter)
     if encounter.status is not EncounterStatus.FINISHED or encounter.started_at is None:
         raise Conflict("Charges are made from finished encounters; finish this one first.")
     candidates = await _candidates(session, actor, settings, encounter, request)
@@ -90,6 +78,22 @@ async def charge_encounter(
         created=[ChargeRead.model_validate(c) for c in created],
         already_charged=[ChargeRead.model_validate(c) for c in existing],
     )
+
+
+async def _require_own_encounter(session: AsyncSession, actor: Principal, encounter: Encounter) -> None:
+    """Clinicians charge only the encounters they held (audited refusal); managers charge any."""
+    if actor.role is not Role.CLINICIAN:
+        return
+    if (await practitioner_of(session, actor)).id != encounter.practitioner_id:
+        refuse(
+            session,
+            actor,
+            action="create",
+            resource_type=RESOURCE,
+            resource_id=encounter.id,
+            patient_id=encounter.patient_id,
+            message="Clinicians charge only their own encounters.",
+        )
 
 
 async def _candidates(
