@@ -6,11 +6,16 @@ Their sum never exceeds the total (also a database check), which is what refuses
 
 from __future__ import annotations
 
+import logging
+
 from billing.exceptions import CurrencyMismatch, InvoiceNotPayable, Overpayment, RefundExceedsPaid
 from billing.invoices.models import Invoice, InvoiceStatus
 from billing.invoices.totals import settle_status
 from billing.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from core.db import utc_now
+
+log = logging.getLogger(__name__)
+UNRECONCILED = "Succeeded at the gateway after it was released, with no room left on the invoice: refund it."
 
 
 def check_payable(invoice: Invoice, *, amount_minor: int, currency: str) -> None:
@@ -37,12 +42,23 @@ def reserve(invoice: Invoice, payment: Payment) -> None:
 
 
 def settle(invoice: Invoice, payment: Payment) -> bool:
-    """Marks the payment succeeded and counts it as paid; False if it was settled or failed before."""
-    if payment.status is not PaymentStatus.PENDING:
-        return False
-    invoice.pending_minor -= payment.amount_minor
-    _receive(invoice, payment)
-    return True
+    """Marks the payment succeeded and counts it as paid; False if nothing changed."""
+    if payment.status is PaymentStatus.PENDING:
+        invoice.pending_minor -= payment.amount_minor
+        _receive(invoice, payment)
+        return True
+    if payment.status is PaymentStatus.FAILED:
+        # The card was declined, then the patient confirmed the same intent with another card: the
+        # money arrived after all. Count it if the invoice still has room; otherwise flag it for a refund.
+        open_minor = invoice.total_minor - invoice.paid_minor - invoice.pending_minor
+        if invoice.status is not InvoiceStatus.VOID and payment.amount_minor <= open_minor:
+            payment.failure_reason = None
+            _receive(invoice, payment)
+        else:
+            log.error("payment %s succeeded at the gateway after being released; refund it", payment.id)
+            payment.failure_reason = UNRECONCILED
+        return True
+    return False
 
 
 def receive_now(invoice: Invoice, payment: Payment) -> None:

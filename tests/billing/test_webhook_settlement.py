@@ -127,3 +127,32 @@ async def test_one_event_delivered_twice_at_once_is_applied_once(
     )
     assert sorted(a.json()["result"] for a in answers) == ["duplicate", "duplicate", "settled"]
     assert await _balance(billing_client, invoice["id"], clerk) == ("paid", 8_000, 0)
+
+
+async def test_a_declined_payment_that_later_succeeds_is_counted_once(
+    billing_client: httpx.AsyncClient,
+    billing_sessions: async_sessionmaker[AsyncSession],
+    people: People,
+    clerk: dict[str, str],
+    gateway: GatewayState,
+) -> None:
+    patient = await people.patient()
+    await charge(
+        billing_client, clerk, patient.patient_id, await add_service(billing_sessions, amount_minor=8_000)
+    )
+    invoice = await issued_invoice(billing_client, clerk, patient.patient_id)
+    declined = await pay(
+        billing_client,
+        patient.headers,
+        invoice["id"],
+        8_000,
+        method="card",
+        payment_method="pm_card_chargeDeclined",
+    )
+    assert declined.json()["status"] == "failed"
+    # The patient confirms the same intent in the browser with another card; the gateway tells us.
+    intent = {**gateway.intents[declined.json()["gateway_intent_id"]], "status": "succeeded"}
+    assert await _deliver(billing_client, gateway, "payment_intent.succeeded", intent) == "settled"
+    assert await _balance(billing_client, invoice["id"], clerk) == ("paid", 8_000, 0)
+    listed = await call(billing_client.get(f"{BILLING}/invoices/{invoice['id']}/payments", headers=clerk))
+    assert [(p["status"], p["failure_reason"]) for p in listed["payments"]] == [("succeeded", None)]
