@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep
 from billing.exceptions import GatewayUnavailable
-from billing.payments import card, idempotency, offline, queries, refunds, webhooks
+from billing.payments import cancel, card, idempotency, offline, queries, refunds, webhooks
 from billing.payments.gateway import gateway_from_settings
 from billing.payments.models import PaymentMethod
 from billing.payments.schemas import PaymentCreate, PaymentRead, RefundCreate, RefundRead
@@ -102,6 +102,21 @@ async def create_refund(
     )
     response.headers[REPLAY_HEADER] = str(replayed).lower()
     return RefundRead.model_validate(refund)
+
+
+@router.post(
+    "/payments/{payment_id}/cancel", response_model=PaymentRead, summary="Cancel a pending card payment"
+)
+async def cancel_payment(
+    payment_id: uuid.UUID, actor: CurrentPrincipal, resources: ResourcesDep
+) -> PaymentRead:
+    gateway = gateway_from_settings(resources.settings)
+    if gateway is None:
+        raise GatewayUnavailable("Card payments are not configured on this server.")
+    payment = await cancel.cancel_card_payment(
+        sessions=resources.sessions, gateway=gateway, actor=actor, payment_id=payment_id
+    )
+    return PaymentRead.model_validate(payment)
 
 
 @public_router.post("/gateway/webhook", summary="Payment gateway events (signed)")

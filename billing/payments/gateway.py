@@ -64,6 +64,8 @@ class PaymentGateway(Protocol):
         self, *, intent_id: str, amount_minor: int, idempotency_key: str, metadata: dict[str, str]
     ) -> GatewayRefund: ...
 
+    async def cancel_payment_intent(self, *, intent_id: str, idempotency_key: str) -> GatewayIntent: ...
+
 
 class StripeStyleGateway:
     """Talks to `base_url` (https://api.stripe.com or a compatible service) with the secret key."""
@@ -98,6 +100,10 @@ class StripeStyleGateway:
         return GatewayRefund(
             id=body["id"], status=body["status"], amount=body["amount"], failure=body.get("failure_reason")
         )
+
+    async def cancel_payment_intent(self, *, intent_id: str, idempotency_key: str) -> GatewayIntent:
+        body = await self._post(f"/v1/payment_intents/{intent_id}/cancel", {}, idempotency_key)
+        return _intent(body)
 
     async def _post(self, path: str, form: dict[str, str], idempotency_key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self._secret_key}", "Idempotency-Key": idempotency_key}

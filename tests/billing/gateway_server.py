@@ -125,6 +125,20 @@ def build_app(state: GatewayState) -> Starlette:
         state.refunds[refund["id"]] = refund
         return 200, refund
 
+    def cancel_intent(intent_id: str) -> Any:
+        def cancel(form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+            intent = state.intents.get(intent_id)
+            if intent is None or intent["status"] == "succeeded":
+                message = "This PaymentIntent's status is succeeded; it cannot be canceled."
+                return 400, {"error": {"type": "invalid_request_error", "message": message}}
+            intent["status"] = "canceled"
+            return 200, intent
+
+        return cancel
+
+    async def cancel(request: Request) -> JSONResponse:
+        return await guarded(request, cancel_intent(request.path_params["intent_id"]))
+
     async def intents(request: Request) -> JSONResponse:
         return await guarded(request, create_intent)
 
@@ -135,6 +149,7 @@ def build_app(state: GatewayState) -> Starlette:
         routes=[
             Route("/v1/payment_intents", intents, methods=["POST"]),
             Route("/v1/refunds", refunds, methods=["POST"]),
+            Route("/v1/payment_intents/{intent_id}/cancel", cancel, methods=["POST"]),
         ]
     )
 

@@ -185,3 +185,31 @@ async def test_the_webhook_settles_a_payment_whose_gateway_answer_was_lost(
     assert [(p["status"], p["gateway_intent_id"]) for p in listed["payments"]] == [
         ("succeeded", intent["id"])
     ]
+
+
+async def test_an_abandoned_card_payment_is_cancelled_to_free_the_balance(
+    billing_client: httpx.AsyncClient,
+    billing_sessions: async_sessionmaker[AsyncSession],
+    people: People,
+    clerk: dict[str, str],
+    gateway: GatewayState,
+) -> None:
+    patient, invoice = await _patient_invoice(billing_client, billing_sessions, people, clerk)
+    stranger = await people.patient()
+    payment = (await pay(billing_client, patient.headers, invoice["id"], 10_000, method="card")).json()
+    url = f"{BILLING}/payments/{payment['id']}/cancel"
+    assert (await billing_client.post(url, headers=stranger.headers)).status_code == 403
+    cancelled = await call(billing_client.post(url, headers=patient.headers))
+    assert cancelled["status"] == "failed"
+    assert gateway.intents[payment["gateway_intent_id"]]["status"] == "canceled"
+    freed = await _invoice(billing_client, invoice["id"], clerk)
+    assert (freed["status"], freed["pending_minor"]) == ("issued", 0)
+    again = await billing_client.post(url, headers=clerk)
+    assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
+
+    settled = (
+        await pay(billing_client, patient.headers, invoice["id"], 10_000, method="card", payment_method=VISA)
+    ).json()
+    too_late = await billing_client.post(f"{BILLING}/payments/{settled['id']}/cancel", headers=clerk)
+    assert too_late.status_code == 409
+    assert (await _invoice(billing_client, invoice["id"], clerk))["status"] == "paid"
