@@ -114,6 +114,12 @@ async def read_claim(claim_id: uuid.UUID, actor: CurrentPrincipal, session: Sess
     return await claim_view(session, await claims.read_claim(session=session, actor=actor, claim_id=claim_id))
 
 
+@router.delete("/insurance/claims/{claim_id}", status_code=204, summary="Discard a draft claim")
+async def discard_claim(claim_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> Response:
+    await claims.discard_draft(session=session, actor=actor, claim_id=claim_id)
+    return Response(status_code=204)
+
+
 @router.post("/insurance/claims/{claim_id}/submit", response_model=ClaimRead, summary="Submit a draft claim")
 async def submit_claim(claim_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> ClaimRead:
     return await claim_view(

@@ -191,3 +191,13 @@ async def record_response(
     await session.flush()
     audit_claim(session, actor, "respond", claim)
     return claim
+
+
+async def discard_draft(*, session: AsyncSession, actor: Principal, claim_id: uuid.UUID) -> None:
+    """Deletes a draft claim (made against the wrong coverage, say); submitted claims stay for good."""
+    claim = await load_claim(session, actor, claim_id, action="delete", for_update=True)
+    if claim.status is not ClaimStatus.DRAFT:
+        raise ClaimStateConflict(f"Only a draft claim can be discarded; this one is {claim.status.value}.")
+    audit_claim(session, actor, "delete", claim)
+    await session.delete(claim)
+    await session.flush()

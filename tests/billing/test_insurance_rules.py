@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing.insurance.holds import held_charge_ids
 from billing.invoices.models import Invoice
 from clinical.encounters.models import Encounter, EncounterStatus
 from core.audit.models import AuditEvent
@@ -50,6 +51,7 @@ def _requests(drafted: dict) -> list[tuple[str, str, dict | None]]:
         ("GET", claim_url, None),
         ("GET", f"{claim_url}/fhir", None),
         ("POST", f"{claim_url}/submit", None),
+        ("DELETE", claim_url, None),
         ("POST", f"{API}/insurance/claims", {"encounter_id": str(drafted["visit"].encounter_id),
                                             "coverage_id": drafted["coverage"]["id"]}),
     ]  # fmt: skip
@@ -172,6 +174,22 @@ async def test_claims_need_a_finished_diagnosed_charged_covered_encounter(
     assert "finished" in (await attempt(open_visit.encounter_id, plan["id"])).json()["detail"]
     missing = await attempt(uuid.uuid4(), plan["id"])
     assert missing.status_code == 404
+
+
+async def test_a_draft_holds_its_charges_until_discarded_and_only_a_draft_is_discarded(
+    client: httpx.AsyncClient, clerk: dict[str, str], drafted: dict, sessions
+) -> None:
+    visit, url = drafted["visit"], f"{API}/insurance/claims/{drafted['claim']['id']}"
+    async with sessions() as session:
+        assert await held_charge_ids(session, patient_id=visit.patient_id) == set(visit.charge_ids)
+    assert (await client.delete(url, headers=clerk)).status_code == 204
+    assert (await client.get(url, headers=clerk)).status_code == 404
+    async with sessions() as session:
+        assert await held_charge_ids(session, patient_id=visit.patient_id) == set()
+    again = await claim(client, clerk, visit, drafted["coverage"]["id"])
+    await client.post(f"{API}/insurance/claims/{again['id']}/submit", headers=clerk)
+    refused = await client.delete(f"{API}/insurance/claims/{again['id']}", headers=clerk)
+    assert refused.status_code == 409 and "draft" in refused.json()["detail"]
 
 
 async def test_one_active_coverage_per_rank_at_a_time(
