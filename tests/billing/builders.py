@@ -44,9 +44,10 @@ async def add_service(
     tax_rate_bp: int | None = None,
     code: str | None = None,
     valid_from: date = PRICES_FROM,
+    valid_to: date | None = None,
     **fields: Any,
 ) -> str:
-    """A fee-schedule code with one open-ended price, added through the service; returns the code."""
+    """A fee-schedule code with one price (open-ended unless `valid_to`), added through the service; returns the code."""
     code = code or f"P{secrets.token_hex(4).upper()}"
     async with transaction(sessions) as session:
         service = await fees.create_service(
@@ -60,7 +61,11 @@ async def add_service(
             service_id=service.id,
             currency=CURRENCY,
             new=PriceCreate(
-                amount_minor=amount_minor, currency=CURRENCY, tax_rate_bp=tax_rate_bp, valid_from=valid_from
+                amount_minor=amount_minor,
+                currency=CURRENCY,
+                tax_rate_bp=tax_rate_bp,
+                valid_from=valid_from,
+                valid_to=valid_to,
             ),
         )
     return code

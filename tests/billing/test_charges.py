@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import date
 
 import httpx
 import pytest
@@ -146,3 +147,29 @@ async def test_billing_clerks_do_not_see_clinical_feeds(
     patient_id = await people.patient_record()
     answer = await billing_client.get(API + path.format(id=patient_id), headers=clerk)
     assert answer.status_code == 403, answer.text
+
+
+async def test_charges_take_the_price_in_force_on_the_service_date(
+    billing_client: httpx.AsyncClient,
+    billing_sessions: async_sessionmaker[AsyncSession],
+    people: People,
+    clerk: dict[str, str],
+) -> None:
+    patient_id = await people.patient_record()
+    code = await add_service(
+        billing_sessions, amount_minor=1_000, valid_from=date(2025, 1, 1), valid_to=date(2026, 1, 1)
+    )
+    service_id = next(
+        s["id"]
+        for s in await call(billing_client.get(f"{BILLING}/services", headers=clerk))
+        if s["code"] == code
+    )
+    later = {"amount_minor": 1_250, "currency": "EUR", "valid_from": "2026-01-01"}
+    await call(billing_client.post(f"{BILLING}/services/{service_id}/prices", json=later, headers=clerk), 201)
+    for day, price in (("2025-12-31", 1_000), ("2026-01-01", 1_250)):
+        body = {"patient_id": str(patient_id), "code": code, "service_date": day}
+        item = await call(billing_client.post(f"{BILLING}/charges", json=body, headers=clerk), 201)
+        assert item["unit_price_minor"] == price, day
+    early = {"patient_id": str(patient_id), "code": code, "service_date": "2024-12-31"}
+    refused = await billing_client.post(f"{BILLING}/charges", json=early, headers=clerk)
+    assert refused.status_code == 422 and refused.json()["code"] == "no-price"
