@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -239,3 +240,21 @@ async def test_claims_list_filters_and_pages(
         await client.get(f"{API}/insurance/claims", params={**query, "status": "submitted"}, headers=clerk)
     ).json()
     assert [c["id"] for c in submitted["items"]] == [more[0]["id"]]
+
+
+async def test_simultaneous_adjudications_bill_the_patient_once(
+    client: httpx.AsyncClient, clerk: dict[str, str], drafted: dict, sessions
+) -> None:
+    url = f"{API}/insurance/claims/{drafted['claim']['id']}"
+    await client.post(f"{url}/submit", headers=clerk)
+    first, second = (line["id"] for line in drafted["claim"]["lines"])
+    body = {"lines": [_line(first, 10000, 8000, 2000), _line(second, 3000, 3000, 0)]}
+    answers = await asyncio.gather(
+        *(client.post(f"{url}/adjudication", json=body, headers=clerk) for _ in range(3))
+    )
+    assert sorted(answer.status_code for answer in answers) == [200, 409, 409]
+    async with sessions() as session:
+        invoices = list(
+            await session.scalars(select(Invoice).where(Invoice.patient_id == drafted["visit"].patient_id))
+        )
+    assert [invoice.total_minor for invoice in invoices] == [2000]
