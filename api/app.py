@@ -18,6 +18,11 @@ from api.routers import (
     analytics,
     audit,
     auth,
+    billing,
+    billing_insurance,
+    billing_invoices,
+    billing_payments,
+    billing_reports,
     devices,
     documents,
     encounters,
@@ -89,6 +94,8 @@ def _include_routers(app: FastAPI) -> None:
     # The live hub authenticates with the socket's first message, not with a header.
     app.include_router(ws.router)
     app.include_router(auth.public_router, prefix=API_PREFIX)
+    # The payment gateway's webhook: no user, a signature checked by the endpoint instead.
+    app.include_router(billing_payments.public_router, prefix=API_PREFIX)
     authenticated = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_current_principal)])
     for module in (
         auth,
@@ -104,6 +111,11 @@ def _include_routers(app: FastAPI) -> None:
         vitals,
         alarms,
         analytics,
+        billing,
+        billing_invoices,
+        billing_payments,
+        billing_insurance,
+        billing_reports,
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)

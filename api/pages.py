@@ -85,6 +85,21 @@ async def staff_home() -> Response:
     return page_response("staff/index.html")
 
 
+@router.get("/portal/billing")
+async def patient_bills() -> Response:
+    return page_response("portal/billing.html")
+
+
+@router.get("/billing/")
+async def billing_office() -> Response:
+    return page_response("billing/index.html")
+
+
+@router.get("/billing")
+async def billing_office_slash() -> Response:
+    return RedirectResponse(url="/billing/", status_code=308)
+
+
 @router.get("/portal")
 async def patient_portal_slash() -> Response:
     return RedirectResponse(url="/portal/", status_code=308)

@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     document_max_bytes: int = Field(default=20 * 1_048_576, ge=1_048_576)
     trusted_proxy_hops: int = 0
 
+    # Billing: one currency per organisation (ISO 4217), the default tax rate in basis points
+    # (1900 = 19 %) for fee-schedule prices without their own, and the payment terms of invoices.
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    billing_tax_rate_bp: int = Field(default=0, ge=0, le=10_000)
+    billing_payment_terms_days: int = Field(default=30, ge=0, le=365)
+    billing_issuer_name: str = "Ownat"
+    # The card payment gateway (a Stripe-style HTTP API); unset disables card payments.
+    payment_gateway_url: str | None = None
+    payment_gateway_secret_key: SecretStr | None = None
+    payment_webhook_secret: SecretStr | None = None
+    payment_webhook_tolerance_s: int = Field(default=300, ge=1)
+    payment_gateway_timeout_s: float = Field(default=20.0, gt=0)
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -12,6 +12,8 @@ class Role(enum.StrEnum):
     CLINICIAN = "clinician"
     NURSE = "nurse"
     PATIENT = "patient"
+    # Billing clerks manage invoices and payments; not staff: they see no clinical feeds.
+    BILLING = "billing"
 
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.CLINICIAN, Role.NURSE})

@@ -52,9 +52,9 @@ class StaffCreate(BaseModel):
     @field_validator("role")
     @classmethod
     def _staff_only(cls, role: Role) -> Role:
-        if role not in STAFF_ROLES:
+        if role not in STAFF_ROLES and role is not Role.BILLING:
             raise ValueError(
-                "staff accounts have the role admin, clinician or nurse; patients register themselves"
+                "staff accounts have the role admin, clinician, nurse or billing; patients register themselves"
             )
         return role
 

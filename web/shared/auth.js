@@ -3,7 +3,7 @@
 import { ApiError, api } from "./api.js";
 import { clearSession, getSession, saveTokens, saveUser } from "./session.js";
 
-const HOMES = { patient: "/portal/", clinician: "/staff/", nurse: "/staff/", admin: "/staff/" };
+const HOMES = { patient: "/portal/", clinician: "/staff/", nurse: "/staff/", admin: "/staff/", billing: "/billing/" };
 
 /** The landing page of a role. */
 export function homeFor(role) {

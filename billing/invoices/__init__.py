@@ -1,0 +1,1 @@
+"""Invoices: drafts built from charge items, issued under gapless yearly numbers, paid, or voided."""

@@ -1,0 +1,23 @@
+"""Money as integer minor units with an ISO 4217 code: the column types and the arithmetic billing shares."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, String
+
+CURRENCY_LENGTH = 3
+# Tax rates in basis points (1/100 of a percent): 1900 is 19 %, exact in integers.
+BASIS_POINTS = 10_000
+
+
+def amount_column() -> BigInteger:
+    """Minor units (cents): 64-bit, so no realistic total overflows."""
+    return BigInteger()
+
+
+def currency_column() -> String:
+    return String(CURRENCY_LENGTH)
+
+
+def tax_on(net_minor: int, rate_bp: int) -> int:
+    """Tax on a net amount, rounded half up to the minor unit (the usual commercial rounding)."""
+    return (net_minor * rate_bp + BASIS_POINTS // 2) // BASIS_POINTS

@@ -1,0 +1,1 @@
+"""Payments and refunds: card payments through a gateway, cash and bank transfers recorded by staff."""
