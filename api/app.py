@@ -22,6 +22,7 @@ from api.routers import (
     encounters,
     fhir,
     lab,
+    notifications,
     organisation,
     patients,
     scheduling,
@@ -102,6 +103,7 @@ def _include_routers(app: FastAPI) -> None:
         devices,
         vitals,
         alarms,
+        notifications,
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)
