@@ -88,7 +88,8 @@ def _personal(
                 status=DeliveryStatus.PENDING,
                 attempts=0,
                 next_attempt_at=due,
-                created_at=now,
+                # The inbox orders by when it happened, not by when a worker got to it.
+                created_at=event.occurred_at,
             )
         )
     return rows
@@ -115,5 +116,5 @@ def _webhook(event: OutboxEvent, subscription: WebhookSubscription, *, now: date
         status=DeliveryStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
-        created_at=now,
+        created_at=event.occurred_at,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,6 +40,20 @@ class NotificationSettings(BaseSettings):
     provider_timeout_s: float = Field(default=10.0, gt=0)
     breaker_failures: int = Field(default=5, ge=1)
     breaker_reset_s: float = Field(default=30.0, gt=0)
+
+    @field_validator(
+        "smtp_host",
+        "smtp_username",
+        "sms_url",
+        "sms_username",
+        "smtp_password",
+        "sms_password",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes an unset variable as an empty string.
+        return None if value == "" else value
 
     @property
     def lease_s(self) -> float:
