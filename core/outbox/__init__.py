@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +26,8 @@ __all__ = ["EventType", "OutboxEvent", "record", "record_once"]
 
 def _plain(payload: dict[str, Any]) -> dict[str, Any]:
     # UUIDs, datetimes and enums become strings, as they do on the bus.
-    return json.loads(encode_message(payload))  # type: ignore[no-any-return]
+    plain: dict[str, Any] = json.loads(encode_message(payload))
+    return plain
 
 
 def record(session: AsyncSession, *, event_type: EventType, **payload: Any) -> OutboxEvent:
@@ -55,6 +56,7 @@ async def record_once(
     }
     dialect = session.get_bind().dialect.name
     # The only dialect-specific statement of the outbox: both dialects spell "ignore a duplicate".
+    statement: Insert
     if dialect == "postgresql":
         statement = postgresql_insert(OutboxEvent).values(values).on_conflict_do_nothing()
     elif dialect == "sqlite":

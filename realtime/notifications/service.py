@@ -6,7 +6,7 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.encounters.paging import encode_cursor, newest_first, split_page
@@ -47,7 +47,7 @@ def _audit(session: AsyncSession, actor: Principal, action: str, resource_id: ob
     )
 
 
-def _mine(actor: Principal):  # type: ignore[no-untyped-def]
+def _mine(actor: Principal) -> tuple[ColumnElement[bool], ...]:
     return (Notification.user_id == actor.user_id, Notification.channel == Channel.IN_APP)
 
 

@@ -22,7 +22,7 @@ def notification_settings(**overrides: object) -> NotificationSettings:
     """Defaults for tests: no environment, short timeouts, no real provider unless given."""
     values: dict[str, object] = {
         "public_url": "https://ownat.example",
-        "provider_timeout_s": 2.0,
+        "provider_timeout_s": 20.0,
         "smtp_security": "none",
     }
     values.update(overrides)

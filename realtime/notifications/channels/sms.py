@@ -15,7 +15,7 @@ async def send_sms(*, client: httpx.AsyncClient, settings: NotificationSettings,
     """Submits one text message to the gateway."""
     if not settings.sms_url:
         raise RuntimeError("SMS is not configured (OWNAT_SMS_URL)")
-    auth = None
+    auth: httpx.Auth | httpx.USE_CLIENT_DEFAULT = httpx.USE_CLIENT_DEFAULT  # type: ignore[valid-type]
     if settings.sms_username:
         password = settings.sms_password.get_secret_value() if settings.sms_password else ""
         auth = httpx.BasicAuth(settings.sms_username, password)
