@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -31,6 +31,7 @@ class HttpRecorder:
     connections: int = 0
     port: int = 0
     _release: asyncio.Event = field(default_factory=asyncio.Event)
+    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     @property
     def url(self) -> str:
@@ -46,6 +47,8 @@ class HttpRecorder:
                 headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines if x)}
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.requests.append(HttpRequest(method, path, headers, body))
+                async with self._arrived:
+                    self._arrived.notify_all()
                 if self.mode == "hang":
                     await self._release.wait()
                     return
@@ -55,6 +58,11 @@ class HttpRecorder:
             pass
         finally:
             writer.close()
+
+    async def wait_until(self, predicate: Callable[[list[HttpRequest]], bool]) -> None:
+        """Returns once the requests received so far satisfy `predicate`."""
+        async with self._arrived:
+            await self._arrived.wait_for(lambda: predicate(self.requests))
 
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[HttpRecorder]:
