@@ -42,11 +42,17 @@ async def schedule_reminders(*, session: AsyncSession, now: datetime, limit: int
             .order_by(Appointment.start_at)
             .limit(limit)
         )
-        for appointment in appointments:
-            if appointment.created_at > appointment.start_at - lead:
-                continue
-            key = reminder_key(appointment, lead)
-            if await session.scalar(select(OutboxEvent.id).where(OutboxEvent.dedupe_key == key)):
+        due = {
+            reminder_key(appointment, lead): appointment
+            for appointment in appointments
+            if appointment.created_at <= appointment.start_at - lead
+        }
+        # One look-up for the keys already written; the insert still ignores a concurrent duplicate.
+        existing = set(
+            await session.scalars(select(OutboxEvent.dedupe_key).where(OutboxEvent.dedupe_key.in_(due)))
+        )
+        for key, appointment in due.items():
+            if key in existing:
                 continue
             written += await outbox.record_once(
                 session,

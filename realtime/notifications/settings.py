@@ -37,6 +37,8 @@ class NotificationSettings(BaseSettings):
     notify_retry_base_s: float = Field(default=30.0, gt=0)
     notify_retry_max_s: float = Field(default=3600.0, gt=0)
     # Providers get this long per call; after `breaker_failures` failures in a row the breaker opens.
+    # Events, deliveries and inbox entries are kept this long once nothing is left to send.
+    notify_retention_days: int = Field(default=365, ge=1)
     provider_timeout_s: float = Field(default=10.0, gt=0)
     breaker_failures: int = Field(default=5, ge=1)
     breaker_reset_s: float = Field(default=30.0, gt=0)

@@ -19,6 +19,7 @@ from realtime.alarms.jobs import run_periodic_checks
 from realtime.notifications.delivery import Claimed, claim_due, record_outcome
 from realtime.notifications.fanout import dispatch_events
 from realtime.notifications.reminders import schedule_reminders
+from realtime.notifications.retention import purge_settled
 from realtime.notifications.senders import Senders
 from realtime.notifications.settings import NotificationSettings
 
@@ -96,8 +97,14 @@ class NotificationWorker:
         return None
 
     async def write_reminders(self) -> int:
+        """Writes due reminders and, on the same slow beat, removes what retention lets go."""
         async with transaction(self.resources.sessions) as session:
-            return await schedule_reminders(session=session, now=self.clock())
+            written = await schedule_reminders(session=session, now=self.clock())
+        async with transaction(self.resources.sessions) as session:
+            await purge_settled(
+                session=session, now=self.clock(), retention_days=self.settings.notify_retention_days
+            )
+        return written
 
     async def run_once(self, *, reminders: bool = True) -> PassTally:
         """One full pass; the tests drive the worker with this."""
