@@ -13,6 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.audit import service as audit
+from core.identity.principal import SYSTEM
 from core.outbox import EventType, OutboxEvent
 from realtime.notifications.context import EventContext, event_context, local_time
 from realtime.notifications.models import Channel, DeliveryStatus, Notification, WebhookSubscription
@@ -41,18 +43,38 @@ async def dispatch_events(
     subscriptions = list(await session.scalars(select(WebhookSubscription).where(WebhookSubscription.active)))
     for event in events:
         context = await event_context(session, event_type=event.event_type, payload=event.payload)
+        rows: list[Notification] = []
         for recipient in await recipients_for(
             session, event_type=event.event_type, payload=event.payload, settings=settings
         ):
-            session.add_all(_personal(event, recipient, context, settings=settings, now=now))
-        session.add_all(
+            rows += _personal(event, recipient, context, settings=settings, now=now)
+        rows += [
             _webhook(event, subscription, now=now)
             for subscription in subscriptions
             if not subscription.event_types or event.event_type in subscription.event_types
-        )
+        ]
+        session.add_all(rows)
         event.dispatched_at = now
+        _audit(session, event, rows)
     await session.flush()
     return len(events)
+
+
+def _audit(session: AsyncSession, event: OutboxEvent, rows: list[Notification]) -> None:
+    # Telling people and systems about a patient's care is a use of their data: it goes on the record.
+    patient_id = event.payload.get("patient_id")
+    audit.record(
+        session,
+        actor=SYSTEM,
+        action="notify",
+        resource_type="outbox_event",
+        resource_id=event.id,
+        patient_id=uuid.UUID(patient_id) if patient_id else None,
+        detail={
+            "event_type": event.event_type,
+            "deliveries": sorted(f"{row.channel.value}:{row.user_id or row.subscription_id}" for row in rows),
+        },
+    )
 
 
 def _personal(

@@ -8,6 +8,9 @@ import hmac
 import json
 from urllib.parse import parse_qs
 
+from sqlalchemy import select
+
+from core.audit.models import AuditEvent
 from core.identity.principal import Role
 from core.outbox import EventType
 from realtime.notifications.channels.in_app import user_channel
@@ -77,6 +80,11 @@ async def test_a_lab_result_reaches_the_patient_on_every_channel_without_the_res
     assert delivered.headers["x-ownat-event"] == "lab.result_ready"
     # In-app: a live push, and the inbox.
     assert pushed.data["type"] == "notification" and pushed.data["title"] == "Nouveau résultat"
+    # Who was told what about the patient is on the audit record.
+    async with sessions() as session:
+        (entry,) = await session.scalars(select(AuditEvent).where(AuditEvent.resource_id == str(event_id)))
+    assert (entry.action, entry.patient_id) == ("notify", patient.patient_id)
+    assert f"sms:{patient.id}" in entry.detail["deliveries"]
     inbox = (await client.get("/api/v1/notifications", headers=headers)).json()
     assert [item["title"] for item in inbox["items"]] == ["Nouveau résultat"]
     assert inbox["unread_count"] == 1
