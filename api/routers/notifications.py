@@ -11,6 +11,7 @@ from core.db import utc_now
 from realtime.notifications import service
 from realtime.notifications.models import Channel, DeliveryStatus
 from realtime.notifications.schemas import (
+    Backlog,
     DeliveryRead,
     Inbox,
     NotificationRead,
@@ -74,6 +75,11 @@ async def deliveries(
     return await service.list_deliveries(
         session=session, actor=principal, status=status, channel=channel, limit=limit
     )
+
+
+@router.get("/notifications/backlog", summary="Waiting events and deliveries by status and channel (admin)")
+async def backlog(principal: CurrentPrincipal, session: SessionDep) -> Backlog:
+    return await service.backlog(session=session, actor=principal)
 
 
 @router.post("/notifications/deliveries/{delivery_id}/retry", summary="Try a dead delivery again (admin)")

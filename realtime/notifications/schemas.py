@@ -128,3 +128,11 @@ class WebhookRead(BaseModel):
 
 class WebhookCreated(WebhookRead):
     secret: str = Field(description="Verify X-Ownat-Signature with it; shown this once only")
+
+
+class Backlog(BaseModel):
+    """Where notifications stand, for the administrators' system page."""
+
+    waiting_events: int = Field(description="outbox events not yet fanned out")
+    deliveries: dict[str, dict[str, int]] = Field(description="counts by status, then channel")
+    oldest_due_at: datetime | None = Field(description="the oldest pending delivery's due time")

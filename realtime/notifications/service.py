@@ -14,6 +14,7 @@ from core.access import refuse, require_role
 from core.audit import service as audit
 from core.errors import NotFound
 from core.identity.principal import Principal, Role
+from core.outbox import OutboxEvent
 from realtime.notifications.models import (
     Channel,
     DeliveryStatus,
@@ -22,6 +23,7 @@ from realtime.notifications.models import (
     WebhookSubscription,
 )
 from realtime.notifications.schemas import (
+    Backlog,
     DeliveryRead,
     Inbox,
     NotificationRead,
@@ -139,6 +141,26 @@ async def list_deliveries(
     rows = await session.scalars(query.order_by(Notification.created_at.desc()).limit(limit))
     audit.record(session, actor=actor, action="list", resource_type="notification_delivery")
     return [DeliveryRead.model_validate(row) for row in rows]
+
+
+async def backlog(*, session: AsyncSession, actor: Principal) -> Backlog:
+    """Counts of waiting events and of deliveries by status and channel: administrators only."""
+    require_role(session, actor, [Role.ADMIN], action="read", resource_type="notification_backlog")
+    waiting = await session.scalar(
+        select(func.count()).select_from(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None))
+    )
+    counts: dict[str, dict[str, int]] = {}
+    rows = await session.execute(
+        select(Notification.status, Notification.channel, func.count()).group_by(
+            Notification.status, Notification.channel
+        )
+    )
+    for status, channel, count in rows:
+        counts.setdefault(status.value, {})[channel.value] = count
+    oldest = await session.scalar(
+        select(func.min(Notification.next_attempt_at)).where(Notification.status == DeliveryStatus.PENDING)
+    )
+    return Backlog(waiting_events=waiting or 0, deliveries=counts, oldest_due_at=oldest)
 
 
 async def retry_delivery(

@@ -91,11 +91,22 @@ async def test_admins_manage_webhooks_and_the_secret_is_shown_once(client, sessi
     assert stopped.json()["active"] is False
 
 
+async def test_admins_see_the_backlog(client, sessions, settings) -> None:
+    _, headers = await account(sessions, settings, Role.ADMIN)
+    patient, _ = await account(sessions, settings, Role.PATIENT)
+    before = (await client.get(f"{API}/backlog", headers=headers)).json()
+    await record_event(sessions, EventType.DOCUMENT_ADDED, patient_id=patient.patient_id)
+    after = (await client.get(f"{API}/backlog", headers=headers)).json()
+    assert after["waiting_events"] == before["waiting_events"] + 1
+    assert set(after) == {"waiting_events", "deliveries", "oldest_due_at"}
+
+
 @pytest.mark.parametrize("role", [Role.PATIENT, Role.NURSE, Role.CLINICIAN])
 async def test_only_admins_reach_deliveries_and_webhooks(client, sessions, settings, role) -> None:
     _, headers = await account(sessions, settings, role)
     for method, path in (
         ("GET", f"{API}/deliveries"),
+        ("GET", f"{API}/backlog"),
         ("GET", f"{API}/webhooks"),
         ("POST", f"{API}/webhooks"),
     ):
