@@ -28,6 +28,7 @@ from api.routers import (
     encounters,
     fhir,
     lab,
+    notifications,
     organisation,
     patients,
     scheduling,
@@ -116,6 +117,7 @@ def _include_routers(app: FastAPI) -> None:
         billing_payments,
         billing_insurance,
         billing_reports,
+        notifications,
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)

@@ -18,6 +18,10 @@ PACKAGE_COMMANDS = {
         "write the MQTT broker's device credentials and ACL",
     ),
     "mllp": ("clinical.lab.mllp_command", "receive HL7 v2 lab results over MLLP"),
+    "worker": (
+        "realtime.notifications.command",
+        "deliver notifications (outbox, reminders) and run the alarms' periodic checks",
+    ),
 }
 
 

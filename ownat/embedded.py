@@ -28,6 +28,7 @@ from devices.ingest.worker import IngestWorker
 from ownat import migrate
 from ownat.demo import demo_accounts_text, demo_devices, seed_demo_data, simulated_devices
 from ownat.demo_feed import DemoFeed
+from realtime.notifications.embedded import run_notifications_when_started
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,11 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
         banner = asyncio.create_task(_announce_when_started(server, settings, host, port))
         pipeline = asyncio.create_task(_run_pipeline_when_started(server, app, settings))
         pipeline.add_done_callback(_report_failure)
+        notifications = asyncio.create_task(run_notifications_when_started(server, app, _wait_started))
         try:
             await server.serve()
         finally:
+            notifications.cancel()
             banner.cancel()
             pipeline.cancel()
             with contextlib.suppress(asyncio.CancelledError):

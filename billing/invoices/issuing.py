@@ -16,6 +16,7 @@ from billing.exceptions import InvoiceNotEditable
 from billing.invoices.loading import lock_invoice, require_draft
 from billing.invoices.models import Invoice, InvoiceCounter, InvoiceStatus
 from billing.invoices.totals import settle_status, total_invoice
+from core import outbox
 from core.audit import service as audit
 from core.db import utc_now
 from core.errors import InvalidInput
@@ -73,6 +74,15 @@ async def issue_invoice(
         resource_id=invoice.id,
         patient_id=invoice.patient_id,
         detail={"number": invoice.number, "total_minor": invoice.total_minor},
+    )
+    # The patient is told in the same transaction: a rolled-back issue notifies nobody.
+    outbox.record(
+        session,
+        event_type=outbox.EventType.INVOICE_ISSUED,
+        invoice_id=invoice.id,
+        patient_id=invoice.patient_id,
+        amount_minor=invoice.total_minor,
+        currency=invoice.currency,
     )
     return invoice
 

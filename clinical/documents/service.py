@@ -22,6 +22,7 @@ from clinical.documents.schemas import DocumentRead, DocumentUpload
 from clinical.documents.storage import BlobCorrupt, BlobMissing, DocumentStorage
 from clinical.encounters.access import audit_reads, load_patient, require_patient_scope, require_role
 from clinical.encounters.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
+from core import outbox
 from core.audit import service as audit
 from core.db import utc_now
 from core.errors import InvalidInput, NotFound
@@ -78,6 +79,9 @@ async def upload_document(
     session.add(document)
     await session.flush()
     _audit(session, actor, "create", document, size_bytes=blob.size_bytes, sha256=blob.sha256)
+    outbox.record(
+        session, event_type=outbox.EventType.DOCUMENT_ADDED, document_id=document.id, patient_id=patient_id
+    )
     return document
 
 

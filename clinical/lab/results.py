@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical.lab import lifecycle
 from clinical.lab.exceptions import ResultRefused
 from clinical.lab.models import LabOrder, LabOrderItem, LabResult
-from clinical.lab.terms import AbnormalFlag, ResultStatus, ValueType
+from clinical.lab.terms import AbnormalFlag, OrderStatus, ResultStatus, ValueType
+from core import outbox
 from core.audit import service as audit
 from core.identity.principal import Principal
 
@@ -125,6 +126,13 @@ async def write_plan(
     previous = order.status
     target = lifecycle.status_from_results(previous, all_released=all_released, corrected_now=corrected_now)
     lifecycle.apply_status(order, target, now)
+    if target in (OrderStatus.FINAL, OrderStatus.CORRECTED) and (target is not previous or corrected_now):
+        outbox.record(
+            session,
+            event_type=outbox.EventType.LAB_RESULT_READY,
+            order_id=order.id,
+            patient_id=order.patient_id,
+        )
     order.updated_at = now
     await session.flush()
     for row in rows:

@@ -1,8 +1,8 @@
 """Where appointments' life events leave the scheduling domain.
 
 Every booking, rescheduling and cancellation passes through `appointment_changed`, inside the
-transaction that made the change. Nothing listens yet; the notifications outbox will insert its
-row here, so a message goes out if and only if the change commits.
+transaction that made the change. The notifications outbox inserts its row here, so a message
+goes out if and only if the change commits.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.scheduling.models import Appointment
+from core import outbox
 from core.identity.principal import Principal
 
 
@@ -30,4 +31,13 @@ async def appointment_changed(
     actor: Principal,
     previous_start: datetime | None = None,
 ) -> None:
-    """Announces a change of `appointment` (no subscriber yet; the outbox hooks in here)."""
+    """Announces a change of `appointment` through the outbox, in the caller's transaction."""
+    outbox.record(
+        session,
+        event_type=outbox.EventType(event.value),
+        appointment_id=appointment.id,
+        patient_id=appointment.patient_id,
+        practitioner_id=appointment.practitioner_id,
+        start_at=appointment.start_at,
+        previous_start=previous_start,
+    )

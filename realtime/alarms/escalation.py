@@ -1,7 +1,7 @@
 """Escalation: a high-priority alarm nobody acknowledged in time is marked escalated, once.
 
-The notification outbox (a later issue) sends the further notification; until then the escalation
-goes out on the bus channel `alarms.escalation`.
+Each escalation is also written to the notifications outbox in the same transaction, which pages
+the staff (in the app, and by SMS for those who chose it); it still goes out on `alarms.escalation`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import outbox
 from realtime.alarms import store
 from realtime.alarms.models import Alarm, AlarmPriority, AlarmStatus
 from realtime.alarms.schemas import AlarmChange
@@ -38,6 +39,17 @@ async def escalate_overdue(
     alarms = list(overdue)
     for alarm in alarms:
         alarm.escalated_at = now
+        outbox.record(
+            session,
+            event_type=outbox.EventType.ALARM_ESCALATED,
+            alarm_id=alarm.id,
+            patient_id=alarm.patient_id,
+            ward_id=alarm.ward_id,
+            bed_id=alarm.bed_id,
+            code=alarm.code,
+            priority=alarm.priority,
+            raised_at=alarm.raised_at,
+        )
     await session.flush()
     changes = [store.change("escalated", alarm) for alarm in alarms]
     store.audit_changes(session, changes)

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from billing.invoices.models import Invoice, InvoiceCounter
 from core.audit.models import AuditEvent
 from core.identity.principal import Role
+from core.outbox import EventType
+from core.outbox.models import OutboxEvent
 from tests.billing.builders import BILLING, add_service, call, charge, issued_invoice
 from tests.clinical.encounter_builders import People
 
@@ -194,3 +196,29 @@ async def test_billing_history_pages_newest_first_and_patients_see_only_their_ow
         assert (
             await billing_client.get(f"{BILLING}/invoices", headers=await people.headers_of(role))
         ).status_code == 403
+
+
+async def test_issuing_tells_the_patient_through_the_outbox_and_a_draft_does_not(
+    billing_client: httpx.AsyncClient,
+    billing_sessions: async_sessionmaker[AsyncSession],
+    people: People,
+    clerk: dict[str, str],
+) -> None:
+    patient = await people.patient()
+    await charge(
+        billing_client, clerk, patient.patient_id, await add_service(billing_sessions, amount_minor=4_200)
+    )
+    body = {"patient_id": str(patient.patient_id)}
+    draft = await call(billing_client.post(f"{BILLING}/invoices", json=body, headers=clerk), 201)
+
+    async def events() -> list[dict]:
+        async with billing_sessions() as session:
+            rows = await session.scalars(
+                select(OutboxEvent.payload).where(OutboxEvent.event_type == EventType.INVOICE_ISSUED.value)
+            )
+            return [payload for payload in rows if payload.get("invoice_id") == draft["id"]]
+
+    assert await events() == []
+    await call(billing_client.post(f"{BILLING}/invoices/{draft['id']}/issue", headers=clerk))
+    [payload] = await events()
+    assert (payload["patient_id"], payload["amount_minor"]) == (str(patient.patient_id), 4_200)

@@ -30,6 +30,7 @@ from clinical.encounters.prescriptions.schemas import (
     PrescriptionRead,
     PrescriptionStatusChange,
 )
+from core import outbox
 from core.audit import service as audit
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput, NotFound
@@ -72,6 +73,12 @@ async def prescribe(
     session.add(row)
     await session.flush()
     _audit(session, actor, "create", row, medication=row.medication_name)
+    outbox.record(
+        session,
+        event_type=outbox.EventType.PRESCRIPTION_ISSUED,
+        prescription_id=row.id,
+        patient_id=row.patient_id,
+    )
     return to_read(row)
 
 

@@ -1,0 +1,51 @@
+"""Signed webhooks: HMAC-SHA256 of "{timestamp}.{body}" with the subscription's secret.
+
+Headers: `X-Ownat-Event`, `X-Ownat-Delivery` (stable across retries: receivers deduplicate on it),
+`X-Ownat-Timestamp` (Unix seconds; receivers refuse old ones against replays) and
+`X-Ownat-Signature: sha256=<hex>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from datetime import datetime
+
+import httpx
+
+from realtime.notifications.channels import ProviderRefused
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """`sha256=<hex>` over the timestamp, a dot and the body."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+async def post_webhook(
+    *,
+    client: httpx.AsyncClient,
+    url: str,
+    secret: str,
+    body: str,
+    event_type: str,
+    delivery_id: uuid.UUID,
+    now: datetime,
+) -> None:
+    """Posts the signed event; a non-2xx answer is a failure to retry."""
+    payload = body.encode()
+    timestamp = int(now.timestamp())
+    response = await client.post(
+        url,
+        content=payload,
+        headers={
+            "Content-Type": "application/json",
+            "X-Ownat-Event": event_type,
+            "X-Ownat-Delivery": str(delivery_id),
+            "X-Ownat-Timestamp": str(timestamp),
+            "X-Ownat-Signature": signature(secret, timestamp, payload),
+        },
+    )
+    if not response.is_success:
+        raise ProviderRefused(f"webhook answered {response.status_code}")

@@ -1,0 +1,142 @@
+"""Fan-out: each waiting outbox event becomes notifications, in the transaction that claims it.
+
+Claiming with `FOR UPDATE SKIP LOCKED` and marking the event dispatched in the same transaction
+means every event is fanned out exactly once, however many workers run (SQLite: one writer).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import service as audit
+from core.identity.principal import SYSTEM
+from core.outbox import EventType, OutboxEvent
+from realtime.notifications.context import EventContext, event_context, local_time
+from realtime.notifications.models import Channel, DeliveryStatus, Notification, WebhookSubscription
+from realtime.notifications.quiet_hours import release_time
+from realtime.notifications.recipients import Recipient, recipients_for
+from realtime.notifications.settings import NotificationSettings
+from realtime.notifications.templates import render
+
+# Quiet hours hold back what would wake someone; an escalated alarm is meant to.
+QUIET_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS})
+
+
+async def dispatch_events(
+    *, session: AsyncSession, settings: NotificationSettings, now: datetime, limit: int = 100
+) -> int:
+    """Claims up to `limit` waiting events and queues their notifications; returns the events handled."""
+    events = list(
+        await session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.dispatched_at.is_(None))
+            .order_by(OutboxEvent.occurred_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    subscriptions = list(await session.scalars(select(WebhookSubscription).where(WebhookSubscription.active)))
+    for event in events:
+        context = await event_context(session, event_type=event.event_type, payload=event.payload)
+        rows: list[Notification] = []
+        for recipient in await recipients_for(
+            session, event_type=event.event_type, payload=event.payload, settings=settings
+        ):
+            rows += _personal(event, recipient, context, settings=settings, now=now)
+        rows += [
+            _webhook(event, subscription, now=now)
+            for subscription in subscriptions
+            if not subscription.event_types or event.event_type in subscription.event_types
+        ]
+        session.add_all(rows)
+        event.dispatched_at = now
+        _audit(session, event, rows)
+    await session.flush()
+    return len(events)
+
+
+def _audit(session: AsyncSession, event: OutboxEvent, rows: list[Notification]) -> None:
+    # Telling people and systems about a patient's care is a use of their data: it goes on the record.
+    patient_id = event.payload.get("patient_id")
+    audit.record(
+        session,
+        actor=SYSTEM,
+        action="notify",
+        resource_type="outbox_event",
+        resource_id=event.id,
+        patient_id=uuid.UUID(patient_id) if patient_id else None,
+        detail={
+            "event_type": event.event_type,
+            "deliveries": sorted(f"{row.channel.value}:{row.user_id or row.subscription_id}" for row in rows),
+        },
+    )
+
+
+def _personal(
+    event: OutboxEvent,
+    recipient: Recipient,
+    context: EventContext,
+    *,
+    settings: NotificationSettings,
+    now: datetime,
+) -> list[Notification]:
+    path = "/staff/" if recipient.is_staff else "/portal/"
+    values = {**context.values, "link": settings.public_url.rstrip("/") + path}
+    if context.at is not None:
+        values["when"] = local_time(context.at, recipient.zone)
+    message = render(event.event_type, recipient.language, values, staff=recipient.is_staff)
+    rows = []
+    for channel in sorted(recipient.channels):
+        due = now
+        if channel in QUIET_CHANNELS and event.event_type != EventType.ALARM_ESCALATED:
+            due = release_time(now, start=recipient.quiet_start, end=recipient.quiet_end, zone=recipient.zone)
+        address = {Channel.EMAIL: recipient.email, Channel.SMS: recipient.phone}.get(channel)
+        rows.append(
+            Notification(
+                id=uuid.uuid4(),
+                event_id=event.id,
+                event_type=event.event_type,
+                channel=channel,
+                user_id=recipient.user_id,
+                address=address,
+                language=message.language,
+                title=message.title,
+                body=message.body,
+                status=DeliveryStatus.PENDING,
+                attempts=0,
+                next_attempt_at=due,
+                # The inbox orders by when it happened, not by when a worker got to it.
+                created_at=event.occurred_at,
+            )
+        )
+    return rows
+
+
+def _webhook(event: OutboxEvent, subscription: WebhookSubscription, *, now: datetime) -> Notification:
+    # The body is fixed now, so every retry sends (and signs) the same bytes.
+    envelope = {
+        "id": str(event.id),
+        "type": event.event_type,
+        "occurred_at": event.occurred_at.isoformat(),
+        "data": event.payload,
+    }
+    return Notification(
+        id=uuid.uuid4(),
+        event_id=event.id,
+        event_type=event.event_type,
+        channel=Channel.WEBHOOK,
+        subscription_id=subscription.id,
+        address=subscription.url,
+        language="en",
+        title=event.event_type,
+        body=json.dumps(envelope, separators=(",", ":"), sort_keys=True),
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=event.occurred_at,
+    )

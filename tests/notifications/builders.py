@@ -1,0 +1,83 @@
+"""Builders for the notification tests: settings pointing at loopback servers, accounts, events, workers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core import outbox
+from core.db import utc_now
+from core.resources import Resources
+from core.sessions import transaction
+from realtime.notifications.models import Notification, NotificationPreference, WebhookSubscription
+from realtime.notifications.settings import NotificationSettings
+from realtime.notifications.worker import NotificationWorker
+
+
+def notification_settings(**overrides: object) -> NotificationSettings:
+    """Defaults for tests: no environment, short timeouts, no real provider unless given."""
+    values: dict[str, object] = {
+        "public_url": "https://ownat.example",
+        "provider_timeout_s": 20.0,
+        "smtp_security": "none",
+    }
+    values.update(overrides)
+    return NotificationSettings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class SteppingClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or utc_now()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def worker(
+    resources: Resources, settings: NotificationSettings, clock: Callable[[], datetime] = utc_now
+) -> NotificationWorker:
+    return NotificationWorker(resources=resources, settings=settings, alarm_checks=False, clock=clock)
+
+
+async def set_preference(
+    sessions: async_sessionmaker[AsyncSession], user_id: uuid.UUID, **values: object
+) -> None:
+    async with transaction(sessions) as session:
+        session.add(NotificationPreference(user_id=user_id, **values))
+
+
+async def record_event(
+    sessions: async_sessionmaker[AsyncSession], event_type: outbox.EventType, **payload: object
+) -> uuid.UUID:
+    async with transaction(sessions) as session:
+        return outbox.record(session, event_type=event_type, **payload).id
+
+
+async def subscription(
+    sessions: async_sessionmaker[AsyncSession], url: str, event_types: list[str], key: str = "hook-key"
+) -> uuid.UUID:
+    async with transaction(sessions) as session:
+        row = WebhookSubscription(id=uuid.uuid4(), url=url, secret=key, event_types=event_types, active=True)
+        session.add(row)
+    return row.id
+
+
+async def deactivate(sessions: async_sessionmaker[AsyncSession], subscription_id: uuid.UUID) -> None:
+    async with transaction(sessions) as session:
+        row = await session.get(WebhookSubscription, subscription_id)
+        assert row is not None
+        row.active = False
+
+
+async def notifications_of(sessions: async_sessionmaker[AsyncSession], **where: object) -> list[Notification]:
+    async with sessions() as session:
+        query = select(Notification).order_by(Notification.channel)
+        for key, value in where.items():
+            query = query.where(getattr(Notification, key) == value)
+        return list(await session.scalars(query))
