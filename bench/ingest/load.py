@@ -3,7 +3,10 @@
 Generating readings with the simulator costs ~60 µs each here, too slow to drive tens of thousands
 a second live, so it fills a pool of per-second samples first; each monitor's message then takes
 the next `samples` of them, stamped `period_s / samples` apart, the newest at the moment of
-publishing. Messages are encoded with a format string rather than pydantic for the same reason.
+publishing. The publisher shares the machine's cores with what it measures, so it works like a
+monitor's firmware would: each sample's readings are encoded once, ahead, as JSON with a slot for
+their time, and a message is those pieces with the times filled in (formatted once per instant
+for all the monitors publishing at that instant).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from devices.simulator import SimulatedDevice, simulate
 
 POOL_DEVICES = 40
 POOL_SECONDS = 120
+TIME_SLOT = "\x00"
 
 
 @dataclass(slots=True)
@@ -25,9 +29,12 @@ class MonitorLoad:
     device_ids: list[str]
     samples: int
     period_s: float
-    _pool: list[list[tuple[str, float, str]]] = field(default_factory=list)
+    # Per pool sample: its readings' JSON with TIME_SLOT where the time goes.
+    _pool: list[str] = field(default_factory=list)
+    _counts: list[int] = field(default_factory=list)
     _cursor: dict[str, int] = field(default_factory=dict)
     _seq: dict[str, int] = field(default_factory=dict)
+    _stamps: tuple[datetime, list[str]] | None = None
 
     def __post_init__(self) -> None:
         start = datetime.now(UTC) - timedelta(days=1)
@@ -36,22 +43,37 @@ class MonitorLoad:
             simulated, start=start, until=start + timedelta(seconds=POOL_SECONDS)
         ):
             self._pool.append(
-                [(metric_spec(r.metric).alias, r.value, metric_spec(r.metric).unit) for r in message.readings]
+                ",".join(
+                    f'{{"metric":"{metric_spec(r.metric).alias}","value":{r.value},'
+                    f'"unit":"{metric_spec(r.metric).unit}","time":"{TIME_SLOT}"}}'
+                    for r in message.readings
+                )
             )
+            self._counts.append(len(message.readings))
         for index, device_id in enumerate(self.device_ids):
             self._cursor[device_id] = (index * 7919) % len(self._pool)
             self._seq[device_id] = 0
 
     def message(self, device_id: str, newest: datetime) -> tuple[bytes, int]:
         """One message of `device_id` whose newest readings are at `newest`; returns it and its reading count."""
-        step = timedelta(seconds=self.period_s / self.samples)
+        stamps = self._times(newest)
         cursor, pool = self._cursor[device_id], self._pool
-        parts = []
-        for sample in range(self.samples):
-            at = (newest - (self.samples - 1 - sample) * step).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            for alias, value, unit in pool[(cursor + sample) % len(pool)]:
-                parts.append(f'{{"metric":"{alias}","value":{value},"unit":"{unit}","time":"{at}"}}')
+        picks = [(cursor + sample) % len(pool) for sample in range(self.samples)]
+        parts = [pool[pick].replace(TIME_SLOT, stamp) for pick, stamp in zip(picks, stamps, strict=True)]
         self._cursor[device_id] = (cursor + self.samples) % len(pool)
         seq = self._seq[device_id]
         self._seq[device_id] = seq + 1
-        return f'{{"v":1,"seq":{seq},"readings":[{",".join(parts)}]}}'.encode(), len(parts)
+        body = ",".join(parts)
+        return f'{{"v":1,"seq":{seq},"readings":[{body}]}}'.encode(), sum(self._counts[p] for p in picks)
+
+    def _times(self, newest: datetime) -> list[str]:
+        if self._stamps is None or self._stamps[0] != newest:
+            step = timedelta(seconds=self.period_s / self.samples)
+            self._stamps = (
+                newest,
+                [
+                    (newest - (self.samples - 1 - sample) * step).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                    for sample in range(self.samples)
+                ],
+            )
+        return self._stamps[1]

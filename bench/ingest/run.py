@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from bench.ingest.load import MonitorLoad
 from core.bus import BusMessage, create_bus
 from core.db import create_engine
+from devices.ingest.mqtt_client import BufferedClient
 from devices.registry.models import Device, DeviceKind, DeviceStatus
 from ownat import migrate
 
@@ -40,6 +41,7 @@ class Options:
     period_s: float = 1.0
     rate: int = 60_000  # values per second offered; the pipeline's own pace decides what is sustained
     workers: int = 2
+    batch_size: int = 5000  # readings per worker batch (`ownat ingest --batch-size`)
     warmup_s: float = 5.0
     measure_s: float = 30.0
     latency_sample_every: int = 10  # one device in this many is watched on the bus
@@ -60,6 +62,7 @@ class Measured:
     commit_p99_s: float = float("nan")
     stored_total: int = 0
     paused_s: float = 0.0
+    publisher_cpu_s: float = 0.0
 
 
 @asynccontextmanager
@@ -128,7 +131,7 @@ async def workers(options: Options, database_url: str, prefix: str, log_dir: Pat
         )
         command = [
             sys.executable, *profiler, "-m", "ownat.cli", "ingest", "--group", group, "--client-id", f"{group}-{index}",
-            "--metrics-port", str(port), "--session-expiry", "60",
+            "--metrics-port", str(port), "--session-expiry", "60", "--batch-size", str(options.batch_size),
         ]  # fmt: skip
         with (log_dir / f"worker-{index}.log").open("wb") as log:
             processes.append(
@@ -147,14 +150,26 @@ async def workers(options: Options, database_url: str, prefix: str, log_dir: Pat
                 process.kill()
 
 
+_http: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+
+
+def _http_client() -> httpx.AsyncClient:
+    # One client for the run's hundreds of polls: building one (an SSL context among other things)
+    # costs milliseconds of the very CPU being measured.
+    loop = asyncio.get_running_loop()
+    if loop not in _http:
+        _http[loop] = httpx.AsyncClient(timeout=2)
+    return _http[loop]
+
+
 async def _metrics_text(ports: list[int]) -> list[str] | None:
     texts = []
-    async with httpx.AsyncClient(timeout=2) as http:
-        for port in ports:
-            try:
-                texts.append((await http.get(f"http://127.0.0.1:{port}/metrics")).text)
-            except httpx.TransportError:
-                return None
+    http = _http_client()
+    for port in ports:
+        try:
+            texts.append((await http.get(f"http://127.0.0.1:{port}/metrics")).text)
+        except httpx.TransportError:
+            return None
     return texts
 
 
@@ -200,25 +215,43 @@ def quantile(q: float, before: dict[float, float], after: dict[float, float]) ->
 
 
 class Publisher:
-    """One MQTT 5 client publishing at QoS 1 from the event loop (paho's thread does the network)."""
+    """One MQTT 5 client publishing at QoS 1, driven by the event loop itself.
+
+    paho's own thread would add a wake-up and a GIL hand-over per message; here paho's documented
+    external-loop hooks put its socket on the asyncio loop, and `BufferedClient` reads the PUBACKs
+    in chunks. The messages and their QoS are what devices send; only the sender is cheaper.
+    """
 
     def __init__(self, mqtt_url: str) -> None:
         parts = urlsplit(mqtt_url)
-        self._client = mqtt.Client(
+        self._client = BufferedClient(
             CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{secrets.token_hex(3)}", protocol=mqtt.MQTTv5
         )
         self._client.max_inflight_messages_set(1000)
         self._client.max_queued_messages_set(0)
         self._address = (parts.hostname or "127.0.0.1", parts.port or 1883)
+        self._loop = asyncio.get_running_loop()
+        self._misc: asyncio.Task[None] | None = None
+        client, loop = self._client, self._loop
+        client.on_socket_open = lambda _c, _u, sock: loop.add_reader(sock, client.loop_read)
+        client.on_socket_close = lambda _c, _u, sock: loop.remove_reader(sock)
+        client.on_socket_register_write = lambda _c, _u, sock: loop.add_writer(sock, client.loop_write)
+        client.on_socket_unregister_write = lambda _c, _u, sock: loop.remove_writer(sock)
 
-    def __enter__(self) -> Publisher:
+    async def __aenter__(self) -> Publisher:
         self._client.connect(*self._address, keepalive=30)
-        self._client.loop_start()
+        self._misc = asyncio.create_task(self._housekeeping())
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    async def __aexit__(self, *exc: object) -> None:
+        if self._misc is not None:
+            self._misc.cancel()
         self._client.disconnect()
-        self._client.loop_stop()
+
+    async def _housekeeping(self) -> None:
+        while True:
+            self._client.loop_misc()  # keepalive pings and retries, as paho's thread would
+            await asyncio.sleep(1.0)
 
     def publish(self, device_id: str, payload: bytes) -> None:
         self._client.publish(f"ownat/v1/devices/{device_id}/vitals", payload, qos=1)
@@ -245,7 +278,7 @@ class Driver:
         try:
             async with bus.subscribe(channels=[f"vitals.device.{d}" for d in self.watched]) as live:
                 listener = asyncio.create_task(self._listen(live))
-                with Publisher(self.options.mqtt_url) as publisher:
+                async with Publisher(self.options.mqtt_url) as publisher:
                     await self._publish(publisher)
                 listener.cancel()
         finally:

@@ -50,13 +50,15 @@ class LiveFanout:
         """Queues one device's committed readings."""
         waiting = self._readings.setdefault((device_id, attribution), [])
         before = len(waiting)
+        append = waiting.append
         # Times as strings now: the bus's JSON encoder would call back into Python for each datetime.
-        # The readings of a message share a few instants, so each is formatted once.
-        stamps: dict[datetime, str] = {}
-        waiting.extend(
-            {"metric": m, "value": v, "unit": u, "time": stamps.get(t) or stamps.setdefault(t, t.isoformat())}
-            for m, v, u, t in readings
-        )
+        # A message's readings come instant by instant, so each instant is formatted about once.
+        last: datetime | None = None
+        stamp = ""
+        for metric, value, unit, at in readings:
+            if at is not last:
+                last, stamp = at, at.isoformat()
+            append({"metric": metric, "value": value, "unit": unit, "time": stamp})
         self._pending_readings += len(waiting) - before
         if self._pending_readings > self._max_pending:
             self._metrics.bus_dropped.inc(len(self._readings))

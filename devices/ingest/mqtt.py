@@ -7,7 +7,8 @@ receive maximum's part there). Both use a persistent session (clean start off), 
 subscription (`$share/<group>/...`) so several workers split the load, and manual acknowledgement:
 a message is acknowledged only when the worker calls `ack` after committing what it carried.
 
-paho runs its network loop in its own thread (`loop_start`); each callback only appends to a deque
+paho runs its network loop in its own thread (`loop_start`), reading the socket in large chunks
+(`mqtt_client.BufferedClient`); each callback only appends to a deque
 and, if no hand-over is pending yet, schedules one with `call_soon_threadsafe`, so a burst of
 thousands of messages costs one wake-up of the event loop, not thousands.
 """
@@ -31,6 +32,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from core.db import utc_now
 from devices.ingest.batch import Received
+from devices.ingest.mqtt_client import BufferedClient
 from devices.protocol import TOPIC_ROOT
 
 log = logging.getLogger(__name__)
@@ -98,7 +100,7 @@ class MqttConsumer:
         self._generation = 0
         self._lock = threading.Lock()
         self.connected = asyncio.Event()
-        self._client = self._build_client()
+        self._client: BufferedClient = self._build_client()
 
     @property
     def generation(self) -> int:
@@ -132,17 +134,27 @@ class MqttConsumer:
         self._client.ack(message.mid, message.qos)
         return True
 
-    def _build_client(self) -> mqtt.Client:
+    def ack_many(self, messages: list[Received]) -> int:
+        """Acknowledges, in order and with one write, those of `messages` that arrived on the current connection."""
+        if not self.connected.is_set():
+            return 0
+        current = [m for m in messages if m.generation == self._generation]
+        if any(m.qos != 1 for m in current):
+            return sum(self.ack(m) for m in current)  # not QoS 1 throughout: one by one, as paho does
+        self._client.ack_many([m.mid for m in current])
+        return len(current)
+
+    def _build_client(self) -> BufferedClient:
         options = self._options
         if options.protocol == "5":
-            client = mqtt.Client(
+            client = BufferedClient(
                 CallbackAPIVersion.VERSION2,
                 client_id=options.client_id,
                 protocol=mqtt.MQTTv5,
                 manual_ack=True,
             )
         else:
-            client = mqtt.Client(
+            client = BufferedClient(
                 CallbackAPIVersion.VERSION2,
                 client_id=options.client_id,
                 protocol=mqtt.MQTTv311,

@@ -1,6 +1,6 @@
 """Writing one batch in one transaction: readings, dead letters and device statuses.
 
-PostgreSQL: the readings are COPYed (binary) straight into `vital_readings` inside a savepoint. When
+PostgreSQL: the readings are COPYed (binary, encoded by `pgcopy`) straight into `vital_readings` inside a savepoint. When
 the (device, metric, time) key refuses a row (a redelivered message, a batch retried after a commit
 whose answer was lost), the savepoint is rolled back and the batch goes the safe way: COPY into a
 temporary staging table, then `INSERT .. SELECT .. ON CONFLICT DO NOTHING`, which skips what is
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devices.ingest.batch import WriteBatch
 from devices.ingest.models import DeviceLastStatus, IngestDeadLetter
+from devices.ingest.pgcopy import BinaryRows
 from devices.vitals.models import VitalReading
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class PostgresStore:
     def __init__(self, database_url: str) -> None:
         self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._connection: psycopg.AsyncConnection[tuple[object, ...]] | None = None
+        self._binary_rows = BinaryRows()
 
     async def write(self, batch: WriteBatch) -> int:
         try:
@@ -123,22 +125,21 @@ class PostgresStore:
         # after a redelivery (a worker restart, a lost connection), so this path is the usual one and
         # runs at bare COPY speed; when the key refuses a row, the savepoint undoes the attempt and the
         # staging path below skips what is already stored.
+        data = self._binary_rows.encode(batch.readings)
         try:
             async with connection.transaction():
-                await self._copy(cursor, "vital_readings", batch)
+                await self._copy(cursor, "vital_readings", data)
             return len(batch.readings)
         except psycopg.errors.UniqueViolation:
             pass
-        await self._copy(cursor, "ingest_staging", batch)
+        await self._copy(cursor, "ingest_staging", data)
         await cursor.execute(MOVE_STAGED)
         return cursor.rowcount
 
     @staticmethod
-    async def _copy(cursor: psycopg.AsyncCursor[tuple[object, ...]], table: str, batch: WriteBatch) -> None:
+    async def _copy(cursor: psycopg.AsyncCursor[tuple[object, ...]], table: str, data: bytearray) -> None:
         async with cursor.copy(f"COPY {table} ({READING_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["timestamptz", "text", "uuid", "text", "float8", "text"])
-            for row in batch.readings:
-                await copy.write_row(row)
+            await copy.write(data)
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None

@@ -136,9 +136,8 @@ class IngestWorker:
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         committed_at = utc_now()
         consumer = self._consumer
-        for message in messages:
-            if consumer is not None:
-                consumer.ack(message.received)
+        if consumer is not None:
+            consumer.ack_many([message.received for message in messages])
         self.metrics.pending_messages.set(len(self._pending))
         self.committed_batches += 1
         self._account(messages, batch, inserted, committed_at)
