@@ -26,6 +26,7 @@ from api.routers import (
     organisation,
     patients,
     scheduling,
+    system,
     users,
     vitals,
 )
@@ -104,6 +105,7 @@ def _include_routers(app: FastAPI) -> None:
         vitals,
         alarms,
         analytics,
+        system,
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)
