@@ -8,12 +8,6 @@ import { renderLayout } from "../shared/layout.js";
 
 const STAFF_PAGES = [
   {
-    href: "/admin/",
-    title: "Administration",
-    description: "Staff accounts, wards and beds, schedules, devices, audit log, system status, analytics.",
-    roles: ["admin"],
-  },
-  {
     href: "/api/v1/docs",
     title: "REST API reference",
     description: "Every endpoint, generated from the server (OpenAPI).",
