@@ -14,12 +14,22 @@ function instant(localValue) {
   return new Date(localValue).toISOString();
 }
 
+async function allPractitioners() {
+  // The API pages by 100; a hospital has a few hundred practitioners at most.
+  const found = [];
+  for (let offset = 0; ; offset += 100) {
+    const page = await api(`/api/v1/practitioners?include_inactive=true&limit=100&offset=${offset}`);
+    found.push(...page);
+    if (page.length < 100) return found;
+  }
+}
+
 export async function render(container, { messages }) {
-  const practitioners = await api("/api/v1/practitioners?include_inactive=true");
+  const practitioners = await allPractitioners();
   const picker = h("select", { id: "practitioner" }, h("option", { value: "" }, "Choose a practitioner"),
     practitioners.map((p) => h("option", { value: p.id }, `${p.family_name}, ${p.given_name}${p.specialties.length ? ` (${p.specialties.join(", ")})` : ""}`)));
   const detail = h("div", { id: "schedule" });
-  replace(container, card("practitioner-title", "Practitioner", h("label", {}, "Practitioner", picker)), detail);
+  replace(container, card("practitioner-title", "Whose schedule", h("label", {}, "Practitioner", picker)), detail);
   picker.addEventListener("change", () => act(messages, () => show(picker.value)));
 
   const show = async (id) => {
