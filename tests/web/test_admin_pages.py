@@ -124,9 +124,16 @@ async def test_an_admin_sets_up_a_nurse_a_ward_and_a_device(
         a1 = next(b for b in beds if b.label == "A1")
         assert binding.bed_id == a1.id and binding.patient_id is None and binding.end_at is None
 
-    # A reload lists it from the server, still bound.
+    # A reload lists it from the server, still bound; then it is revoked with a reason.
     await page.reload()
-    await expect(page.locator(f"#devices-table tr[data-device-id='{device_id}']")).to_contain_text("ward W")
+    row = page.locator(f"#devices-table tr[data-device-id='{device_id}']")
+    await expect(row).to_contain_text(f"ward W{tag}")
+    await row.get_by_role("button", name="Revoke").click()
+    await page.get_by_label(f"Reason to revoke {device_id}").fill("Lost on the ward")
+    await page.locator("#status-form").get_by_role("button", name="Revoke").click()
+    await expect(page.locator("#messages")).to_contain_text("is revoked")
+    await expect(row).to_contain_text("revoked (Lost on the ward)")
+    await expect(row).to_contain_text("Not bound")  # revoking ends the binding
 
 
 async def test_an_admin_filters_the_audit_log_and_checks_the_chain(
