@@ -8,8 +8,8 @@ import { act, card, choice, field, onSubmit, query, table } from "./ui.js";
 
 const OUTCOMES = [["", "Any outcome"], ["success", "Success"], ["failure", "Failure"], ["denied", "Denied"]];
 
-export async function render(container, { messages }) {
-  const filters = h(
+function filterForm() {
+  return h(
     "form",
     { class: "stack", id: "audit-filter" },
     h("div", { class: "row" },
@@ -26,6 +26,23 @@ export async function render(container, { messages }) {
     ),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Apply filters"), h("button", { type: "reset", class: "button-quiet" }, "Clear")),
   );
+}
+
+async function checkChain(button, result) {
+  button.disabled = true;
+  try {
+    const report = await api("/api/v1/audit/verify");
+    if (!report.ok) {
+      throw new ApiError(200, { title: "The chain is broken", detail: `At entry #${report.first_broken_seq}: ${report.reason}. ${report.checked} entries checked.` });
+    }
+    showNotice(result, `The chain is intact: ${report.checked} entries checked, up to #${report.head_seq}.`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+export async function render(container, { messages }) {
+  const filters = filterForm();
   const list = h("div", { id: "audit-events" });
   const more = h("button", { type: "button", class: "button-quiet", hidden: true }, "Older entries");
   const chainResult = h("div", { id: "chain-result", "aria-live": "polite" });
@@ -66,18 +83,6 @@ export async function render(container, { messages }) {
   });
   filters.addEventListener("reset", () => { params = {}; act(messages, () => load(true)); });
   more.addEventListener("click", () => act(messages, () => load(false)));
-  verify.addEventListener("click", () => act(messages, async () => {
-    verify.disabled = true;
-    try {
-      const report = await api("/api/v1/audit/verify");
-      if (report.ok) {
-        showNotice(chainResult, `The chain is intact: ${report.checked} entries checked, up to #${report.head_seq}.`);
-      } else {
-        throw new ApiError(200, { title: "The chain is broken", detail: `At entry #${report.first_broken_seq}: ${report.reason}. ${report.checked} entries checked.` });
-      }
-    } finally {
-      verify.disabled = false;
-    }
-  }));
+  verify.addEventListener("click", () => act(messages, () => checkChain(verify, chainResult)));
   await load(true);
 }
