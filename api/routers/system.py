@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, Field
 
 from api.deps import AdminPrincipal, SessionDep, require_roles
 from core.audit import service as audit
 from core.identity.principal import Role
-from devices.ingest.status import SystemStatus, system_status
+from devices.ingest.status import IngestStatus, ingest_status
 
 router = APIRouter(prefix="/system", tags=["system"], dependencies=[Depends(require_roles(Role.ADMIN))])
+
+
+class NotificationBacklog(BaseModel):
+    pending: int = Field(description="outbox rows waiting to be delivered")
+    dead: int = Field(description="outbox rows that failed their last try")
+
+
+class SystemStatus(IngestStatus):
+    notification_backlog: NotificationBacklog | None = Field(
+        default=None, description="null until the notifications outbox is installed"
+    )
 
 
 @router.get(
@@ -18,7 +30,9 @@ router = APIRouter(prefix="/system", tags=["system"], dependencies=[Depends(requ
 async def get_system_status(actor: AdminPrincipal, session: SessionDep, response: Response) -> SystemStatus:
     # Figures change by the second; a cached copy would mislead whoever is watching an incident.
     response.headers["Cache-Control"] = "no-store"
-    status = await system_status(session=session)
+    ingest = await ingest_status(session=session)
+    # NOTIFICATION BACKLOG: filled from the notifications outbox when that package is merged.
+    backlog: NotificationBacklog | None = None
     # Dead letters hold raw device payloads, which may carry patient readings.
     audit.record(session, actor=actor, action="read", resource_type="system-status")
-    return status
+    return SystemStatus(**ingest.model_dump(), notification_backlog=backlog)

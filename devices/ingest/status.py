@@ -1,4 +1,4 @@
-"""What the database knows about the platform's health: ingest rate, live devices, dead letters, backlog.
+"""What the database knows about ingestion's health: ingest rate, live devices, dead letters.
 
 Read by the administrators' system page. Every figure is one indexed aggregate; nothing here scans a
 whole table. Readings are counted by their measurement time, the only time the vitals table keeps.
@@ -49,27 +49,20 @@ class DeadLetters(BaseModel):
     newest: list[DeadLetterRead]
 
 
-class NotificationBacklog(BaseModel):
-    pending: int
-    dead: int
-
-
-class SystemStatus(BaseModel):
+class IngestStatus(BaseModel):
     checked_at: datetime
     ingest: IngestRate
     connected_devices: int = Field(
         description="devices that sent a reading or a status in the last 5 minutes"
     )
     dead_letters: DeadLetters
-    # Filled when the notifications outbox is merged; null until then.
-    notification_backlog: NotificationBacklog | None = None
 
 
-async def system_status(*, session: AsyncSession) -> SystemStatus:
-    """The platform's health as the database sees it now."""
+async def ingest_status(*, session: AsyncSession) -> IngestStatus:
+    """Ingestion's health as the database sees it now."""
     now = utc_now()
     minute = await _readings_since(session, now - timedelta(minutes=1))
-    return SystemStatus(
+    return IngestStatus(
         checked_at=now,
         ingest=IngestRate(
             last_minute=minute,
@@ -78,7 +71,6 @@ async def system_status(*, session: AsyncSession) -> SystemStatus:
         ),
         connected_devices=await _connected_devices(session, now - CONNECTED_WINDOW),
         dead_letters=await _dead_letters(session),
-        notification_backlog=None,
     )
 
 
