@@ -13,6 +13,9 @@ function nextDay(value) {
   return new Date(Date.UTC(year, month - 1, day + 1)).toISOString().slice(0, 10);
 }
 
+// Column names are snake_case identifiers (the CSV keeps them); people read them with spaces.
+const readable = (column) => column.replaceAll("_", " ");
+
 function numericColumns(report) {
   return report.columns
     .map((name, index) => ({ name, index }))
@@ -49,11 +52,11 @@ function draw(output, report, csvPath, messages) {
   const numeric = numericColumns(report);
   const numericIndexes = new Set(numeric.map((c) => c.index));
   const chartArea = h("div", { id: "report-chart" });
-  const picker = h("select", { name: "column", id: "chart-column" }, numeric.map((c) => h("option", { value: c.index }, c.name)));
+  const picker = h("select", { name: "column", id: "chart-column" }, numeric.map((c) => h("option", { value: c.index }, readable(c.name))));
   const drawChart = () => {
     const index = Number(picker.value);
     const column = report.columns[index];
-    replace(chartArea, barChart(`${report.title}: ${column}`, report.rows.map((row) => ({ label: labelOf(report, row, numericIndexes), value: row[index] }))));
+    replace(chartArea, barChart(`${report.title}: ${readable(column)}`, report.rows.map((row) => ({ label: labelOf(report, row, numericIndexes), value: row[index] }))));
   };
   picker.addEventListener("change", drawChart);
   const csv = h("a", { href: csvPath, id: "csv-link", class: "button button-quiet" }, "Download CSV");
@@ -71,11 +74,11 @@ function draw(output, report, csvPath, messages) {
       report.notes.length ? h("ul", { class: "meta" }, report.notes.map((n) => h("li", {}, n))) : null,
       h("div", { class: "actions" }, csv),
       numeric.length && report.rows.length
-        ? h("div", {}, h("label", {}, "Chart column", picker), chartArea)
+        ? h("div", {}, h("label", { class: "chart-picker" }, "Chart column", picker), chartArea)
         : null,
       table({
-        id: "report-table", caption: report.title, columns: report.columns, empty: "No data in this range.",
-        rows: report.rows.map((row) => ({ cells: row.map((cell) => (typeof cell === "number" ? formatNumber(cell) : cell ?? "")) })),
+        id: "report-table", caption: report.title, columns: report.columns.map(readable), empty: "No data in this range.",
+        rows: report.rows.map((row) => ({ cells: row.map((cell) => (typeof cell === "number" ? formatNumber(cell) : cell ?? "–")) })),
       })),
   );
   if (numeric.length && report.rows.length) drawChart();
