@@ -9,7 +9,7 @@ import { act, card, table } from "./ui.js";
 const REFRESH_MS = 30_000;
 
 function figure(label, value, id) {
-  return h("div", {}, h("dt", {}, label), h("dd", { id }, String(value)));
+  return h("div", {}, h("dt", {}, label), h("dd", { id, class: typeof value === "number" ? null : "unavailable" }, String(value)));
 }
 
 export async function render(container, { messages }) {
