@@ -27,7 +27,9 @@ async function update(state, account, changes, notice) {
 function actions(state, account) {
   // Administrators cannot lock themselves out here; patients' accounts are not staff business.
   if (account.id === state.user.id || account.role === "patient") return "";
-  const roleForm = h("form", {}, choice(`Role of ${account.full_name}`, { name: "role" }, STAFF_ROLES),
+  const roleForm = h("form", {},
+    h("label", {}, h("span", { class: "sr-only" }, `Role of ${account.full_name}`),
+      h("select", { name: "role" }, STAFF_ROLES.map(([value, text]) => h("option", { value }, text)))),
     h("button", { type: "submit", class: "button-quiet" }, "Change role"));
   roleForm.querySelector("select").value = account.role;
   onSubmit(roleForm, state.messages, ({ role }) => update(state, account, { role }, `${account.full_name} is now ${role}.`));
