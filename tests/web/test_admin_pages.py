@@ -59,10 +59,17 @@ async def test_an_admin_sets_up_a_nurse_a_ward_and_a_device(
         assert nurse is not None and nurse.role is Role.NURSE and nurse.is_active
     row = page.locator(f"#users-table tr[data-user-id='{nurse.id}']")
     await expect(row).to_contain_text(email)
+    await row.get_by_label("Role of Nora Nurse").select_option("clinician")
+    await row.get_by_role("button", name="Change role").click()
+    await expect(page.locator("#messages")).to_contain_text("Nora Nurse is now clinician")
+    await row.get_by_label("Role of Nora Nurse").select_option("nurse")
+    await row.get_by_role("button", name="Change role").click()
+    await expect(page.locator("#messages")).to_contain_text("Nora Nurse is now nurse")
     await row.get_by_role("button", name="Deactivate").click()
     await expect(row).to_contain_text("Deactivated")
     async with sessions() as session:
-        assert (await session.get(User, nurse.id)).is_active is False
+        changed = await session.get(User, nurse.id)
+        assert changed is not None and changed.is_active is False and changed.role is Role.NURSE
 
     # A department, a ward in it and two beds.
     tag = uuid.uuid4().hex[:6].upper()
