@@ -32,6 +32,7 @@ from api.routers import (
     organisation,
     patients,
     scheduling,
+    system,
     users,
     vitals,
 )
@@ -118,6 +119,7 @@ def _include_routers(app: FastAPI) -> None:
         billing_insurance,
         billing_reports,
         notifications,
+        system,
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)

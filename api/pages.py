@@ -100,6 +100,27 @@ async def billing_office_slash() -> Response:
     return RedirectResponse(url="/billing/", status_code=308)
 
 
+# The administration sections share one shell; its script loads the section named in the path.
+ADMIN_SECTIONS = frozenset({"users", "organisation", "schedules", "devices", "audit", "system", "analytics"})
+
+
+@router.get("/admin/")
+async def admin_home() -> Response:
+    return page_response("admin/index.html")
+
+
+@router.get("/admin/{section}/")
+async def admin_section(section: str) -> Response:
+    if section not in ADMIN_SECTIONS:
+        raise NotFound(f"There is no administration page /admin/{section}/.")
+    return page_response("admin/index.html")
+
+
+@router.get("/admin")
+async def admin_home_slash() -> Response:
+    return RedirectResponse(url="/admin/", status_code=308)
+
+
 @router.get("/portal")
 async def patient_portal_slash() -> Response:
     return RedirectResponse(url="/portal/", status_code=308)

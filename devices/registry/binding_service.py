@@ -23,6 +23,7 @@ from core.identity.principal import Principal
 from devices.registry.access import (
     BINDERS,
     READERS,
+    REGISTRARS,
     load_binding,
     load_device,
     require_patient_scope,
@@ -40,14 +41,18 @@ from devices.registry.schemas import (
 )
 
 OVERLAP_CONSTRAINT = "ex_device_bindings_device_overlap"
+# Administrators (biomedical engineering) may place a device at a bed; binding it to a patient, or
+# ending a patient's binding, stays a clinical act.
+BED_PLACERS = BINDERS | REGISTRARS
 
 
 async def bind_device(
     *, session: AsyncSession, actor: Principal, device_uuid: uuid.UUID, binding: BindingCreate
 ) -> BindingRead:
     """Binds a device from `start_at` (default now) until ended; refused if it overlaps another binding."""
+    binders = BINDERS if binding.patient_id is not None else BED_PLACERS
     require_role(
-        session, actor, BINDERS, action="bind", resource_id=device_uuid, patient_id=binding.patient_id
+        session, actor, binders, action="bind", resource_id=device_uuid, patient_id=binding.patient_id
     )
     device = await load_device(session, device_uuid)
     if device.status is not DeviceStatus.ACTIVE:
@@ -132,10 +137,23 @@ async def end_binding(
     *, session: AsyncSession, actor: Principal, binding_id: uuid.UUID, end: BindingEnd
 ) -> BindingRead:
     """Ends an open binding at `end_at` (default now); readings after it are no longer attributed."""
-    require_role(
-        session, actor, BINDERS, action="unbind", resource_type="device_binding", resource_id=binding_id
-    )
+    placer = actor.role in BED_PLACERS - BINDERS
+    if not placer:
+        require_role(
+            session, actor, BINDERS, action="unbind", resource_type="device_binding", resource_id=binding_id
+        )
     binding = await load_binding(session, binding_id, for_update=True)
+    if placer:
+        binders = BINDERS if binding.patient_id is not None else BED_PLACERS
+        require_role(
+            session,
+            actor,
+            binders,
+            action="unbind",
+            resource_type="device_binding",
+            resource_id=binding_id,
+            patient_id=binding.patient_id,
+        )
     if binding.end_at is not None:
         raise Conflict(f"Binding {binding_id} already ended at {binding.end_at.isoformat()}.")
     now = utc_now()
