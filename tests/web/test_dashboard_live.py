@@ -1,0 +1,100 @@
+"""The nurses' ward dashboard in headless Chromium, fed by the real path: device -> Mosquitto ->
+ingest worker -> PostgreSQL and Redis -> hub -> page; an alarm acknowledged in one click."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from playwright.async_api import Page, expect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.db import utc_now
+from core.resources import Resources
+from core.settings import Settings
+from realtime.alarms.jobs import evaluate_vitals_message
+from realtime.alarms.models import Alarm, AlarmStatus
+from tests.devices.ingest_helpers import Publisher, running_worker, worker_config
+from tests.web.conftest import LiveServer
+from tests.web.dashboard_world import (
+    HEART_RATE,
+    WardWorld,
+    sign_in,
+    tight_heart_rate_limit,
+    tile,
+    vitals_payload,
+    ward_world,
+)
+
+
+async def open_dashboard(page: Page, server: LiveServer, world: WardWorld) -> None:
+    await sign_in(page, server, world.nurse.email, world.nurse_password)
+    await page.goto(f"{server.url}/staff/dashboard/?ward={world.ward.id}")
+    await expect(page.locator("#live-status")).to_have_text("● Live")
+    await expect(tile(page, world)).to_contain_text(world.patient.family_name)
+
+
+async def raise_through_engine(resources: Resources, world: WardWorld, value: float) -> list:
+    """What the ingest worker does after committing a batch: evaluate it and publish the changes."""
+    message = {
+        "device_id": world.device_id,
+        "patient_id": str(world.patient.id),
+        "bed_id": str(world.beds[0].id),
+        "ward_id": str(world.ward.id),
+        "readings": [{"metric": HEART_RATE, "value": value, "unit": "/min", "time": utc_now().isoformat()}],
+    }
+    return await evaluate_vitals_message(resources, message, now=utc_now())
+
+
+async def test_a_reading_published_over_mqtt_appears_and_an_alarm_is_acknowledged_in_one_click(
+    page: Page,
+    live_server: LiveServer,
+    settings: Settings,
+    resources: Resources,
+    sessions: async_sessionmaker[AsyncSession],
+    mqtt_url: str,
+) -> None:
+    world = await ward_world(sessions)
+    await tight_heart_rate_limit(sessions, world.patient.id)
+    config = worker_config(settings.database_url, mqtt_url)
+    async with running_worker(config, bus=resources.bus), Publisher(mqtt_url) as device:
+        await open_dashboard(page, live_server, world)
+        bed = tile(page, world)
+        await expect(bed).to_have_attribute("data-alarm-state", "none")
+        await expect(bed).to_contain_text("No active alarm")
+
+        now = utc_now()
+        await device.publish_all(
+            [(world.topic, vitals_payload(1, now, hr=97, spo2=95, rr=16, sbp=118, dbp=76, temp=37.2))]
+        )
+        await expect(bed.get_by_test_id("value-hr")).to_have_text("97")
+        await expect(bed.get_by_test_id("value-spo2")).to_have_text("95")
+        await expect(bed.get_by_test_id("value-sbp")).to_have_text("118/76")
+        await expect(bed.get_by_test_id("value-temp")).to_have_text("37.2")
+        # The other beds stay empty, the trend line has its point, NEWS2 is computed by the server.
+        await expect(tile(page, world, 1)).to_contain_text("Empty bed")
+        await expect(bed.locator("[data-metric=hr] svg polyline")).to_have_count(1)
+        await expect(bed.get_by_test_id("news2-score")).to_have_text(re.compile(r"^\d+$"))
+
+        await device.publish_all([(world.topic, vitals_payload(2, now + timedelta(seconds=1), hr=150))])
+        await expect(bed.get_by_test_id("value-hr")).to_have_text("150")
+        changes = await raise_through_engine(resources, world, 150)
+        raised = next(c.alarm for c in changes if c.alarm.code == HEART_RATE)
+
+    alarm_item = bed.locator(f"li[data-alarm-id='{raised.id}']")
+    await expect(alarm_item).to_contain_text("HR high 150")
+    await expect(bed).to_have_attribute("data-alarm-state", "raised")
+    await expect(bed).to_contain_text("HIGH ALARM")
+    await expect(page.locator("#alarm-announcer")).to_contain_text("high priority alarm, bed B1")
+
+    await alarm_item.get_by_role("button", name=re.compile("^Acknowledge high alarm HR")).click()
+    await expect(alarm_item).to_have_attribute("data-status", "acknowledged")
+    await expect(alarm_item).to_contain_text("acknowledged at")
+    await expect(alarm_item.get_by_role("button")).to_have_count(0)
+    async with sessions() as session:
+        row = (await session.scalars(select(Alarm).where(Alarm.id == raised.id))).one()
+    assert row.status is AlarmStatus.ACKNOWLEDGED
+    assert row.acknowledged_by == world.nurse.id
+    # Nothing about patients is kept in the browser beyond the tab's memory.
+    assert await page.evaluate("localStorage.length") == 0
