@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     document_max_bytes: int = Field(default=20 * 1_048_576, ge=1_048_576)
     trusted_proxy_hops: int = 0
 
+    # Technical alarms and escalation (realtime.alarms): a bound monitor silent this long, a battery
+    # at or under this level, a high alarm unacknowledged this long.
+    alarm_silent_after_s: int = Field(default=60, ge=5)
+    alarm_low_battery_pct: int = Field(default=20, ge=0, le=100)
+    alarm_escalate_after_s: int = Field(default=120, ge=10)
+    # How often the embedded mode (`ownat dev`) and `ownat worker` run those periodic checks.
+    alarm_check_interval_s: float = Field(default=5.0, gt=0)
+
     log_level: str = "INFO"
     log_json: bool = True
 
