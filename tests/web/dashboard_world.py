@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -98,3 +99,18 @@ async def sign_in(page: Page, server: LiveServer, email: str, password: str) -> 
 def tile(page: Page, world: WardWorld, bed_index: int = 0):
     """The tile of a bed, found by its accessible name."""
     return page.get_by_role("article", name=f"Bed {world.beds[bed_index].label}")
+
+
+def bus_vitals(world: WardWorld, at: datetime, **values: float) -> dict[str, Any]:
+    """A bus message in the ingest worker's shape for the world's monitor (metric codes, stored units)."""
+    codes = {"hr": ("8867-4", "/min"), "spo2": ("59408-5", "%"), "rr": ("9279-1", "/min")}
+    return {
+        "device_id": world.device_id,
+        "patient_id": str(world.patient.id),
+        "bed_id": str(world.beds[0].id),
+        "ward_id": str(world.ward.id),
+        "readings": [
+            {"metric": codes[alias][0], "value": value, "unit": codes[alias][1], "time": at.isoformat()}
+            for alias, value in values.items()
+        ],
+    }
