@@ -16,10 +16,12 @@ from clinical.patients.models import Patient
 from core.db import utc_now
 from core.identity.models import User
 from core.identity.principal import Role
+from core.resources import Resources
 from core.sessions import transaction
 from devices.registry.models import DeviceBinding
 from realtime.alarms import charting
-from realtime.alarms.schemas import ThresholdSet
+from realtime.alarms.jobs import evaluate_vitals_message
+from realtime.alarms.schemas import AlarmChange, ThresholdSet
 from tests.builders import create_user
 from tests.clinical.builders import admit, create_patient, create_ward_with_beds
 from tests.devices.ingest_helpers import iso, register_devices, unique_device_id
@@ -75,6 +77,18 @@ async def tight_heart_rate_limit(sessions: async_sessionmaker[AsyncSession], pat
             items=[ThresholdSet(metric="hr", low=40, high=120, delay_s=0)],
             now=utc_now(),
         )
+
+
+async def raise_through_engine(resources: Resources, world: WardWorld, value: float) -> list[AlarmChange]:
+    """A patient view test's alarm, raised as the ingest worker's evaluator would raise it."""
+    message = {
+        "device_id": world.device_id,
+        "patient_id": str(world.patient.id),
+        "bed_id": str(world.beds[0].id),
+        "ward_id": str(world.ward.id),
+        "readings": [{"metric": HEART_RATE, "value": value, "unit": "/min", "time": utc_now().isoformat()}],
+    }
+    return await evaluate_vitals_message(resources, message, now=utc_now())
 
 
 def vitals_payload(seq: int, at: datetime, **values: float) -> bytes:

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.db import utc_now
 from core.resources import Resources
 from core.settings import Settings
-from realtime.alarms.jobs import evaluate_vitals_message
 from realtime.alarms.models import Alarm, AlarmStatus
 from tests.devices.ingest_helpers import Publisher, worker_config
 from tests.realtime.test_live_evaluator import worker_with_alarms
@@ -34,18 +33,6 @@ async def open_dashboard(page: Page, server: LiveServer, world: WardWorld) -> No
     await page.goto(f"{server.url}/staff/dashboard/?ward={world.ward.id}")
     await expect(page.locator("#live-status")).to_have_text("● Live")
     await expect(tile(page, world)).to_contain_text(world.patient.family_name)
-
-
-async def raise_through_engine(resources: Resources, world: WardWorld, value: float) -> list:
-    """What the ingest worker does after committing a batch: evaluate it and publish the changes."""
-    message = {
-        "device_id": world.device_id,
-        "patient_id": str(world.patient.id),
-        "bed_id": str(world.beds[0].id),
-        "ward_id": str(world.ward.id),
-        "readings": [{"metric": HEART_RATE, "value": value, "unit": "/min", "time": utc_now().isoformat()}],
-    }
-    return await evaluate_vitals_message(resources, message, now=utc_now())
 
 
 async def open_alarm(sessions: async_sessionmaker[AsyncSession], world: WardWorld, code: str) -> Alarm:

@@ -18,12 +18,12 @@ from tests.web.conftest import LiveServer
 from tests.web.dashboard_world import (
     HEART_RATE,
     bus_vitals,
+    raise_through_engine,
     sign_in,
     tight_heart_rate_limit,
     tile,
     ward_world,
 )
-from tests.web.test_dashboard_live import raise_through_engine
 
 # A 1080p wall screen, then a tablet held upright and sideways: the columns the grid must keep.
 SCREENS = [(1920, 1080, 5), (768, 1024, 2), (1024, 768, 3)]

@@ -78,7 +78,9 @@ async function handle(message, announce) {
     // (Re)connected: reload the history, which covers whatever was missed while disconnected.
     await charts.load();
     charts.render();
-    for (const alarm of message.alarms ?? []) mergeAlarm(alarms, alarm.alarm ?? alarm);
+    // The snapshot holds the open alarms; the list also shows those resolved meanwhile.
+    for (const alarm of await api(`/api/v1/alarms?patient_id=${patientId}`)) mergeAlarm(alarms, alarm);
+    for (const alarm of message.alarms ?? []) mergeAlarm(alarms, alarm);
     renderAlarms();
     refreshNews2(true);
   } else if (message.type === "vitals") {
@@ -104,8 +106,6 @@ async function main() {
   const announce = alarmAnnouncer();
   const patient = await api(`/api/v1/patients/${patientId}`);
   byId("patient-title").textContent = `${patient.given_name} ${patient.family_name} · MRN ${patient.mrn}`;
-  for (const alarm of await api(`/api/v1/alarms?patient_id=${patientId}`)) mergeAlarm(alarms, alarm);
-  renderAlarms();
   charts = new PatientCharts({ patientId, container: byId("charts") });
   let queue = Promise.resolve();
   const feed = new LiveFeed({

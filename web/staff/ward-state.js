@@ -24,8 +24,12 @@ export class WardState {
     }
   }
 
-  /** Starts afresh from a hub snapshot; trends already drawn are kept and extended. */
+  /**
+   * Starts afresh from a hub snapshot: its alarms are all that is open now (any other was resolved
+   * while the page was away); trends already drawn are kept and extended.
+   */
   applySnapshot(snapshot) {
+    this.alarms = new Map();
     this.beds = snapshot.beds.map(({ bed_id, label, patient_id }) => ({ bed_id, label, patient_id }));
     for (const bed of snapshot.beds) {
       if (!bed.patient_id) continue;

@@ -58,15 +58,11 @@ export class WardView {
   }
 
   async onSnapshot(snapshot) {
-    const [census, raised, acknowledged] = await Promise.all([
-      api(`/api/v1/wards/${this.wardId}/census`),
-      api(`/api/v1/alarms?ward_id=${this.wardId}&status=raised`),
-      api(`/api/v1/alarms?ward_id=${this.wardId}&status=acknowledged`),
-    ]);
+    // Names come from the census (the hub sends ids only); asked again each time, as beds change.
+    const census = await api(`/api/v1/wards/${this.wardId}/census`);
     this.state.setCensus(census);
     byId("ward-title").textContent = `${census.ward_name}: live`;
     this.state.applySnapshot(snapshot);
-    for (const alarm of [...raised, ...acknowledged]) mergeAlarm(this.state.alarms, alarm);
     this.renderGrid();
     for (const bed of this.state.beds) {
       if (bed.patient_id) this.refreshNews2(bed.patient_id, true);
