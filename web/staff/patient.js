@@ -17,7 +17,8 @@ const REDRAW_INTERVAL_MS = 1000;
 const NEWS2_REFRESH_MS = 15_000;
 const RECENT_RESOLVED = 10;
 
-const patientId = new URL(window.location.href).searchParams.get("id");
+const address = new URL(window.location.href).searchParams;
+const patientId = address.get("id");
 const alarms = new Map();
 let charts = null;
 let redrawTimer = null;
@@ -102,6 +103,7 @@ async function main() {
   const user = await requireUser(["admin", "clinician", "nurse"]);
   if (!user) return;
   renderLayout(user);
+  if (address.get("ward")) byId("back-link").href = `/staff/dashboard/?ward=${encodeURIComponent(address.get("ward"))}`;
   if (!patientId) throw new Error("No patient was chosen: open this page from the ward dashboard.");
   const announce = alarmAnnouncer();
   const patient = await api(`/api/v1/patients/${patientId}`);

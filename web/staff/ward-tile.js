@@ -17,7 +17,7 @@ export function patientName(patient) {
 }
 
 /** The empty tile of a bed: header, NEWS2, vitals and alarm areas, filled by the update functions. */
-export function bedTile(bed, patient) {
+export function bedTile(bed, patient, wardId) {
   const titleId = `bed-${bed.bed_id}-title`;
   const header = h(
     "header",
@@ -26,7 +26,7 @@ export function bedTile(bed, patient) {
     bed.patient_id
       ? h(
           "a",
-          { class: "tile-patient", href: `/staff/patient/?id=${encodeURIComponent(bed.patient_id)}` },
+          { class: "tile-patient", href: `/staff/patient/?id=${encodeURIComponent(bed.patient_id)}&ward=${encodeURIComponent(wardId)}` },
           patientName(patient),
         )
       : h("span", { class: "tile-empty" }, "Empty bed"),
@@ -40,9 +40,9 @@ export function bedTile(bed, patient) {
       dataset: { bedId: bed.bed_id, patientId: bed.patient_id ?? "" },
     },
     header,
-    h("p", { class: "tile-news2", dataset: { part: "news2" } }),
-    h("dl", { class: "tile-vitals", dataset: { part: "vitals" } }),
-    h("div", { class: "tile-alarms", dataset: { part: "alarms" } }),
+    bed.patient_id ? h("p", { class: "tile-news2", dataset: { part: "news2" } }) : null,
+    bed.patient_id ? h("dl", { class: "tile-vitals", dataset: { part: "vitals" } }) : null,
+    bed.patient_id ? h("div", { class: "tile-alarms", dataset: { part: "alarms" } }) : null,
   );
 }
 

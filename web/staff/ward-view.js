@@ -100,7 +100,7 @@ export class WardView {
   renderGrid() {
     this.tiles.clear();
     const tiles = this.state.beds.map((bed) => {
-      const tile = bedTile(bed, this.state.patients.get(bed.patient_id));
+      const tile = bedTile(bed, this.state.patients.get(bed.patient_id), this.wardId);
       if (bed.patient_id) this.tiles.set(bed.patient_id, tile);
       this.drawTile(tile, bed.patient_id);
       return tile;
@@ -109,11 +109,9 @@ export class WardView {
   }
 
   drawTile(tile, patientId) {
-    updateVitals(tile, {
-      latest: patientId ? this.state.latest.get(patientId) : null,
-      trend: (code) => (patientId ? this.state.trend(patientId, code) : []),
-    });
-    updateNews2(tile, patientId ? this.state.news2.get(patientId) : null);
+    if (!patientId) return; // an empty bed shows its label and "Empty bed" only
+    updateVitals(tile, { latest: this.state.latest.get(patientId), trend: (code) => this.state.trend(patientId, code) });
+    updateNews2(tile, this.state.news2.get(patientId));
     this.renderAlarms(patientId, tile);
   }
 
