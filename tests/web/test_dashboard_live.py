@@ -27,8 +27,16 @@ from tests.web.dashboard_world import (
     ward_world,
 )
 
+# Counts the tones the page synthesises (the machine has no speakers to listen to).
+COUNT_TONES = """
+window.tones = 0;
+const create = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () { window.tones += 1; return create.call(this); };
+"""
+
 
 async def open_dashboard(page: Page, server: LiveServer, world: WardWorld) -> None:
+    await page.add_init_script(COUNT_TONES)
     await sign_in(page, server, world.nurse.email, world.nurse_password)
     await page.goto(f"{server.url}/staff/dashboard/?ward={world.ward.id}")
     await expect(page.locator("#live-status")).to_have_text("● Live")
@@ -75,6 +83,11 @@ async def test_a_reading_published_over_mqtt_appears_and_an_alarm_is_acknowledge
         await expect(bed.locator("[data-metric=hr] svg polyline")).to_have_count(1)
         await expect(bed.get_by_test_id("news2-score")).to_have_text(re.compile(r"^\d+$"))
 
+        # The sound is off until the nurse turns it on.
+        sound = page.get_by_label("Alarm sound")
+        await expect(sound).not_to_be_checked()
+        await sound.check()
+        assert await page.evaluate("window.tones") == 0
         # Above the clinician's limit: the worker's evaluator raises the alarm, the hub brings it.
         await device.publish_all([(world.topic, vitals_payload(2, now + timedelta(seconds=1), hr=150))])
         await expect(bed.get_by_test_id("value-hr")).to_have_text("150")
@@ -85,6 +98,7 @@ async def test_a_reading_published_over_mqtt_appears_and_an_alarm_is_acknowledge
     await expect(alarm_item).to_contain_text("HR high 150")
     await expect(bed).to_contain_text("HIGH ALARM")
     await expect(page.locator("#alarm-announcer")).to_contain_text("high priority alarm, bed B1")
+    await page.wait_for_function("window.tones >= 5")  # the high-priority burst
 
     await alarm_item.get_by_role("button", name=re.compile("^Acknowledge high alarm HR")).click()
     await expect(alarm_item).to_have_attribute("data-status", "acknowledged")

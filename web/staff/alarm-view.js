@@ -50,9 +50,10 @@ const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-d
 /** One alarm as a list item, with an Acknowledge button while it is unacknowledged. */
 export function alarmItem(alarm, { where, onAcknowledge }) {
   const what = describeAlarm(alarm);
+  const escalated = alarm.escalated_at ? `, escalated at ${clock.format(new Date(alarm.escalated_at))}` : "";
   const state =
     alarm.status === "raised"
-      ? `${alarm.priority} priority, not acknowledged, since ${clock.format(new Date(alarm.raised_at))}`
+      ? `${alarm.priority} priority, not acknowledged, since ${clock.format(new Date(alarm.raised_at))}${escalated}`
       : `${alarm.priority} priority, acknowledged at ${clock.format(new Date(alarm.acknowledged_at))}`;
   return h(
     "li",

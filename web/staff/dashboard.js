@@ -43,7 +43,7 @@ async function main() {
   const user = await requireUser(["admin", "clinician", "nurse", "patient"]);
   if (!user) return;
   renderLayout(user);
-  const announce = alarmAnnouncer();
+  const announce = alarmAnnouncer(() => view?.mostUrgent() ?? null);
   const select = byId("ward-select");
   const wards = await loadWards(select);
   const asked = new URL(window.location.href).searchParams.get("ward");

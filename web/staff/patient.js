@@ -105,7 +105,7 @@ async function main() {
   renderLayout(user);
   if (address.get("ward")) byId("back-link").href = `/staff/dashboard/?ward=${encodeURIComponent(address.get("ward"))}`;
   if (!patientId) throw new Error("No patient was chosen: open this page from the ward dashboard.");
-  const announce = alarmAnnouncer();
+  const announce = alarmAnnouncer(() => activeAlarms(alarms).find((a) => a.status === "raised")?.priority ?? null);
   const patient = await api(`/api/v1/patients/${patientId}`);
   byId("patient-title").textContent = `${patient.given_name} ${patient.family_name} · MRN ${patient.mrn}`;
   charts = new PatientCharts({ patientId, container: byId("charts") });

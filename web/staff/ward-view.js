@@ -6,7 +6,7 @@ import { showError } from "../shared/alerts.js";
 import { byId, h, replace } from "../shared/dom.js";
 import { LiveFeed } from "../shared/live-feed.js";
 import { VITAL_SIGNS } from "../shared/vital-signs.js";
-import { acknowledge, mergeAlarm } from "./alarm-view.js";
+import { acknowledge, activeAlarms, mergeAlarm } from "./alarm-view.js";
 import { showStatus } from "./live-status.js";
 import { TREND_WINDOW_MS, WardState } from "./ward-state.js";
 import { bedTile, updateAlarms, updateNews2, updateVitals } from "./ward-tile.js";
@@ -128,6 +128,13 @@ export class WardView {
           onError: (error) => showError(this.messages, error),
         }),
     });
+  }
+
+  /** The priority of the most urgent unacknowledged alarm of a patient in a bed here, or null. */
+  mostUrgent() {
+    const inBeds = new Set(this.state.beds.map((bed) => bed.patient_id).filter(Boolean));
+    const open = activeAlarms(this.state.alarms).filter((a) => a.status === "raised" && inBeds.has(a.patient_id));
+    return open[0]?.priority ?? null;
   }
 
   markDirty(patientIds) {
