@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -35,10 +35,13 @@ from core.settings import Settings
 from devices.protocol import StatusMessage
 from realtime.alarms import engine
 from realtime.alarms.publishing import publish_changes
-from realtime.alarms.quiet import QuietPatients
+from realtime.alarms.quiet import QuietPatients, changed_elsewhere
 from realtime.alarms.schemas import AlarmChange
 
 log = logging.getLogger(__name__)
+
+# How far back each round looks again for changes made elsewhere: longer than a transaction lasts.
+WATERMARK_OVERLAP = timedelta(seconds=30)
 
 
 class Attributed(Protocol):
@@ -62,8 +65,8 @@ class LiveTuning:
     min_round_interval_s: float = 0.5
     # Patients per transaction: large enough to amortise the commit, small enough to hold few locks.
     max_patients_per_round: int = 500
-    # A quiet patient is still evaluated in full this often (see realtime.alarms.quiet).
-    full_every_s: float = 30.0
+    # A quiet patient is still evaluated in full about this often (see realtime.alarms.quiet).
+    full_every_s: float = 600.0
     low_battery_pct: int = 20
     retry_base_s: float = 0.5
     retry_cap_s: float = 10.0
@@ -114,9 +117,11 @@ class LiveAlarmEvaluator:
         self._patients: dict[uuid.UUID, _PatientState] = {}
         self._statuses: dict[str, StatusMessage] = {}
         self._quiet = QuietPatients(full_every_s=self.tuning.full_every_s)
+        # Changes made elsewhere are looked for from here on (see `changed_elsewhere`).
+        self._watermark: datetime | None = None
         self._wakeup = asyncio.Event()
         self.stats = LiveStats()
-        # Set after each round that committed (tests await it rather than sleeping).
+        # Pulsed after each round, committed or not (tests and benchmarks await it rather than sleep).
         self.round_done = asyncio.Event()
 
     # The ingest worker's side: called on the event loop after each commit; never waits. ----------
@@ -172,6 +177,7 @@ class LiveAlarmEvaluator:
                 )
                 log.warning("alarm round not committed (%s); retrying in %.2f s", error, delay_s)
                 attempt += 1
+                self._round_ended()
                 await asyncio.sleep(delay_s)
                 continue
             except Exception:
@@ -185,10 +191,14 @@ class LiveAlarmEvaluator:
             self.stats.rounds += 1
             self.stats.changes += len(changes)
             await self._publish(changes)
-            self.round_done.set()
-            self.round_done.clear()
+            self._round_ended()
             # Pacing the rounds (what arrives meanwhile is merged into the next one), not polling.
             await asyncio.sleep(max(0.0, self.tuning.min_round_interval_s - (loop.time() - started)))
+
+    def _round_ended(self) -> None:
+        # Wakes whoever waits for the end of a round; later waiters wait for the next one.
+        self.round_done.set()
+        self.round_done.clear()
 
     def _take(self) -> tuple[dict[uuid.UUID, _PatientState], dict[str, StatusMessage]]:
         limit = self.tuning.max_patients_per_round
@@ -220,6 +230,11 @@ class LiveAlarmEvaluator:
         changes: list[AlarmChange] = []
         evaluated: list[tuple[uuid.UUID, dict[str, float], engine.Evaluation]] = []
         async with transaction(self._sessions) as session:
+            if self._watermark is not None and len(self._quiet):
+                # Overlapping the previous round's look: a change committed late still has an old stamp.
+                since = self._watermark - WATERMARK_OVERLAP
+                self._quiet.forget(await changed_elsewhere(session, since=since))
+            self._watermark = now
             for patient_id, state in patients.items():
                 values = {metric: latest.value for metric, latest in state.latest.items()}
                 if self._quiet.is_quiet(patient_id, values, now_s=now_s):

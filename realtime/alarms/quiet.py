@@ -5,18 +5,29 @@ would cost the ingest process most of a core. After each full evaluation the liv
 what it saw: the limits in force, the NEWS2 band, and each metric's "band signature" (which side
 of its limits the value is, and the NEWS2 parameter score it gets on every SpO2 scale). New
 readings whose signatures are unchanged, within limits, for a patient whose NEWS2 band is low,
-change no alarm: the engine would raise nothing, resolve nothing and start no condition delay. A
-full evaluation still runs at least every `full_every_s`, which bounds how late a change made
-elsewhere (a clinician's new limits, a nurse's observation, another worker's alarm) is seen.
+change no alarm: the engine would raise nothing, resolve nothing and start no condition delay.
+
+What changes elsewhere is caught by one query per round (`changed_elsewhere`): a patient whose
+limits were set, whose NEWS2 observation was charted or whose alarm changed (a nurse, another
+worker) since the previous round is forgotten, so their next readings are evaluated in full. A
+full evaluation also runs every `full_every_s` (spread with jitter, so that patients first seen
+together are not all refreshed in the same round), for what that query cannot see (a limit
+override removed, say).
 """
 
 from __future__ import annotations
 
+import random
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, union
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from realtime.alarms.defaults import HR, RR, SBP, SPO2, TEMP, Limits
+from realtime.alarms.models import Alarm, AlarmStatus, AlarmThreshold, News2Observation
 from realtime.alarms.news2 import (
     ClinicalRisk,
     SpO2Scale,
@@ -62,6 +73,7 @@ class Seen:
     limits: dict[str, Limits]
     news2_risk: ClinicalRisk
     evaluated_at_s: float
+    refresh_at_s: float
     signatures: dict[str, Signature] = field(default_factory=dict)
 
 
@@ -75,7 +87,7 @@ class QuietPatients:
     def is_quiet(self, patient_id: uuid.UUID, values: Mapping[str, float], *, now_s: float) -> bool:
         """True when these latest values cannot change any alarm of the patient."""
         seen = self._seen.get(patient_id)
-        if seen is None or now_s - seen.evaluated_at_s >= self.full_every_s:
+        if seen is None or now_s >= seen.refresh_at_s:
             return False
         if seen.news2_risk is not ClinicalRisk.LOW:
             return False
@@ -98,7 +110,14 @@ class QuietPatients:
         previous = self._seen.get(patient_id)
         signatures = dict(previous.signatures) if previous is not None else {}
         signatures.update({metric: signature(metric, value, limits) for metric, value in values.items()})
-        self._seen[patient_id] = Seen(limits, news2_risk, now_s, signatures)
+        # Not cryptography: jitter spreads the refreshes of patients first seen in the same round.
+        refresh_at_s = now_s + self.full_every_s * random.uniform(0.75, 1.25)  # noqa: S311
+        self._seen[patient_id] = Seen(limits, news2_risk, now_s, refresh_at_s, signatures)
+
+    def forget(self, patient_ids: Iterable[uuid.UUID]) -> None:
+        """Their next readings are evaluated in full."""
+        for patient_id in patient_ids:
+            self._seen.pop(patient_id, None)
 
     def forget_older_than(self, cutoff_s: float) -> None:
         """Drops patients not evaluated since `cutoff_s` (discharged, monitor unplugged)."""
@@ -107,3 +126,18 @@ class QuietPatients:
 
     def __len__(self) -> int:
         return len(self._seen)
+
+
+async def changed_elsewhere(session: AsyncSession, *, since: datetime) -> set[uuid.UUID]:
+    """Patients whose limits or NEWS2 observation changed, or with an alarm opened or changed, since `since`.
+
+    Only open alarms count: a resolved one needs no evaluation of a patient whose values are quiet
+    (they would not raise it again). Filtering on the status lets the alarms' status index serve.
+    """
+    open_alarms = (AlarmStatus.RAISED, AlarmStatus.ACKNOWLEDGED)
+    query = union(
+        select(AlarmThreshold.patient_id).where(AlarmThreshold.updated_at >= since),
+        select(News2Observation.patient_id).where(News2Observation.recorded_at >= since),
+        select(Alarm.patient_id).where(Alarm.status.in_(open_alarms), Alarm.updated_at >= since),
+    )
+    return set((await session.execute(query)).scalars())
