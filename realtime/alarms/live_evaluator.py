@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from pydantic import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -144,7 +145,12 @@ class LiveAlarmEvaluator:
             for metric, value, _unit, at in batch:
                 state.merge(metric, value, at)
         for device_id, body in statuses:
-            status = StatusMessage.model_validate({k: v for k, v in body.items() if k != "device_id"})
+            try:
+                status = StatusMessage.model_validate({k: v for k, v in body.items() if k != "device_id"})
+            except ValidationError:
+                # Validated on receipt already; a shape we do not know must not stop the ingest worker.
+                log.exception("status of %s not understood; no technical alarms from it", device_id)
+                continue
             current = self._statuses.get(device_id)
             if current is None or current.time <= status.time:
                 self._statuses[device_id] = status

@@ -160,3 +160,21 @@ async def test_a_stable_patient_is_evaluated_in_full_once_then_found_quiet(
                 while evaluator.stats.evaluated + evaluator.stats.quiet < seq + 1:
                     await evaluator.round_done.wait()
     assert (evaluator.stats.evaluated, evaluator.stats.quiet, evaluator.stats.changes) == (1, 2, 0)
+
+
+async def test_a_device_status_over_mqtt_raises_a_technical_alarm(settings, sessions, mqtt_url) -> None:
+    device, patient_id = await monitored_patient(sessions)
+    bus = create_bus(redis_url=None, key_prefix="")
+    config = worker_config(settings.database_url, mqtt_url)
+    status = {"v": 1, "online": True, "time": iso(recent_start(2)), "battery_pct": 9, "sensor_off": True}
+    async with (
+        worker_with_alarms(config, bus, min_round_interval_s=0.05),
+        bus.subscribe(channels=[f"alarms.patient.{patient_id}"]) as alarms,
+        Publisher(mqtt_url) as publisher,
+    ):
+        await publisher.publish_all([(f"ownat/v1/devices/{device}/status", json.dumps(status).encode())])
+        first, second = await next_alarm(alarms), await next_alarm(alarms)
+    assert {(a["alarm"]["code"], a["alarm"]["device_id"]) for a in (first, second)} == {
+        ("low_battery", device),
+        ("sensor_off", device),
+    }
