@@ -97,7 +97,7 @@ async def test_a_reading_published_over_mqtt_appears_and_an_alarm_is_acknowledge
     alarm_item = bed.locator(f"li[data-alarm-id='{raised.id}']")
     await expect(alarm_item).to_contain_text("HR high 150")
     await expect(bed).to_contain_text("HIGH ALARM")
-    await expect(page.locator("#alarm-announcer")).to_contain_text("high priority alarm, bed B1")
+    await expect(page.locator("#alarm-announcer")).to_contain_text("high priority alarm, Bed B1")
     await page.wait_for_function("window.tones >= 5")  # the high-priority burst
 
     await alarm_item.get_by_role("button", name=re.compile("^Acknowledge high alarm HR")).click()

@@ -3,6 +3,7 @@
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 120;
 const HEIGHT = 28;
+const MIN_SPAN_MS = 5 * 60_000;
 
 function svg(tag, attrs) {
   const element = document.createElementNS(SVG, tag);
@@ -24,12 +25,14 @@ export function sparkPath(points, from, to, width = WIDTH, height = HEIGHT) {
 }
 
 /**
- * An SVG sparkline of `points` ({t, v}, oldest first) over the last `windowMs` up to `now`.
+ * An SVG sparkline of `points` ({t, v}, oldest first) over the last `windowMs` up to `now` (or
+ * from the first point, at least five minutes back).
  * It is an image with a text alternative: the first and last value of the window.
  */
 export function sparkline(points, { now = Date.now(), windowMs, label }) {
-  const from = now - windowMs;
-  const shown = points.filter((p) => p.t >= from && p.t <= now);
+  const shown = points.filter((p) => p.t >= now - windowMs && p.t <= now);
+  // A short history (a monitor just attached) spreads over the line instead of crowding its end.
+  const from = Math.max(now - windowMs, Math.min(shown[0]?.t ?? now, now - MIN_SPAN_MS));
   const summary = shown.length
     ? `${label} trend: from ${shown[0].v} to ${shown[shown.length - 1].v}`
     : `${label} trend: no readings yet`;

@@ -3,8 +3,8 @@
 
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 600;
-const HEIGHT = 160;
-const PAD = { left: 40, right: 8, top: 8, bottom: 20 };
+const HEIGHT = 200;
+const PAD = { left: 48, right: 8, top: 10, bottom: 24 };
 
 function svg(tag, attrs = {}, text = null) {
   const element = document.createElementNS(SVG, tag);
@@ -53,12 +53,12 @@ export function trendChart({ series, from, to, label, digits = 0 }) {
 function drawAxes(root, { x, y, from, to, low, high, digits }) {
   for (const value of [low, (low + high) / 2, high]) {
     root.append(svg("line", { class: "trend-grid", x1: x(from), x2: x(to), y1: y(value), y2: y(value) }));
-    root.append(svg("text", { class: "trend-axis", x: 2, y: y(value) + 4 }, value.toFixed(digits)));
+    root.append(svg("text", { class: "trend-axis", x: 2, y: y(value) + 5 }, value.toFixed(digits)));
   }
   for (let i = 0; i <= 4; i += 1) {
     const t = from + ((to - from) * i) / 4;
     const anchor = i === 0 ? "start" : i === 4 ? "end" : "middle";
-    root.append(svg("text", { class: "trend-axis", x: x(t), y: HEIGHT - 4, "text-anchor": anchor }, timeLabel.format(t)));
+    root.append(svg("text", { class: "trend-axis", x: x(t), y: HEIGHT - 6, "text-anchor": anchor }, timeLabel.format(t)));
   }
 }
 

@@ -76,14 +76,15 @@ function scheduleRedraw() {
 
 async function handle(message, announce) {
   if (message.type === "snapshot") {
-    // (Re)connected: reload the history, which covers whatever was missed while disconnected.
-    await charts.load();
-    charts.render();
-    // The snapshot holds the open alarms; the list also shows those resolved meanwhile.
-    for (const alarm of await api(`/api/v1/alarms?patient_id=${patientId}`)) mergeAlarm(alarms, alarm);
+    // (Re)connected: the open alarms first, then the history, which covers whatever was missed.
     for (const alarm of message.alarms ?? []) mergeAlarm(alarms, alarm);
     renderAlarms();
     refreshNews2(true);
+    const [, listed] = await Promise.all([charts.load(), api(`/api/v1/alarms?patient_id=${patientId}`)]);
+    charts.render();
+    // The list also holds the alarms resolved meanwhile, which the snapshot no longer names.
+    for (const alarm of listed) mergeAlarm(alarms, alarm);
+    renderAlarms();
   } else if (message.type === "vitals") {
     charts.addReadings(message.readings);
     scheduleRedraw();

@@ -12,6 +12,11 @@ const STALE_AFTER_MS = 2 * 60_000;
 const TILE_SIGNS = ["hr", "spo2", "rr", "sbp", "temp"].map((key) => BY_KEY.get(key));
 const NEWS2_WORDS = { low: "low risk", "low-medium": "low-medium risk", medium: "medium risk", high: "high risk" };
 
+/** "Bed 3" for a label "3", and "Bed 03" as it is. */
+export function bedName(label) {
+  return /^bed\b/i.test(label) ? label : `Bed ${label}`;
+}
+
 export function patientName(patient) {
   return patient ? `${patient.given_name} ${patient.family_name}` : "Patient";
 }
@@ -22,7 +27,7 @@ export function bedTile(bed, patient, wardId) {
   const header = h(
     "header",
     { class: "tile-header" },
-    h("h2", { id: titleId }, `Bed ${bed.label}`),
+    h("h2", { id: titleId }, bedName(bed.label)),
     bed.patient_id
       ? h(
           "a",
@@ -117,6 +122,6 @@ export function updateAlarms(tile, { alarms, bedLabel, onAcknowledge }) {
   replace(
     state,
     h("p", { class: "alarm-headline" }, headline),
-    h("ul", { class: "alarm-list" }, active.map((alarm) => alarmItem(alarm, { where: `bed ${bedLabel}`, onAcknowledge }))),
+    h("ul", { class: "alarm-list" }, active.map((alarm) => alarmItem(alarm, { where: bedLabel, onAcknowledge }))),
   );
 }

@@ -9,7 +9,7 @@ import { VITAL_SIGNS } from "../shared/vital-signs.js";
 import { acknowledge, activeAlarms, mergeAlarm } from "./alarm-view.js";
 import { showStatus } from "./live-status.js";
 import { TREND_WINDOW_MS, WardState } from "./ward-state.js";
-import { bedTile, updateAlarms, updateNews2, updateVitals } from "./ward-tile.js";
+import { bedName, bedTile, updateAlarms, updateNews2, updateVitals } from "./ward-tile.js";
 
 const REDRAW_INTERVAL_MS = 250;
 // NEWS2 is recomputed by the server from the latest vitals; asking more often would add nothing.
@@ -81,7 +81,7 @@ export class WardView {
     const alarm = payload.alarm ?? payload;
     if (!mergeAlarm(this.state.alarms, alarm)) return;
     const bed = this.state.bedOfPatient(alarm.patient_id);
-    if (payload.change === "raised" && bed) this.announce(alarm, `bed ${bed.label}`);
+    if (payload.change === "raised" && bed) this.announce(alarm, bedName(bed.label));
     if (alarm.kind === "news2") this.refreshNews2(alarm.patient_id, true);
     this.renderAlarms(alarm.patient_id);
   }
@@ -120,7 +120,7 @@ export class WardView {
     const bed = this.state.bedOfPatient(patientId);
     updateAlarms(tile, {
       alarms: patientId ? this.state.alarmsOf(patientId) : new Map(),
-      bedLabel: bed?.label ?? "",
+      bedLabel: bed ? bedName(bed.label) : "",
       onAcknowledge: (alarm, button) =>
         acknowledge(alarm, button, {
           alarms: this.state.alarms,
