@@ -94,19 +94,27 @@ async def test_a_reading_published_over_mqtt_appears_and_an_alarm_is_acknowledge
         await expect(bed).to_have_attribute("data-alarm-state", "raised")
         raised = await open_alarm(sessions, world, HEART_RATE)
 
-    alarm_item = bed.locator(f"li[data-alarm-id='{raised.id}']")
-    await expect(alarm_item).to_contain_text("HR high 150")
-    await expect(bed).to_contain_text("HIGH ALARM")
-    await expect(page.locator("#alarm-announcer")).to_contain_text("high priority alarm, Bed B1")
-    await page.wait_for_function("window.tones >= 5")  # the high-priority burst
+        alarm_item = bed.locator(f"li[data-alarm-id='{raised.id}']")
+        await expect(alarm_item).to_contain_text("HR high 150")
+        await expect(bed).to_contain_text("HIGH ALARM")
+        await expect(page.locator("#alarm-announcer")).to_contain_text("high priority alarm, Bed B1")
+        await page.wait_for_function("window.tones >= 5")  # the high-priority burst
 
-    await alarm_item.get_by_role("button", name=re.compile("^Acknowledge high alarm HR")).click()
-    await expect(alarm_item).to_have_attribute("data-status", "acknowledged")
-    await expect(alarm_item).to_contain_text("acknowledged at")
-    await expect(alarm_item.get_by_role("button")).to_have_count(0)
-    async with sessions() as session:
-        row = (await session.scalars(select(Alarm).where(Alarm.id == raised.id))).one()
-    assert row.status is AlarmStatus.ACKNOWLEDGED
-    assert row.acknowledged_by == world.nurse.id
+        await alarm_item.get_by_role("button", name=re.compile("^Acknowledge high alarm HR")).click()
+        await expect(alarm_item).to_have_attribute("data-status", "acknowledged")
+        await expect(alarm_item).to_contain_text("acknowledged at")
+        await expect(alarm_item.get_by_role("button")).to_have_count(0)
+        async with sessions() as session:
+            row = (await session.scalars(select(Alarm).where(Alarm.id == raised.id))).one()
+        assert row.status is AlarmStatus.ACKNOWLEDGED
+        assert row.acknowledged_by == world.nurse.id
+
+        # Back in range: the evaluator resolves the alarm and the hub's message takes it off the tile.
+        await device.publish_all([(world.topic, vitals_payload(3, now + timedelta(seconds=2), hr=80))])
+        await expect(bed.get_by_test_id("value-hr")).to_have_text("80")
+        await expect(alarm_item).to_have_count(0)
+        async with sessions() as session:
+            row = (await session.scalars(select(Alarm).where(Alarm.id == raised.id))).one()
+        assert row.status is AlarmStatus.RESOLVED
     # Nothing about patients is kept in the browser beyond the tab's memory.
     assert await page.evaluate("localStorage.length") == 0
