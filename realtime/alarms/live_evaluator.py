@@ -84,12 +84,16 @@ class _Latest:
 class _PatientState:
     bed_id: uuid.UUID | None
     ward_id: uuid.UUID | None
-    latest: dict[str, _Latest] = field(default_factory=dict)
+    # metric -> (value, time): plain tuples, as this is filled on the ingest worker's hot path.
+    latest: dict[str, tuple[float, datetime]] = field(default_factory=dict)
 
     def merge(self, metric: str, value: float, at: datetime) -> None:
         current = self.latest.get(metric)
-        if current is None or current.time <= at:
-            self.latest[metric] = _Latest(metric, value, at)
+        if current is None or current[1] <= at:
+            self.latest[metric] = (value, at)
+
+    def readings(self) -> list[_Latest]:
+        return [_Latest(metric, value, at) for metric, (value, at) in self.latest.items()]
 
 
 @dataclass(slots=True)
@@ -142,8 +146,12 @@ class LiveAlarmEvaluator:
                 state = self._patients[who.patient_id] = _PatientState(who.bed_id, who.ward_id)
             else:
                 state.bed_id, state.ward_id = who.bed_id, who.ward_id
+            latest = state.latest
             for metric, value, _unit, at in batch:
-                state.merge(metric, value, at)
+                # `merge`, inlined: this runs for every reading the worker commits.
+                seen = latest.get(metric)
+                if seen is None or seen[1] <= at:
+                    latest[metric] = (value, at)
         for device_id, body in statuses:
             try:
                 status = StatusMessage.model_validate({k: v for k, v in body.items() if k != "device_id"})
@@ -221,8 +229,8 @@ class LiveAlarmEvaluator:
     def _put_back(self, patients: dict[uuid.UUID, _PatientState], statuses: dict[str, StatusMessage]) -> None:
         for patient_id, taken in patients.items():
             state = self._patients.setdefault(patient_id, _PatientState(taken.bed_id, taken.ward_id))
-            for latest in taken.latest.values():
-                state.merge(latest.metric, latest.value, latest.time)
+            for metric, (value, at) in taken.latest.items():
+                state.merge(metric, value, at)
         for device_id, status in statuses.items():
             current = self._statuses.get(device_id)
             if current is None or current.time < status.time:
@@ -242,7 +250,7 @@ class LiveAlarmEvaluator:
                 self._quiet.forget(await changed_elsewhere(session, since=since))
             self._watermark = now
             for patient_id, state in patients.items():
-                values = {metric: latest.value for metric, latest in state.latest.items()}
+                values = {metric: value for metric, (value, _at) in state.latest.items()}
                 if self._quiet.is_quiet(patient_id, values, now_s=now_s):
                     self.stats.quiet += 1
                     continue
@@ -250,7 +258,7 @@ class LiveAlarmEvaluator:
                     evaluation = await engine.evaluate_patient(
                         session,
                         patient_id=patient_id,
-                        readings=list(state.latest.values()),
+                        readings=state.readings(),
                         now=now,
                         bed_id=state.bed_id,
                         ward_id=state.ward_id,
