@@ -116,9 +116,10 @@ async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, setti
         )
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(worker.run(), name="embedded-ingest")
-            tasks.create_task(run_periodic_checks_forever(resources), name="embedded-alarm-checks")
             await worker.ready.wait()
             tasks.create_task(DemoFeed(broker_url, devices).run(), name="embedded-demo-feed")
+            # After the feed: checked before the monitors speak, every one of them would be "silent".
+            tasks.create_task(run_periodic_checks_forever(resources), name="embedded-alarm-checks")
     finally:
         await engine.dispose()
 

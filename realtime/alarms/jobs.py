@@ -93,10 +93,11 @@ async def run_periodic_checks_forever(resources: Resources, *, interval_s: float
     """`run_periodic_checks` every `interval_s` (`OWNAT_ALARM_CHECK_INTERVAL_S`) until cancelled."""
     every_s = resources.settings.alarm_check_interval_s if interval_s is None else interval_s
     while True:
+        # A schedule, not a poll: silence and escalation are judged against the clock. The first
+        # check waits one interval too, so that devices starting with the process get to speak.
+        await asyncio.sleep(every_s)
         try:
             await run_periodic_checks(resources, now=utc_now())
         except Exception:
             # A database away or a bug: the next round tries again; the state is all in the database.
             log.exception("periodic alarm checks failed")
-        # A schedule, not a poll: silence and escalation are judged against the clock.
-        await asyncio.sleep(every_s)
