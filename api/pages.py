@@ -121,6 +121,21 @@ async def admin_home_slash() -> Response:
     return RedirectResponse(url="/admin/", status_code=308)
 
 
+@router.get("/staff/dashboard/")
+async def ward_dashboard() -> Response:
+    return page_response("staff/dashboard.html")
+
+
+@router.get("/staff/patient/")
+async def patient_monitoring() -> Response:
+    return page_response("staff/patient.html")
+
+
+@router.get("/staff/dashboard")
+async def ward_dashboard_slash() -> Response:
+    return RedirectResponse(url="/staff/dashboard/", status_code=308)
+
+
 @router.get("/portal")
 async def patient_portal_slash() -> Response:
     return RedirectResponse(url="/portal/", status_code=308)

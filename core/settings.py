@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     embedded_mqtt_host: str = "127.0.0.1"
     # 1883 is usually taken by a real Mosquitto; the embedded broker keeps out of its way.
     embedded_mqtt_port: int = 18830
+    # `ownat dev`'s deteriorating demo patient: stable for `demo_onset_s`, then its course runs
+    # `demo_time_scale` times faster than real time (360: six clinical hours a minute).
+    demo_onset_s: float = Field(default=5.0, ge=0)
+    demo_time_scale: float = Field(default=360.0, gt=0)
 
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     jwt_issuer: str = "ownat"
@@ -58,6 +62,13 @@ class Settings(BaseSettings):
     payment_webhook_secret: SecretStr | None = None
     payment_webhook_tolerance_s: int = Field(default=300, ge=1)
     payment_gateway_timeout_s: float = Field(default=20.0, gt=0)
+    # Technical alarms and escalation (realtime.alarms): a bound monitor silent this long, a battery
+    # at or under this level, a high alarm unacknowledged this long.
+    alarm_silent_after_s: int = Field(default=60, ge=5)
+    alarm_low_battery_pct: int = Field(default=20, ge=0, le=100)
+    alarm_escalate_after_s: int = Field(default=120, ge=10)
+    # How often the embedded mode (`ownat dev`) and `ownat worker` run those periodic checks.
+    alarm_check_interval_s: float = Field(default=5.0, gt=0)
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -5,7 +5,9 @@ SQLite under the data directory, the in-process bus, an embedded MQTT broker on 
 API is up, the ingest pipeline starts in the same event loop: the ingest worker (MQTT 3.1.1 to the
 embedded broker, writing to SQLite, publishing on the API's own in-process bus) and the demo
 hospital's monitors, simulated, publishing into the broker, so that live data shows with nothing
-installed.
+installed. Alarms run as in production: the live evaluator after each committed batch (the ingest
+worker's after-commit observer) and the periodic checks (silent devices, escalation) every few
+seconds; bed 3 of Ward 4B deteriorates, so a NEWS2 alarm shows within a minute of starting.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from devices.ingest.worker import IngestWorker
 from ownat import migrate
 from ownat.demo import demo_accounts_text, demo_devices, seed_demo_data, simulated_devices
 from ownat.demo_feed import DemoFeed
+from realtime.alarms.jobs import run_periodic_checks_forever
+from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
 from realtime.notifications.embedded import run_notifications_when_started
 
 log = logging.getLogger(__name__)
@@ -87,8 +91,18 @@ async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, setti
     try:
         sessions = create_sessionmaker(engine)
         async with transaction(sessions) as session:
-            # The demo hospital's registered monitors; one patient deteriorates a minute after start.
-            devices = simulated_devices(await demo_devices(session=session))
+            # The demo hospital's registered monitors; one patient deteriorates soon after start.
+            devices = simulated_devices(
+                await demo_devices(session=session),
+                onset_s=settings.demo_onset_s,
+                time_scale=settings.demo_time_scale,
+            )
+        resources = app.state.resources
+        evaluator = LiveAlarmEvaluator(
+            sessions=sessions,
+            bus=resources.bus,
+            tuning=LiveTuning(low_battery_pct=settings.alarm_low_battery_pct),
+        )
         worker = IngestWorker(
             config=IngestConfig(
                 database_url=database_url,
@@ -100,12 +114,15 @@ async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, setti
             ),
             engine=engine,
             sessions=sessions,
-            bus=app.state.resources.bus,
+            bus=resources.bus,
+            after_commit=evaluator,
         )
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(worker.run(), name="embedded-ingest")
             await worker.ready.wait()
             tasks.create_task(DemoFeed(broker_url, devices).run(), name="embedded-demo-feed")
+            # After the feed: checked before the monitors speak, every one of them would be "silent".
+            tasks.create_task(run_periodic_checks_forever(resources), name="embedded-alarm-checks")
     finally:
         await engine.dispose()
 

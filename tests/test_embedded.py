@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,13 +38,13 @@ class EmbeddedProcess:
         return self.log_path.read_text()
 
 
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedProcess]:
-    """`ownat dev` on free ports, with every OWNAT_ variable removed from its environment."""
-    data_dir = tmp_path_factory.mktemp("embedded")
+@contextmanager
+def start_embedded(data_dir: Path, **extra_env: str) -> Iterator[EmbeddedProcess]:
+    """`ownat dev` on free ports, with every OWNAT_ variable removed from its environment but `extra_env`."""
     http_port, mqtt_port = _free_port(), _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("OWNAT_")}
     env.update(OWNAT_DATA_DIR=str(data_dir), OWNAT_EMBEDDED_MQTT_PORT=str(mqtt_port), OWNAT_LOG_JSON="false")
+    env.update(extra_env)
     log_path = data_dir / "process.log"
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
@@ -64,6 +65,13 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedProce
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedProcess]:
+    """`ownat dev` as a newcomer starts it: no OWNAT_ variables but the data directory and port."""
+    with start_embedded(tmp_path_factory.mktemp("embedded")) as running:
+        yield running
 
 
 async def _wait_ready(embedded: EmbeddedProcess) -> httpx.Response:

@@ -60,6 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=7,
         help="daily partitions created ahead (default: %(default)s)",
     )
+    parser.add_argument(
+        "--no-alarms",
+        action="store_true",
+        help="do not evaluate alarms after each batch (when another worker or process does)",
+    )
     parser.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     parser.add_argument("--metrics-host", default="127.0.0.1", help="address of the metrics endpoint")
 
@@ -73,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from core.settings import load_settings
     from devices.ingest.config import IngestConfig
     from devices.ingest.runner import run_ingest
+    from realtime.alarms.live_evaluator import live_evaluator_factory
 
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
@@ -95,5 +101,15 @@ def run(args: argparse.Namespace) -> int:
         rollup_retention_days=args.rollup_retention_days,
         partition_days_ahead=args.partition_days_ahead,
     )
-    asyncio.run(run_ingest(settings, config, metrics_port=args.metrics_port, metrics_host=args.metrics_host))
+    # The composition root: alarms are evaluated after each commit, by the realtime package.
+    after_commit = None if args.no_alarms else live_evaluator_factory(settings)
+    asyncio.run(
+        run_ingest(
+            settings,
+            config,
+            metrics_port=args.metrics_port,
+            metrics_host=args.metrics_host,
+            after_commit=after_commit,
+        )
+    )
     return 0

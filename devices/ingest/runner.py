@@ -6,16 +6,18 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 
 from prometheus_client import start_http_server
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.bus import create_bus
+from core.bus import Bus, create_bus
 from core.db import create_engine
 from core.sessions import create_sessionmaker
 from core.settings import Settings
 from devices.ingest.config import IngestConfig
 from devices.ingest.metrics import IngestMetrics
-from devices.ingest.worker import IngestWorker
+from devices.ingest.worker import CommitObserver, IngestWorker
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,7 @@ async def run_ingest(
     *,
     metrics_port: int | None = None,
     metrics_host: str = "127.0.0.1",
+    after_commit: Callable[[async_sessionmaker[AsyncSession], Bus], CommitObserver] | None = None,
 ) -> None:
     """Runs the worker until SIGTERM or SIGINT, then disconnects and closes everything."""
     engine = create_engine(config.database_url)
@@ -35,8 +38,14 @@ async def run_ingest(
     if metrics_port is not None:
         # prometheus_client serves from a daemon thread of its own; nothing here blocks the loop.
         server, _thread = start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
+    sessions = create_sessionmaker(engine)
     worker = IngestWorker(
-        config=config, engine=engine, sessions=create_sessionmaker(engine), bus=bus, metrics=metrics
+        config=config,
+        engine=engine,
+        sessions=sessions,
+        bus=bus,
+        metrics=metrics,
+        after_commit=after_commit(sessions, bus) if after_commit is not None else None,
     )
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()

@@ -15,10 +15,10 @@ import asyncio
 import logging
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -30,6 +30,7 @@ from devices.ingest.attribution import Attribution, BindingCache
 from devices.ingest.batch import Classified, DeadLetterRow, Received, StatusRow, WriteBatch
 from devices.ingest.classify import UNKNOWN_DEVICE, Classifier
 from devices.ingest.config import IngestConfig
+from devices.ingest.decode import DecodedReading
 from devices.ingest.fanout import LiveFanout
 from devices.ingest.metrics import IngestMetrics
 from devices.ingest.mqtt import MqttConsumer
@@ -38,6 +39,22 @@ from devices.ingest.upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+
+
+class CommitObserver(Protocol):
+    """Told of each committed batch, e.g. the alarm evaluator; the composition root injects it."""
+
+    def committed(
+        self,
+        readings: Mapping[tuple[str, Attribution], Sequence[DecodedReading]],
+        statuses: Sequence[tuple[str, dict[str, Any]]],
+    ) -> None:
+        """Called on the event loop after the acknowledgements: must only take note, never wait."""
+        ...
+
+    async def run(self) -> None:
+        """Its own work, run as a task of the worker until cancelled."""
+        ...
 
 
 class IngestWorker:
@@ -51,8 +68,10 @@ class IngestWorker:
         sessions: async_sessionmaker[AsyncSession],
         bus: Bus,
         metrics: IngestMetrics | None = None,
+        after_commit: CommitObserver | None = None,
     ) -> None:
         self.config = config
+        self._after_commit = after_commit
         self.metrics = metrics or IngestMetrics()
         self._store = open_store(config.database_url, sessions)
         self._bindings = BindingCache(refresh_s=config.binding_refresh_s)
@@ -82,6 +101,8 @@ class IngestWorker:
                 tasks.create_task(self._flush_loop(), name="ingest-flush")
                 tasks.create_task(self._fanout.run(), name="ingest-fanout")
                 tasks.create_task(self._upkeep.run(), name="ingest-upkeep")
+                if self._after_commit is not None:
+                    tasks.create_task(self._after_commit.run(), name="ingest-after-commit")
                 await consumer.connected.wait()
                 self.ready.set()
         finally:
@@ -147,6 +168,11 @@ class IngestWorker:
             if message.kind in ("status", "events") and message.body is not None:
                 prefix = "devices.status" if message.kind == "status" else "devices.event"
                 self._fanout.submit(f"{prefix}.{message.device_id}", message.body)
+        if self._after_commit is not None:
+            statuses = [
+                (m.device_id or "", m.body) for m in messages if m.kind == "status" and m.body is not None
+            ]
+            self._after_commit.committed(live, statuses)
 
     async def _recognise_devices(self, messages: list[Classified]) -> None:
         unknown = {

@@ -32,8 +32,9 @@ MODELS: dict[str, str] = {
     "pulse_oximeter": "Pulse oximeter (simulated)",
 }
 HOME_OXIMETER = "home-jensen-oximeter"
-# The deteriorating patient looks stable for this long after the simulator starts.
-DEFAULT_ONSET_S = 60.0
+# The deteriorating patient looks stable for this long after the simulator starts; at the demo
+# time scale its NEWS2 then reaches 5 (an urgent review, a medium alarm) about 40 s later.
+DEFAULT_ONSET_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +144,12 @@ async def demo_devices(*, session: AsyncSession) -> list[DemoDevice]:
 
 
 def simulated_devices(
-    devices: Sequence[DemoDevice], *, onset_s: float = DEFAULT_ONSET_S
+    devices: Sequence[DemoDevice],
+    *,
+    onset_s: float = DEFAULT_ONSET_S,
+    time_scale: float = DEMO_TIME_SCALE,
 ) -> list[SimulatedDevice]:
-    """The simulator's devices: the deteriorating course runs at DEMO_TIME_SCALE after `onset_s`."""
+    """The simulator's devices: the deteriorating course runs at `time_scale` after `onset_s`."""
     simulated = []
     for device in devices:
         intervals: dict[str, float] = {}
@@ -159,7 +163,7 @@ def simulated_devices(
                 kind=device.kind,
                 scenario=device.scenario,
                 onset_s=onset_s if device.deteriorates else 0.0,
-                time_scale=DEMO_TIME_SCALE if device.deteriorates else 1.0,
+                time_scale=time_scale if device.deteriorates else 1.0,
                 age_years=device.age_years,
                 intervals_s=intervals,
             )

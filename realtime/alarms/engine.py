@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -16,6 +17,7 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from realtime.alarms import store
+from realtime.alarms.defaults import Limits
 from realtime.alarms.models import AlarmCondition, AlarmKind, AlarmPriority
 from realtime.alarms.news2 import ClinicalRisk
 from realtime.alarms.news2_inputs import compute_news2
@@ -23,7 +25,14 @@ from realtime.alarms.schemas import AlarmChange
 from realtime.alarms.technical import apply_device_status, check_technical
 from realtime.alarms.thresholds import breached, limits_in_force
 
-__all__ = ["ReadingLike", "apply_device_status", "check_technical", "evaluate"]
+__all__ = [
+    "Evaluation",
+    "ReadingLike",
+    "apply_device_status",
+    "check_technical",
+    "evaluate",
+    "evaluate_patient",
+]
 
 NEWS2_KEY = "news2"
 # NEWS2 bands to alarm priorities; a single red parameter (low-medium) needs an urgent ward review.
@@ -49,6 +58,15 @@ def threshold_key(metric: str, side: str) -> str:
     return f"threshold:{metric}:{side}"
 
 
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """What one evaluation changed, and what it saw: the limits in force and the NEWS2 band."""
+
+    changes: list[AlarmChange]
+    limits: dict[str, Limits]
+    news2_risk: ClinicalRisk
+
+
 async def evaluate(
     session: AsyncSession,
     *,
@@ -59,13 +77,33 @@ async def evaluate(
     ward_id: uuid.UUID | None = None,
 ) -> list[AlarmChange]:
     """Applies thresholds and NEWS2 to a patient's new readings; returns the alarm changes to publish."""
+    evaluation = await evaluate_patient(
+        session, patient_id=patient_id, readings=readings, now=now, bed_id=bed_id, ward_id=ward_id
+    )
+    return evaluation.changes
+
+
+async def evaluate_patient(
+    session: AsyncSession,
+    *,
+    patient_id: uuid.UUID,
+    readings: Sequence[ReadingLike],
+    now: datetime,
+    bed_id: uuid.UUID | None = None,
+    ward_id: uuid.UUID | None = None,
+) -> Evaluation:
+    """`evaluate`, also returning the limits and NEWS2 band it used (the live evaluator caches them)."""
     if bed_id is None and ward_id is None:
         bed_id, ward_id = await store.location(session, patient_id=patient_id, now=now)
     where = {"bed_id": bed_id, "ward_id": ward_id}
-    changes = await _apply_thresholds(session, patient_id=patient_id, readings=readings, now=now, **where)
-    changes += await _apply_news2(session, patient_id=patient_id, now=now, **where)
+    _, limits, _ = await limits_in_force(session, patient_id=patient_id, now=now)
+    changes = await _apply_thresholds(
+        session, patient_id=patient_id, readings=readings, limits=limits, now=now, **where
+    )
+    risk, news2_changes = await _apply_news2(session, patient_id=patient_id, now=now, **where)
+    changes += news2_changes
     store.audit_changes(session, changes)
-    return changes
+    return Evaluation(changes, limits, risk)
 
 
 async def _apply_thresholds(
@@ -73,11 +111,11 @@ async def _apply_thresholds(
     *,
     patient_id: uuid.UUID,
     readings: Sequence[ReadingLike],
+    limits: dict[str, Limits],
     now: datetime,
     bed_id: uuid.UUID | None,
     ward_id: uuid.UUID | None,
 ) -> list[AlarmChange]:
-    _, limits, _ = await limits_in_force(session, patient_id=patient_id, now=now)
     changes: list[AlarmChange] = []
     # Readings are applied in time order so that a batch replays the condition as it happened.
     for reading in sorted(readings, key=lambda r: r.time):
@@ -144,17 +182,17 @@ async def _apply_news2(
     now: datetime,
     bed_id: uuid.UUID | None,
     ward_id: uuid.UUID | None,
-) -> list[AlarmChange]:
+) -> tuple[ClinicalRisk, list[AlarmChange]]:
     result = await compute_news2(session, patient_id=patient_id, now=now)
     score = result.score
     priority = NEWS2_PRIORITY.get(score.risk)
     if priority is None:
         # An incomplete low score is only a lower bound: it does not clear an alarm on its own.
         if score.complete:
-            return await store.resolve_open(
+            return score.risk, await store.resolve_open(
                 session, patient_id=patient_id, condition_keys=[NEWS2_KEY], now=now
             )
-        return []
+        return score.risk, []
     raised = await store.raise_alarm(
         session,
         patient_id=patient_id,
@@ -173,4 +211,4 @@ async def _apply_news2(
             "values": result.values,
         },
     )
-    return [raised] if raised else []
+    return score.risk, [raised] if raised else []

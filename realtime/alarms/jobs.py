@@ -1,25 +1,30 @@
 """Units of work for the processes that drive the engine: each commits, then publishes what changed.
 
-`ownat ingest` calls `evaluate_vitals_message` for each committed batch it published on
-`vitals.patient.*` and `apply_status_message` for each device status; `ownat worker` calls
-`run_periodic_checks` every few seconds. Publishing follows the commit, so a dashboard never
-hears of an alarm that a rollback then took back.
+`ownat ingest` (and `ownat dev`) evaluate committed readings and statuses through
+`realtime.alarms.live_evaluator`, many patients per transaction; `evaluate_vitals_message` and
+`apply_status_message` do the same for one bus message or status. `ownat worker` and `ownat dev`
+call `run_periodic_checks` every few seconds (silent devices, escalation). Publishing follows the
+commit, so a dashboard never hears of an alarm that a rollback then took back.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from datetime import datetime
 from typing import Any
 
+from core.db import utc_now
 from core.resources import Resources
 from core.sessions import transaction
 from devices.protocol import Reading, StatusMessage
 from realtime.alarms import engine
-from realtime.alarms.escalation import DEFAULT_ESCALATE_AFTER_S, escalate_overdue
+from realtime.alarms.escalation import escalate_overdue
 from realtime.alarms.publishing import publish_changes
 from realtime.alarms.schemas import AlarmChange
-from realtime.alarms.technical import DEFAULT_SILENT_AFTER_S
+
+log = logging.getLogger(__name__)
 
 
 def _optional_uuid(value: object) -> uuid.UUID | None:
@@ -52,7 +57,13 @@ async def apply_status_message(
 ) -> list[AlarmChange]:
     """Applies one device status (low battery, sensor off) and publishes the changes."""
     async with transaction(resources.sessions) as session:
-        changes = await engine.apply_device_status(session, device_id=device_id, status=status, now=now)
+        changes = await engine.apply_device_status(
+            session,
+            device_id=device_id,
+            status=status,
+            now=now,
+            low_battery_pct=resources.settings.alarm_low_battery_pct,
+        )
     await publish_changes(resources.bus, changes)
     return changes
 
@@ -61,12 +72,32 @@ async def run_periodic_checks(
     resources: Resources,
     *,
     now: datetime,
-    silent_after_s: int = DEFAULT_SILENT_AFTER_S,
-    escalate_after_s: int = DEFAULT_ESCALATE_AFTER_S,
+    silent_after_s: int | None = None,
+    escalate_after_s: int | None = None,
 ) -> list[AlarmChange]:
-    """Silent devices and overdue escalations, in one unit of work; publishes the changes."""
+    """Silent devices and overdue escalations, in one unit of work; publishes the changes.
+
+    The limits default to the settings (`OWNAT_ALARM_SILENT_AFTER_S`, `OWNAT_ALARM_ESCALATE_AFTER_S`).
+    """
+    settings = resources.settings
+    silent_s = settings.alarm_silent_after_s if silent_after_s is None else silent_after_s
+    escalate_s = settings.alarm_escalate_after_s if escalate_after_s is None else escalate_after_s
     async with transaction(resources.sessions) as session:
-        changes = await engine.check_technical(session, now=now, silent_after_s=silent_after_s)
-        changes += await escalate_overdue(session, now=now, after_s=escalate_after_s)
+        changes = await engine.check_technical(session, now=now, silent_after_s=silent_s)
+        changes += await escalate_overdue(session, now=now, after_s=escalate_s)
     await publish_changes(resources.bus, changes)
     return changes
+
+
+async def run_periodic_checks_forever(resources: Resources, *, interval_s: float | None = None) -> None:
+    """`run_periodic_checks` every `interval_s` (`OWNAT_ALARM_CHECK_INTERVAL_S`) until cancelled."""
+    every_s = resources.settings.alarm_check_interval_s if interval_s is None else interval_s
+    while True:
+        # A schedule, not a poll: silence and escalation are judged against the clock. The first
+        # check waits one interval too, so that devices starting with the process get to speak.
+        await asyncio.sleep(every_s)
+        try:
+            await run_periodic_checks(resources, now=utc_now())
+        except Exception:
+            # A database away or a bug: the next round tries again; the state is all in the database.
+            log.exception("periodic alarm checks failed")

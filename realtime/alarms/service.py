@@ -11,8 +11,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.access import refuse
 from core.audit import service as audit
-from core.errors import Conflict, Forbidden, NotFound
+from core.errors import Conflict, NotFound
 from core.identity.principal import Principal, Role
 from realtime.alarms import store
 from realtime.alarms.models import Alarm, AlarmStatus
@@ -34,7 +35,14 @@ async def list_alarms(
     query = select(Alarm).order_by(Alarm.raised_at.desc()).limit(LIST_LIMIT)
     if not principal.is_staff:
         if principal.patient_id is None or (patient_id and patient_id != principal.patient_id):
-            raise Forbidden("Patients may only see their own alarms.")
+            refuse(
+                session,
+                principal,
+                action="read",
+                resource_type="alarm",
+                patient_id=patient_id,
+                message="Patients may only see their own alarms.",
+            )
         patient_id = principal.patient_id
     if ward_id is not None:
         query = query.where(Alarm.ward_id == ward_id)
@@ -96,14 +104,13 @@ async def _locked(session: AsyncSession, principal: Principal, alarm_id: uuid.UU
     if alarm is None:
         raise NotFound("No such alarm.")
     if principal.role not in CARERS:
-        audit.record(
+        refuse(
             session,
-            actor=principal,
+            principal,
             action="update",
             resource_type="alarm",
             resource_id=alarm.id,
             patient_id=alarm.patient_id,
-            outcome="denied",
+            message="Only nurses and clinicians handle alarms.",
         )
-        raise Forbidden("Only nurses and clinicians handle alarms.")
     return alarm

@@ -45,6 +45,30 @@ async def location(
     return (row[0], row[1]) if row else (None, None)
 
 
+async def active_alarms(
+    session: AsyncSession,
+    *,
+    ward_id: uuid.UUID | None = None,
+    patient_id: uuid.UUID | None = None,
+    limit: int = 500,
+) -> list[AlarmRead]:
+    """Open (raised or acknowledged) alarms of a ward or a patient, most urgent first, then newest.
+
+    Not audited here: the caller (a snapshot, a route) records the read against each patient.
+    """
+    query = select(Alarm).where(Alarm.status != AlarmStatus.RESOLVED)
+    if ward_id is not None:
+        query = query.where(Alarm.ward_id == ward_id)
+    if patient_id is not None:
+        query = query.where(Alarm.patient_id == patient_id)
+    alarms = [
+        AlarmRead.model_validate(a)
+        for a in await session.scalars(query.order_by(Alarm.raised_at.desc()).limit(limit))
+    ]
+    alarms.sort(key=lambda a: (_RANK[a.priority], a.raised_at), reverse=True)
+    return alarms
+
+
 async def open_alarm(session: AsyncSession, *, patient_id: uuid.UUID, condition_key: str) -> Alarm | None:
     """The open (raised or acknowledged) alarm of one condition, locked for update."""
     return await session.scalar(

@@ -8,12 +8,19 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
+from core.db import utc_now
 from core.errors import DomainError
 from core.identity.principal import Principal
 from realtime.hub.keys import SubscriptionKey
-from realtime.hub.messages import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOO_SLOW, error_message
+from realtime.hub.messages import (
+    CLOSE_HEARTBEAT_TIMEOUT,
+    CLOSE_TOKEN_EXPIRED,
+    CLOSE_TOO_SLOW,
+    error_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +60,19 @@ class Connection:
     """A signed-in client: what it watches, what waits to be sent to it, and whether it keeps up."""
 
     def __init__(
-        self, *, transport: Transport, principal: Principal, tuning: ConnectionTuning, load: SnapshotLoader
+        self,
+        *,
+        transport: Transport,
+        principal: Principal,
+        tuning: ConnectionTuning,
+        load: SnapshotLoader,
+        expires_at: datetime | None = None,
     ) -> None:
         self.transport = transport
         self.principal = principal
+        # When the access token the client signed in with expires; a fresh `auth` moves it on.
+        self.expires_at = expires_at
+        self._renewed = asyncio.Event()
         self.tuning = tuning
         self.load_snapshot = load
         self.feeds: dict[SubscriptionKey, _Feed] = {}
@@ -67,6 +83,7 @@ class Connection:
         self.overflowed = asyncio.Event()
         self.closed = asyncio.Event()
         self.close_code: int | None = None
+        self.close_reason = ""
 
     # Feeds -----------------------------------------------------------------------------------
     def open_feed(self, key: SubscriptionKey) -> None:
@@ -167,7 +184,7 @@ class Connection:
     def drop(self, code: int, reason: str) -> None:
         """Marks the connection for closing; `serve_connection` closes the socket."""
         if not self.closed.is_set():
-            self.close_code = code
+            self.close_code, self.close_reason = code, reason
             log.info("closing websocket of %s: %s", self.principal.user_id, reason)
             self.closed.set()
 
@@ -198,6 +215,26 @@ class Connection:
             except TimeoutError:
                 self.drop(CLOSE_HEARTBEAT_TIMEOUT, "no pong")
                 return
+
+    async def run_expiry(self) -> None:
+        """Closes the connection when its access token expires, unless `renew` came first."""
+        while True:
+            self._renewed.clear()
+            if self.expires_at is None:  # a connection without a deadline (until a renewal sets one)
+                await self._renewed.wait()
+                continue
+            remaining_s = (self.expires_at - utc_now()).total_seconds()
+            if remaining_s <= 0:
+                self.drop(CLOSE_TOKEN_EXPIRED, "access token expired")
+                return
+            # Waiting for the deadline or a renewal, whichever comes first.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._renewed.wait(), remaining_s)
+
+    def renew(self, principal: Principal, expires_at: datetime) -> None:
+        """The client signed in again on the open socket (same user): its new token's expiry applies."""
+        self.principal, self.expires_at = principal, expires_at
+        self._renewed.set()
 
     def pong(self) -> None:
         """Records the client's answer to a ping."""

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -66,15 +67,23 @@ class Hub:
         for connection in list(self._connections):
             connection.drop(CLOSE_GOING_AWAY, "server shutting down")
 
-    def connect(self, transport: Transport, principal: Principal) -> Connection:
-        """Registers a signed-in client."""
+    def connect(
+        self, transport: Transport, principal: Principal, *, expires_at: datetime | None = None
+    ) -> Connection:
+        """Registers a signed-in client whose access token expires at `expires_at`."""
 
         async def load(key: SubscriptionKey, reason: str) -> dict[str, Any]:
             return await authorised_snapshot(
-                sessions=self.sessions, principal=principal, key=key, reason=reason
+                # The connection's principal now: a renewed sign-in carries the new token's id.
+                sessions=self.sessions,
+                principal=connection.principal,
+                key=key,
+                reason=reason,
             )
 
-        connection = Connection(transport=transport, principal=principal, tuning=self.tuning, load=load)
+        connection = Connection(
+            transport=transport, principal=principal, tuning=self.tuning, load=load, expires_at=expires_at
+        )
         self._connections.add(connection)
         return connection
 

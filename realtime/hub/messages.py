@@ -15,6 +15,8 @@ MAX_CLIENT_MESSAGE_CHARS = 8192
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_HEARTBEAT_TIMEOUT = 4408
 CLOSE_TOO_SLOW = 4429
+# The access token the connection signed in with has expired and no fresh one came in time.
+CLOSE_TOKEN_EXPIRED = 4440
 CLOSE_GOING_AWAY = 1001
 
 Scope = Literal["ward", "patient", "alarms"]

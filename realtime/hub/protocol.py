@@ -8,7 +8,6 @@ import logging
 
 from core.errors import DomainError, NotAuthenticated
 from core.identity.principal import Principal
-from core.identity.tokens import authenticate_access_token
 from realtime.hub.connection import Connection, Transport
 from realtime.hub.hub import Hub
 from realtime.hub.keys import SubscriptionKey
@@ -22,6 +21,7 @@ from realtime.hub.messages import (
     error_message,
     parse_client_message,
 )
+from realtime.hub.signin import SignedIn, same_identity, sign_in
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +33,17 @@ CLOSE_TIMEOUT_S = 2.0
 
 async def serve_connection(hub: Hub, transport: Transport) -> None:
     """Serves an accepted WebSocket until it closes; the first message must authenticate it."""
-    principal = await _authenticate(hub, transport)
-    if principal is None:
+    signed_in = await _authenticate(hub, transport)
+    if signed_in is None:
         return
-    connection = hub.connect(transport, principal)
-    connection.send({"type": "ready", "user_id": str(principal.user_id), "role": principal.role.value})
+    principal = signed_in.principal
+    connection = hub.connect(transport, principal, expires_at=signed_in.expires_at)
+    connection.send(_ready(signed_in))
     tasks = [
         asyncio.create_task(connection.run_writer()),
         asyncio.create_task(connection.run_flusher()),
         asyncio.create_task(connection.run_heartbeat()),
+        asyncio.create_task(connection.run_expiry()),
         asyncio.create_task(_read(hub, connection)),
         asyncio.create_task(connection.closed.wait()),
     ]
@@ -58,7 +60,19 @@ async def serve_connection(hub: Hub, transport: Transport) -> None:
         hub.disconnect(connection)
         await connection.stop()
     if connection.close_code is not None:
-        await _close(transport, connection.close_code, "")
+        await _close(transport, connection.close_code, connection.close_reason)
+
+
+def _ready(signed_in: SignedIn, *, renewed: bool = False) -> dict[str, object]:
+    """The answer to a sign-in; `renewed` when it was a fresh token on the open socket."""
+    principal = signed_in.principal
+    return {
+        "type": "ready",
+        "user_id": str(principal.user_id),
+        "role": principal.role.value,
+        "expires_at": signed_in.expires_at.isoformat(),
+        "renewed": renewed,
+    }
 
 
 async def _close(transport: Transport, code: int, reason: str) -> None:
@@ -67,7 +81,7 @@ async def _close(transport: Transport, code: int, reason: str) -> None:
             await transport.close(code, reason)
 
 
-async def _authenticate(hub: Hub, transport: Transport) -> Principal | None:
+async def _authenticate(hub: Hub, transport: Transport) -> SignedIn | None:
     # The token travels in the first message, never in the URL, where proxies and logs would keep it.
     try:
         async with asyncio.timeout(hub.tuning.auth_timeout_s):
@@ -81,9 +95,7 @@ async def _authenticate(hub: Hub, transport: Transport) -> Principal | None:
         message = parse_client_message(text)
         if not isinstance(message, AuthMessage):
             raise ProtocolError("not-authenticated", "The first message must be `auth`.")
-        return await authenticate_access_token(
-            message.token, settings=hub.settings, revocations=hub.revocations
-        )
+        return await sign_in(hub, message.token)
     except (ProtocolError, NotAuthenticated) as error:
         await _close(transport, CLOSE_NOT_AUTHENTICATED, str(error)[:120])
         return None
@@ -103,9 +115,22 @@ async def _read(hub: Hub, connection: Connection) -> None:
             elif isinstance(message, UnsubscribeMessage):
                 hub.unsubscribe(connection, _key(connection.principal, message))
             else:
-                raise ProtocolError("already-authenticated", "This connection is already signed in.")
+                await _renew(hub, connection, message)
         except ProtocolError as error:
             connection.send(error_message(error.code, error.detail))
+
+
+async def _renew(hub: Hub, connection: Connection, message: AuthMessage) -> None:
+    """A fresh token on the open socket: checked like the first; it must be the same user's."""
+    try:
+        signed_in = await sign_in(hub, message.token)
+    except NotAuthenticated as error:
+        # The socket keeps its current sign-in, which still expires when it was going to.
+        raise ProtocolError("not-authenticated", str(error)) from None
+    if not same_identity(connection.principal, signed_in.principal):
+        raise ProtocolError("different-user", "A connection stays signed in as the user who opened it.")
+    connection.renew(signed_in.principal, signed_in.expires_at)
+    connection.send(_ready(signed_in, renewed=True))
 
 
 def _key(principal: Principal, message: SubscribeMessage | UnsubscribeMessage) -> SubscriptionKey:

@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--alarm-check-interval",
         type=float,
-        default=5.0,
-        help="seconds between silent-device and escalation checks (default: %(default)s)",
+        default=None,
+        help="seconds between silent-device and escalation checks (default: OWNAT_ALARM_CHECK_INTERVAL_S)",
     )
     parser.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     parser.add_argument("--metrics-host", default="127.0.0.1", help="address of the metrics endpoint")
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     intervals = WorkerIntervals(
         poll_s=args.poll_interval,
         reminders_s=args.reminder_interval,
-        alarm_checks_s=args.alarm_check_interval,
+        alarm_checks_s=args.alarm_check_interval or settings.alarm_check_interval_s,
     )
     asyncio.run(
         run_worker(

@@ -24,7 +24,10 @@ async def run_notifications_when_started(
 ) -> None:
     """Runs the notification worker once the API (and so its resources) is up, until cancelled."""
     await wait_started(server)
-    worker = NotificationWorker(resources=app.state.resources, settings=load_notification_settings())
+    # `ownat dev` runs the periodic alarm checks itself, once the demo monitors have started.
+    worker = NotificationWorker(
+        resources=app.state.resources, settings=load_notification_settings(), alarm_checks=False
+    )
     stop = asyncio.Event()
     try:
         await worker.run(stop)

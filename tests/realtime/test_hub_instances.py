@@ -39,6 +39,9 @@ pytestmark = pytest.mark.asyncio
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+# Starting an api process imports the whole application: 20 s each on a busy 2-core machine.
+START_GUARD_S = 120.0
+
 
 def service_env(settings: Settings) -> dict[str, str]:
     """This run's database, Redis prefix and the machine's Mosquitto, as `OWNAT_` variables."""
@@ -134,7 +137,9 @@ async def test_a_reading_ingested_by_a_worker_reaches_dashboards_on_two_api_inst
             children.enter_context(process(api_instance(port), env, log_path))
         children.enter_context(process(ingest, env, ingest_log))
         for n, port in enumerate(ports):
-            await wait_until(functools.partial(_serving, port), what=f"api instance {n} to serve")
+            await wait_until(
+                functools.partial(_serving, port), what=f"api instance {n} to serve", guard_s=START_GUARD_S
+            )
         await wait_until(
             lambda: _log_says(ingest_log, "MQTT subscribed"), what="the ingest worker to subscribe"
         )

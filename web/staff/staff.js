@@ -8,6 +8,12 @@ import { renderLayout } from "../shared/layout.js";
 
 const STAFF_PAGES = [
   {
+    href: "/staff/dashboard/",
+    title: "Ward dashboard",
+    description: "Live vital signs, NEWS2 and alarms of every bed of a ward.",
+    roles: ["admin", "clinician", "nurse"],
+  },
+  {
     href: "/api/v1/docs",
     title: "REST API reference",
     description: "Every endpoint, generated from the server (OpenAPI).",

@@ -1,0 +1,309 @@
+"""Alarms evaluated on ingest: the ingest worker's "after commit" observer, running as its own task.
+
+The worker hands over each committed batch (`committed`, on the event loop, returning at once);
+the evaluator keeps only the latest value of each metric per patient, and the latest status per
+device, until its next round. A round takes everything waiting, skips the patients whose new
+values cannot change an alarm (`realtime.alarms.quiet`), evaluates the rest and the statuses in
+one transaction, and publishes the changes once it has committed. Rounds are paced like the live
+fan-out: readings arriving during a round are merged into the next one, so under load rounds
+grow larger instead of falling behind, and commits and acknowledgements never wait for alarms.
+
+When the database is away the round's state is put back (newer values that arrived meanwhile
+win) and the round is retried with backoff: the latest state of every patient survives the outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.bus import Bus
+from core.bus.backoff import reconnect_delay_s
+from core.db import utc_now
+from core.errors import DomainError
+from core.sessions import transaction
+from core.settings import Settings
+from devices.protocol import StatusMessage
+from realtime.alarms import engine
+from realtime.alarms.publishing import publish_changes
+from realtime.alarms.quiet import QuietPatients, changed_elsewhere
+from realtime.alarms.schemas import AlarmChange
+
+log = logging.getLogger(__name__)
+
+# How far back each round looks again for changes made elsewhere: longer than a transaction lasts.
+WATERMARK_OVERLAP = timedelta(seconds=30)
+
+
+class Attributed(Protocol):
+    """Whose readings they are (the ingest worker's Attribution has it)."""
+
+    @property
+    def patient_id(self) -> uuid.UUID | None: ...
+    @property
+    def bed_id(self) -> uuid.UUID | None: ...
+    @property
+    def ward_id(self) -> uuid.UUID | None: ...
+
+
+# A committed reading as the ingest worker holds it: (metric code, value, unit, time).
+Committed = tuple[str, float, str, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveTuning:
+    # Rounds at most this often: bedside numerics refresh about once a second.
+    min_round_interval_s: float = 0.5
+    # Patients per transaction: large enough to amortise the commit, small enough to hold few locks.
+    max_patients_per_round: int = 500
+    # A quiet patient is still evaluated in full about this often (see realtime.alarms.quiet).
+    full_every_s: float = 600.0
+    low_battery_pct: int = 20
+    retry_base_s: float = 0.5
+    retry_cap_s: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Latest:
+    metric: str
+    value: float
+    time: datetime
+
+
+@dataclass(slots=True)
+class _PatientState:
+    bed_id: uuid.UUID | None
+    ward_id: uuid.UUID | None
+    # metric -> (value, time): plain tuples, as this is filled on the ingest worker's hot path.
+    latest: dict[str, tuple[float, datetime]] = field(default_factory=dict)
+
+    def merge(self, metric: str, value: float, at: datetime) -> None:
+        current = self.latest.get(metric)
+        if current is None or current[1] <= at:
+            self.latest[metric] = (value, at)
+
+    def readings(self) -> list[_Latest]:
+        return [_Latest(metric, value, at) for metric, (value, at) in self.latest.items()]
+
+
+@dataclass(slots=True)
+class LiveStats:
+    """Counters for metrics, tests and the benchmark."""
+
+    rounds: int = 0
+    evaluated: int = 0
+    quiet: int = 0
+    statuses: int = 0
+    changes: int = 0
+    retries: int = 0
+    failed_rounds: int = 0
+    cpu_s: float = 0.0
+
+
+class LiveAlarmEvaluator:
+    """Coalesces committed readings and statuses per patient and device; `run` evaluates them in rounds."""
+
+    def __init__(
+        self, *, sessions: async_sessionmaker[AsyncSession], bus: Bus, tuning: LiveTuning | None = None
+    ) -> None:
+        self._sessions = sessions
+        self._bus = bus
+        self.tuning = tuning or LiveTuning()
+        self._patients: dict[uuid.UUID, _PatientState] = {}
+        self._statuses: dict[str, StatusMessage] = {}
+        self._quiet = QuietPatients(full_every_s=self.tuning.full_every_s)
+        # Changes made elsewhere are looked for from here on (see `changed_elsewhere`).
+        self._watermark: datetime | None = None
+        self._wakeup = asyncio.Event()
+        self.stats = LiveStats()
+        # Pulsed after each round, committed or not (tests and benchmarks await it rather than sleep).
+        self.round_done = asyncio.Event()
+
+    # The ingest worker's side: called on the event loop after each commit; never waits. ----------
+    def committed(
+        self,
+        # Keyed by (device id, attribution): any object with the Attributed properties.
+        readings: Mapping[tuple[str, Any], Sequence[Committed]],
+        statuses: Iterable[tuple[str, Mapping[str, Any]]] = (),
+    ) -> None:
+        """Takes note of a committed batch: readings by (device, attribution), statuses by device."""
+        for (_device_id, attributed), batch in readings.items():
+            who: Attributed = attributed
+            if who.patient_id is None:  # an unattributed reading alarms nobody
+                continue
+            state = self._patients.get(who.patient_id)
+            if state is None:
+                state = self._patients[who.patient_id] = _PatientState(who.bed_id, who.ward_id)
+            else:
+                state.bed_id, state.ward_id = who.bed_id, who.ward_id
+            latest = state.latest
+            for metric, value, _unit, at in batch:
+                # `merge`, inlined: this runs for every reading the worker commits.
+                seen = latest.get(metric)
+                if seen is None or seen[1] <= at:
+                    latest[metric] = (value, at)
+        for device_id, body in statuses:
+            try:
+                status = StatusMessage.model_validate({k: v for k, v in body.items() if k != "device_id"})
+            except ValidationError:
+                # Validated on receipt already; a shape we do not know must not stop the ingest worker.
+                log.exception("status of %s not understood; no technical alarms from it", device_id)
+                continue
+            current = self._statuses.get(device_id)
+            if current is None or current.time <= status.time:
+                self._statuses[device_id] = status
+        if self._patients or self._statuses:
+            self._wakeup.set()
+
+    @property
+    def waiting(self) -> int:
+        """Patients and devices waiting for the next round."""
+        return len(self._patients) + len(self._statuses)
+
+    # The evaluator's own task. ------------------------------------------------------------------
+    async def run(self) -> None:
+        """Evaluates rounds until cancelled."""
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        while True:
+            await self._wakeup.wait()
+            started = loop.time()
+            patients, statuses = self._take()
+            cpu_started = time.thread_time()
+            try:
+                changes = await self._evaluate_round(patients, statuses)
+            except (OperationalError, InterfaceError, OSError) as error:
+                # The database is away: keep the state and try again later.
+                self._put_back(patients, statuses)
+                self.stats.retries += 1
+                delay_s = reconnect_delay_s(
+                    attempt, base_s=self.tuning.retry_base_s, cap_s=self.tuning.retry_cap_s
+                )
+                log.warning("alarm round not committed (%s); retrying in %.2f s", error, delay_s)
+                attempt += 1
+                self._round_ended()
+                await asyncio.sleep(delay_s)
+                continue
+            except Exception:
+                # A bug must not stop alarms for everyone: the next readings evaluate these patients again.
+                self.stats.failed_rounds += 1
+                log.exception("alarm round failed; %d patients dropped from it", len(patients))
+                changes = []
+            finally:
+                self.stats.cpu_s += time.thread_time() - cpu_started
+            attempt = 0
+            self.stats.rounds += 1
+            self.stats.changes += len(changes)
+            await self._publish(changes)
+            self._round_ended()
+            # Pacing the rounds (what arrives meanwhile is merged into the next one), not polling.
+            await asyncio.sleep(max(0.0, self.tuning.min_round_interval_s - (loop.time() - started)))
+
+    def _round_ended(self) -> None:
+        # Wakes whoever waits for the end of a round; later waiters wait for the next one.
+        self.round_done.set()
+        self.round_done.clear()
+
+    def _take(self) -> tuple[dict[uuid.UUID, _PatientState], dict[str, StatusMessage]]:
+        limit = self.tuning.max_patients_per_round
+        if len(self._patients) <= limit:
+            patients, self._patients = self._patients, {}
+        else:
+            chosen = list(self._patients)[:limit]  # the oldest waiting first (dicts keep insertion order)
+            patients = {p: self._patients.pop(p) for p in chosen}
+        statuses, self._statuses = self._statuses, {}
+        if not self._patients:
+            self._wakeup.clear()
+        return patients, statuses
+
+    def _put_back(self, patients: dict[uuid.UUID, _PatientState], statuses: dict[str, StatusMessage]) -> None:
+        for patient_id, taken in patients.items():
+            state = self._patients.setdefault(patient_id, _PatientState(taken.bed_id, taken.ward_id))
+            for metric, (value, at) in taken.latest.items():
+                state.merge(metric, value, at)
+        for device_id, status in statuses.items():
+            current = self._statuses.get(device_id)
+            if current is None or current.time < status.time:
+                self._statuses[device_id] = status
+        self._wakeup.set()
+
+    async def _evaluate_round(
+        self, patients: dict[uuid.UUID, _PatientState], statuses: dict[str, StatusMessage]
+    ) -> list[AlarmChange]:
+        now, now_s = utc_now(), time.monotonic()
+        changes: list[AlarmChange] = []
+        evaluated: list[tuple[uuid.UUID, dict[str, float], engine.Evaluation]] = []
+        async with transaction(self._sessions) as session:
+            if self._watermark is not None and len(self._quiet):
+                # Overlapping the previous round's look: a change committed late still has an old stamp.
+                since = self._watermark - WATERMARK_OVERLAP
+                self._quiet.forget(await changed_elsewhere(session, since=since))
+            self._watermark = now
+            for patient_id, state in patients.items():
+                values = {metric: value for metric, (value, _at) in state.latest.items()}
+                if self._quiet.is_quiet(patient_id, values, now_s=now_s):
+                    self.stats.quiet += 1
+                    continue
+                try:
+                    evaluation = await engine.evaluate_patient(
+                        session,
+                        patient_id=patient_id,
+                        readings=state.readings(),
+                        now=now,
+                        bed_id=state.bed_id,
+                        ward_id=state.ward_id,
+                    )
+                except DomainError as error:  # e.g. a patient record removed since the binding
+                    log.warning("alarms of patient %s not evaluated: %s", patient_id, error)
+                    continue
+                changes += evaluation.changes
+                evaluated.append((patient_id, values, evaluation))
+            for device_id, status in statuses.items():
+                changes += await engine.apply_device_status(
+                    session,
+                    device_id=device_id,
+                    status=status,
+                    now=now,
+                    low_battery_pct=self.tuning.low_battery_pct,
+                )
+        # Committed: only now is what was seen worth remembering.
+        for patient_id, values, evaluation in evaluated:
+            self._quiet.evaluated(
+                patient_id, values, limits=evaluation.limits, news2_risk=evaluation.news2_risk, now_s=now_s
+            )
+        self.stats.evaluated += len(evaluated)
+        self.stats.statuses += len(statuses)
+        if self.stats.rounds % 100 == 0:
+            self._quiet.forget_older_than(now_s - 10 * self.tuning.full_every_s)
+        return changes
+
+    async def _publish(self, changes: list[AlarmChange]) -> None:
+        if not changes:
+            return
+        try:
+            await publish_changes(self._bus, changes)
+        except Exception:
+            # Stored and audited already; dashboards read them from their next snapshot.
+            log.exception("publishing %d alarm changes failed", len(changes))
+
+
+def live_evaluator_factory(
+    settings: Settings, **tuning: Any
+) -> Callable[[async_sessionmaker[AsyncSession], Bus], LiveAlarmEvaluator]:
+    """What a composition root injects into the ingest worker: an evaluator on the worker's sessions and bus."""
+    chosen = LiveTuning(low_battery_pct=settings.alarm_low_battery_pct, **tuning)
+
+    def build(sessions: async_sessionmaker[AsyncSession], bus: Bus) -> LiveAlarmEvaluator:
+        return LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=chosen)
+
+    return build

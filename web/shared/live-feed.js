@@ -1,0 +1,142 @@
+// The live feed: one WebSocket to the hub (/ws), signed in with the access token in its first
+// message (never in the URL), subscribed to a ward or a patient. A (re)connection starts from the
+// server's snapshot, deltas follow; a dropped socket is reopened with exponential backoff and
+// jitter; the access token is refreshed before it expires and the socket signs in again with it.
+
+import { api } from "./api.js";
+import { getSession } from "./session.js";
+
+// Close codes of the hub (realtime/hub/messages.py).
+const CLOSE_NOT_AUTHENTICATED = 4401;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 30_000;
+// Refused sign-ins in a row before the page stops retrying and says so.
+const MAX_REFUSED = 2;
+
+/** The delay before reconnect attempt `attempt` (0, 1, ...): doubling, capped, with jitter. */
+export function backoffDelayMs(attempt, random = Math.random) {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  // Half fixed, half random: a ward of tablets reconnecting after a restart spreads out.
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/** A current access token, refreshed first if it is about to expire (api() refreshes it). */
+async function freshToken() {
+  const session = getSession();
+  if (!session || Date.now() >= session.expiresAt) await api("/api/v1/auth/me");
+  return getSession()?.accessToken ?? null;
+}
+
+export class LiveFeed {
+  /**
+   * `subscriptions`: [{scope, id}]; `onMessage(message)` gets snapshots, deltas, alarms, resyncs
+   * and errors; `onStatus({state, detail})` gets "connecting", "live", "waiting", "refused".
+   */
+  constructor({ subscriptions, onMessage, onStatus }) {
+    this.subscriptions = subscriptions;
+    this.onMessage = onMessage;
+    this.onStatus = onStatus;
+    this.socket = null;
+    this.attempt = 0;
+    this.refused = 0;
+    this.stopped = false;
+    this.retryTimer = null;
+    this.reauthTimer = null;
+  }
+
+  start() {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.reauthTimer);
+    this.socket?.close(1000, "page closed");
+  }
+
+  async connect() {
+    this.onStatus({ state: "connecting" });
+    let token;
+    try {
+      // After a refused sign-in, ask the API first: it refreshes a revoked or expired token, or
+      // sends the user to sign in when the session is over.
+      if (this.refused) await api("/api/v1/auth/me");
+      token = await freshToken();
+    } catch (error) {
+      this.scheduleReconnect(error.message);
+      return;
+    }
+    if (!token) return; // signed out: api() has already sent the user to sign in
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(`${scheme}//${window.location.host}/ws`);
+    this.socket = socket;
+    let ready = false;
+    socket.addEventListener("open", () => socket.send(JSON.stringify({ type: "auth", token })));
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type === "ready") {
+        if (!ready) this.onReady(socket);
+        ready = true;
+      } else if (message.type === "ping") {
+        socket.send(JSON.stringify({ type: "pong", seq: message.seq }));
+      } else if (!(message.type === "error" && message.code === "already-authenticated")) {
+        // (A hub without re-authentication answers a renewed token so; it is harmless.)
+        this.onMessage(message);
+      }
+    });
+    socket.addEventListener("close", (event) => this.onClose(socket, event, ready));
+  }
+
+  onReady(socket) {
+    this.attempt = 0;
+    this.refused = 0;
+    this.onStatus({ state: "live" });
+    for (const { scope, id } of this.subscriptions) {
+      socket.send(JSON.stringify({ type: "subscribe", scope, id }));
+    }
+    this.scheduleReauth(socket);
+  }
+
+  scheduleReauth(socket) {
+    clearTimeout(this.reauthTimer);
+    const session = getSession();
+    if (!session) return;
+    // expiresAt is already a little before the real expiry (session.js): sign in again then.
+    const delay = Math.max(1000, session.expiresAt - Date.now());
+    this.reauthTimer = setTimeout(async () => {
+      if (this.socket !== socket || socket.readyState !== WebSocket.OPEN) return;
+      try {
+        const token = await freshToken();
+        if (token) socket.send(JSON.stringify({ type: "auth", token }));
+      } catch {
+        // The refresh failed (network): the server closes the socket at expiry and we reconnect.
+      }
+      this.scheduleReauth(socket);
+    }, delay);
+  }
+
+  onClose(socket, event, wasReady) {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    clearTimeout(this.reauthTimer);
+    if (this.stopped) return;
+    if (event.code === CLOSE_NOT_AUTHENTICATED && !wasReady) {
+      this.refused += 1;
+      if (this.refused >= MAX_REFUSED) {
+        this.onStatus({ state: "refused", detail: event.reason || "The live feed refused your sign-in." });
+        return;
+      }
+    }
+    this.scheduleReconnect(event.reason);
+  }
+
+  scheduleReconnect(reason) {
+    const delay = backoffDelayMs(this.attempt);
+    this.attempt += 1;
+    this.onStatus({ state: "waiting", detail: reason, retryInMs: delay });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+}
