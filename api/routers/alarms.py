@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks
 
-from api.deps import CurrentPrincipal, PatientInScope, SessionDep
+from api.deps import CurrentPrincipal, PatientInScope, ResourcesDep, SessionDep
 from core.db import utc_now
 from realtime.alarms import charting, service
 from realtime.alarms.models import AlarmStatus
+from realtime.alarms.publishing import publish_changes
 from realtime.alarms.schemas import (
     AlarmChange,
     AlarmRead,
@@ -36,14 +37,32 @@ async def list_alarms(
     )
 
 
+# Every dashboard watching the ward or patient hears of the change on the bus. Background tasks run
+# after the response, so after the session dependency has committed: no one hears of a rolled-back change.
 @router.post("/alarms/{alarm_id}/acknowledge", summary="Acknowledge an alarm (nurse or clinician)")
-async def acknowledge(alarm_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> AlarmChange:
-    return await service.acknowledge(session=session, principal=principal, alarm_id=alarm_id, now=utc_now())
+async def acknowledge(
+    alarm_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
+    later: BackgroundTasks,
+) -> AlarmChange:
+    change = await service.acknowledge(session=session, principal=principal, alarm_id=alarm_id, now=utc_now())
+    later.add_task(publish_changes, resources.bus, [change])
+    return change
 
 
 @router.post("/alarms/{alarm_id}/resolve", summary="Resolve an alarm (nurse or clinician)")
-async def resolve(alarm_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> AlarmChange:
-    return await service.resolve(session=session, principal=principal, alarm_id=alarm_id, now=utc_now())
+async def resolve(
+    alarm_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
+    later: BackgroundTasks,
+) -> AlarmChange:
+    change = await service.resolve(session=session, principal=principal, alarm_id=alarm_id, now=utc_now())
+    later.add_task(publish_changes, resources.bus, [change])
+    return change
 
 
 @router.get("/patients/{patient_id}/alarm-thresholds", summary="A patient's alarm limits in force")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -155,3 +156,21 @@ async def test_a_nurse_charts_an_observation_and_reads_the_news2_breakdown(alarm
             headers=headers,
         )
         assert refused.status_code == 403
+
+
+async def test_acknowledging_and_resolving_over_rest_are_published_to_every_dashboard(
+    alarm_client, sessions, resources
+) -> None:
+    patient = await create_patient(sessions)
+    alarm = await _raised_alarm(sessions, patient.id)
+    _, headers = await signed_in(alarm_client, sessions, Role.NURSE)
+    async with resources.bus.subscribe(channels=[f"alarms.patient.{patient.id}"]) as feed:
+        await alarm_client.post(f"{API}/alarms/{alarm.id}/acknowledge", headers=headers)
+        await alarm_client.post(f"{API}/alarms/{alarm.id}/resolve", headers=headers)
+        heard = []
+        async with asyncio.timeout(30):
+            async for message in feed:
+                heard.append((message.data["change"], message.data["alarm"]["status"]))
+                if len(heard) == 2:
+                    break
+    assert heard == [("acknowledged", "acknowledged"), ("resolved", "resolved")]
