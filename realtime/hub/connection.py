@@ -52,8 +52,8 @@ class _Feed:
     # Deltas are held back until the feed's snapshot has been queued, so they always follow it.
     ready: bool = False
     pending: list[dict[str, Any]] = field(default_factory=list)
-    # Alarms that came while the snapshot was being read: sent right after it, never discarded.
-    held_alarms: list[dict[str, Any]] = field(default_factory=list)
+    # Alarms and notifications that came while the snapshot was being read: sent right after it.
+    held_events: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Connection:
@@ -95,9 +95,9 @@ class Connection:
         feed = self.feeds.get(key)
         if feed is not None and self.send(snapshot):
             feed.ready = True
-            held, feed.held_alarms = feed.held_alarms, []
-            for alarm in held:
-                self.send(alarm)
+            held, feed.held_events = feed.held_events, []
+            for event in held:
+                self.send(event)
 
     def close_feed(self, key: SubscriptionKey) -> None:
         """Stops the feed and forgets its pending deltas."""
@@ -111,16 +111,16 @@ class Connection:
         context = {name: message.get(name) for name in ("device_id", "patient_id", "bed_id")}
         feed.pending.extend({**context, **reading} for reading in message.get("readings", []))
 
-    def forward_alarm(self, key: SubscriptionKey, alarm: dict[str, Any]) -> None:
-        """Alarms are not coalesced: each goes out as it came, once the feed's snapshot is out."""
+    def forward_event(self, key: SubscriptionKey, event_type: str, payload: dict[str, Any]) -> None:
+        """Alarms and notifications are not coalesced: each goes out as it came, once the snapshot is out."""
         feed = self.feeds.get(key)
         if feed is None:
             return
-        message = {"type": "alarm", **key.label(), "alarm": alarm}
+        message = {"type": event_type, **key.label(), event_type: payload}
         if feed.ready:
             self.send(message)
         else:
-            feed.held_alarms.append(message)
+            feed.held_events.append(message)
 
     def flush(self) -> None:
         """Queues one `vitals` message per ready feed holding deltas."""

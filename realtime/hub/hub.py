@@ -18,7 +18,7 @@ from core.identity.principal import Principal
 from core.identity.revocation import TokenRevocations
 from core.settings import Settings
 from realtime.hub.connection import Connection, ConnectionTuning, Transport
-from realtime.hub.keys import BUS_PATTERNS, SubscriptionKey, is_alarm_channel, keys_for_channel
+from realtime.hub.keys import BUS_PATTERNS, SubscriptionKey, event_type_of, keys_for_channel
 from realtime.hub.messages import CLOSE_GOING_AWAY
 from realtime.hub.snapshots import authorised_snapshot
 
@@ -119,11 +119,11 @@ class Hub:
                 if connection.feeds:
                     connection.resync("bus-reconnected")
             return
-        alarm = is_alarm_channel(message.channel)
+        event_type = event_type_of(message.channel)
         for key in keys_for_channel(message.channel):
             for connection in list(self._by_key.get(key, ())):
-                if alarm:
-                    connection.forward_alarm(key, message.data)
+                if event_type is not None:
+                    connection.forward_event(key, event_type, message.data)
                 else:
                     connection.add_readings(key, message.data)
 

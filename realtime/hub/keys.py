@@ -8,7 +8,13 @@ from typing import NamedTuple
 from realtime.hub.messages import Scope
 
 # One pattern per kind of channel: a process subscribes once, whatever its clients watch.
-BUS_PATTERNS = ("vitals.ward.*", "vitals.patient.*", "alarms.ward.*", "alarms.patient.*")
+BUS_PATTERNS = (
+    "vitals.ward.*",
+    "vitals.patient.*",
+    "alarms.ward.*",
+    "alarms.patient.*",
+    "notifications.user.*",
+)
 
 
 class SubscriptionKey(NamedTuple):
@@ -37,9 +43,12 @@ def keys_for_channel(channel: str) -> list[SubscriptionKey]:
     if kind == "patient" and family == "alarms":
         # A patient's alarms reach both their patient view and the dedicated alarm feed.
         return [SubscriptionKey("patient", target), SubscriptionKey("alarms", target)]
+    if kind == "user" and family == "notifications":
+        return [SubscriptionKey("notifications", target)]
     return []
 
 
-def is_alarm_channel(channel: str) -> bool:
-    """Alarm channels are forwarded message by message; vitals are coalesced."""
-    return channel.startswith("alarms.")
+def event_type_of(channel: str) -> str | None:
+    """Alarms and notifications are forwarded message by message, as this type; vitals (None) are coalesced."""
+    family = channel.split(".", 1)[0]
+    return {"alarms": "alarm", "notifications": "notification"}.get(family)

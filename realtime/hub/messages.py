@@ -19,7 +19,7 @@ CLOSE_TOO_SLOW = 4429
 CLOSE_TOKEN_EXPIRED = 4440
 CLOSE_GOING_AWAY = 1001
 
-Scope = Literal["ward", "patient", "alarms"]
+Scope = Literal["ward", "patient", "alarms", "notifications"]
 
 
 class _Message(BaseModel):
@@ -34,7 +34,8 @@ class AuthMessage(_Message):
 class SubscribeMessage(_Message):
     type: Literal["subscribe"]
     scope: Scope
-    # For a patient's own alarm feed the id may be left out: it is the caller's patient id.
+    # For a patient's own alarm feed the id may be left out: it is the caller's patient id; for the
+    # in-app notifications feed it is always the caller's own user id.
     id: uuid.UUID | None = None
 
 

@@ -137,6 +137,8 @@ def _key(principal: Principal, message: SubscribeMessage | UnsubscribeMessage) -
     target = message.id
     if target is None and message.scope == "alarms":
         target = principal.patient_id
+    if target is None and message.scope == "notifications":
+        target = principal.user_id
     if target is None:
         raise ProtocolError("invalid-message", f"A {message.scope} subscription needs an `id`.")
     return SubscriptionKey(message.scope, target)

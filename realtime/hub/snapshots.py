@@ -1,7 +1,8 @@
 """Snapshots: the state a subscriber starts from (latest value of each metric per bed, active alarms).
 
 A ward snapshot lists the ward's open alarms, a patient or alarm-feed snapshot the patient's, each
-in the shape of the `alarm` of an alarm delta, most urgent first; deltas follow as before.
+in the shape of the `alarm` of an alarm delta, most urgent first; deltas follow as before. The
+notifications feed (the caller's own in-app notifications) starts from their unread ones.
 
 Authorisation and audit happen here too, in the snapshot's own transaction, so that every read of
 patient data the hub makes is checked and recorded in one place.
@@ -28,6 +29,10 @@ from devices.vitals.queries import latest_values
 from realtime.alarms import store
 from realtime.alarms.schemas import AlarmRead
 from realtime.hub.keys import SubscriptionKey
+from realtime.notifications import service as notifications
+
+# The newest unread notifications a feed starts from; older ones are a page of the inbox API away.
+NOTIFICATIONS_IN_SNAPSHOT = 20
 
 VitalsByPatient = dict[uuid.UUID, list[dict[str, Any]]]
 
@@ -39,6 +44,8 @@ async def authorised_snapshot(
     async with transaction(sessions) as session:
         if key.scope == "ward":
             return await _ward_snapshot(session, principal=principal, key=key, reason=reason)
+        if key.scope == "notifications":
+            return await _notifications_snapshot(session, principal=principal, key=key)
         return await _patient_snapshot(session, principal=principal, key=key, reason=reason)
 
 
@@ -145,3 +152,28 @@ async def _latest(session: AsyncSession, patient_ids: list[uuid.UUID], now: Any)
     for readings in by_patient.values():
         readings.sort(key=lambda r: r["metric"])
     return by_patient
+
+
+async def _notifications_snapshot(
+    session: AsyncSession, *, principal: Principal, key: SubscriptionKey
+) -> dict[str, Any]:
+    if key.id != principal.user_id:
+        refuse(
+            session,
+            principal,
+            action="read",
+            resource_type="live-feed",
+            resource_id=key.id,
+            message="You may watch only your own notifications.",
+        )
+    # Audited as a read of the inbox by the notifications service itself.
+    inbox = await notifications.list_inbox(
+        session=session, actor=principal, unread_only=True, cursor=None, limit=NOTIFICATIONS_IN_SNAPSHOT
+    )
+    return {
+        "type": "snapshot",
+        **key.label(),
+        "at": utc_now().isoformat(),
+        "unread_count": inbox.unread_count,
+        "notifications": [item.model_dump(mode="json") for item in inbox.items],
+    }
