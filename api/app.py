@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
-from api import health, pages, ws
+from api import health, pages, ws, ws_consult
 from api.deps import get_current_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
 from api.problems import install_problem_handlers
@@ -17,6 +17,7 @@ from api.routers import (
     alarms,
     audit,
     auth,
+    consults,
     devices,
     documents,
     encounters,
@@ -46,9 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The platform administers the production broker's device accounts when given its admin URL.
         app.state.device_broker_access = broker_access_from(load_broker_settings())
         await ws.start_hub(app)
+        await ws_consult.start_consult(app)
         try:
             yield
         finally:
+            await ws_consult.stop_consult(app)
             await ws.stop_hub(app)
             if app.state.device_broker_access is not None:
                 await app.state.device_broker_access.drain()
@@ -87,7 +90,10 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(pages.router)
     # The live hub authenticates with the socket's first message, not with a header.
     app.include_router(ws.router)
+    app.include_router(ws_consult.router)
     app.include_router(auth.public_router, prefix=API_PREFIX)
+    # A guest redeems an invitation link before having any session.
+    app.include_router(consults.public_router, prefix=API_PREFIX)
     authenticated = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_current_principal)])
     for module in (
         auth,
@@ -102,6 +108,7 @@ def _include_routers(app: FastAPI) -> None:
         devices,
         vitals,
         alarms,
+        consults,
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)

@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     document_max_bytes: int = Field(default=20 * 1_048_576, ge=1_048_576)
     trusted_proxy_hops: int = 0
 
+    # Video consultations: the room of a video appointment opens this long before its start and
+    # closes this long after its scheduled end (or when the clinician ends it).
+    consult_opens_before_s: int = Field(default=900, ge=0, le=24 * 3600)
+    consult_closes_after_s: int = Field(default=3600, ge=0, le=24 * 3600)
+    consult_invitation_ttl_s: int = Field(default=24 * 3600, ge=300, le=14 * 24 * 3600)
+    # ICE: STUN/TURN URLs for browsers; TURN credentials are minted from the secret shared with coturn.
+    stun_urls: list[str] = []
+    turn_urls: list[str] = []
+    turn_secret: SecretStr | None = None
+    turn_credential_ttl_s: int = Field(default=3600, ge=60, le=24 * 3600)
+
     log_level: str = "INFO"
     log_json: bool = True
 

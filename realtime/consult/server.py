@@ -1,0 +1,114 @@
+"""The consult server of one api process: local connections, shared room state, and the relay.
+
+Every instance subscribes to its own bus channel, `consult.instance.<id>`; room state records on
+which instance each participant is connected, so an event for a participant is handed to its
+connection directly when it is local, or published to its instance's channel otherwise. The bus
+keeps order per channel, so the events between two participants arrive in the order sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.bus import Bus
+from core.identity.revocation import TokenRevocations
+from core.settings import Settings
+from realtime.consult.connection import ConsultConnection
+from realtime.consult.state import Member, RoomStore
+
+log = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "consult.instance."
+
+
+class ConsultServer:
+    """Owned by the app's lifespan: `start()` after the resources open, `stop()` before they close."""
+
+    def __init__(
+        self,
+        *,
+        bus: Bus,
+        rooms: RoomStore,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        revocations: TokenRevocations,
+    ) -> None:
+        self.bus, self.rooms, self.sessions = bus, rooms, sessions
+        self.settings, self.revocations = settings, revocations
+        self.instance = uuid.uuid4().hex
+        self.local: dict[uuid.UUID, ConsultConnection] = {}
+        self.listening = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Subscribes to this instance's channel; returns once subscribed, so no relay is missed."""
+        self._task = asyncio.create_task(self._listen(), name="consult-relay")
+        listening = asyncio.create_task(self.listening.wait())
+        await asyncio.wait([listening, self._task], return_when=asyncio.FIRST_COMPLETED)
+        listening.cancel()
+        if self._task.done():
+            self._task.result()  # the subscription failed: raise its error now, at startup
+
+    async def stop(self) -> None:
+        """Closes every local connection and stops listening."""
+        for connection in list(self.local.values()):
+            connection.close(1001)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.rooms.close()
+
+    def register(self, connection: ConsultConnection) -> None:
+        assert connection.member is not None
+        self.local[connection.member.id] = connection
+
+    def unregister(self, member_id: uuid.UUID) -> None:
+        self.local.pop(member_id, None)
+
+    async def deliver(self, member: Member, event: dict[str, Any], *, close: int | None = None) -> None:
+        """Hands `event` to the member's connection, here or on its instance."""
+        if member.instance == self.instance:
+            self._hand_over(member.id, event, close)
+            return
+        await self.bus.publish(
+            CHANNEL_PREFIX + member.instance, {"to": str(member.id), "event": event, "close": close}
+        )
+
+    async def deliver_all(
+        self, members: list[Member], event: dict[str, Any], *, close: int | None = None
+    ) -> None:
+        """The same event to several members, one bus message per remote member."""
+        for member in members:
+            await self.deliver(member, event, close=close)
+
+    def _hand_over(self, member_id: uuid.UUID, event: dict[str, Any], close: int | None) -> None:
+        connection = self.local.get(member_id)
+        if connection is None or connection.member is None:
+            return  # left or replaced meanwhile: nothing to deliver to
+        if event.get("type") == "admitted":
+            connection.member = connection.member.admitted()
+        connection.send(event)
+        if close is not None:
+            connection.cancel_timer()
+            connection.close(close)
+
+    async def _listen(self) -> None:
+        async with self.bus.subscribe(channels=[CHANNEL_PREFIX + self.instance]) as subscription:
+            self.listening.set()
+            async for message in subscription:
+                if message.kind != "message":
+                    # Missed relays cannot be replayed; peers recover through ICE restart or rejoin.
+                    log.warning("consult relay may have missed messages on %s", message.channel)
+                    continue
+                try:
+                    data = message.data
+                    self._hand_over(uuid.UUID(data["to"]), data["event"], data.get("close"))
+                except (KeyError, ValueError, TypeError):
+                    log.error("malformed consult relay message dropped: %r", message.data)
