@@ -17,6 +17,7 @@ from api.routers import (
     alarms,
     audit,
     auth,
+    consult_peers,
     consults,
     devices,
     documents,
@@ -48,10 +49,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.device_broker_access = broker_access_from(load_broker_settings())
         await ws.start_hub(app)
         await ws_consult.start_consult(app)
+        consult_peers.start_peers(app)
         try:
             yield
         finally:
             await ws_consult.stop_consult(app)
+            await consult_peers.stop_peers(app)
             await ws.stop_hub(app)
             if app.state.device_broker_access is not None:
                 await app.state.device_broker_access.drain()
@@ -88,6 +91,7 @@ def _include_routers(app: FastAPI) -> None:
     # Public endpoints are listed here, explicitly; everything else requires a signed-in user.
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(consult_peers.pages_router)
     # The live hub authenticates with the socket's first message, not with a header.
     app.include_router(ws.router)
     app.include_router(ws_consult.router)
@@ -108,6 +112,7 @@ def _include_routers(app: FastAPI) -> None:
         devices,
         vitals,
         alarms,
+        consult_peers,
         consults,
     ):
         authenticated.include_router(module.router)

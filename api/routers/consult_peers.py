@@ -1,0 +1,93 @@
+"""Server-side WebRTC peers: the pre-call echo check and recording with consent, and the consult pages.
+
+The peers' registry belongs to the app: `start_peers` opens it in the lifespan, `stop_peers` hangs
+up every peer at shutdown. The pages are public shells like the other pages, but they alone are
+allowed the camera and microphone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+
+from api.deps import CurrentPrincipal, ResourcesDep, SessionDep
+from api.pages import page_response
+from realtime.consult.peers import precall
+from realtime.consult.peers.registry import PeerRegistry
+from realtime.consult.peers.schemas import PeerAnswer, SessionOffer
+from realtime.consult.peers.settings import PeerSettings, load_peer_settings
+
+router = APIRouter(tags=["consult peers"])
+pages_router = APIRouter(include_in_schema=False)
+MEDIA_PERMISSIONS = "camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=()"
+
+
+def start_peers(app: FastAPI, settings: PeerSettings | None = None) -> None:
+    """Opens the registry of server-side peers for this app."""
+    app.state.peer_settings = settings or load_peer_settings()
+    app.state.peer_registry = PeerRegistry(max_connections=app.state.peer_settings.consult_peers_max)
+
+
+async def stop_peers(app: FastAPI) -> None:
+    """Hangs up every server-side peer."""
+    await app.state.peer_registry.close_all()
+
+
+def get_peer_registry(request: Request) -> PeerRegistry:
+    return request.app.state.peer_registry  # type: ignore[no-any-return]
+
+
+def get_peer_settings(request: Request) -> PeerSettings:
+    return request.app.state.peer_settings  # type: ignore[no-any-return]
+
+
+RegistryDep = Annotated[PeerRegistry, Depends(get_peer_registry)]
+PeerSettingsDep = Annotated[PeerSettings, Depends(get_peer_settings)]
+
+
+@router.post(
+    "/consult/precall",
+    status_code=201,
+    response_model=PeerAnswer,
+    summary="Start a pre-call check: the server returns your camera and microphone",
+)
+async def start_precall(
+    offer: SessionOffer,
+    actor: CurrentPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
+    registry: RegistryDep,
+    settings: PeerSettingsDep,
+) -> PeerAnswer:
+    return await precall.start_precall(
+        session=session,
+        actor=actor,
+        registry=registry,
+        limiter=resources.rate_limiter,
+        settings=settings,
+        offer=offer,
+    )
+
+
+@router.delete("/consult/precall/{peer_id}", status_code=204, summary="End your pre-call check")
+async def stop_precall(peer_id: uuid.UUID, actor: CurrentPrincipal, registry: RegistryDep) -> Response:
+    await precall.stop_precall(actor=actor, registry=registry, peer_id=peer_id)
+    return Response(status_code=204)
+
+
+def _media_page(relative: str) -> Response:
+    response = page_response(relative)
+    response.headers["Permissions-Policy"] = MEDIA_PERMISSIONS
+    return response
+
+
+@pages_router.get("/consult/")
+async def patient_consult_page() -> Response:
+    return _media_page("consult/patient.html")
+
+
+@pages_router.get("/consult/clinician/")
+async def clinician_consult_page() -> Response:
+    return _media_page("consult/clinician.html")
