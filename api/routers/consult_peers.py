@@ -14,9 +14,12 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
 from api.deps import CurrentPrincipal, ResourcesDep, SessionDep
 from api.pages import page_response
-from realtime.consult.peers import precall
+from clinical.documents import service as documents
+from clinical.documents.schemas import DocumentRead
+from realtime.consult.peers import precall, recordings
+from realtime.consult.peers.recordings import RecordingPlace
 from realtime.consult.peers.registry import PeerRegistry
-from realtime.consult.peers.schemas import PeerAnswer, SessionOffer
+from realtime.consult.peers.schemas import ConsentChange, PeerAnswer, RecordingState, SessionOffer
 from realtime.consult.peers.settings import PeerSettings, load_peer_settings
 
 router = APIRouter(tags=["consult peers"])
@@ -47,6 +50,19 @@ RegistryDep = Annotated[PeerRegistry, Depends(get_peer_registry)]
 PeerSettingsDep = Annotated[PeerSettings, Depends(get_peer_settings)]
 
 
+def get_recording_place(request: Request, resources: ResourcesDep) -> RecordingPlace:
+    return RecordingPlace(
+        registry=request.app.state.peer_registry,
+        settings=request.app.state.peer_settings,
+        sessions=resources.sessions,
+        data_dir=resources.settings.data_dir.absolute(),
+    )
+
+
+PlaceDep = Annotated[RecordingPlace, Depends(get_recording_place)]
+RECORDING = "/encounters/{encounter_id}/recording"
+
+
 @router.post(
     "/consult/precall",
     status_code=201,
@@ -75,6 +91,67 @@ async def start_precall(
 async def stop_precall(peer_id: uuid.UUID, actor: CurrentPrincipal, registry: RegistryDep) -> Response:
     await precall.stop_precall(actor=actor, registry=registry, peer_id=peer_id)
     return Response(status_code=204)
+
+
+@router.get(RECORDING, response_model=RecordingState, summary="Consents and the recorder's state")
+async def recording_state(
+    encounter_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, place: PlaceDep
+) -> RecordingState:
+    return await recordings.recording_state(
+        session=session, actor=actor, place=place, encounter_id=encounter_id
+    )
+
+
+@router.put(
+    f"{RECORDING}/consent",
+    response_model=RecordingState,
+    summary="Give or withdraw your consent to recording (withdrawing stops a running recording)",
+)
+async def change_consent(
+    encounter_id: uuid.UUID,
+    body: ConsentChange,
+    actor: CurrentPrincipal,
+    session: SessionDep,
+    place: PlaceDep,
+) -> RecordingState:
+    return await recordings.change_consent(
+        session=session, actor=actor, place=place, encounter_id=encounter_id, given=body.consent
+    )
+
+
+@router.post(
+    f"{RECORDING}/media",
+    status_code=201,
+    response_model=PeerAnswer,
+    summary="Send your camera and microphone to the recorder (both parties must have consented)",
+)
+async def connect_media(
+    encounter_id: uuid.UUID,
+    offer: SessionOffer,
+    actor: CurrentPrincipal,
+    session: SessionDep,
+    place: PlaceDep,
+) -> PeerAnswer:
+    return await recordings.connect_media(
+        session=session, actor=actor, place=place, encounter_id=encounter_id, offer=offer
+    )
+
+
+@router.post(
+    f"{RECORDING}/stop",
+    response_model=DocumentRead | None,
+    summary="Stop recording: the file is attached to the patient's record (null if it never started)",
+)
+async def stop_recording(
+    encounter_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, place: PlaceDep
+) -> DocumentRead | None:
+    document_id = await recordings.stop_recording(
+        session=session, actor=actor, place=place, encounter_id=encounter_id
+    )
+    if document_id is None:
+        return None
+    document = await documents.get_document(session=session, actor=actor, document_id=document_id)
+    return DocumentRead.model_validate(document)
 
 
 def _media_page(relative: str) -> Response:

@@ -17,6 +17,7 @@ from aiortc import (
     RTCSessionDescription,
     VideoStreamTrack,
 )
+from av import VideoFrame
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -37,10 +38,23 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+class SmallCamera(VideoStreamTrack):
+    """A 160x120 camera: enough to prove frames flow, cheap to encode on a loaded 2-core machine."""
+
+    async def recv(self) -> VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        frame = VideoFrame(width=160, height=120)
+        for plane in frame.planes:
+            plane.update(bytes([pts // 3000 % 200 + 20]) * plane.buffer_size)
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
 class MediaClient:
     """An aiortc browser stand-in: a synthetic camera and microphone, and the first frame of each kind back."""
 
-    def __init__(self) -> None:
+    def __init__(self, camera: type[VideoStreamTrack] = VideoStreamTrack) -> None:
+        self._camera = camera
         # No STUN server: loopback host candidates suffice, and a public server would only add a timeout.
         self.connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         loop = asyncio.get_running_loop()
@@ -57,7 +71,7 @@ class MediaClient:
         self.received[track.kind].set_result(frame)
 
     async def offer(self) -> dict[str, str]:
-        self.connection.addTrack(VideoStreamTrack())
+        self.connection.addTrack(self._camera())
         self.connection.addTrack(AudioStreamTrack())
         await self.connection.setLocalDescription(await self.connection.createOffer())
         return {"type": "offer", "sdp": self.connection.localDescription.sdp}
