@@ -305,10 +305,11 @@ ServerEvent = (
 class ProtocolError(Exception):
     """A client message the server refuses; answered with an `error` event."""
 
-    def __init__(self, code: str, detail: str) -> None:
+    def __init__(self, code: str, detail: str, *, ref: str | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.ref = ref  # the type of the refused message, when it has a known one
 
 
 def parse_client_message(text: str) -> ClientMessage:
@@ -328,7 +329,7 @@ def parse_client_message(text: str) -> ClientMessage:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"][1:]) or "message"
-        raise ProtocolError("invalid-message", f"{where}: {first['msg']}") from None
+        raise ProtocolError("invalid-message", f"{where}: {first['msg']}", ref=raw["type"]) from None
 
 
 def dump(event: ServerEvent) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from realtime.hub.connection import Transport
 log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_S = 10.0
+CLOSE_INTERNAL_ERROR = 1011
 
 
 async def serve_connection(server: ConsultServer, transport: Transport) -> None:
@@ -60,7 +61,9 @@ async def serve_connection(server: ConsultServer, transport: Transport) -> None:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if not task.cancelled() and task.exception() is not None:
-                log.info("consult socket ended: %r", task.exception())
+                # The client went away mid-send, or a bug: either way this connection is over.
+                log.warning("consult socket ended", exc_info=task.exception())
+                connection.close_code = connection.close_code or CLOSE_INTERNAL_ERROR
     finally:
         for task in tasks:
             task.cancel()
@@ -108,7 +111,7 @@ async def _read(server: ConsultServer, connection: ConsultConnection) -> None:
             ref = message.type
             await _handle(server, connection, message)
         except ProtocolError as error:
-            connection.send(dump(ErrorEvent(code=error.code, detail=error.detail, ref=ref)))
+            connection.send(dump(ErrorEvent(code=error.code, detail=error.detail, ref=ref or error.ref)))
         except DomainError as error:
             connection.send(dump(ErrorEvent(code=error.code, detail=error.detail, ref=ref)))
 

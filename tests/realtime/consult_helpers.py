@@ -37,6 +37,8 @@ class VideoVisit:
     patient: User
     clinician: User
     practitioner: Practitioner
+    patient_password: str
+    clinician_password: str
 
     @property
     def room(self) -> uuid.UUID:
@@ -50,15 +52,20 @@ async def video_visit(
     mode: AppointmentMode = AppointmentMode.VIDEO,
 ) -> VideoVisit:
     """A booked video appointment of a new patient (with an account) and a new clinician."""
-    patient, record, _ = await create_patient_user(sessions)
-    practitioner, clinician, _ = await create_practitioner(sessions)
+    patient, record, patient_password = await create_patient_user(sessions)
+    practitioner, clinician, clinician_password = await create_practitioner(sessions)
     kind = await appointment_type(sessions, mode=mode, duration_minutes=20)
     start = (utc_now() + starts_in).replace(microsecond=0)
     appointment = await appointment_row(
         sessions, patient_id=record.id, practitioner_id=practitioner.id, kind=kind, start_at=start
     )
     return VideoVisit(
-        appointment=appointment, patient=patient, clinician=clinician, practitioner=practitioner
+        appointment=appointment,
+        patient=patient,
+        clinician=clinician,
+        practitioner=practitioner,
+        patient_password=patient_password,
+        clinician_password=clinician_password,
     )
 
 
