@@ -1,0 +1,119 @@
+"""The patient's consult page in headless Chromium with a fake camera: the echo check, the waiting
+room, admission by a clinician (an aiortc peer on the signalling socket), media and chat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection
+from fastapi import FastAPI
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.builders import http_client, login_tokens
+from tests.realtime.consult_helpers import Peer, consult_client, video_visit
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, LiveServer
+from tests.web.test_portal import sign_in
+
+# A fake camera and microphone, and permission granted without a prompt.
+MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+MEDIA_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+async def media_browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + MEDIA_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def media_page(media_browser: Browser) -> AsyncIterator[Page]:
+    context: BrowserContext = await media_browser.new_context(timezone_id="Europe/Paris", locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        await context.close()
+    assert not errors, f"script errors in the page: {errors}"
+
+
+async def received_frames(page: Page, frames: int) -> None:
+    """Waits until the page's connections have decoded `frames` video frames (getStats, inbound-rtp)."""
+    await page.wait_for_function(
+        "async (wanted) => { const s = await window.ownatConsult.stats(); return s.frames >= wanted && s.audioBytes > 0; }",
+        arg=frames,
+        polling=250,
+        timeout=MEDIA_TIMEOUT_MS,
+    )
+
+
+async def test_the_echo_check_returns_the_camera_from_the_server(
+    media_page: Page, live_server: LiveServer, sessions: async_sessionmaker[AsyncSession], app: FastAPI
+) -> None:
+    visit = await video_visit(sessions)
+    await sign_in(media_page, live_server, visit.patient.email, visit.patient_password)
+    await expect(media_page).to_have_url(live_server.url + "/portal/")
+    await media_page.goto(live_server.url + "/consult/")
+    await expect(media_page.locator("body")).to_have_attribute("data-ready", "true")
+    await media_page.get_by_role("button", name="Turn on camera and microphone").click()
+    await media_page.get_by_role("button", name="Test the connection").click()
+    await received_frames(media_page, 10)
+    await expect(media_page.locator("#echo-status")).to_contain_text("Receiving", timeout=MEDIA_TIMEOUT_MS)
+    assert len(app.state.peer_registry) == 1
+    await media_page.get_by_role("button", name="End the test").click()
+    await expect(media_page.locator("#echo-status")).to_have_text("Test ended.")
+    assert len(app.state.peer_registry) == 0
+
+
+async def test_a_patient_waits_is_admitted_and_receives_the_clinicians_media(
+    media_page: Page, live_server: LiveServer, sessions: async_sessionmaker[AsyncSession], app: FastAPI
+) -> None:
+    visit = await video_visit(sessions)
+    await sign_in(media_page, live_server, visit.patient.email, visit.patient_password)
+    await expect(media_page).to_have_url(live_server.url + "/portal/")
+    await media_page.goto(live_server.url + "/consult/")
+    await media_page.get_by_role("button", name="Turn on camera and microphone").click()
+    await (
+        media_page.locator(f"#visits li[data-appointment-id='{visit.room}']")
+        .get_by_role("button", name="Join")
+        .click()
+    )
+    await expect(media_page.locator("#call-status")).to_contain_text("waiting room")
+
+    async with http_client(app) as http:
+        token = (await login_tokens(http, visit.clinician.email, visit.clinician_password))["access_token"]
+    url = live_server.url.replace("http://", "ws://") + "/ws/consult"
+    async with consult_client(url, token) as clinician_ws:
+        await clinician_ws.join(visit.room)
+        waiting = await clinician_ws.expect("waiting")
+        while not waiting["waiting"]:
+            waiting = await clinician_ws.expect("waiting")
+        patient_id = waiting["waiting"][0]["id"]
+        clinician = Peer(clinician_ws, pc=RTCPeerConnection(RTCConfiguration(iceServers=[])))
+        try:
+            await clinician_ws.send(type="admit", participant=patient_id)
+            # The admitted browser offers; the clinician answers and trickles its candidates.
+            offer = await clinician.answer_offer()
+            assert offer["from"] == patient_id
+            await expect(media_page.locator("#call-status")).to_have_text("You are in the consultation.")
+            await received_frames(media_page, 10)
+            await clinician.media_flowing()
+
+            await media_page.get_by_label("Message").fill("I can see you")
+            await media_page.get_by_role("button", name="Send").click()
+            assert (await clinician_ws.expect("chat", text="I can see you"))["from"] == patient_id
+            await clinician_ws.send(type="chat", text="Good morning")
+            await expect(media_page.locator("#chat")).to_contain_text("Good morning")
+
+            await clinician_ws.send(type="end")
+            await expect(media_page.locator("#call-status")).to_have_text("The consultation has ended.")
+        finally:
+            await clinician.close()
