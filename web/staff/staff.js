@@ -7,6 +7,7 @@ import { byId, h, replace } from "../shared/dom.js";
 import { renderLayout } from "../shared/layout.js";
 
 const STAFF_PAGES = [
+  { href: "/consult/clinician/", title: "Video consultations", description: "Today's video appointments: admit, consult, notes.", roles: ["clinician"] },
   {
     href: "/api/v1/docs",
     title: "REST API reference",

@@ -1,5 +1,6 @@
-"""The patient's consult page in headless Chromium with a fake camera: the echo check, the waiting
-room, admission by a clinician (an aiortc peer on the signalling socket), media and chat."""
+"""The consult pages in headless Chromium with a fake camera: the patient's echo check; the patient
+waiting and admitted by a clinician, as an aiortc peer on the signalling socket and as the clinician's
+page in a second browser context; media received (getStats), chat, and notes beside the video."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from clinical.encounters.notes.models import ClinicalNote
 from tests.builders import http_client, login_tokens
 from tests.realtime.consult_helpers import Peer, consult_client, video_visit
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, LiveServer
@@ -117,3 +120,76 @@ async def test_a_patient_waits_is_admitted_and_receives_the_clinicians_media(
             await expect(media_page.locator("#call-status")).to_have_text("The consultation has ended.")
         finally:
             await clinician.close()
+
+
+async def signed_in_page(browser: Browser, server: LiveServer, email: str, password: str, home: str) -> Page:
+    context = await browser.new_context(timezone_id="Europe/Paris", locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors  # type: ignore[attr-defined]
+    await sign_in(page, server, email, password)
+    await expect(page).to_have_url(server.url + home)
+    return page
+
+
+async def test_the_clinician_admits_the_waiting_patient_and_consults_with_notes_beside_the_video(
+    media_browser: Browser, live_server: LiveServer, sessions: async_sessionmaker[AsyncSession], app: FastAPI
+) -> None:
+    visit = await video_visit(sessions)
+    clinician = await signed_in_page(
+        media_browser, live_server, visit.clinician.email, visit.clinician_password, "/staff/"
+    )
+    patient = await signed_in_page(
+        media_browser, live_server, visit.patient.email, visit.patient_password, "/portal/"
+    )
+    try:
+        # The staff home and the portal each link to their consult page.
+        await clinician.get_by_role("link", name="Video consultations").click()
+        await expect(clinician).to_have_url(live_server.url + "/consult/clinician/")
+        await patient.get_by_role("link", name="Video consultation").click()
+        await expect(patient).to_have_url(live_server.url + "/consult/")
+
+        await patient.get_by_role("button", name="Turn on camera and microphone").click()
+        await (
+            patient.locator(f"#visits li[data-appointment-id='{visit.room}']")
+            .get_by_role("button", name="Join")
+            .click()
+        )
+        await expect(patient.locator("#call-status")).to_contain_text("waiting room")
+
+        appointment = clinician.locator(f"#appointments li[data-appointment-id='{visit.room}']")
+        await appointment.get_by_role("button", name="Open room").click()
+        waiting = clinician.locator("#waiting li")
+        await expect(waiting).to_have_count(1)
+        await waiting.get_by_role("button").click()
+
+        await expect(patient.locator("#call-status")).to_have_text("You are in the consultation.")
+        await received_frames(patient, 10)
+        await received_frames(clinician, 10)
+        await expect(clinician.locator("#waiting")).to_contain_text("Nobody is waiting.")
+
+        await clinician.get_by_label("Message").fill("Good morning")
+        await clinician.get_by_role("button", name="Send").click()
+        await expect(patient.locator("#chat")).to_contain_text("Good morning")
+
+        await expect(clinician.locator("#note-form")).to_be_visible(timeout=MEDIA_TIMEOUT_MS)
+        await clinician.get_by_label("New note").fill("Video follow-up: wound healing well.")
+        await clinician.get_by_role("button", name="Save note").click()
+        await expect(clinician.locator("#notes")).to_contain_text("wound healing well")
+        async with sessions() as session:
+            texts = list(
+                await session.scalars(
+                    select(ClinicalNote.text).where(ClinicalNote.author_id == visit.clinician.id)
+                )
+            )
+        assert texts == ["Video follow-up: wound healing well."]
+
+        await clinician.get_by_role("button", name="End consultation").click()
+        await expect(patient.locator("#call-status")).to_have_text("The consultation has ended.")
+        await expect(clinician.locator("#call-status")).to_have_text("The consultation has ended.")
+    finally:
+        for page in (clinician, patient):
+            await page.context.close()
+    assert not clinician.errors and not patient.errors, (clinician.errors, patient.errors)  # type: ignore[attr-defined]
