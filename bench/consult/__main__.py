@@ -82,7 +82,7 @@ async def main(args: argparse.Namespace) -> int:
     steps = [int(n) for n in args.steps.split(",")]
     async with scratch_database(admin_url) as database_url:
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             database_url=database_url,
             redis_url=os.environ.get("OWNAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
             redis_key_prefix=f"ownat-bench-{secrets.token_hex(3)}:",

@@ -234,7 +234,7 @@ async def _announce_admitted(server: ConsultServer, room: uuid.UUID, member: Mem
 async def _announce_left(server: ConsultServer, room: uuid.UUID, member: Member, reason: str) -> None:
     if member.status == "admitted":
         others = [m for m in await server.rooms.members(room) if m.status == "admitted"]
-        event = PeerLeftEvent(participant=member.id, reason=reason)  # type: ignore[arg-type]
+        event = PeerLeftEvent(participant=member.id, reason=reason)
         await server.deliver_all(others, dump(event))
     else:
         await _update_waiting(server, room)

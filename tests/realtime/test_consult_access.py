@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -89,13 +90,14 @@ async def test_third_parties_are_refused_at_join_and_the_refusal_is_audited(
             refused = await ws.join(visit.room)
             assert (refused["type"], refused["code"]) == ("error", "forbidden"), refused
             # Not in the room: nothing can be sent to anyone there.
-            for message in (
+            messages: tuple[dict[str, Any], ...] = (
                 {"type": "offer", "to": str(uuid.uuid4()), "sdp": SDP},
                 {"type": "ice", "to": str(uuid.uuid4()), "candidate": CANDIDATE},
                 {"type": "chat", "text": "hello"},
                 {"type": "admit", "participant": str(uuid.uuid4())},
                 {"type": "end"},
-            ):
+            )
+            for message in messages:
                 await ws.send(**message)
                 assert (await ws.error_for(message["type"]))["code"] == "not-joined"
     async with sessions() as session:
@@ -307,3 +309,30 @@ async def test_rest_endpoints_refuse_by_role(
         assert (await client.get(f"{API}/{visit.room}{path}", headers=as_other_patient)).status_code == 403
     for headers in (as_other_patient, as_nurse, as_other_clinician):
         assert (await client.get(f"{API}/{visit.room}/ice-servers", headers=headers)).status_code == 403
+
+
+async def test_leaving_and_rejoining_and_an_ice_restart_offer_is_relayed_as_such(
+    url: str, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    visit = await video_visit(sessions)
+    async with (
+        consult_client(url, token_for(visit.patient, settings)) as patient_ws,
+        consult_client(url, token_for(visit.clinician, settings)) as clinician_ws,
+    ):
+        clinician_id = (await clinician_ws.join(visit.room))["participant"]["id"]
+        assert (await clinician_ws.expect("waiting"))["waiting"] == []
+        patient_id = (await patient_ws.join(visit.room))["participant"]["id"]
+        assert [p["id"] for p in (await clinician_ws.expect("waiting"))["waiting"]] == [patient_id]
+        await patient_ws.send(type="leave")
+        assert (await clinician_ws.expect("waiting"))["waiting"] == []
+        # The same socket may join again; it is a new participant in the waiting room.
+        patient_id = (await patient_ws.join(visit.room))["participant"]["id"]
+        await clinician_ws.expect("waiting")
+        await clinician_ws.send(type="admit", participant=patient_id)
+        await patient_ws.expect("admitted")
+        await patient_ws.send(type="offer", to=clinician_id, sdp=SDP, purpose="ice-restart")
+        relayed = await clinician_ws.expect("offer")
+        assert (relayed["from"], relayed["purpose"], relayed["sdp"]) == (patient_id, "ice-restart", SDP)
+        await patient_ws.send(type="leave")
+        left = await clinician_ws.expect("peer-left")
+        assert (left["participant"], left["reason"]) == (patient_id, "left")

@@ -26,7 +26,7 @@ async def test_a_guest_joins_a_consultation_on_sqlite_and_the_chat_is_kept(tmp_p
     # Alembic drives its own event loop: run it on a thread of its own.
     await asyncio.to_thread(migrate.upgrade, url)
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         environment="test",
         data_dir=tmp_path,
         database_url=url,
