@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.bus import Bus
+from core.bus import Bus, BusMessage
+from core.bus.backoff import reconnect_delay_s
 from core.identity.revocation import TokenRevocations
 from core.settings import Settings
 from realtime.consult.connection import ConsultConnection
@@ -47,13 +48,17 @@ class ConsultServer:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Subscribes to this instance's channel; returns once subscribed, so no relay is missed."""
+        """Starts the relay's subscription; sockets wait for it (`ready()`), the app does not."""
         self._task = asyncio.create_task(self._listen(), name="consult-relay")
-        listening = asyncio.create_task(self.listening.wait())
-        await asyncio.wait([listening, self._task], return_when=asyncio.FIRST_COMPLETED)
-        listening.cancel()
-        if self._task.done():
-            self._task.result()  # the subscription failed: raise its error now, at startup
+
+    async def ready(self, timeout_s: float) -> bool:
+        """Whether the relay is subscribed, waiting up to `timeout_s` (False while the bus is down)."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self.listening.wait()
+        except TimeoutError:
+            return False
+        return True
 
     async def stop(self) -> None:
         """Closes every local connection and stops listening."""
@@ -100,15 +105,29 @@ class ConsultServer:
             connection.close(close)
 
     async def _listen(self) -> None:
-        async with self.bus.subscribe(channels=[CHANNEL_PREFIX + self.instance]) as subscription:
-            self.listening.set()
-            async for message in subscription:
-                if message.kind != "message":
-                    # Missed relays cannot be replayed; peers recover through ICE restart or rejoin.
-                    log.warning("consult relay may have missed messages on %s", message.channel)
-                    continue
-                try:
-                    data = message.data
-                    self._hand_over(uuid.UUID(data["to"]), data["event"], data.get("close"))
-                except (KeyError, ValueError, TypeError):
-                    log.error("malformed consult relay message dropped: %r", message.data)
+        attempt = 0
+        while True:
+            try:
+                async with self.bus.subscribe(channels=[CHANNEL_PREFIX + self.instance]) as subscription:
+                    self.listening.set()
+                    attempt = 0
+                    async for message in subscription:
+                        self._receive(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("consult relay subscription failed; subscribing again")
+            self.listening.clear()
+            await asyncio.sleep(reconnect_delay_s(attempt, base_s=0.5, cap_s=10.0))
+            attempt += 1
+
+    def _receive(self, message: BusMessage) -> None:
+        if message.kind != "message":
+            # Missed relays cannot be replayed; peers recover by an ICE restart or by joining again.
+            log.warning("consult relay may have missed messages on %s", message.channel)
+            return
+        try:
+            data = message.data
+            self._hand_over(uuid.UUID(data["to"]), data["event"], data.get("close"))
+        except (KeyError, ValueError, TypeError):
+            log.error("malformed consult relay message dropped: %r", message.data)

@@ -43,10 +43,16 @@ log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_S = 10.0
 CLOSE_INTERNAL_ERROR = 1011
+CLOSE_TRY_AGAIN_LATER = 1013
+RELAY_WAIT_S = 10.0
 
 
 async def serve_connection(server: ConsultServer, transport: Transport) -> None:
     """Serves an accepted WebSocket until it closes; the first message must authenticate it."""
+    if not await server.ready(RELAY_WAIT_S):
+        # Without the relay a participant here would not hear from peers on other instances.
+        await _close(transport, CLOSE_TRY_AGAIN_LATER, "signalling is starting or the bus is down")
+        return
     caller = await _authenticate(server, transport)
     if caller is None:
         return
