@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from core.errors import DomainError, NotAuthenticated
 from core.sessions import transaction
@@ -45,6 +46,9 @@ AUTH_TIMEOUT_S = 10.0
 CLOSE_INTERNAL_ERROR = 1011
 CLOSE_TRY_AGAIN_LATER = 1013
 RELAY_WAIT_S = 10.0
+# A browser trickles a few dozen candidates at call setup and renegotiates rarely; chat is typed.
+MESSAGES_PER_S = 20.0
+MESSAGE_BURST = 200.0
 
 
 async def serve_connection(server: ConsultServer, transport: Transport) -> None:
@@ -106,11 +110,32 @@ async def _authenticate(server: ConsultServer, transport: Transport) -> Caller |
         return None
 
 
+class _MessageBudget:
+    """A token bucket per socket: trickled ICE comes in bursts, a flood is refused, not relayed."""
+
+    def __init__(self, rate_per_s: float = MESSAGES_PER_S, burst: float = MESSAGE_BURST) -> None:
+        self.rate_per_s, self.burst = rate_per_s, burst
+        self.tokens, self.at = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate_per_s)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
 async def _read(server: ConsultServer, connection: ConsultConnection) -> None:
+    budget = _MessageBudget()
     while not connection.closed.is_set():
         text = await connection.transport.receive_text()
         if text is None:
             return
+        if not budget.take():
+            connection.send(dump(ErrorEvent(code="rate-limited", detail="Too many messages; slow down.")))
+            continue
         ref = None
         try:
             message = parse_client_message(text)

@@ -336,3 +336,14 @@ async def test_leaving_and_rejoining_and_an_ice_restart_offer_is_relayed_as_such
         await patient_ws.send(type="leave")
         left = await clinician_ws.expect("peer-left")
         assert (left["participant"], left["reason"]) == (patient_id, "left")
+
+
+async def test_a_flood_of_messages_is_refused_not_relayed(
+    url: str, settings: Settings, outsiders: Outsiders
+) -> None:
+    async with consult_client(url, token_for(outsiders.nurse, settings)) as ws:
+        # Twice the burst allowance: even a server slowed down tenfold refuses part of it.
+        for seq in range(400):
+            await ws.send(type="ping", seq=seq)
+        refused = await ws.expect("error")
+        assert refused["code"] == "rate-limited"
