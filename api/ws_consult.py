@@ -24,7 +24,11 @@ class _StarletteTransport:
         self._websocket = websocket
 
     async def send_text(self, text: str) -> None:
-        await self._websocket.send_text(text)
+        try:
+            await self._websocket.send_text(text)
+        except WebSocketDisconnect:
+            # The client went away: an ordinary end of the connection, not a server error.
+            raise ConnectionResetError("the client disconnected") from None
 
     async def receive_text(self) -> str | None:
         try:

@@ -9,7 +9,6 @@ from sqlalchemy import update
 
 from core.db import utc_now
 from core.errors import NotFound
-from core.sessions import transaction
 from realtime.consult import records, rooms
 from realtime.consult.connection import ConsultConnection
 from realtime.consult.ice import ice_servers
@@ -41,7 +40,7 @@ async def join(server: ConsultServer, connection: ConsultConnection, room: uuid.
     if connection.member is not None:
         raise ProtocolError("already-joined", "Leave the current room before joining another.")
     caller = connection.caller
-    async with transaction(server.sessions) as session:
+    async with server.unit_of_work() as session:
         room_pass = await rooms.enter(session=session, caller=caller, room=room, settings=server.settings)
         consult = await records.open_session(session=session, room=room, patient_id=room_pass.patient_id)
         member = Member(
@@ -92,7 +91,7 @@ async def admit(server: ConsultServer, connection: ConsultConnection, target_id:
     target = await server.rooms.get(room, target_id)
     if target is None or target.status != "waiting":
         raise ProtocolError("not-waiting", "No one with this id is in the waiting room.")
-    async with transaction(server.sessions) as session:
+    async with server.unit_of_work() as session:
         consult = await records.open_session(
             session=session, room=room, patient_id=_pass(connection).patient_id
         )
@@ -122,7 +121,7 @@ async def remove(
     target = await server.rooms.get(room, target_id)
     if target is None or target.id == clinician.member_id:
         raise ProtocolError("not-in-room", "No one else with this id is in the room.")
-    async with transaction(server.sessions) as session:
+    async with server.unit_of_work() as session:
         consult = await records.open_session(
             session=session, room=room, patient_id=_pass(connection).patient_id
         )
@@ -154,7 +153,7 @@ async def leave(server: ConsultServer, connection: ConsultConnection, *, reason:
     server.unregister(member.id)
     if not await server.rooms.remove(room_pass.room, member.id):
         return  # removed, replaced or ended meanwhile: already announced
-    async with transaction(server.sessions) as session:
+    async with server.unit_of_work() as session:
         consult = await records.open_session(
             session=session, room=room_pass.room, patient_id=room_pass.patient_id
         )
@@ -173,7 +172,7 @@ async def end(server: ConsultServer, connection: ConsultConnection) -> None:
     clinician = _require_clinician(connection)
     room, room_pass = _room(connection), _pass(connection)
     assert clinician.caller.principal is not None and connection.member is not None
-    async with transaction(server.sessions) as session:
+    async with server.unit_of_work() as session:
         consult = await records.open_session(session=session, room=room, patient_id=room_pass.patient_id)
         await records.end_consultation(session=session, consult=consult, clinician=clinician.caller.principal)
         await records.record_event(

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.bus import Bus, BusMessage
 from core.bus.backoff import reconnect_delay_s
 from core.identity.revocation import TokenRevocations
+from core.sessions import transaction
 from core.settings import Settings
 from realtime.consult.connection import ConsultConnection
 from realtime.consult.state import Member, RoomStore
@@ -26,6 +29,8 @@ from realtime.consult.state import Member, RoomStore
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "consult.instance."
+# A third of the default pool (10 + 20 overflow): a burst of joins must not starve REST requests.
+DB_SLOTS = 10
 
 
 class ConsultServer:
@@ -45,6 +50,8 @@ class ConsultServer:
         self.instance = uuid.uuid4().hex
         self.local: dict[uuid.UUID, ConsultConnection] = {}
         self.listening = asyncio.Event()
+        # Signalling's units of work queue here rather than drain the pool shared with REST requests.
+        self._db_slots = asyncio.Semaphore(DB_SLOTS)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -69,6 +76,12 @@ class ConsultServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.rooms.close()
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A transaction of the signalling server, within its share of the database pool."""
+        async with self._db_slots, transaction(self.sessions) as session:
+            yield session
 
     def register(self, connection: ConsultConnection) -> None:
         assert connection.member is not None

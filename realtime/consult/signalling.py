@@ -8,7 +8,6 @@ import logging
 import time
 
 from core.errors import DomainError, NotAuthenticated
-from core.sessions import transaction
 from realtime.consult import membership, records
 from realtime.consult.connection import CLOSE_TIMEOUT_S, ConsultConnection
 from realtime.consult.identity import Caller, authenticate
@@ -70,9 +69,12 @@ async def serve_connection(server: ConsultServer, transport: Transport) -> None:
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                # The client went away mid-send, or a bug: either way this connection is over.
-                log.warning("consult socket ended", exc_info=task.exception())
+            error = None if task.cancelled() else task.exception()
+            if isinstance(error, ConnectionError):
+                log.debug("consult client went away mid-send")
+            elif error is not None:
+                # A bug, or a database or Redis failure: this connection is over, and says so.
+                log.warning("consult socket ended", exc_info=error)
                 connection.close_code = connection.close_code or CLOSE_INTERNAL_ERROR
     finally:
         for task in tasks:
@@ -201,7 +203,7 @@ async def _chat(server: ConsultServer, connection: ConsultConnection, message: C
     _require_admitted(connection)
     member, room_pass = connection.member, connection.room_pass
     assert member is not None and room_pass is not None
-    async with transaction(server.sessions) as session:
+    async with server.unit_of_work() as session:
         consult = await records.open_session(
             session=session, room=room_pass.room, patient_id=room_pass.patient_id
         )

@@ -14,10 +14,12 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from core.db import utc_now
 from realtime.consult.protocol import Participant, ParticipantRole, ParticipantStatus
+
+REDIS_CONNECTIONS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,5 +153,7 @@ class MemoryRoomStore:
 def create_room_store(*, redis_url: str | None, key_prefix: str) -> RoomStore:
     """A Redis store when a URL is given, otherwise an in-memory one (the embedded mode)."""
     if redis_url:
-        return RedisRoomStore(Redis.from_url(redis_url), key_prefix)
+        # A burst of joins waits for a connection instead of failing with "too many connections".
+        pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS, timeout=30)
+        return RedisRoomStore(Redis(connection_pool=pool), key_prefix)
     return MemoryRoomStore()
