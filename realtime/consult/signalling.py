@@ -7,6 +7,8 @@ import contextlib
 import logging
 import time
 
+from redis.exceptions import RedisError
+
 from core.errors import DomainError, NotAuthenticated
 from realtime.consult import membership, records
 from realtime.consult.connection import CLOSE_TIMEOUT_S, ConsultConnection
@@ -109,6 +111,11 @@ async def _authenticate(server: ConsultServer, transport: Transport) -> Caller |
         return await authenticate(message.token, settings=server.settings, revocations=server.revocations)
     except (ProtocolError, NotAuthenticated) as error:
         await _close(transport, CLOSE_NOT_AUTHENTICATED, str(error)[:120])
+        return None
+    except RedisError:
+        # The revocation list is out of reach (Redis down or its pool exhausted): refuse for now.
+        log.warning("consult authentication could not check revocations", exc_info=True)
+        await _close(transport, CLOSE_TRY_AGAIN_LATER, "authentication is unavailable, try again")
         return None
 
 
