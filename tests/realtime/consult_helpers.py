@@ -19,11 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from clinical.organisation import practitioners
 from clinical.organisation.models import Practitioner
+from clinical.organisation.schemas import PractitionerCreate
+from clinical.patients.models import Patient
 from clinical.scheduling.models import Appointment, AppointmentMode
 from core.db import utc_now
 from core.identity.models import User
-from tests.clinical.builders import create_patient_user, create_practitioner
+from core.identity.principal import SYSTEM, Role
+from core.sessions import transaction
+from tests.builders import unique_email
+from tests.clinical.builders import create_patient, create_patient_user, create_practitioner, unique_name
 from tests.clinical.scheduling_builders import appointment_row, appointment_type
 
 RECEIVE_TIMEOUT_S = 20.0
@@ -50,10 +56,19 @@ async def video_visit(
     *,
     starts_in: timedelta = timedelta(minutes=5),
     mode: AppointmentMode = AppointmentMode.VIDEO,
+    passwords: bool = True,
 ) -> VideoVisit:
-    """A booked video appointment of a new patient (with an account) and a new clinician."""
-    patient, record, patient_password = await create_patient_user(sessions)
-    practitioner, clinician, clinician_password = await create_practitioner(sessions)
+    """A booked video appointment of a new patient (with an account) and a new clinician.
+
+    `passwords=False` skips password hashing (seconds on a busy machine) for tests that sign in with
+    `token_for`; their passwords are then empty.
+    """
+    if passwords:
+        patient, record, patient_password = await create_patient_user(sessions)
+        practitioner, clinician, clinician_password = await create_practitioner(sessions)
+    else:
+        patient, record, clinician, practitioner = await _people_without_passwords(sessions)
+        patient_password = clinician_password = ""
     kind = await appointment_type(sessions, mode=mode, duration_minutes=20)
     start = (utc_now() + starts_in).replace(microsecond=0)
     appointment = await appointment_row(
@@ -67,6 +82,26 @@ async def video_visit(
         patient_password=patient_password,
         clinician_password=clinician_password,
     )
+
+
+async def _people_without_passwords(
+    sessions: async_sessionmaker[AsyncSession],
+) -> tuple[User, Patient, User, Practitioner]:
+    record = await create_patient(sessions)
+    # "!" is no hash of anything: these accounts can never sign in with a password.
+    patient = User(email=unique_email("patient"), full_name="Test Patient", role=Role.PATIENT,
+                   patient_id=record.id, password_hash="!")  # fmt: skip
+    clinician = User(email=unique_email("clinician"), full_name="Test Clinician", role=Role.CLINICIAN,
+                     password_hash="!")  # fmt: skip
+    async with transaction(sessions) as session:
+        session.add_all([patient, clinician])
+        await session.flush()
+        practitioner = await practitioners.create_practitioner(
+            session=session,
+            actor=SYSTEM,
+            data=PractitionerCreate(user_id=clinician.id, given_name="Test", family_name=unique_name("Doc")),
+        )
+    return patient, record, clinician, practitioner
 
 
 class ConsultClient:

@@ -83,7 +83,7 @@ def headers_of(user: User, settings: Settings) -> dict[str, str]:
 async def test_third_parties_are_refused_at_join_and_the_refusal_is_audited(
     url: str, settings: Settings, sessions: async_sessionmaker[AsyncSession], outsiders: Outsiders
 ) -> None:
-    visit = await video_visit(sessions)
+    visit = await video_visit(sessions, passwords=False)
     everyone = (outsiders.patient, outsiders.nurse, outsiders.clinician, outsiders.admin)
     for outsider in everyone:
         async with consult_client(url, token_for(outsider, settings)) as ws:
@@ -116,7 +116,10 @@ async def test_third_parties_are_refused_at_join_and_the_refusal_is_audited(
 async def test_a_waiting_patient_cannot_signal_and_no_one_reaches_another_room(
     url: str, settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    visit, elsewhere = await video_visit(sessions), await video_visit(sessions)
+    visit, elsewhere = (
+        await video_visit(sessions, passwords=False),
+        await video_visit(sessions, passwords=False),
+    )
     async with (
         consult_client(url, token_for(visit.patient, settings)) as patient_ws,
         consult_client(url, token_for(visit.clinician, settings)) as clinician_ws,
@@ -156,7 +159,7 @@ async def test_a_waiting_patient_cannot_signal_and_no_one_reaches_another_room(
 async def test_joined_carries_ice_servers_with_coturn_credentials(
     url: str, settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    visit = await video_visit(sessions)
+    visit = await video_visit(sessions, passwords=False)
     async with consult_client(url, token_for(visit.patient, settings)) as ws:
         joined = await ws.join(visit.room)
     stun, turn = joined["ice_servers"]
@@ -175,9 +178,9 @@ async def test_joined_carries_ice_servers_with_coturn_credentials(
 async def test_rooms_open_only_for_booked_video_appointments_near_their_time(
     url: str, settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    later = await video_visit(sessions, starts_in=timedelta(hours=3))
-    in_person = await video_visit(sessions, mode=AppointmentMode.IN_PERSON)
-    cancelled = await video_visit(sessions)
+    later = await video_visit(sessions, starts_in=timedelta(hours=3), passwords=False)
+    in_person = await video_visit(sessions, mode=AppointmentMode.IN_PERSON, passwords=False)
+    cancelled = await video_visit(sessions, passwords=False)
     async with transaction(sessions) as session:
         await session.execute(
             update(Appointment)
@@ -217,7 +220,7 @@ async def _invite(
 async def test_a_guest_joins_once_by_invitation_and_is_removed_for_good(
     url: str, settings: Settings, sessions: async_sessionmaker[AsyncSession], client: httpx.AsyncClient
 ) -> None:
-    visit = await video_visit(sessions)
+    visit = await video_visit(sessions, passwords=False)
     clinician = visit.clinician
     headers = headers_of(clinician, settings)
     invitation = await _invite(client, headers, visit.room)
@@ -233,7 +236,7 @@ async def test_a_guest_joins_once_by_invitation_and_is_removed_for_good(
     assert (
         await client.get(f"{API}/{visit.room}", headers={"Authorization": f"Bearer {ticket['ticket']}"})
     ).status_code == 401
-    other = await video_visit(sessions)
+    other = await video_visit(sessions, passwords=False)
     async with (
         consult_client(url, token_for(clinician, settings)) as clinician_ws,
         consult_client(url, ticket["ticket"]) as guest_ws,
@@ -256,7 +259,7 @@ async def test_a_guest_joins_once_by_invitation_and_is_removed_for_good(
 async def test_expired_and_withdrawn_invitations_are_refused(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], client: httpx.AsyncClient
 ) -> None:
-    visit = await video_visit(sessions)
+    visit = await video_visit(sessions, passwords=False)
     headers = headers_of(visit.clinician, settings)
     expired, withdrawn = (
         await _invite(client, headers, visit.room),
@@ -293,7 +296,7 @@ async def test_rest_endpoints_refuse_by_role(
     client: httpx.AsyncClient,
     outsiders: Outsiders,
 ) -> None:
-    visit = await video_visit(sessions)
+    visit = await video_visit(sessions, passwords=False)
     as_other_patient = headers_of(outsiders.patient, settings)
     as_nurse = headers_of(outsiders.nurse, settings)
     as_other_clinician = headers_of(outsiders.clinician, settings)
@@ -314,7 +317,7 @@ async def test_rest_endpoints_refuse_by_role(
 async def test_leaving_and_rejoining_and_an_ice_restart_offer_is_relayed_as_such(
     url: str, settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    visit = await video_visit(sessions)
+    visit = await video_visit(sessions, passwords=False)
     async with (
         consult_client(url, token_for(visit.patient, settings)) as patient_ws,
         consult_client(url, token_for(visit.clinician, settings)) as clinician_ws,
@@ -343,7 +346,8 @@ async def test_a_flood_of_messages_is_refused_not_relayed(
 ) -> None:
     async with consult_client(url, token_for(outsiders.nurse, settings)) as ws:
         # Twice the burst allowance: even a server slowed down tenfold refuses part of it.
+        # Pongs, which the server does not answer: the only answers are the refusals.
         for seq in range(400):
-            await ws.send(type="ping", seq=seq)
+            await ws.send(type="pong", seq=seq)
         refused = await ws.expect("error")
         assert refused["code"] == "rate-limited"

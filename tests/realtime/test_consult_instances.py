@@ -26,7 +26,7 @@ STARTUP_GUARD_S = 180.0
 async def test_a_consultation_across_two_api_instances(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    visit = await video_visit(sessions)
+    visit = await video_visit(sessions, passwords=False)
     env = service_env(settings)
     ports = [free_port(), free_port()]
     with ExitStack() as children:
