@@ -149,9 +149,9 @@ def _matches(message: dict[str, Any], types: tuple[str, ...], matching: dict[str
 
 
 @asynccontextmanager
-async def consult_client(url: str, token: str | None) -> AsyncIterator[ConsultClient]:
+async def consult_client(url: str, token: str | None, **options: Any) -> AsyncIterator[ConsultClient]:
     """A connected client, signed in with `token` (its `ready` received) unless token is None."""
-    async with connect(url, open_timeout=RECEIVE_TIMEOUT_S, max_size=2**20) as connection:
+    async with connect(url, open_timeout=RECEIVE_TIMEOUT_S, max_size=2**20, **options) as connection:
         client = ConsultClient(connection)
         if token is not None:
             await client.send(type="auth", token=token)
