@@ -19,7 +19,13 @@ from clinical.documents.schemas import DocumentRead
 from realtime.consult.peers import precall, recordings
 from realtime.consult.peers.recordings import RecordingPlace
 from realtime.consult.peers.registry import PeerRegistry
-from realtime.consult.peers.schemas import ConsentChange, PeerAnswer, RecordingState, SessionOffer
+from realtime.consult.peers.schemas import (
+    ConsentChange,
+    PeerAnswer,
+    RecorderJoined,
+    RecordingState,
+    SessionOffer,
+)
 from realtime.consult.peers.settings import PeerSettings, load_peer_settings
 
 router = APIRouter(tags=["consult peers"])
@@ -55,7 +61,9 @@ def get_recording_place(request: Request, resources: ResourcesDep) -> RecordingP
         registry=request.app.state.peer_registry,
         settings=request.app.state.peer_settings,
         sessions=resources.sessions,
-        data_dir=resources.settings.data_dir.absolute(),
+        app_settings=resources.settings,
+        # The consult signalling server of this app, which the recorder joins rooms through.
+        consult=getattr(request.app.state, "consult", None),
     )
 
 
@@ -120,20 +128,16 @@ async def change_consent(
 
 
 @router.post(
-    f"{RECORDING}/media",
+    f"{RECORDING}/recorder",
     status_code=201,
-    response_model=PeerAnswer,
-    summary="Send your camera and microphone to the recorder (both parties must have consented)",
+    response_model=RecorderJoined,
+    summary="Clinician: send the recorder into the room's waiting room (both parties must have consented)",
 )
-async def connect_media(
-    encounter_id: uuid.UUID,
-    offer: SessionOffer,
-    actor: CurrentPrincipal,
-    session: SessionDep,
-    place: PlaceDep,
-) -> PeerAnswer:
-    return await recordings.connect_media(
-        session=session, actor=actor, place=place, encounter_id=encounter_id, offer=offer
+async def start_recorder(
+    encounter_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, place: PlaceDep
+) -> RecorderJoined:
+    return await recordings.start_in_room(
+        session=session, actor=actor, place=place, encounter_id=encounter_id
     )
 
 

@@ -4,6 +4,8 @@ page in a second browser context; media received (getStats), chat, and notes bes
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.encounters.notes.models import ClinicalNote
+from realtime.consult.peers.recorder import recording_id
 from tests.builders import http_client, login_tokens
 from tests.realtime.consult_helpers import Peer, consult_client, video_visit
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, LiveServer
@@ -185,6 +188,26 @@ async def test_the_clinician_admits_the_waiting_patient_and_consults_with_notes_
                 )
             )
         assert texts == ["Video follow-up: wound healing well."]
+        consult_encounter = await clinician.evaluate(
+            f"async () => (await (await fetch('/api/v1/consults/{visit.room}', "
+            "{headers: {Authorization: 'Bearer ' + JSON.parse(sessionStorage.getItem('ownat.session')).accessToken}})).json()).encounter_id"
+        )
+
+        # Recording: both tick their consent, the clinician starts the recorder, which joins the room.
+        await patient.get_by_label("I agree to this consultation being recorded").check()
+        await expect(patient.locator("#consent")).to_be_checked()
+        await clinician.get_by_label("I consent to recording").check()
+        await clinician.get_by_role("button", name="Start recording").click()
+        await expect(clinician.locator("#recording-state")).to_have_text(
+            "● Recording", timeout=MEDIA_TIMEOUT_MS
+        )
+        recording = app.state.peer_registry.get(recording_id(uuid.UUID(consult_encounter)))
+        await asyncio.wait_for(recording.recorded(video=10, audio=20), MEDIA_TIMEOUT_MS / 1000)
+        # Three parties encoding video on two loaded cores: the page may answer slowly.
+        await clinician.get_by_role("button", name="Stop recording").click(timeout=MEDIA_TIMEOUT_MS)
+        await expect(clinician.locator("#messages")).to_contain_text(
+            "The recording was saved to the record", timeout=MEDIA_TIMEOUT_MS
+        )
 
         await clinician.get_by_role("button", name="End consultation").click()
         await expect(patient.locator("#call-status")).to_have_text("The consultation has ended.")

@@ -67,7 +67,9 @@ async function openRoom(appointmentId) {
       status.textContent = "In consultation.";
       guard(prepareEncounter);
     },
-    onPeerLeft: (_, reason) => (status.textContent = `The patient ${reason === "removed" ? "was removed" : "left"}.`),
+    onPeerLeft: (_, reason, info) => {
+      if (info?.role === "patient") status.textContent = `The patient ${reason === "removed" ? "was removed" : "left"}.`;
+    },
     onChat: (line) => showChatLine(byId("chat"), line, room.me?.id),
     onEnded: () => (status.textContent = "The consultation has ended."),
     onError: (detail) => showError(messages(), new Error(detail)),
@@ -103,12 +105,21 @@ async function prepareEncounter() {
   byId("note-form").hidden = false;
   await showNotes();
   const checkbox = byId("consent");
-  const consent = bindConsent(checkbox, state.encounterId, state.stream, (recording) => {
+  const consent = bindConsent(checkbox, state.encounterId, (recording) => {
+    const both = recording.patient_consent && recording.clinician_consent;
     byId("recording-state").textContent = recording.recording
       ? "● Recording"
       : `Consent: patient ${recording.patient_consent ? "yes" : "no"}, you ${recording.clinician_consent ? "yes" : "no"}`;
+    byId("start-recording").hidden = recording.recording || !both;
     byId("stop-recording").hidden = !recording.recording;
   });
+  byId("start-recording").onclick = () =>
+    guard(async () => {
+      // The recorder waits like any guest; starting it is the clinician's decision to let it in.
+      state.room.admit(await consent.start());
+      byId("start-recording").hidden = true;
+      byId("stop-recording").hidden = false;
+    });
   byId("stop-recording").onclick = () =>
     guard(async () => {
       const document = await consent.stop();

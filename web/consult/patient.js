@@ -90,7 +90,9 @@ async function join(appointmentId) {
       byId("remote").srcObject = stream;
       if (info?.display_name) byId("remote-name").textContent = info.display_name;
     },
-    onPeerLeft: () => (status.textContent = "The other participant left; they may join again."),
+    onPeerLeft: (_, reason, info) => {
+      if (info?.role === "clinician") status.textContent = "Your clinician left; they may join again.";
+    },
     onChat: (line) => showChatLine(chat, line, room.me?.id),
     onEnded: (reason) => (status.textContent = reason === "removed" ? "You were removed from the consultation." : "The consultation has ended."),
     onError: (detail) => showError(messages(), new Error(detail)),
@@ -105,7 +107,7 @@ async function prepareConsent(appointmentId) {
   const consult = await api(`/api/v1/consults/${appointmentId}`);
   if (!consult.encounter_id) return;
   const checkbox = byId("consent");
-  const consent = bindConsent(checkbox, consult.encounter_id, state.stream, (recording) => {
+  const consent = bindConsent(checkbox, consult.encounter_id, (recording) => {
     byId("recording-state").textContent = recording.recording ? "● Recording" : "";
   });
   checkbox.disabled = false;
@@ -117,6 +119,7 @@ async function main() {
   if (!user) return;
   renderLayout(user);
   byId("open-camera").addEventListener("click", () => guard(turnOnCamera));
+  byId("open-camera").disabled = false;
   byId("echo-start").addEventListener("click", () => guard(startEcho));
   byId("echo-stop").addEventListener("click", () => guard(() => state.stopEcho()));
   byId("leave").addEventListener("click", () => {

@@ -86,10 +86,12 @@ export class ConsultRoom {
       case "ice":
         await this.takeCandidate(message);
         break;
-      case "peer-left":
+      case "peer-left": {
+        const info = this.peers.get(message.participant)?.info;
         this.hangUp(message.participant);
-        this.handlers.onPeerLeft?.(message.participant, message.reason);
+        this.handlers.onPeerLeft?.(message.participant, message.reason, info);
         break;
+      }
       case "chat":
         this.handlers.onChat?.(message);
         break;

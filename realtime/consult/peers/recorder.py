@@ -1,9 +1,9 @@
-"""The recorder: an aiortc peer per consenting party, their tracks written to one WebM file.
+"""The recording: the patient's and the clinician's tracks, received by aiortc, in one WebM file.
 
-Each party's page sends its camera and microphone to the recorder on a connection of its own. aiortc's
-MediaRecorder needs every track before it starts, so recording begins once both parties are
-connected; it stops when asked, when either party withdraws consent, at its time limit or at
-shutdown, and in every case `on_finished` receives the file.
+`RoomRecorder` negotiates a receive-only connection with each party and hands it over. The file's
+streams are fixed when it starts, so recording begins once both parties are connected; it stops
+when asked, when either party withdraws consent, at its time limit or at shutdown, and in every case
+`on_finished` receives the file. (`webm_writer` says why this is not aiortc's MediaRecorder.)
 """
 
 from __future__ import annotations
@@ -16,39 +16,22 @@ from datetime import datetime
 from pathlib import Path
 
 from aiortc import MediaStreamTrack, RTCPeerConnection
-from aiortc.contrib.media import MediaRecorder
-from av.frame import Frame
 
 from core.db import utc_now
 from core.errors import Conflict
-from realtime.consult.peers import connection as peer_connection
 from realtime.consult.peers.consent import Party
+from realtime.consult.peers.webm_writer import WebmWriter
 
 log = logging.getLogger(__name__)
 PARTIES: tuple[Party, ...] = ("patient", "clinician")
 # The recording of an encounter has a fixed id, so every request finds it in the registry.
 _RECORDING_NAMESPACE = uuid.UUID("6f1d3c1e-8f55-4f0e-9a53-2c0f6e0b7a11")
 OnFinished = Callable[["Recording"], Awaitable[None]]
+VIDEO_BIT_RATE = 600_000  # per party: faces stay sharp, an hour stays under a gigabyte
 
 
 def recording_id(encounter_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(_RECORDING_NAMESPACE, str(encounter_id))
-
-
-class _Tap(MediaStreamTrack):
-    """Passes a track's frames on and counts them: the recording's progress, for its state and waiters."""
-
-    def __init__(self, source: MediaStreamTrack, progress: asyncio.Condition, counts: dict[str, int]) -> None:
-        super().__init__()
-        self.kind = source.kind
-        self._source, self._progress, self._counts = source, progress, counts
-
-    async def recv(self) -> Frame:
-        frame = await self._source.recv()
-        async with self._progress:
-            self._counts[self.kind] += 1
-            self._progress.notify_all()
-        return frame
 
 
 class Recording:
@@ -57,22 +40,28 @@ class Recording:
     weight = len(PARTIES)
 
     def __init__(
-        self, *, encounter_id: uuid.UUID, path: Path, ice_urls: list[str], on_finished: OnFinished
+        self,
+        *,
+        encounter_id: uuid.UUID,
+        path: Path,
+        on_finished: OnFinished,
+        size: tuple[int, int] = (640, 480),
     ) -> None:
+        self.size = size
         self.id = recording_id(encounter_id)
         self.encounter_id = encounter_id
         self.path = path
         self.started_at: datetime | None = None
         self.ended_at: datetime | None = None
         self.document_id: uuid.UUID | None = None
-        self._ice_urls = ice_urls
         self._on_finished = on_finished
         self._connections: dict[Party, RTCPeerConnection] = {}
         self._tracks: dict[Party, list[MediaStreamTrack]] = {}
-        self._recorder: MediaRecorder | None = None
+        self._writer: WebmWriter | None = None
+        self._started = asyncio.Event()
         self._finished = False
-        self._progress = asyncio.Condition()
-        self.frames: dict[str, int] = {"audio": 0, "video": 0}
+        # Run when the recording closes, before the file is handed over (e.g. leaving the room).
+        self.closers: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def parties(self) -> list[Party]:
@@ -80,41 +69,50 @@ class Recording:
 
     @property
     def recording(self) -> bool:
-        return self._recorder is not None
+        return self._writer is not None
 
-    async def connect(self, party: Party, offer_sdp: str) -> str:
-        """Answers a party's send-only offer; the second party's arrival starts the recording."""
+    @property
+    def frames(self) -> dict[str, int]:
+        """Frames written so far, by kind (both parties together)."""
+        return dict(self._writer.frames) if self._writer else {"audio": 0, "video": 0}
+
+    def _require_open(self) -> None:
         if self._finished:
             raise Conflict("This recording has already stopped; start a new one.")
-        if self._recorder is not None:
+        if self._writer is not None:
             raise Conflict("The recording is running; its tracks cannot change until it stops.")
+
+    async def add_connection(
+        self, party: Party, connection: RTCPeerConnection, tracks: list[MediaStreamTrack]
+    ) -> None:
+        """Takes a negotiated connection carrying `party`'s tracks; with both parties, recording starts."""
+        self._require_open()
         previous = self._connections.pop(party, None)
-        if previous is not None:
+        if previous is not None and previous is not connection:
             # A reload of the page: its new connection replaces the old one.
             await previous.close()
-        connection = peer_connection.new_peer_connection(self._ice_urls)
-        tracks: list[MediaStreamTrack] = []
-        connection.on("track", tracks.append)
         self._connections[party], self._tracks[party] = connection, tracks
-        await peer_connection.accept_offer(connection, offer_sdp)
-        sdp = await peer_connection.answer(connection)
         if all(party in self._connections for party in PARTIES):
             await self._start()
-        return sdp
 
     async def _start(self) -> None:
-        recorder = MediaRecorder(str(self.path), format="webm")
+        width, height = self.size
+        writer = WebmWriter(self.path, width=width, height=height, video_bit_rate=VIDEO_BIT_RATE)
         for party in PARTIES:
             for track in self._tracks[party]:
-                recorder.addTrack(_Tap(track, self._progress, self.frames))
-        await recorder.start()
-        self._recorder, self.started_at = recorder, utc_now()
+                writer.add_track(track)
+        writer.start()
+        self._writer, self.started_at = writer, utc_now()
+        self._started.set()
 
     async def recorded(self, *, video: int, audio: int) -> None:
-        """Returns once at least this many frames of each kind have been written."""
-        async with self._progress:
-            await self._progress.wait_for(
-                lambda: self.frames["video"] >= video and self.frames["audio"] >= audio
+        """Returns once recording has started and written at least this many frames of each kind."""
+        await self._started.wait()
+        writer = self._writer
+        assert writer is not None, "the recording stopped before writing that much"
+        async with writer.progress:
+            await writer.progress.wait_for(
+                lambda: writer.frames["video"] >= video and writer.frames["audio"] >= audio
             )
 
     async def close(self) -> None:
@@ -122,13 +120,20 @@ class Recording:
         if self._finished:
             return
         self._finished = True
-        recorder, self._recorder = self._recorder, None
+        writer, self._writer = self._writer, None
         try:
-            if recorder is not None:
-                await recorder.stop()
+            if writer is not None:
+                await writer.stop()
                 self.ended_at = utc_now()
         finally:
             for connection in self._connections.values():
                 await connection.close()
-        if self.ended_at is not None:
-            await self._on_finished(self)
+            for closer in self.closers:
+                await closer()
+        if self.ended_at is None:
+            return
+        if not self.path.exists():
+            # Stopped before the first frame was written: there is nothing to attach.
+            log.info("recording of encounter %s stopped before any media was written", self.encounter_id)
+            return
+        await self._on_finished(self)

@@ -1,10 +1,9 @@
-"""Recording with consent as a service: consent, the parties' media connections, stop and attach."""
+"""Recording with consent as a service: consent, the recorder joining the room, stop and attach."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,15 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from clinical.documents.storage import FileSystemStorage
 from core.access import refuse
 from core.audit import service as audit
-from core.db import utc_now
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from core.identity.principal import Principal
+from core.sessions import transaction
+from core.settings import Settings
+from realtime.consult import invitations
 from realtime.consult.peers import consent
 from realtime.consult.peers.attach import attach_recording
 from realtime.consult.peers.recorder import Recording, recording_id
 from realtime.consult.peers.registry import PeerRegistry
-from realtime.consult.peers.schemas import PeerAnswer, RecordingState, SessionOffer
+from realtime.consult.peers.room_recorder import RECORDER_NAME, RoomRecorder
+from realtime.consult.peers.schemas import RecorderJoined, RecordingState
 from realtime.consult.peers.settings import PeerSettings
+from realtime.consult.schemas import InvitationCreate
+from realtime.consult.server import ConsultServer
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +34,12 @@ class RecordingPlace:
     registry: PeerRegistry
     settings: PeerSettings
     sessions: async_sessionmaker[AsyncSession]
-    data_dir: Path
+    app_settings: Settings
+    consult: ConsultServer | None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.app_settings.data_dir.absolute()
 
     @property
     def storage(self) -> FileSystemStorage:
@@ -79,19 +88,28 @@ async def change_consent(
     return state.model_copy(update={f"{of.party}_consent": given})
 
 
-async def connect_media(
-    *,
-    session: AsyncSession,
-    actor: Principal,
-    place: RecordingPlace,
-    encounter_id: uuid.UUID,
-    offer: SessionOffer,
-) -> PeerAnswer:
-    """Answers a party's send-only offer; refused (audited) unless both parties have consented."""
+def _require_consents(session: AsyncSession, actor: Principal, of: consent.PartyOf, given: dict) -> None:
+    if all(given.values()):
+        return
+    missing = " and the ".join(f"{party}'s" for party, ok in given.items() if not ok)
+    refuse(
+        session,
+        actor,
+        action="record",
+        resource_type=consent.RESOURCE,
+        resource_id=of.encounter.id,
+        patient_id=of.encounter.patient_id,
+        message=f"Recording needs the consent of both parties; still missing: the {missing}.",
+    )
+
+
+async def start_in_room(
+    *, session: AsyncSession, actor: Principal, place: RecordingPlace, encounter_id: uuid.UUID
+) -> RecorderJoined:
+    """The clinician sends the recorder into the room's waiting room; refused (audited) without both consents."""
     of = await consent.party_of(session, actor, encounter_id, action="record")
-    given = await consent.consents(session, of.encounter)
-    if not all(given.values()):
-        missing = " and the ".join(f"{party}'s" for party, ok in given.items() if not ok)
+    _require_consents(session, actor, of, await consent.consents(session, of.encounter))
+    if of.party != "clinician":
         refuse(
             session,
             actor,
@@ -99,29 +117,52 @@ async def connect_media(
             resource_type=consent.RESOURCE,
             resource_id=encounter_id,
             patient_id=of.encounter.patient_id,
-            message=f"Recording needs the consent of both parties; still missing: the {missing}.",
+            message="The clinician starts the recorder; patients give consent.",
         )
-    recording = _running(place, encounter_id)
-    if recording is None:
-        recording = _new_recording(place, of)
-        try:
-            sdp = await recording.connect(of.party, offer.sdp)
-        except BaseException:
-            await place.registry.close(recording.id)
-            raise
-    else:
-        sdp = await recording.connect(of.party, offer.sdp)
+    room = of.encounter.appointment_id
+    if room is None or place.consult is None:
+        raise Conflict("This encounter has no video consultation room to record.")
+    if _running(place, encounter_id) is not None:
+        raise Conflict("This consultation is already being recorded.")
+    recording = _new_recording(place, of)
+    try:
+        ticket = await _recorder_ticket(place, actor, room)
+        recorder = RoomRecorder(
+            recording=recording,
+            room=room,
+            ice_urls=place.settings.consult_peer_ice_urls,
+            on_gone=lambda: place.registry.close_soon(recording.id),
+        )
+        participant_id = await recorder.join(place.consult, ticket)
+    except BaseException:
+        await place.registry.close(recording.id)
+        raise
     audit.record(
         session,
         actor=actor,
-        action="record",
+        action="start_recorder",
         resource_type=consent.RESOURCE,
         resource_id=encounter_id,
         patient_id=of.encounter.patient_id,
-        detail={"party": of.party},
+        detail={"participant_id": str(participant_id)},
     )
-    expires_at = utc_now() + timedelta(seconds=place.settings.recording_max_s)
-    return PeerAnswer(peer_id=recording.id, sdp=sdp, expires_at=expires_at)
+    return RecorderJoined(participant_id=participant_id, display_name=RECORDER_NAME)
+
+
+async def _recorder_ticket(place: RecordingPlace, actor: Principal, room: uuid.UUID) -> str:
+    """A single-use invitation for the recorder, redeemed at once; committed before the recorder joins."""
+    async with transaction(place.sessions) as own:
+        issued = await invitations.create_invitation(
+            session=own,
+            actor=actor,
+            appointment_id=room,
+            new=InvitationCreate(display_name=RECORDER_NAME),
+            settings=place.app_settings,
+        )
+        ticket = await invitations.redeem_invitation(
+            session=own, token=issued.token, settings=place.app_settings
+        )
+    return ticket.ticket
 
 
 async def stop_recording(
@@ -163,8 +204,8 @@ def _new_recording(place: RecordingPlace, of: consent.PartyOf) -> Recording:
     recording = Recording(
         encounter_id=of.encounter.id,
         path=directory / f"{uuid.uuid4()}.webm",
-        ice_urls=place.settings.consult_peer_ice_urls,
         on_finished=finished,
+        size=(place.settings.recording_width, place.settings.recording_height),
     )
     place.registry.admit(recording, lifetime_s=place.settings.recording_max_s)
     return recording

@@ -35,6 +35,13 @@ class ConsentChange(BaseModel):
     consent: bool = Field(description="True to consent to recording, false to withdraw consent")
 
 
+class RecorderJoined(BaseModel):
+    """The recorder is in the waiting room: admit `participant_id` to start recording."""
+
+    participant_id: uuid.UUID
+    display_name: str
+
+
 class RecordingState(BaseModel):
     """Who has consented, and whether the recorder is running for this encounter on this server."""
 
@@ -43,6 +50,6 @@ class RecordingState(BaseModel):
     clinician_consent: bool
     recording: bool
     participants: list[Literal["patient", "clinician"]] = Field(
-        description="Who is sending media to the recorder"
+        description="Whose media the recorder receives"
     )
     started_at: datetime | None = None

@@ -19,6 +19,9 @@ class PeerSettings(BaseSettings):
     # A forgotten recording stops by itself; the file goes to the record all the same.
     recording_max_s: int = Field(default=3 * 3600, ge=60)
     recording_max_bytes: int = Field(default=4 * 1024**3, ge=1_048_576)
+    # Every party's video is scaled to this size; VGA is what the consult pages send.
+    recording_width: int = Field(default=640, ge=64, le=1920)
+    recording_height: int = Field(default=480, ge=48, le=1080)
     # STUN/TURN URLs for the server's own peers; empty on a LAN or when the server has a public address.
     consult_peer_ice_urls: list[str] = Field(default_factory=list)
 
