@@ -45,11 +45,13 @@ async def stop_peers(app: FastAPI) -> None:
 
 
 def get_peer_registry(request: Request) -> PeerRegistry:
-    return request.app.state.peer_registry  # type: ignore[no-any-return]
+    registry: PeerRegistry = request.app.state.peer_registry
+    return registry
 
 
 def get_peer_settings(request: Request) -> PeerSettings:
-    return request.app.state.peer_settings  # type: ignore[no-any-return]
+    settings: PeerSettings = request.app.state.peer_settings
+    return settings
 
 
 RegistryDep = Annotated[PeerRegistry, Depends(get_peer_registry)]

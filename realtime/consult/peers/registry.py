@@ -29,7 +29,7 @@ class PeerRegistry:
         self.max_connections = max_connections
         self._peers: dict[uuid.UUID, ServerPeer] = {}
         self._timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
-        self._closing: set[asyncio.Task[None]] = set()
+        self._closing: set[asyncio.Task[bool]] = set()
         self._closed = False
 
     @property

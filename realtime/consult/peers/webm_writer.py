@@ -41,12 +41,14 @@ class WebmWriter:
         self.frames = {"audio": 0, "video": 0}
 
     def add_track(self, track: MediaStreamTrack) -> None:
+        stream: Stream
         if track.kind == "video":
-            stream = self._container.add_stream("libvpx", rate=30)
-            stream.width, stream.height = self._size
-            stream.pix_fmt = "yuv420p"
-            stream.bit_rate = self._video_bit_rate
-            stream.codec_context.options = dict(VP8_REALTIME)
+            video = self._container.add_stream("libvpx", rate=30)
+            video.width, video.height = self._size
+            video.pix_fmt = "yuv420p"
+            video.bit_rate = self._video_bit_rate
+            video.codec_context.options = dict(VP8_REALTIME)
+            stream = video
         else:
             stream = self._container.add_stream("libopus", rate=48000)
         self._tracks.append((track, stream))
@@ -60,6 +62,8 @@ class WebmWriter:
                 frame = await track.recv()
             except MediaStreamError:
                 return  # the party hung up: their streams simply end
+            if not isinstance(frame, Frame):
+                continue  # encoded packets are never handed to a receiver's track; nothing to write
             async with self._lock:
                 # Encoding is CPU work: off the event loop, so signalling and other calls stay responsive.
                 await asyncio.to_thread(self._write, stream, frame)
