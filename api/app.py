@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
-from api import health, pages, ws
+from api import health, pages, ws, ws_consult
 from api.deps import get_current_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
 from api.problems import install_problem_handlers
@@ -23,6 +23,8 @@ from api.routers import (
     billing_invoices,
     billing_payments,
     billing_reports,
+    consult_peers,
+    consults,
     devices,
     documents,
     encounters,
@@ -54,9 +56,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The platform administers the production broker's device accounts when given its admin URL.
         app.state.device_broker_access = broker_access_from(load_broker_settings())
         await ws.start_hub(app)
+        await ws_consult.start_consult(app)
+        consult_peers.start_peers(app)
         try:
             yield
         finally:
+            await ws_consult.stop_consult(app)
+            await consult_peers.stop_peers(app)
             await ws.stop_hub(app)
             if app.state.device_broker_access is not None:
                 await app.state.device_broker_access.drain()
@@ -93,11 +99,15 @@ def _include_routers(app: FastAPI) -> None:
     # Public endpoints are listed here, explicitly; everything else requires a signed-in user.
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(consult_peers.pages_router)
     # The live hub authenticates with the socket's first message, not with a header.
     app.include_router(ws.router)
+    app.include_router(ws_consult.router)
     app.include_router(auth.public_router, prefix=API_PREFIX)
     # The payment gateway's webhook: no user, a signature checked by the endpoint instead.
     app.include_router(billing_payments.public_router, prefix=API_PREFIX)
+    # A guest redeems an invitation link before having any session.
+    app.include_router(consults.public_router, prefix=API_PREFIX)
     authenticated = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_current_principal)])
     for module in (
         auth,
@@ -120,6 +130,8 @@ def _include_routers(app: FastAPI) -> None:
         billing_reports,
         notifications,
         system,
+        consult_peers,
+        consults,
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)

@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     alarm_escalate_after_s: int = Field(default=120, ge=10)
     # How often the embedded mode (`ownat dev`) and `ownat worker` run those periodic checks.
     alarm_check_interval_s: float = Field(default=5.0, gt=0)
+    # Video consultations: the room of a video appointment opens this long before its start and
+    # closes this long after its scheduled end (or when the clinician ends it).
+    consult_opens_before_s: int = Field(default=900, ge=0, le=24 * 3600)
+    consult_closes_after_s: int = Field(default=3600, ge=0, le=24 * 3600)
+    consult_invitation_ttl_s: int = Field(default=24 * 3600, ge=300, le=14 * 24 * 3600)
+    # ICE: STUN/TURN URLs for browsers; TURN credentials are minted from the secret shared with coturn.
+    stun_urls: list[str] = []
+    turn_urls: list[str] = []
+    turn_secret: SecretStr | None = None
+    turn_credential_ttl_s: int = Field(default=3600, ge=60, le=24 * 3600)
 
     log_level: str = "INFO"
     log_json: bool = True

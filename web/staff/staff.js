@@ -7,12 +7,15 @@ import { byId, h, replace } from "../shared/dom.js";
 import { renderLayout } from "../shared/layout.js";
 
 const STAFF_PAGES = [
+  { href: "/consult/clinician/", title: "Video consultations", description: "Today's video appointments: admit, consult, notes.", roles: ["clinician"] },
   {
     href: "/staff/dashboard/",
     title: "Ward dashboard",
     description: "Live vital signs, NEWS2 and alarms of every bed of a ward.",
     roles: ["admin", "clinician", "nurse"],
   },
+  { href: "/admin/", title: "Administration", description: "Staff accounts, wards and beds, schedules, devices, audit log, system, analytics.", roles: ["admin"] },
+  { href: "/billing/", title: "Billing office", description: "Invoices, payments, refunds and insurance claims.", roles: ["admin"] },
   {
     href: "/api/v1/docs",
     title: "REST API reference",

@@ -1,7 +1,7 @@
 """notifications: outbox events, deliveries, preferences, webhook subscriptions
 
 Revision ID: 0013_notifications
-Revises: 0011_insurance
+Revises: 0012_consults
 Create Date: 2026-11-23 16:11:32.039499
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_notifications"
-down_revision: str | None = "0011_insurance"
+down_revision: str | None = "0012_consults"
 branch_labels: str | Sequence[str] | None = None
 # Deliveries refer to users (0001); the reminders and recipients read 0003-0004, escalations 0009.
 depends_on: str | Sequence[str] | None = None

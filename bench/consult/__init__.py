@@ -1,0 +1,1 @@
+"""The consultation benchmark: admission-to-media latency and signalling capacity of one api instance."""

@@ -1,0 +1,98 @@
+"""Who is on a consult socket: a signed-in user (access token) or a guest (a ticket from an invitation).
+
+A guest ticket is a JWT for another audience than access tokens, bound to one room and one
+invitation, so it can never be used on the REST API, nor for another room.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import jwt
+
+from core.db import utc_now
+from core.errors import NotAuthenticated
+from core.identity.principal import Principal
+from core.identity.revocation import TokenRevocations
+from core.identity.tokens import ALGORITHM, LEEWAY_S, MAX_TOKEN_LENGTH, authenticate_access_token
+from core.settings import Settings
+
+GUEST_AUDIENCE_SUFFIX = "-consult-guest"
+
+
+@dataclass(frozen=True, slots=True)
+class GuestTicket:
+    invitation_id: uuid.UUID
+    room: uuid.UUID
+    display_name: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated party of one socket: exactly one of `principal` and `guest`."""
+
+    principal: Principal | None = None
+    guest: GuestTicket | None = None
+
+    @property
+    def key(self) -> str:
+        """One connection per person and room: a later join replaces an earlier one."""
+        if self.guest is not None:
+            return f"guest:{self.guest.invitation_id}"
+        assert self.principal is not None
+        return f"user:{self.principal.user_id}"
+
+    @property
+    def role_label(self) -> str:
+        return "guest" if self.principal is None else self.principal.role.value
+
+
+def issue_guest_ticket(ticket: GuestTicket, *, settings: Settings) -> str:
+    """A signed ticket for `ticket`'s room, valid until its expiry."""
+    claims: dict[str, Any] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience + GUEST_AUDIENCE_SUFFIX,
+        "sub": f"invitation:{ticket.invitation_id}",
+        "room": str(ticket.room),
+        "name": ticket.display_name,
+        "iat": utc_now(),
+        "exp": ticket.expires_at,
+    }
+    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
+
+
+def _guest_from(token: str, settings: Settings) -> GuestTicket:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key.get_secret_value(),
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience + GUEST_AUDIENCE_SUFFIX,
+            issuer=settings.jwt_issuer,
+            leeway=LEEWAY_S,
+            options={"require": ["exp", "iss", "aud", "sub", "room", "name"]},
+        )
+        return GuestTicket(
+            invitation_id=uuid.UUID(str(claims["sub"]).removeprefix("invitation:")),
+            room=uuid.UUID(claims["room"]),
+            display_name=str(claims["name"]),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=utc_now().tzinfo),
+        )
+    except (jwt.PyJWTError, ValueError, KeyError):
+        raise NotAuthenticated("The token is invalid or has expired.") from None
+
+
+async def authenticate(token: str, *, settings: Settings, revocations: TokenRevocations) -> Caller:
+    """The caller of an access token or a guest ticket; NotAuthenticated otherwise."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise NotAuthenticated("The token is invalid.")
+    try:
+        return Caller(
+            principal=await authenticate_access_token(token, settings=settings, revocations=revocations)
+        )
+    except NotAuthenticated:
+        return Caller(guest=_guest_from(token, settings))

@@ -1,0 +1,337 @@
+"""The consult signalling protocol on `/ws/consult`: every message, as pydantic models.
+
+Messages are JSON objects with a `type`. The first client message authenticates (`auth`, with a
+staff/patient access token or a guest ticket from a redeemed invitation); then the client sends
+`join` for one room (the appointment id). Patients and guests wait until the clinician admits them;
+the clinician is admitted on joining. Admitted participants negotiate one RTCPeerConnection per
+pair of participants: the newly admitted participant sends an `offer` to each participant listed
+in its `admitted` message; either side may later renegotiate (screen sharing) or restart ICE by
+sending a new `offer` with `purpose` set. Glare is resolved by "perfect negotiation": the peer
+marked `polite` in `peer-joined` / `admitted` rolls back its own offer. `offer`, `answer` and `ice`
+name the recipient in `to`; the server fills in `from`, checks both are admitted in the same room,
+and relays nothing else. Every refusal is an `error` message; the socket stays open unless the
+server closes it with one of the close codes below.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+# An SDP with audio, video and screen-share sections and many codecs stays under ~20 kB.
+MAX_CLIENT_MESSAGE_CHARS = 65_536
+MAX_SDP_CHARS = 60_000
+MAX_CANDIDATE_CHARS = 1_024
+MAX_CHAT_CHARS = 2_000
+MAX_DISPLAY_NAME_CHARS = 80
+
+# Close codes in the private range, modelled on the HTTP statuses they resemble.
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_REMOVED = 4403
+CLOSE_HEARTBEAT_TIMEOUT = 4408
+CLOSE_ENDED = 4410
+CLOSE_REPLACED = 4409
+CLOSE_GOING_AWAY = 1001
+
+# "recorder" is a server-side aiortc peer (recording with consent), admitted like a guest.
+ParticipantRole = Literal["clinician", "patient", "guest", "recorder"]
+ParticipantStatus = Literal["waiting", "admitted"]
+OfferPurpose = Literal["initial", "renegotiate", "ice-restart"]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---- client to server -------------------------------------------------------------------------
+
+
+class AuthMessage(_Message):
+    """First message: an access token (staff, patient) or a guest ticket; never in the URL."""
+
+    type: Literal["auth"]
+    token: str = Field(min_length=1, max_length=4096)
+
+
+class JoinMessage(_Message):
+    """Enter the room of a video appointment (the clinician directly, others into the waiting room)."""
+
+    type: Literal["join"]
+    room: uuid.UUID = Field(description="The appointment id")
+
+
+class IceCandidate(_Message):
+    """RTCIceCandidateInit as browsers produce it."""
+
+    candidate: str = Field(max_length=MAX_CANDIDATE_CHARS)
+    sdpMid: str | None = Field(default=None, max_length=64)  # the browser's spelling
+    sdpMLineIndex: int | None = Field(default=None, ge=0, le=64)
+    usernameFragment: str | None = Field(default=None, max_length=256)
+
+
+class OfferMessage(_Message):
+    """An SDP offer to one admitted participant: first negotiation, renegotiation or ICE restart."""
+
+    type: Literal["offer"]
+    to: uuid.UUID
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
+    purpose: OfferPurpose = "initial"
+
+
+class AnswerMessage(_Message):
+    """The SDP answer to the last offer received from `to`."""
+
+    type: Literal["answer"]
+    to: uuid.UUID
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
+
+
+class IceMessage(_Message):
+    """A trickled ICE candidate for the connection with `to`; null candidate = end of candidates."""
+
+    type: Literal["ice"]
+    to: uuid.UUID
+    candidate: IceCandidate | None
+
+
+class ChatMessage(_Message):
+    """A chat line to the whole room (admitted participants only); kept with the encounter."""
+
+    type: Literal["chat"]
+    text: str = Field(min_length=1, max_length=MAX_CHAT_CHARS)
+    client_id: str | None = Field(default=None, max_length=64, description="Echoed back, to match")
+
+
+class AdmitMessage(_Message):
+    """Clinician only: let a waiting participant in."""
+
+    type: Literal["admit"]
+    participant: uuid.UUID
+
+
+class RemoveMessage(_Message):
+    """Clinician only: remove a waiting or admitted participant (their invitation is spent)."""
+
+    type: Literal["remove"]
+    participant: uuid.UUID
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class EndMessage(_Message):
+    """Clinician only: end the consultation for everyone; the room closes."""
+
+    type: Literal["end"]
+
+
+class LeaveMessage(_Message):
+    """Leave the room (the socket may stay open to join again)."""
+
+    type: Literal["leave"]
+
+
+class PingMessage(_Message):
+    type: Literal["ping"]
+    seq: int | None = None
+
+
+class PongMessage(_Message):
+    type: Literal["pong"]
+    seq: int | None = None
+
+
+ClientMessage = Annotated[
+    AuthMessage
+    | JoinMessage
+    | OfferMessage
+    | AnswerMessage
+    | IceMessage
+    | ChatMessage
+    | AdmitMessage
+    | RemoveMessage
+    | EndMessage
+    | LeaveMessage
+    | PingMessage
+    | PongMessage,
+    Field(discriminator="type"),
+]
+_CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+CLIENT_TYPES = frozenset(
+    {"auth", "join", "offer", "answer", "ice", "chat", "admit", "remove", "end", "leave", "ping", "pong"}
+)
+
+
+# ---- server to client -------------------------------------------------------------------------
+
+
+class IceServer(_Message):
+    """RTCIceServer: pass the list as `iceServers` to `new RTCPeerConnection`."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class Participant(_Message):
+    id: uuid.UUID = Field(description="This participant's connection id in the room")
+    role: ParticipantRole
+    display_name: str
+    status: ParticipantStatus
+    polite: bool = Field(default=False, description="In `admitted`/`peer-joined`: whether YOU are polite")
+
+
+class ReadyEvent(_Message):
+    """Authenticated; `join` may follow."""
+
+    type: Literal["ready"] = "ready"
+    role: str
+    display_name: str
+
+
+class JoinedEvent(_Message):
+    """Joined: you are `waiting` (wait for `admitted`) or already `admitted` (clinicians)."""
+
+    type: Literal["joined"] = "joined"
+    room: uuid.UUID
+    participant: Participant
+    ice_servers: list[IceServer]
+    ice_expires_at: datetime = Field(description="When the TURN credential expires")
+    closes_at: datetime
+
+
+class AdmittedEvent(_Message):
+    """You were admitted: send an `offer` to each of `peers` (all already admitted)."""
+
+    type: Literal["admitted"] = "admitted"
+    peers: list[Participant]
+
+
+class PeerJoinedEvent(_Message):
+    """Someone was admitted; they will send you an offer."""
+
+    type: Literal["peer-joined"] = "peer-joined"
+    participant: Participant
+
+
+class PeerLeftEvent(_Message):
+    """Someone left or was removed: close your RTCPeerConnection with them."""
+
+    type: Literal["peer-left"] = "peer-left"
+    participant: uuid.UUID
+    reason: Literal["left", "removed", "disconnected"]
+
+
+class WaitingEvent(_Message):
+    """To the clinician: the waiting room changed (the full list, so it never drifts)."""
+
+    type: Literal["waiting"] = "waiting"
+    waiting: list[Participant]
+
+
+class RelayedOffer(_Message):
+    type: Literal["offer"] = "offer"
+    sender: uuid.UUID = Field(serialization_alias="from")
+    sdp: str
+    purpose: OfferPurpose
+
+
+class RelayedAnswer(_Message):
+    type: Literal["answer"] = "answer"
+    sender: uuid.UUID = Field(serialization_alias="from")
+    sdp: str
+
+
+class RelayedIce(_Message):
+    type: Literal["ice"] = "ice"
+    sender: uuid.UUID = Field(serialization_alias="from")
+    candidate: IceCandidate | None
+
+
+class ChatEvent(_Message):
+    """A stored chat line, to every admitted participant (the sender included)."""
+
+    type: Literal["chat"] = "chat"
+    id: uuid.UUID
+    sender: uuid.UUID = Field(serialization_alias="from")
+    display_name: str
+    text: str
+    sent_at: datetime
+    client_id: str | None = None
+
+
+class RemovedEvent(_Message):
+    """You were removed by the clinician; the server closes the socket with 4403."""
+
+    type: Literal["removed"] = "removed"
+    reason: str | None = None
+
+
+class EndedEvent(_Message):
+    """The consultation ended (by the clinician, or the room closed); the socket closes with 4410."""
+
+    type: Literal["ended"] = "ended"
+    reason: Literal["ended", "closed"]
+
+
+class ErrorEvent(_Message):
+    """A refused message. `ref` is the type of the message refused."""
+
+    type: Literal["error"] = "error"
+    code: str
+    detail: str
+    ref: str | None = None
+
+
+ServerEvent = (
+    ReadyEvent
+    | JoinedEvent
+    | AdmittedEvent
+    | PeerJoinedEvent
+    | PeerLeftEvent
+    | WaitingEvent
+    | RelayedOffer
+    | RelayedAnswer
+    | RelayedIce
+    | ChatEvent
+    | RemovedEvent
+    | EndedEvent
+    | ErrorEvent
+)
+
+
+class ProtocolError(Exception):
+    """A client message the server refuses; answered with an `error` event."""
+
+    def __init__(self, code: str, detail: str, *, ref: str | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.ref = ref  # the type of the refused message, when it has a known one
+
+
+def parse_client_message(text: str) -> ClientMessage:
+    """Parses and validates one client message; ProtocolError says what is wrong."""
+    if len(text) > MAX_CLIENT_MESSAGE_CHARS:
+        raise ProtocolError("too-large", f"Messages are limited to {MAX_CLIENT_MESSAGE_CHARS} characters.")
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raise ProtocolError("invalid-json", "The message is not JSON.") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        raise ProtocolError("invalid-message", "A message is a JSON object with a string `type`.")
+    if raw["type"] not in CLIENT_TYPES:
+        raise ProtocolError("unknown-type", f"Unknown message type {raw['type'][:40]!r}.")
+    try:
+        return _CLIENT_MESSAGE.validate_python(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"][1:]) or "message"
+        raise ProtocolError("invalid-message", f"{where}: {first['msg']}", ref=raw["type"]) from None
+
+
+def dump(event: ServerEvent) -> dict[str, Any]:
+    """The JSON-ready form of a server event (`sender` goes out as `from`)."""
+    return event.model_dump(mode="json", by_alias=True, exclude_none=False)

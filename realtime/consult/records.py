@@ -1,0 +1,143 @@
+"""The consultation's record: its session row, timeline, encounter and chat, each change audited.
+
+Called by the signalling server inside its own unit of work per message (`core.sessions.transaction`);
+these functions only flush.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinical.encounters import service as encounters
+from clinical.encounters.models import Encounter, EncounterStatus
+from clinical.encounters.schemas import EncounterCreate, EncounterFinish, EncounterStart
+from core.audit import service as audit
+from core.db import utc_now
+from core.identity.principal import Principal
+from realtime.consult.models import ConsultChatMessage, ConsultEvent, ConsultEventKind, ConsultSession
+from realtime.consult.state import Member
+
+RESOURCE = "consult_session"
+
+
+async def open_session(*, session: AsyncSession, room: uuid.UUID, patient_id: uuid.UUID) -> ConsultSession:
+    """The consult session of the room, created on the first join."""
+    existing = await session.scalar(select(ConsultSession).where(ConsultSession.appointment_id == room))
+    if existing is not None:
+        return existing
+    consult = ConsultSession(id=uuid.uuid4(), appointment_id=room, patient_id=patient_id, opened_at=utc_now())
+    try:
+        async with session.begin_nested():
+            session.add(consult)
+    except IntegrityError:
+        # Both parties joined at once on two instances: the other one created it.
+        found = await session.scalar(select(ConsultSession).where(ConsultSession.appointment_id == room))
+        assert found is not None
+        return found
+    return consult
+
+
+async def record_event(
+    *,
+    session: AsyncSession,
+    consult: ConsultSession,
+    kind: ConsultEventKind,
+    member: Member,
+    actor: Principal | None,
+    at: datetime | None = None,
+) -> None:
+    """Appends a step to the timeline and audits it against the patient's record."""
+    session.add(
+        ConsultEvent(
+            id=uuid.uuid4(),
+            consult_session_id=consult.id,
+            kind=kind,
+            participant_id=member.id,
+            role=member.role,
+            user_id=member.user_id,
+            invitation_id=member.invitation_id,
+            display_name=member.display_name,
+            actor_id=actor.user_id if actor else None,
+            occurred_at=at or utc_now(),
+        )
+    )
+    await session.flush()
+    _audit(session, actor, kind.value, consult, participant=member.id, role=str(member.role))
+
+
+async def start_consultation(*, session: AsyncSession, consult: ConsultSession, clinician: Principal) -> None:
+    """On the first admission: starts the clock and opens (or links and starts) the encounter."""
+    if consult.started_at is not None:
+        return
+    consult.started_at = utc_now()
+    encounter = await session.scalar(
+        select(Encounter).where(Encounter.appointment_id == consult.appointment_id)
+    )
+    if encounter is None:
+        encounter = await encounters.create_encounter(
+            session=session, actor=clinician, new=EncounterCreate(appointment_id=consult.appointment_id)
+        )
+    elif encounter.status is EncounterStatus.PLANNED:
+        await encounters.start_encounter(
+            session=session, actor=clinician, encounter_id=encounter.id, start=EncounterStart()
+        )
+    consult.encounter_id = encounter.id
+    await session.flush()
+
+
+async def end_consultation(*, session: AsyncSession, consult: ConsultSession, clinician: Principal) -> None:
+    """Ends the consultation and finishes its encounter (completing the appointment)."""
+    ended_at = utc_now()
+    if consult.encounter_id is not None:
+        encounter = await session.get(Encounter, consult.encounter_id)
+        if encounter is not None and encounter.status is EncounterStatus.IN_PROGRESS:
+            finished = await encounters.finish_encounter(
+                session=session, actor=clinician, encounter_id=encounter.id, finish=EncounterFinish()
+            )
+            # One end time for both records, so the encounter's and the session's durations agree.
+            ended_at = finished.ended_at or ended_at
+    consult.ended_at = ended_at
+    consult.ended_by = clinician.user_id
+    await session.flush()
+
+
+async def store_chat(
+    *, session: AsyncSession, consult: ConsultSession, member: Member, actor: Principal | None, text: str
+) -> ConsultChatMessage:
+    """Keeps a chat line with the consultation's encounter."""
+    line = ConsultChatMessage(
+        id=uuid.uuid4(),
+        consult_session_id=consult.id,
+        encounter_id=consult.encounter_id,
+        participant_id=member.id,
+        role=member.role,
+        user_id=member.user_id,
+        invitation_id=member.invitation_id,
+        display_name=member.display_name,
+        text=text,
+        sent_at=utc_now(),
+    )
+    session.add(line)
+    await session.flush()
+    _audit(session, actor, "chat", consult, participant=member.id, chat_id=line.id)
+    return line
+
+
+def _audit(
+    session: AsyncSession, actor: Principal | None, action: str, consult: ConsultSession, **detail: Any
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        resource_type=RESOURCE,
+        resource_id=consult.id,
+        patient_id=consult.patient_id,
+        detail={key: str(value) if isinstance(value, uuid.UUID) else value for key, value in detail.items()},
+    )
