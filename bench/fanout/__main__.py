@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import tempfile
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.fanout import hospital, load, report, run
+from bench.fanout.tap import BusTap
 from bench.ingest.run import scratch_database
 from core.settings import load_settings
 
@@ -66,6 +68,7 @@ async def _phase(
     log_dir: Path,
     name: str,
     pids: list[int],
+    prefix: str | None = None,
 ) -> report.Phase:
     """Clients on `url`, the load for warm-up plus the window, then the clients' results."""
     assignments = [(token, ward) for token, (_user, ward) in zip(tokens, plan.staff, strict=True)]
@@ -78,15 +81,22 @@ async def _phase(
         await run.tell(procs, f"start [{window[0]}, {window[1]}]")
         cpu = report.CpuWindow(pids, window)
         watcher = asyncio.create_task(cpu.watch())
+        bus_tap = None if prefix is None else BusTap(options.redis_url, prefix, plan.wards, window)
+        tapping = None if bus_tap is None else asyncio.create_task(bus_tap.run())
+        if bus_tap is not None:
+            await bus_tap.listening.wait()
         published = await load.run(
             mqtt_url=options.mqtt_url,
             ward_of_device=plan.ward_of_device,
             scripted=plan.scripted,
             window_us=window,
         )
+        cpu.finish()
         watcher.cancel()
         outcome = await run.results(procs, dict(published.by_ward))
-    return report.Phase(name=name, published=published, clients=outcome, cpu=cpu.used())
+        if tapping is not None:
+            tapping.cancel()
+    return report.Phase(name=name, published=published, clients=outcome, cpu=cpu.used(), tap=bus_tap)
 
 
 async def main(options: Options) -> int:
@@ -103,6 +113,7 @@ async def main(options: Options) -> int:
     secret = secrets.token_urlsafe(48)
     settings = load_settings(secret_key=secret, access_token_ttl_s=run.TOKEN_TTL_S)
     tokens = hospital.tokens(plan, settings)
+    prefix = f"ownat-fanout-{tag}:"
     async with scratch_database(options.postgres_url) as database_url:
         await hospital.build(database_url, plan, tag)
         print("baseline: bare websockets broadcast ...", flush=True)
@@ -113,10 +124,13 @@ async def main(options: Options) -> int:
         print("ownat: ingest worker + api hub ...", flush=True)
         env = run.service_env(
             database_url=database_url, redis_url=options.redis_url, mqtt_url=options.mqtt_url,
-            prefix=f"ownat-fanout-{tag}:", secret=secret,
+            prefix=prefix, secret=secret,
         )  # fmt: skip
         async with run.ownat(env, log_dir) as (url, pids):
-            measured = await _phase(options, plan, url, tokens, log_dir, "ownat", pids)
+            measured = await _phase(options, plan, url, tokens, log_dir, "ownat", pids, prefix)
+    (log_dir / "results.json").write_text(
+        json.dumps({p.name: {"clients": p.clients, "by_ward": p.published.by_ward} for p in (measured, bare)})
+    )
     return report.print_report(options, plan, measured, bare)
 
 

@@ -68,7 +68,8 @@ async def main(config: dict, port: int) -> None:
     client.connect(parts.hostname or "127.0.0.1", parts.port or 1883)
     client.loop_start()
     try:
-        async with serve(broadcaster.handle, "127.0.0.1", port, max_size=None):
+        # No keepalive pings, as the clients send none: a loaded machine must not close sockets.
+        async with serve(broadcaster.handle, "127.0.0.1", port, max_size=None, ping_interval=None):
             await subscribed.wait()
             print("ready", flush=True)
             await asyncio.Event().wait()

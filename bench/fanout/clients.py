@@ -93,7 +93,8 @@ async def _watch(tally: Tally, client: Client, connection: ClientConnection, scr
 
 async def _open(url: str, token: str, client: Client, gate: asyncio.Semaphore) -> ClientConnection:
     async with gate:
-        connection = await connect(url, open_timeout=120, max_size=None, max_queue=None)
+        # The hub has its own heartbeat (answered below); the library's pings would only add load.
+        connection = await connect(url, open_timeout=120, max_size=None, max_queue=None, ping_interval=None)
         await connection.send(json.dumps({"type": "auth", "token": token}))
         ready = json.loads(await asyncio.wait_for(connection.recv(), 120))
         if ready["type"] != "ready":

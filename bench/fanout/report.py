@@ -11,6 +11,7 @@ from typing import Any
 
 from bench.fanout.load import Published
 from bench.fanout.run import cpu_seconds
+from bench.fanout.tap import TAPPED_WARDS as TAPPED
 
 
 @dataclass(slots=True)
@@ -23,9 +24,12 @@ class CpuWindow:
     _end: list[float] = field(default_factory=list)
 
     async def watch(self) -> None:
-        for moment, into in ((self.window_us[0], self._start), (self.window_us[1], self._end)):
-            await asyncio.sleep(max(0.0, moment / 1e6 - time.time()))  # until the window opens, then closes
-            into.extend(cpu_seconds(pid) for pid in self.pids)
+        """Takes the starting figures when the window opens (call `finish` when it has closed)."""
+        await asyncio.sleep(max(0.0, self.window_us[0] / 1e6 - time.time()))  # until the window opens
+        self._start = [cpu_seconds(pid) for pid in self.pids]
+
+    def finish(self) -> None:
+        self._end = [cpu_seconds(pid) for pid in self.pids]
 
     def used(self) -> list[float]:
         """Share of one core each process used in the window."""
@@ -39,6 +43,7 @@ class Phase:
     published: Published
     clients: list[dict[str, Any]]
     cpu: list[float]
+    tap: Any = None  # a BusTap: the same readings as they came off Redis, before the hub
 
     @property
     def window_s(self) -> float:
@@ -110,12 +115,13 @@ def print_report(options: Any, plan: Any, ownat: Phase, bare: Phase) -> int:
         f"after {options.warmup_s:g} s warm-up; publisher at most {ownat.published.behind_s * 1000:.0f} ms behind schedule\n"
         f"readings -> dashboard: p50 {ownat.quantile_ms(0.5):.0f} ms, p99 {p99:.0f} ms, max {ownat.max_ms():.0f} ms "
         f"(every reading of the window at every client: {ownat.readings_delivered():,})\n"
+        f"of which publish -> Redis (before the hub, {TAPPED} wards): p50 {ownat.tap.quantile_ms(0.5):.0f} ms, p99 {ownat.tap.quantile_ms(0.99):.0f} ms\n"
         f"alarms -> dashboard:   p99 {_pick(alarms, 0.99):.0f} ms, p50 {_pick(alarms, 0.5):.0f} ms, max {_pick(alarms, 1.0):.0f} ms "
         f"({len(alarms)} of {alarms_expected} deliveries of {len(ownat.published.crossed_us)} scripted crossings)\n"
         f"sent to clients:       {ownat.messages_per_s():,.0f} messages/s, {ownat.readings_delivered() / ownat.window_s:,.0f} readings/s\n"
         f"completeness:          {complete} of {clients} clients got every reading of their ward; missing {missing:,}, "
         f"extra {extra:,}; resyncs {sum(r['resyncs'] for r in ownat.clients)}; closed {len(closed)} {closed[:3]}\n"
-        f"cpu in window:         ingest worker {ownat.cpu[0]:.0%} of a core, api {ownat.cpu[1]:.0%}\n"
+        f"cpu in window:         {', '.join(f'{n} {c:.0%}' for n, c in zip(('ingest worker', 'api'), ownat.cpu, strict=False))} of a core\n"
         f"baseline (bare websockets broadcast, no coalescing, same clients, same load):\n"
         f"  readings:            p50 {bare.quantile_ms(0.5):.0f} ms, p99 {b_p99:.0f} ms, max {bare.max_ms():.0f} ms; "
         f"{bare.messages_per_s():,.0f} messages/s; {b_complete} of {b_clients} clients complete, missing {b_missing:,}\n"
