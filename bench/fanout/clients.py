@@ -29,6 +29,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 class Client:
     ward: str
     received: int = 0  # readings with a publish time in the window
+    index: int = 0
 
 
 @dataclass(slots=True)
@@ -39,7 +40,7 @@ class Tally:
     messages: int = 0  # vitals and alarm messages arriving inside the window
     resyncs: int = 0
     closed: list[str] = field(default_factory=list)
-    alarm_arrivals: dict[str, list[int]] = field(default_factory=dict)  # patient -> arrival times (µs)
+    alarm_arrivals: list[tuple[int, str, int]] = field(default_factory=list)  # (client, patient, µs)
     # Set at `stop`: readings each ward should get, the clients still short of them, set when none are.
     expected: dict[str, int] | None = None
     short: set[Client] = field(default_factory=set)
@@ -84,7 +85,7 @@ async def _watch(tally: Tally, client: Client, connection: ClientConnection, scr
             body = message["alarm"]
             patient = str(body.get("alarm", {}).get("patient_id"))
             if body.get("change") == "raised" and patient in scripted:
-                tally.alarm_arrivals.setdefault(patient, []).append(arrived)
+                tally.alarm_arrivals.append((client.index, patient, arrived))
         elif kind == "ping":
             await connection.send(json.dumps({"type": "pong", "seq": message["seq"]}))
         elif kind == "resync":
@@ -108,7 +109,7 @@ async def _open(url: str, token: str, client: Client, gate: asyncio.Semaphore) -
 
 async def main(config: dict) -> None:
     tally = Tally(window=(0, 0))
-    clients = [Client(ward) for _token, ward in config["clients"]]
+    clients = [Client(ward, index=n) for n, (_token, ward) in enumerate(config["clients"])]
     gate = asyncio.Semaphore(OPEN_CONCURRENCY)
     connections = await asyncio.gather(
         *(

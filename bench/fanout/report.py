@@ -87,15 +87,17 @@ class Phase:
 def alarm_latencies(phase: Phase, plan: Any) -> tuple[list[float], int]:
     """Latencies (ms) from each crossing's publish to its alarm at each watching client; deliveries expected."""
     watchers = Counter(ward for _user, ward in plan.staff)
-    arrivals: dict[str, list[int]] = {}
-    for result in phase.clients:
-        for patient, times in result["alarm_arrivals"].items():
-            arrivals.setdefault(patient, []).extend(times)
-    latencies, expected = [], 0
-    for device, crossed in phase.published.crossed_us.items():
-        expected += watchers[plan.ward_of_device[device]]
-        after = [t for t in arrivals.get(plan.patient_of_device[device], []) if t >= crossed]
-        latencies.extend((t - crossed) / 1000 for t in after)
+    crossed_at = {plan.patient_of_device[d]: t for d, t in phase.published.crossed_us.items()}
+    # The first alarm raised for the patient at each client after the crossing (NEWS2 may follow).
+    first: dict[tuple[int, int, str], int] = {}
+    for process, result in enumerate(phase.clients):
+        for client, patient, arrived in result["alarm_arrivals"]:
+            key = (process, client, patient)
+            crossed = crossed_at.get(patient)
+            if crossed is not None and arrived >= crossed and arrived < first.get(key, arrived + 1):
+                first[key] = arrived
+    latencies = [(arrived - crossed_at[patient]) / 1000 for (_p, _c, patient), arrived in first.items()]
+    expected = sum(watchers[plan.ward_of_device[device]] for device in phase.published.crossed_us)
     return sorted(latencies), expected
 
 
