@@ -20,7 +20,7 @@ from devices.protocol import metric_spec
 from devices.simulator import SimulatedDevice, simulate
 
 POOL_DEVICES = 40
-POOL_SECONDS = 60
+POOL_SECONDS = 600  # a course wraps round every ten minutes
 CROSSING_HR = 150.0
 
 
@@ -38,17 +38,27 @@ def _crossing(readings: list[tuple[str, float, str]]) -> list[tuple[str, float, 
     return [("hr", CROSSING_HR, "/min"), *others]
 
 
-def pool() -> tuple[list[tuple[bytes, int]], list[tuple[bytes, int]]]:
-    """Normal and crossing message templates, one per simulated device-second."""
+def pool() -> list[tuple[list[tuple[bytes, int]], list[tuple[bytes, int]]]]:
+    """Per simulated patient, normal and crossing message templates for each second of its course.
+
+    A device follows one patient's course, so its values change as a real patient's do: values
+    jumping between patients would change NEWS2 bands every second and make every patient a full
+    alarm evaluation, which no ward sees.
+    """
     start = datetime.now(UTC) - timedelta(days=1)
     devices = [SimulatedDevice(f"pool-{i}") for i in range(POOL_DEVICES)]
-    samples = []
-    for _device, message in simulate(devices, start=start, until=start + timedelta(seconds=POOL_SECONDS)):
-        samples.append(
-            [(metric_spec(r.metric).alias, r.value, metric_spec(r.metric).unit) for r in message.readings]
-        )
-    samples = [s for s in samples if s]  # a second whose every value was lost sends nothing
-    return [_template(s) for s in samples], [_template(_crossing(s)) for s in samples]
+    courses: dict[str, list[list[tuple[str, float, str]]]] = {d.device_id: [] for d in devices}
+    for device, message in simulate(devices, start=start, until=start + timedelta(seconds=POOL_SECONDS)):
+        readings = [
+            (metric_spec(r.metric).alias, r.value, metric_spec(r.metric).unit) for r in message.readings
+        ]
+        if readings:  # a second whose every value was lost sends nothing
+            courses[device].append(readings)
+    return [
+        ([_template(s) for s in course], [_template(_crossing(s)) for s in course])
+        for course in courses.values()
+        if course
+    ]
 
 
 def micros(at: float) -> int:
@@ -74,9 +84,10 @@ async def run(
     *, mqtt_url: str, ward_of_device: dict[str, str], scripted: list[str], window_us: tuple[int, int]
 ) -> Published:
     """Publishes every device once a second until the window's end; crossings 5 s into the window."""
-    normal, crossing = pool()
+    courses = pool()
     devices = list(ward_of_device)
-    cursor = {d: (i * 7919) % len(normal) for i, d in enumerate(devices)}
+    # Device i follows patient i of the pool from its own point in the course.
+    cursor = {d: (i, (i * 7919) % len(courses[i % len(courses)][0])) for i, d in enumerate(devices)}
     scripted_set = set(scripted)
     out = Published()
     loop = asyncio.get_running_loop()
@@ -94,8 +105,9 @@ async def run(
                 second = sent // per_s
                 now_us = micros(time.time())
                 crossed = device in scripted_set and now_us >= cross_us
-                templates = crossing if crossed else normal
-                template, count = templates[(cursor[device] + second) % len(templates)]
+                course, offset = cursor[device]
+                templates = courses[course % len(courses)][1 if crossed else 0]
+                template, count = templates[(offset + second) % len(templates)]
                 at = stamp(now_us)
                 publisher.publish(device, template % (second, *([at] * count)))
                 if crossed:
