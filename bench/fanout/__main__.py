@@ -93,7 +93,11 @@ async def _phase(
         )
         cpu.finish()
         watcher.cancel()
-        outcome = await run.results(procs, dict(published.by_ward))
+        alarms: dict[str, list[str]] = {}
+        # Only the Ownat phase raises alarms; the bare server has none to send.
+        for device in published.crossed_us if prefix is not None else ():
+            alarms.setdefault(plan.ward_of_device[device], []).append(plan.patient_of_device[device])
+        outcome = await run.results(procs, dict(published.by_ward), alarms)
         if tapping is not None:
             tapping.cancel()
     return report.Phase(name=name, published=published, clients=outcome, cpu=cpu.used(), tap=bus_tap)

@@ -3,8 +3,8 @@
 CONFIG (JSON): `url`, `clients` ([token, ward] each) and `scripted` (patient ids whose `raised`
 alarms are timed). Each client signs in with its token, subscribes to its ward and answers pings.
 Prints `ready` once every client has its snapshot; a `start [FROM, TO]` line sets the window of
-publish times (µs) counted; on a `stop EXPECTED` line (readings per ward) it waits until each client
-has them all or a guard passes, then prints one JSON line of results. Latencies go into 1 ms bins.
+publish times (µs) counted; on a `stop EXPECTED` line (readings per ward, crossing patients per ward)
+it waits until each client has every reading and an alarm for every crossing, or a guard passes, then prints one JSON line of results. Latencies go into 1 ms bins.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ class Client:
     ward: str
     received: int = 0  # readings with a publish time in the window
     index: int = 0
+    awaited_alarms: set[str] = field(default_factory=set)  # set at `stop`: crossings not yet alarmed
+
+    def short_of(self, expected: dict[str, int]) -> bool:
+        return self.received < expected.get(self.ward, 0) or bool(self.awaited_alarms)
 
 
 @dataclass(slots=True)
@@ -77,7 +81,7 @@ async def _watch(tally: Tally, client: Client, connection: ClientConnection, scr
                     latency_ms = (arrived - published) / 1000
                     histogram[min(BINS - 1, max(0, int(latency_ms)))] += 1
                     tally.max_ms = max(tally.max_ms, latency_ms)
-            if client in tally.short and client.received >= tally.expected.get(client.ward, 0):
+            if client in tally.short and not client.short_of(tally.expected):
                 tally.short.discard(client)
                 if not tally.short:
                     tally.complete.set()
@@ -86,6 +90,7 @@ async def _watch(tally: Tally, client: Client, connection: ClientConnection, scr
             patient = str(body.get("alarm", {}).get("patient_id"))
             if body.get("change") == "raised" and patient in scripted:
                 tally.alarm_arrivals.append((client.index, patient, arrived))
+                client.awaited_alarms.discard(patient)
         elif kind == "ping":
             await connection.send(json.dumps({"type": "pong", "seq": message["seq"]}))
         elif kind == "resync":
@@ -126,8 +131,13 @@ async def main(config: dict) -> None:
     start, end = json.loads((await asyncio.to_thread(sys.stdin.readline)).split(" ", 1)[1])
     tally.window = (start, end)
     line = await asyncio.to_thread(sys.stdin.readline)
-    tally.expected = expected = json.loads(line.split(" ", 1)[1])
-    tally.short = {c for c in clients if c.received < expected.get(c.ward, 0)}
+    stop = json.loads(line.split(" ", 1)[1])
+    tally.expected = expected = stop["readings"]
+    for c in clients:
+        # Alarms raised before `stop` were seen already; those still awaited may arrive after the readings.
+        seen = {patient for index, patient, _at in tally.alarm_arrivals if index == c.index}
+        c.awaited_alarms = set(stop["alarms"].get(c.ward, [])) - seen
+    tally.short = {c for c in clients if c.short_of(expected)}
     if tally.short:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(tally.complete.wait(), DRAIN_GUARD_S)

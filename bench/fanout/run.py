@@ -148,7 +148,9 @@ async def tell(processes: list[asyncio.subprocess.Process], text: str) -> None:
         await process.stdin.drain()
 
 
-async def results(processes: list[asyncio.subprocess.Process], expected: dict[str, int]) -> list[dict]:
+async def results(
+    processes: list[asyncio.subprocess.Process], expected: dict[str, int], alarms: dict[str, list[str]]
+) -> list[dict]:
     """Tells the clients what each ward should have received; their results once they have it (or gave up)."""
-    await tell(processes, "stop " + json.dumps(expected))
+    await tell(processes, "stop " + json.dumps({"readings": expected, "alarms": alarms}))
     return [json.loads(await line(p, "client results", guard_s=120)) for p in processes]
