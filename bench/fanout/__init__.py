@@ -1,0 +1,1 @@
+"""The live fan-out benchmark (`python -m bench.fanout`): devices -> Mosquitto -> ingest -> Redis -> hub -> dashboards."""

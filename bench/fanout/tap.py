@@ -1,0 +1,53 @@
+"""Where the time goes: readings timed as they come off Redis, before the hub, for a few wards."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from core.bus import create_bus
+
+TAPPED_WARDS = 4
+
+
+@dataclass(slots=True)
+class BusTap:
+    """Publish-to-bus latency (1 ms bins) of the readings of the first wards, inside the window."""
+
+    redis_url: str
+    prefix: str
+    wards: list[str]
+    window_us: tuple[int, int]
+    histogram: Counter[int] = field(default_factory=Counter)
+    listening: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self) -> None:
+        from bench.fanout.clients import Tally
+
+        times = Tally(window=self.window_us)
+        bus = create_bus(redis_url=self.redis_url, key_prefix=self.prefix)
+        start, end = self.window_us
+        try:
+            channels = [f"vitals.ward.{w}" for w in self.wards[:TAPPED_WARDS]]
+            async with bus.subscribe(channels=channels) as live:
+                self.listening.set()
+                async for message in live:
+                    arrived = time.time_ns() // 1000
+                    for reading in message.data["readings"]:
+                        published = times.micros(reading["time"])
+                        if start <= published < end:
+                            self.histogram[max(0, (arrived - published) // 1000)] += 1
+        finally:
+            with contextlib.suppress(Exception):
+                await bus.close()
+
+    def quantile_ms(self, q: float) -> float:
+        total, seen = sum(self.histogram.values()), 0
+        for bin_ms in sorted(self.histogram):
+            seen += self.histogram[bin_ms]
+            if seen >= q * total:
+                return bin_ms + 1.0
+        return float("nan")
