@@ -30,7 +30,7 @@ class InProcessSubscription:
 
     def __init__(self, *, bus: InProcessBus, channels: list[str], patterns: list[str]) -> None:
         self._bus = bus
-        self._channels = frozenset(channels)
+        self._channels = set(channels)
         self._patterns = patterns
         # None is the end-of-stream sentinel put by close().
         self._queue: asyncio.Queue[BusMessage | None] = asyncio.Queue()
@@ -76,6 +76,14 @@ class InProcessSubscription:
                 self._queue.put_nowait(
                     BusMessage(channel=channel, data=decode_message(payload), pattern=pattern)
                 )
+
+    async def add(self, channels: list[str]) -> None:
+        """Receives these channels too, from now on."""
+        self._channels.update(channels)
+
+    async def remove(self, channels: list[str]) -> None:
+        """Stops receiving these channels."""
+        self._channels.difference_update(channels)
 
     async def close(self) -> None:
         """Unsubscribes; a consumer blocked in iteration receives the end of the stream."""

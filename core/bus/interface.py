@@ -46,6 +46,14 @@ class Subscription(Protocol):
 
     async def __anext__(self) -> BusMessage: ...
 
+    async def add(self, channels: list[str]) -> None:
+        """Subscribes to more channels; messages published once it returns are received."""
+        ...
+
+    async def remove(self, channels: list[str]) -> None:
+        """Unsubscribes from channels (not patterns)."""
+        ...
+
 
 class Bus(Protocol):
     """Fire-and-forget publish/subscribe between processes: nothing is stored, nothing is replayed."""

@@ -6,6 +6,10 @@ exponential backoff with jitter), subscribes again and then yields one `resync` 
 and per pattern: the consumer must reload what it shows from the system of record. A consumer too
 slow for Redis's pub/sub output-buffer limit is disconnected by Redis and recovers the same way.
 
+Channels can be added and removed while the subscription is open (`add`, `remove`), so that a
+consumer such as the WebSocket hub receives only what its clients watch; `add` returns once Redis
+has confirmed, so a publish from then on is guaranteed to arrive.
+
 Every channel carries `key_prefix` on the wire so that deployments and test runs sharing one Redis
 never see each other; consumers see names without it. Choose prefixes that are not prefixes of one
 another, or a pattern on the shorter one would also match the longer one's channels.
@@ -71,9 +75,9 @@ class RedisSubscription:
     ) -> None:
         self._url = url
         self._prefix = key_prefix
-        self._channels = channels
+        # An ordered set: channels come and go while the subscription is open (`add`, `remove`).
+        self._channels = dict.fromkeys(channels)
         self._patterns = patterns
-        self._wire_channels = [key_prefix + channel for channel in channels]
         # Wire pattern -> the caller's pattern, to report which pattern matched.
         self._wire_patterns = {escape_glob(key_prefix) + pattern: pattern for pattern in patterns}
         self._tuning = tuning
@@ -83,6 +87,8 @@ class RedisSubscription:
         self._pool: ConnectionPool | None = None
         self._pubsub: PubSub | None = None
         self._pending: deque[BusMessage] = deque()
+        # Wire channel -> the futures of `add` calls waiting for Redis to confirm it.
+        self._confirming: dict[str, list[asyncio.Future[None]]] = {}
         self._awaiting_pong = False
         self._open = False
         self._closed = False
@@ -133,13 +139,61 @@ class RedisSubscription:
             if message is not None:
                 return message
 
+    async def add(self, channels: list[str]) -> None:
+        """Subscribes to more channels; returns once Redis confirms (or the connection was renewed).
+
+        The confirmation arrives on the reading side: some task must be iterating the subscription.
+        """
+        new = [channel for channel in channels if channel not in self._channels]
+        if not new or self._closed:
+            return
+        self._channels.update(dict.fromkeys(new))
+        if self._pubsub is None:
+            return  # reconnecting: the new connection subscribes every channel, then says resync
+        loop = asyncio.get_running_loop()
+        waiting = []
+        for channel in new:
+            future = loop.create_future()
+            self._confirming.setdefault(self._prefix + channel, []).append(future)
+            waiting.append(future)
+        try:
+            try:
+                await self._pubsub.subscribe(*(self._prefix + channel for channel in new))
+            except _CONNECTION_ERRORS:
+                # The reading side reconnects, subscribes everything in `_channels` and yields resync.
+                return
+            # Confirmations come on the reading side, so the subscription must be being iterated.
+            async with asyncio.timeout(self._tuning.connect_timeout_s):
+                await asyncio.gather(*waiting)
+        finally:
+            for channel in new:
+                self._confirming.pop(self._prefix + channel, None)
+
+    async def remove(self, channels: list[str]) -> None:
+        """Unsubscribes from channels added earlier; messages already on the way may still arrive."""
+        gone = [channel for channel in channels if channel in self._channels]
+        for channel in gone:
+            del self._channels[channel]
+        if gone and self._pubsub is not None and not self._closed:
+            with contextlib.suppress(*_CONNECTION_ERRORS):
+                await self._pubsub.unsubscribe(*(self._prefix + channel for channel in gone))
+
     async def close(self) -> None:
         """Ends the subscription; closing its connection unsubscribes it on the server."""
         if self._closed:
             return
         self._closed = True
         self._registry.discard(self)
+        self._confirm_all()
         await self._release()
+
+    def _confirm_all(self) -> None:
+        # A new connection subscribed to everything (or the subscription closed): nobody waits longer.
+        for futures in self._confirming.values():
+            for future in futures:
+                if not future.done():
+                    future.set_result(None)
+        self._confirming.clear()
 
     async def _connect(self) -> list[BusMessage]:
         # A pool of one connection per subscription: its own client name, and no silent retries by
@@ -155,16 +209,17 @@ class RedisSubscription:
         )
         self._pubsub = PubSub(connection_pool=self._pool)
         self._awaiting_pong = False
-        if self._wire_channels:
-            await self._pubsub.subscribe(*self._wire_channels)
+        wire_channels = [self._prefix + channel for channel in self._channels]
+        if wire_channels:
+            await self._pubsub.subscribe(*wire_channels)
         if self._wire_patterns:
             await self._pubsub.psubscribe(*self._wire_patterns)
-        return await self._await_confirmations(self._pubsub)
+        return await self._await_confirmations(self._pubsub, wire_channels)
 
-    async def _await_confirmations(self, pubsub: PubSub) -> list[BusMessage]:
+    async def _await_confirmations(self, pubsub: PubSub, wire_channels: list[str]) -> list[BusMessage]:
         # Only once Redis confirms every name is a publish guaranteed to reach us; messages on names
         # confirmed earlier may arrive in between and are kept, in order.
-        expected = {("subscribe", name) for name in self._wire_channels}
+        expected = {("subscribe", name) for name in wire_channels}
         expected |= {("psubscribe", name) for name in self._wire_patterns}
         early: list[BusMessage] = []
         async with asyncio.timeout(self._tuning.connect_timeout_s):
@@ -191,8 +246,13 @@ class RedisSubscription:
         return None
 
     def _to_bus_message(self, raw: dict[str, Any]) -> BusMessage | None:
+        if raw["type"] == "subscribe":
+            for future in self._confirming.pop(raw["channel"], ()):
+                if not future.done():
+                    future.set_result(None)
+            return None
         if raw["type"] not in ("message", "pmessage"):
-            return None  # pong, late (un)subscribe confirmations
+            return None  # pong, unsubscribe confirmations
         channel: str = raw["channel"]
         try:
             data = decode_message(raw["data"])
@@ -232,6 +292,7 @@ class RedisSubscription:
         if self._closed:
             await self._release()
             return
+        self._confirm_all()
         self._pending.extend(BusMessage(channel=name, kind="resync") for name in self._channels)
         self._pending.extend(BusMessage(channel=name, kind="resync", pattern=name) for name in self._patterns)
         self._pending.extend(early)

@@ -230,3 +230,63 @@ def test_reconnect_delay_is_jittered_below_a_capped_ceiling(attempt: int) -> Non
     delays = [reconnect_delay_s(attempt, base_s=0.1, cap_s=3.0) for _ in range(200)]
     assert all(0.0 <= delay <= ceiling_s for delay in delays)
     assert len(set(delays)) > 1
+
+
+class Reader:
+    """Iterates a subscription in a task of its own, as a consumer does while it adds channels."""
+
+    def __init__(self, subscription: Subscription) -> None:
+        self.queue: asyncio.Queue[BusMessage] = asyncio.Queue()
+        self._task = asyncio.create_task(self._run(subscription))
+
+    async def _run(self, subscription: Subscription) -> None:
+        async for message in subscription:
+            self.queue.put_nowait(message)
+
+    async def next(self, count: int) -> list[BusMessage]:
+        async with asyncio.timeout(GUARD_S):
+            return [await self.queue.get() for _ in range(count)]
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
+async def test_channels_added_and_removed_while_open(bus: Bus) -> None:
+    async with bus.subscribe(patterns=["dyn.always.*"]) as subscription:
+        reader = Reader(subscription)
+        await bus.publish("dyn.patient.1", {"n": 0})  # not subscribed yet: never arrives
+        await subscription.add(["dyn.patient.1", "dyn.patient.2"])
+        await bus.publish("dyn.patient.1", {"n": 1})
+        await bus.publish("dyn.patient.2", {"n": 2})
+        assert [(m.channel, m.data) for m in await reader.next(2)] == [
+            ("dyn.patient.1", {"n": 1}),
+            ("dyn.patient.2", {"n": 2}),
+        ]
+        await subscription.remove(["dyn.patient.1"])
+        await bus.publish("dyn.patient.1", {"n": 3})
+        await bus.publish("dyn.patient.2", {"n": 4})
+        await bus.publish("dyn.always.x", {"n": 5})
+        assert [(m.channel, m.data) for m in await reader.next(2)] == [
+            ("dyn.patient.2", {"n": 4}),
+            ("dyn.always.x", {"n": 5}),
+        ]
+        reader.stop()
+
+
+async def test_added_channels_survive_a_reconnect(
+    make_redis_bus: RedisBusFactory, admin_redis: Redis
+) -> None:
+    bus = make_redis_bus("dynkill:")
+    async with bus.subscribe(patterns=["alarms.*"]) as subscription:
+        reader = Reader(subscription)
+        await subscription.add(["vitals.patient.7"])
+        old_id = await _client_id(admin_redis, subscription.client_name)
+        await admin_redis.client_kill_filter(_id=old_id)
+        markers = await reader.next(2)
+        assert {(m.kind, m.channel) for m in markers} == {
+            ("resync", "vitals.patient.7"),
+            ("resync", "alarms.*"),
+        }
+        await bus.publish("vitals.patient.7", {"n": 1})
+        assert [m.data for m in await reader.next(1)] == [{"n": 1}]
+        reader.stop()
