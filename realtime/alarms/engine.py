@@ -3,59 +3,56 @@
 Ingest workers call `evaluate()` in their own transaction after storing a batch, then publish the
 returned changes once it commits (see `realtime.alarms.publishing`). All state (pending conditions,
 open alarms) is in the database, so any worker may evaluate any patient's next batch.
+
+`evaluate_patients` evaluates many patients at once, as the live evaluator's rounds do: it reads
+what the rules need for all of them in a handful of queries (`evaluation_reads`), decides in
+Python (`decisions`) and writes only what changed (`evaluation_writes`). The single-patient
+functions are that with a batch of one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
-from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import NotFound
 from realtime.alarms import store
+from realtime.alarms.decisions import (
+    NEWS2_KEY,
+    ReadingLike,
+    apply_news2,
+    apply_thresholds,
+    threshold_key,
+)
 from realtime.alarms.defaults import Limits
-from realtime.alarms.models import AlarmCondition, AlarmKind, AlarmPriority
+from realtime.alarms.evaluation_reads import Whereabouts, read_patients
+from realtime.alarms.evaluation_writes import write_changes
 from realtime.alarms.news2 import ClinicalRisk
-from realtime.alarms.news2_inputs import compute_news2
+from realtime.alarms.news2_inputs import score_latest
 from realtime.alarms.schemas import AlarmChange
 from realtime.alarms.technical import apply_device_status, check_technical
-from realtime.alarms.thresholds import breached, limits_in_force
 
 __all__ = [
+    "NEWS2_KEY",
     "Evaluation",
+    "PatientReadings",
     "ReadingLike",
     "apply_device_status",
     "check_technical",
     "evaluate",
     "evaluate_patient",
+    "evaluate_patients",
+    "threshold_key",
 ]
 
-NEWS2_KEY = "news2"
-# NEWS2 bands to alarm priorities; a single red parameter (low-medium) needs an urgent ward review.
-NEWS2_PRIORITY = {
-    ClinicalRisk.HIGH: AlarmPriority.HIGH,
-    ClinicalRisk.MEDIUM: AlarmPriority.MEDIUM,
-    ClinicalRisk.LOW_MEDIUM: AlarmPriority.MEDIUM,
-}
-
-
-class ReadingLike(Protocol):
-    """What the engine needs of a reading (devices.protocol.Reading has it)."""
-
-    @property
-    def metric(self) -> str: ...
-    @property
-    def value(self) -> float: ...
-    @property
-    def time(self) -> datetime: ...
-
-
-def threshold_key(metric: str, side: str) -> str:
-    return f"threshold:{metric}:{side}"
+# Deciding is plain Python on the caller's event loop: after this many patients the loop gets a
+# turn, so that a large round does not hold up ingest commits and the live fan-out.
+YIELD_EVERY_PATIENTS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +62,16 @@ class Evaluation:
     changes: list[AlarmChange]
     limits: dict[str, Limits]
     news2_risk: ClinicalRisk
+
+
+@dataclass(frozen=True, slots=True)
+class PatientReadings:
+    """A patient's new readings, and where the caller knows them to be (both None: look it up)."""
+
+    patient_id: uuid.UUID
+    readings: Sequence[ReadingLike]
+    bed_id: uuid.UUID | None = None
+    ward_id: uuid.UUID | None = None
 
 
 async def evaluate(
@@ -92,123 +99,41 @@ async def evaluate_patient(
     bed_id: uuid.UUID | None = None,
     ward_id: uuid.UUID | None = None,
 ) -> Evaluation:
-    """`evaluate`, also returning the limits and NEWS2 band it used (the live evaluator caches them)."""
-    if bed_id is None and ward_id is None:
-        bed_id, ward_id = await store.location(session, patient_id=patient_id, now=now)
-    where = {"bed_id": bed_id, "ward_id": ward_id}
-    _, limits, _ = await limits_in_force(session, patient_id=patient_id, now=now)
-    changes = await _apply_thresholds(
-        session, patient_id=patient_id, readings=readings, limits=limits, now=now, **where
-    )
-    risk, news2_changes = await _apply_news2(session, patient_id=patient_id, now=now, **where)
-    changes += news2_changes
-    store.audit_changes(session, changes)
-    return Evaluation(changes, limits, risk)
+    """`evaluate`, also returning the limits and NEWS2 band it used; NotFound for an unknown patient."""
+    batch = [PatientReadings(patient_id, readings, bed_id, ward_id)]
+    evaluation = (await evaluate_patients(session, batch, now=now)).get(patient_id)
+    if evaluation is None:
+        raise NotFound("No such patient.")
+    return evaluation
 
 
-async def _apply_thresholds(
+async def evaluate_patients(
     session: AsyncSession,
+    batch: Sequence[PatientReadings],
     *,
-    patient_id: uuid.UUID,
-    readings: Sequence[ReadingLike],
-    limits: dict[str, Limits],
     now: datetime,
-    bed_id: uuid.UUID | None,
-    ward_id: uuid.UUID | None,
-) -> list[AlarmChange]:
-    changes: list[AlarmChange] = []
-    # Readings are applied in time order so that a batch replays the condition as it happened.
-    for reading in sorted(readings, key=lambda r: r.time):
-        metric_limits = limits.get(reading.metric)
-        if metric_limits is None:
-            continue
-        side = breached(metric_limits, reading.value)
-        cleared = [threshold_key(reading.metric, s) for s in ("low", "high") if s != side]
-        await session.execute(
-            delete(AlarmCondition).where(
-                AlarmCondition.patient_id == patient_id, AlarmCondition.condition_key.in_(cleared)
-            )
-        )
-        changes += await store.resolve_open(session, patient_id=patient_id, condition_keys=cleared, now=now)
-        if side is None:
-            continue
-        key = threshold_key(reading.metric, side)
-        first_seen = await _pending_since(session, patient_id=patient_id, key=key, seen_at=reading.time)
-        if (reading.time - first_seen).total_seconds() < metric_limits.delay_s:
-            continue
-        raised = await store.raise_alarm(
-            session,
-            patient_id=patient_id,
-            condition_key=key,
-            kind=AlarmKind.THRESHOLD,
-            code=reading.metric,
-            priority=metric_limits.priority,
-            now=now,
-            bed_id=bed_id,
-            ward_id=ward_id,
-            value=reading.value,
-            detail={
-                "side": side,
-                "low": metric_limits.low,
-                "high": metric_limits.high,
-                "since": first_seen.isoformat(),
-            },
-        )
-        if raised:
-            changes.append(raised)
-    return changes
-
-
-async def _pending_since(
-    session: AsyncSession, *, patient_id: uuid.UUID, key: str, seen_at: datetime
-) -> datetime:
-    """When the condition was first seen: now if new; the first worker's time if several race."""
-    table = AlarmCondition.__table__
-    assert isinstance(table, Table)
-    values = {"patient_id": patient_id, "condition_key": key, "first_seen_at": seen_at}
-    await store.insert_ignoring_conflict(session, table, values, keys=["patient_id", "condition_key"])
-    first_seen = await session.scalar(
-        select(AlarmCondition.first_seen_at).where(
-            AlarmCondition.patient_id == patient_id, AlarmCondition.condition_key == key
-        )
-    )
-    return min(first_seen, seen_at) if first_seen else seen_at
-
-
-async def _apply_news2(
-    session: AsyncSession,
-    *,
-    patient_id: uuid.UUID,
-    now: datetime,
-    bed_id: uuid.UUID | None,
-    ward_id: uuid.UUID | None,
-) -> tuple[ClinicalRisk, list[AlarmChange]]:
-    result = await compute_news2(session, patient_id=patient_id, now=now)
-    score = result.score
-    priority = NEWS2_PRIORITY.get(score.risk)
-    if priority is None:
-        # An incomplete low score is only a lower bound: it does not clear an alarm on its own.
-        if score.complete:
-            return score.risk, await store.resolve_open(
-                session, patient_id=patient_id, condition_keys=[NEWS2_KEY], now=now
-            )
-        return score.risk, []
-    raised = await store.raise_alarm(
-        session,
-        patient_id=patient_id,
-        condition_key=NEWS2_KEY,
-        kind=AlarmKind.NEWS2,
-        code=NEWS2_KEY,
-        priority=priority,
-        now=now,
-        bed_id=bed_id,
-        ward_id=ward_id,
-        score=score.total,
-        detail={
-            "risk": score.risk.value,
-            "parameter_scores": score.parameter_scores,
-            "missing": list(score.missing),
-            "values": result.values,
-        },
-    )
-    return score.risk, [raised] if raised else []
+    yield_every: int = YIELD_EVERY_PATIENTS,
+) -> dict[uuid.UUID, Evaluation]:
+    """`evaluate_patient` of each patient (one entry each), in one pass; unknown patients are left out."""
+    if len({item.patient_id for item in batch}) != len(batch):
+        raise ValueError("one entry per patient")
+    if not batch:  # a round whose patients were all quiet
+        return {}
+    whereabouts = [Whereabouts(item.patient_id, item.bed_id, item.ward_id) for item in batch]
+    found = await read_patients(session, whereabouts, now=now)
+    risks: dict[uuid.UUID, ClinicalRisk] = {}
+    for count, item in enumerate(batch, 1):
+        state = found.get(item.patient_id)
+        if state is not None:
+            apply_thresholds(state.work, item.readings, now=now)
+            news2 = score_latest(state.vitals, state.observation, now=now)
+            risks[item.patient_id] = apply_news2(state.work, news2, now=now)
+        if count % yield_every == 0:
+            await asyncio.sleep(0)
+    works = [state.work for state in found.values()]
+    await write_changes(session, works, now=now)
+    evaluations: dict[uuid.UUID, Evaluation] = {}
+    for work in works:
+        store.audit_changes(session, work.changes)
+        evaluations[work.patient_id] = Evaluation(work.changes, work.limits, risks[work.patient_id])
+    return evaluations

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices.vitals import queries
 from realtime.alarms.defaults import HR, RR, SBP, SPO2, TEMP
+from realtime.alarms.id_lists import among
 from realtime.alarms.models import News2Observation
-from realtime.alarms.news2 import News2Inputs, News2Score, SpO2Scale, score_news2
+from realtime.alarms.news2 import Consciousness, News2Inputs, News2Score, SpO2Scale, score_news2
 
 # A vital older than this is not "the latest" for a score; the RCP asks for a full set each time.
 VITALS_FRESHNESS = timedelta(hours=1)
@@ -26,6 +28,20 @@ class News2Result:
     score: News2Score
     values: dict[str, Any]
     observation_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChartedObservation:
+    """What NEWS2 takes from a nurse's observation."""
+
+    id: uuid.UUID
+    consciousness: Consciousness
+    on_oxygen: bool
+    spo2_scale: int
+
+
+# (metric, value, time) of a patient's latest readings, as `queries.latest_values` finds them.
+LatestVital = tuple[str, float, datetime]
 
 
 async def latest_observation(
@@ -44,13 +60,76 @@ async def latest_observation(
     )
 
 
+async def latest_observations(
+    session: AsyncSession, *, patient_ids: Collection[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, ChartedObservation]:
+    """Each patient's latest observation within the freshness window, in one query."""
+    if not patient_ids:
+        return {}
+    o = News2Observation
+    ranked = (
+        select(
+            o.patient_id,
+            o.id,
+            o.consciousness,
+            o.on_oxygen,
+            o.spo2_scale,
+            func.row_number().over(partition_by=o.patient_id, order_by=o.recorded_at.desc()).label("rank"),
+        )
+        .where(
+            among(session, o.patient_id, patient_ids),
+            o.recorded_at <= now,
+            o.recorded_at >= now - OBSERVATION_FRESHNESS,
+        )
+        .subquery()
+    )
+    c = ranked.c
+    rows = await session.execute(
+        select(c.patient_id, c.id, c.consciousness, c.on_oxygen, c.spo2_scale).where(c.rank == 1)
+    )
+    return {
+        patient_id: ChartedObservation(observation_id, Consciousness(level), bool(oxygen), int(scale))
+        for patient_id, observation_id, level, oxygen, scale in rows
+    }
+
+
+async def latest_vitals(
+    session: AsyncSession, *, patient_ids: Collection[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, list[LatestVital]]:
+    """Each patient's latest reading per metric (any age: `score_latest` judges freshness)."""
+    found: dict[uuid.UUID, list[LatestVital]] = {}
+    for patient_id, metric, value, _unit, time, _device in await queries.latest_values(
+        session, patient_ids=patient_ids, now=now
+    ):
+        found.setdefault(patient_id, []).append((metric, value, time))
+    return found
+
+
 async def compute_news2(
     session: AsyncSession, *, patient_id: uuid.UUID, now: datetime, freshness: timedelta = VITALS_FRESHNESS
 ) -> News2Result:
     """Scores the patient's latest vitals (no older than `freshness`) with the latest observation."""
-    rows = await queries.latest_values(session, patient_ids=[patient_id], now=now)
-    latest = {metric: value for _, metric, value, _, time, _ in rows if time >= now - freshness}
+    vitals = await latest_vitals(session, patient_ids=[patient_id], now=now)
     observation = await latest_observation(session, patient_id=patient_id, now=now)
+    charted = (
+        ChartedObservation(
+            observation.id, observation.consciousness, observation.on_oxygen, observation.spo2_scale
+        )
+        if observation
+        else None
+    )
+    return score_latest(vitals.get(patient_id, []), charted, now=now, freshness=freshness)
+
+
+def score_latest(
+    vitals: Iterable[LatestVital],
+    observation: ChartedObservation | None,
+    *,
+    now: datetime,
+    freshness: timedelta = VITALS_FRESHNESS,
+) -> News2Result:
+    """NEWS2 of the latest vitals no older than `freshness`, with the observation (if any)."""
+    latest = {metric: value for metric, value, time in vitals if time >= now - freshness}
     inputs = News2Inputs(
         respiration_rate=latest.get(RR),
         spo2=latest.get(SPO2),

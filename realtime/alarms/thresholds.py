@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,23 +13,56 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical.patients.models import Patient
 from core.errors import NotFound
 from realtime.alarms.defaults import AgeGroup, Limits, age_group, default_limits
+from realtime.alarms.id_lists import among
 from realtime.alarms.models import AlarmThreshold
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsInForce:
+    """A patient's age group, limits by metric, and which of those a clinician set."""
+
+    group: AgeGroup
+    limits: dict[str, Limits]
+    overridden: set[str]
 
 
 async def limits_in_force(
     session: AsyncSession, *, patient_id: uuid.UUID, now: datetime
 ) -> tuple[AgeGroup, dict[str, Limits], set[str]]:
     """(age group, limits by metric, metrics overridden) for the patient; NotFound for an unknown one."""
-    birth_date = await session.scalar(select(Patient.birth_date).where(Patient.id == patient_id))
-    if birth_date is None and await session.get(Patient, patient_id) is None:
+    found = (await limits_by_patient(session, patient_ids=[patient_id], now=now)).get(patient_id)
+    if found is None:
         raise NotFound("No such patient.")
-    group = age_group(birth_date, now)
-    limits = default_limits(group)
-    overridden: set[str] = set()
-    for row in await session.scalars(select(AlarmThreshold).where(AlarmThreshold.patient_id == patient_id)):
-        limits[row.metric] = Limits(row.metric, row.low, row.high, row.priority, row.delay_s)
-        overridden.add(row.metric)
-    return group, limits, overridden
+    return found.group, found.limits, found.overridden
+
+
+async def limits_by_patient(
+    session: AsyncSession, *, patient_ids: Collection[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, LimitsInForce]:
+    """The limits in force of each of these patients, in two queries; unknown patients are left out."""
+    if not patient_ids:
+        return {}
+    wanted = list(patient_ids)
+    births = await session.execute(
+        select(Patient.id, Patient.birth_date).where(among(session, Patient.id, wanted))
+    )
+    found: dict[uuid.UUID, LimitsInForce] = {}
+    for patient_id, birth_date in births:
+        group = age_group(birth_date, now)
+        found[patient_id] = LimitsInForce(group, default_limits(group), set())
+    t = AlarmThreshold
+    overrides = await session.execute(
+        select(t.patient_id, t.metric, t.low, t.high, t.priority, t.delay_s).where(
+            among(session, t.patient_id, wanted)
+        )
+    )
+    for patient_id, metric, low, high, priority, delay_s in overrides:
+        patient = found.get(patient_id)
+        if patient is None:  # removed between the two reads: it is left out like any unknown patient
+            continue
+        patient.limits[metric] = Limits(metric, low, high, priority, delay_s)
+        patient.overridden.add(metric)
+    return found
 
 
 def breached(limits: Limits, value: float) -> str | None:

@@ -1,4 +1,5 @@
-"""What alarms on ingest cost: CPU per evaluated patient, for a full evaluation and a quiet check.
+"""What alarms on ingest cost: CPU per evaluated patient, for a full evaluation and a quiet check,
+and a start-up's rounds (every patient evaluated in full) with the longest the loop waited meanwhile.
 
 Run: `pytest tests/realtime/test_live_evaluator_bench.py -m bench -s`. Prints its figures; asserts
 only that the work was done (figures depend on the machine and its load).
@@ -30,6 +31,7 @@ from tests.devices.ingest_helpers import (
 pytestmark = pytest.mark.bench
 
 CPU_PATIENTS = 500  # enough for a stable figure per patient
+STARTUP_PATIENTS = 2000  # issue 5's benchmark: 2,000 bedside monitors on one ingest worker
 
 
 async def _patients_with_devices(sessions, count: int) -> tuple[list[str], list]:
@@ -102,3 +104,58 @@ async def test_cpu_per_evaluated_patient(settings, sessions) -> None:
         f"quiet check {1000 * quiet_s / CPU_PATIENTS:.3f} ms CPU each; stats {evaluator.stats}"
     )
     assert evaluator.stats.evaluated == CPU_PATIENTS and evaluator.stats.quiet == CPU_PATIENTS
+
+
+class LoopLag:
+    """The longest the event loop kept a 1 ms ticker waiting beyond its due time."""
+
+    def __init__(self) -> None:
+        self.worst_s = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + 0.001
+            await asyncio.sleep(0.001)
+            self.worst_s = max(self.worst_s, loop.time() - due)
+
+    def __enter__(self) -> LoopLag:
+        self._task = asyncio.create_task(self._tick())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+async def test_startup_rounds_of_every_patient_in_full(settings, sessions) -> None:
+    _devices, ids = await _patients_with_devices(sessions, STARTUP_PATIENTS)
+    now = datetime.now(UTC)
+    normal = {HR: 72.0, RR: 16.0, SPO2: 97.0}
+    async with transaction(sessions) as session:
+        await session.execute(
+            insert(VitalReading),
+            [
+                {"time": now, "device_id": f"s{n}", "patient_id": p, "metric": m, "value": v, "unit": ""}
+                for n, p in enumerate(ids)
+                for m, v in normal.items()
+            ],
+        )
+    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=InProcessBus())
+    task = asyncio.create_task(evaluator.run())
+    loop = asyncio.get_running_loop()
+    try:
+        with LoopLag() as lag:
+            started = loop.time()
+            cpu_s = await _rounds(evaluator, ids, normal, now)
+            wall_s = loop.time() - started
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    print(
+        f"\nstart-up, {STARTUP_PATIENTS} patients in full: {cpu_s:.2f} s CPU, {wall_s:.2f} s in "
+        f"{evaluator.stats.rounds} rounds of up to {evaluator.tuning.max_patients_per_round}; "
+        f"the loop waited at most {1000 * lag.worst_s:.1f} ms"
+    )
+    assert evaluator.stats.evaluated == STARTUP_PATIENTS

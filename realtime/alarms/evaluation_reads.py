@@ -1,0 +1,125 @@
+"""What an evaluation reads, for every patient of a round at once: a handful of set-based queries.
+
+Limits (two queries), pending conditions, open alarms (locked), latest vitals, nurses' latest
+observations, and beds for the patients whose location the caller did not know: the same for a
+round of one patient as of two thousand.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from realtime.alarms import store
+from realtime.alarms.decisions import PatientWork
+from realtime.alarms.id_lists import among
+from realtime.alarms.models import Alarm, AlarmCondition, AlarmKind, AlarmStatus
+from realtime.alarms.news2_inputs import (
+    ChartedObservation,
+    LatestVital,
+    latest_observations,
+    latest_vitals,
+)
+from realtime.alarms.thresholds import limits_by_patient
+
+# The kinds the engine raises and resolves; technical alarms belong to their device's status.
+ENGINE_KINDS = (AlarmKind.THRESHOLD, AlarmKind.NEWS2)
+
+
+@dataclass(frozen=True, slots=True)
+class Whereabouts:
+    """Where the caller believes a patient is; both None means "look it up"."""
+
+    patient_id: uuid.UUID
+    bed_id: uuid.UUID | None = None
+    ward_id: uuid.UUID | None = None
+
+
+@dataclass(slots=True)
+class PatientRead:
+    """One patient's state for the decisions, and what NEWS2 is computed from."""
+
+    work: PatientWork
+    vitals: list[LatestVital]
+    observation: ChartedObservation | None
+
+
+async def read_patients(
+    session: AsyncSession, patients: Sequence[Whereabouts], *, now: datetime
+) -> dict[uuid.UUID, PatientRead]:
+    """The state of each of these patients; patients with no record are left out."""
+    ids = [p.patient_id for p in patients]
+    limits = await limits_by_patient(session, patient_ids=ids, now=now)
+    ids = [patient_id for patient_id in ids if patient_id in limits]
+    unplaced = [p.patient_id for p in patients if p.bed_id is None and p.ward_id is None]
+    places = await store.locations(session, patient_ids=[p for p in unplaced if p in limits], now=now)
+    conditions = await pending_conditions(session, patient_ids=ids)
+    alarms = await open_engine_alarms(session, patient_ids=ids)
+    vitals = await latest_vitals(session, patient_ids=ids, now=now)
+    observations = await latest_observations(session, patient_ids=ids, now=now)
+    found: dict[uuid.UUID, PatientRead] = {}
+    for patient in patients:
+        if patient.patient_id not in limits:
+            continue
+        patient_id = patient.patient_id
+        bed_id, ward_id = places.get(patient_id, (patient.bed_id, patient.ward_id))
+        work = PatientWork(
+            patient_id=patient_id,
+            bed_id=bed_id,
+            ward_id=ward_id,
+            limits=limits[patient_id].limits,
+            stored_conditions=conditions.get(patient_id, {}),
+            open_alarms=alarms.get(patient_id, {}),
+        )
+        found[patient_id] = PatientRead(work, vitals.get(patient_id, []), observations.get(patient_id))
+    return found
+
+
+async def pending_conditions(
+    session: AsyncSession, *, patient_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, datetime]]:
+    """Each patient's pending conditions: condition key -> first seen."""
+    if not patient_ids:
+        return {}
+    c = AlarmCondition
+    rows = await session.execute(
+        select(c.patient_id, c.condition_key, c.first_seen_at).where(
+            among(session, c.patient_id, patient_ids)
+        )
+    )
+    found: dict[uuid.UUID, dict[str, datetime]] = {}
+    for patient_id, key, first_seen in rows:
+        found.setdefault(patient_id, {})[key] = first_seen
+    return found
+
+
+async def open_engine_alarms(
+    session: AsyncSession, *, patient_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Alarm]]:
+    """Each patient's open threshold and NEWS2 alarms by condition key, locked for update.
+
+    Locked in the order of their ids, so that two rounds over the same patients wait for each
+    other instead of deadlocking.
+    """
+    if not patient_ids:
+        return {}
+    alarms = await session.scalars(
+        select(Alarm)
+        .where(
+            among(session, Alarm.patient_id, patient_ids),
+            Alarm.status != AlarmStatus.RESOLVED,
+            Alarm.kind.in_(ENGINE_KINDS),
+        )
+        .order_by(Alarm.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found: dict[uuid.UUID, dict[str, Alarm]] = {}
+    for alarm in alarms:
+        found.setdefault(alarm.patient_id, {})[alarm.condition_key] = alarm
+    return found
