@@ -110,7 +110,7 @@ async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, setti
                 client_id=EMBEDDED_CLIENT_ID,
                 mqtt_protocol="5" if settings.mqtt_url else "3.1.1",
                 # Seconds of a few monitors per batch; rollups and bindings as in production.
-                flush_interval_s=0.5,
+                flush_interval_s=0.2,
             ),
             engine=engine,
             sessions=sessions,

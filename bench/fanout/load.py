@@ -96,7 +96,7 @@ async def run(
     duration_s = (window_us[1] - micros(time.time())) / 1e6
     cross_us = window_us[0] + min(5_000_000, (window_us[1] - window_us[0]) // 3)
     per_s, sent = len(devices), 0
-    with Publisher(mqtt_url) as publisher:
+    async with Publisher(mqtt_url) as publisher:
         while (elapsed := loop.time() - started) < duration_s:
             due = int(elapsed * per_s)
             out.behind_s = max(out.behind_s, (due - sent) / per_s)

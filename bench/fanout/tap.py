@@ -36,10 +36,11 @@ class BusTap:
                 self.listening.set()
                 async for message in live:
                     arrived = time.time_ns() // 1000
-                    for reading in message.data["readings"]:
-                        published = times.micros(reading["time"])
-                        if start <= published < end:
-                            self.histogram[max(0, (arrived - published) // 1000)] += 1
+                    for device in message.data["devices"]:
+                        for reading in device["readings"]:
+                            published = times.micros(reading["time"])
+                            if start <= published < end:
+                                self.histogram[max(0, (arrived - published) // 1000)] += 1
         finally:
             with contextlib.suppress(Exception):
                 await bus.close()

@@ -8,10 +8,12 @@ pipeline and its delivery guarantees), `fanout` (the bus), `upkeep` (bindings, r
 
 Bus channels, published after the commit of each batch (JSON; times ISO 8601 with offset):
 
-- `vitals.device.{device_id}`, and when the device is bound also `vitals.patient.{patient_id}` and
-  `vitals.ward.{ward_id}`: `{"device_id", "patient_id", "bed_id", "ward_id",
+- `vitals.device.{device_id}`, and when the device is bound also `vitals.patient.{patient_id}`:
+  `{"device_id", "patient_id", "bed_id", "ward_id",
   "readings": [{"metric": LOINC code, "value": float in `unit`, "unit": UCUM, "time"}]}`. Under load
   one message may carry several batches' readings of a device (see `fanout`).
+- `vitals.ward.{ward_id}`: one message per ward and round, `{"ward_id", "devices": [...]}`, holding
+  the message above of each of the ward's devices that had readings.
 - `devices.status.{device_id}`: `{"device_id", "online", "time", "battery_pct", "sensor_off", "firmware"}`.
 - `devices.event.{device_id}`: `{"device_id", "seq", "time", "code", "severity", "detail"}`.
 """

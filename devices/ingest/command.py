@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--flush-interval",
         type=float,
-        default=0.2,
+        default=0.1,
         help="seconds a batch may wait to fill (default: %(default)s)",
     )
     parser.add_argument(

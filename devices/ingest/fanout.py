@@ -6,6 +6,11 @@ device's pending message, so under load it sends fewer, larger messages instead 
 The bus is fire-and-forget (see `core.bus`): when it is down, or the backlog passes
 `max_pending_readings`, the backlog is dropped and counted; dashboards resync from the database.
 Statuses and events are never merged: each is published as it came.
+
+A round publishes each device's readings on `vitals.device.<id>` and, when the device is bound, on
+`vitals.patient.<id>`, and one message per ward on `vitals.ward.<id>` holding every device of the
+ward that had readings (`{"ward_id", "devices": [device messages]}`): a ward dashboard's hub then
+handles one message per ward and round, not one per bed.
 """
 
 from __future__ import annotations
@@ -25,10 +30,10 @@ log = logging.getLogger(__name__)
 # Messages per pipelined bus round trip: large enough to amortise it, small enough to keep
 # Redis's output buffers to subscribers modest.
 PUBLISH_BATCH = 500
-# At most one round of publishing per interval: with hundreds of devices per batch, each round costs
-# one bus message per device and channel (the largest CPU cost of a busy worker, measured), and
-# bedside numerics refresh about once a second anyway.
-MIN_ROUND_INTERVAL_S = 0.5
+# At most one round of publishing per interval. Rounds follow the worker's commits (every
+# `flush_interval_s` at most), so this only merges commits that come in quick succession; longer
+# pauses would show on every dashboard as latency.
+MIN_ROUND_INTERVAL_S = 0.05
 
 
 class LiveFanout:
@@ -96,6 +101,7 @@ class LiveFanout:
 
     def _take(self) -> list[tuple[str, dict[str, Any]]]:
         outgoing, self._others = self._others, []
+        by_ward: dict[Any, list[dict[str, Any]]] = {}
         for (device_id, who), readings in self._readings.items():
             message = {
                 "device_id": device_id,
@@ -108,7 +114,9 @@ class LiveFanout:
             if who.patient_id is not None:
                 outgoing.append((f"vitals.patient.{who.patient_id}", message))
             if who.ward_id is not None:
-                outgoing.append((f"vitals.ward.{who.ward_id}", message))
+                by_ward.setdefault(who.ward_id, []).append(message)
+        for ward_id, messages in by_ward.items():
+            outgoing.append((f"vitals.ward.{ward_id}", {"ward_id": ward_id, "devices": messages}))
         self._readings = {}
         self._pending_readings = 0
         return outgoing

@@ -1,19 +1,20 @@
-"""One client connection: bounded outbound queue, per-subscription coalescing, resync and heartbeat."""
+"""One client connection: bounded outbound queue of encoded frames, resync, heartbeat and token expiry."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from core.bus.backoff import reconnect_delay_s
 from core.db import utc_now
 from core.errors import DomainError
 from core.identity.principal import Principal
+from realtime.hub.feeds import encode
 from realtime.hub.keys import SubscriptionKey
 from realtime.hub.messages import (
     CLOSE_HEARTBEAT_TIMEOUT,
@@ -39,21 +40,25 @@ class Transport(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ConnectionTuning:
+    # Frames waiting for one client's socket; beyond this the client is too slow (see `_overflow`).
     queue_size: int = 256
-    coalesce_interval_s: float = 0.2
+    # At most one `vitals` message per subscription this often (see `realtime.hub.feeds`).
+    coalesce_interval_s: float = 0.1
     # Overflows tolerated (each answered with a resync) before the client is dropped.
     max_overflows: int = 3
     heartbeat_interval_s: float = 20.0
     heartbeat_timeout_s: float = 10.0
 
 
+# A queued frame: its kind (a message `type`) and its JSON text, encoded once for every watcher.
+Frame = tuple[str, str]
+
+
 @dataclass(slots=True)
 class _Feed:
-    # Deltas are held back until the feed's snapshot has been queued, so they always follow it.
+    # Frames are held back until the feed's snapshot has been queued, so that they always follow it.
     ready: bool = False
-    pending: list[dict[str, Any]] = field(default_factory=list)
-    # Alarms and notifications that came while the snapshot was being read: sent right after it.
-    held_events: list[dict[str, Any]] = field(default_factory=list)
+    held: list[Frame] = field(default_factory=list)
 
 
 class Connection:
@@ -76,7 +81,7 @@ class Connection:
         self.tuning = tuning
         self.load_snapshot = load
         self.feeds: dict[SubscriptionKey, _Feed] = {}
-        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=tuning.queue_size)
+        self._outbox: asyncio.Queue[Frame] = asyncio.Queue(maxsize=tuning.queue_size)
         self._resync_task: asyncio.Task[None] | None = None
         self._pong = asyncio.Event()
         self.overflows = 0
@@ -87,56 +92,46 @@ class Connection:
 
     # Feeds -----------------------------------------------------------------------------------
     def open_feed(self, key: SubscriptionKey) -> None:
-        """Starts collecting deltas for `key`; they are sent once `feed_ready` has queued the snapshot."""
+        """Starts collecting frames for `key`; they are sent once `feed_ready` has queued the snapshot."""
         self.feeds.setdefault(key, _Feed())
 
     def feed_ready(self, key: SubscriptionKey, snapshot: dict[str, Any]) -> None:
-        """Queues the snapshot; the deltas collected meanwhile follow it."""
+        """Queues the snapshot; the frames collected meanwhile follow it."""
         feed = self.feeds.get(key)
         if feed is not None and self.send(snapshot):
             feed.ready = True
-            held, feed.held_events = feed.held_events, []
-            for event in held:
-                self.send(event)
+            held, feed.held = feed.held, []
+            for kind, text in held:
+                if not self._enqueue(kind, text):
+                    return
 
     def close_feed(self, key: SubscriptionKey) -> None:
-        """Stops the feed and forgets its pending deltas."""
+        """Stops the feed and forgets its held frames."""
         self.feeds.pop(key, None)
 
-    def add_readings(self, key: SubscriptionKey, message: dict[str, Any]) -> None:
-        """Merges one bus message's readings into the feed's pending delta."""
+    def deliver(self, key: SubscriptionKey, kind: str, text: str) -> None:
+        """A frame of `key`'s feed (vitals, alarm, notification), already encoded for every watcher."""
         feed = self.feeds.get(key)
         if feed is None:
             return
-        context = {name: message.get(name) for name in ("device_id", "patient_id", "bed_id")}
-        feed.pending.extend({**context, **reading} for reading in message.get("readings", []))
-
-    def forward_event(self, key: SubscriptionKey, event_type: str, payload: dict[str, Any]) -> None:
-        """Alarms and notifications are not coalesced: each goes out as it came, once the snapshot is out."""
-        feed = self.feeds.get(key)
-        if feed is None:
-            return
-        message = {"type": event_type, **key.label(), event_type: payload}
         if feed.ready:
-            self.send(message)
-        else:
-            feed.held_events.append(message)
-
-    def flush(self) -> None:
-        """Queues one `vitals` message per ready feed holding deltas."""
-        for key, feed in list(self.feeds.items()):
-            if feed.ready and feed.pending:
-                readings, feed.pending = feed.pending, []
-                if not self.send({"type": "vitals", **key.label(), "readings": readings}):
-                    return
+            self._enqueue(kind, text)
+        elif len(feed.held) < self.tuning.queue_size:
+            feed.held.append((kind, text))
+        else:  # a snapshot that takes this long is a client (or database) that cannot keep up
+            self._overflow()
 
     # Outbound queue ----------------------------------------------------------------------------
     def send(self, message: dict[str, Any]) -> bool:
-        """Queues a message without waiting; on a full queue resynchronises or drops the client."""
+        """Queues a message of this connection's own (ready, snapshot, error, ping) without waiting."""
+        return self._enqueue(message["type"], encode(message))
+
+    def _enqueue(self, kind: str, text: str) -> bool:
+        # On a full queue the client is resynchronised, or dropped when it keeps falling behind.
         if self.closed.is_set():
             return False
         try:
-            self._outbox.put_nowait(message)
+            self._outbox.put_nowait((kind, text))
             return True
         except asyncio.QueueFull:
             self._overflow()
@@ -152,34 +147,45 @@ class Connection:
 
     def resync(self, reason: str) -> None:
         """Discards queued deltas and snapshots and sends every feed a fresh snapshot; alarms are kept."""
-        kept: list[dict[str, Any]] = []
+        kept: list[Frame] = []
         while not self._outbox.empty():
-            message = self._outbox.get_nowait()
-            if message["type"] == "alarm":
-                kept.append(message)
+            frame = self._outbox.get_nowait()
+            if frame[0] == "alarm":
+                kept.append(frame)
         for feed in self.feeds.values():
-            # The readings held back are committed before they are published, so the snapshot has them.
-            feed.ready, feed.pending = False, []
-        self._outbox.put_nowait({"type": "resync", "reason": reason})
+            # Alarms held for a feed are kept too; its readings are committed before they are
+            # published, so the fresh snapshot has them.
+            kept += [frame for frame in feed.held if frame[0] == "alarm"]
+            feed.ready, feed.held = False, []
+        self._outbox.put_nowait(("resync", encode({"type": "resync", "reason": reason})))
         # Alarms are few and each matters: they go out again after the marker (the queue was just
         # emptied, so they fit unless the queue holds nothing but alarms, in which case the oldest go).
         room = self.tuning.queue_size - 1
-        for message in kept[-room:] if room > 0 else []:
-            self._outbox.put_nowait(message)
+        for frame in kept[-room:] if room > 0 else []:
+            self._outbox.put_nowait(frame)
         if self._resync_task is not None:
             self._resync_task.cancel()
         self._resync_task = asyncio.create_task(self._reload(reason))
 
     async def _reload(self, reason: str) -> None:
         for key in list(self.feeds):
-            try:
-                snapshot = await self.load_snapshot(key, reason)
-            except DomainError as error:
-                # Access can be lost meanwhile (a patient discharged from view, a ward closed).
-                self.close_feed(key)
-                self.send(error_message(error.code, str(error), **key.label()))
-                continue
-            self.feed_ready(key, snapshot)
+            attempt = 0
+            while key in self.feeds and not self.closed.is_set():
+                try:
+                    snapshot = await self.load_snapshot(key, reason)
+                except DomainError as error:
+                    # Access can be lost meanwhile (a patient discharged from view, a ward closed).
+                    self.close_feed(key)
+                    self.send(error_message(error.code, str(error), **key.label()))
+                    break
+                except Exception:
+                    # The database is busy or away: the feed stays paused and tries again.
+                    log.exception("snapshot of %s %s failed; trying again", key.scope, key.id)
+                    await asyncio.sleep(reconnect_delay_s(attempt, base_s=0.5, cap_s=10.0))
+                    attempt += 1
+                    continue
+                self.feed_ready(key, snapshot)
+                break
 
     def drop(self, code: int, reason: str) -> None:
         """Marks the connection for closing; `serve_connection` closes the socket."""
@@ -190,17 +196,10 @@ class Connection:
 
     # Tasks ---------------------------------------------------------------------------------------
     async def run_writer(self) -> None:
-        """Sends queued messages in order, at the client's pace."""
+        """Sends queued frames in order, at the client's pace."""
         while True:
-            message = await self._outbox.get()
-            await self.transport.send_text(json.dumps(message, separators=(",", ":")))
-
-    async def run_flusher(self) -> None:
-        """Flushes coalesced deltas every `coalesce_interval_s`."""
-        while True:
-            # Pacing, not polling: whatever arrives meanwhile is merged into the next message.
-            await asyncio.sleep(self.tuning.coalesce_interval_s)
-            self.flush()
+            _kind, text = await self._outbox.get()
+            await self.transport.send_text(text)
 
     async def run_heartbeat(self) -> None:
         """Pings every `heartbeat_interval_s`; a client that does not pong in time is dropped."""

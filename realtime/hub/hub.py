@@ -1,26 +1,27 @@
-"""The per-process hub: one bus subscription feeding a registry of connections by subscription key."""
+"""The per-process hub: one bus subscription feeding the live feeds that connections watch."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.bus import Bus, BusMessage
+from core.bus import Bus, BusMessage, Subscription
 from core.bus.backoff import reconnect_delay_s
 from core.identity.principal import Principal
 from core.identity.revocation import TokenRevocations
 from core.settings import Settings
 from realtime.hub.connection import Connection, ConnectionTuning, Transport
+from realtime.hub.feeds import LiveFeeds
 from realtime.hub.keys import BUS_PATTERNS, SubscriptionKey, event_type_of, keys_for_channel
 from realtime.hub.messages import CLOSE_GOING_AWAY
-from realtime.hub.snapshots import authorised_snapshot
+from realtime.hub.snapshots import SnapshotReader
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,14 @@ log = logging.getLogger(__name__)
 class HubTuning(ConnectionTuning):
     # How long a new socket may take to send its `auth` message.
     auth_timeout_s: float = 5.0
+    # Snapshot reads and audit writes at once; the rest queue (see `SnapshotReader`).
+    snapshot_concurrency: int = 4
+
+
+def patient_vitals_channel(patient_id: uuid.UUID) -> str:
+    # A patient's readings: subscribed only while someone here watches the patient, whereas wards,
+    # alarms and notifications come through the patterns of `BUS_PATTERNS`.
+    return f"vitals.patient.{patient_id}"
 
 
 class Hub:
@@ -48,9 +57,15 @@ class Hub:
         self.settings = settings
         self.revocations = revocations
         self.tuning = tuning or HubTuning()
-        self._by_key: defaultdict[SubscriptionKey, set[Connection]] = defaultdict(set)
+        self.feeds = LiveFeeds(coalesce_interval_s=self.tuning.coalesce_interval_s)
+        self.snapshots = SnapshotReader(sessions, concurrency=self.tuning.snapshot_concurrency)
         self._connections: set[Connection] = set()
         self._pump: asyncio.Task[None] | None = None
+        self._subscription: Subscription | None = None
+        self._resync_due = False
+        # Patient channels being added on the bus, which their first watchers' snapshots wait for.
+        self._adding: dict[SubscriptionKey, asyncio.Future[None]] = {}
+        self._background: set[asyncio.Task[None]] = set()
         # Set while the bus subscription is active; tests and readiness checks await it.
         self.listening = asyncio.Event()
 
@@ -64,6 +79,9 @@ class Hub:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
+        for task in list(self._background):
+            task.cancel()
+        self.feeds.close()
         for connection in list(self._connections):
             connection.drop(CLOSE_GOING_AWAY, "server shutting down")
 
@@ -73,13 +91,8 @@ class Hub:
         """Registers a signed-in client whose access token expires at `expires_at`."""
 
         async def load(key: SubscriptionKey, reason: str) -> dict[str, Any]:
-            return await authorised_snapshot(
-                # The connection's principal now: a renewed sign-in carries the new token's id.
-                sessions=self.sessions,
-                principal=connection.principal,
-                key=key,
-                reason=reason,
-            )
+            # The connection's principal now: a renewed sign-in carries the new token's id.
+            return await self.snapshots.authorised(principal=connection.principal, key=key, reason=reason)
 
         connection = Connection(
             transport=transport, principal=principal, tuning=self.tuning, load=load, expires_at=expires_at
@@ -93,57 +106,114 @@ class Hub:
             self.unsubscribe(connection, key)
         self._connections.discard(connection)
 
-    def subscribe(self, connection: Connection, key: SubscriptionKey) -> None:
+    async def subscribe(self, connection: Connection, key: SubscriptionKey) -> None:
         """Routes `key`'s messages to the connection from now on (before its snapshot is read)."""
         connection.open_feed(key)
-        self._by_key[key].add(connection)
+        first = self.feeds.watch(key, connection)
+        if key.scope != "patient":
+            return
+        if first:
+            self._adding[key] = asyncio.ensure_future(self._add_channel(key))
+        adding = self._adding.get(key)
+        if adding is not None:
+            # A second watcher arriving meanwhile also waits: its snapshot must not be read before
+            # the patient's readings are sure to reach this process.
+            await asyncio.shield(adding)
+
+    async def _add_channel(self, key: SubscriptionKey) -> None:
+        try:
+            subscription = self._subscription
+            if subscription is not None:  # otherwise the next subscription includes it
+                await subscription.add([patient_vitals_channel(key.id)])
+        except Exception:
+            # Subscribed on Redis all the same once it answers; the bus then says resync.
+            log.warning("subscribing to %s's readings is not confirmed yet", key.id)
+        finally:
+            self._adding.pop(key, None)
 
     def unsubscribe(self, connection: Connection, key: SubscriptionKey) -> None:
         """Stops routing `key` to the connection."""
         connection.close_feed(key)
-        watchers = self._by_key.get(key)
-        if watchers is not None:
-            watchers.discard(connection)
-            if not watchers:
-                del self._by_key[key]
+        if self.feeds.unwatch(key, connection) and key.scope == "patient":
+            subscription = self._subscription
+            if subscription is not None:
+                self._in_background(subscription.remove([patient_vitals_channel(key.id)]))
 
     def connections(self) -> list[Connection]:
         """The connections open now."""
         return list(self._connections)
 
     def dispatch(self, message: BusMessage) -> None:
-        """Hands one bus message to every connection watching a key it feeds."""
+        """Hands one bus message to the feeds it is for."""
         if message.kind == "resync":
-            # Messages may have been lost while the bus was reconnecting: everyone starts afresh.
-            for connection in list(self._connections):
-                if connection.feeds:
-                    connection.resync("bus-reconnected")
+            # Messages may have been lost while the bus was reconnecting: everyone starts afresh,
+            # once for all the markers of one reconnection.
+            self._resync_soon()
             return
-        event_type = event_type_of(message.channel)
-        for key in keys_for_channel(message.channel):
-            for connection in list(self._by_key.get(key, ())):
-                if event_type is not None:
-                    connection.forward_event(key, event_type, message.data)
-                else:
-                    connection.add_readings(key, message.data)
+        channel = message.channel
+        if channel.startswith("vitals."):
+            keys = keys_for_channel(channel)
+            if keys:
+                data = message.data
+                # A ward's message holds each of its devices' messages; a patient's is one device's.
+                devices = data.get("devices", ()) if keys[0].scope == "ward" else (data,)
+                self.feeds.add_devices(keys[0], devices)
+            return
+        event_type = event_type_of(channel)
+        if event_type is not None:
+            for key in keys_for_channel(channel):
+                self.feeds.forward_event(key, event_type, message.data)
+
+    def _resync_soon(self) -> None:
+        if self._resync_due:
+            return
+        self._resync_due = True
+        asyncio.get_running_loop().call_soon(self._resync_everyone)
+
+    def _resync_everyone(self) -> None:
+        self._resync_due = False
+        for connection in list(self._connections):
+            if connection.feeds:
+                connection.resync("bus-reconnected")
+
+    def _in_background(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _run_pump(self) -> None:
         attempt = 0
         while True:
             try:
-                async with self.bus.subscribe(patterns=BUS_PATTERNS) as subscription:
+                patients = [
+                    patient_vitals_channel(k.id) for k in self.feeds.watched() if k.scope == "patient"
+                ]
+                async with self.bus.subscribe(channels=patients, patterns=BUS_PATTERNS) as subscription:
+                    self._subscription = subscription
+                    # Patients first watched while the subscription was being set up.
+                    reader = asyncio.create_task(self._read(subscription))
+                    late = [
+                        patient_vitals_channel(k.id) for k in self.feeds.watched() if k.scope == "patient"
+                    ]
+                    try:
+                        await subscription.add(late)
+                    except Exception:
+                        log.warning("patients' readings not confirmed on the new subscription yet")
                     self.listening.set()
                     attempt = 0
-                    async for message in subscription:
-                        self.dispatch(message)
+                    await reader
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("hub bus subscription failed; subscribing again")
+            finally:
+                self._subscription = None
             self.listening.clear()
             # The subscription ended (bus error); subscribe again and resync everyone, who missed messages.
-            for connection in list(self._connections):
-                if connection.feeds:
-                    connection.resync("bus-reconnected")
+            self._resync_soon()
             await asyncio.sleep(reconnect_delay_s(attempt, base_s=0.5, cap_s=10.0))
             attempt += 1
+
+    async def _read(self, subscription: Subscription) -> None:
+        async for message in subscription:
+            self.dispatch(message)

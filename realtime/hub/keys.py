@@ -7,14 +7,15 @@ from typing import NamedTuple
 
 from realtime.hub.messages import Scope
 
-# One pattern per kind of channel: a process subscribes once, whatever its clients watch.
-BUS_PATTERNS = (
+# One pattern per kind of channel a process always receives. A patient's readings are subscribed
+# one channel at a time while watched (`realtime.hub.hub`): every reading is on its patient's channel,
+# and decoding them all in every api instance would be most of its work.
+BUS_PATTERNS = [
     "vitals.ward.*",
-    "vitals.patient.*",
     "alarms.ward.*",
     "alarms.patient.*",
     "notifications.user.*",
-)
+]
 
 
 class SubscriptionKey(NamedTuple):

@@ -41,7 +41,6 @@ async def serve_connection(hub: Hub, transport: Transport) -> None:
     connection.send(_ready(signed_in))
     tasks = [
         asyncio.create_task(connection.run_writer()),
-        asyncio.create_task(connection.run_flusher()),
         asyncio.create_task(connection.run_heartbeat()),
         asyncio.create_task(connection.run_expiry()),
         asyncio.create_task(_read(hub, connection)),
@@ -150,7 +149,7 @@ async def _subscribe(hub: Hub, connection: Connection, key: SubscriptionKey) -> 
     if len(connection.feeds) >= MAX_SUBSCRIPTIONS:
         raise ProtocolError("too-many-subscriptions", f"At most {MAX_SUBSCRIPTIONS} subscriptions.")
     # Routed before the snapshot is read, so no delta can fall between the snapshot and the feed.
-    hub.subscribe(connection, key)
+    await hub.subscribe(connection, key)
     try:
         snapshot = await connection.load_snapshot(key, "subscribe")
     except DomainError as error:

@@ -4,13 +4,15 @@ A ward snapshot lists the ward's open alarms, a patient or alarm-feed snapshot t
 in the shape of the `alarm` of an alarm delta, most urgent first; deltas follow as before. The
 notifications feed (the caller's own in-app notifications) starts from their unread ones.
 
-Authorisation and audit happen here too, in the snapshot's own transaction, so that every read of
-patient data the hub makes is checked and recorded in one place.
+Authorisation and audit happen here too, per connection, so that every read of patient data the
+hub makes is checked and recorded in one place.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from clinical.organisation.census import current_stays
 from clinical.organisation.models import Bed, Ward
 from clinical.patients.models import Patient
-from core.access import refuse, require_patient_scope
+from core.access import refuse
 from core.audit import service as audit
 from core.db import utc_now
 from core.errors import NotFound
@@ -37,20 +39,105 @@ NOTIFICATIONS_IN_SNAPSHOT = 20
 VitalsByPatient = dict[uuid.UUID, list[dict[str, Any]]]
 
 
-async def authorised_snapshot(
-    *, sessions: async_sessionmaker[AsyncSession], principal: Principal, key: SubscriptionKey, reason: str
-) -> dict[str, Any]:
-    """Checks that `principal` may watch `key` and returns its snapshot message; audited."""
-    async with transaction(sessions) as session:
-        if key.scope == "ward":
-            return await _ward_snapshot(session, principal=principal, key=key, reason=reason)
+class SnapshotReader:
+    """Reads snapshots for one hub: each key's data once for every connection waiting for it.
+
+    After a bus reconnect every connection asks at once. The data of a key (beds, latest values,
+    open alarms) is then read once for all the requests queued for it, at most `concurrency` reads
+    at a time, so that a thousand dashboards do not empty the database pool. A request joins only a
+    read that has not started yet: its feed was routed before the read began, so no reading can
+    fall between its snapshot and its first delta. Authorisation and the audit of what each caller
+    was shown stay per connection.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, concurrency: int) -> None:
+        self._sessions = sessions
+        self._gate = asyncio.Semaphore(concurrency)
+        self._queued: dict[SubscriptionKey, asyncio.Future[_View]] = {}
+        self._reads: set[asyncio.Task[None]] = set()
+        # Data reads made (not requests answered): for the system's figures and the tests.
+        self.reads = 0
+
+    async def authorised(self, *, principal: Principal, key: SubscriptionKey, reason: str) -> dict[str, Any]:
+        """Checks that `principal` may watch `key` and returns its snapshot message; audited."""
         if key.scope == "notifications":
-            return await _notifications_snapshot(session, principal=principal, key=key)
-        return await _patient_snapshot(session, principal=principal, key=key, reason=reason)
+            async with self._gate, transaction(self._sessions) as session:
+                return await _notifications_snapshot(session, principal=principal, key=key)
+        refusal = _refusal(principal, key)
+        if refusal is not None:
+            async with transaction(self._sessions) as session:
+                patient_id = None if key.scope == "ward" else key.id
+                refuse(
+                    session,
+                    principal,
+                    action="read",
+                    resource_type="live-feed",
+                    resource_id=key.id,
+                    patient_id=patient_id,
+                    message=refusal,
+                )
+        view = await self._shared(key)
+        async with self._gate, transaction(self._sessions) as session:
+            # One entry per patient whose data the snapshot shows (or one for an empty ward).
+            shown: list[uuid.UUID | None] = [*view.seen] or [None]
+            for seen in shown:
+                _record(session, principal, key, reason, patient_id=seen)
+        return {"type": "snapshot", **key.label(), **view.message}
+
+    async def _shared(self, key: SubscriptionKey) -> _View:
+        future = self._queued.get(key)
+        if future is None:
+            future = self._queued[key] = asyncio.get_running_loop().create_future()
+            # Retrieved even when every waiter has gone, so that a failure is not reported as lost.
+            future.add_done_callback(lambda done: done.cancelled() or done.exception())
+            read = asyncio.create_task(self._read(key, future))
+            self._reads.add(read)
+            read.add_done_callback(self._reads.discard)
+        return await asyncio.shield(future)
+
+    async def _read(self, key: SubscriptionKey, future: asyncio.Future[_View]) -> None:
+        try:
+            async with self._gate:
+                # Requests from now on start a read of their own (see the class's docstring).
+                if self._queued.get(key) is future:
+                    del self._queued[key]
+                self.reads += 1
+                async with transaction(self._sessions) as session:
+                    view = await _READERS[key.scope](session, key)
+        except BaseException as error:
+            if self._queued.get(key) is future:
+                del self._queued[key]
+            if not future.done():
+                future.set_exception(error)
+            if isinstance(error, asyncio.CancelledError):
+                raise
+        else:
+            future.set_result(view)
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """A key's snapshot data, shared by every connection it is read for: not to be modified."""
+
+    message: dict[str, Any]
+    # The patients whose data it shows, for the audit of each caller.
+    seen: list[uuid.UUID]
+
+
+def _refusal(principal: Principal, key: SubscriptionKey) -> str | None:
+    if key.scope == "ward":
+        return None if principal.is_staff else "Ward feeds are for staff."
+    if key.scope == "notifications":
+        return None if key.id == principal.user_id else "You may watch only your own notifications."
+    return None if principal.may_access_patient(key.id) else "You may watch only your own feed."
 
 
 def _record(
-    session: AsyncSession, principal: Principal, key: SubscriptionKey, reason: str, **fields: Any
+    session: AsyncSession,
+    principal: Principal,
+    key: SubscriptionKey,
+    reason: str,
+    patient_id: uuid.UUID | None,
 ) -> None:
     audit.record(
         session,
@@ -58,23 +145,12 @@ def _record(
         action="read",
         resource_type="live-feed",
         resource_id=key.id,
+        patient_id=patient_id,
         detail={"via": "websocket", "scope": key.scope, "reason": reason},
-        **fields,
     )
 
 
-async def _ward_snapshot(
-    session: AsyncSession, *, principal: Principal, key: SubscriptionKey, reason: str
-) -> dict[str, Any]:
-    if not principal.is_staff:
-        refuse(
-            session,
-            principal,
-            action="read",
-            resource_type="live-feed",
-            resource_id=key.id,
-            message="Ward feeds are for staff.",
-        )
+async def _ward_view(session: AsyncSession, key: SubscriptionKey) -> _View:
     if await session.get(Ward, key.id) is None:
         raise NotFound("No such ward.")
     beds = (await session.scalars(select(Bed).where(Bed.ward_id == key.id, Bed.active.is_(True)))).all()
@@ -82,9 +158,6 @@ async def _ward_snapshot(
     now = utc_now()
     vitals = await _latest(session, list(patient_by_bed.values()), now)
     alarms = await store.active_alarms(session, ward_id=key.id)
-    # One entry per patient whose data the snapshot shows: in a bed now, or with an alarm open here.
-    for seen in dict.fromkeys([*patient_by_bed.values(), *(a.patient_id for a in alarms)]):
-        _record(session, principal, key, reason, patient_id=seen)
     entries = []
     for bed in sorted(beds, key=lambda b: b.label):
         patient_id = patient_by_bed.get(bed.id)
@@ -96,44 +169,23 @@ async def _ward_snapshot(
                 "vitals": vitals.get(patient_id, []) if patient_id else [],
             }
         )
-    if not patient_by_bed and not alarms:
-        _record(session, principal, key, reason)
-    return {
-        "type": "snapshot",
-        **key.label(),
-        "at": now.isoformat(),
-        "beds": entries,
-        "alarms": _as_json(alarms),
-    }
+    # In a bed now, or with an alarm open here.
+    seen = list(dict.fromkeys([*patient_by_bed.values(), *(a.patient_id for a in alarms)]))
+    return _View({"at": now.isoformat(), "beds": entries, "alarms": _as_json(alarms)}, seen)
 
 
-async def _patient_snapshot(
-    session: AsyncSession, *, principal: Principal, key: SubscriptionKey, reason: str
-) -> dict[str, Any]:
-    # Recorded against the patient whose feed was asked for: their record shows the attempt.
-    require_patient_scope(
-        session,
-        principal,
-        key.id,
-        action="read",
-        resource_type="live-feed",
-        resource_id=key.id,
-        message="You may watch only your own feed.",
-    )
+async def _patient_view(session: AsyncSession, key: SubscriptionKey) -> _View:
     if await session.get(Patient, key.id) is None:
         raise NotFound("No such patient.")
-    _record(session, principal, key, reason, patient_id=key.id)
     now = utc_now()
     alarms = await store.active_alarms(session, patient_id=key.id)
-    message: dict[str, Any] = {
-        "type": "snapshot",
-        **key.label(),
-        "at": now.isoformat(),
-        "alarms": _as_json(alarms),
-    }
+    message: dict[str, Any] = {"at": now.isoformat(), "alarms": _as_json(alarms)}
     if key.scope == "patient":
         message["vitals"] = (await _latest(session, [key.id], now)).get(key.id, [])
-    return message
+    return _View(message, [key.id])
+
+
+_READERS = {"ward": _ward_view, "patient": _patient_view, "alarms": _patient_view}
 
 
 def _as_json(alarms: list[AlarmRead]) -> list[dict[str, Any]]:
@@ -164,7 +216,7 @@ async def _notifications_snapshot(
             action="read",
             resource_type="live-feed",
             resource_id=key.id,
-            message="You may watch only your own notifications.",
+            message=_refusal(principal, key) or "",
         )
     # Audited as a read of the inbox by the notifications service itself.
     inbox = await notifications.list_inbox(

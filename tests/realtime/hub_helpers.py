@@ -160,9 +160,10 @@ def vitals_message(
 
 
 async def publish_vitals(bus: Bus, message: dict[str, Any]) -> None:
-    """Publishes as the ingest worker does: on the patient's and the ward's channels."""
+    """Publishes as the ingest worker does: on the patient's channel, and in a ward message."""
     await bus.publish(f"vitals.patient.{message['patient_id']}", message)
-    await bus.publish(f"vitals.ward.{message['ward_id']}", message)
+    ward_id = message["ward_id"]
+    await bus.publish(f"vitals.ward.{ward_id}", {"ward_id": ward_id, "devices": [message]})
 
 
 async def store_reading(

@@ -1,0 +1,120 @@
+"""Live feeds: one per subscription key in a process, shared by every connection watching it.
+
+A key's readings are merged into one pending `vitals` message. The first after a quiet spell goes out
+at once; after that at most one goes out every `coalesce_interval_s`, holding whatever arrived in
+between (merged, never dropped). Each message, and each alarm or notification, is encoded to JSON
+once and the same text is handed to every watcher: with hundreds of nurses on a ward the hub's
+work per reading does not grow with the number of screens, only the sockets' sends do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from realtime.hub.keys import SubscriptionKey
+
+
+class Watcher(Protocol):
+    """What a feed needs of a connection (`realtime.hub.connection.Connection` is one)."""
+
+    def deliver(self, key: SubscriptionKey, kind: str, text: str) -> None: ...
+
+
+def encode(message: dict[str, Any]) -> str:
+    """Compact JSON, as every frame the hub sends."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(slots=True, eq=False)
+class _Feed:
+    key: SubscriptionKey
+    watchers: set[Watcher] = field(default_factory=set)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    # Loop time of the last `vitals` message, and the timer of the next one when one is due.
+    last_sent: float = float("-inf")
+    timer: asyncio.TimerHandle | None = None
+
+
+class LiveFeeds:
+    """The feeds of one hub: who watches which key, and the readings waiting for each key."""
+
+    def __init__(self, *, coalesce_interval_s: float) -> None:
+        self.coalesce_interval_s = coalesce_interval_s
+        self._feeds: dict[SubscriptionKey, _Feed] = {}
+
+    def watch(self, key: SubscriptionKey, watcher: Watcher) -> bool:
+        """Adds a watcher; True when it is the key's first (the caller then subscribes on the bus)."""
+        feed = self._feeds.get(key)
+        first = feed is None
+        if feed is None:
+            feed = self._feeds[key] = _Feed(key)
+        feed.watchers.add(watcher)
+        return first
+
+    def unwatch(self, key: SubscriptionKey, watcher: Watcher) -> bool:
+        """Removes a watcher; True when it was the key's last (the feed and its pending readings go)."""
+        feed = self._feeds.get(key)
+        if feed is None:
+            return False
+        feed.watchers.discard(watcher)
+        if feed.watchers:
+            return False
+        if feed.timer is not None:
+            feed.timer.cancel()
+        del self._feeds[key]
+        return True
+
+    def watched(self) -> list[SubscriptionKey]:
+        """The keys someone watches now."""
+        return list(self._feeds)
+
+    def add_devices(self, key: SubscriptionKey, devices: Iterable[dict[str, Any]]) -> None:
+        """Merges device messages (the ingest worker's shape) into the key's next `vitals` message."""
+        feed = self._feeds.get(key)
+        if feed is None:
+            return
+        append = feed.pending.append
+        for device in devices:
+            device_id, patient_id, bed_id = (
+                device.get("device_id"),
+                device.get("patient_id"),
+                device.get("bed_id"),
+            )
+            for reading in device.get("readings", ()):
+                append({"device_id": device_id, "patient_id": patient_id, "bed_id": bed_id, **reading})
+        if feed.pending and feed.timer is None:
+            loop = asyncio.get_running_loop()
+            due_in_s = feed.last_sent + self.coalesce_interval_s - loop.time()
+            # At once after a quiet spell (on the next loop turn, so that what came with this message
+            # joins it); otherwise when the interval since the last message has passed.
+            feed.timer = loop.call_later(max(0.0, due_in_s), self._send_vitals, feed)
+
+    def forward_event(self, key: SubscriptionKey, event_type: str, payload: dict[str, Any]) -> None:
+        """Alarms and notifications are not merged: each goes to every watcher as it came."""
+        feed = self._feeds.get(key)
+        if feed is None:
+            return
+        text = encode({"type": event_type, **key.label(), event_type: payload})
+        for watcher in list(feed.watchers):
+            watcher.deliver(key, event_type, text)
+
+    def close(self) -> None:
+        """Cancels every timer; pending readings are forgotten."""
+        for feed in self._feeds.values():
+            if feed.timer is not None:
+                feed.timer.cancel()
+        self._feeds.clear()
+
+    def _send_vitals(self, feed: _Feed) -> None:
+        feed.timer = None
+        if self._feeds.get(feed.key) is not feed or not feed.pending:
+            return
+        readings, feed.pending = feed.pending, []
+        feed.last_sent = asyncio.get_running_loop().time()
+        text = encode({"type": "vitals", **feed.key.label(), "readings": readings})
+        for watcher in list(feed.watchers):
+            watcher.deliver(feed.key, "vitals", text)
