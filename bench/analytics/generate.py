@@ -2,9 +2,13 @@
 
 Volumes: 60,000 patients, 15 departments, 200 practitioners working weekdays with 25 days of
 leave, about 260,000 outpatient appointments and 200,000 consultations, 12 wards of 25 beds with
-about 330,000 alarms, 300 bedside monitors with five-day bindings all year, and one-minute rollups
-for the last `rollup_days` days (a whole year would be 157 million rows per metric; the coverage
-report reads only the range it is asked for). `setseed` makes every run generate the same data.
+about 330,000 alarms, 300 bedside monitors with five-day bindings all year, and device coverage:
+one-minute rollups for the last `rollup_days` days (a whole year would be 157 million rows per
+metric), and hours of `device_coverage_1h` for the whole year. The hours before the rollups are
+drawn directly (a year of minutes is too big to generate and summarise); the hours of the rollup
+days are summarised from those minutes by the production refresh, which `bench.analytics` runs
+after `generate`, so that minutes and hours agree wherever both exist. `setseed` makes every run
+generate the same data.
 """
 
 from __future__ import annotations
@@ -184,14 +188,44 @@ def rollup_step(days: int) -> tuple[str, str]:
     """)  # fmt: skip
 
 
-def generate(dsn: str, *, rollup_days: int, progress=print) -> dict[str, int]:
-    """Fills the (migrated, empty) database at `dsn`; returns the row counts of the main tables."""
+def coverage_hours_step(rollup_days: int) -> tuple[str, str]:
+    """Hours of device coverage from the year's start to the rollup days, drawn per bound hour.
+
+    Bindings run from 02:00 to midnight, so their hours are whole. In one hour of 200 the monitor is
+    silent (no row: a gap between hours); in three of 200 it drops out for ten minutes (a gap
+    inside); otherwise up to three single minutes are missing, close to the minute rollups' 97%.
+    """
+    return ("coverage hours", f"""
+        INSERT INTO device_coverage_1h (device_id, hour, covered_minutes, first_minute, last_minute, gaps_inside)
+        SELECT device_id, hour, CASE WHEN outage THEN 50 ELSE 60 END - misses,
+               hour, hour + interval '59 minutes', CASE WHEN outage THEN 1 ELSE 0 END
+        FROM (
+            SELECT d.device_id, hour, random() AS r, random() < 0.015 AS outage, floor(random() * 4)::int AS misses
+            FROM devices d
+            JOIN device_bindings bd ON bd.device_uuid = d.id
+            CROSS JOIN LATERAL generate_series(
+                bd.start_at, least(bd.end_at, timestamptz '2026-01-01 00:00+00' - {rollup_days} * interval '1 day')
+                - interval '1 hour', interval '1 hour') hour
+        ) drawn
+        WHERE r >= 0.005
+    """)  # fmt: skip
+
+
+def generate(dsn: str, *, rollup_days: int, progress=print) -> None:
+    """Fills the (migrated, empty) database at `dsn`; the rollup days' coverage hours are left to do."""
     with psycopg.connect(dsn, autocommit=False) as connection:
-        for name, sql in [*STEPS, rollup_step(rollup_days)]:
+        for name, sql in [*STEPS, coverage_hours_step(rollup_days), rollup_step(rollup_days)]:
             progress(f"  generating {name} ...")
             connection.execute(sql)
         connection.commit()
-        connection.autocommit = True
+
+
+TABLES = ["patients", "appointments", "encounters", "alarms", "device_bindings", "vital_rollups_1m",
+          "device_coverage_1h"]  # fmt: skip
+
+
+def analyse(dsn: str) -> dict[str, int]:
+    """Vacuums and analyses the generated database; returns the row counts of the main tables."""
+    with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute("VACUUM ANALYZE")
-        tables = ["patients", "appointments", "encounters", "alarms", "device_bindings", "vital_rollups_1m"]
-        return {t: connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        return {t: connection.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in TABLES}

@@ -1,28 +1,34 @@
-"""Device uptime and data coverage, from the one-minute rollups.
+"""Device uptime and data coverage, from the hourly coverage table.
 
 A device's minute counts as covered when at least one of its readings for a patient fell in it.
 `uptime_pct` is covered minutes over the minutes the device was bound to a patient in the range;
-`gaps_over_5_min` counts silences longer than five minutes between covered minutes (window
-function over the rollups), the figure a biomedical engineer looks at first.
+`gaps_over_5_min` counts silences longer than five minutes between covered minutes, the figure a
+biomedical engineer looks at first.
+
+The report reads `device_coverage_1h` (one row per device and hour, kept by the rollup refresh),
+not the minutes: a year of a 300-bed hospital is 2.6 million hours against 157 million minutes, so
+it answers for any range a report may cover (`core.reports.MAX_RANGE_DAYS`, two years). Silences
+inside an hour were counted when the hour was summarised; those between one covered hour and the
+next are found here, by a window function over each device's hours.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, Interval, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import InvalidInput
-from core.reports import Report, bytewise, day_start, dialect_name, elapsed_seconds, rounded
+from core.reports import Report, day_start, dialect_name, elapsed_seconds, rounded
 from devices.registry.models import Device, DeviceBinding
-from devices.vitals.models import VitalRollup1m
+from devices.vitals.coverage_hours import GAP_MINUTES
+from devices.vitals.models import DeviceCoverage1h
 
-GAP_MINUTES = 5
-# The report reads every covered minute of the range (a 300-bed hospital writes about 430,000 device
-# minutes a day), so it answers for a month at a time rather than a year.
-MAX_RANGE_DAYS = 31
+# Covered minutes are whole minutes apart: a step over GAP_MINUTES + 1 minutes skips more than
+# GAP_MINUTES. Half a minute of slack keeps SQLite's floating-point day arithmetic on the right side.
+GAP_STEP_S = (GAP_MINUTES + 1) * 60 + 30
 
 
 async def _bound_minutes(session: AsyncSession, start: datetime, end: datetime) -> dict[str, float]:
@@ -40,31 +46,43 @@ async def _bound_minutes(session: AsyncSession, start: datetime, end: datetime) 
     return bound
 
 
-async def device_coverage(*, session: AsyncSession, start: date, end: date) -> Report:
-    """Per device: minutes bound to a patient, minutes with data, uptime, and silences over five minutes."""
-    if (end - start).days > MAX_RANGE_DAYS:
-        raise InvalidInput(
-            f"Device coverage covers at most {MAX_RANGE_DAYS} days at a time; ask for a shorter range."
+def _silent_too_long(dialect: str, previous: Any, current: Any) -> ColumnElement[bool]:
+    """Whether more than GAP_MINUTES silent minutes lie between two covered minutes."""
+    if dialect == "sqlite":
+        return elapsed_seconds(dialect, previous, current) > GAP_STEP_S
+    # Timestamps compared directly: seconds as a number (extract gives numeric) cost a year's report dearly.
+    return current - previous > literal(timedelta(seconds=GAP_STEP_S), Interval())
+
+
+async def _covered(session: AsyncSession, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+    """Per device with data in the range: (covered minutes, gaps over GAP_MINUTES)."""
+    hours = DeviceCoverage1h
+    previous_last = func.lag(hours.last_minute).over(partition_by=hours.device_id, order_by=hours.hour)
+    stepped = (
+        select(
+            hours.device_id,
+            hours.covered_minutes,
+            hours.gaps_inside,
+            # The silence between this hour's first covered minute and the last one before it.
+            case(
+                (_silent_too_long(dialect_name(session), previous_last, hours.first_minute), 1), else_=0
+            ).label("gap_before"),
         )
-    since, until = day_start(start), day_start(end)
-    minutes = (
-        select(VitalRollup1m.device_id, VitalRollup1m.bucket)
-        .where(VitalRollup1m.bucket >= since, VitalRollup1m.bucket < until)
-        .distinct()
+        .where(hours.hour >= start, hours.hour < end)
         .subquery()
     )
-    dialect = dialect_name(session)
-    device = bytewise(dialect, minutes.c.device_id)
-    previous = func.lag(minutes.c.bucket).over(partition_by=device, order_by=minutes.c.bucket)
-    gap_s = elapsed_seconds(dialect, previous, minutes.c.bucket).label("gap_s")
-    stepped = select(minutes.c.device_id, gap_s).subquery()
     statement = select(
         stepped.c.device_id,
-        func.count(),
-        # Consecutive covered minutes are 60 s apart; more than GAP_MINUTES missing ones in between is a gap.
-        func.sum(case((stepped.c.gap_s > (GAP_MINUTES + 1) * 60, 1), else_=0)),
+        func.sum(stepped.c.covered_minutes),
+        func.sum(stepped.c.gaps_inside + stepped.c.gap_before),
     ).group_by(stepped.c.device_id)
-    covered = {device: (int(n), int(gaps or 0)) for device, n, gaps in await session.execute(statement)}
+    return {device: (int(n), int(gaps)) for device, n, gaps in await session.execute(statement)}
+
+
+async def device_coverage(*, session: AsyncSession, start: date, end: date) -> Report:
+    """Per device: minutes bound to a patient, minutes with data, uptime, and silences over five minutes."""
+    since, until = day_start(start), day_start(end)
+    covered = await _covered(session, since, until)
     bound = await _bound_minutes(session, since, until)
     devices = {d.device_id: d for d in await session.scalars(select(Device))}
     rows = []

@@ -1,4 +1,4 @@
-"""The readings table and its one-minute rollups.
+"""The readings table, its one-minute rollups and the hourly device coverage derived from them.
 
 `vital_readings` is narrow on purpose (time, device, patient, metric, value, unit): one row per value,
 keyed by (device_id, metric, time) so that a redelivered MQTT message stores nothing twice. Which
@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, Index, Integer, PrimaryKeyConstraint, String, text
+from sqlalchemy import BigInteger, Float, Index, Integer, PrimaryKeyConstraint, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime
@@ -70,3 +70,35 @@ class VitalRollup1m(Base):
     max_value: Mapped[float] = mapped_column(Float(precision=53))
     sum_value: Mapped[float] = mapped_column(Float(precision=53))
     count: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+
+
+class DeviceCoverage1h(Base):
+    """Which minutes of one hour a device covered: a summary of its one-minute rollups.
+
+    A minute is covered when the device has at least one rollup row in it (any patient, any metric).
+    `gaps_inside` counts silences longer than the coverage report's gap between covered minutes of
+    this hour; with `first_minute` and `last_minute`, the report finds the silences between hours
+    too, so that it reads one row per device and hour instead of sixty. Kept by `refresh_rollups`.
+    """
+
+    __tablename__ = "device_coverage_1h"
+    __table_args__ = (
+        # Device first: the report walks each device's hours in order (lag over device, hour). The
+        # figures ride in the index (PostgreSQL) so that walk never visits the table, whose rows lie
+        # in the order refreshes wrote them, hour by hour across every device.
+        PrimaryKeyConstraint(
+            "device_id",
+            "hour",
+            name="pk_device_coverage_1h",
+            postgresql_include=["covered_minutes", "first_minute", "last_minute", "gaps_inside"],
+        ),
+        # Refreshes recompute a few recent hours of every device.
+        Index("ix_device_coverage_1h_hour", "hour"),
+    )
+
+    device_id: Mapped[str] = mapped_column(String(DEVICE_ID_LENGTH))
+    hour: Mapped[datetime] = mapped_column(UTCDateTime)
+    covered_minutes: Mapped[int] = mapped_column(SmallInteger)
+    first_minute: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_minute: Mapped[datetime] = mapped_column(UTCDateTime)
+    gaps_inside: Mapped[int] = mapped_column(SmallInteger)

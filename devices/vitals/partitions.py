@@ -25,7 +25,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from devices.vitals.models import VitalReading, VitalRollup1m
+from devices.vitals.models import DeviceCoverage1h, VitalReading, VitalRollup1m
 
 log = logging.getLogger(__name__)
 
@@ -201,9 +201,11 @@ def apply_retention(
     elif kind == "sqlite":
         cutoff = _midnight(today - timedelta(days=retention_days))
         connection.execute(delete(VitalReading).where(VitalReading.time < cutoff))
-    # TimescaleDB's own retention policy drops its chunks; rollups are ours on every dialect.
+    # TimescaleDB's own retention policy drops its chunks; rollups are ours on every dialect, and
+    # the hourly coverage summarising them goes with them.
     rollup_cutoff = _midnight(today - timedelta(days=rollup_retention_days))
     connection.execute(delete(VitalRollup1m).where(VitalRollup1m.bucket < rollup_cutoff))
+    connection.execute(delete(DeviceCoverage1h).where(DeviceCoverage1h.hour < rollup_cutoff))
     return kind
 
 

@@ -6,6 +6,10 @@ calls it every `rollup_interval_s` for the minutes its committed readings touche
 start, for the minutes before it, which a killed predecessor may not have refreshed), so a rollup
 trails the raw data by at most about that interval. Readings that lost their patient (a corrected
 binding) have their rows removed by the same refresh.
+
+The same call recomputes the hours those minutes fall in of the hourly device coverage table
+(`devices.vitals.coverage_hours`), in the same transaction, so the coverage report never sees
+minutes and hours that disagree.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy import bindparam, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import UTCDateTime, utc_now
+from devices.vitals.coverage_hours import refresh_coverage_hours
 from devices.vitals.models import VitalRollup1m
 
 # The minute a reading falls in, per dialect, in the form each stores timestamps.
@@ -48,7 +53,8 @@ async def refresh_rollups(
     until: datetime | None = None,
     device_ids: Collection[str] | None = None,
 ) -> int:
-    """Recomputes the minutes from the one containing `since` up to `until` (now); returns rows written."""
+    """Recomputes the minutes from the one containing `since` up to `until` (now), and their hours of
+    device coverage; returns the minute rows written."""
     start = floor_minute(since)
     end = until or utc_now()
     stale = delete(VitalRollup1m).where(VitalRollup1m.bucket >= start, VitalRollup1m.bucket < end)
@@ -67,5 +73,6 @@ async def refresh_rollups(
     if device_ids is not None:
         statement = statement.bindparams(bindparam("device_ids", expanding=True))
         parameters["device_ids"] = list(device_ids)
-    result = await session.execute(statement, parameters)
-    return int(getattr(result, "rowcount", 0) or 0)
+    written = int(getattr(await session.execute(statement, parameters), "rowcount", 0) or 0)
+    await refresh_coverage_hours(session, since=start, until=end, device_ids=device_ids)
+    return written

@@ -102,7 +102,7 @@ BAD_REQUESTS = [
     ("demographics", {"start": "2020-01-01", "end": "2026-01-01"}, 422, "at most 731 days"),
     ("demographics", {"start": "2026-03-02"}, 422, "end"),
     ("demographics", {"start": "yesterday", "end": "2026-03-02"}, 422, "start"),
-    ("device-coverage", {"start": "2026-01-01", "end": "2026-03-01"}, 422, "at most 31 days"),
+    ("device-coverage", {"start": "2024-01-01", "end": "2026-03-01"}, 422, "at most 731 days"),
     ("no-such-report", RANGE, 404, "GET /api/v1/analytics/reports"),
 ]
 

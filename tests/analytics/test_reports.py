@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,13 @@ async def test_device_coverage_counts_covered_minutes_over_bound_minutes_and_gap
         ["bedside_monitor", 720.0, 0, 0.0, 0],  # bound since 8 March noon, silent
     ]
     assert [row[0].split("-")[1] for row in report.rows] == ["d1", "d2"]
+
+
+async def test_device_coverage_answers_for_a_year(hospital) -> None:
+    async with transaction(hospital) as session:
+        report = await device_coverage(session=session, start=date(2025, 3, 9), end=END)
+    assert [row[1:] for row in report.rows] == [
+        # The minute before 2 March now counts, and its step into 2 March is one minute, not a gap.
+        ["bedside_monitor", 1440.0, 73, 5.1, 1],
+        ["bedside_monitor", 720.0, 0, 0.0, 0],
+    ]

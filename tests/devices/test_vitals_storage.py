@@ -14,7 +14,7 @@ from core.sessions import create_sessionmaker, transaction
 from devices.ingest.batch import WriteBatch
 from devices.ingest.store import SqliteStore
 from devices.vitals import partitions, queries, service
-from devices.vitals.models import VitalReading, VitalRollup1m
+from devices.vitals.models import DeviceCoverage1h, VitalReading, VitalRollup1m
 from devices.vitals.rollups import refresh_rollups
 from ownat import migrate
 from tests.devices.ingest_helpers import unique_device_id
@@ -195,5 +195,14 @@ async def test_the_embedded_sqlite_store_writes_and_answers_queries(tmp_path) ->
             )
             assert kind == "sqlite"
             assert await connection.scalar(select(func.count()).select_from(VitalReading)) == 0
+            assert await connection.scalar(select(func.count()).select_from(DeviceCoverage1h)) > 0
+            # Past the rollups' retention, the minutes and the hours summarising them go together.
+            await connection.run_sync(
+                lambda sync: partitions.apply_retention(
+                    sync, today=datetime.now(UTC).date() + timedelta(days=800)
+                )
+            )
+            for table in (VitalRollup1m, DeviceCoverage1h):
+                assert await connection.scalar(select(func.count()).select_from(table)) == 0
     finally:
         await engine.dispose()
