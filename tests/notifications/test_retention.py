@@ -12,6 +12,7 @@ from realtime.notifications.retention import purge_settled
 from tests.clinical.scheduling_builders import account
 from tests.notifications.builders import (
     SteppingClock,
+    deliver_everything_due,
     notification_settings,
     notifications_of,
     record_event,
@@ -32,7 +33,7 @@ async def test_settled_events_go_after_the_retention_period_and_pending_ones_sta
     try:
         await fan_out_worker.fan_out()
         # Only the in-app copy is sent; the SMS (to a closed port) waits for its next attempt.
-        await fan_out_worker.deliver_due()
+        await deliver_everything_due(fan_out_worker)
     finally:
         await fan_out_worker.close()
     (sms,) = await notifications_of(sessions, event_id=settled, channel=Channel.SMS)

@@ -10,6 +10,7 @@ from realtime.notifications.models import Channel, DeliveryStatus
 from tests.clinical.scheduling_builders import account
 from tests.notifications.builders import (
     SteppingClock,
+    deliver_everything_due,
     notification_settings,
     notifications_of,
     record_event,
@@ -36,7 +37,7 @@ async def test_a_failing_gateway_is_retried_with_backoff_then_dead_lettered_and_
             await the_worker.fan_out()
             waits = []
             for _ in range(3):
-                await the_worker.deliver_due()
+                await deliver_everything_due(the_worker)
                 (row,) = await notifications_of(sessions, event_id=event_id, channel=Channel.SMS)
                 waits.append(row.next_attempt_at - clock.now)
                 clock.now += timedelta(hours=1)
@@ -58,7 +59,7 @@ async def test_a_failing_gateway_is_retried_with_backoff_then_dead_lettered_and_
             assert retried.json()["status"] == "pending"
             sms.status = 202
             clock.now += timedelta(seconds=1)
-            await the_worker.deliver_due()
+            await deliver_everything_due(the_worker)
         finally:
             await the_worker.close()
     (row,) = await notifications_of(sessions, event_id=event_id, channel=Channel.SMS)
