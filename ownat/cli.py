@@ -25,6 +25,18 @@ PACKAGE_COMMANDS = {
 }
 
 
+# The edge agent's install has no server dependencies, so it must not load the server's tables.
+COMMANDS_WITHOUT_DATABASE = frozenset({"edge"})
+
+
+def register_tables(command: str) -> None:
+    """Registers every table before a server command runs. A worker imports only some domains'
+    models (the ingest worker writes alarms, which reference users), and SQLAlchemy refuses its
+    first flush when a foreign key names a table it has not seen."""
+    if command not in COMMANDS_WITHOUT_DATABASE:
+        importlib.import_module("ownat.model_registry")
+
+
 def _dev(args: argparse.Namespace) -> int:
     from core.logging import configure_logging
     from core.settings import load_settings
@@ -122,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    register_tables(args.command)
     return int(args.handler(args))
 
 

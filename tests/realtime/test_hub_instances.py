@@ -1,4 +1,5 @@
-"""Many instances: two api processes and an ingest worker; a reading over MQTT reaches dashboards on both."""
+"""Many instances: two api processes and an ingest worker as real processes; a reading over MQTT, and the
+alarm the worker raises on it, reach dashboards on both."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from core.identity.principal import Role
 from core.sessions import transaction
 from core.settings import Settings
 from devices.registry.models import DeviceBinding
+from realtime.alarms.defaults import HR
+from realtime.alarms.models import AlarmPriority, AlarmThreshold
 from tests.builders import create_user
 from tests.clinical.builders import admit, create_patient, create_ward_with_beds
 from tests.devices.ingest_helpers import (
@@ -103,7 +106,16 @@ async def reading_with_value(client: HubClient, value: float) -> dict[str, objec
                 return reading
 
 
-async def test_a_reading_ingested_by_a_worker_reaches_dashboards_on_two_api_instances(
+async def alarm_change(client: HubClient, patient_id: uuid.UUID, change: str) -> dict[str, object]:
+    while True:
+        message = await client.receive_type("alarm")
+        if message["alarm"]["change"] == change and message["alarm"]["alarm"]["patient_id"] == str(
+            patient_id
+        ):
+            return message["alarm"]["alarm"]
+
+
+async def test_a_reading_and_its_alarm_from_a_worker_reach_dashboards_on_two_api_instances(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], mqtt_url: str, tmp_path: Path
 ) -> None:
     nurse, _ = await create_user(sessions, role=Role.NURSE)
@@ -121,6 +133,12 @@ async def test_a_reading_ingested_by_a_worker_reaches_dashboards_on_two_api_inst
                 bed_id=bed.id,
                 ward_id=ward.id,
                 start_at=recent_start(3600),
+            )
+        )
+        # No condition delay: the worker raises the alarm on the first heart rate above 150.
+        session.add(
+            AlarmThreshold(
+                patient_id=patient.id, metric=HR, low=40.0, high=150.0, priority=AlarmPriority.HIGH, delay_s=0
             )
         )
 
@@ -151,15 +169,36 @@ async def test_a_reading_ingested_by_a_worker_reaches_dashboards_on_two_api_inst
         ):
             assert (await on_a.subscribe("ward", ward.id))["type"] == "snapshot"
             assert (await on_b.subscribe("ward", ward.id))["type"] == "snapshot"
-            value = 60 + uuid.uuid4().int % 40
-            payload = vitals_payload(0, recent_start(1), metrics=[("hr", "/min", float(value))])
+            value = 160 + uuid.uuid4().int % 40
+            topic = f"ownat/v1/devices/{device_id}/vitals"
             async with Publisher(mqtt_url) as publisher:
-                await publisher.publish_all([(f"ownat/v1/devices/{device_id}/vitals", payload)])
-            seen_on_a = await reading_with_value(on_a, value)
-            seen_on_b = await reading_with_value(on_b, value)
+                high = vitals_payload(0, recent_start(2), metrics=[("hr", "/min", float(value))])
+                await publisher.publish_all([(topic, high)])
+                seen_on_a = await reading_with_value(on_a, value)
+                seen_on_b = await reading_with_value(on_b, value)
+                raised = [
+                    await alarm_change(on_a, patient.id, "raised"),
+                    await alarm_change(on_b, patient.id, "raised"),
+                ]
+                # Back within limits: the worker resolves the alarm it raised (an update of a stored row).
+                normal = vitals_payload(1, recent_start(1), metrics=[("hr", "/min", 80.0)])
+                await publisher.publish_all([(topic, normal)])
+                resolved = [
+                    await alarm_change(on_a, patient.id, "resolved"),
+                    await alarm_change(on_b, patient.id, "resolved"),
+                ]
     for seen in (seen_on_a, seen_on_b):
         assert (seen["patient_id"], seen["bed_id"], seen["device_id"]) == (
             str(patient.id),
             str(bed.id),
             device_id,
         )
+    for alarm in raised:
+        assert (alarm["kind"], alarm["priority"], alarm["status"], alarm["value"]) == (
+            "threshold",
+            "high",
+            "raised",
+            value,
+        )
+    assert [alarm["id"] for alarm in resolved] == [raised[0]["id"]] * 2
+    assert all(alarm["status"] == "resolved" for alarm in resolved)
