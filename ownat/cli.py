@@ -38,12 +38,14 @@ def register_tables(command: str) -> None:
 
 
 def _dev(args: argparse.Namespace) -> int:
+    from core.heap import freeze_startup_heap
     from core.logging import configure_logging
     from core.settings import load_settings
     from ownat.embedded import run_embedded
 
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    freeze_startup_heap()
     asyncio.run(run_embedded(settings, host=args.host, port=args.port))
     return 0
 
@@ -52,14 +54,17 @@ def _api(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from core.heap import freeze_startup_heap
     from core.logging import configure_logging
     from core.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    app = create_app(settings)
+    freeze_startup_heap()
     # Our middleware logs each request with its id; uvicorn's own access log would repeat it.
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host,
         port=args.port,
         log_config=None,

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--flush-interval",
         type=float,
-        default=0.1,
+        default=0.05,
         help="seconds a batch may wait to fill (default: %(default)s)",
     )
     parser.add_argument(
@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import socket
 
+    from core.heap import freeze_startup_heap
     from core.logging import configure_logging
     from core.settings import load_settings
     from devices.ingest.config import IngestConfig
@@ -103,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     )
     # The composition root: alarms are evaluated after each commit, by the realtime package.
     after_commit = None if args.no_alarms else live_evaluator_factory(settings)
+    freeze_startup_heap()
     asyncio.run(
         run_ingest(
             settings,

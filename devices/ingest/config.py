@@ -30,7 +30,7 @@ class IngestConfig:
     # A batch is written when it holds this many readings, or when its oldest message has waited
     # `flush_interval_s`: big enough for COPY to pay off, short enough to keep live data live.
     batch_max_readings: int = 5000
-    flush_interval_s: float = 0.1
+    flush_interval_s: float = 0.05
     binding_refresh_s: float = 5.0
     rollup_interval_s: float = 30.0
     storage_upkeep_interval_s: float = 3600.0
