@@ -30,6 +30,9 @@ from devices.ingest.mqtt_client import BufferedClient
 from devices.registry.models import Device, DeviceKind, DeviceStatus
 from ownat import migrate
 
+# Seconds the publisher waits at the end for the broker to acknowledge what it still has queued.
+ACKNOWLEDGEMENT_GUARD_S = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class Options:
@@ -232,7 +235,11 @@ class Publisher:
         self._address = (parts.hostname or "127.0.0.1", parts.port or 1883)
         self._loop = asyncio.get_running_loop()
         self._misc: asyncio.Task[None] | None = None
+        # Published but not yet acknowledged by the broker (queued in paho or in flight).
+        self.unacknowledged = 0
+        self._all_acknowledged = asyncio.Event()
         client, loop = self._client, self._loop
+        client.on_publish = self._acknowledged
         client.on_socket_open = lambda _c, _u, sock: loop.add_reader(sock, client.loop_read)
         client.on_socket_close = lambda _c, _u, sock: loop.remove_reader(sock)
         client.on_socket_register_write = lambda _c, _u, sock: loop.add_writer(sock, client.loop_write)
@@ -244,9 +251,19 @@ class Publisher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        # Disconnecting drops what paho still queues: wait for the broker to take every message, or
+        # the benchmark would count as published (and then as lost) messages that were never sent.
+        if self.unacknowledged:
+            await asyncio.wait_for(self._all_acknowledged.wait(), ACKNOWLEDGEMENT_GUARD_S)
         if self._misc is not None:
             self._misc.cancel()
         self._client.disconnect()
+
+    def _acknowledged(self, *_args: object) -> None:
+        # paho calls this from `loop_read`, which runs on the event loop (see `__init__`).
+        self.unacknowledged -= 1
+        if not self.unacknowledged:
+            self._all_acknowledged.set()
 
     async def _housekeeping(self) -> None:
         while True:
@@ -254,6 +271,8 @@ class Publisher:
             await asyncio.sleep(1.0)
 
     def publish(self, device_id: str, payload: bytes) -> None:
+        self.unacknowledged += 1
+        self._all_acknowledged.clear()
         self._client.publish(f"ownat/v1/devices/{device_id}/vitals", payload, qos=1)
 
 
