@@ -9,21 +9,24 @@ export class ConsultRoom {
   /**
    * `handlers`: onJoined(participant), onWaiting(list), onAdmitted(), onRemoteStream(id, stream),
    * onPeerLeft(id), onChat(line), onEnded(reason), onError(detail), onClosed().
+   * `options.guestTicket`: sign in with this ticket (a redeemed invitation) instead of the access token.
    */
-  constructor(room, localStream, handlers) {
+  constructor(room, localStream, handlers, options = {}) {
     this.room = room;
     this.localStream = localStream;
     this.handlers = handlers;
     this.peers = new Map(); // participant id -> {pc, polite, makingOffer, ignoreOffer, info}
     this.iceServers = [];
     this.me = null;
+    // Guests have no account: their ticket is their only credential, bound to this one room.
+    this.guestTicket = options.guestTicket ?? null;
   }
 
   /** Opens the socket, authenticates with the access token and joins the room. */
   connect() {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
     this.ws = new WebSocket(`${scheme}://${window.location.host}/ws/consult`);
-    this.ws.addEventListener("open", () => this.send({ type: "auth", token: getSession()?.accessToken ?? "" }));
+    this.ws.addEventListener("open", () => this.send({ type: "auth", token: this.guestTicket ?? getSession()?.accessToken ?? "" }));
     this.ws.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
     this.ws.addEventListener("close", (event) => this.closed(event));
     this.pinger = setInterval(() => this.send({ type: "ping" }), PING_INTERVAL_MS);
