@@ -174,3 +174,9 @@ async def patient_consult_page() -> Response:
 @pages_router.get("/consult/clinician/")
 async def clinician_consult_page() -> Response:
     return _media_page("consult/clinician.html")
+
+
+@pages_router.get("/consult/guest")
+async def guest_consult_page() -> Response:
+    # Where an invitation's `link_path` leads; its token is in the fragment, which browsers never send.
+    return _media_page("consult/guest.html")
