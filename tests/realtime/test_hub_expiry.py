@@ -10,7 +10,7 @@ from websockets.exceptions import ConnectionClosed
 
 from core.identity.principal import Role
 from core.settings import Settings
-from realtime.hub.messages import CLOSE_TOKEN_EXPIRED
+from realtime.socket_signin import CLOSE_TOKEN_EXPIRED
 from tests.builders import create_user
 from tests.clinical.builders import create_ward_with_beds
 from tests.realtime.hub_helpers import HubClient, RunningHub, hub_client, serve_app, token_for
