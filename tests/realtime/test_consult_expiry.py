@@ -17,13 +17,9 @@ from realtime.consult.identity import GuestTicket, issue_guest_ticket
 from realtime.consult.protocol import CLOSE_NOT_AUTHENTICATED
 from realtime.socket_signin import CLOSE_TOKEN_EXPIRED, EXPIRED_CLOSE_REASON
 from tests.realtime.consult_helpers import ConsultClient, consult_client, video_visit
-from tests.realtime.hub_helpers import RunningHub, serve_app, token_for
+from tests.realtime.hub_helpers import RunningHub, serve_app, short_lived, token_for
 
 pytestmark = pytest.mark.asyncio
-
-# Tokens that expire in a few seconds (the settings refuse less than a minute; tests may): long
-# enough for a busy machine to sign in and renew before, short enough to keep the tests quick.
-SHORT_TTL_S = 4
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +31,6 @@ async def running(settings: Settings) -> AsyncIterator[RunningHub]:
 @pytest.fixture(scope="module")
 def url(running: RunningHub) -> str:
     return running.url.replace("/ws", "/ws/consult")
-
-
-def short_lived(settings: Settings) -> Settings:
-    return settings.model_copy(update={"access_token_ttl_s": SHORT_TTL_S})
 
 
 async def closed_with(client: ConsultClient) -> tuple[int, str]:
