@@ -1,4 +1,4 @@
-"""One consult socket: its caller, its place in a room, and an ordered, bounded outbound queue."""
+"""One consult socket: its caller until their token expires, its room, an ordered, bounded outbound queue."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import contextlib
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from realtime.consult.identity import Caller
 from realtime.consult.rooms import RoomPass
 from realtime.consult.state import Member
 from realtime.hub.connection import Transport
+from realtime.socket_signin import TokenDeadline
 
 # Signalling is lossless: a client this far behind is broken, and is closed rather than skipped.
 QUEUE_SIZE = 512
@@ -24,9 +26,12 @@ CLOSE_TIMEOUT_S = 2.0
 class ConsultConnection:
     transport: Transport
     caller: Caller
+    # When the caller's token expires; a renewal on the socket moves it on.
+    deadline: TokenDeadline
     member: Member | None = None
     room_pass: RoomPass | None = None
     close_code: int | None = None
+    close_reason: str = ""
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     _queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     _close_timer: asyncio.TimerHandle | None = None
@@ -44,10 +49,15 @@ class ConsultConnection:
         except asyncio.QueueFull:
             self.close(CLOSE_TOO_SLOW)
 
-    def close(self, code: int) -> None:
+    def renew(self, caller: Caller, expires_at: datetime) -> None:
+        """The same caller signed in again on the open socket: its new token's expiry applies."""
+        self.caller = caller
+        self.deadline.move(expires_at)
+
+    def close(self, code: int, reason: str = "") -> None:
         """Ends the connection once the queued events are written."""
         if self.close_code is None:
-            self.close_code = code
+            self.close_code, self.close_reason = code, reason
         # Wakes the writer, which drains what is queued and then stops.
         with contextlib.suppress(asyncio.QueueFull):
             self._queue.put_nowait("")

@@ -1,14 +1,15 @@
 """Who is on a consult socket: a signed-in user (access token) or a guest (a ticket from an invitation).
 
 A guest ticket is a JWT for another audience than access tokens, bound to one room and one
-invitation, so it can never be used on the REST API, nor for another room.
+invitation, so it can never be used on the REST API, nor for another room. Either way the socket
+lives as long as its token (`realtime.socket_signin`), unless the same caller signs in again on it.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -17,8 +18,9 @@ from core.db import utc_now
 from core.errors import NotAuthenticated
 from core.identity.principal import Principal
 from core.identity.revocation import TokenRevocations
-from core.identity.tokens import ALGORITHM, LEEWAY_S, MAX_TOKEN_LENGTH, authenticate_access_token
+from core.identity.tokens import ALGORITHM, LEEWAY_S, MAX_TOKEN_LENGTH
 from core.settings import Settings
+from realtime.socket_signin import same_identity, sign_in
 
 GUEST_AUDIENCE_SUFFIX = "-consult-guest"
 
@@ -49,6 +51,23 @@ class Caller:
     @property
     def role_label(self) -> str:
         return "guest" if self.principal is None else self.principal.role.value
+
+
+@dataclass(frozen=True, slots=True)
+class CallerSignIn:
+    """A socket's sign-in: who, and until when (the deadline a renewal moves)."""
+
+    caller: Caller
+    expires_at: datetime
+
+
+def same_caller(current: Caller, fresh: Caller) -> bool:
+    """A renewal must be the same user (as on the hub), or a ticket of the same invitation."""
+    if current.principal is not None and fresh.principal is not None:
+        return same_identity(current.principal, fresh.principal)
+    if current.guest is not None and fresh.guest is not None:
+        return current.guest.invitation_id == fresh.guest.invitation_id
+    return False
 
 
 def issue_guest_ticket(ticket: GuestTicket, *, settings: Settings) -> str:
@@ -86,13 +105,16 @@ def _guest_from(token: str, settings: Settings) -> GuestTicket:
         raise NotAuthenticated("The token is invalid or has expired.") from None
 
 
-async def authenticate(token: str, *, settings: Settings, revocations: TokenRevocations) -> Caller:
-    """The caller of an access token or a guest ticket; NotAuthenticated otherwise."""
+async def authenticate(token: str, *, settings: Settings, revocations: TokenRevocations) -> CallerSignIn:
+    """The caller of an access token or a guest ticket, and its expiry; NotAuthenticated otherwise."""
     if len(token) > MAX_TOKEN_LENGTH:
         raise NotAuthenticated("The token is invalid.")
     try:
-        return Caller(
-            principal=await authenticate_access_token(token, settings=settings, revocations=revocations)
-        )
+        signed_in = await sign_in(token, settings=settings, revocations=revocations)
+        return CallerSignIn(Caller(principal=signed_in.principal), signed_in.expires_at)
     except NotAuthenticated:
-        return Caller(guest=_guest_from(token, settings))
+        guest = _guest_from(token, settings)
+    # A ticket expires when its room closes, by construction. The room's own closing (`ended`, 4410)
+    # tells a joined guest more than 4440 would at the same moment, so the socket keeps the ticket
+    # for the leeway its signature is still accepted with, and the room's closing comes first.
+    return CallerSignIn(Caller(guest=guest), guest.expires_at + timedelta(seconds=LEEWAY_S))

@@ -2,7 +2,9 @@
 
 Messages are JSON objects with a `type`. The first client message authenticates (`auth`, with a
 staff/patient access token or a guest ticket from a redeemed invitation); then the client sends
-`join` for one room (the appointment id). Patients and guests wait until the clinician admits them;
+`join` for one room (the appointment id). The socket lives as long as that token, unless `auth` comes
+again with a fresh token of the same caller (answered `ready` with `renewed`; any other token closes
+the socket, 4401). Patients and guests wait until the clinician admits them;
 the clinician is admitted on joining. Admitted participants negotiate one RTCPeerConnection per
 pair of participants: the newly admitted participant sends an `offer` to each participant listed
 in its `admitted` message; either side may later renegotiate (screen sharing) or restart ICE by
@@ -29,7 +31,8 @@ MAX_CANDIDATE_CHARS = 1_024
 MAX_CHAT_CHARS = 2_000
 MAX_DISPLAY_NAME_CHARS = 80
 
-# Close codes in the private range, modelled on the HTTP statuses they resemble.
+# Close codes in the private range, modelled on the HTTP statuses they resemble; 4440 (the token
+# expired without a fresh `auth`) is shared with the hub: realtime.socket_signin.CLOSE_TOKEN_EXPIRED.
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_REMOVED = 4403
 CLOSE_HEARTBEAT_TIMEOUT = 4408
@@ -51,7 +54,10 @@ class _Message(BaseModel):
 
 
 class AuthMessage(_Message):
-    """First message: an access token (staff, patient) or a guest ticket; never in the URL."""
+    """First message: an access token (staff, patient) or a guest ticket; never in the URL.
+
+    Sent again on the open socket with a fresh token of the same caller before the first expires.
+    """
 
     type: Literal["auth"]
     token: str = Field(min_length=1, max_length=4096)
@@ -184,11 +190,13 @@ class Participant(_Message):
 
 
 class ReadyEvent(_Message):
-    """Authenticated; `join` may follow."""
+    """Authenticated; `join` may follow. Again, with `renewed`, after a fresh token on the open socket."""
 
     type: Literal["ready"] = "ready"
     role: str
     display_name: str
+    expires_at: datetime = Field(description="When the token expires: send `auth` with a fresh one before")
+    renewed: bool = False
 
 
 class JoinedEvent(_Message):

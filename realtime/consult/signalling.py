@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 from core.errors import DomainError, NotAuthenticated
 from realtime.consult import membership, records
 from realtime.consult.connection import CLOSE_TIMEOUT_S, ConsultConnection
-from realtime.consult.identity import Caller, authenticate
+from realtime.consult.identity import CallerSignIn, authenticate, same_caller
 from realtime.consult.protocol import (
     CLOSE_NOT_AUTHENTICATED,
     AdmitMessage,
@@ -40,6 +40,7 @@ from realtime.consult.protocol import (
 )
 from realtime.consult.server import ConsultServer
 from realtime.hub.connection import Transport
+from realtime.socket_signin import CLOSE_TOKEN_EXPIRED, EXPIRED_CLOSE_REASON, TokenDeadline
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +59,17 @@ async def serve_connection(server: ConsultServer, transport: Transport) -> None:
         # Without the relay a participant here would not hear from peers on other instances.
         await _close(transport, CLOSE_TRY_AGAIN_LATER, "signalling is starting or the bus is down")
         return
-    caller = await _authenticate(server, transport)
-    if caller is None:
+    signed_in = await _authenticate(server, transport)
+    if signed_in is None:
         return
-    connection = ConsultConnection(transport=transport, caller=caller)
-    display = caller.guest.display_name if caller.guest else ""
-    connection.send(dump(ReadyEvent(role=caller.role_label, display_name=display)))
+    connection = ConsultConnection(
+        transport=transport, caller=signed_in.caller, deadline=TokenDeadline(signed_in.expires_at)
+    )
+    connection.send(_ready(signed_in))
     tasks = [
         asyncio.create_task(connection.run_writer()),
         asyncio.create_task(_read(server, connection)),
+        asyncio.create_task(_close_at_expiry(connection)),
     ]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -85,7 +88,24 @@ async def serve_connection(server: ConsultServer, transport: Transport) -> None:
         # Shielded: the room must hear that this participant is gone even if we are being cancelled.
         await asyncio.shield(membership.leave(server, connection, reason="disconnected"))
     if connection.close_code is not None:
-        await _close(transport, connection.close_code, "")
+        await _close(transport, connection.close_code, connection.close_reason)
+
+
+def _ready(signed_in: CallerSignIn, *, renewed: bool = False) -> dict[str, object]:
+    caller = signed_in.caller
+    display = caller.guest.display_name if caller.guest else ""
+    ready = ReadyEvent(
+        role=caller.role_label, display_name=display, expires_at=signed_in.expires_at, renewed=renewed
+    )
+    return dump(ready)
+
+
+async def _close_at_expiry(connection: ConsultConnection) -> None:
+    """Closes the socket when its token expires without a renewal (after what is queued is sent)."""
+    await connection.deadline.passed()
+    connection.close(CLOSE_TOKEN_EXPIRED, EXPIRED_CLOSE_REASON)
+    # Ending this task now would stop the writer before it drained the queue.
+    await connection.closed.wait()
 
 
 async def _close(transport: Transport, code: int, reason: str) -> None:
@@ -94,7 +114,7 @@ async def _close(transport: Transport, code: int, reason: str) -> None:
             await transport.close(code, reason)
 
 
-async def _authenticate(server: ConsultServer, transport: Transport) -> Caller | None:
+async def _authenticate(server: ConsultServer, transport: Transport) -> CallerSignIn | None:
     # The token travels in the first message, never in the URL, where proxies and logs would keep it.
     try:
         async with asyncio.timeout(AUTH_TIMEOUT_S):
@@ -177,7 +197,28 @@ async def _handle(server: ConsultServer, connection: ConsultConnection, message:
         case PongMessage():
             pass
         case AuthMessage():
-            raise ProtocolError("already-authenticated", "This connection is already signed in.")
+            await _renew(server, connection, message)
+
+
+async def _renew(server: ConsultServer, connection: ConsultConnection, message: AuthMessage) -> None:
+    """A fresh token on the open socket, checked like the first; refused, the socket closes (4401)."""
+    try:
+        signed_in = await authenticate(
+            message.token, settings=server.settings, revocations=server.revocations
+        )
+    except NotAuthenticated as error:
+        connection.close(CLOSE_NOT_AUTHENTICATED, str(error)[:120])
+        return
+    except RedisError:
+        # Revocations out of reach: a call in progress is not cut off for it; the current sign-in
+        # stands until its own expiry and the client may send the token again.
+        log.warning("consult renewal could not check revocations", exc_info=True)
+        raise ProtocolError("auth-unavailable", "The token cannot be checked now; send it again.") from None
+    if not same_caller(connection.caller, signed_in.caller):
+        connection.close(CLOSE_NOT_AUTHENTICATED, "a connection stays signed in as the caller who opened it")
+        return
+    connection.renew(signed_in.caller, signed_in.expires_at)
+    connection.send(_ready(signed_in, renewed=True))
 
 
 def _require_admitted(connection: ConsultConnection) -> None:

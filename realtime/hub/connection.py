@@ -11,17 +11,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from core.bus.backoff import reconnect_delay_s
-from core.db import utc_now
 from core.errors import DomainError
 from core.identity.principal import Principal
 from realtime.hub.feeds import encode
 from realtime.hub.keys import SubscriptionKey
-from realtime.hub.messages import (
-    CLOSE_HEARTBEAT_TIMEOUT,
-    CLOSE_TOKEN_EXPIRED,
-    CLOSE_TOO_SLOW,
-    error_message,
-)
+from realtime.hub.messages import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOO_SLOW, error_message
+from realtime.socket_signin import CLOSE_TOKEN_EXPIRED, EXPIRED_CLOSE_REASON, TokenDeadline
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +71,7 @@ class Connection:
         self.transport = transport
         self.principal = principal
         # When the access token the client signed in with expires; a fresh `auth` moves it on.
-        self.expires_at = expires_at
-        self._renewed = asyncio.Event()
+        self.deadline = TokenDeadline(expires_at)
         self.tuning = tuning
         self.load_snapshot = load
         self.feeds: dict[SubscriptionKey, _Feed] = {}
@@ -217,23 +211,13 @@ class Connection:
 
     async def run_expiry(self) -> None:
         """Closes the connection when its access token expires, unless `renew` came first."""
-        while True:
-            self._renewed.clear()
-            if self.expires_at is None:  # a connection without a deadline (until a renewal sets one)
-                await self._renewed.wait()
-                continue
-            remaining_s = (self.expires_at - utc_now()).total_seconds()
-            if remaining_s <= 0:
-                self.drop(CLOSE_TOKEN_EXPIRED, "access token expired")
-                return
-            # Waiting for the deadline or a renewal, whichever comes first.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._renewed.wait(), remaining_s)
+        await self.deadline.passed()
+        self.drop(CLOSE_TOKEN_EXPIRED, EXPIRED_CLOSE_REASON)
 
     def renew(self, principal: Principal, expires_at: datetime) -> None:
         """The client signed in again on the open socket (same user): its new token's expiry applies."""
-        self.principal, self.expires_at = principal, expires_at
-        self._renewed.set()
+        self.principal = principal
+        self.deadline.move(expires_at)
 
     def pong(self) -> None:
         """Records the client's answer to a ping."""

@@ -15,9 +15,9 @@ MAX_CLIENT_MESSAGE_CHARS = 8192
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_HEARTBEAT_TIMEOUT = 4408
 CLOSE_TOO_SLOW = 4429
-# The access token the connection signed in with has expired and no fresh one came in time.
-CLOSE_TOKEN_EXPIRED = 4440
 CLOSE_GOING_AWAY = 1001
+# 4440 (the access token expired without a fresh `auth`) is shared with consult signalling:
+# realtime.socket_signin.CLOSE_TOKEN_EXPIRED.
 
 Scope = Literal["ward", "patient", "alarms", "notifications"]
 

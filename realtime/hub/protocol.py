@@ -21,7 +21,7 @@ from realtime.hub.messages import (
     error_message,
     parse_client_message,
 )
-from realtime.hub.signin import SignedIn, same_identity, sign_in
+from realtime.socket_signin import SignedIn, same_identity, sign_in
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ async def _authenticate(hub: Hub, transport: Transport) -> SignedIn | None:
         message = parse_client_message(text)
         if not isinstance(message, AuthMessage):
             raise ProtocolError("not-authenticated", "The first message must be `auth`.")
-        return await sign_in(hub, message.token)
+        return await sign_in(message.token, settings=hub.settings, revocations=hub.revocations)
     except (ProtocolError, NotAuthenticated) as error:
         await _close(transport, CLOSE_NOT_AUTHENTICATED, str(error)[:120])
         return None
@@ -122,7 +122,7 @@ async def _read(hub: Hub, connection: Connection) -> None:
 async def _renew(hub: Hub, connection: Connection, message: AuthMessage) -> None:
     """A fresh token on the open socket: checked like the first; it must be the same user's."""
     try:
-        signed_in = await sign_in(hub, message.token)
+        signed_in = await sign_in(message.token, settings=hub.settings, revocations=hub.revocations)
     except NotAuthenticated as error:
         # The socket keeps its current sign-in, which still expires when it was going to.
         raise ProtocolError("not-authenticated", str(error)) from None

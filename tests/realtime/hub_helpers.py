@@ -34,6 +34,9 @@ from realtime.hub import Hub, HubTuning
 # Generous: how long a test waits for something that should arrive at once (not a timing assertion).
 RECEIVE_TIMEOUT_S = 10.0
 HEART_RATE = "8867-4"
+# Tokens that expire in a few seconds (the settings refuse less than a minute; tests may): long
+# enough for a busy machine to sign in and renew before, short enough to keep the tests quick.
+SHORT_TTL_S = 4
 
 
 @dataclass
@@ -83,6 +86,11 @@ async def serve_app(settings: Settings, *, send_buffer_bytes: int | None = None)
             server.should_exit = True
             await task
     listener.close()
+
+
+def short_lived(settings: Settings) -> Settings:
+    """Settings whose access tokens expire after SHORT_TTL_S (for `token_for`)."""
+    return settings.model_copy(update={"access_token_ttl_s": SHORT_TTL_S})
 
 
 def token_for(user: User, settings: Settings) -> str:

@@ -10,26 +10,26 @@ from websockets.exceptions import ConnectionClosed
 
 from core.identity.principal import Role
 from core.settings import Settings
-from realtime.hub.messages import CLOSE_TOKEN_EXPIRED
+from realtime.socket_signin import CLOSE_TOKEN_EXPIRED
 from tests.builders import create_user
 from tests.clinical.builders import create_ward_with_beds
-from tests.realtime.hub_helpers import HubClient, RunningHub, hub_client, serve_app, token_for
+from tests.realtime.hub_helpers import (
+    SHORT_TTL_S,
+    HubClient,
+    RunningHub,
+    hub_client,
+    serve_app,
+    short_lived,
+    token_for,
+)
 
 pytestmark = pytest.mark.asyncio
-
-# Tokens that expire in a few seconds (the settings refuse less than a minute; tests may): long
-# enough for a busy machine to sign in and renew before, short enough to keep the tests quick.
-SHORT_TTL_S = 4
 
 
 @pytest.fixture(scope="module")
 async def running(settings: Settings) -> AsyncIterator[RunningHub]:
     async with serve_app(settings) as served:
         yield served
-
-
-def short_lived(settings: Settings) -> Settings:
-    return settings.model_copy(update={"access_token_ttl_s": SHORT_TTL_S})
 
 
 async def closed_with(client: HubClient) -> tuple[int, str]:

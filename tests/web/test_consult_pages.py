@@ -1,6 +1,7 @@
 """The consult pages in headless Chromium with a fake camera: the patient's echo check; the patient
 waiting and admitted by a clinician, as an aiortc peer on the signalling socket and as the clinician's
-page in a second browser context; media received (getStats), chat, and notes beside the video."""
+page in a second browser context; media received (getStats), chat, and notes beside the video; the
+signalling socket signed in again with a fresh token before the first expires."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from realtime.consult.peers.recorder import recording_id
 from tests.builders import http_client, login_tokens
 from tests.realtime.consult_helpers import Peer, consult_client, video_visit
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, LiveServer
+from tests.web.socket_renewal import renew_and_check, token_due_soon
 from tests.web.test_portal import sign_in
 
 # A fake camera and microphone, and permission granted without a prompt.
@@ -79,20 +81,21 @@ async def test_the_echo_check_returns_the_camera_from_the_server(
     assert len(app.state.peer_registry) == 0
 
 
+async def wait_in_the_waiting_room(page: Page, server: LiveServer, room: uuid.UUID) -> None:
+    """The signed-in patient opens the consult page, turns on the camera and joins the room."""
+    await page.goto(server.url + "/consult/")
+    await page.get_by_role("button", name="Turn on camera and microphone").click()
+    await page.locator(f"#visits li[data-appointment-id='{room}']").get_by_role("button", name="Join").click()
+    await expect(page.locator("#call-status")).to_contain_text("waiting room")
+
+
 async def test_a_patient_waits_is_admitted_and_receives_the_clinicians_media(
     media_page: Page, live_server: LiveServer, sessions: async_sessionmaker[AsyncSession], app: FastAPI
 ) -> None:
     visit = await video_visit(sessions)
     await sign_in(media_page, live_server, visit.patient.email, visit.patient_password)
     await expect(media_page).to_have_url(live_server.url + "/portal/")
-    await media_page.goto(live_server.url + "/consult/")
-    await media_page.get_by_role("button", name="Turn on camera and microphone").click()
-    await (
-        media_page.locator(f"#visits li[data-appointment-id='{visit.room}']")
-        .get_by_role("button", name="Join")
-        .click()
-    )
-    await expect(media_page.locator("#call-status")).to_contain_text("waiting room")
+    await wait_in_the_waiting_room(media_page, live_server, visit.room)
 
     async with http_client(app) as http:
         token = (await login_tokens(http, visit.clinician.email, visit.clinician_password))["access_token"]
@@ -216,3 +219,15 @@ async def test_the_clinician_admits_the_waiting_patient_and_consults_with_notes_
         for page in (clinician, patient):
             await page.context.close()
     assert not clinician.errors and not patient.errors, (clinician.errors, patient.errors)  # type: ignore[attr-defined]
+
+
+async def test_the_waiting_patient_renews_the_token_on_the_open_signalling_socket(
+    media_page: Page, live_server: LiveServer, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    visit = await video_visit(sessions)
+    await sign_in(media_page, live_server, visit.patient.email, visit.patient_password)
+    await expect(media_page).to_have_url(live_server.url + "/portal/")
+    stored, auths = await token_due_soon(media_page)
+    await wait_in_the_waiting_room(media_page, live_server, visit.room)
+    await renew_and_check(media_page, stored, auths)
+    await expect(media_page.locator("#call-status")).to_contain_text("waiting room")

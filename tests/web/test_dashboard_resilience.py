@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 from fastapi import FastAPI
 from playwright.async_api import Page, WebSocket, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api import ws
 from core.db import utc_now
 from core.resources import Resources
-from tests.devices.ingest_helpers import GUARD_S
 from tests.realtime.alarm_builders import R, store_readings
 from tests.realtime.hub_helpers import publish_vitals
 from tests.web.conftest import LiveServer
 from tests.web.dashboard_world import HEART_RATE, WardWorld, bus_vitals, sign_in, tile, ward_world
+from tests.web.socket_renewal import renew_and_check, token_due_soon
 
 
 async def watch_ward(page: Page, server: LiveServer, world: WardWorld) -> None:
@@ -60,41 +57,11 @@ async def test_the_token_is_renewed_before_it_expires_and_the_socket_signs_in_ag
 ) -> None:
     world = await ward_world(sessions, beds=1)
     await sign_in(page, live_server, world.nurse.email, world.nurse_password)
-    # The tab's session says the token is to be renewed in a minute; the page's clock is ours to move.
-    stored = json.loads(await page.evaluate("sessionStorage.getItem('ownat.session')"))
-    await page.evaluate(
-        "s => sessionStorage.setItem('ownat.session', s)",
-        json.dumps({**stored, "expiresAt": await page.evaluate("Date.now() + 60000")}),
-    )
-    await page.clock.install()
-    auths: list[str] = []
-    renewed_auth = asyncio.Event()
-
-    def on_frame(frame: str | bytes) -> None:
-        message = json.loads(frame)
-        if message["type"] == "auth":
-            auths.append(message["token"])
-            if len(auths) > 1:
-                renewed_auth.set()
-
-    sockets: list[WebSocket] = []
-
-    def on_socket(socket: WebSocket) -> None:
-        sockets.append(socket)
-        socket.on("framesent", on_frame)
-
-    page.on("websocket", on_socket)
+    stored, auths = await token_due_soon(page)
     await page.goto(f"{live_server.url}/staff/dashboard/?ward={world.ward.id}")
     await expect(page.locator("#live-status")).to_have_text("● Live")
 
-    # A minute later: renewed through the refresh token, then handed to the open socket.
-    await page.clock.fast_forward(61_000)
-    async with asyncio.timeout(GUARD_S):
-        await renewed_auth.wait()
-    renewed = json.loads(await page.evaluate("sessionStorage.getItem('ownat.session')"))
-    assert renewed["refreshToken"] != stored["refreshToken"], "refresh tokens rotate"
-    assert auths == [stored["accessToken"], renewed["accessToken"]]
-    assert len(sockets) == 1, "the same socket signed in again"
+    await renew_and_check(page, stored, auths)
     await expect(page.locator("#live-status")).to_have_text("● Live")
     await publish_vitals(resources.bus, bus_vitals(world, utc_now(), hr=77))
     await expect(tile(page, world).get_by_test_id("value-hr")).to_have_text("77")

@@ -77,7 +77,7 @@ async function openRoom(appointmentId) {
   });
   state.room = room;
   showReceiving(byId("receiving"), () => room.connections());
-  room.connect();
+  await room.connect();
 }
 
 function showWaiting(waiting) {

@@ -100,7 +100,7 @@ async function join(appointmentId) {
   });
   state.room = room;
   showReceiving(byId("receiving"), () => room.connections());
-  room.connect();
+  await room.connect();
 }
 
 async function prepareConsent(appointmentId) {

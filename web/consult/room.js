@@ -1,7 +1,8 @@
 // The consult room over /ws/consult (protocol: realtime/consult/protocol.py): join, the waiting room,
 // admission, one RTCPeerConnection per other participant with "perfect negotiation", and chat.
+// The socket signs in again with a fresh token before each expiry, as the dashboard's does.
 
-import { getSession } from "../shared/session.js";
+import { freshToken, keepSignedIn } from "../shared/socket-renewal.js";
 
 const PING_INTERVAL_MS = 25_000;
 
@@ -22,11 +23,12 @@ export class ConsultRoom {
     this.guestTicket = options.guestTicket ?? null;
   }
 
-  /** Opens the socket, authenticates with the access token and joins the room. */
-  connect() {
+  /** Opens the socket, authenticates (guest ticket, or a current access token) and joins the room. */
+  async connect() {
+    const token = this.guestTicket ?? (await freshToken());
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
     this.ws = new WebSocket(`${scheme}://${window.location.host}/ws/consult`);
-    this.ws.addEventListener("open", () => this.send({ type: "auth", token: this.guestTicket ?? getSession()?.accessToken ?? "" }));
+    this.ws.addEventListener("open", () => this.send({ type: "auth", token: token ?? "" }));
     this.ws.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
     this.ws.addEventListener("close", (event) => this.closed(event));
     this.pinger = setInterval(() => this.send({ type: "ping" }), PING_INTERVAL_MS);
@@ -62,6 +64,11 @@ export class ConsultRoom {
   async receive(message) {
     switch (message.type) {
       case "ready":
+        // A renewed sign-in changes nothing else; the first one joins and starts the renewals.
+        if (message.renewed) break;
+        // A guest's ticket lasts until the room closes; renewing it with the tab's own sign-in (if
+        // any) would be another user's token and close the socket.
+        if (!this.guestTicket) keepSignedIn(this.ws);
         this.send({ type: "join", room: this.room });
         break;
       case "joined":

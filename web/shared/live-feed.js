@@ -1,10 +1,11 @@
 // The live feed: one WebSocket to the hub (/ws), signed in with the access token in its first
 // message (never in the URL), subscribed to a ward or a patient. A (re)connection starts from the
 // server's snapshot, deltas follow; a dropped socket is reopened with exponential backoff and
-// jitter; the access token is refreshed before it expires and the socket signs in again with it.
+// jitter; the access token is refreshed before it expires and the socket signs in again with it
+// (socket-renewal.js, shared with the consult pages).
 
 import { api } from "./api.js";
-import { getSession } from "./session.js";
+import { freshToken, keepSignedIn } from "./socket-renewal.js";
 
 // Close codes of the hub (realtime/hub/messages.py).
 const CLOSE_NOT_AUTHENTICATED = 4401;
@@ -18,13 +19,6 @@ export function backoffDelayMs(attempt, random = Math.random) {
   const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
   // Half fixed, half random: a ward of tablets reconnecting after a restart spreads out.
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
-/** A current access token, refreshed first if it is about to expire (api() refreshes it). */
-async function freshToken() {
-  const session = getSession();
-  if (!session || Date.now() >= session.expiresAt) await api("/api/v1/auth/me");
-  return getSession()?.accessToken ?? null;
 }
 
 export class LiveFeed {
@@ -41,7 +35,6 @@ export class LiveFeed {
     this.refused = 0;
     this.stopped = false;
     this.retryTimer = null;
-    this.reauthTimer = null;
   }
 
   start() {
@@ -52,7 +45,6 @@ export class LiveFeed {
   stop() {
     this.stopped = true;
     clearTimeout(this.retryTimer);
-    clearTimeout(this.reauthTimer);
     this.socket?.close(1000, "page closed");
   }
 
@@ -96,31 +88,13 @@ export class LiveFeed {
     for (const { scope, id } of this.subscriptions) {
       socket.send(JSON.stringify({ type: "subscribe", scope, id }));
     }
-    this.scheduleReauth(socket);
-  }
-
-  scheduleReauth(socket) {
-    clearTimeout(this.reauthTimer);
-    const session = getSession();
-    if (!session) return;
-    // expiresAt is already a little before the real expiry (session.js): sign in again then.
-    const delay = Math.max(1000, session.expiresAt - Date.now());
-    this.reauthTimer = setTimeout(async () => {
-      if (this.socket !== socket || socket.readyState !== WebSocket.OPEN) return;
-      try {
-        const token = await freshToken();
-        if (token) socket.send(JSON.stringify({ type: "auth", token }));
-      } catch {
-        // The refresh failed (network): the server closes the socket at expiry and we reconnect.
-      }
-      this.scheduleReauth(socket);
-    }, delay);
+    // Renewals stop by themselves when the socket closes.
+    keepSignedIn(socket);
   }
 
   onClose(socket, event, wasReady) {
     if (this.socket !== socket) return;
     this.socket = null;
-    clearTimeout(this.reauthTimer);
     if (this.stopped) return;
     if (event.code === CLOSE_NOT_AUTHENTICATED && !wasReady) {
       this.refused += 1;
