@@ -66,6 +66,8 @@ class PaymentGateway(Protocol):
 
     async def cancel_payment_intent(self, *, intent_id: str, idempotency_key: str) -> GatewayIntent: ...
 
+    async def retrieve_payment_intent(self, *, intent_id: str) -> GatewayIntent: ...
+
 
 class StripeStyleGateway:
     """Talks to `base_url` (https://api.stripe.com or a compatible service) with the secret key."""
@@ -105,11 +107,21 @@ class StripeStyleGateway:
         body = await self._post(f"/v1/payment_intents/{intent_id}/cancel", {}, idempotency_key)
         return _intent(body)
 
+    async def retrieve_payment_intent(self, *, intent_id: str) -> GatewayIntent:
+        # A read changes nothing at the gateway, so it needs no idempotency key.
+        body = await self._send("GET", f"/v1/payment_intents/{intent_id}", headers={})
+        return _intent(body)
+
     async def _post(self, path: str, form: dict[str, str], idempotency_key: str) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self._secret_key}", "Idempotency-Key": idempotency_key}
+        return await self._send("POST", path, headers={"Idempotency-Key": idempotency_key}, form=form)
+
+    async def _send(
+        self, method: str, path: str, *, headers: dict[str, str], form: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self._secret_key}", **headers}
         try:
             async with httpx.AsyncClient(base_url=self._base_url, timeout=self._timeout_s) as client:
-                response = await client.post(path, data=form, headers=headers)
+                response = await client.request(method, path, data=form, headers=headers)
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:
             raise GatewayUnreachable(f"{type(error).__name__}: {error}") from error

@@ -38,6 +38,8 @@ class GatewayState:
     lose_next_answer: bool = False
     # Payments left "processing" and refunds "pending" (settled later by a webhook), not done at once.
     settle_later: bool = False
+    # Every request that reached the gateway, as (method, path), replays included: what was asked how often.
+    calls: list[tuple[str, str]] = field(default_factory=list)
 
     def intents_for(self, payment_id: str) -> list[dict[str, Any]]:
         return [i for i in self.intents.values() if i["metadata"].get("payment_id") == payment_id]
@@ -59,6 +61,7 @@ def _metadata(form: dict[str, str]) -> dict[str, str]:
 
 def build_app(state: GatewayState) -> Starlette:
     async def guarded(request: Request, handler: Any) -> JSONResponse:
+        state.calls.append((request.method, request.url.path))
         if request.headers.get("authorization") != f"Bearer {state.secret_key}":
             return JSONResponse(
                 {"error": {"type": "invalid_request_error", "message": "Invalid API Key"}}, 401
@@ -136,6 +139,18 @@ def build_app(state: GatewayState) -> Starlette:
 
         return cancel
 
+    def retrieve_intent(intent_id: str) -> Any:
+        def retrieve(form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+            intent = state.intents.get(intent_id)
+            if intent is None:
+                return 404, {"error": {"type": "invalid_request_error", "message": "No such payment_intent"}}
+            return 200, intent
+
+        return retrieve
+
+    async def retrieve(request: Request) -> JSONResponse:
+        return await guarded(request, retrieve_intent(request.path_params["intent_id"]))
+
     async def cancel(request: Request) -> JSONResponse:
         return await guarded(request, cancel_intent(request.path_params["intent_id"]))
 
@@ -149,6 +164,7 @@ def build_app(state: GatewayState) -> Starlette:
         routes=[
             Route("/v1/payment_intents", intents, methods=["POST"]),
             Route("/v1/refunds", refunds, methods=["POST"]),
+            Route("/v1/payment_intents/{intent_id}", retrieve, methods=["GET"]),
             Route("/v1/payment_intents/{intent_id}/cancel", cancel, methods=["POST"]),
         ]
     )
