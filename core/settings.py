@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     payment_webhook_secret: SecretStr | None = None
     payment_webhook_tolerance_s: int = Field(default=300, ge=1)
     payment_gateway_timeout_s: float = Field(default=20.0, gt=0)
+    # A card payment still pending this long is settled by `ownat worker` (asked of the gateway,
+    # then cancelled unless it succeeded). 30 minutes is well past a browser checkout with 3-D Secure
+    # (minutes), yet short enough that an abandoned payment does not hold an invoice's balance for
+    # the rest of the day. Far above the gateway timeout, so no request is still creating the intent.
+    payment_pending_expiry_s: int = Field(default=1800, ge=300)
     # Technical alarms and escalation (realtime.alarms): a bound monitor silent this long, a battery
     # at or under this level, a high alarm unacknowledged this long.
     alarm_silent_after_s: int = Field(default=60, ge=5)
