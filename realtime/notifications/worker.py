@@ -1,4 +1,5 @@
-"""The worker loop: fan out the outbox, deliver what is due, write reminders, run the alarm checks.
+"""The worker loop: fan out the outbox, deliver what is due, write reminders, run the alarm checks,
+settle abandoned card payments.
 
 Each pass is a few short transactions; any number of workers may run it side by side.
 """
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from billing.payments.expiry import run_payment_expiry
 from core.db import utc_now
 from core.resources import Resources
 from core.sessions import transaction
@@ -38,6 +40,8 @@ class WorkerIntervals:
     poll_s: float = 1.0
     reminders_s: float = 60.0
     alarm_checks_s: float = 5.0
+    # Payments expire after half an hour (OWNAT_PAYMENT_PENDING_EXPIRY_S): a minute late is soon enough.
+    payment_expiry_s: float = 60.0
 
 
 class NotificationWorker:
@@ -120,13 +124,16 @@ class NotificationWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Passes every `poll_s` until `stop` is set; a failed pass is logged and the next one tries again."""
         loop = asyncio.get_running_loop()
-        next_reminders = next_checks = loop.time()
+        next_reminders = next_checks = next_payment_expiry = loop.time()
         while not stop.is_set():
             now = loop.time()
             try:
                 if self.alarm_checks and now >= next_checks:
                     next_checks = now + self.intervals.alarm_checks_s
                     await run_periodic_checks(self.resources, now=self.clock())
+                if now >= next_payment_expiry:
+                    next_payment_expiry = now + self.intervals.payment_expiry_s
+                    await run_payment_expiry(self.resources, now=self.clock())
                 await self.run_once(reminders=now >= next_reminders)
                 if now >= next_reminders:
                     next_reminders = now + self.intervals.reminders_s
