@@ -1,4 +1,5 @@
-"""`ownat worker`: the notifications outbox, reminders and the alarms' periodic checks.
+"""`ownat worker`: the notifications outbox, reminders, the alarms' periodic checks and abandoned
+card payments.
 
 Imports only the standard library at module level: the `ownat` command loads this module to
 build its argument parser, whatever is installed.
