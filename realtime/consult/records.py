@@ -19,7 +19,7 @@ from clinical.encounters.models import Encounter, EncounterStatus
 from clinical.encounters.schemas import EncounterCreate, EncounterFinish, EncounterStart
 from core.audit import service as audit
 from core.db import utc_now
-from core.identity.principal import Principal
+from core.identity.principal import SYSTEM, Principal
 from realtime.consult.models import ConsultChatMessage, ConsultEvent, ConsultEventKind, ConsultSession
 from realtime.consult.state import Member
 
@@ -93,18 +93,38 @@ async def start_consultation(*, session: AsyncSession, consult: ConsultSession, 
 
 async def end_consultation(*, session: AsyncSession, consult: ConsultSession, clinician: Principal) -> None:
     """Ends the consultation and finishes its encounter (completing the appointment)."""
-    ended_at = utc_now()
+    await _finish(session, consult, clinician, ended_at=None)
+    consult.ended_by = clinician.user_id
+    await session.flush()
+
+
+async def close_consultation(
+    *, session: AsyncSession, consult: ConsultSession, ended_at: datetime, reason: str
+) -> None:
+    """Ends, as SYSTEM, a consultation nobody ended; `ended_by` stays empty and the audit keeps `reason`."""
+    await _finish(session, consult, SYSTEM, ended_at=ended_at)
+    await session.flush()
+    _audit(session, SYSTEM, "close", consult, encounter_id=consult.encounter_id, reason=reason)
+
+
+async def _finish(
+    session: AsyncSession, consult: ConsultSession, actor: Principal, *, ended_at: datetime | None
+) -> None:
+    # What ending means, whoever ends it: the encounter in progress is finished (which completes the
+    # appointment) and the session takes the same end time.
+    end = ended_at or utc_now()
     if consult.encounter_id is not None:
         encounter = await session.get(Encounter, consult.encounter_id)
         if encounter is not None and encounter.status is EncounterStatus.IN_PROGRESS:
             finished = await encounters.finish_encounter(
-                session=session, actor=clinician, encounter_id=encounter.id, finish=EncounterFinish()
+                session=session,
+                actor=actor,
+                encounter_id=encounter.id,
+                finish=EncounterFinish(ended_at=ended_at),
             )
             # One end time for both records, so the encounter's and the session's durations agree.
-            ended_at = finished.ended_at or ended_at
-    consult.ended_at = ended_at
-    consult.ended_by = clinician.user_id
-    await session.flush()
+            end = finished.ended_at or end
+    consult.ended_at = end
 
 
 async def store_chat(
