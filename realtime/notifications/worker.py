@@ -1,5 +1,5 @@
 """The worker loop: fan out the outbox, deliver what is due, write reminders, run the alarm checks,
-settle abandoned card payments.
+settle abandoned card payments, finish consultations whose room closed without "end".
 
 Each pass is a few short transactions; any number of workers may run it side by side.
 """
@@ -18,6 +18,7 @@ from core.db import utc_now
 from core.resources import Resources
 from core.sessions import transaction
 from realtime.alarms.jobs import run_periodic_checks
+from realtime.consult.closing import run_room_closing
 from realtime.notifications.delivery import Claimed, claim_due, record_outcome
 from realtime.notifications.fanout import dispatch_events
 from realtime.notifications.reminders import schedule_reminders
@@ -42,6 +43,8 @@ class WorkerIntervals:
     alarm_checks_s: float = 5.0
     # Payments expire after half an hour (OWNAT_PAYMENT_PENDING_EXPIRY_S): a minute late is soon enough.
     payment_expiry_s: float = 60.0
+    # Rooms close an hour after the scheduled end (OWNAT_CONSULT_CLOSES_AFTER_S): a minute late is soon enough.
+    room_closing_s: float = 60.0
 
 
 class NotificationWorker:
@@ -124,7 +127,7 @@ class NotificationWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Passes every `poll_s` until `stop` is set; a failed pass is logged and the next one tries again."""
         loop = asyncio.get_running_loop()
-        next_reminders = next_checks = next_payment_expiry = loop.time()
+        next_reminders = next_checks = next_payment_expiry = next_room_closing = loop.time()
         while not stop.is_set():
             now = loop.time()
             try:
@@ -134,6 +137,9 @@ class NotificationWorker:
                 if now >= next_payment_expiry:
                     next_payment_expiry = now + self.intervals.payment_expiry_s
                     await run_payment_expiry(self.resources, now=self.clock())
+                if now >= next_room_closing:
+                    next_room_closing = now + self.intervals.room_closing_s
+                    await run_room_closing(self.resources, now=self.clock())
                 await self.run_once(reminders=now >= next_reminders)
                 if now >= next_reminders:
                     next_reminders = now + self.intervals.reminders_s
