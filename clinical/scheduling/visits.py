@@ -12,7 +12,7 @@ from clinical.scheduling.models import Appointment
 from clinical.scheduling.state_machine import Action, next_status
 from core.audit import service as audit
 from core.db import utc_now
-from core.identity.principal import Principal
+from core.identity.principal import SYSTEM, Principal
 
 VISIT_ACTIONS = frozenset({Action.CHECK_IN, Action.START, Action.COMPLETE, Action.NO_SHOW})
 
@@ -35,7 +35,8 @@ async def record_visit_step(
         )
     appointment.status = target
     appointment.status_changed_at = now
-    appointment.status_changed_by = actor.user_id
+    # SYSTEM (a background job) is no row of users; the audit entry below still names it.
+    appointment.status_changed_by = None if actor == SYSTEM else actor.user_id
     await session.flush()
     audit.record(
         session,
