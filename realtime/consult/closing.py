@@ -80,7 +80,7 @@ async def _claim(
         .limit(limit)
         .with_for_update(of=Encounter, skip_locked=True)
     )
-    return [(consult, appointment) for consult, appointment in rows.tuples()]
+    return [(consult, appointment) for consult, appointment in rows]
 
 
 async def _close_one(
