@@ -23,12 +23,16 @@ from clinical.scheduling.state_machine import AppointmentStatus
 from core.audit.models import AuditEvent
 from core.db import utc_now
 from core.identity.principal import SYSTEM_USER_ID
+from core.resources import Resources
 from core.sessions import transaction
 from core.settings import Settings
 from realtime.consult import records
 from realtime.consult.closing import REASON, close_abandoned_consultations
 from realtime.consult.models import ConsultEvent, ConsultEventKind, ConsultSession
 from realtime.consult.state import Member
+from realtime.notifications.worker import WorkerIntervals
+from tests.devices.ingest_helpers import wait_until
+from tests.notifications.builders import notification_settings, worker
 from tests.realtime.consult_helpers import VideoVisit, video_visit
 
 pytestmark = pytest.mark.asyncio
@@ -188,3 +192,24 @@ async def test_two_jobs_at_once_finish_a_consultation_once(
             select(ConsultEvent.kind).where(ConsultEvent.consult_session_id == consult.id)
         )
         assert sorted(events) == [ConsultEventKind.ADMIT, ConsultEventKind.LEAVE]
+
+
+async def test_ownat_workers_loop_finishes_them(
+    sessions: async_sessionmaker[AsyncSession], resources: Resources
+) -> None:
+    begun = await begun_consultation(sessions, started_ago=timedelta(minutes=90))
+    the_worker = worker(resources, notification_settings())
+    the_worker.intervals = WorkerIntervals(poll_s=0.05)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(the_worker.run(stop))
+    try:
+
+        async def finished() -> bool:
+            return (await _state(sessions, begun))[1].status is EncounterStatus.FINISHED
+
+        await wait_until(finished, what="the worker to finish the consultation")
+    finally:
+        stop.set()
+        await loop
+        await the_worker.close()
+    assert len((await _state(sessions, begun))[3]) == 1
