@@ -10,7 +10,8 @@ consultation is not billed for the hour its room stayed open, nor for the job's 
 
 Claimed by locking the encounter with SKIP LOCKED, the order in which "end" locks too (encounter,
 then session): a second worker skips what the first holds, and what it finds afterwards no longer
-matches. Each batch is one transaction, each consultation a savepoint within it.
+matches. Each batch is one transaction, each consultation a savepoint within it, so one that fails
+does not undo or hold up the others.
 """
 
 from __future__ import annotations
@@ -105,6 +106,11 @@ async def _close_one(
             )
     except DomainError:
         log.exception("could not finish consultation %s after its room closed; left for a person", consult.id)
+        return False
+    except Exception:
+        # Anything unexpected must not hold up the rest of the batch (or every later pass): only its
+        # savepoint is rolled back, and the next pass tries it again.
+        log.exception("finishing consultation %s failed; tried again on the next pass", consult.id)
         return False
     return True
 

@@ -194,6 +194,30 @@ async def test_two_jobs_at_once_finish_a_consultation_once(
         assert sorted(events) == [ConsultEventKind.ADMIT, ConsultEventKind.LEAVE]
 
 
+async def test_one_that_fails_unexpectedly_holds_up_neither_the_others_nor_the_next_pass(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing = await begun_consultation(sessions, started_ago=timedelta(minutes=100))
+    other = await begun_consultation(sessions, started_ago=timedelta(minutes=90))
+    close = records.close_consultation
+
+    async def close_unless_failing(**kwargs: object) -> None:
+        consult = kwargs["consult"]
+        assert isinstance(consult, ConsultSession)
+        if consult.id == failing.consult_id:
+            raise RuntimeError("a bug in finishing this one")
+        await close(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(records, "close_consultation", close_unless_failing)
+    await close_abandoned_consultations(sessions=sessions, settings=settings, now=utc_now())
+    assert (await _state(sessions, failing))[1].status is EncounterStatus.IN_PROGRESS
+    assert (await _state(sessions, other))[1].status is EncounterStatus.FINISHED
+
+    monkeypatch.setattr(records, "close_consultation", close)
+    await close_abandoned_consultations(sessions=sessions, settings=settings, now=utc_now())
+    assert (await _state(sessions, failing))[1].status is EncounterStatus.FINISHED
+
+
 async def test_ownat_workers_loop_finishes_them(
     sessions: async_sessionmaker[AsyncSession], resources: Resources
 ) -> None:
