@@ -40,9 +40,10 @@ _UnitKey = Literal[tuple(_UNITS)]  # type: ignore[valid-type]
 
 
 class _Reading(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    metric: _MetricKey
+    # Built at import from the metric table, so mypy cannot read them as types; msgspec can.
+    metric: _MetricKey  # type: ignore[valid-type]
     value: float
-    unit: _UnitKey
+    unit: _UnitKey  # type: ignore[valid-type]
     time: str
 
 
@@ -89,7 +90,7 @@ class VitalsDecoder:
         latest = now + MAX_CLOCK_AHEAD
         # The readings of one message mostly share a few instants: each is parsed once.
         times: dict[str, datetime] = {}
-        readings = []
+        readings: list[DecodedReading] = []
         append, rules = readings.append, _RULES
         # One loop, no call per reading: this runs for every value the platform receives.
         for item in message.readings:

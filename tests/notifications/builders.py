@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,15 +19,15 @@ from realtime.notifications.settings import NotificationSettings
 from realtime.notifications.worker import NotificationWorker
 
 
-def notification_settings(**overrides: object) -> NotificationSettings:
+def notification_settings(**overrides: Any) -> NotificationSettings:
     """Defaults for tests: no environment, short timeouts, no real provider unless given."""
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "public_url": "https://ownat.example",
         "provider_timeout_s": 20.0,
         "smtp_security": "none",
     }
     values.update(overrides)
-    return NotificationSettings(_env_file=None, **values)  # type: ignore[call-arg]
+    return NotificationSettings(_env_file=None, **values)
 
 
 class SteppingClock:
