@@ -121,8 +121,11 @@ async def test_an_admin_sets_up_a_nurse_a_ward_and_a_device(
     await row.get_by_role("button", name="Place at a bed").click()
     bind = page.locator("#bind-form")
     await bind.get_by_label("Ward").select_option(label=f"Ward {tag} (W{tag})")
-    await expect(bind.get_by_label("Bed").locator("option")).to_have_count(2)
-    await bind.get_by_label("Bed").select_option(label="A1")
+    # By name, not by the label "Bed": a label's text includes its select's options, so a ward another
+    # test named with "bed" in it would make the ward picker match too.
+    bed_picker = bind.locator("select[name=bed_id]")
+    await expect(bed_picker.locator("option")).to_have_count(2)
+    await bed_picker.select_option(label="A1")
     await bind.get_by_role("button", name="Place device").click()
     await expect(row).to_contain_text(f"bed A1, ward W{tag}")
     async with sessions() as session:
