@@ -196,7 +196,10 @@ async def test_the_ingest_worker_summarises_hours_after_a_late_binding(settings,
     device_id = unique_device_id("worker")
     rows = await register_devices(sessions, [device_id])
     patient = await new_patient(sessions)
-    start = recent_start().replace(second=0)
+    # Fifteen minutes back, so that even the last reading (ten minutes in) is past when the worker
+    # refreshes: a refresh covers minutes up to now, and a reading still ahead of the clock would wait
+    # for the next change of its device.
+    start = recent_start(900).replace(second=0)
     # Minutes 0-2 and 9-10 (one silence of six minutes), in one hour or across two.
     moments = [start + timedelta(minutes=m, seconds=5) for m in (0, 1, 2, 9, 10)]
     topic = f"ownat/v1/devices/{device_id}/vitals"
