@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -45,6 +45,14 @@ class WorkerIntervals:
     payment_expiry_s: float = 60.0
     # Rooms close an hour after the scheduled end (OWNAT_CONSULT_CLOSES_AFTER_S): a minute late is soon enough.
     room_closing_s: float = 60.0
+
+
+class PeriodicJob:
+    """A job the worker loop runs every `every_s` (first at once), with the process's resources."""
+
+    def __init__(self, name: str, every_s: float, run: Callable[..., Awaitable[object]]) -> None:
+        self.name, self.every_s, self.run = name, every_s, run
+        self.due_at = 0.0
 
 
 class NotificationWorker:
@@ -124,22 +132,31 @@ class NotificationWorker:
                 tally.outcomes[key] = tally.outcomes.get(key, 0) + count
         return tally
 
+    def _periodic_jobs(self) -> list[PeriodicJob]:
+        jobs = [
+            PeriodicJob("payment expiry", self.intervals.payment_expiry_s, run_payment_expiry),
+            PeriodicJob("room closing", self.intervals.room_closing_s, run_room_closing),
+        ]
+        if self.alarm_checks:
+            jobs.insert(0, PeriodicJob("alarm checks", self.intervals.alarm_checks_s, run_periodic_checks))
+        return jobs
+
     async def run(self, stop: asyncio.Event) -> None:
         """Passes every `poll_s` until `stop` is set; a failed pass is logged and the next one tries again."""
         loop = asyncio.get_running_loop()
-        next_reminders = next_checks = next_payment_expiry = next_room_closing = loop.time()
+        jobs = self._periodic_jobs()
+        next_reminders = loop.time()
         while not stop.is_set():
             now = loop.time()
+            for job in jobs:
+                if now >= job.due_at:
+                    job.due_at = now + job.every_s
+                    # Each job fails on its own: a broken one must not hold up the others or delivery.
+                    try:
+                        await job.run(self.resources, now=self.clock())
+                    except Exception:
+                        log.exception("%s failed; tried again in %.0f s", job.name, job.every_s)
             try:
-                if self.alarm_checks and now >= next_checks:
-                    next_checks = now + self.intervals.alarm_checks_s
-                    await run_periodic_checks(self.resources, now=self.clock())
-                if now >= next_payment_expiry:
-                    next_payment_expiry = now + self.intervals.payment_expiry_s
-                    await run_payment_expiry(self.resources, now=self.clock())
-                if now >= next_room_closing:
-                    next_room_closing = now + self.intervals.room_closing_s
-                    await run_room_closing(self.resources, now=self.clock())
                 await self.run_once(reminders=now >= next_reminders)
                 if now >= next_reminders:
                     next_reminders = now + self.intervals.reminders_s
