@@ -47,15 +47,21 @@ def unique_name(label: str) -> str:
 
 
 async def register_devices(
-    sessions: async_sessionmaker[AsyncSession], device_ids: Iterable[str]
+    sessions: async_sessionmaker[AsyncSession],
+    device_ids: Iterable[str],
+    *,
+    registered_at: datetime | None = None,
 ) -> dict[str, uuid.UUID]:
-    """Registers the devices (active) as registry rows; returns their row ids by wire id."""
+    """Registers the devices (active, a day ago unless told) as registry rows; returns their row ids by wire id."""
     rows = {device_id: uuid.uuid4() for device_id in device_ids}
+    # Readings dated before a device's registration are refused: the tests' streams start minutes back.
+    when = registered_at or datetime.now(UTC) - timedelta(days=1)
     async with transaction(sessions) as session:
         for device_id, row_id in rows.items():
             session.add(
                 Device(
                     id=row_id,
+                    created_at=when,
                     device_id=device_id,
                     kind=DeviceKind.BEDSIDE_MONITOR,
                     manufacturer="Testmed",
