@@ -33,8 +33,6 @@ from devices.registry.models import Device, DeviceBinding, DeviceKind, DeviceSta
 from devices.vitals.models import VitalReading
 
 GUARD_S = 30.0  # a guard against hanging, never a timing assertion
-# Test workers' broker sessions outlive a SIGKILL, then expire instead of collecting other runs' traffic.
-TEST_SESSION_EXPIRY_S = 60
 METRICS = (("hr", "/min", 60.0, 100.0), ("spo2", "%", 92.0, 99.0), ("rr", "/min", 12.0, 20.0))
 
 
@@ -202,7 +200,6 @@ def worker_config(database_url: str, mqtt_url: str, **overrides: Any) -> IngestC
         "broker_url": mqtt_url,
         "client_id": unique_name("test-ingest"),
         "share_group": unique_name("test-group"),
-        "session_expiry_s": TEST_SESSION_EXPIRY_S,
         "flush_interval_s": 0.05,
         "binding_refresh_s": 0.5,
         "rollup_interval_s": 1.0,

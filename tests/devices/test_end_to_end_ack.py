@@ -21,11 +21,9 @@ from sqlalchemy import select
 
 from devices.broker.embedded import EmbeddedBroker
 from devices.ingest.models import IngestDeadLetter
-from devices.protocol import AckMessage, Reading, VitalsMessage, ack_topic, decode_ack
+from devices.protocol import AckMessage, ack_topic, decode_ack
 from edge.adapters import PushAdapter
-from edge.forwarder import LinkSpec
-from edge.gateway import EdgeGateway
-from edge.store import QueueWorker
+from tests.devices.edge_helpers import edge_gateway, vitals
 from tests.devices.ingest_helpers import (
     GUARD_S,
     METRICS,
@@ -42,42 +40,6 @@ from tests.devices.ingest_helpers import (
 )
 from tests.devices.private_mosquitto import free_port, private_mosquitto
 from tests.edge.broker_configs import persistent_config
-from tests.edge.conftest import broker_at
-
-# Short, so that what the broker dropped comes back within the test; production waits 5 s.
-ACK_TIMEOUT_S = 0.5
-
-
-def vitals(seq: int, at: datetime) -> VitalsMessage:
-    """One message with one reading per metric, all at `at` (as `vitals_payload`)."""
-    readings = [
-        Reading(metric=alias, value=(low + high) / 2, unit=unit, time=at)
-        for alias, unit, low, high in METRICS
-    ]
-    return VitalsMessage(seq=seq, readings=readings)
-
-
-@asynccontextmanager
-async def edge_gateway(
-    host: str, port: int, queue_path: Path, producer: PushAdapter
-) -> AsyncIterator[EdgeGateway]:
-    """The edge gateway with end-to-end acknowledgement on, one shared link."""
-    queue = await QueueWorker.open(queue_path)
-    link = LinkSpec(
-        name="gateway",
-        client_id=unique_name("edge"),
-        username=None,
-        password=None,
-        devices=frozenset(),
-        exclude=True,
-    )
-    broker = broker_at(host, port, end_to_end_ack=True, ack_timeout_s=ACK_TIMEOUT_S, ack_timeout_cap_s=2.0)
-    gateway = EdgeGateway(queue=queue, broker=broker, links=[link], adapters=[producer])
-    try:
-        async with gateway:
-            yield gateway
-    finally:
-        await queue.close()
 
 
 async def test_the_edge_lets_a_message_go_only_once_the_platform_has_committed_it(
