@@ -10,13 +10,19 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
+from devices.protocol import decode_vitals, encode
+from devices.simulator import simulate
 from devices.vitals.models import VitalReading
 from edge.adapters import PushAdapter
+from edge.assembly import adapters
+from edge.config import load_config
+from edge.queue import MessageQueue
 from tests.devices.edge_helpers import edge_gateway, vitals
 from tests.devices.ingest_helpers import (
     GUARD_S,
@@ -178,3 +184,128 @@ async def _assert_every_reading_stored_under_its_time(sessions, messages) -> Non
         (device, r.metric, r.time, r.value) for device, message in messages for r in message.readings
     )
     assert stored == published
+
+
+@pytest.mark.slow
+async def test_ownat_edge_and_two_ingest_workers_lose_nothing_across_broker_restarts(
+    settings, redis_url, redis_prefix, sessions, tmp_path: Path, record_property
+) -> None:
+    """The issue's probe: a backlog built while the broker is down, flushed while the workers reconnect."""
+    prefix = unique_device_id("fr")
+    devices = [f"{prefix}-{n:03d}" for n in range(1, 51)]
+    await register_devices(sessions, devices)
+    config_path = _edge_config(tmp_path, devices)
+    log = tmp_path / "processes.log"
+    group, ports = unique_name("fr-group"), [free_port(), free_port()]
+    with private_mosquitto(persistent_config) as broker:
+        env = ownat_env(settings.database_url, broker.url, redis_url, redis_prefix)
+        workers = [
+            ownat_process(ingest_command(client_id=f"{group}-{n}", group=group, metrics_port=port), env, log)
+            for n, port in enumerate(ports)
+        ]
+        with workers[0], workers[1]:
+            for port in ports:
+                await wait_until(
+                    lambda port=port: subscribed(port), what=f"the workers:\n{await log_text(log)}"
+                )
+            edge_command = ["edge", "--config", str(config_path), "--broker", broker.url]
+            with ownat_process(edge_command, env, log) as edge:
+                await wait_until(
+                    lambda: _stored(sessions, devices, 500), what=f"a first stream:\n{await log_text(log)}"
+                )
+                await asyncio.sleep(4)  # streaming: no event to wait for
+                await asyncio.to_thread(broker.stop)
+                await asyncio.sleep(10)  # the outage: the edge's backlog grows
+                await asyncio.to_thread(broker.start)
+                await asyncio.sleep(6)  # the backlog flows while the workers come back
+                await asyncio.to_thread(broker.stop)
+                await asyncio.to_thread(broker.start)
+                await asyncio.sleep(6)
+                edge.terminate()
+                assert edge.wait(timeout=GUARD_S) == 0
+            # What the stopped edge still held, sent by the same queue with no devices attached.
+            drain = PushAdapter()
+            async with edge_gateway(
+                broker.host, broker.port, tmp_path / "queue.db", drain, ack_timeout_s=5.0
+            ) as gateway:
+                async with asyncio.timeout(60):
+                    await gateway.counters.wait_until(lambda c: c.pending == 0)
+                left_at_stop = gateway.counters.sent
+            copies = sum([await metric(port, "ownat_ingest_readings_duplicate") for port in ports])
+    published, published_messages = _published(
+        config_path, tmp_path / "queue.db", await _first_time(sessions, devices)
+    )
+    stored = await _stored_readings(sessions, devices)
+    lost, extra = published - stored, stored - published
+    status = [line for line in log.read_text().splitlines() if "edge status:" in line][-1]
+    figures = {
+        "messages_published": published_messages,
+        "readings_published": len(published),
+        "readings_stored": len(stored),
+        "readings_lost": len(lost),
+        "readings_stored_that_were_not_published": len(extra),
+        "readings_stored_twice": await duplicate_keys(sessions, devices),
+        "copies_received_and_ignored": int(copies),
+        "messages_left_in_the_queue_at_stop": left_at_stop,
+    }
+    for name, value in figures.items():
+        record_property(name, value)
+    print(
+        "\nbroker restarts under ownat edge and two workers:", figures, "\nlast status of the edge:", status
+    )
+    assert not lost and not extra
+    assert figures["readings_stored_twice"] == 0
+
+
+def _edge_config(directory: Path, devices: list[str]) -> Path:
+    lines = [
+        "[queue]", f'path = "{directory / "queue.db"}"', "", "[simulation]", "seed = 7", "step_s = 0.5", "",
+    ]  # fmt: skip
+    for device in devices:
+        lines += ["[[devices]]", f'id = "{device}"', 'adapter = { type = "simulator" }', ""]
+    path = directory / "edge.toml"
+    path.write_text("\n".join(lines))
+    return path
+
+
+async def _first_time(sessions, devices: list[str]) -> datetime:
+    async with sessions() as session:
+        first = await session.scalar(
+            select(func.min(VitalReading.time)).where(VitalReading.device_id.in_(devices))
+        )
+    assert first is not None
+    return first
+
+
+def _published(config_path: Path, queue_path: Path, start: datetime) -> tuple[set[tuple], int]:
+    """Every reading the edge produced: the deterministic simulation replayed up to each device's last seq."""
+    config = load_config(config_path)
+    [simulator] = adapters(config)
+    queue = MessageQueue(queue_path)
+    try:
+        last_seqs = queue.last_seqs()
+    finally:
+        queue.close()
+    remaining = {device: last + 1 for device, last in last_seqs.items()}
+    readings: set[tuple] = set()
+    stream = simulate(
+        simulator.devices, start, simulator.step_s, seed=simulator.seed, artefacts=simulator.artefacts
+    )
+    for device, message in stream:
+        if remaining.get(device, 0) > 0:
+            remaining[device] -= 1
+            normalised = decode_vitals(encode(message), now=start + timedelta(days=1))
+            readings.update((device, r.metric, r.time, r.value) for r in normalised.readings)
+        if not any(remaining.values()):
+            break
+    return readings, sum(last + 1 for last in last_seqs.values())
+
+
+async def _stored_readings(sessions, devices: list[str]) -> set[tuple]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(VitalReading.device_id, VitalReading.metric, VitalReading.time, VitalReading.value).where(
+                VitalReading.device_id.in_(devices)
+            )
+        )
+        return {tuple(row) for row in rows}
