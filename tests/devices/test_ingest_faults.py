@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from devices.protocol import decode_vitals, encode
+from devices.protocol import VitalsMessage, decode_vitals, encode
 from devices.simulator import simulate
 from devices.vitals.models import VitalReading
 from edge.adapters import PushAdapter
@@ -55,14 +55,7 @@ MESSAGES_PER_DEVICE = 40
 async def test_a_worker_killed_for_good_leaves_its_share_to_the_other(
     settings, redis_url, redis_prefix, sessions, tmp_path: Path, record_property
 ) -> None:
-    devices = [unique_device_id("kill") for _ in range(DEVICES)]
-    await register_devices(sessions, devices)
-    start = recent_start()
-    messages = [
-        (device, vitals(seq, start + timedelta(seconds=seq)))
-        for seq in range(MESSAGES_PER_DEVICE)
-        for device in devices
-    ]
+    devices, messages = await _registered_stream(sessions, "kill")
     first, rest = messages[: len(messages) // 2], messages[len(messages) // 2 :]
     expected = len(messages) * len(METRICS)
     group = unique_name("kill-group")
@@ -120,6 +113,17 @@ async def test_a_worker_killed_for_good_leaves_its_share_to_the_other(
     )
 
 
+async def _registered_stream(sessions, label: str) -> tuple[list[str], list[tuple[str, VitalsMessage]]]:
+    """Registered devices and their messages, one a second each, devices interleaved."""
+    devices = [unique_device_id(label) for _ in range(DEVICES)]
+    await register_devices(sessions, devices)
+    start = recent_start()
+    seqs = range(MESSAGES_PER_DEVICE)
+    return devices, [
+        (device, vitals(seq, start + timedelta(seconds=seq))) for seq in seqs for device in devices
+    ]
+
+
 async def _victim_holding(port: int, sessions, devices: list[str]) -> bool:
     pending = await metric(port, "ownat_ingest_pending_messages")
     return pending >= 20 and await count_readings(sessions, devices) > 0
@@ -132,14 +136,7 @@ async def _stored(sessions, devices: list[str], expected: int) -> bool:
 async def test_a_broker_restart_under_the_edge_and_two_workers_loses_nothing(
     settings, sessions, tmp_path: Path
 ) -> None:
-    devices = [unique_device_id("restart") for _ in range(DEVICES)]
-    await register_devices(sessions, devices)
-    start = recent_start()
-    messages = [
-        (device, vitals(seq, start + timedelta(seconds=seq)))
-        for seq in range(MESSAGES_PER_DEVICE)
-        for device in devices
-    ]
+    devices, messages = await _registered_stream(sessions, "restart")
     phases = [messages[i : i + len(messages) // 4] for i in range(0, len(messages), len(messages) // 4)]
     producer = PushAdapter()
     with private_mosquitto(persistent_config) as broker:

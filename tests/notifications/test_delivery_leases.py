@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -29,6 +26,7 @@ from tests.notifications.builders import (
     record_event,
     subscription,
     worker,
+    worker_process,
 )
 from tests.notifications.servers import HttpRecorder
 
@@ -107,23 +105,6 @@ async def test_what_a_dead_worker_had_recorded_is_not_sent_again(sessions, resou
     assert len({r.headers["x-ownat-delivery"] for r in slow.requests}) == len(ids)
 
 
-def _start_worker(settings, log_path: Path) -> subprocess.Popen[bytes]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OWNAT_")}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        OWNAT_ENVIRONMENT="test",
-        OWNAT_DATABASE_URL=settings.database_url,
-        OWNAT_REDIS_URL=settings.redis_url,
-        OWNAT_REDIS_KEY_PREFIX=settings.redis_key_prefix,
-        OWNAT_SECRET_KEY=settings.secret_key.get_secret_value(),
-        OWNAT_LOG_JSON="false",
-        OWNAT_NOTIFY_LEASE_S="3",
-    )
-    command = [sys.executable, "-m", "ownat.cli", "worker", "--poll-interval", "0.2"]
-    with log_path.open("ab") as log:
-        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent)
-
-
 @pytest.mark.slow
 async def test_a_worker_killed_mid_send_repeats_only_what_it_had_not_recorded(
     sessions, settings, tmp_path: Path, record_property
@@ -133,14 +114,14 @@ async def test_a_worker_killed_mid_send_repeats_only_what_it_had_not_recorded(
     async with HttpRecorder(delay_s=0.3).serving() as hook:
         hook_id = await subscription(sessions, hook.url, [EventType.INVOICE_ISSUED.value])
         ids = await _events(sessions, events)
-        victim = _start_worker(settings, log)
+        victim = worker_process(settings, log, OWNAT_NOTIFY_LEASE_S="3")
         try:
             await asyncio.wait_for(hook.wait_until(lambda got: len(got) >= 80), GUARD_S)
             victim.send_signal(signal.SIGKILL)
             await asyncio.to_thread(victim.wait, GUARD_S)
             received_at_kill, answered_at_kill = len(hook.requests), hook.answered
             unrecorded = {str(row.event_id) for row in await _sending(sessions, hook_id)}
-            survivor = _start_worker(settings, log)
+            survivor = worker_process(settings, log, OWNAT_NOTIFY_LEASE_S="3")
             try:
                 await asyncio.wait_for(
                     hook.wait_until(lambda got: ids <= {json.loads(r.body)["id"] for r in got}), GUARD_S
