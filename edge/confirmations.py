@@ -14,6 +14,7 @@ queue order (storage ignores copies), so nothing carries over.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 from devices.protocol import ACK, TOPIC_ROOT, AckMessage
@@ -36,6 +37,8 @@ class Confirmations:
         self.window = window
         self._pending: dict[int, Unconfirmed] = {}
         self._by_device: dict[str, dict[int, int]] = {}  # device -> seq -> queue id
+        # (due at, queue id), soonest first; an entry confirmed or rescheduled meanwhile is skipped.
+        self._deadlines: list[tuple[float, int]] = []
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -50,8 +53,9 @@ class Confirmations:
 
     def sent(self, queue_id: int, device_id: str, seq: int, now: float) -> None:
         """Notes a first send on this connection."""
-        self._pending[queue_id] = Unconfirmed(device_id, seq, now + self.timeout_s, self.timeout_s)
+        entry = self._pending[queue_id] = Unconfirmed(device_id, seq, now + self.timeout_s, self.timeout_s)
         self._by_device.setdefault(device_id, {})[seq] = queue_id
+        heapq.heappush(self._deadlines, (entry.due_at, queue_id))
 
     def confirm(self, device_id: str, ack: AckMessage) -> None:
         """Forgets what `ack` confirms (the queue deletes the rows themselves, sent here or not)."""
@@ -70,16 +74,21 @@ class Confirmations:
                 del self._by_device[entry.device_id]
 
     def due(self, now: float, limit: int) -> list[int]:
-        """Up to `limit` queue ids whose wait ran out, oldest first; each waits twice as long next time."""
-        ids = [queue_id for queue_id, entry in self._pending.items() if entry.due_at <= now][:limit]
+        """Up to `limit` queue ids whose wait ran out, in queue order; each waits twice as long next time."""
+        ids: list[int] = []
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] <= now and len(ids) < limit:
+            due_at, queue_id = heapq.heappop(deadlines)
+            entry = self._pending.get(queue_id)
+            if entry is None or entry.due_at != due_at:
+                continue  # confirmed, or already rescheduled
+            ids.append(queue_id)
         for queue_id in ids:
             entry = self._pending[queue_id]
             entry.wait_s = min(self.cap_s, entry.wait_s * 2)
             entry.due_at = now + entry.wait_s
+            heapq.heappush(deadlines, (entry.due_at, queue_id))
         return sorted(ids)
-
-    def next_due_at(self) -> float | None:
-        return min((entry.due_at for entry in self._pending.values()), default=None)
 
 
 def acked_device(topic: str) -> str | None:
