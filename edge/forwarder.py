@@ -240,7 +240,8 @@ class BrokerLink:
                 break
             sent += 1
         self.counters.resent += sent
-        logger.info("edge link %s: %d message(s) not confirmed in time, sent again", self.spec.name, sent)
+        # Counted in the status line; a platform that does not confirm shows there as a growing "resent".
+        logger.debug("edge link %s: %d message(s) not confirmed in time, sent again", self.spec.name, sent)
         return sent
 
     async def _subscribe_acks(self, connection: MqttConnection, rows: list[StoredMessage]) -> None:

@@ -170,10 +170,9 @@ class MqttConsumer:
 
     def publish_retained(self, messages: list[tuple[str, bytes]]) -> int:
         """Publishes (topic, payload) pairs retained at QoS 0 with one write; 0 when not connected."""
-        if not messages or not self.connected.is_set():
+        if not self.connected.is_set():
             return 0
-        self._client.publish_retained_many(messages)
-        return len(messages)
+        return self._client.publish_retained_many(messages)
 
     def _build_client(self) -> BufferedClient:
         options = self._options

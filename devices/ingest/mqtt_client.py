@@ -71,14 +71,15 @@ class BufferedClient(mqtt.Client):
 
     def ack_many(self, mids: Sequence[int]) -> None:
         """Acknowledges QoS 1 messages by packet id, in this order, with a single write."""
-        if mids:
+        # Never queued outside a connection: bytes written before the next CONNECT break the protocol.
+        if mids and self.is_connected():
             packet = b"".join([_PUBACK.pack(mqtt.PUBACK, 2, mid) for mid in mids])
             self._packet_queue(mqtt.PUBACK, packet, 0, 0)
 
-    def publish_retained_many(self, messages: Sequence[tuple[str, bytes]]) -> None:
-        """Publishes (topic, payload) pairs retained at QoS 0, in this order, with a single write."""
-        if not messages:
-            return
+    def publish_retained_many(self, messages: Sequence[tuple[str, bytes]]) -> int:
+        """Publishes (topic, payload) pairs retained at QoS 0, in this order, with a single write; how many."""
+        if not messages or not self.is_connected():
+            return 0
         mqtt5 = self._protocol == mqtt.MQTTv5
         frames = []
         for topic, payload in messages:
@@ -88,6 +89,7 @@ class BufferedClient(mqtt.Client):
             frames.append(bytes((_PUBLISH_RETAINED_QOS0,)) + _remaining_length(len(body)) + body)
         # paho marks a QoS 0 publication's info as published once written, so it needs one.
         self._packet_queue(_PUBLISH_RETAINED_QOS0, b"".join(frames), 0, 0, mqtt.MQTTMessageInfo(0))
+        return len(frames)
 
     reconnect_base_s = 0.25
     reconnect_cap_s = 1.0
