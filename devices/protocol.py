@@ -1,7 +1,20 @@
 """The MQTT wire format between devices (or the edge gateway) and the platform, version 1.
 
-Topics: `ownat/v1/devices/{device_id}/vitals` (readings), `.../status` (online, battery;
-retained) and `.../events` (device alarms). Payloads are UTF-8 JSON objects with `"v": 1`.
+Topics: `ownat/v1/devices/{device_id}/vitals` (readings), `.../status` (online, battery; retained)
+and `.../events` (device alarms), from the device; `.../ack` (what the platform has committed;
+retained), to the device. Payloads are UTF-8 JSON objects with `"v": 1`.
+
+Types are strict: a number is a JSON number (never a string or a boolean), a time is an RFC 3339
+string with an offset (`2026-11-23T10:15:00Z`, `...T11:15:00.250+01:00`), an integer is a JSON
+integer. Anything else is refused with the reason, never coerced.
+
+`seq` numbers a device's messages: one counter per device for its vitals, events and (if it gives
+one) status messages, increasing by one per message and never reused in the device's life (keep it
+across restarts, or restart it from a larger value, e.g. the Unix time in milliseconds). After the
+platform has committed a message (its readings stored, or the message kept as a dead letter), it
+publishes on `.../ack` the seqs committed, as inclusive ranges, and the highest of them:
+`{"v": 1, "seq": 41, "seqs": [[38, 41]]}`. A sender keeps each message until an acknowledgement
+names its seq, and sends it again when none has come after a while; storage ignores the copy.
 
 This module imports nothing from the platform and needs only pydantic, so the edge agent
 can install it without the server's dependencies.
@@ -11,20 +24,39 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Final, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 PROTOCOL_VERSION: Final = 1
 TOPIC_ROOT = "ownat/v1/devices"
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_READINGS_PER_MESSAGE = 500
+# The largest integer every JSON parser keeps exactly (JavaScript's Number.MAX_SAFE_INTEGER).
+MAX_SEQ = 2**53 - 1
+# Ranges in one acknowledgement; a commit that covers more is acknowledged in several messages.
+MAX_ACK_RANGES = 1000
 # Device clocks drift; anything further ahead than this is a clock fault, not a reading.
 MAX_CLOCK_AHEAD = timedelta(minutes=5)
 DEVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# RFC 3339's date-time (section 5.6): "T" and "Z" may be lower case; the offset is mandatory.
+RFC3339_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
+TIME_EXAMPLE = "2026-11-23T10:15:00Z"
 TopicKind = Literal["vitals", "status", "events"]
+ACK = "ack"
+# Strict: no string, boolean or float is turned into what a field expects (see the module docstring).
+_WIRE = ConfigDict(extra="forbid", strict=True)
 _M = TypeVar("_M", bound="BaseModel")
 
 
@@ -77,22 +109,53 @@ def metric_spec(code_or_alias: str) -> MetricSpec:
 
 def _aware_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
-        raise ValueError("times must carry a timezone offset, e.g. 2026-11-23T10:15:00Z")
+        raise ValueError(f"times must carry a timezone offset, e.g. {TIME_EXAMPLE}")
     return value.astimezone(UTC)
 
 
+# For the API's own times (JSON bodies, query strings): any ISO 8601 form pydantic reads, with an offset.
 AwareTime = Annotated[datetime, AfterValidator(_aware_utc)]
+
+
+def parse_wire_time(stamp: str) -> datetime | None:
+    """An RFC 3339 time with an offset, in UTC; None when `stamp` is not one (or not a real instant)."""
+    if not RFC3339_TIME.fullmatch(stamp):
+        return None
+    try:
+        return datetime.fromisoformat(stamp.upper()).astimezone(UTC)
+    except (ValueError, OverflowError):  # 30 February, hour 24, a leap second, year 0
+        return None
+
+
+def _wire_time(value: object) -> object:
+    if isinstance(value, datetime):
+        return value  # built in Python (the edge's adapters); the offset is checked after
+    if isinstance(value, str) and (parsed := parse_wire_time(value)) is not None:
+        return parsed
+    raise ValueError(f"time must be an RFC 3339 string with an offset, e.g. {TIME_EXAMPLE}")
+
+
+def _version_1(value: object) -> object:
+    # Literal[1] alone would take `true` and `1.0` as 1.
+    if type(value) is not int or value != PROTOCOL_VERSION:
+        raise ValueError(f"v must be the integer {PROTOCOL_VERSION}")
+    return value
+
+
+WireTime = Annotated[datetime, BeforeValidator(_wire_time), AfterValidator(_aware_utc)]
+WireVersion = Annotated[Literal[1], BeforeValidator(_version_1)]
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
 
 
 class Reading(BaseModel):
     """One measurement. On validation the metric becomes its LOINC code and the value its stored unit."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _WIRE
 
     metric: str = Field(max_length=32)
     value: float
     unit: str = Field(max_length=16)
-    time: AwareTime
+    time: WireTime
 
     @model_validator(mode="after")
     def _normalise(self) -> Reading:
@@ -115,21 +178,25 @@ class Reading(BaseModel):
 class VitalsMessage(BaseModel):
     """A batch of readings from one device; `seq` increases by one per message from that device."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _WIRE
 
-    v: Literal[1] = PROTOCOL_VERSION
-    seq: int = Field(ge=0)
+    v: WireVersion = PROTOCOL_VERSION
+    seq: Seq
     readings: list[Reading] = Field(min_length=1, max_length=MAX_READINGS_PER_MESSAGE)
 
 
 class StatusMessage(BaseModel):
-    """A device's state, published retained so a new subscriber learns it at once."""
+    """A device's state, published retained so a new subscriber learns it at once.
 
-    model_config = ConfigDict(extra="forbid")
+    `seq` is optional: given, the status is acknowledged like the device's other messages.
+    """
 
-    v: Literal[1] = PROTOCOL_VERSION
+    model_config = _WIRE
+
+    v: WireVersion = PROTOCOL_VERSION
+    seq: Seq | None = None
     online: bool
-    time: AwareTime
+    time: WireTime
     battery_pct: int | None = Field(default=None, ge=0, le=100)
     sensor_off: bool = False
     firmware: str | None = Field(default=None, max_length=64)
@@ -138,14 +205,35 @@ class StatusMessage(BaseModel):
 class EventMessage(BaseModel):
     """A device's own alarm or technical event (lead off, low battery, self-test failed)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _WIRE
 
-    v: Literal[1] = PROTOCOL_VERSION
-    seq: int = Field(ge=0)
-    time: AwareTime
+    v: WireVersion = PROTOCOL_VERSION
+    seq: Seq
+    time: WireTime
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,47}$")
     severity: Literal["low", "medium", "high"] = "medium"
     detail: str | None = Field(default=None, max_length=500)
+
+
+class AckMessage(BaseModel):
+    """The platform's acknowledgement: the device's messages of these seqs are committed."""
+
+    model_config = _WIRE
+
+    v: WireVersion = PROTOCOL_VERSION
+    seq: Seq = Field(description="the highest seq in `seqs`")
+    seqs: list[tuple[Seq, Seq]] = Field(min_length=1, max_length=MAX_ACK_RANGES)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AckMessage:
+        if any(first > last for first, last in self.seqs):
+            raise ValueError("each range of seqs is [first, last] with first <= last")
+        if self.seq != max(last for _first, last in self.seqs):
+            raise ValueError("seq must be the highest seq in seqs")
+        return self
+
+    def covers(self, seq: int) -> bool:
+        return any(first <= seq <= last for first, last in self.seqs)
 
 
 class ProtocolError(ValueError):
@@ -158,6 +246,36 @@ class ProtocolError(ValueError):
 
 def topic_for(device_id: str, kind: TopicKind) -> str:
     return f"{TOPIC_ROOT}/{device_id}/{kind}"
+
+
+def ack_topic(device_id: str) -> str:
+    """Where the platform acknowledges the device's messages."""
+    return f"{TOPIC_ROOT}/{device_id}/{ACK}"
+
+
+def seq_ranges(seqs: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted, merged inclusive ranges of `seqs`: 3, 4, 5, 9 -> (3, 5), (9, 9)."""
+    ranges: list[tuple[int, int]] = []
+    for seq in sorted(set(seqs)):
+        if ranges and seq == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], seq)
+        else:
+            ranges.append((seq, seq))
+    return ranges
+
+
+def ack_payloads(seqs: Iterable[int]) -> list[bytes]:
+    """The acknowledgement(s) of `seqs`, oldest ranges first; several when the ranges do not fit one."""
+    ranges = seq_ranges(seqs)
+    # Written by hand, not through the model: ingest publishes one per device after every commit.
+    return [
+        b'{"v":1,"seq":%d,"seqs":[%s]}' % (chunk[-1][1], b",".join(b"[%d,%d]" % pair for pair in chunk))
+        for chunk in (ranges[i : i + MAX_ACK_RANGES] for i in range(0, len(ranges), MAX_ACK_RANGES))
+    ]
+
+
+def decode_ack(payload: bytes) -> AckMessage:
+    return _decode(AckMessage, payload)
 
 
 def parse_topic(topic: str) -> tuple[str, TopicKind]:
@@ -173,14 +291,30 @@ def parse_topic(topic: str) -> tuple[str, TopicKind]:
     return parts[0], parts[1]  # type: ignore[return-value]
 
 
-def decode_vitals(payload: bytes, *, now: datetime | None = None) -> VitalsMessage:
-    """Parses and validates a vitals payload; every failure is a ProtocolError with a readable reason."""
+def decode_vitals(
+    payload: bytes, *, now: datetime | None = None, oldest: datetime | None = None
+) -> VitalsMessage:
+    """Parses and validates a vitals payload; every failure is a ProtocolError with a readable reason.
+
+    Readings more than `MAX_CLOCK_AHEAD` after `now`, or before `oldest`, refuse the whole message:
+    a device whose clock is wrong is wrong about all of them.
+    """
     message = _decode(VitalsMessage, payload)
     latest = (now or datetime.now(UTC)) + MAX_CLOCK_AHEAD
     for index, reading in enumerate(message.readings):
         if reading.time > latest:
             raise ProtocolError(f"readings[{index}].time {reading.time.isoformat()} is in the future")
+        if oldest is not None and reading.time < oldest:
+            raise ProtocolError(too_old_reason(index, reading.time, oldest))
     return message
+
+
+def too_old_reason(index: int, time: datetime, oldest: datetime) -> str:
+    """The reason given for a reading older than the oldest time accepted."""
+    return (
+        f"readings[{index}].time {time.isoformat()} is too old: "
+        f"readings before {oldest.isoformat(timespec='seconds')} are not accepted"
+    )
 
 
 def decode_status(payload: bytes) -> StatusMessage:

@@ -54,7 +54,7 @@ class DeviceMessage:
             device_id=self.device_id,
             topic=topic_for(self.device_id, self.kind),
             payload=encode(message),
-            seq=None if isinstance(message, StatusMessage) else message.seq,
+            seq=message.seq,
             retain=isinstance(message, StatusMessage),
         )
 

@@ -38,6 +38,10 @@ def broker_settings(config: EdgeConfig) -> BrokerSettings:
         connect_timeout_s=broker.connect_timeout_s,
         inflight=broker.inflight,
         backoff=Backoff(broker.backoff_base_s, max(broker.backoff_cap_s, broker.backoff_base_s)),
+        end_to_end_ack=broker.end_to_end_ack,
+        ack_timeout_s=broker.ack_timeout_s,
+        ack_timeout_cap_s=broker.ack_timeout_cap_s,
+        ack_window=broker.ack_window,
     )
 
 

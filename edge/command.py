@@ -51,6 +51,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--durability", choices=["full", "normal"], help="fsync every queued batch (full) or not"
     )
     queue.add_argument("--inflight", type=int, help="unacknowledged messages per broker connection")
+    queue.add_argument(
+        "--ack-timeout",
+        type=float,
+        metavar="S",
+        help="seconds to wait for the platform's acknowledgement before sending again (default 5)",
+    )
+    queue.add_argument(
+        "--no-end-to-end-ack",
+        dest="end_to_end_ack",
+        action="store_false",
+        default=None,
+        help="delete messages on the broker's PUBACK (for a platform that publishes no acknowledgements)",
+    )
     sim = parser.add_argument_group("simulation")
     sim.add_argument("--simulate", type=int, default=0, metavar="N", help="add N simulated bedside monitors")
     sim.add_argument("--device-prefix", default=SIMULATED_PREFIX, help="id prefix of simulated devices")
@@ -106,6 +119,8 @@ def _configuration(args: argparse.Namespace) -> EdgeConfig:
         "key_file": args.key_file,
         "tls_insecure": args.tls_insecure,
         "inflight": args.inflight,
+        "ack_timeout_s": args.ack_timeout,
+        "end_to_end_ack": args.end_to_end_ack,
     }
     queue_updates = {
         "path": args.queue,

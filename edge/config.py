@@ -3,6 +3,7 @@
     [broker]
     url = "mqtts://broker.hospital.example:8883"   # user:password@ here is the gateway account
     mqtt_version = "3.1.1"                         # or "5"
+    ack_timeout_s = 5.0                            # unconfirmed this long: sent again (the wait doubles)
     ca_file = "ca.pem"                             # paths are relative to this file
     cert_file = "gateway.pem"                      # optional client certificate and key
     key_file = "gateway.key"
@@ -54,6 +55,11 @@ class BrokerConfig(BaseModel):
     inflight: int = Field(default=16, ge=1, le=1000)
     backoff_base_s: float = Field(default=0.5, gt=0)
     backoff_cap_s: float = Field(default=30.0, gt=0)
+    # Keep each message until the platform confirms it committed it (see edge.confirmations).
+    end_to_end_ack: bool = True
+    ack_timeout_s: float = Field(default=5.0, gt=0)
+    ack_timeout_cap_s: float = Field(default=60.0, gt=0)
+    ack_window: int = Field(default=1000, ge=1)
 
 
 class Credentials(BaseModel):

@@ -4,12 +4,15 @@ paho-mqtt 2.x driven by the asyncio loop (no paho thread): the socket is watched
 `add_reader`/`add_writer`, `loop_misc` runs on a timer for keep-alive, and only the blocking
 TCP/TLS handshake of `connect()` goes to a worker thread. Every callback then runs on the loop.
 
-Delivery: QoS 1, at least once. A message leaves the queue only when its PUBACK arrives
-(`on_publish`); whatever was in flight when a connection dropped is sent again, from the queue,
-on the next one. Each connection uses a fresh paho client with a clean session, so paho never
-re-sends anything on its own: the queue is the only store, and only unacknowledged messages
-are ever re-sent (at most `inflight` of them per link, which bounds the duplicates an outage
-can cause; the platform drops them by the unique key (device, metric, time)).
+Delivery: QoS 1, at least once, end to end. A message with a `seq` leaves the queue only when the
+platform's acknowledgement names it (`edge.confirmations`): the link subscribes to the
+acknowledgement topic of each device it sends for, before sending, and sends again what is not
+confirmed in time. A message without one (a status without seq), or of a device whose acknowledgements
+the broker will not let us read (logged as an error), leaves on the broker's PUBACK, as does every
+message with `end_to_end_ack` off. Whatever was unconfirmed when a connection dropped is sent again,
+from the queue, on the next one. Each connection uses a fresh paho client with a clean session, so
+paho never re-sends anything on its own: the queue is the only store, and the platform drops the
+copies by the unique key (device, metric, time).
 
 Order: a link publishes strictly in queue order, and an MQTT broker keeps the order of QoS 1
 messages from one connection on one topic, so each device's messages arrive in order. The
@@ -33,10 +36,13 @@ from dataclasses import dataclass
 
 from paho.mqtt.enums import MQTTErrorCode
 
+from devices.protocol import ack_topic
 from edge.backoff import Backoff
+from edge.confirmations import Confirmations
 from edge.connection import ConnectFailed, MqttConnection
 from edge.metrics import EdgeCounters
 from edge.mqtt_settings import BrokerSettings
+from edge.queue import StoredMessage
 from edge.store import QueueWorker
 
 logger = logging.getLogger(__name__)
@@ -45,6 +51,8 @@ logger = logging.getLogger(__name__)
 MISC_INTERVAL_S = 1.0
 # How long a clean shutdown waits for the broker to take our DISCONNECT.
 DISCONNECT_GRACE_S = 2.0
+# Acknowledgement topics per SUBSCRIBE packet.
+SUBSCRIBE_BATCH = 100
 # A connection that lasted less than this counts as a flap: the next pause grows as for a failed
 # attempt, so a broker that accepts and at once drops us (e.g. two gateways sharing a client id,
 # each taking the other's session over) is not hammered.
@@ -115,16 +123,17 @@ class BrokerLink:
             logger.info("edge link %s connected to %s", self.spec.name, self.broker.address)
             try:
                 await self._forward(connection)
+            except ConnectFailed as error:  # a SUBSCRIBE the broker did not answer
+                connection.lost_reason = str(error)
             finally:
                 self._set_connected(False)
-                await self._settle(connection)
                 await self._close(connection)
             if not self._stopping:
                 logger.warning(
-                    "edge link %s lost the broker (%s); %d message(s) were awaiting PUBACK and will be sent again",
+                    "edge link %s lost the broker (%s); %d message(s) still queued will be sent again",
                     self.spec.name,
                     connection.lost_reason,
-                    len(connection.inflight),
+                    self.counters.pending,
                 )
                 flaps = flaps + 1 if loop.time() - connected_at < STABLE_CONNECTION_S else 0
                 if await self._pause(self._backoff.delay_s(flaps)):
@@ -158,25 +167,50 @@ class BrokerLink:
         return connection
 
     async def _forward(self, connection: MqttConnection) -> None:
+        broker = self.broker
+        confirmations = (
+            Confirmations(
+                timeout_s=broker.ack_timeout_s, cap_s=broker.ack_timeout_cap_s, window=broker.ack_window
+            )
+            if broker.end_to_end_ack
+            else None
+        )
+        try:
+            await self._forward_until_lost(connection, confirmations)
+        finally:
+            # What was acknowledged or confirmed before the end still leaves the queue.
+            await self._settle(connection, confirmations)
+
+    async def _forward_until_lost(
+        self, connection: MqttConnection, confirmations: Confirmations | None
+    ) -> None:
+        broker = self.broker
+        now = asyncio.get_running_loop().time
         cursor = 0  # the last queue id sent on this connection
-        window = self.broker.inflight
         while not connection.lost.is_set() and not self._stopping:
             self._wake.clear()
-            await self._settle(connection)
-            space = window - len(connection.inflight)
+            await self._settle(connection, confirmations)
+            space = broker.inflight - len(connection.inflight)
+            if confirmations is not None and space > 0:
+                space -= await self._resend_due(connection, confirmations, space)
+                space = min(space, confirmations.room)
             if space > 0:
                 rows = await self.queue.peek(
                     after_id=cursor, limit=space, devices=self.spec.devices, exclude=self.spec.exclude
                 )
+                if confirmations is not None:
+                    await self._subscribe_acks(connection, rows)
                 for row in rows:
-                    if connection.lost.is_set():
+                    if connection.lost.is_set() or not self._publish(connection, row):
                         break
-                    info = connection.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
-                    if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
-                        break
-                    connection.inflight[info.mid] = row.id
                     cursor = row.id
                     self.counters.sent += 1
+                    if (
+                        confirmations is not None
+                        and row.seq is not None
+                        and row.device_id in connection.ack_devices
+                    ):
+                        confirmations.sent(row.id, row.device_id, row.seq, now())
                 if rows:
                     self.counters.changed()
             with contextlib.suppress(TimeoutError):
@@ -185,13 +219,77 @@ class BrokerLink:
             if not connection.lost.is_set():
                 connection.client.loop_misc()
 
-    async def _settle(self, connection: MqttConnection) -> None:
-        """Deletes acknowledged (and broker-refused) messages from the queue."""
+    def _publish(self, connection: MqttConnection, row: StoredMessage) -> bool:
+        info = connection.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
+        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            return False
+        connection.inflight[info.mid] = row.id
+        return True
+
+    async def _resend_due(self, connection: MqttConnection, confirmations: Confirmations, space: int) -> int:
+        """Sends again what the platform has not confirmed in time; returns how many."""
+        due = confirmations.due(asyncio.get_running_loop().time(), space)
+        if not due:
+            return 0
+        rows = await self.queue.get(due)
+        # Rows gone meanwhile (confirmed, or dropped by the disk budget) need nothing more.
+        confirmations.forget(sorted(set(due) - {row.id for row in rows}))
+        sent = 0
+        for row in rows:
+            if connection.lost.is_set() or not self._publish(connection, row):
+                break
+            sent += 1
+        self.counters.resent += sent
+        # Counted in the status line; a platform that does not confirm shows there as a growing "resent".
+        logger.debug("edge link %s: %d message(s) not confirmed in time, sent again", self.spec.name, sent)
+        return sent
+
+    async def _subscribe_acks(self, connection: MqttConnection, rows: list[StoredMessage]) -> None:
+        """Subscribes to the acknowledgements of the devices of `rows` not yet subscribed, before sending."""
+        new = sorted(
+            {row.device_id for row in rows if row.seq is not None}
+            - connection.ack_devices
+            - connection.ack_refused
+        )
+        for start in range(0, len(new), SUBSCRIBE_BATCH):
+            devices = new[start : start + SUBSCRIBE_BATCH]
+            codes = await connection.subscribe(
+                [ack_topic(device) for device in devices], self.broker.connect_timeout_s
+            )
+            for device, code in zip(devices, codes, strict=False):
+                if code < 0x80:
+                    connection.ack_devices.add(device)
+                    continue
+                connection.ack_refused.add(device)
+                logger.error(
+                    "edge link %s: the broker refused the subscription to %s (code 0x%02x); this device's "
+                    "messages leave the queue on the broker's PUBACK, not on the platform's acknowledgement: "
+                    "let this identity subscribe to it",
+                    self.spec.name,
+                    ack_topic(device),
+                    code,
+                )
+
+    async def _settle(self, connection: MqttConnection, confirmations: Confirmations | None) -> None:
+        """Deletes what is done: confirmed by the platform, refused by the broker, or PUBACKed and not to be confirmed."""
         acked, connection.acked = connection.acked, []
         rejected, connection.rejected = connection.rejected, []
-        if not acked and not rejected:
+        confirmed, connection.confirmations = connection.confirmations, []
+        if not acked and not rejected and not confirmed:
             return
-        await self.queue.delete([*acked, *(queue_id for queue_id, _ in rejected)])
+        # A PUBACK ends a message's journey only when no confirmation is awaited for it.
+        done = [queue_id for queue_id in acked if confirmations is None or queue_id not in confirmations]
+        refused = [queue_id for queue_id, _ in rejected]
+        if done or refused:
+            await self.queue.delete([*done, *refused])
+        if confirmed:
+            removed = await self.queue.delete_seqs([(device, ack.seqs) for device, ack in confirmed])
+            self.counters.confirmed += len(removed)
+            if confirmations is not None:
+                for device, ack in confirmed:
+                    confirmations.confirm(device, ack)
+        if confirmations is not None:
+            confirmations.forget(refused)
         self.counters.acked += len(acked)
         self.counters.set_queue(self.queue.last_stats)
         if rejected:

@@ -11,11 +11,15 @@ from edge.queue import QueueStats
 
 @dataclass(slots=True)
 class EdgeCounters:
-    """Totals since the agent started (dropped: by the disk budget; rejected: refused by the broker)."""
+    """Totals since the agent started (acked: PUBACKs from the broker; confirmed: messages the platform
+    acknowledged end to end; resent: sent again for want of a confirmation; dropped: by the disk
+    budget; rejected: refused by the broker)."""
 
     queued: int = 0
     sent: int = 0
     acked: int = 0
+    confirmed: int = 0
+    resent: int = 0
     dropped: int = 0
     rejected: int = 0
     reconnects: int = 0
@@ -50,6 +54,7 @@ class EdgeCounters:
         return (
             f"edge status: broker links {self.links_connected}/{self.links_total} connected; "
             f"pending {self.pending} ({self.pending_bytes / 1024:.1f} KiB); queued {self.queued}, "
-            f"sent {self.sent}, acked {self.acked}, dropped {self.dropped}, rejected {self.rejected}, "
+            f"sent {self.sent}, acked {self.acked}, confirmed {self.confirmed}, resent {self.resent}, "
+            f"dropped {self.dropped}, rejected {self.rejected}, "
             f"reconnects {self.reconnects}, failed connects {self.connect_failures}"
         )

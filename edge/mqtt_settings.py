@@ -60,10 +60,18 @@ class BrokerSettings:
     # Unacknowledged messages a link may have at once (see edge.forwarder).
     inflight: int = 16
     backoff: Backoff = field(default_factory=Backoff)
+    # Keep messages until the platform has committed them (see edge.confirmations); off, a message
+    # leaves the queue on the broker's PUBACK (a platform that publishes no acknowledgements).
+    end_to_end_ack: bool = True
+    ack_timeout_s: float = 5.0
+    ack_timeout_cap_s: float = 60.0
+    ack_window: int = 1000
 
     def __post_init__(self) -> None:
         if self.inflight < 1:
             raise ValueError("inflight must be at least 1")
+        if self.ack_timeout_s <= 0 or self.ack_window < 1:
+            raise ValueError("ack_timeout_s must be positive and ack_window at least 1")
         if self.keepalive_s < 5:
             raise ValueError("keepalive_s must be at least 5")
 

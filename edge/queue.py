@@ -1,8 +1,11 @@
-"""The edge gateway's durable queue: every message stays in a local SQLite file until the broker
-has acknowledged it (PUBACK), so readings survive a broker outage and a restart of the agent.
+"""The edge gateway's durable queue: every message stays in a local SQLite file until it is
+acknowledged: by the platform, end to end, for a message with a `seq` (the platform has committed
+it), otherwise by the broker (PUBACK). Readings so survive a broker outage, a broker that loses its
+disk, an ingest worker that dies, and a restart of the agent.
 
 One row per message, in arrival order (the integer primary key), with the device id and the
-device's `seq`; rows are deleted only once acknowledged. A disk budget (bytes and/or rows)
+device's `seq`; rows are deleted only once acknowledged (`delete`, or `delete_seqs` for the
+platform's acknowledgement of a device's seqs). A disk budget (bytes and/or rows)
 bounds the file: when a new message would exceed it, the OLDEST messages are dropped, counted
 (in memory and in the file, for the record) and logged at WARNING, never silently.
 
@@ -44,6 +47,7 @@ CREATE TABLE IF NOT EXISTS messages (
     size INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_device_id ON messages (device_id, id);
+CREATE INDEX IF NOT EXISTS messages_device_seq ON messages (device_id, seq);
 CREATE TABLE IF NOT EXISTS device_seq (device_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
@@ -192,6 +196,44 @@ class MessageQueue:
             self._reload_totals()
             raise
         self._rows -= removed
+        return removed
+
+    def get(self, ids: Iterable[int]) -> list[StoredMessage]:
+        """The messages of `ids` still queued, in queue order."""
+        wanted = list(ids)
+        found: list[StoredMessage] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            # Only "?" placeholders are interpolated; the ids are bound parameters.
+            query = f"SELECT id, device_id, seq, topic, payload, retain FROM messages WHERE id IN ({marks})"  # noqa: S608
+            found += [
+                StoredMessage(r[0], r[1], r[2], r[3], bytes(r[4]), bool(r[5]))
+                for r in self._db.execute(query, chunk)
+            ]
+        return sorted(found, key=lambda message: message.id)
+
+    def delete_seqs(self, confirmed: Iterable[tuple[str, Iterable[tuple[int, int]]]]) -> list[int]:
+        """Removes, per (device, inclusive seq ranges), the device's messages of those seqs; returns their ids."""
+        db = self._db
+        db.execute("PRAGMA synchronous=NORMAL")  # as `delete`: a lost deletion only means a re-send
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            removed: list[int] = []
+            for device_id, ranges in confirmed:
+                for first, last in ranges:
+                    rows = db.execute(
+                        "DELETE FROM messages WHERE device_id = ? AND seq BETWEEN ? AND ? RETURNING id, size",
+                        (device_id, first, last),
+                    ).fetchall()
+                    removed += [queue_id for queue_id, _size in rows]
+                    self._bytes -= sum(size for _id, size in rows)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            self._reload_totals()
+            raise
+        self._rows -= len(removed)
         return removed
 
     def last_seqs(self) -> dict[str, int]:

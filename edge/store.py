@@ -74,6 +74,16 @@ class QueueWorker:
         removed, self.last_stats = await self._call(lambda: (self._queue.delete(batch), self._queue.stats()))
         return removed
 
+    async def get(self, ids: Iterable[int]) -> list[StoredMessage]:
+        batch = list(ids)
+        return await self._call(lambda: self._queue.get(batch))
+
+    async def delete_seqs(self, confirmed: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[int]:
+        removed, self.last_stats = await self._call(
+            lambda: (self._queue.delete_seqs(confirmed), self._queue.stats())
+        )
+        return removed
+
     async def stats(self) -> QueueStats:
         return await self._call(self._queue.stats)
 

@@ -1,42 +1,64 @@
-"""Live data for the embedded mode: the demo hospital's monitors, simulated, publishing over MQTT.
+"""Live data for the embedded mode: the demo hospital's monitors, simulated, behind an edge gateway.
 
-The readings travel the whole pipeline as real devices' would: broker, ingest worker, database,
-bus, API and dashboards.
+The readings travel the whole pipeline as real devices' would: the edge gateway's queue (a file in
+the data directory), the broker, the ingest worker, the database, the bus, the API and dashboards.
+The gateway keeps each reading until the ingest worker acknowledges it end to end, exactly as in
+production, so the demo runs the same delivery loop a hospital's does.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
+import logging
+from pathlib import Path
 from urllib.parse import urlsplit
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from devices.simulator import SimulatedDevice
+from edge.adapters import SimulatorAdapter
+from edge.forwarder import LinkSpec
+from edge.gateway import EdgeGateway
+from edge.mqtt_settings import BrokerSettings
+from edge.store import QueueWorker
 
-from core.db import utc_now
-from devices.protocol import encode, topic_for
-from devices.simulator import SimulatedDevice, paced, simulate
+log = logging.getLogger(__name__)
+
+QUEUE_FILE = "demo-edge-queue.sqlite3"
+# The status line in the log, for whoever wants to watch the acknowledgements come back.
+STATUS_INTERVAL_S = 300.0
 
 
 class DemoFeed:
-    """Publishes the simulated devices' readings in real time over MQTT 3.1.1 (the embedded broker's)."""
+    """Runs an edge gateway for the simulated devices over MQTT 3.1.1 (the embedded broker's)."""
 
-    def __init__(self, broker_url: str, devices: list[SimulatedDevice]) -> None:
+    def __init__(self, broker_url: str, devices: list[SimulatedDevice], data_dir: Path) -> None:
         parts = urlsplit(broker_url)
-        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 1883
+        self._broker = BrokerSettings(host=parts.hostname or "127.0.0.1", port=parts.port or 1883)
         self._devices = devices
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"ownat-demo-feed-{uuid.uuid4().hex[:8]}"
-        )
+        self._queue_path = data_dir / QUEUE_FILE
 
     async def run(self) -> None:
-        """Publishes until cancelled; paho's own thread does the network work and reconnects."""
-        self._client.connect_async(self._host, self._port, 30)
-        self._client.loop_start()
+        """Forwards the simulated readings until cancelled; what is unacknowledged then waits in the queue."""
+        queue = await QueueWorker.open(self._queue_path)
+        link = LinkSpec(
+            name="demo",
+            client_id="ownat-demo-edge",
+            username=None,
+            password=None,
+            devices=frozenset(),
+            exclude=True,
+        )
+        gateway = EdgeGateway(
+            queue=queue,
+            broker=self._broker,
+            links=[link],
+            adapters=[SimulatorAdapter(self._devices)],
+            status_interval_s=STATUS_INTERVAL_S,
+        )
         try:
-            async for device_id, message in paced(simulate(self._devices, start=utc_now())):
-                # publish() only queues the packet for paho's thread; it does not block the loop.
-                self._client.publish(topic_for(device_id, "vitals"), encode(message), qos=1)
+            async with gateway:
+                log.info(
+                    "demo monitors publish through the edge gateway", extra={"queue": str(self._queue_path)}
+                )
+                await asyncio.Event().wait()  # until cancelled
         finally:
-            self._client.disconnect()
-            await asyncio.to_thread(self._client.loop_stop)
+            await queue.close()

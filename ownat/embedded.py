@@ -120,7 +120,9 @@ async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, setti
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(worker.run(), name="embedded-ingest")
             await worker.ready.wait()
-            tasks.create_task(DemoFeed(broker_url, devices).run(), name="embedded-demo-feed")
+            tasks.create_task(
+                DemoFeed(broker_url, devices, settings.data_dir).run(), name="embedded-demo-feed"
+            )
             # After the feed: checked before the monitors speak, every one of them would be "silent".
             tasks.create_task(run_periodic_checks_forever(resources), name="embedded-alarm-checks")
     finally:
@@ -137,6 +139,8 @@ async def _announce_when_started(server: uvicorn.Server, settings: Settings, hos
         f"  API docs:     http://{shown_host}:{port}/api/v1/docs\n"
         f"  MQTT broker:  {mqtt}\n"
         "  live vitals:  simulated monitors on Ward 4B and the CCU (bed 3 of Ward 4B deteriorates),\n"
-        "                and the demo patient's home pulse oximeter\n\n" + demo_accounts_text(),
+        "                and the demo patient's home pulse oximeter, through an edge gateway that keeps\n"
+        "                each reading until ingest acknowledges it (see README, Reliability)\n\n"
+        + demo_accounts_text(),
         flush=True,
     )

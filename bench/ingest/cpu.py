@@ -57,7 +57,7 @@ def _bind(worker: IngestWorker, device_ids: list[str]) -> None:
     ward = uuid.uuid4()
     spans = {d: [BindingSpan(d, uuid.uuid4(), uuid.uuid4(), ward, since, None)] for d in device_ids}
     cache = worker._bindings  # the harness fills the cache the registry would have filled
-    cache._known, cache._spans, cache._loaded_at = set(device_ids), spans, time.monotonic()
+    cache._known, cache._spans, cache._loaded_at = dict.fromkeys(device_ids, since), spans, time.monotonic()
 
 
 @contextmanager

@@ -134,7 +134,7 @@ async def workers(options: Options, database_url: str, prefix: str, log_dir: Pat
         )
         command = [
             sys.executable, *profiler, "-m", "ownat.cli", "ingest", "--group", group, "--client-id", f"{group}-{index}",
-            "--metrics-port", str(port), "--session-expiry", "60", "--batch-size", str(options.batch_size),
+            "--metrics-port", str(port), "--batch-size", str(options.batch_size),
         ]  # fmt: skip
         with (log_dir / f"worker-{index}.log").open("wb") as log:
             processes.append(

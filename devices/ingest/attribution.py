@@ -38,7 +38,7 @@ class BindingCache:
     def __init__(self, *, refresh_s: float = 5.0, min_reload_s: float = 1.0) -> None:
         self.refresh_s = refresh_s
         self.min_reload_s = min_reload_s
-        self._known: set[str] = set()
+        self._known: dict[str, datetime] = {}  # device id -> registered at
         self._spans: dict[str, list[BindingSpan]] = {}
         self._loaded_at: float | None = None
 
@@ -54,6 +54,10 @@ class BindingCache:
 
     def is_known(self, device_id: str) -> bool:
         return device_id in self._known
+
+    def registered_at(self, device_id: str) -> datetime | None:
+        """When the active device `device_id` was registered; None when it is unknown."""
+        return self._known.get(device_id)
 
     async def reload(self, session: AsyncSession) -> dict[str, datetime]:
         """Reloads from the registry; returns, per device whose spans changed, where attribution may differ."""

@@ -42,6 +42,8 @@ class Classified:
     topic_kind: str = "other"
     readings: list[DecodedReading] = field(default_factory=list)
     body: dict[str, Any] | None = None  # a status or an event, as published on the bus
+    # The device's number for the message, to acknowledge it by; None when it gave none we can read.
+    seq: int | None = None
     reason_code: str | None = None
     reason: str | None = None
 

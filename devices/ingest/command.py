@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declares this command's options."""
     parser.add_argument(
         "--client-id",
-        help="MQTT client id; keep it stable per worker so a restart resumes its session (default: per host)",
+        help="MQTT client id, unique per worker (default: per host)",
     )
     parser.add_argument(
         "--group", default="ownat-ingest", help="shared subscription group (default: %(default)s)"
@@ -42,8 +42,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--session-expiry",
         type=int,
-        default=7 * 24 * 3600,
-        help="seconds the broker keeps this worker's session while it is away (default: %(default)s)",
+        default=0,
+        help="seconds the broker keeps this worker's session while it is away; 0, a clean session, "
+        "lets the other workers take its share at once (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-reading-age-days",
+        type=float,
+        default=None,
+        help="readings older than this are dead-lettered (default: --retention-days)",
     )
     parser.add_argument(
         "--retention-days", type=int, default=30, help="raw readings kept (default: %(default)s)"
@@ -101,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         retention_days=args.retention_days,
         rollup_retention_days=args.rollup_retention_days,
         partition_days_ahead=args.partition_days_ahead,
+        max_reading_age_days=args.max_reading_age_days or args.retention_days,
     )
     # The composition root: alarms are evaluated after each commit, by the realtime package.
     after_commit = None if args.no_alarms else live_evaluator_factory(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from devices.ingest.mqtt import MqttProtocol, SubscriptionOptions
 from devices.vitals import partitions
@@ -17,8 +18,8 @@ class IngestConfig:
 
     database_url: str
     broker_url: str
-    # Stable per worker: a restarted worker with the same id resumes its broker session and is sent
-    # again what it had received and not acknowledged. Two live workers must not share one.
+    # Unique per live worker (the broker disconnects the older of two connections with one id);
+    # stable per worker, so that a persistent session (session_expiry_s > 0) is resumed on restart.
     client_id: str = field(default_factory=lambda: f"ownat-ingest-{socket.gethostname()}")
     share_group: str = DEFAULT_SHARE_GROUP
     mqtt_protocol: MqttProtocol = "5"
@@ -26,7 +27,8 @@ class IngestConfig:
     # memory (at most this many payloads of up to 64 KiB each) and must exceed a batch's worth of
     # messages, or batches flush on the timer instead of by size.
     receive_maximum: int = 2000
-    session_expiry_s: int = 7 * 24 * 3600
+    # 0: clean sessions, so a dead worker holds no share of the stream (see devices.ingest.mqtt).
+    session_expiry_s: int = 0
     # A batch is written when it holds this many readings, or when its oldest message has waited
     # `flush_interval_s`: big enough for COPY to pay off, short enough to keep live data live.
     batch_max_readings: int = 5000
@@ -39,6 +41,13 @@ class IngestConfig:
     partition_days_ahead: int = partitions.PARTITION_DAYS_AHEAD
     retry_base_s: float = 0.2
     retry_cap_s: float = 10.0
+    # Readings older than this are dead-lettered ("too-old"): by default the raw readings' retention,
+    # past which they would be deleted at once; far longer than an edge gateway's backlog.
+    max_reading_age_days: float = partitions.RETENTION_DAYS
+
+    @property
+    def max_reading_age(self) -> timedelta:
+        return timedelta(days=self.max_reading_age_days)
 
     def subscription(self) -> SubscriptionOptions:
         return SubscriptionOptions(

@@ -64,6 +64,11 @@ class IngestMetrics:
         self.pending_messages = Gauge(
             "ownat_ingest_pending_messages", "Messages received and not yet acknowledged", registry=r
         )
+        self.acks_published = Counter(
+            "ownat_ingest_acks_published",
+            "End-to-end acknowledgements published to devices after commits",
+            registry=r,
+        )
         self.bus_published = Counter(
             "ownat_ingest_bus_published", "Messages published on the bus", registry=r
         )

@@ -1,9 +1,10 @@
 """The ingest worker: receive, classify, batch, commit, acknowledge, publish.
 
 Delivery: every message is acknowledged only after the transaction holding its readings (or its
-dead letter, or its status) has committed, and in the order received. A worker killed in between
-leaves its messages unacknowledged in its persistent broker session, which sends them again; the
-(device, metric, time) key turns the second copy into a no-op. While the database is down the
+dead letter, or its status) has committed, and in the order received: to the broker (PUBACK), then
+end to end to its sender (`acks`: the seqs committed, per device). A worker killed in between
+acknowledges nothing; the sender sends those messages again (see `devices.ingest.mqtt` on sessions),
+and the (device, metric, time) key turns the second copy into a no-op. While the database is down the
 current batch is retried with capped exponential backoff and jitter and nothing is acknowledged;
 the broker stops sending once `receive_maximum` messages are unacknowledged, which bounds memory,
 and keeps the rest queued for us. Batches commit one at a time, so acknowledgements keep order.
@@ -26,9 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.bus import Bus
 from core.bus.backoff import reconnect_delay_s
 from core.db import utc_now
+from devices.ingest.acks import acknowledgements
 from devices.ingest.attribution import Attribution, BindingCache
 from devices.ingest.batch import Classified, DeadLetterRow, Received, StatusRow, WriteBatch
-from devices.ingest.classify import UNKNOWN_DEVICE, Classifier
+from devices.ingest.classify import UNKNOWN_DEVICE, Classifier, refuse_if_before_registration
 from devices.ingest.config import IngestConfig
 from devices.ingest.decode import DecodedReading
 from devices.ingest.fanout import LiveFanout
@@ -77,7 +79,7 @@ class IngestWorker:
         self._bindings = BindingCache(refresh_s=config.binding_refresh_s)
         self._upkeep = Upkeep(config=config, engine=engine, sessions=sessions, bindings=self._bindings)
         self._fanout = LiveFanout(bus, self.metrics)
-        self._classifier = Classifier()
+        self._classifier = Classifier(max_reading_age=config.max_reading_age)
         self._consumer: MqttConsumer | None = None
         self._pending: deque[Classified] = deque()
         self._pending_readings = 0
@@ -159,6 +161,7 @@ class IngestWorker:
         consumer = self._consumer
         if consumer is not None:
             consumer.ack_many([message.received for message in messages])
+            self.metrics.acks_published.inc(consumer.publish_retained(acknowledgements(messages)))
         self.metrics.pending_messages.set(len(self._pending))
         self.committed_batches += 1
         self._account(messages, batch, inserted, committed_at)
@@ -184,10 +187,15 @@ class IngestWorker:
             # A device registered moments ago is not in the cache yet: look again before refusing it.
             await self._until_done(self._upkeep.reload_bindings, what="bindings not reloaded")
         for message in messages:
-            if message.kind != "dead" and not self._bindings.is_known(message.device_id or ""):
+            if message.kind == "dead":
+                continue
+            registered_at = self._bindings.registered_at(message.device_id or "")
+            if registered_at is None:
                 message.refuse(
                     UNKNOWN_DEVICE, f"device {message.device_id!r} is not registered, or not active"
                 )
+            else:
+                refuse_if_before_registration(message, registered_at)
 
     def _prepare(
         self, messages: list[Classified]

@@ -65,10 +65,12 @@ async def load_binding_spans(
     return [BindingSpan(*row) for row in rows]
 
 
-async def known_device_ids(session: AsyncSession) -> set[str]:
-    """The wire ids of registered devices that are active (neither deactivated nor revoked)."""
-    rows = await session.scalars(select(Device.device_id).where(Device.status == DeviceStatus.ACTIVE))
-    return set(rows)
+async def known_device_ids(session: AsyncSession) -> dict[str, datetime]:
+    """The wire ids of registered devices that are active (neither deactivated nor revoked), with when each was registered."""
+    rows = await session.execute(
+        select(Device.device_id, Device.created_at).where(Device.status == DeviceStatus.ACTIVE)
+    )
+    return {device_id: registered_at for device_id, registered_at in rows}
 
 
 def span_at(spans: Sequence[BindingSpan], time: datetime) -> BindingSpan | None:

@@ -47,7 +47,8 @@ def render_mosquitto_conf(layout: BrokerLayout) -> str:
     lines = [
         "# Ownat's MQTT broker (Mosquitto 2), written by `ownat broker-config`.",
         "# Every client authenticates through the dynamic security plugin: each device with its own secret,",
-        "# allowed to publish only under ownat/v1/devices/<its id>/; the ingest workers may only subscribe.",
+        "# allowed to publish only under ownat/v1/devices/<its id>/; the ingest workers subscribe, and publish",
+        "# only the acknowledgements of what they committed (ownat/v1/devices/<id>/ack, retained).",
         "# The platform administers the plugin over $CONTROL/dynamic-security/v1 with its admin account, so",
         "# issuing, rotating and revoking device secrets takes effect without a restart.",
         "per_listener_settings false",

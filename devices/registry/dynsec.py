@@ -4,10 +4,11 @@ Pure data, no I/O: `broker_access` sends these commands over MQTT; `broker_confi
 model into the plugin's JSON file for a broker that starts from scratch.
 
 - each device: a client named by its wire id with a role of its own that may publish and subscribe
-  only under `ownat/v1/devices/<id>/`. Mosquitto 2.0's plugin does not substitute `%u` in ACLs, hence a
-  role per device rather than one shared pattern;
+  only under `ownat/v1/devices/<id>/`, except that it may not publish its own acknowledgements
+  (`.../ack`). Mosquitto 2.0's plugin does not substitute `%u` in ACLs, hence a role per device
+  rather than one shared pattern;
 - the ingest workers: may subscribe (also as `$share/<group>/...`) to every device's topics and
-  publish nothing;
+  publish nothing but the end-to-end acknowledgements on `ownat/v1/devices/<id>/ack`;
 - the platform's admin account: may use the plugin's control topic and nothing else.
 Everything not allowed is denied: publishing and subscribing are off by default.
 """
@@ -20,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from devices.protocol import TOPIC_ROOT
+from devices.protocol import TOPIC_ROOT, ack_topic
 from devices.registry.credentials import SecretHash
 
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
@@ -65,7 +66,13 @@ def _acl(acltype: str, topic: str, *, allow: bool = True, priority: int = 0) -> 
 
 def device_acls(device_id: str) -> list[dict[str, Any]]:
     own = f"{TOPIC_ROOT}/{device_id}/#"
-    return [_acl("publishClientSend", own), _acl("subscribePattern", own)]
+    return [
+        _acl("publishClientSend", own),
+        _acl("subscribePattern", own),
+        # Only the platform says what it has committed: a forged acknowledgement would make the
+        # device (or its edge gateway) delete readings that were never stored.
+        _acl("publishClientSend", ack_topic(device_id), allow=False, priority=10),
+    ]
 
 
 def ingest_acls() -> list[dict[str, Any]]:
@@ -75,8 +82,10 @@ def ingest_acls() -> list[dict[str, Any]]:
         # The broker checks a shared subscription's filter with its `$share/<group>/` prefix.
         _acl("subscribePattern", f"$share/+/{every_device}"),
         _acl("publishClientReceive", f"{TOPIC_ROOT}/#"),
-        # Explicit, above any default: the ingest account can never speak for a device.
+        # Explicit, above any default: the ingest account can never speak for a device...
         _acl("publishClientSend", f"{TOPIC_ROOT}/#", allow=False, priority=10),
+        # ...it only tells each device what is committed (checked first: higher priority).
+        _acl("publishClientSend", f"{TOPIC_ROOT}/+/ack", priority=20),
     ]
 
 

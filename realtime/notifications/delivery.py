@@ -1,9 +1,16 @@
 """Delivery: claim due notifications, send each through its channel's breaker, record the outcome.
 
 A claim is a short transaction (`FOR UPDATE SKIP LOCKED`) that marks rows `sending` with a lease;
-the sending happens outside any transaction, so a slow provider holds no database lock. A worker
-that dies mid-send leaves its lease to expire and another worker retries (at least once; the
-webhook's `X-Ownat-Delivery` lets receivers drop a repeat).
+the sending happens outside any transaction, so a slow provider holds no database lock. The worker
+renews the leases of what it is still sending (`renew_leases`), so a slow receiver is never sent
+to by a second worker, and records each outcome as soon as its send ends. A worker that dies
+mid-send leaves its leases to run out, and another worker sends again what it had not recorded:
+at least once on the wire, and only the sends in flight at the moment of death are repeated. Every
+attempt of a delivery carries the same id (the webhook's `X-Ownat-Delivery`), so for a receiver
+that drops an id it has seen, delivery is exactly once.
+
+A claim is named by the row's `attempts`, which each claim increments: a worker whose lease ran
+out finds a different value and neither renews nor records what is no longer its own.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.circuit_breaker import CircuitOpen
@@ -87,6 +94,24 @@ async def claim_due(
         )
         for row in rows
     ]
+
+
+async def renew_leases(
+    *, session: AsyncSession, claimed: list[Claimed], now: datetime, lease_s: float
+) -> int:
+    """Extends the leases of deliveries still being sent under these claims; returns how many were."""
+    if not claimed:
+        return 0
+    result = await session.execute(
+        update(Notification)
+        .where(
+            Notification.status == DeliveryStatus.SENDING,
+            tuple_(Notification.id, Notification.attempts).in_([(c.id, c.attempts) for c in claimed]),
+        )
+        .values(lease_until=now + timedelta(seconds=lease_s))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def retry_delay_s(attempts: int, settings: NotificationSettings) -> float:

@@ -42,6 +42,9 @@ class NotificationSettings(BaseSettings):
     provider_timeout_s: float = Field(default=10.0, gt=0)
     breaker_failures: int = Field(default=5, ge=1)
     breaker_reset_s: float = Field(default=30.0, gt=0)
+    # A claimed delivery stays with its worker this long; a live worker renews it every third of it
+    # while it sends, so only a dead worker's claims run out (and are sent again by another).
+    notify_lease_s: float = Field(default=30.0, ge=1)
 
     @field_validator(
         "smtp_host",
@@ -59,8 +62,8 @@ class NotificationSettings(BaseSettings):
 
     @property
     def lease_s(self) -> float:
-        """How long a claimed delivery stays with its worker: longer than any send may take."""
-        return self.provider_timeout_s * 3 + 30
+        """How long a claimed delivery stays with its worker unless renewed."""
+        return self.notify_lease_s
 
 
 def load_notification_settings(**overrides: object) -> NotificationSettings:

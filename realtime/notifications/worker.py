@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,7 @@ from core.resources import Resources
 from core.sessions import transaction
 from realtime.alarms.jobs import run_periodic_checks
 from realtime.consult.closing import run_room_closing
-from realtime.notifications.delivery import Claimed, claim_due, record_outcome
+from realtime.notifications.delivery import Claimed, claim_due, record_outcome, renew_leases
 from realtime.notifications.fanout import dispatch_events
 from realtime.notifications.reminders import schedule_reminders
 from realtime.notifications.retention import purge_settled
@@ -87,21 +88,64 @@ class NotificationWorker:
                 return total
 
     async def deliver_due(self, *, batch: int = 50) -> dict[str, int]:
-        """Claims one batch of due notifications, sends them concurrently, records each outcome."""
+        """Claims one batch of due notifications, sends them concurrently, records each outcome as it comes.
+
+        Recording each send as soon as it ends (not once the whole batch has) keeps what a crash
+        leaves unrecorded, and so what another worker sends again, to the sends truly in flight.
+        """
         async with transaction(self.resources.sessions) as session:
             claimed = await claim_due(
                 session=session, now=self.clock(), lease_s=self.settings.lease_s, limit=batch
             )
-        errors = await asyncio.gather(*(self._send(item) for item in claimed))
+        sending = {item.id: item for item in claimed}
+        finished: asyncio.Queue[tuple[Claimed, BaseException | None]] = asyncio.Queue()
+
+        async def send(item: Claimed) -> None:
+            finished.put_nowait((item, await self._send(item)))
+
         outcomes: dict[str, int] = {}
+        senders = [asyncio.create_task(send(item)) for item in claimed]
+        renewer = asyncio.create_task(self._renew_while_sending(sending))
+        try:
+            while sending:
+                done = [await finished.get()]
+                while not finished.empty():
+                    done.append(finished.get_nowait())
+                for item, _error in done:
+                    del sending[item.id]
+                await self._record(done, outcomes)
+        finally:
+            renewer.cancel()
+            for task in senders:
+                task.cancel()
+            await asyncio.gather(renewer, *senders, return_exceptions=True)
+        return outcomes
+
+    async def _record(
+        self, done: list[tuple[Claimed, BaseException | None]], outcomes: dict[str, int]
+    ) -> None:
         async with transaction(self.resources.sessions) as session:
-            for item, error in zip(claimed, errors, strict=True):
+            for item, error in done:
                 status = await record_outcome(
                     session=session, claimed=item, error=error, now=self.clock(), settings=self.settings
                 )
                 key = status.value if status else "lost-lease"
                 outcomes[key] = outcomes.get(key, 0) + 1
-        return outcomes
+
+    async def _renew_while_sending(self, sending: dict[uuid.UUID, Claimed]) -> None:
+        """Renews the leases of what is still being sent, every third of the lease, until cancelled."""
+        lease_s = self.settings.lease_s
+        while True:
+            await asyncio.sleep(lease_s / 3)
+            try:
+                async with transaction(self.resources.sessions) as session:
+                    await renew_leases(
+                        session=session, claimed=list(sending.values()), now=self.clock(), lease_s=lease_s
+                    )
+            except Exception:  # the next turn tries again; a lease that runs out only risks a repeat
+                log.warning(
+                    "could not renew the leases of %d deliveries being sent", len(sending), exc_info=True
+                )
 
     async def _send(self, item: Claimed) -> BaseException | None:
         try:

@@ -33,8 +33,6 @@ from devices.registry.models import Device, DeviceBinding, DeviceKind, DeviceSta
 from devices.vitals.models import VitalReading
 
 GUARD_S = 30.0  # a guard against hanging, never a timing assertion
-# Test workers' broker sessions outlive a SIGKILL, then expire instead of collecting other runs' traffic.
-TEST_SESSION_EXPIRY_S = 60
 METRICS = (("hr", "/min", 60.0, 100.0), ("spo2", "%", 92.0, 99.0), ("rr", "/min", 12.0, 20.0))
 
 
@@ -47,15 +45,21 @@ def unique_name(label: str) -> str:
 
 
 async def register_devices(
-    sessions: async_sessionmaker[AsyncSession], device_ids: Iterable[str]
+    sessions: async_sessionmaker[AsyncSession],
+    device_ids: Iterable[str],
+    *,
+    registered_at: datetime | None = None,
 ) -> dict[str, uuid.UUID]:
-    """Registers the devices (active) as registry rows; returns their row ids by wire id."""
+    """Registers the devices (active, a day ago unless told) as registry rows; returns their row ids by wire id."""
     rows = {device_id: uuid.uuid4() for device_id in device_ids}
+    # Readings dated before a device's registration are refused: the tests' streams start minutes back.
+    when = registered_at or datetime.now(UTC) - timedelta(days=1)
     async with transaction(sessions) as session:
         for device_id, row_id in rows.items():
             session.add(
                 Device(
                     id=row_id,
+                    created_at=when,
                     device_id=device_id,
                     kind=DeviceKind.BEDSIDE_MONITOR,
                     manufacturer="Testmed",
@@ -196,7 +200,6 @@ def worker_config(database_url: str, mqtt_url: str, **overrides: Any) -> IngestC
         "broker_url": mqtt_url,
         "client_id": unique_name("test-ingest"),
         "share_group": unique_name("test-group"),
-        "session_expiry_s": TEST_SESSION_EXPIRY_S,
         "flush_interval_s": 0.05,
         "binding_refresh_s": 0.5,
         "rollup_interval_s": 1.0,

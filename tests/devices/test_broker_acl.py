@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from api.routers.devices import get_broker_access
+from core.bus import InProcessBus
+from core.db import create_engine
 from core.identity.principal import Role
+from core.sessions import create_sessionmaker
 from core.settings import Settings
 from devices.broker.probe import parse_mqtt_url
-from devices.registry import broker_jobs
+from devices.ingest.worker import IngestWorker
+from devices.protocol import ack_topic
+from devices.registry import broker_jobs, dynsec
 from devices.registry.broker_access import BrokerAccess
 from devices.registry.broker_config import CONF_FILE, BrokerLayout
 from devices.registry.broker_jobs import sync_once, write_config
@@ -36,6 +42,7 @@ from devices.registry.dynsec import Account
 from devices.registry.dynsec_client import DynsecClient
 from devices.registry.models import DeviceCredential
 from tests.builders import http_client, signed_in
+from tests.devices.ingest_helpers import count_readings, vitals_payload, wait_until, worker_config
 from tests.devices.private_mosquitto import Mqtt5Client, PrivateMosquitto, free_port, private_mosquitto
 from tests.devices.registry_builders import issue_secret, provisioned_device, register_device, revoke
 
@@ -228,8 +235,17 @@ async def test_a_device_cannot_publish_or_subscribe_under_another_device(
         assert await client.subscribe(f"ownat/v1/devices/{other.device_id}/#") == [NOT_AUTHORIZED]
         assert await client.subscribe("ownat/v1/devices/+/vitals") == [NOT_AUTHORIZED]
         assert await client.subscribe(f"ownat/v1/devices/{device.device_id}/#") == [1]
-        # The ingest account only listens.
+        # The ingest account listens, and publishes nothing but acknowledgements.
         assert await ingest.publish(f"ownat/v1/devices/{device.device_id}/vitals", b"x") == NOT_AUTHORIZED
+        assert await client.subscribe(ack_topic(other.device_id)) == [NOT_AUTHORIZED]
+        ack = b'{"v":1,"seq":3,"seqs":[[3,3]]}'
+        assert await ingest.publish(ack_topic(device.device_id), ack) == 0
+        assert (await client.next_message()).payload == ack
+        # A forged acknowledgement would have the device delete readings never stored.
+        assert (
+            await client.publish(ack_topic(device.device_id), b'{"v":1,"seq":9,"seqs":[[0,9]]}')
+            == NOT_AUTHORIZED
+        )
 
 
 async def test_revoking_through_the_api_cuts_the_device_off_the_running_broker(
@@ -358,3 +374,55 @@ async def test_the_periodic_sync_keeps_going_while_the_broker_is_unreachable(
     finally:
         logging.getLogger(broker_jobs.__name__).removeHandler(handler)
     assert all("broker sync failed" in message and "cannot reach" in message for message in failures)
+
+
+async def test_a_worker_refused_its_subscription_asks_again_until_the_broker_grants_it(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    device, secret = await provisioned_device(sessions)
+    shared = next(acl for acl in dynsec.ingest_acls() if acl["topic"].startswith("$share/"))
+    async with secure_broker(sessions) as secured:
+        access = secured.access()
+        # The ingest role without its shared subscription, as on a broker not yet synced.
+        await access.run(
+            [
+                {
+                    "command": "removeRoleACL",
+                    "rolename": dynsec.INGEST_ROLE,
+                    "acltype": shared["acltype"],
+                    "topic": shared["topic"],
+                }
+            ]
+        )
+        ingest = secured.ingest
+        url = f"mqtt://{ingest.username}:{ingest.password}@127.0.0.1:{secured.broker.port}"
+        engine = create_engine(settings.database_url)
+        worker = IngestWorker(
+            config=worker_config(settings.database_url, url),
+            engine=engine,
+            sessions=create_sessionmaker(engine),
+            bus=InProcessBus(),
+        )
+        task = asyncio.create_task(worker.run())
+        try:
+            await wait_until(lambda: _refused_twice(worker), what="two refused subscriptions")
+            assert not worker.ready.is_set()
+            await access.run(dynsec.role_commands(dynsec.INGEST_ROLE, [shared]))  # what a sync repairs
+            async with asyncio.timeout(GUARD_S):
+                await worker.ready.wait()
+            client, _ = await secured.client(device.device_id, secret)
+            payload = vitals_payload(1, datetime.now(UTC))
+            assert await client.publish(f"ownat/v1/devices/{device.device_id}/vitals", payload) == 0
+            await wait_until(lambda: _counted(sessions, device.device_id), what="the reading stored")
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await engine.dispose()
+
+
+async def _refused_twice(worker: IngestWorker) -> bool:
+    return worker._consumer is not None and worker._consumer.subscribe_failures >= 2
+
+
+async def _counted(sessions: async_sessionmaker[AsyncSession], device_id: str) -> bool:
+    return await count_readings(sessions, [device_id]) > 0

@@ -24,6 +24,10 @@ SIMULATION_START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 
 def broker_at(host: str, port: int, **options: object) -> BrokerSettings:
+    """Settings for a test broker. Most edge tests watch the broker with a plain subscriber, where no
+    platform confirms anything: they take messages off the queue on PUBACK, unless they ask for the
+    end-to-end acknowledgement (`end_to_end_ack=True`) and run an ingest worker to give it."""
+    options.setdefault("end_to_end_ack", False)
     return BrokerSettings(host=host, port=port, backoff=FAST_BACKOFF, **options)  # type: ignore[arg-type]
 
 

@@ -121,6 +121,15 @@ def test_command_line_options_override_the_file(config_file: Path) -> None:
     simulated = [d for d in config.devices if d.id.startswith("sim-")]
     assert [d.id for d in simulated] == ["sim-001", "sim-002", "sim-003"]
     assert [d.adapter.scenario for d in simulated] == ["respiratory_failure", "stable", "stable"]
+    assert (config.broker.end_to_end_ack, config.broker.ack_timeout_s) == (True, 5.0)
+
+
+def test_the_end_to_end_acknowledgement_can_be_tuned_or_turned_off(config_file: Path) -> None:
+    args = parse("--config", str(config_file), "--ack-timeout", "2.5", "--no-end-to-end-ack")
+
+    settings = broker_settings(command._configuration(args))
+
+    assert (settings.end_to_end_ack, settings.ack_timeout_s) == (False, 2.5)
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -89,3 +93,24 @@ async def notifications_of(sessions: async_sessionmaker[AsyncSession], **where: 
         for key, value in where.items():
             query = query.where(getattr(Notification, key) == value)
         return list(await session.scalars(query))
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def worker_process(settings: Any, log_path: Path, **environment: str) -> subprocess.Popen[bytes]:
+    """A real `ownat worker` on this run's database and Redis, polling every 0.2 s; `environment` adds OWNAT_ settings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OWNAT_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        OWNAT_ENVIRONMENT="test",
+        OWNAT_DATABASE_URL=settings.database_url,
+        OWNAT_REDIS_URL=settings.redis_url,
+        OWNAT_REDIS_KEY_PREFIX=settings.redis_key_prefix,
+        OWNAT_SECRET_KEY=settings.secret_key.get_secret_value(),
+        OWNAT_LOG_JSON="false",
+        **environment,
+    )
+    command = [sys.executable, "-m", "ownat.cli", "worker", "--poll-interval", "0.2"]
+    with log_path.open("ab") as log:
+        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent)

@@ -23,11 +23,14 @@ class HttpRequest:
 
 @dataclass(slots=True)
 class HttpRecorder:
-    """Answers every request with `status`, or never answers (`mode="hang"`); records what it got."""
+    """Answers every request with `status` (after `delay_s`: a slow receiver), or never answers
+    (`mode="hang"`); records what it got, and how many it has answered."""
 
     mode: Literal["answer", "hang"] = "answer"
     status: int = 200
+    delay_s: float = 0.0
     requests: list[HttpRequest] = field(default_factory=list)
+    answered: int = 0
     connections: int = 0
     port: int = 0
     _release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -52,8 +55,11 @@ class HttpRecorder:
                 if self.mode == "hang":
                     await self._release.wait()
                     return
+                if self.delay_s:
+                    await asyncio.sleep(self.delay_s)
                 writer.write(f"HTTP/1.1 {self.status} X\r\ncontent-length: 2\r\n\r\nok".encode())
                 await writer.drain()
+                self.answered += 1
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -16,28 +13,17 @@ import pytest
 
 from core.outbox import EventType
 from realtime.notifications.models import DeliveryStatus
-from tests.notifications.builders import deactivate, notifications_of, record_event, subscription
+from tests.notifications.builders import (
+    deactivate,
+    notifications_of,
+    record_event,
+    subscription,
+    worker_process,
+)
 from tests.notifications.servers import HttpRecorder
 
 EVENTS = 40
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _start(settings, log_path: Path) -> subprocess.Popen[bytes]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OWNAT_")}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        OWNAT_ENVIRONMENT="test",
-        OWNAT_DATABASE_URL=settings.database_url,
-        OWNAT_REDIS_URL=settings.redis_url,
-        OWNAT_REDIS_KEY_PREFIX=settings.redis_key_prefix,
-        OWNAT_SECRET_KEY=settings.secret_key.get_secret_value(),
-        OWNAT_LOG_JSON="false",
-        OWNAT_PROVIDER_TIMEOUT_S="30",
-    )
-    command = [sys.executable, "-m", "ownat.cli", "worker", "--poll-interval", "0.2"]
-    with log_path.open("wb") as log:
-        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent)
 
 
 @pytest.mark.slow
@@ -56,7 +42,10 @@ async def test_two_worker_processes_deliver_each_event_once(sessions, settings, 
             )
             for _ in range(EVENTS)
         }
-        processes = [_start(settings, tmp_path / f"worker-{n}.log") for n in (1, 2)]
+        processes = [
+            worker_process(settings, tmp_path / f"worker-{n}.log", OWNAT_PROVIDER_TIMEOUT_S="30")
+            for n in (1, 2)
+        ]
         try:
 
             def all_arrived(requests) -> bool:
