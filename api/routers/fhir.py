@@ -10,9 +10,11 @@ answers unknown paths and methods under the base the same way.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -23,12 +25,14 @@ from starlette.exceptions import HTTPException
 from api.deps import CurrentPrincipal, SessionDep
 from clinical.fhir import capability, service
 from clinical.fhir.constants import EVERYTHING_LIMIT_PER_TYPE, FHIR_MEDIA_TYPE
-from clinical.fhir.errors import InvalidSearch
+from clinical.fhir.errors import InvalidSearch, UnsupportedMediaType
 from clinical.fhir.outcome import operation_outcome
-from clinical.fhir.search.request import FORMAT, check_format
+from clinical.fhir.search.request import FORMAT, check_accept, check_format
 from core.errors import DomainError, NotFound
 
 BASE_PATH = "/fhir/R4"
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+log = logging.getLogger(__name__)
 
 
 class FhirResponse(JSONResponse):
@@ -50,6 +54,7 @@ class FhirRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
+                check_accept(request.headers.get("accept"))
                 return await handler(request)
             except DomainError as error:
                 return outcome_response(error.status, error.detail, error_code=error.code)
@@ -63,6 +68,10 @@ class FhirRoute(APIRoute):
                     error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
                 )
                 return outcome_response(error.status_code, detail)
+            except Exception:
+                # A bug, not the client's doing: logged with the request id, answered in FHIR's own form.
+                log.exception("unhandled error under %s", BASE_PATH, extra={"path": request.url.path})
+                return outcome_response(500, "The server failed to handle this request; it has been logged.")
 
         return handle
 
@@ -135,6 +144,27 @@ async def search(
         base_url=_base_url(request),
         resource_type=resource_type,
         query=request.query_params.multi_items(),
+    )
+    return FhirResponse(body)
+
+
+@router.post("/{resource_type}/_search", summary="Search resources of one type (form-encoded criteria)")
+async def search_by_post(
+    resource_type: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> FhirResponse:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != FORM_MEDIA_TYPE:
+        raise UnsupportedMediaType(f"Send the search criteria as {FORM_MEDIA_TYPE}.")
+    try:
+        form = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise InvalidSearch("The form body is not UTF-8.") from None
+    body = await service.search_resources(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        resource_type=resource_type,
+        query=[*request.query_params.multi_items(), *form],
     )
     return FhirResponse(body)
 

@@ -13,6 +13,8 @@ _ISSUE_CODE_BY_STATUS = {
     405: "not-supported",
     406: "not-supported",
     409: "conflict",
+    412: "conflict",
+    415: "not-supported",
     413: "too-long",
     422: "processing",
     429: "throttled",

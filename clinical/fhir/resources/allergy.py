@@ -42,7 +42,7 @@ class AllergyIntoleranceProvider(TableProvider):
                 "clinical-status",
                 ParamType.TOKEN,
                 "Clinical status",
-                token_clause(Allergy.status, systems=(ALLERGY_CLINICAL, None)),
+                token_clause(Allergy.status, system=ALLERGY_CLINICAL),
             ),
         }
 

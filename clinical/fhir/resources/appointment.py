@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
-from clinical.fhir.constants import SERVICE_TYPE
+from clinical.fhir.constants import APPOINTMENT_STATUS, SERVICE_TYPE
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, reference
 from clinical.fhir.search.clauses import date_clause, reference_clause, token_clause
@@ -59,7 +59,7 @@ class AppointmentProvider(TableProvider):
                 "status",
                 ParamType.TOKEN,
                 "FHIR appointment status",
-                token_clause(Appointment.status, mapping=FHIR_TO_STATUS),
+                token_clause(Appointment.status, system=APPOINTMENT_STATUS, mapping=FHIR_TO_STATUS),
             ),
         }
 

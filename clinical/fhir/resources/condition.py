@@ -48,8 +48,8 @@ class ProblemListSource(TableProvider):
     def search_parameters(self) -> dict[str, SearchParameter]:
         return _parameters(
             Condition.patient_id,
-            token_clause(Condition.icd10_code, systems=(ICD10, None)),
-            token_clause(Condition.clinical_status, systems=(CONDITION_CLINICAL, None)),
+            token_clause(Condition.icd10_code, system=ICD10),
+            token_clause(Condition.clinical_status, system=CONDITION_CLINICAL),
         )
 
     async def render(self, ctx: FhirContext, rows: Sequence[Any]) -> list[Rendered]:
@@ -74,9 +74,7 @@ class DiagnosisSource(TableProvider):
         return _encounter_patient()
 
     def search_parameters(self) -> dict[str, SearchParameter]:
-        return _parameters(
-            _encounter_patient(), token_clause(Diagnosis.code, systems=(ICD10, None)), _no_status
-        )
+        return _parameters(_encounter_patient(), token_clause(Diagnosis.code, system=ICD10), _no_status)
 
     async def render(self, ctx: FhirContext, rows: Sequence[Any]) -> list[Rendered]:
         patients: dict[Any, Any] = {}

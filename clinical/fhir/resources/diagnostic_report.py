@@ -9,7 +9,12 @@ from typing import Any
 
 from sqlalchemy import Select, exists, select
 
-from clinical.fhir.constants import DIAGNOSTIC_SERVICE_SECTION, IDENTIFIER_TYPE, PLACER_ORDER_SYSTEM
+from clinical.fhir.constants import (
+    DIAGNOSTIC_REPORT_STATUS,
+    DIAGNOSTIC_SERVICE_SECTION,
+    IDENTIFIER_TYPE,
+    PLACER_ORDER_SYSTEM,
+)
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, reference
 from clinical.fhir.resources.lab_common import (
@@ -52,7 +57,9 @@ class DiagnosticReportProvider(TableProvider):
                 "status",
                 ParamType.TOKEN,
                 "partial, preliminary, final, corrected or cancelled",
-                token_clause(LabOrder.status, mapping=reverse(ORDER_TO_REPORT_STATUS)),
+                token_clause(
+                    LabOrder.status, system=DIAGNOSTIC_REPORT_STATUS, mapping=reverse(ORDER_TO_REPORT_STATUS)
+                ),
             ),
         }
 

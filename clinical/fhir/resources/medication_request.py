@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Any
 
 from clinical.encounters.prescriptions.models import DoseUnit, Prescription, Route
-from clinical.fhir.constants import SNOMED, UCUM
+from clinical.fhir.constants import MEDICATION_REQUEST_STATUS, SNOMED, UCUM
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, number, reference
 from clinical.fhir.search.clauses import reference_clause, token_clause
@@ -60,7 +60,7 @@ class MedicationRequestProvider(TableProvider):
                 "status",
                 ParamType.TOKEN,
                 "active, completed, cancelled or stopped",
-                token_clause(Prescription.status),
+                token_clause(Prescription.status, system=MEDICATION_REQUEST_STATUS),
             ),
         }
 

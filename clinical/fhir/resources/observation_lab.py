@@ -12,9 +12,9 @@ from clinical.fhir.constants import INTERPRETATION, LOINC, OBSERVATION_CATEGORY,
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, number, reference
 from clinical.fhir.resources.lab_common import released_results_only
-from clinical.fhir.search.clauses import date_clause, reference_clause, token_clause
+from clinical.fhir.search.clauses import ANY_CODE, date_clause, reference_clause, token_clause, wanted_codes
 from clinical.fhir.search.request import SearchParameter
-from clinical.fhir.search.values import ParamType, TokenValue
+from clinical.fhir.search.values import ParamType
 from clinical.lab.models import LabOrder, LabOrderItem, LabResult
 from clinical.lab.terms import ValueType
 from core.identity.principal import Principal
@@ -27,11 +27,8 @@ def category_clause(category: str) -> Any:
     """Matches every row of a source whose Observations all have `category`, and none otherwise."""
 
     def build(values: list[Any]) -> ColumnElement[bool]:
-        wanted = any(
-            isinstance(v, TokenValue) and v.code == category and v.system in (None, OBSERVATION_CATEGORY)
-            for v in values
-        )
-        return true() if wanted else false()
+        codes = wanted_codes(values, OBSERVATION_CATEGORY)
+        return true() if codes is ANY_CODE or category in codes else false()
 
     return build
 
@@ -45,9 +42,7 @@ def observation_parameters(patient: Any, code: Any, when: Any, category: str) ->
         "category": SearchParameter(
             "category", ParamType.TOKEN, "vital-signs or laboratory", category_clause(category)
         ),
-        "code": SearchParameter(
-            "code", ParamType.TOKEN, "LOINC code", token_clause(code, systems=(LOINC, None))
-        ),
+        "code": SearchParameter("code", ParamType.TOKEN, "LOINC code", token_clause(code, system=LOINC)),
         "date": SearchParameter(
             "date", ParamType.DATE, "When observed (eq, ge, le, gt, lt)", date_clause(when)
         ),

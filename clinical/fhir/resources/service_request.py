@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from clinical.fhir.constants import IDENTIFIER_TYPE, LOINC, PLACER_ORDER_SYSTEM, SNOMED
+from clinical.fhir.constants import IDENTIFIER_TYPE, LOINC, PLACER_ORDER_SYSTEM, REQUEST_STATUS, SNOMED
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, reference
 from clinical.fhir.resources.lab_common import ORDER_TO_REQUEST_STATUS, order_code, reverse
@@ -36,7 +36,9 @@ class ServiceRequestProvider(TableProvider):
                 "status",
                 ParamType.TOKEN,
                 "active, completed or revoked",
-                token_clause(LabOrder.status, mapping=reverse(ORDER_TO_REQUEST_STATUS)),
+                token_clause(
+                    LabOrder.status, system=REQUEST_STATUS, mapping=reverse(ORDER_TO_REQUEST_STATUS)
+                ),
             ),
         }
 

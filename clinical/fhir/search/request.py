@@ -13,6 +13,7 @@ from clinical.fhir.search.values import ParamType, SearchValue, parse_value
 # Result parameters the server understands; every other `_x` is refused, not ignored.
 COUNT, OFFSET, FORMAT = "_count", "_offset", "_format"
 JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
+ACCEPTABLE_RANGES = JSON_FORMATS | {"*/*", "application/*"}
 
 ClauseBuilder = Callable[[list[Any]], Any]
 
@@ -84,6 +85,18 @@ def check_format(raw: str) -> None:
     """Only JSON is served; `_format=xml` is answered 406 rather than with JSON anyway."""
     if raw.split(";")[0].strip() not in JSON_FORMATS:
         raise NotAcceptable(f"Only JSON is served here; '_format={raw}' cannot be honoured.")
+
+
+def check_accept(header: str | None) -> None:
+    """406 unless the `Accept` header admits JSON (no header, or a wildcard, admits it)."""
+    if not header or not header.strip():
+        return
+    for media_range in header.split(","):
+        kind, *parameters = (part.strip() for part in media_range.split(";"))
+        refused = any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in parameters)
+        if not refused and kind.lower() in ACCEPTABLE_RANGES:
+            return
+    raise NotAcceptable(f"Only application/fhir+json is served here; 'Accept: {header}' cannot be honoured.")
 
 
 def _non_negative(key: str, raw: str) -> int:
