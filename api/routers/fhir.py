@@ -108,12 +108,12 @@ async def metadata(request: Request) -> FhirResponse:
 async def patient_everything(
     patient_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> FhirResponse:
-    _read_options(request)
     body = await service.patient_everything(
         session=session,
         principal=principal,
         base_url=_base_url(request),
         patient_id=patient_id,
+        query=request.query_params.multi_items(),
         limit_per_type=EVERYTHING_LIMIT_PER_TYPE,
     )
     return FhirResponse(body)

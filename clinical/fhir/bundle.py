@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
+from clinical.fhir.search.everything import UNPAGED, EverythingOptions
 from clinical.fhir.search.request import COUNT, OFFSET, SearchRequest
 from core.db import utc_now
 
@@ -53,9 +54,29 @@ def searchset(
     return _bundle(total, links, _entries(base_url, resources))
 
 
-def collection(*, base_url: str, self_url: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
-    """A `searchset` of everything about one patient (`$everything`), all on one page."""
-    return _bundle(len(resources), [{"relation": "self", "url": self_url}], _entries(base_url, resources))
+def everything(
+    *,
+    base_url: str,
+    operation_url: str,
+    options: EverythingOptions,
+    total: int,
+    resources: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A `searchset` page of everything about one patient (`$everything`), with its paging links."""
+    links = [{"relation": "self", "url": _operation_url(operation_url, options, options.offset)}]
+    if options.offset + options.count < total:
+        following = options.offset + options.count
+        links.append({"relation": "next", "url": _operation_url(operation_url, options, following)})
+    return _bundle(total, links, _entries(base_url, resources))
+
+
+def _operation_url(operation_url: str, options: EverythingOptions, offset: int) -> str:
+    query = list(options.echo)
+    if options.count != UNPAGED:
+        query.append((COUNT, str(options.count)))
+    if offset:
+        query.append((OFFSET, str(offset)))
+    return f"{operation_url}?{urlencode(query)}" if query else operation_url
 
 
 def _page_url(base_url: str, resource_type: str, request: SearchRequest, offset: int) -> str:

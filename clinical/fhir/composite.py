@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from clinical.fhir.provider import (
     FhirContext,
     Page,
+    RecordFilter,
     Rendered,
     ResourceProvider,
     TableProvider,
@@ -65,8 +66,10 @@ class CompositeProvider(ResourceProvider):
             skip = max(0, skip - count)
         return Page(total=total, items=items)
 
-    async def for_patient(self, ctx: FhirContext, patient_id: uuid.UUID, *, limit: int) -> list[Rendered]:
+    async def for_patient(
+        self, ctx: FhirContext, patient_id: uuid.UUID, *, record: RecordFilter
+    ) -> list[Rendered]:
         items: list[Rendered] = []
         for source in self._sources():
-            items += await source.for_patient(ctx, patient_id, limit=limit)
+            items += await source.for_patient(ctx, patient_id, record=record)
         return items

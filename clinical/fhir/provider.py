@@ -10,6 +10,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Select, false, func, select
@@ -41,6 +42,16 @@ class Rendered:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordFilter:
+    """What `$everything` keeps of a patient's record: care dates in [start, end), changes since."""
+
+    limit: int
+    start: datetime | None = None
+    end: datetime | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     total: int
     items: list[Rendered]
@@ -67,7 +78,9 @@ class ResourceProvider(ABC):
     async def search(self, ctx: FhirContext, request: SearchRequest) -> Page:
         """One page of matches, scoped to what the caller may see."""
 
-    async def for_patient(self, ctx: FhirContext, patient_id: uuid.UUID, *, limit: int) -> list[Rendered]:
+    async def for_patient(
+        self, ctx: FhirContext, patient_id: uuid.UUID, *, record: RecordFilter
+    ) -> list[Rendered]:
         """Every resource of this type about one patient (for `$everything`); none by default."""
         return []
 
@@ -78,6 +91,8 @@ class TableProvider(ResourceProvider):
     model: ClassVar[Any]
     # The column naming the patient a row belongs to; None for directory data.
     order: ClassVar[Sequence[Any]] = ()
+    # When the care a row records happened (`$everything`'s start and end); None for undated rows.
+    dated_by: ClassVar[Any] = None
 
     def patient_column(self) -> Any | None:
         """The column holding the row's patient id, used to scope patients' queries."""
@@ -86,6 +101,14 @@ class TableProvider(ResourceProvider):
     def tiebreak(self) -> Any:
         """The last sort key, making the order (and so paging) stable: the primary key."""
         return self.model.id
+
+    def care_date(self) -> Any | None:
+        """The column `$everything`'s start and end filter on (when care happened); None: not dated."""
+        return type(self).dated_by  # read off the class: a mapped attribute is a descriptor
+
+    def last_changed(self) -> Any:
+        """The column `$everything`'s `_since` filters on: when the row last changed."""
+        return getattr(self.model, "updated_at", None) or self.model.created_at
 
     def applies(self, request: SearchRequest, principal: Principal) -> bool:
         """Whether this source takes part in a search (a composite may skip costly sources)."""
@@ -123,7 +146,10 @@ class TableProvider(ResourceProvider):
             row = await ctx.session.scalar(self.base_query(ctx.principal).where(self.model.id == key))
         if row is None:
             raise NotFound(f"There is no {self.resource_type} with id '{resource_id}'.")
-        rendered = (await self.render(ctx, [row]))[0]
+        return self.owned(ctx, (await self.render(ctx, [row]))[0])
+
+    def owned(self, ctx: FhirContext, rendered: Rendered) -> Rendered:
+        """`rendered`, unless it is another patient's (refused, so that the refusal is audited)."""
         owner = rendered.patient_id
         if self.patient_data and owner is not None and not ctx.principal.may_access_patient(owner):
             raise OtherPatientsResource(
@@ -142,13 +168,22 @@ class TableProvider(ResourceProvider):
         )
         return Page(total=int(total or 0), items=await self.render(ctx, rows))
 
-    async def for_patient(self, ctx: FhirContext, patient_id: uuid.UUID, *, limit: int) -> list[Rendered]:
+    async def for_patient(
+        self, ctx: FhirContext, patient_id: uuid.UUID, *, record: RecordFilter
+    ) -> list[Rendered]:
         column = self.patient_column()
         if column is None:
             return []
         query = self.base_query(ctx.principal).where(column == patient_id)
-        rows = list(await ctx.session.scalars(query.order_by(*self.order, self.tiebreak()).limit(limit)))
-        return await self.render(ctx, rows)
+        care = self.care_date()
+        if care is not None and record.start is not None:
+            query = query.where(care >= record.start)
+        if care is not None and record.end is not None:
+            query = query.where(care < record.end)
+        if record.since is not None:
+            query = query.where(self.last_changed() >= record.since)
+        ordered = query.order_by(*self.order, self.tiebreak()).limit(record.limit)
+        return await self.render(ctx, list(await ctx.session.scalars(ordered)))
 
 
 def apply_criteria(

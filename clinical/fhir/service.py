@@ -17,6 +17,7 @@ from clinical.fhir import bundle
 from clinical.fhir.errors import OtherPatientsResource, UnknownResourceType
 from clinical.fhir.provider import FhirContext, Rendered, ResourceProvider
 from clinical.fhir.registry import provider_for, providers
+from clinical.fhir.search.everything import parse_everything
 from clinical.fhir.search.request import parse_search
 from core.audit import service as audit
 from core.identity.principal import Principal
@@ -77,9 +78,20 @@ async def search_resources(
 
 
 async def patient_everything(
-    *, session: AsyncSession, principal: Principal, base_url: str, patient_id: str, limit_per_type: int
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    base_url: str,
+    patient_id: str,
+    query: Sequence[tuple[str, str]],
+    limit_per_type: int,
 ) -> dict[str, Any]:
-    """Every resource about one patient, the Patient first: also the patient's own data export."""
+    """Every resource about one patient, the Patient first: also the patient's own data export.
+
+    The operation's parameters narrow it: `start`/`end` (care dates), `_type`, `_since`, and
+    `_count`/`_offset` page through it.
+    """
+    options = parse_everything(query, served={p.resource_type for p in providers()}, limit=limit_per_type)
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
     try:
         patient = await _provider("Patient").read(ctx, patient_id)
@@ -90,15 +102,22 @@ async def patient_everything(
         raise
     owner = patient.patient_id
     assert owner is not None
-    items: list[Rendered] = [patient]
+    items: list[Rendered] = [patient] if options.wants("Patient") else []
     for provider in providers():
-        if provider.patient_data and provider.resource_type != "Patient":
-            items += await provider.for_patient(ctx, owner, limit=limit_per_type)
-    _audit(ctx, "everything", "Patient", items, resource_id=patient_id, summary=True)
-    return bundle.collection(
+        if (
+            provider.patient_data
+            and provider.resource_type != "Patient"
+            and options.wants(provider.resource_type)
+        ):
+            items += await provider.for_patient(ctx, owner, record=options.record)
+    page = items[options.offset : options.offset + options.count]
+    _audit(ctx, "everything", "Patient", page, resource_id=patient_id, owner=owner, summary=True)
+    return bundle.everything(
         base_url=base_url,
-        self_url=f"{base_url}/Patient/{patient_id}/$everything",
-        resources=[item.resource for item in items],
+        operation_url=f"{base_url}/Patient/{patient_id}/$everything",
+        options=options,
+        total=len(items),
+        resources=[item.resource for item in page],
     )
 
 

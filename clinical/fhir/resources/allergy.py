@@ -21,6 +21,7 @@ from core.identity.principal import Principal
 class AllergyIntoleranceProvider(TableProvider):
     resource_type = "AllergyIntolerance"
     model = Allergy
+    dated_by = Allergy.created_at
     order = (Allergy.created_at,)
 
     def patient_column(self) -> Any:

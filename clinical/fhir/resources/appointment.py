@@ -33,6 +33,7 @@ MODE_TEXT = MappingProxyType({AppointmentMode.IN_PERSON: "In person", Appointmen
 class AppointmentProvider(TableProvider):
     resource_type = "Appointment"
     model = Appointment
+    dated_by = Appointment.start_at
     order = (Appointment.start_at,)
 
     def patient_column(self) -> Any:

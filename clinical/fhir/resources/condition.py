@@ -36,6 +36,7 @@ def _parameters(patient: Any, code: Any, status: Any) -> dict[str, SearchParamet
 class ProblemListSource(TableProvider):
     resource_type = "Condition"
     model = Condition
+    dated_by = Condition.created_at
     order = (Condition.created_at,)
 
     def patient_column(self) -> Any:
@@ -68,6 +69,7 @@ def _no_status(values: list[Any]) -> ColumnElement[bool]:
 class DiagnosisSource(TableProvider):
     resource_type = "Condition"
     model = Diagnosis
+    dated_by = Diagnosis.created_at
     order = (Diagnosis.created_at, Diagnosis.rank)
 
     def patient_column(self) -> Any:

@@ -35,6 +35,7 @@ class DiagnosticReportProvider(TableProvider):
     resource_type = "DiagnosticReport"
     documentation = "Laboratory reports, one per order with results; its id is the order's id."
     model = LabOrder
+    dated_by = LabOrder.created_at
     order = (LabOrder.created_at,)
 
     def patient_column(self) -> Any:

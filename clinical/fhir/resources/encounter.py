@@ -36,6 +36,7 @@ CLASS_CODES = MappingProxyType(
 class EncounterProvider(TableProvider):
     resource_type = "Encounter"
     model = Encounter
+    dated_by = Encounter.started_at
     order = (Encounter.created_at,)
 
     def patient_column(self) -> Any:

@@ -43,6 +43,7 @@ UCUM_UNITS = frozenset(
 class MedicationRequestProvider(TableProvider):
     resource_type = "MedicationRequest"
     model = Prescription
+    dated_by = Prescription.created_at
     order = (Prescription.created_at,)
 
     def patient_column(self) -> Any:

@@ -52,6 +52,7 @@ def observation_parameters(patient: Any, code: Any, when: Any, category: str) ->
 class LabObservationSource(TableProvider):
     resource_type = "Observation"
     model = LabResult
+    dated_by = LabResult.observed_at
     order = (LabResult.created_at,)
 
     def patient_column(self) -> Any:

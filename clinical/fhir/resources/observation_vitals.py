@@ -24,6 +24,7 @@ def vital_signs_observation(
     value: float,
     unit: str,
     at: Any,
+    last_updated: Any,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A vital-signs Observation of one value (LOINC code, UCUM quantity)."""
@@ -32,7 +33,7 @@ def vital_signs_observation(
         {
             "resourceType": "Observation",
             "id": resource_id,
-            "meta": {"profile": [VITAL_SIGNS_PROFILE]},
+            "meta": {"lastUpdated": instant(last_updated), "profile": [VITAL_SIGNS_PROFILE]},
             "status": "final",
             "category": [VITAL_SIGNS],
             "code": concept(LOINC, metric, spec.display if spec else None),
@@ -47,6 +48,7 @@ def vital_signs_observation(
 class RecordedVitalSource(TableProvider):
     resource_type = "Observation"
     model = RecordedVital
+    dated_by = RecordedVital.measured_at
     order = (RecordedVital.measured_at,)
 
     def patient_column(self) -> Any:
@@ -75,5 +77,6 @@ def recorded_vital_observation(vital: RecordedVital) -> dict[str, Any]:
         value=vital.value,
         unit=vital.unit,
         at=vital.measured_at,
+        last_updated=vital.created_at,
         extra=extra,
     )

@@ -19,6 +19,7 @@ class ServiceRequestProvider(TableProvider):
     resource_type = "ServiceRequest"
     documentation = "Laboratory orders."
     model = LabOrder
+    dated_by = LabOrder.created_at
     order = (LabOrder.created_at,)
 
     def patient_column(self) -> Any:

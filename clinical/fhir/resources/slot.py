@@ -16,7 +16,7 @@ from sqlalchemy import select
 from clinical.fhir.constants import PRACTITIONER_SPECIALTY, SERVICE_TYPE, SLOT_STATUS
 from clinical.fhir.errors import InvalidSearch
 from clinical.fhir.provider import FhirContext, Page, Rendered, ResourceProvider
-from clinical.fhir.resources.common import concept, instant, reference
+from clinical.fhir.resources.common import base36, concept, instant, reference
 from clinical.fhir.search.clauses import ANY_CODE, parse_uuid, wanted_codes
 from clinical.fhir.search.request import SearchParameter, SearchRequest
 from clinical.fhir.search.values import DateValue, ParamType, ReferenceValue
@@ -30,7 +30,6 @@ from core.errors import NotFound
 DEFAULT_WINDOW = timedelta(days=7)
 # Searching every practitioner named in one query separately: keep that list short.
 MAX_PRACTITIONERS_PER_SEARCH = 20
-_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 class SlotProvider(ResourceProvider):
@@ -224,19 +223,10 @@ def slot_resource(slot: SlotRead, code: str, specialties: list[str] | None = Non
     return resource
 
 
-def _base36(number: int) -> str:
-    digits = ""
-    while True:
-        number, remainder = divmod(number, 36)
-        digits = _BASE36[remainder] + digits
-        if number == 0:
-            return digits
-
-
 def encode_slot_id(practitioner_id: uuid.UUID, code: str, start: datetime) -> str:
     """`<practitioner base36>.<start minute base36>.<type code>`: at most 64 characters, FHIR's limit."""
     minute = int(start.timestamp()) // 60
-    return f"{_base36(practitioner_id.int)}.{_base36(minute)}.{code}"
+    return f"{base36(practitioner_id.int)}.{base36(minute)}.{code}"
 
 
 def decode_slot_id(slot_id: str) -> tuple[uuid.UUID, str, datetime] | None:

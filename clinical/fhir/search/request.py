@@ -58,10 +58,10 @@ def parse_search(
     count, offset = DEFAULT_PAGE_SIZE, 0
     for key, raw in items:
         if key == COUNT:
-            count = min(_non_negative(key, raw), MAX_PAGE_SIZE)
+            count = min(non_negative(key, raw), MAX_PAGE_SIZE)
             continue
         if key == OFFSET:
-            offset = _non_negative(key, raw)
+            offset = non_negative(key, raw)
             continue
         if key == FORMAT:
             check_format(raw)
@@ -99,7 +99,8 @@ def check_accept(header: str | None) -> None:
     raise NotAcceptable(f"Only application/fhir+json is served here; 'Accept: {header}' cannot be honoured.")
 
 
-def _non_negative(key: str, raw: str) -> int:
+def non_negative(key: str, raw: str) -> int:
+    """A paging parameter's value; 400 unless it is a non-negative integer."""
     if not raw.isdigit():
         raise InvalidSearch(f"'{key}' must be a non-negative integer, not '{raw}'.")
     return int(raw)
