@@ -133,6 +133,7 @@ class DeviceVitalSource(TableProvider):
 
 
 def _observation(row: VitalReading) -> dict[str, Any]:
+    assert row.patient_id is not None  # base_query serves attributed readings only
     resource = reading_observation(
         patient_id=row.patient_id,
         metric=row.metric,

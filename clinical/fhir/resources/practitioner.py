@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, false, func, true
 from clinical.fhir.constants import PRACTITIONER_SPECIALTY
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, meta
-from clinical.fhir.search.clauses import ANY_CODE, parse_uuid, string_clause, wanted_codes
+from clinical.fhir.search.clauses import parse_uuid, string_clause, wanted_codes
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 from clinical.organisation.models import Practitioner
@@ -22,9 +22,9 @@ SPECIALTY_EXTENSION = "https://ownat.org/fhir/StructureDefinition/practitioner-s
 def _identifier_clause(values: list[Any]) -> ColumnElement[bool]:
     # The organisation's own staff identifier is the practitioner's public id.
     codes = wanted_codes(values, PRACTITIONER_ID_SYSTEM)
-    if codes is ANY_CODE:
+    if codes.any_code:
         return true()
-    wanted = [i for i in (parse_uuid(code) for code in codes) if i is not None]
+    wanted = [i for i in (parse_uuid(code) for code in codes.codes) if i is not None]
     return Practitioner.id.in_(wanted) if wanted else false()
 
 

@@ -17,7 +17,7 @@ from clinical.fhir.constants import PRACTITIONER_SPECIALTY, SERVICE_TYPE, SLOT_S
 from clinical.fhir.errors import InvalidSearch
 from clinical.fhir.provider import FhirContext, Page, Rendered, ResourceProvider
 from clinical.fhir.resources.common import base36, concept, instant, reference
-from clinical.fhir.search.clauses import ANY_CODE, parse_uuid, wanted_codes
+from clinical.fhir.search.clauses import parse_uuid, wanted_codes
 from clinical.fhir.search.request import SearchParameter, SearchRequest
 from clinical.fhir.search.values import DateValue, ParamType, ReferenceValue
 from clinical.organisation.models import PractitionerSpecialty
@@ -111,13 +111,13 @@ def _codes_asked(request: SearchRequest, name: str, system: str, *, every: list[
     values = _single(request, name)
     if not values:
         return every
-    codes = wanted_codes(values, system)
-    return every if codes is ANY_CODE else sorted(codes)
+    wanted = wanted_codes(values, system)
+    return every if wanted.any_code else sorted(wanted.codes)
 
 
 async def _every_specialty(ctx: FhirContext) -> list[str | None]:
     found = await ctx.session.scalars(select(PractitionerSpecialty.specialty).distinct())
-    return sorted(found)
+    return [*sorted(found)]
 
 
 async def _specialties(ctx: FhirContext, practitioner_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
@@ -167,8 +167,7 @@ def _single(request: SearchRequest, name: str) -> list[Any]:
 
 
 def _wants_free(values: list[Any]) -> bool:
-    codes = wanted_codes(values, SLOT_STATUS)
-    return codes is ANY_CODE or "free" in codes
+    return wanted_codes(values, SLOT_STATUS).admits("free")
 
 
 def _practitioners(request: SearchRequest) -> list[uuid.UUID]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Enum, and_, false, func, or_
@@ -50,11 +51,11 @@ def token_clause(
     allowed = _storable_values(column)
 
     def build(values: list[Any]) -> Clause:
-        codes = wanted_codes(values, system)
-        if codes is ANY_CODE:
+        wanted = wanted_codes(values, system)
+        if wanted.any_code:
             return column.is_not(None)
         stored: list[Any] = []
-        for code in codes:
+        for code in sorted(wanted.codes):
             found = mapping.get(code) if mapping is not None else code
             stored += list(found) if isinstance(found, tuple) else [found] if found is not None else []
         stored = [value for value in stored if allowed is None or str(value) in allowed]
@@ -63,14 +64,18 @@ def token_clause(
     return build
 
 
-class _AnyCode:
-    """`system|` with the element's own system: every code matches."""
+@dataclass(frozen=True, slots=True)
+class WantedCodes:
+    """The codes a token criterion asks for; `any_code` when it said `system|` with the right system."""
+
+    codes: frozenset[str] = frozenset()
+    any_code: bool = False
+
+    def admits(self, code: str) -> bool:
+        return self.any_code or code in self.codes
 
 
-ANY_CODE = _AnyCode()
-
-
-def wanted_codes(values: Iterable[Any], system: str | None) -> set[str] | _AnyCode:
+def wanted_codes(values: Iterable[Any], system: str | None) -> WantedCodes:
     """The codes OR-ed token values ask for, of an element whose codes are in `system`.
 
     `code` matches the code in any system, `system|code` only in that system, `|code` only codes
@@ -82,9 +87,9 @@ def wanted_codes(values: Iterable[Any], system: str | None) -> set[str] | _AnyCo
         if not token_system_matches(value, system):
             continue
         if value.code is None:
-            return ANY_CODE
+            return WantedCodes(any_code=True)
         codes.add(value.code)
-    return codes
+    return WantedCodes(frozenset(codes))
 
 
 def token_system_matches(value: TokenValue, system: str | None) -> bool:
