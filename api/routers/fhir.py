@@ -23,7 +23,8 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from api.deps import CurrentPrincipal, SessionDep
-from clinical.fhir import capability, service
+from clinical.fhir import capability, history, service
+from clinical.fhir.answer import FhirAnswer
 from clinical.fhir.constants import EVERYTHING_LIMIT_PER_TYPE, FHIR_MEDIA_TYPE
 from clinical.fhir.errors import InvalidSearch, UnsupportedMediaType
 from clinical.fhir.outcome import operation_outcome
@@ -119,19 +120,91 @@ async def patient_everything(
     return FhirResponse(body)
 
 
+def answer(result: FhirAnswer, request: Request) -> Response:
+    """The response of an interaction: its body and version headers, or 304 when the client's copy is current."""
+    headers: dict[str, str] = {}
+    if result.tag is not None:
+        headers = {"ETag": result.tag.etag, "Last-Modified": result.tag.last_modified}
+        if request.method == "GET" and _matches(request.headers.get("if-none-match"), result.tag.etag):
+            return Response(status_code=304, headers=headers)
+    if result.location is not None:
+        headers["Location"] = result.location
+    if result.body is None:
+        return Response(status_code=result.status, headers=headers)
+    return FhirResponse(result.body, status_code=result.status, headers=headers)
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    offered = {tag.strip() for tag in header.split(",")}
+    # Weak comparison (RFC 9110): W/"2" and "2" name the same version.
+    return "*" in offered or etag in offered or etag.removeprefix("W/") in offered
+
+
+@router.get("/{resource_type}/_history", summary="The stored versions of a type, newest first")
+async def type_history(
+    resource_type: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> FhirResponse:
+    body = await history.type_history(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        resource_type=resource_type,
+        query=request.query_params.multi_items(),
+    )
+    return FhirResponse(body)
+
+
+@router.get("/{resource_type}/{resource_id}/_history", summary="The stored versions of a resource")
+async def instance_history(
+    resource_type: str, resource_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> FhirResponse:
+    body = await history.instance_history(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        resource_type=resource_type,
+        resource_id=resource_id,
+        query=request.query_params.multi_items(),
+    )
+    return FhirResponse(body)
+
+
+@router.get("/{resource_type}/{resource_id}/_history/{version_id}", summary="One version of a resource")
+async def vread(
+    resource_type: str,
+    resource_id: str,
+    version_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> Response:
+    _read_options(request)
+    result = await history.vread(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        resource_type=resource_type,
+        resource_id=resource_id,
+        version_id=version_id,
+    )
+    return answer(result, request)
+
+
 @router.get("/{resource_type}/{resource_id}", summary="Read one resource")
 async def read(
     resource_type: str, resource_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
-) -> FhirResponse:
+) -> Response:
     _read_options(request)
-    body = await service.read_resource(
+    result = await service.read_resource(
         session=session,
         principal=principal,
         base_url=_base_url(request),
         resource_type=resource_type,
         resource_id=resource_id,
     )
-    return FhirResponse(body)
+    return answer(result, request)
 
 
 @router.get("/{resource_type}", summary="Search resources of one type")

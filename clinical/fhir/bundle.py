@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from clinical.fhir.models import FhirResourceVersion
 from clinical.fhir.search.everything import UNPAGED, EverythingOptions
 from clinical.fhir.search.request import COUNT, OFFSET, SearchRequest
 from core.db import utc_now
@@ -82,3 +84,36 @@ def _operation_url(operation_url: str, options: EverythingOptions, offset: int) 
 def _page_url(base_url: str, resource_type: str, request: SearchRequest, offset: int) -> str:
     query = [*request.echo, (COUNT, str(request.count)), (OFFSET, str(offset))]
     return f"{base_url}/{resource_type}?{urlencode(query)}"
+
+
+def history(
+    *,
+    base_url: str,
+    self_url: str,
+    query: Sequence[tuple[str, str]],
+    total: int,
+    rows: Sequence[FhirResourceVersion],
+) -> dict[str, Any]:
+    """A `history` Bundle of stored versions, each with the interaction that made it."""
+    entries = []
+    for row in rows:
+        address = f"{row.resource_type}/{row.resource_id}"
+        method = "DELETE" if row.deleted else "POST" if row.version_id == 1 else "PUT"
+        entry: dict[str, Any] = {
+            "fullUrl": f"{base_url}/{address}",
+            "request": {"method": method, "url": row.resource_type if method == "POST" else address},
+            "response": {
+                "status": "204" if row.deleted else "201" if method == "POST" else "200",
+                "etag": f'W/"{row.version_id}"',
+                "lastModified": row.last_updated.isoformat(),
+            },
+        }
+        if row.content is not None:
+            entry["resource"] = row.content
+        entries.append(entry)
+    echo = [(k, v) for k, v in query]
+    body = _bundle(
+        total, [{"relation": "self", "url": f"{self_url}?{urlencode(echo)}" if echo else self_url}], entries
+    )
+    body["type"] = "history"
+    return body

@@ -39,6 +39,8 @@ class Rendered:
 
     resource: dict[str, Any]
     patient_id: uuid.UUID | None
+    # False for computed (free Slots) and immutable (device readings) resources: always version 1.
+    versioned: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.fhir import bundle
+from clinical.fhir import bundle, versions
+from clinical.fhir.answer import FhirAnswer
 from clinical.fhir.errors import OtherPatientsResource, UnknownResourceType
 from clinical.fhir.provider import FhirContext, Rendered, ResourceProvider
 from clinical.fhir.registry import provider_for, providers
@@ -23,7 +24,8 @@ from core.audit import service as audit
 from core.identity.principal import Principal
 
 
-def _provider(resource_type: str) -> ResourceProvider:
+def provider_of(resource_type: str) -> ResourceProvider:
+    """The provider of a served type; 404 (as an OperationOutcome) for any other."""
     provider = provider_for(resource_type)
     if provider is None:
         raise UnknownResourceType(f"This server does not serve the resource type '{resource_type}'.")
@@ -32,14 +34,21 @@ def _provider(resource_type: str) -> ResourceProvider:
 
 async def read_resource(
     *, session: AsyncSession, principal: Principal, base_url: str, resource_type: str, resource_id: str
-) -> dict[str, Any]:
-    """One resource by type and id, if the caller may see it."""
-    provider = _provider(resource_type)
+) -> FhirAnswer:
+    """One resource by type and id, if the caller may see it, stamped with its current version."""
+    provider = provider_of(resource_type)
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
+    rendered = await read_audited(ctx, provider, resource_id)
+    [(resource, tag)] = await versions.current(session, [rendered])
+    return FhirAnswer(resource, tag=tag)
+
+
+async def read_audited(ctx: FhirContext, provider: ResourceProvider, resource_id: str) -> Rendered:
+    """The provider's read, audited as served or as refused."""
     try:
         rendered = await provider.read(ctx, resource_id)
     except OtherPatientsResource as refusal:
-        _audit(
+        audit_served(
             ctx,
             "read",
             provider.resource_type,
@@ -49,8 +58,8 @@ async def read_resource(
         )
         raise
     if provider.patient_data:
-        _audit(ctx, "read", provider.resource_type, [rendered], resource_id=resource_id)
-    return rendered.resource
+        audit_served(ctx, "read", provider.resource_type, [rendered], resource_id=resource_id)
+    return rendered
 
 
 async def search_resources(
@@ -62,18 +71,18 @@ async def search_resources(
     query: Sequence[tuple[str, str]],
 ) -> dict[str, Any]:
     """A `searchset` Bundle of one page of matches; a patient only ever matches their own data."""
-    provider = _provider(resource_type)
+    provider = provider_of(resource_type)
     request = parse_search(query, provider.parameters(), resource_type=provider.resource_type)
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
     page = await provider.search(ctx, request)
     if provider.patient_data:
-        _audit(ctx, "search", provider.resource_type, page.items, query=[list(item) for item in query])
+        audit_served(ctx, "search", provider.resource_type, page.items, query=[list(item) for item in query])
     return bundle.searchset(
         base_url=base_url,
         resource_type=provider.resource_type,
         request=request,
         total=page.total,
-        resources=[item.resource for item in page.items],
+        resources=[resource for resource, _ in await versions.current(session, page.items)],
     )
 
 
@@ -94,9 +103,9 @@ async def patient_everything(
     options = parse_everything(query, served={p.resource_type for p in providers()}, limit=limit_per_type)
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
     try:
-        patient = await _provider("Patient").read(ctx, patient_id)
+        patient = await provider_of("Patient").read(ctx, patient_id)
     except OtherPatientsResource as refusal:
-        _audit(
+        audit_served(
             ctx, "everything", "Patient", resource_id=patient_id, outcome="denied", owner=refusal.patient_id
         )
         raise
@@ -111,17 +120,17 @@ async def patient_everything(
         ):
             items += await provider.for_patient(ctx, owner, record=options.record)
     page = items[options.offset : options.offset + options.count]
-    _audit(ctx, "everything", "Patient", page, resource_id=patient_id, owner=owner, summary=True)
+    audit_served(ctx, "everything", "Patient", page, resource_id=patient_id, owner=owner, summary=True)
     return bundle.everything(
         base_url=base_url,
         operation_url=f"{base_url}/Patient/{patient_id}/$everything",
         options=options,
         total=len(items),
-        resources=[item.resource for item in page],
+        resources=[resource for resource, _ in await versions.current(session, page)],
     )
 
 
-def _audit(
+def audit_served(
     ctx: FhirContext,
     action: str,
     resource_type: str,
@@ -133,6 +142,7 @@ def _audit(
     owner: uuid.UUID | None = None,
     **detail: Any,
 ) -> None:
+    """One audit entry per patient whose data was served (or refused), naming the resources."""
     by_patient: dict[uuid.UUID | None, list[str]] = defaultdict(list)
     for item in items:
         by_patient[item.patient_id].append(f"{item.resource['resourceType']}/{item.resource['id']}")

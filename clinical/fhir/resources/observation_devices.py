@@ -129,7 +129,7 @@ class DeviceVitalSource(TableProvider):
         return self.owned(ctx, (await self.render(ctx, rows[:1]))[0])
 
     async def render(self, ctx: FhirContext, rows: Sequence[Any]) -> list[Rendered]:
-        return [Rendered(_observation(row), row.patient_id) for row in rows]
+        return [Rendered(_observation(row), row.patient_id, versioned=False) for row in rows]
 
 
 def _observation(row: VitalReading) -> dict[str, Any]:

@@ -70,7 +70,9 @@ class SlotProvider(ResourceProvider):
         if slot is None:
             raise NotFound(f"The Slot '{resource_id}' is not free (any more).")
         specialties = await _specialties(ctx, {practitioner_id})
-        return Rendered(slot_resource(slot, code, specialties.get(practitioner_id, [])), None)
+        return Rendered(
+            slot_resource(slot, code, specialties.get(practitioner_id, [])), None, versioned=False
+        )
 
     async def search(self, ctx: FhirContext, request: SearchRequest) -> Page:
         if any(not _wants_free(values) for values in request.values_of("status")):
@@ -100,7 +102,9 @@ class SlotProvider(ResourceProvider):
         return Page(
             total=len(ordered),
             items=[
-                Rendered(slot_resource(s, code, specialties.get(s.practitioner_id, [])), None)
+                Rendered(
+                    slot_resource(s, code, specialties.get(s.practitioner_id, [])), None, versioned=False
+                )
                 for s, code in page
             ],
         )
