@@ -1,4 +1,4 @@
-"""FHIR R4 read and search under /fhir/R4, `Patient/{id}/$everything` and the CapabilityStatement.
+"""FHIR R4 under /fhir/R4: read, vread, history, search, writes, `$everything` and the CapabilityStatement.
 
 A FHIR client expects errors on this base path as `OperationOutcome` resources, not problem+json.
 FastAPI's exception handlers are per application, so rather than a sub-application (which would need
@@ -10,6 +10,7 @@ answers unknown paths and methods under the base the same way.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Coroutine
 from http import HTTPStatus
@@ -20,16 +21,22 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 
-from api.deps import CurrentPrincipal, SessionDep
+from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.routers.documents import StorageDep
 from clinical.fhir import capability, history, service
 from clinical.fhir.answer import FhirAnswer
 from clinical.fhir.constants import EVERYTHING_LIMIT_PER_TYPE, FHIR_MEDIA_TYPE
-from clinical.fhir.errors import InvalidSearch, UnsupportedMediaType
+from clinical.fhir.errors import InvalidResource, InvalidSearch, UnsupportedMediaType
 from clinical.fhir.outcome import operation_outcome
-from clinical.fhir.search.request import FORMAT, check_accept, check_format
+from clinical.fhir.provider import FhirContext
+from clinical.fhir.search.request import FORMAT, JSON_FORMATS, check_accept, check_format
+from clinical.fhir.writes import service as writes
 from core.errors import DomainError, NotFound
+from core.identity.principal import Principal
+from core.settings import Settings
 
 BASE_PATH = "/fhir/R4"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
@@ -242,6 +249,87 @@ async def search_by_post(
     return FhirResponse(body)
 
 
+async def _resource_body(request: Request) -> Any:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in JSON_FORMATS:
+        raise UnsupportedMediaType("Send the resource as application/fhir+json.")
+    try:
+        return json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InvalidResource(f"The body is not JSON: {error}.") from None
+
+
+def _write_context(
+    request: Request, principal: Principal, session: AsyncSession, settings: Settings, storage: Any
+) -> FhirContext:
+    return writes.write_context(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        storage=storage,
+        document_max_bytes=settings.document_max_bytes,
+    )
+
+
+@router.post("/{resource_type}", summary="Create a resource (If-None-Exist: create only if none matches)")
+async def create(
+    resource_type: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> Response:
+    result = await writes.create_resource(
+        ctx=_write_context(request, principal, session, settings, storage),
+        resource_type=resource_type,
+        body=await _resource_body(request),
+        if_none_exist=request.headers.get("if-none-exist"),
+    )
+    return answer(result, request)
+
+
+@router.put(
+    "/{resource_type}/{resource_id}", summary="Update a resource (If-Match: only its current version)"
+)
+async def update(
+    resource_type: str,
+    resource_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> Response:
+    result = await writes.update_resource(
+        ctx=_write_context(request, principal, session, settings, storage),
+        resource_type=resource_type,
+        resource_id=resource_id,
+        body=await _resource_body(request),
+        if_match=request.headers.get("if-match"),
+    )
+    return answer(result, request)
+
+
+@router.delete("/{resource_type}/{resource_id}", summary="Delete a resource where the record allows it")
+async def delete(
+    resource_type: str,
+    resource_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> Response:
+    result = await writes.delete_resource(
+        ctx=_write_context(request, principal, session, settings, storage),
+        resource_type=resource_type,
+        resource_id=resource_id,
+        if_match=request.headers.get("if-match"),
+    )
+    return answer(result, request)
+
+
 @router.api_route(
     "/{path:path}",
     methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
@@ -249,5 +337,5 @@ async def search_by_post(
 )
 async def unsupported(path: str, request: Request) -> FhirResponse:
     if request.method != "GET":
-        return outcome_response(405, f"{request.method} is not supported here: this server is read-only.")
+        return outcome_response(405, f"{request.method} is not supported on {BASE_PATH}/{path}.")
     raise NotFound(f"There is nothing at {BASE_PATH}/{path}.")

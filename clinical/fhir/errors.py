@@ -49,5 +49,11 @@ class InvalidResource(DomainError):
     status, code, title = 400, "invalid-resource", "Invalid resource"
 
 
+class Gone(DomainError):
+    """The resource (or the version asked for) was deleted."""
+
+    status, code, title = 410, "gone", "Gone"
+
+
 class MethodNotAllowed(DomainError):
     status, code, title = 405, "method-not-allowed", "Method not allowed"

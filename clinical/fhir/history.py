@@ -11,22 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical.fhir import bundle, versions
 from clinical.fhir.answer import FhirAnswer
 from clinical.fhir.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from clinical.fhir.errors import InvalidSearch, OtherPatientsResource, UnsupportedParameter
+from clinical.fhir.errors import Gone, InvalidSearch, OtherPatientsResource, UnsupportedParameter
 from clinical.fhir.models import FhirResourceVersion
 from clinical.fhir.provider import FhirContext, Rendered, ResourceProvider
 from clinical.fhir.search.request import COUNT, FORMAT, OFFSET, check_format, non_negative
 from clinical.fhir.search.values import parse_date
 from clinical.fhir.service import audit_served, provider_of, read_audited
-from core.errors import DomainError, NotFound
+from core.errors import NotFound
 from core.identity.principal import Principal
 
 SINCE = "_since"
-
-
-class Gone(DomainError):
-    """The version asked for records the resource's deletion."""
-
-    status, code, title = 410, "gone", "Gone"
 
 
 async def _bring_up_to_date(ctx: FhirContext, provider: ResourceProvider, resource_id: str) -> bool:

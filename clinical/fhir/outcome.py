@@ -13,6 +13,7 @@ _ISSUE_CODE_BY_STATUS = {
     405: "not-supported",
     406: "not-supported",
     409: "conflict",
+    410: "deleted",
     412: "conflict",
     415: "not-supported",
     413: "too-long",

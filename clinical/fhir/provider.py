@@ -31,6 +31,9 @@ class FhirContext:
     session: AsyncSession
     principal: Principal
     base_url: str
+    # Where documents written through FHIR are stored (clinical.documents.storage), for writes.
+    storage: Any = None
+    document_max_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from clinical.fhir.resources.allergy import AllergyIntoleranceProvider
 from clinical.fhir.resources.appointment import AppointmentProvider
 from clinical.fhir.resources.condition import ConditionProvider
 from clinical.fhir.resources.diagnostic_report import DiagnosticReportProvider
+from clinical.fhir.resources.document_reference import DocumentReferenceProvider
 from clinical.fhir.resources.encounter import EncounterProvider
 from clinical.fhir.resources.medication_request import MedicationRequestProvider
 from clinical.fhir.resources.observation import ObservationProvider
@@ -30,6 +31,7 @@ PROVIDERS: tuple[type[ResourceProvider], ...] = (
     ServiceRequestProvider,
     DiagnosticReportProvider,
     ObservationProvider,
+    DocumentReferenceProvider,
 )
 
 

@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.fhir import bundle, versions
 from clinical.fhir.answer import FhirAnswer
-from clinical.fhir.errors import OtherPatientsResource, UnknownResourceType
+from clinical.fhir.errors import Gone, OtherPatientsResource, UnknownResourceType
 from clinical.fhir.provider import FhirContext, Rendered, ResourceProvider
 from clinical.fhir.registry import provider_for, providers
 from clinical.fhir.search.everything import parse_everything
 from clinical.fhir.search.request import parse_search
 from core.audit import service as audit
+from core.errors import NotFound
 from core.identity.principal import Principal
 
 
@@ -38,7 +39,13 @@ async def read_resource(
     """One resource by type and id, if the caller may see it, stamped with its current version."""
     provider = provider_of(resource_type)
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
-    rendered = await read_audited(ctx, provider, resource_id)
+    try:
+        rendered = await read_audited(ctx, provider, resource_id)
+    except NotFound:
+        stored = (await versions.latest(session, provider.resource_type, [resource_id])).get(resource_id)
+        if stored is not None and stored.deleted:
+            raise Gone(f"{provider.resource_type}/{resource_id} was deleted.") from None
+        raise
     [(resource, tag)] = await versions.current(session, [rendered])
     return FhirAnswer(resource, tag=tag)
 

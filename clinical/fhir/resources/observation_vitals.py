@@ -68,7 +68,8 @@ def recorded_vital_observation(vital: RecordedVital) -> dict[str, Any]:
     extra = {
         "encounter": reference("Encounter", vital.encounter_id) if vital.encounter_id else None,
         "issued": instant(vital.created_at),
-        "method": {"text": "Recorded by hand"},
+        "performer": [reference("Patient", vital.patient_id)] if vital.reported_by_patient else None,
+        "method": {"text": "Reported by the patient" if vital.reported_by_patient else "Recorded by hand"},
     }
     return vital_signs_observation(
         resource_id=str(vital.id),

@@ -7,7 +7,8 @@ Create Date: 2026-12-07
 `fhir_resource_versions` keeps each version of a FHIR resource the server wrote or served (see
 `clinical.fhir.models`). The laboratory tables gain what HL7 v2 results carry and were dropped:
 OBR-7 and OBR-22 and the report's comments on orders; the comments and the UCUM code of the unit
-on results; and the value types ED (encapsulated documents) and FN (family names).
+on results; and the value types ED (encapsulated documents) and FN (family names). Recorded vitals
+note whether the patient reported them (home measurements sent by the patient, e.g. through FHIR).
 """
 
 from collections.abc import Sequence
@@ -61,11 +62,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("note", sa.Text(), nullable=True))
         batch.drop_constraint(op.f(VALUE_TYPE_CHECK), type_="check")
         batch.create_check_constraint("lab_value_type", _value_types(NEW_VALUE_TYPES))
+    with op.batch_alter_table("recorded_vitals") as batch:
+        batch.add_column(sa.Column("reported_by_patient", sa.Boolean(), server_default=sa.false(), nullable=False))
     # Units filed before this revision came from HL7 OBX-6 or the catalogue and were published as
     # UCUM; they stay text only until a person or a new result says what they are.
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("recorded_vitals") as batch:
+        batch.drop_column("reported_by_patient")
     with op.batch_alter_table("lab_results") as batch:
         batch.drop_constraint(op.f(VALUE_TYPE_CHECK), type_="check")
         batch.create_check_constraint("lab_value_type", _value_types(OLD_VALUE_TYPES))
