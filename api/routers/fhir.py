@@ -17,7 +17,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -54,6 +54,19 @@ def outcome_response(status: int, diagnostics: str, *, error_code: str | None = 
     return FhirResponse(body, status_code=status, headers=headers)
 
 
+class FhirFailure(Exception):
+    """An error already rendered as an OperationOutcome, raised on past the request's unit of work.
+
+    Raising (rather than returning the answer) lets the session dependency see the failure and roll
+    back what the request flushed; the app's handler for this exception then sends `response`.
+    """
+
+    def __init__(self, response: FhirResponse, code: str) -> None:
+        super().__init__(code)
+        self.response = response
+        self.code = code  # the audit log names the error of a failed transaction by its code
+
+
 class FhirRoute(APIRoute):
     """A route whose errors, from dependencies or the endpoint, are answered as OperationOutcome."""
 
@@ -65,23 +78,42 @@ class FhirRoute(APIRoute):
                 check_accept(request.headers.get("accept"))
                 return await handler(request)
             except DomainError as error:
-                return outcome_response(error.status, error.detail, error_code=error.code)
+                raise FhirFailure(
+                    outcome_response(error.status, error.detail, error_code=error.code), error.code
+                ) from error
             except RequestValidationError as error:
                 details = "; ".join(
                     f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in error.errors()
                 )
-                return outcome_response(400, f"The request is not valid: {details}")
+                raise FhirFailure(
+                    outcome_response(400, f"The request is not valid: {details}"), "invalid"
+                ) from error
             except HTTPException as error:
                 detail = (
                     error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
                 )
-                return outcome_response(error.status_code, detail)
-            except Exception:
+                raise FhirFailure(outcome_response(error.status_code, detail), "http-error") from error
+            except FhirFailure:
+                raise
+            except Exception as error:
                 # A bug, not the client's doing: logged with the request id, answered in FHIR's own form.
                 log.exception("unhandled error under %s", BASE_PATH, extra={"path": request.url.path})
-                return outcome_response(500, "The server failed to handle this request; it has been logged.")
+                answer = outcome_response(
+                    500, "The server failed to handle this request; it has been logged."
+                )
+                raise FhirFailure(answer, "internal-error") from error
 
         return handle
+
+
+async def _send_failure(request: Request, error: Exception) -> Response:
+    assert isinstance(error, FhirFailure)
+    return error.response
+
+
+def install(app: FastAPI) -> None:
+    """Answers the FHIR routes' failures as the OperationOutcomes they carry."""
+    app.add_exception_handler(FhirFailure, _send_failure)
 
 
 router = APIRouter(

@@ -155,15 +155,15 @@ def _row(item: Rendered, number: int, digest: str, now: datetime, *, deleted: bo
     }
 
 
-async def record_write(session: AsyncSession, item: Rendered, *, deleted: bool = False) -> VersionTag:
-    """Stores the version a FHIR write made (its own new number even when nothing changed).
+async def record_write(
+    session: AsyncSession, item: Rendered, *, replaces: int, deleted: bool = False
+) -> VersionTag:
+    """Stores the version a FHIR write made: the one after `replaces`, the version the write started from.
 
-    A concurrent write that took the same number first makes this one fail (409) rather than be lost.
+    A concurrent write from the same version took that number first, so this one fails (409) rather
+    than overwrite a change its client never saw.
     """
-    stored = (await latest(session, item.resource["resourceType"], [item.resource["id"]])).get(
-        item.resource["id"]
-    )
-    number = stored.version_id + 1 if stored is not None else 1
+    number = replaces + 1
     now = utc_now()
     row = _row(item, number, content_hash(item.resource), now, deleted=deleted)
     try:

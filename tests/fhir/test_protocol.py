@@ -106,11 +106,11 @@ async def test_unknown_type_and_path_are_404_operation_outcomes(
     outcome(await client.get(f"{BASE}/Patient/not-a-uuid", headers=headers), 404)
 
 
-async def test_writes_are_405_and_xml_is_406(
+async def test_writes_to_read_only_types_are_405_and_xml_is_406(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     _, headers = await signed_in(client, sessions, Role.CLINICIAN)
-    response = await client.post(f"{BASE}/Patient", json={"resourceType": "Patient"}, headers=headers)
+    response = await client.post(f"{BASE}/Schedule", json={"resourceType": "Schedule"}, headers=headers)
     assert outcome(response, 405)["code"] == "not-supported"
     response = await client.get(f"{BASE}/metadata", params={"_format": "xml"}, headers=headers)
     outcome(response, 406)

@@ -60,7 +60,11 @@ def reference_id(
 def coding(resource: dict[str, Any], path: str, system: str | None = None) -> dict[str, Any] | None:
     """The first coding of a CodeableConcept (at `path`; "" for `resource` itself), or its first in `system`."""
     for item in element(resource, f"{path}.coding" if path else "coding") or []:
-        if isinstance(item, dict) and (system is None or item.get("system") == system) and item.get("code"):
+        if not isinstance(item, dict):
+            continue
+        # A coding without a system is taken to be in the one the element is bound to.
+        in_system = system is None or item.get("system") in (system, None)
+        if in_system and item.get("code"):
             return item
     return None
 

@@ -45,7 +45,7 @@ async def create_resource(
             [(found, tag)] = await versions.current(ctx.session, [existing])
             return FhirAnswer(found, status=200, tag=tag, location=_location(ctx, found, tag))
     new_id = await writer.create(ctx, resource)
-    return await _written(ctx, provider, new_id, status=201)
+    return await _written(ctx, provider, new_id, status=201, replaces=0)
 
 
 async def _existing(ctx: FhirContext, provider: ResourceProvider, criteria: str) -> Rendered | None:
@@ -69,9 +69,9 @@ async def update_resource(
     provider = provider_of(resource_type)
     writer = _writer(provider)
     resource = check_type(body, provider.resource_type, resource_id)
-    await _precondition(ctx, provider, resource_id, if_match)
+    _, tag = await _precondition(ctx, provider, resource_id, if_match)
     await writer.update(ctx, resource_id, resource)
-    return await _written(ctx, provider, resource_id, status=200)
+    return await _written(ctx, provider, resource_id, status=200, replaces=tag.version_id)
 
 
 async def delete_resource(
@@ -80,15 +80,16 @@ async def delete_resource(
     """Deletes as the domain allows; the version recording the deletion answers later reads with 410."""
     provider = provider_of(resource_type)
     writer = _writer(provider)
-    current = await _precondition(ctx, provider, resource_id, if_match)
+    current, tag = await _precondition(ctx, provider, resource_id, if_match)
     await writer.delete(ctx, resource_id)
-    tag = await versions.record_write(ctx.session, current, deleted=True)
-    return FhirAnswer(None, status=204, tag=tag)
+    deleted = await versions.record_write(ctx.session, current, replaces=tag.version_id, deleted=True)
+    return FhirAnswer(None, status=204, tag=deleted)
 
 
 async def _precondition(
     ctx: FhirContext, provider: ResourceProvider, resource_id: str, if_match: str | None
-) -> Rendered:
+) -> tuple[Rendered, versions.VersionTag]:
+    """The resource as it is now and its version; 412 if If-Match names another version."""
     try:
         current = await read_audited(ctx, provider, resource_id)
     except NotFound:
@@ -101,14 +102,14 @@ async def _precondition(
             f"If-Match {if_match} is not the current version of {provider.resource_type}/{resource_id} "
             f"({tag.etag}); read it again before changing it."
         )
-    return current
+    return current, tag
 
 
 async def _written(
-    ctx: FhirContext, provider: ResourceProvider, resource_id: str, *, status: int
+    ctx: FhirContext, provider: ResourceProvider, resource_id: str, *, status: int, replaces: int
 ) -> FhirAnswer:
     rendered = await provider.read(ctx, resource_id)
-    tag = await versions.record_write(ctx.session, rendered)
+    tag = await versions.record_write(ctx.session, rendered, replaces=replaces)
     resource = versions.stamped(rendered.resource, tag)
     return FhirAnswer(resource, status=status, tag=tag, location=_location(ctx, resource, tag))
 
