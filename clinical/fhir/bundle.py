@@ -13,11 +13,11 @@ from clinical.fhir.search.request import COUNT, OFFSET, SearchRequest
 from core.db import utc_now
 
 
-def _entries(base_url: str, resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"fullUrl": full_url(base_url, r), "resource": r, "search": {"mode": "match"}} for r in resources]
+def _entries(base_url: str, resources: list[dict[str, Any]], mode: str = "match") -> list[dict[str, Any]]:
+    return [{"fullUrl": full_url(base_url, r), "resource": r, "search": {"mode": mode}} for r in resources]
 
 
-def _bundle(total: int, links: list[dict[str, str]], entries: list[dict[str, Any]]) -> dict[str, Any]:
+def _bundle(total: int | None, links: list[dict[str, str]], entries: list[dict[str, Any]]) -> dict[str, Any]:
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
@@ -26,6 +26,8 @@ def _bundle(total: int, links: list[dict[str, str]], entries: list[dict[str, Any
         "total": total,
         "link": links,
     }
+    if total is None:  # `_total=none`
+        del bundle["total"]
     # FHIR forbids empty arrays: an empty page has no `entry` at all.
     if entries:
         bundle["entry"] = entries
@@ -42,18 +44,21 @@ def searchset(
     base_url: str,
     resource_type: str,
     request: SearchRequest,
-    total: int,
+    total: int | None,
     resources: list[dict[str, Any]],
+    included: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A page of search results with `total`, the self link and, when more remain, the next link."""
     links = [{"relation": "self", "url": _page_url(base_url, resource_type, request, request.offset)}]
     next_offset = request.offset + request.count
-    if request.count and next_offset < total:
+    more = next_offset < total if total is not None else len(resources) == request.count
+    if request.count and more:
         links.append({"relation": "next", "url": _page_url(base_url, resource_type, request, next_offset)})
     if request.offset > 0:
         previous = max(0, request.offset - max(request.count, 1))
         links.append({"relation": "previous", "url": _page_url(base_url, resource_type, request, previous)})
-    return _bundle(total, links, _entries(base_url, resources))
+    entries = _entries(base_url, resources) + _entries(base_url, included or [], "include")
+    return _bundle(total, links, entries)
 
 
 def everything(

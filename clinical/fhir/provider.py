@@ -166,11 +166,8 @@ class TableProvider(ResourceProvider):
         query = self.scope(self.base_query(ctx.principal), ctx.principal)
         query = apply_criteria(query, request, self.parameters())
         total = await ctx.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        rows = list(
-            await ctx.session.scalars(
-                query.order_by(*self.order, self.tiebreak()).offset(request.offset).limit(request.count)
-            )
-        )
+        ordered = query.order_by(*sort_columns(request, self.parameters()), *self.order, self.tiebreak())
+        rows = list(await ctx.session.scalars(ordered.offset(request.offset).limit(request.count)))
         return Page(total=int(total or 0), items=await self.render(ctx, rows))
 
     async def for_patient(
@@ -199,6 +196,20 @@ def apply_criteria(
         parameter = parameters[criterion.name]
         if parameter.clause is None:
             raise InvalidSearch(f"The parameter '{criterion.name}' cannot be combined here.")
-        clause: ColumnElement[bool] = parameter.clause(criterion.values)
+        clause: ColumnElement[bool]
+        if criterion.chain is not None and parameter.column is not None:
+            # `patient.identifier=X`: rows whose patient is one of the patients matching X.
+            chained = criterion.chain.parameter.clause
+            assert chained is not None  # checked when the request was parsed
+            targets = select(criterion.chain.target_id).where(chained(criterion.values))
+            clause = parameter.column.in_(targets)
+        else:
+            clause = parameter.clause(criterion.values)
         query = query.where(clause)
     return query
+
+
+def sort_columns(request: SearchRequest, parameters: Mapping[str, SearchParameter]) -> list[Any]:
+    """The ORDER BY of `_sort` (before the provider's own order, which breaks ties)."""
+    columns = [parameters[key.name].sort for key in request.sort]
+    return [c.desc() if key.descending else c.asc() for c, key in zip(columns, request.sort, strict=True)]

@@ -9,6 +9,7 @@ from clinical.fhir.resources.condition import ConditionProvider
 from clinical.fhir.resources.diagnostic_report import DiagnosticReportProvider
 from clinical.fhir.resources.document_reference import DocumentReferenceProvider
 from clinical.fhir.resources.encounter import EncounterProvider
+from clinical.fhir.resources.medication import MedicationProvider
 from clinical.fhir.resources.medication_request import MedicationRequestProvider
 from clinical.fhir.resources.observation import ObservationProvider
 from clinical.fhir.resources.patient import PatientProvider
@@ -28,6 +29,7 @@ PROVIDERS: tuple[type[ResourceProvider], ...] = (
     ConditionProvider,
     AllergyIntoleranceProvider,
     MedicationRequestProvider,
+    MedicationProvider,
     ServiceRequestProvider,
     DiagnosticReportProvider,
     ObservationProvider,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical.fhir import bundle, versions
 from clinical.fhir.answer import FhirAnswer
 from clinical.fhir.errors import Gone, OtherPatientsResource, UnknownResourceType
-from clinical.fhir.provider import FhirContext, Rendered, ResourceProvider
+from clinical.fhir.provider import FhirContext, Rendered, ResourceProvider, TableProvider
 from clinical.fhir.registry import provider_for, providers
 from clinical.fhir.search.everything import parse_everything
-from clinical.fhir.search.request import parse_search
+from clinical.fhir.search.includes import check_includes, included
+from clinical.fhir.search.request import SearchParameter, SearchRequest, parse_search
+from clinical.fhir.search.subsetting import subset
 from core.audit import service as audit
 from core.errors import NotFound
 from core.identity.principal import Principal
@@ -77,20 +79,43 @@ async def search_resources(
     resource_type: str,
     query: Sequence[tuple[str, str]],
 ) -> dict[str, Any]:
-    """A `searchset` Bundle of one page of matches; a patient only ever matches their own data."""
+    """A `searchset` Bundle of one page of matches (and what `_include`/`_revinclude` add to it);
+    a patient only ever matches, and has included, their own data."""
     provider = provider_of(resource_type)
-    request = parse_search(query, provider.parameters(), resource_type=provider.resource_type)
+    request = parse_search(
+        query, provider.parameters(), resource_type=provider.resource_type, targets=_chain_target
+    )
+    check_includes(request, provider.resource_type)
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
     page = await provider.search(ctx, request)
-    if provider.patient_data:
-        audit_served(ctx, "search", provider.resource_type, page.items, query=[list(item) for item in query])
+    matches = [] if request.summary == "count" else page.items
+    extra = await included(ctx, request, matches, provider_of) if matches else []
+    served = [item for item in [*matches, *extra] if item.patient_id is not None]
+    if provider.patient_data or served:
+        audit_served(ctx, "search", provider.resource_type, served, query=[list(item) for item in query])
     return bundle.searchset(
         base_url=base_url,
         resource_type=provider.resource_type,
         request=request,
-        total=page.total,
-        resources=[resource for resource, _ in await versions.current(session, page.items)],
+        total=None if request.total == "none" else page.total,
+        resources=await _shown(session, request, matches),
+        included=await _shown(session, request, extra),
     )
+
+
+async def _shown(
+    session: AsyncSession, request: SearchRequest, items: list[Rendered]
+) -> list[dict[str, Any]]:
+    """Each item at its current version, with only the elements `_summary`/`_elements` ask for."""
+    stamped = await versions.current(session, items)
+    return [subset(resource, summary=request.summary, elements=request.elements) for resource, _ in stamped]
+
+
+def _chain_target(resource_type: str) -> tuple[Mapping[str, SearchParameter], Any] | None:
+    provider = provider_for(resource_type)
+    if not isinstance(provider, TableProvider):
+        return None
+    return provider.parameters(), provider.model.id
 
 
 async def patient_everything(

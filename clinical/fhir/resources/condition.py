@@ -13,7 +13,7 @@ from clinical.fhir.composite import CompositeProvider
 from clinical.fhir.constants import CONDITION_CATEGORY, CONDITION_CLINICAL, CONDITION_VERIFICATION, ICD10
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, day, drop_empty, instant, meta, reference
-from clinical.fhir.search.clauses import reference_clause, token_clause
+from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 from clinical.patients.models import Condition
@@ -25,9 +25,7 @@ CONFIRMED = {"verificationStatus": concept(CONDITION_VERIFICATION, "confirmed")}
 
 def _parameters(patient: Any, code: Any, status: Any) -> dict[str, SearchParameter]:
     return {
-        "patient": SearchParameter(
-            "patient", ParamType.REFERENCE, "The patient", reference_clause(patient, resource_type="Patient")
-        ),
+        **patient_parameters(patient),
         "code": SearchParameter("code", ParamType.TOKEN, f"ICD-10 code ({ICD10})", code),
         "clinical-status": SearchParameter("clinical-status", ParamType.TOKEN, "Clinical status", status),
     }

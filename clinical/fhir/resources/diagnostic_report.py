@@ -25,7 +25,7 @@ from clinical.fhir.resources.lab_common import (
     reverse,
 )
 from clinical.fhir.resources.observation_lab import attachment_of
-from clinical.fhir.search.clauses import reference_clause, token_clause
+from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 from clinical.lab.models import LabOrder, LabResult
@@ -50,12 +50,7 @@ class DiagnosticReportProvider(TableProvider):
 
     def search_parameters(self) -> dict[str, SearchParameter]:
         return {
-            "patient": SearchParameter(
-                "patient",
-                ParamType.REFERENCE,
-                "The patient",
-                reference_clause(LabOrder.patient_id, resource_type="Patient"),
-            ),
+            **patient_parameters(LabOrder.patient_id),
             "status": SearchParameter(
                 "status",
                 ParamType.TOKEN,

@@ -11,7 +11,7 @@ from clinical.documents.models import Document, DocumentKind
 from clinical.fhir.constants import DOCUMENT_KIND
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, reference
-from clinical.fhir.search.clauses import reference_clause, token_clause
+from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 from core.identity.principal import Principal
@@ -38,12 +38,7 @@ class DocumentReferenceProvider(TableProvider):
 
     def search_parameters(self) -> dict[str, SearchParameter]:
         return {
-            "patient": SearchParameter(
-                "patient",
-                ParamType.REFERENCE,
-                "The patient",
-                reference_clause(Document.patient_id, resource_type="Patient"),
-            ),
+            **patient_parameters(Document.patient_id),
             "type": SearchParameter(
                 "type",
                 ParamType.TOKEN,

@@ -10,7 +10,7 @@ from clinical.encounters.models import Encounter, EncounterClass, EncounterStatu
 from clinical.fhir.constants import ENCOUNTER_CLASS, ENCOUNTER_STATUS
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import coding, drop_empty, instant, meta, reference
-from clinical.fhir.search.clauses import period_clause, reference_clause, token_clause
+from clinical.fhir.search.clauses import patient_parameters, period_clause, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 
@@ -44,17 +44,13 @@ class EncounterProvider(TableProvider):
 
     def search_parameters(self) -> dict[str, SearchParameter]:
         return {
-            "patient": SearchParameter(
-                "patient",
-                ParamType.REFERENCE,
-                "The patient",
-                reference_clause(Encounter.patient_id, resource_type="Patient"),
-            ),
+            **patient_parameters(Encounter.patient_id),
             "date": SearchParameter(
                 "date",
                 ParamType.DATE,
                 "The encounter's period (eq: within the range; ge, gt, le, lt: overlapping beyond it)",
                 period_clause(Encounter.started_at, Encounter.ended_at),
+                sort=Encounter.started_at,
             ),
             "status": SearchParameter(
                 "status",

@@ -10,7 +10,7 @@ from clinical.encounters.prescriptions.models import DoseUnit, Prescription, Rou
 from clinical.fhir.constants import MEDICATION_REQUEST_STATUS, SNOMED, UCUM
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, number, reference
-from clinical.fhir.search.clauses import reference_clause, token_clause
+from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 
@@ -51,12 +51,7 @@ class MedicationRequestProvider(TableProvider):
 
     def search_parameters(self) -> dict[str, SearchParameter]:
         return {
-            "patient": SearchParameter(
-                "patient",
-                ParamType.REFERENCE,
-                "The patient",
-                reference_clause(Prescription.patient_id, resource_type="Patient"),
-            ),
+            **patient_parameters(Prescription.patient_id),
             "status": SearchParameter(
                 "status",
                 ParamType.TOKEN,
@@ -116,9 +111,7 @@ def medication_request_resource(prescription: Prescription) -> dict[str, Any]:
             "status": prescription.status.value,
             "statusReason": {"text": prescription.status_reason} if prescription.status_reason else None,
             "intent": "order",
-            "medicationCodeableConcept": concept(
-                None, prescription.medication_code, text=prescription.medication_name
-            ),
+            "medicationReference": reference("Medication", prescription.id, prescription.medication_name),
             "subject": reference("Patient", prescription.patient_id),
             "encounter": reference("Encounter", prescription.encounter_id),
             "authoredOn": instant(prescription.created_at),

@@ -100,7 +100,7 @@ class DeviceVitalSource(TableProvider):
         return VitalReading.patient_id
 
     def applies(self, request: SearchRequest, principal: Principal) -> bool:
-        return not principal.is_staff or bool(request.values_of("patient"))
+        return not principal.is_staff or bool(request.values_of("patient") or request.values_of("subject"))
 
     def base_query(self, principal: Principal) -> Select[Any]:
         return select(VitalReading).where(VitalReading.patient_id.is_not(None))

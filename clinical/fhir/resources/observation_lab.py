@@ -12,7 +12,12 @@ from clinical.fhir.constants import INTERPRETATION, LOINC, OBSERVATION_CATEGORY,
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, number, reference
 from clinical.fhir.resources.lab_common import released_results_only
-from clinical.fhir.search.clauses import date_clause, reference_clause, token_clause, wanted_codes
+from clinical.fhir.search.clauses import (
+    date_clause,
+    patient_parameters,
+    token_clause,
+    wanted_codes,
+)
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 from clinical.lab.models import LabOrder, LabOrderItem, LabResult
@@ -35,15 +40,13 @@ def category_clause(category: str) -> Any:
 def observation_parameters(patient: Any, code: Any, when: Any, category: str) -> dict[str, SearchParameter]:
     """The Observation search parameters, over one source's columns."""
     return {
-        "patient": SearchParameter(
-            "patient", ParamType.REFERENCE, "The patient", reference_clause(patient, resource_type="Patient")
-        ),
+        **patient_parameters(patient),
         "category": SearchParameter(
             "category", ParamType.TOKEN, "vital-signs or laboratory", category_clause(category)
         ),
         "code": SearchParameter("code", ParamType.TOKEN, "LOINC code", token_clause(code, system=LOINC)),
         "date": SearchParameter(
-            "date", ParamType.DATE, "When observed (eq, ge, le, gt, lt)", date_clause(when)
+            "date", ParamType.DATE, "When observed (eq, ge, le, gt, lt)", date_clause(when), sort=when
         ),
     }
 

@@ -82,10 +82,18 @@ class PatientProvider(TableProvider):
                 "Given name, family name or the whole name's text (starts with)",
                 _name_clause(given, family, text),
             ),
-            "family": SearchParameter("family", ParamType.STRING, "Family name", _name_clause(family)),
-            "given": SearchParameter("given", ParamType.STRING, "Given name", _name_clause(given)),
+            "family": SearchParameter(
+                "family", ParamType.STRING, "Family name", _name_clause(family), sort=Patient.family_name_key
+            ),
+            "given": SearchParameter(
+                "given", ParamType.STRING, "Given name", _name_clause(given), sort=Patient.given_name_key
+            ),
             "birthdate": SearchParameter(
-                "birthdate", ParamType.DATE, "Birth date", date_clause(Patient.birth_date, date_only=True)
+                "birthdate",
+                ParamType.DATE,
+                "Birth date",
+                date_clause(Patient.birth_date, date_only=True),
+                sort=Patient.birth_date,
             ),
             "gender": SearchParameter(
                 "gender",

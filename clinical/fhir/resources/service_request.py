@@ -9,7 +9,7 @@ from clinical.fhir.constants import LOINC, REQUEST_STATUS, SNOMED
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, reference
 from clinical.fhir.resources.lab_common import ORDER_TO_REQUEST_STATUS, order_code, order_identifiers, reverse
-from clinical.fhir.search.clauses import reference_clause, token_clause
+from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 from clinical.lab.models import LabOrder
@@ -27,12 +27,7 @@ class ServiceRequestProvider(TableProvider):
 
     def search_parameters(self) -> dict[str, SearchParameter]:
         return {
-            "patient": SearchParameter(
-                "patient",
-                ParamType.REFERENCE,
-                "The patient",
-                reference_clause(LabOrder.patient_id, resource_type="Patient"),
-            ),
+            **patient_parameters(LabOrder.patient_id),
             "status": SearchParameter(
                 "status",
                 ParamType.TOKEN,

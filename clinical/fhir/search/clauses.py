@@ -11,7 +11,8 @@ from sqlalchemy import ColumnElement, Enum, and_, false, func, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from clinical.fhir.errors import InvalidSearch
-from clinical.fhir.search.values import DateValue, ReferenceValue, StringValue, TokenValue
+from clinical.fhir.search.request import SearchParameter
+from clinical.fhir.search.values import DateValue, ParamType, ReferenceValue, StringValue, TokenValue
 
 Column = InstrumentedAttribute[Any] | ColumnElement[Any]
 Clause = ColumnElement[bool]
@@ -193,3 +194,25 @@ def parse_uuid(text: str | None) -> uuid.UUID | None:
         return uuid.UUID(text) if text else None
     except ValueError:
         return None
+
+
+def reference_parameter(
+    name: str, column: Column, *, resource_type: str, description: str
+) -> SearchParameter:
+    """A reference parameter to `resource_type` held in `column` (chainable: `name.<target parameter>`)."""
+    return SearchParameter(
+        name,
+        ParamType.REFERENCE,
+        description,
+        reference_clause(column, resource_type=resource_type),
+        target=resource_type,
+        column=column,
+    )
+
+
+def patient_parameters(column: Column) -> dict[str, SearchParameter]:
+    """`patient` and `subject`: the Patient a resource is about."""
+    return {
+        name: reference_parameter(name, column, resource_type="Patient", description="The patient")
+        for name in ("patient", "subject")
+    }
