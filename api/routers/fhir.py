@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from api.routers.documents import StorageDep
-from clinical.fhir import capability, history, service
+from clinical.fhir import bundles, capability, history, service
 from clinical.fhir.answer import FhirAnswer
 from clinical.fhir.constants import EVERYTHING_LIMIT_PER_TYPE, FHIR_MEDIA_TYPE
 from clinical.fhir.errors import InvalidResource, InvalidSearch, UnsupportedMediaType
@@ -136,6 +136,19 @@ def _read_options(request: Request) -> None:
         if key != FORMAT:
             raise InvalidSearch(f"The parameter '{key}' is not supported on a read.")
         check_format(value)
+
+
+@router.post("", summary="A batch or transaction Bundle")
+async def batch_or_transaction(
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> FhirResponse:
+    ctx = _write_context(request, principal, session, settings, storage)
+    body = await bundles.process(ctx, await _resource_body(request))
+    return FhirResponse(body)
 
 
 @public_router.get("/metadata", summary="The CapabilityStatement: what this server implements")
