@@ -54,7 +54,9 @@ async def report_a_pending_order(seeding: Seeding) -> None:
         f"MSH|^~\\&|CITYLAB|CITYLAB|OWNAT|HOSPITAL|{reported}||ORU^R01^ORU_R01|DEMO-{order.placer_order_number}|P|2.5.1",
         f"PID|1||{patient.mrn}^^^HOSPITAL^MR||{patient.family_name}^{patient.given_name}",
         f"ORC|RE|{order.placer_order_number}|CL-{order.placer_order_number}",
-        f"OBR|1|{order.placer_order_number}|CL-{order.placer_order_number}|||{collected}{'|' * 15}{reported}",
+        # OBR-4 the first test, OBR-7 when collected, OBR-22 when reported.
+        f"OBR|1|{order.placer_order_number}|CL-{order.placer_order_number}|"
+        f"{order.items[0].loinc_code}^{order.items[0].display}^LN|||{collected}{'|' * 15}{reported}",
         "NTE|1|L|Specimen received at room temperature; results verified by the duty biochemist.",
         f"SPM|1|||119364003^Serum specimen^SCT{'|' * 13}{collected}",
     ]
