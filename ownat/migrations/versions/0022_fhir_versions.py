@@ -63,7 +63,9 @@ def upgrade() -> None:
         batch.drop_constraint(op.f(VALUE_TYPE_CHECK), type_="check")
         batch.create_check_constraint("lab_value_type", _value_types(NEW_VALUE_TYPES))
     with op.batch_alter_table("recorded_vitals") as batch:
-        batch.add_column(sa.Column("reported_by_patient", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch.add_column(
+            sa.Column("reported_by_patient", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     # Units filed before this revision came from HL7 OBX-6 or the catalogue and were published as
     # UCUM; they stay text only until a person or a new result says what they are.
 
