@@ -149,3 +149,14 @@ async def test_the_metadata_answers_without_a_token(client: httpx.AsyncClient) -
     # FHIR clients read the CapabilityStatement before they sign in; it says nothing about patients.
     body = fhir_json(await client.get(f"{BASE}/metadata"))
     assert body["resourceType"] == "CapabilityStatement"
+
+
+async def test_a_body_over_the_limit_is_an_operation_outcome(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    _, headers = await signed_in(client, sessions, Role.CLINICIAN)
+    huge = b"{" + b" " * 3_000_000 + b"}"
+    response = await client.post(
+        f"{BASE}/Patient", content=huge, headers={**headers, "Content-Type": "application/fhir+json"}
+    )
+    assert outcome(response, 413)["code"] == "too-long"
