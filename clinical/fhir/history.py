@@ -23,14 +23,16 @@ from core.identity.principal import Principal
 SINCE = "_since"
 
 
-async def _bring_up_to_date(ctx: FhirContext, provider: ResourceProvider, resource_id: str) -> bool:
-    """Stores the resource's current state as a version if it is new; False if it does not exist now."""
+async def _bring_up_to_date(
+    ctx: FhirContext, provider: ResourceProvider, resource_id: str
+) -> Rendered | None:
+    """Stores the resource's current state as a version if it is new; None if it does not exist now."""
     try:
         rendered = await read_audited(ctx, provider, resource_id)
     except NotFound:
-        return False
+        return None
     await versions.current(ctx.session, [rendered])
-    return True
+    return rendered
 
 
 def _check_access(ctx: FhirContext, provider: ResourceProvider, row: FhirResourceVersion) -> None:
@@ -64,7 +66,11 @@ async def vread(
     """One version of a resource (410 for the version that deleted it)."""
     provider = provider_of(resource_type)
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
-    await _bring_up_to_date(ctx, provider, resource_id)
+    current = await _bring_up_to_date(ctx, provider, resource_id)
+    if current is not None and not current.versioned and version_id == "1":
+        # Computed and immutable resources have one version: the one served now.
+        [(resource, tag)] = await versions.current(session, [current])
+        return FhirAnswer(resource, tag=tag)
     row = (
         await versions.version(session, resource_type, resource_id, int(version_id))
         if version_id.isdigit()

@@ -254,6 +254,8 @@ async def test_device_readings_are_vital_sign_observations_of_the_patient(
     for observation_id in entry_ids(found):
         read = fhir_json(await client.get(f"{BASE}/Observation/{observation_id}", headers=headers))
         assert read["id"] == observation_id and read["meta"]["lastUpdated"]
+        vread = await client.get(f"{BASE}/Observation/{observation_id}/_history/1", headers=headers)
+        assert fhir_json(vread)["id"] == observation_id
         by_id = await _search(client, staff, "Observation", patient=str(user.patient_id), _id=observation_id)
         assert entry_ids(by_id) == [observation_id]
     outcome(await client.get(f"{BASE}/Observation/{resource['id'][:-1]}x", headers=staff), 404)
