@@ -138,3 +138,4 @@ def _include_routers(app: FastAPI) -> None:
     # FHIR clients read the CapabilityStatement before they sign in; it holds nothing about patients.
     app.include_router(fhir.public_router)
     app.include_router(fhir.router, dependencies=[Depends(get_current_principal)])
+    fhir.install(app)

@@ -9,13 +9,17 @@ import uuid
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
+from clinical.fhir.constants import FHIR_MEDIA_TYPE
+from clinical.fhir.outcome import operation_outcome
 from core.audit.context import client_address_var
 from core.logging import request_id_var
 
 REQUEST_ID_HEADER = "x-request-id"
+FHIR_PATH = "/fhir/"
 # A caller-supplied id is kept only if it is short and harmless in logs.
 _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 
@@ -169,11 +173,17 @@ async def _send_response(send: Send, response: Any) -> None:
 
 
 async def _send_too_large(scope: Scope, send: Send, limit: int) -> None:
+    detail = f"The request body exceeds the limit of {limit} bytes for this endpoint."
+    if str(scope.get("path", "")).startswith(FHIR_PATH):
+        # FHIR clients read errors as OperationOutcomes, whatever answers them.
+        body = operation_outcome(status=413, diagnostics=detail, error_code="payload-too-large")
+        await _send_response(send, JSONResponse(body, status_code=413, media_type=FHIR_MEDIA_TYPE))
+        return
     response = problem_response(
         status=413,
         code="payload-too-large",
         title="Payload too large",
-        detail=f"The request body exceeds the limit of {limit} bytes for this endpoint.",
+        detail=detail,
         instance=scope.get("path"),
     )
     await _send_response(send, response)

@@ -1,4 +1,4 @@
-"""FHIR R4 read and search under /fhir/R4, `Patient/{id}/$everything` and the CapabilityStatement.
+"""FHIR R4 under /fhir/R4: read, vread, history, search, writes, `$everything` and the CapabilityStatement.
 
 A FHIR client expects errors on this base path as `OperationOutcome` resources, not problem+json.
 FastAPI's exception handlers are per application, so rather than a sub-application (which would need
@@ -10,25 +10,37 @@ answers unknown paths and methods under the base the same way.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 
-from api.deps import CurrentPrincipal, SessionDep
-from clinical.fhir import capability, service
+from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.routers.documents import StorageDep
+from clinical.fhir import bundles, capability, history, service
+from clinical.fhir.answer import FhirAnswer
 from clinical.fhir.constants import EVERYTHING_LIMIT_PER_TYPE, FHIR_MEDIA_TYPE
-from clinical.fhir.errors import InvalidSearch
+from clinical.fhir.errors import InvalidResource, InvalidSearch, UnsupportedMediaType
 from clinical.fhir.outcome import operation_outcome
-from clinical.fhir.search.request import FORMAT, check_format
+from clinical.fhir.provider import FhirContext
+from clinical.fhir.search.request import FORMAT, JSON_FORMATS, check_accept, check_format
+from clinical.fhir.writes import service as writes
 from core.errors import DomainError, NotFound
+from core.identity.principal import Principal
+from core.settings import Settings
 
 BASE_PATH = "/fhir/R4"
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+log = logging.getLogger(__name__)
 
 
 class FhirResponse(JSONResponse):
@@ -42,6 +54,19 @@ def outcome_response(status: int, diagnostics: str, *, error_code: str | None = 
     return FhirResponse(body, status_code=status, headers=headers)
 
 
+class FhirFailure(Exception):
+    """An error already rendered as an OperationOutcome, raised on past the request's unit of work.
+
+    Raising (rather than returning the answer) lets the session dependency see the failure and roll
+    back what the request flushed; the app's handler for this exception then sends `response`.
+    """
+
+    def __init__(self, response: FhirResponse, code: str) -> None:
+        super().__init__(code)
+        self.response = response
+        self.code = code  # the audit log names the error of a failed transaction by its code
+
+
 class FhirRoute(APIRoute):
     """A route whose errors, from dependencies or the endpoint, are answered as OperationOutcome."""
 
@@ -50,21 +75,45 @@ class FhirRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
+                check_accept(request.headers.get("accept"))
                 return await handler(request)
             except DomainError as error:
-                return outcome_response(error.status, error.detail, error_code=error.code)
+                raise FhirFailure(
+                    outcome_response(error.status, error.detail, error_code=error.code), error.code
+                ) from error
             except RequestValidationError as error:
                 details = "; ".join(
                     f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in error.errors()
                 )
-                return outcome_response(400, f"The request is not valid: {details}")
+                raise FhirFailure(
+                    outcome_response(400, f"The request is not valid: {details}"), "invalid"
+                ) from error
             except HTTPException as error:
                 detail = (
                     error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
                 )
-                return outcome_response(error.status_code, detail)
+                raise FhirFailure(outcome_response(error.status_code, detail), "http-error") from error
+            except FhirFailure:
+                raise
+            except Exception as error:
+                # A bug, not the client's doing: logged with the request id, answered in FHIR's own form.
+                log.exception("unhandled error under %s", BASE_PATH, extra={"path": request.url.path})
+                answer = outcome_response(
+                    500, "The server failed to handle this request; it has been logged."
+                )
+                raise FhirFailure(answer, "internal-error") from error
 
         return handle
+
+
+async def _send_failure(request: Request, error: Exception) -> Response:
+    assert isinstance(error, FhirFailure)
+    return error.response
+
+
+def install(app: FastAPI) -> None:
+    """Answers the FHIR routes' failures as the OperationOutcomes they carry."""
+    app.add_exception_handler(FhirFailure, _send_failure)
 
 
 router = APIRouter(
@@ -89,6 +138,19 @@ def _read_options(request: Request) -> None:
         check_format(value)
 
 
+@router.post("", summary="A batch or transaction Bundle")
+async def batch_or_transaction(
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> FhirResponse:
+    ctx = _write_context(request, principal, session, settings, storage)
+    body = await bundles.process(ctx, await _resource_body(request))
+    return FhirResponse(body)
+
+
 @public_router.get("/metadata", summary="The CapabilityStatement: what this server implements")
 async def metadata(request: Request) -> FhirResponse:
     _read_options(request)
@@ -99,30 +161,102 @@ async def metadata(request: Request) -> FhirResponse:
 async def patient_everything(
     patient_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> FhirResponse:
-    _read_options(request)
     body = await service.patient_everything(
         session=session,
         principal=principal,
         base_url=_base_url(request),
         patient_id=patient_id,
+        query=request.query_params.multi_items(),
         limit_per_type=EVERYTHING_LIMIT_PER_TYPE,
     )
     return FhirResponse(body)
 
 
+def answer(result: FhirAnswer, request: Request) -> Response:
+    """The response of an interaction: its body and version headers, or 304 when the client's copy is current."""
+    headers: dict[str, str] = {}
+    if result.tag is not None:
+        headers = {"ETag": result.tag.etag, "Last-Modified": result.tag.last_modified}
+        if request.method == "GET" and _matches(request.headers.get("if-none-match"), result.tag.etag):
+            return Response(status_code=304, headers=headers)
+    if result.location is not None:
+        headers["Location"] = result.location
+    if result.body is None:
+        return Response(status_code=result.status, headers=headers)
+    return FhirResponse(result.body, status_code=result.status, headers=headers)
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    offered = {tag.strip() for tag in header.split(",")}
+    # Weak comparison (RFC 9110): W/"2" and "2" name the same version.
+    return "*" in offered or etag in offered or etag.removeprefix("W/") in offered
+
+
+@router.get("/{resource_type}/_history", summary="The stored versions of a type, newest first")
+async def type_history(
+    resource_type: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> FhirResponse:
+    body = await history.type_history(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        resource_type=resource_type,
+        query=request.query_params.multi_items(),
+    )
+    return FhirResponse(body)
+
+
+@router.get("/{resource_type}/{resource_id}/_history", summary="The stored versions of a resource")
+async def instance_history(
+    resource_type: str, resource_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> FhirResponse:
+    body = await history.instance_history(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        resource_type=resource_type,
+        resource_id=resource_id,
+        query=request.query_params.multi_items(),
+    )
+    return FhirResponse(body)
+
+
+@router.get("/{resource_type}/{resource_id}/_history/{version_id}", summary="One version of a resource")
+async def vread(
+    resource_type: str,
+    resource_id: str,
+    version_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> Response:
+    _read_options(request)
+    result = await history.vread(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        resource_type=resource_type,
+        resource_id=resource_id,
+        version_id=version_id,
+    )
+    return answer(result, request)
+
+
 @router.get("/{resource_type}/{resource_id}", summary="Read one resource")
 async def read(
     resource_type: str, resource_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
-) -> FhirResponse:
+) -> Response:
     _read_options(request)
-    body = await service.read_resource(
+    result = await service.read_resource(
         session=session,
         principal=principal,
         base_url=_base_url(request),
         resource_type=resource_type,
         resource_id=resource_id,
     )
-    return FhirResponse(body)
+    return answer(result, request)
 
 
 @router.get("/{resource_type}", summary="Search resources of one type")
@@ -139,6 +273,108 @@ async def search(
     return FhirResponse(body)
 
 
+@router.post("/{resource_type}/_search", summary="Search resources of one type (form-encoded criteria)")
+async def search_by_post(
+    resource_type: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> FhirResponse:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != FORM_MEDIA_TYPE:
+        raise UnsupportedMediaType(f"Send the search criteria as {FORM_MEDIA_TYPE}.")
+    try:
+        form = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise InvalidSearch("The form body is not UTF-8.") from None
+    body = await service.search_resources(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        resource_type=resource_type,
+        query=[*request.query_params.multi_items(), *form],
+    )
+    return FhirResponse(body)
+
+
+async def _resource_body(request: Request) -> Any:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in JSON_FORMATS:
+        raise UnsupportedMediaType("Send the resource as application/fhir+json.")
+    try:
+        return json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InvalidResource(f"The body is not JSON: {error}.") from None
+
+
+def _write_context(
+    request: Request, principal: Principal, session: AsyncSession, settings: Settings, storage: Any
+) -> FhirContext:
+    return writes.write_context(
+        session=session,
+        principal=principal,
+        base_url=_base_url(request),
+        storage=storage,
+        document_max_bytes=settings.document_max_bytes,
+    )
+
+
+@router.post("/{resource_type}", summary="Create a resource (If-None-Exist: create only if none matches)")
+async def create(
+    resource_type: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> Response:
+    result = await writes.create_resource(
+        ctx=_write_context(request, principal, session, settings, storage),
+        resource_type=resource_type,
+        body=await _resource_body(request),
+        if_none_exist=request.headers.get("if-none-exist"),
+    )
+    return answer(result, request)
+
+
+@router.put(
+    "/{resource_type}/{resource_id}", summary="Update a resource (If-Match: only its current version)"
+)
+async def update(
+    resource_type: str,
+    resource_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> Response:
+    result = await writes.update_resource(
+        ctx=_write_context(request, principal, session, settings, storage),
+        resource_type=resource_type,
+        resource_id=resource_id,
+        body=await _resource_body(request),
+        if_match=request.headers.get("if-match"),
+    )
+    return answer(result, request)
+
+
+@router.delete("/{resource_type}/{resource_id}", summary="Delete a resource where the record allows it")
+async def delete(
+    resource_type: str,
+    resource_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> Response:
+    result = await writes.delete_resource(
+        ctx=_write_context(request, principal, session, settings, storage),
+        resource_type=resource_type,
+        resource_id=resource_id,
+        if_match=request.headers.get("if-match"),
+    )
+    return answer(result, request)
+
+
 @router.api_route(
     "/{path:path}",
     methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
@@ -146,5 +382,5 @@ async def search(
 )
 async def unsupported(path: str, request: Request) -> FhirResponse:
     if request.method != "GET":
-        return outcome_response(405, f"{request.method} is not supported here: this server is read-only.")
+        return outcome_response(405, f"{request.method} is not supported on {BASE_PATH}/{path}.")
     raise NotFound(f"There is nothing at {BASE_PATH}/{path}.")

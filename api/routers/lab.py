@@ -105,7 +105,7 @@ async def enter_results(
 @router.post(
     "/hl7/oru",
     response_class=Response,
-    summary="Receive an HL7 v2 ORU^R01; the answer is its ACK (AA, AE or AR)",
+    summary="Receive an HL7 v2 ORU^R01 or a batch (FHS/BHS); the answer is its ACK (AA, AE or AR)",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -119,11 +119,11 @@ async def receive_oru(request: Request, actor: InterfacePrincipal, session: Sess
     if media_type not in HL7_MEDIA_TYPES:
         raise UnsupportedMediaType(f"Send the message as one of: {', '.join(HL7_MEDIA_TYPES)}.")
     raw = decode_payload(await request.body())
-    receipt = await intake.receive_oru(
+    ack = await intake.receive(
         session=session, actor=actor, raw=raw, channel=intake.HTTP, received_by=actor.user_id
     )
     # Committed by SessionDep before this answer leaves, so an AA always means "stored".
-    return Response(content=receipt.ack, media_type=media_type)
+    return Response(content=ack, media_type=media_type)
 
 
 @router.get("/hl7/messages", response_model=Hl7MessagePage, summary="The HL7 inbox, newest first")

@@ -9,6 +9,7 @@ order, counts and control numbers. Delimiters are fixed: `*` between elements, `
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 
 from billing.insurance.document import Address, ClaimDocument, Person
@@ -26,9 +27,21 @@ _RELATIONSHIP = {"spouse": "01", "child": "19", "other": "G8"}
 _PRIORITY = {1: "P", 2: "S", 3: "T"}
 
 
+# Letters that decomposition does not reduce to A-Z (X12's basic character set), as clearinghouses spell them.
+_LETTERS = str.maketrans(
+    {"Æ": "AE", "Ø": "O", "Œ": "OE", "Ð": "D", "Đ": "D", "Þ": "TH", "Ł": "L", "Ħ": "H", "Ŧ": "T"}
+)
+
+
+def transliterate(value: str) -> str:
+    """Upper-case ASCII for a name or address: accents dropped (ZOË -> ZOE), ligatures spelt out."""
+    decomposed = unicodedata.normalize("NFKD", value.upper().translate(_LETTERS))
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).translate(_LETTERS)
+
+
 def text(value: str, max_length: int = 60) -> str:
-    """Free text made safe for X12: upper case, no delimiters, trimmed to `max_length`."""
-    return _UNSAFE.sub("", value.upper()).strip()[:max_length]
+    """Free text made safe for X12: upper-case ASCII, no delimiters, trimmed to `max_length`."""
+    return _UNSAFE.sub("", transliterate(value)).strip()[:max_length]
 
 
 def amount(minor: int) -> str:
@@ -69,6 +82,13 @@ def _check(claim: ClaimDocument) -> None:
         raise ClaimNotExportable(f"An 837P claim carries 1 to {MAX_DIAGNOSES} diagnoses.")
     if len(claim.claim_number) > 20:
         raise ClaimNotExportable("The claim number (CLM01) must be at most 20 characters.")
+    zip_code = re.sub(r"\D", "", claim.provider.address.postal_code)
+    if len(zip_code) != 9:
+        # 005010X222A1, loop 2010AA N403: the billing provider's ZIP code is the nine-digit ZIP+4.
+        raise ClaimNotExportable(
+            "The billing provider's ZIP code needs all nine digits (ZIP+4) in an 837P; set "
+            f"OWNAT_BILLING_PROVIDER_POSTAL_CODE to e.g. 62701-1234, not '{claim.provider.address.postal_code}'."
+        )
 
 
 def _envelope_head(claim: ClaimDocument, at: datetime, usage: str) -> list[str]:

@@ -1,42 +1,84 @@
-"""The CapabilityStatement: exactly the resource types, interactions and parameters implemented."""
+"""The CapabilityStatement: exactly the resource types, interactions, parameters, includes and
+operations implemented, generated from the providers and writers so it cannot drift from them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from clinical.fhir.constants import FHIR_VERSION, MAX_PAGE_SIZE
+from clinical.fhir.provider import ResourceProvider
 from clinical.fhir.registry import providers
+from clinical.fhir.search.includes import INCLUDES
+from clinical.fhir.writes.registry import writer_for
 from core.db import utc_now
 
 SOFTWARE_VERSION = "0.1.0"
+RESULT_PARAMETERS = [
+    ("_count", "number", f"Page size (at most {MAX_PAGE_SIZE})."),
+    ("_offset", "number", "Entries to skip (the next link carries it)."),
+    ("_sort", "string", "Parameters marked sortable, '-' for descending."),
+    ("_summary", "token", "true, text, data, count or false."),
+    ("_elements", "string", "Top-level elements to return (the result is marked SUBSETTED)."),
+    ("_total", "token", "none, estimate or accurate (always counted exactly)."),
+    ("_include", "special", "See each type's searchInclude."),
+    ("_revinclude", "special", "See each type's searchRevInclude."),
+]
+
+
+def _resource(provider: ResourceProvider) -> dict[str, Any]:
+    writer = writer_for(provider.resource_type)
+    interactions = ["read", "vread", "history-instance", "history-type", "search-type"]
+    if writer is not None:
+        interactions += [
+            "create",
+            *(["update"] if writer.can_update else []),
+            *(["delete"] if writer.can_delete else []),
+        ]
+    parameters = provider.parameters().values()
+    entry: dict[str, Any] = {
+        "type": provider.resource_type,
+        "interaction": [{"code": code} for code in interactions],
+        "versioning": "versioned",
+        "readHistory": True,
+        "updateCreate": False,
+        "conditionalCreate": writer is not None,
+        "conditionalRead": "not-match",
+        "conditionalUpdate": False,
+        "conditionalDelete": "not-supported",
+        "searchInclude": [f"{s}:{p}" for s, p in INCLUDES if s == provider.resource_type],
+        "searchRevInclude": [
+            f"{s}:{p}" for (s, p), (_, t) in INCLUDES.items() if t == provider.resource_type
+        ],
+        "searchParam": [
+            {"name": p.name, "type": p.type.value, "documentation": _documentation(p.description, p)}
+            for p in parameters
+        ],
+    }
+    if provider.documentation:
+        entry["documentation"] = provider.documentation
+    if provider.resource_type == "Patient":
+        entry["operation"] = [
+            {
+                "name": "everything",
+                "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                "documentation": "Everything about one patient (also their data export): start, end, _type, "
+                "_since, _count.",
+            }
+        ]
+    return {key: value for key, value in entry.items() if value != []}
+
+
+def _documentation(description: str, parameter: Any) -> str:
+    notes = [description]
+    if parameter.target:
+        notes.append(f"Chainable: {parameter.name}.<a {parameter.target} search parameter>.")
+    if parameter.sort is not None:
+        notes.append("Sortable.")
+    return " ".join(notes)
 
 
 def capability_statement(*, base_url: str) -> dict[str, Any]:
-    """What this server does, generated from the registered providers so it cannot drift from them."""
-    resources = []
-    for provider in providers():
-        entry: dict[str, Any] = {
-            "type": provider.resource_type,
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "versioning": "no-version",
-            "readHistory": False,
-            "updateCreate": False,
-            "searchParam": [
-                {"name": p.name, "type": p.type.value, "documentation": p.description}
-                for p in provider.parameters().values()
-            ],
-        }
-        if provider.documentation:
-            entry["documentation"] = provider.documentation
-        if provider.resource_type == "Patient":
-            entry["operation"] = [
-                {
-                    "name": "everything",
-                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-                    "documentation": "Everything about one patient (also their data export).",
-                }
-            ]
-        resources.append(entry)
+    """What this server does, generated from the registered providers and writers."""
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -44,16 +86,17 @@ def capability_statement(*, base_url: str) -> dict[str, Any]:
         "publisher": "Ownat",
         "kind": "instance",
         "software": {"name": "Ownat", "version": SOFTWARE_VERSION},
-        "implementation": {"description": "Ownat FHIR R4 server (read and search)", "url": base_url},
+        "implementation": {"description": "Ownat FHIR R4 server", "url": base_url},
         "fhirVersion": FHIR_VERSION,
         "format": ["json"],
         "rest": [
             {
                 "mode": "server",
                 "documentation": (
-                    f"Read and search only. Pages hold at most {MAX_PAGE_SIZE} entries (`_count`); "
-                    "`_offset` pages on. Unsupported parameters are refused with 400. A patient only "
-                    "ever sees their own record."
+                    f"JSON only (406 otherwise). Pages hold at most {MAX_PAGE_SIZE} entries. Unsupported "
+                    "parameters are refused with 400. Every resource carries meta.versionId with ETag and "
+                    "Last-Modified; writes take If-Match (412) and creates If-None-Exist. Writes go through "
+                    "the same rules, roles and audit as the REST API. A patient only ever sees their own record."
                 ),
                 "security": {
                     "cors": False,
@@ -61,10 +104,14 @@ def capability_statement(*, base_url: str) -> dict[str, Any]:
                         "Send the access token of /api/v1/auth/login as 'Authorization: Bearer <token>'."
                     ),
                 },
-                "resource": resources,
+                "resource": [_resource(provider) for provider in providers()],
+                "interaction": [
+                    {"code": "batch", "documentation": "Entry by entry, each in its own savepoint."},
+                    {"code": "transaction", "documentation": "All or nothing; urn:uuid references resolved."},
+                ],
                 "searchParam": [
-                    {"name": "_count", "type": "number", "documentation": "Page size (capped)."},
-                    {"name": "_offset", "type": "number", "documentation": "Entries to skip."},
+                    {"name": name, "type": kind, "documentation": documentation}
+                    for name, kind, documentation in RESULT_PARAMETERS
                 ],
             }
         ],

@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from clinical.fhir.provider import (
     FhirContext,
     Page,
+    RecordFilter,
     Rendered,
     ResourceProvider,
     TableProvider,
     apply_criteria,
+    sort_columns,
 )
 from clinical.fhir.search.request import SearchParameter, SearchRequest
 from core.errors import NotFound
@@ -44,6 +46,8 @@ class CompositeProvider(ResourceProvider):
         raise NotFound(f"There is no {self.resource_type} with id '{resource_id}'.")
 
     async def search(self, ctx: FhirContext, request: SearchRequest) -> Page:
+        if request.sort:
+            return await self._sorted_search(ctx, request)
         total, items = 0, []
         skip, room = request.offset, request.count
         for source in self._sources():
@@ -65,8 +69,39 @@ class CompositeProvider(ResourceProvider):
             skip = max(0, skip - count)
         return Page(total=total, items=items)
 
-    async def for_patient(self, ctx: FhirContext, patient_id: uuid.UUID, *, limit: int) -> list[Rendered]:
+    async def _sorted_search(self, ctx: FhirContext, request: SearchRequest) -> Page:
+        """`_sort` across sources: each gives its first offset + count rows in order; they are merged."""
+        window = request.offset + request.count
+        total, candidates = 0, []
+        for source in self._sources():
+            if not source.applies(request, ctx.principal):
+                continue
+            parameters = source.parameters()
+            query = apply_criteria(
+                source.scope(source.base_query(ctx.principal), ctx.principal), request, parameters
+            )
+            total += int(
+                await ctx.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+                or 0
+            )
+            keys = [parameters[key.name].sort for key in request.sort]
+            ordered = query.add_columns(*keys).order_by(*sort_columns(request, parameters), *source.order)
+            rows = list(await ctx.session.execute(ordered.limit(window)))
+            rendered = await source.render(ctx, [row[0] for row in rows])
+            candidates += [(tuple(row[1:]), item) for row, item in zip(rows, rendered, strict=True)]
+        for position in reversed(range(len(request.sort))):
+            # Stable sorts from the last key to the first give the whole order; missing values go last.
+            descending = request.sort[position].descending
+            present = [c for c in candidates if c[0][position] is not None]
+            missing = [c for c in candidates if c[0][position] is None]
+            present.sort(key=lambda c: c[0][position], reverse=descending)
+            candidates = present + missing
+        return Page(total=total, items=[item for _, item in candidates[request.offset : window]])
+
+    async def for_patient(
+        self, ctx: FhirContext, patient_id: uuid.UUID, *, record: RecordFilter
+    ) -> list[Rendered]:
         items: list[Rendered] = []
         for source in self._sources():
-            items += await source.for_patient(ctx, patient_id, limit=limit)
+            items += await source.for_patient(ctx, patient_id, record=record)
         return items

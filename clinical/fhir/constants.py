@@ -23,9 +23,21 @@ ROUTE_OF_ADMINISTRATION = "http://snomed.info/sct"
 APPOINTMENT_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0276"
 PRACTITIONER_SPECIALTY = "https://ownat.org/fhir/CodeSystem/specialty"
 SERVICE_TYPE = "https://ownat.org/fhir/CodeSystem/appointment-type"
+DOCUMENT_KIND = "https://ownat.org/fhir/CodeSystem/document-kind"
 PLACER_ORDER_SYSTEM = "https://ownat.org/fhir/sid/placer-order-number"
 MRN_SYSTEM = "https://ownat.org/fhir/sid/mrn"
 VITAL_SIGNS_PROFILE = "http://hl7.org/fhir/StructureDefinition/vitalsigns"
+FILLER_ORDER_SYSTEM = "https://ownat.org/fhir/sid/filler-order-number"
+# The code systems of FHIR's own required bindings (the `system` a token search may name).
+ADMINISTRATIVE_GENDER = "http://hl7.org/fhir/administrative-gender"
+APPOINTMENT_STATUS = "http://hl7.org/fhir/appointmentstatus"
+ENCOUNTER_STATUS = "http://hl7.org/fhir/encounter-status"
+MEDICATION_REQUEST_STATUS = "http://hl7.org/fhir/CodeSystem/medicationrequest-status"
+REQUEST_STATUS = "http://hl7.org/fhir/request-status"
+DIAGNOSTIC_REPORT_STATUS = "http://hl7.org/fhir/diagnostic-report-status"
+OBSERVATION_STATUS = "http://hl7.org/fhir/observation-status"
+SLOT_STATUS = "http://hl7.org/fhir/slotstatus"
+DOCUMENT_REFERENCE_STATUS = "http://hl7.org/fhir/document-reference-status"
 
 # A page never holds more than this, whatever `_count` asks for: keeps responses and audit entries bounded.
 MAX_PAGE_SIZE = 100

@@ -31,3 +31,29 @@ class OtherPatientsResource(Forbidden):
     def __init__(self, detail: str, *, patient_id: uuid.UUID) -> None:
         super().__init__(detail)
         self.patient_id = patient_id
+
+
+class UnsupportedMediaType(DomainError):
+    status, code, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class PreconditionFailed(DomainError):
+    """`If-Match` named a version that is not the current one (someone changed it since)."""
+
+    status, code, title = 412, "precondition-failed", "Precondition failed"
+
+
+class InvalidResource(DomainError):
+    """A resource sent for a write that does not say what this server needs, or contradicts itself."""
+
+    status, code, title = 400, "invalid-resource", "Invalid resource"
+
+
+class Gone(DomainError):
+    """The resource (or the version asked for) was deleted."""
+
+    status, code, title = 410, "gone", "Gone"
+
+
+class MethodNotAllowed(DomainError):
+    status, code, title = 405, "method-not-allowed", "Method not allowed"

@@ -10,6 +10,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Select, false, func, select
@@ -30,6 +31,9 @@ class FhirContext:
     session: AsyncSession
     principal: Principal
     base_url: str
+    # Where documents written through FHIR are stored (clinical.documents.storage), for writes.
+    storage: Any = None
+    document_max_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,18 @@ class Rendered:
 
     resource: dict[str, Any]
     patient_id: uuid.UUID | None
+    # False for computed (free Slots) and immutable (device readings) resources: always version 1.
+    versioned: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    """What `$everything` keeps of a patient's record: care dates in [start, end), changes since."""
+
+    limit: int
+    start: datetime | None = None
+    end: datetime | None = None
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +83,9 @@ class ResourceProvider(ABC):
     async def search(self, ctx: FhirContext, request: SearchRequest) -> Page:
         """One page of matches, scoped to what the caller may see."""
 
-    async def for_patient(self, ctx: FhirContext, patient_id: uuid.UUID, *, limit: int) -> list[Rendered]:
+    async def for_patient(
+        self, ctx: FhirContext, patient_id: uuid.UUID, *, record: RecordFilter
+    ) -> list[Rendered]:
         """Every resource of this type about one patient (for `$everything`); none by default."""
         return []
 
@@ -78,6 +96,8 @@ class TableProvider(ResourceProvider):
     model: ClassVar[Any]
     # The column naming the patient a row belongs to; None for directory data.
     order: ClassVar[Sequence[Any]] = ()
+    # When the care a row records happened (`$everything`'s start and end); None for undated rows.
+    dated_by: ClassVar[Any] = None
 
     def patient_column(self) -> Any | None:
         """The column holding the row's patient id, used to scope patients' queries."""
@@ -86,6 +106,14 @@ class TableProvider(ResourceProvider):
     def tiebreak(self) -> Any:
         """The last sort key, making the order (and so paging) stable: the primary key."""
         return self.model.id
+
+    def care_date(self) -> Any | None:
+        """The column `$everything`'s start and end filter on (when care happened); None: not dated."""
+        return type(self).dated_by  # read off the class: a mapped attribute is a descriptor
+
+    def last_changed(self) -> Any:
+        """The column `$everything`'s `_since` filters on: when the row last changed."""
+        return getattr(self.model, "updated_at", None) or self.model.created_at
 
     def applies(self, request: SearchRequest, principal: Principal) -> bool:
         """Whether this source takes part in a search (a composite may skip costly sources)."""
@@ -123,7 +151,10 @@ class TableProvider(ResourceProvider):
             row = await ctx.session.scalar(self.base_query(ctx.principal).where(self.model.id == key))
         if row is None:
             raise NotFound(f"There is no {self.resource_type} with id '{resource_id}'.")
-        rendered = (await self.render(ctx, [row]))[0]
+        return self.owned(ctx, (await self.render(ctx, [row]))[0])
+
+    def owned(self, ctx: FhirContext, rendered: Rendered) -> Rendered:
+        """`rendered`, unless it is another patient's (refused, so that the refusal is audited)."""
         owner = rendered.patient_id
         if self.patient_data and owner is not None and not ctx.principal.may_access_patient(owner):
             raise OtherPatientsResource(
@@ -135,20 +166,26 @@ class TableProvider(ResourceProvider):
         query = self.scope(self.base_query(ctx.principal), ctx.principal)
         query = apply_criteria(query, request, self.parameters())
         total = await ctx.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        rows = list(
-            await ctx.session.scalars(
-                query.order_by(*self.order, self.tiebreak()).offset(request.offset).limit(request.count)
-            )
-        )
+        ordered = query.order_by(*sort_columns(request, self.parameters()), *self.order, self.tiebreak())
+        rows = list(await ctx.session.scalars(ordered.offset(request.offset).limit(request.count)))
         return Page(total=int(total or 0), items=await self.render(ctx, rows))
 
-    async def for_patient(self, ctx: FhirContext, patient_id: uuid.UUID, *, limit: int) -> list[Rendered]:
+    async def for_patient(
+        self, ctx: FhirContext, patient_id: uuid.UUID, *, record: RecordFilter
+    ) -> list[Rendered]:
         column = self.patient_column()
         if column is None:
             return []
         query = self.base_query(ctx.principal).where(column == patient_id)
-        rows = list(await ctx.session.scalars(query.order_by(*self.order, self.tiebreak()).limit(limit)))
-        return await self.render(ctx, rows)
+        care = self.care_date()
+        if care is not None and record.start is not None:
+            query = query.where(care >= record.start)
+        if care is not None and record.end is not None:
+            query = query.where(care < record.end)
+        if record.since is not None:
+            query = query.where(self.last_changed() >= record.since)
+        ordered = query.order_by(*self.order, self.tiebreak()).limit(record.limit)
+        return await self.render(ctx, list(await ctx.session.scalars(ordered)))
 
 
 def apply_criteria(
@@ -159,6 +196,20 @@ def apply_criteria(
         parameter = parameters[criterion.name]
         if parameter.clause is None:
             raise InvalidSearch(f"The parameter '{criterion.name}' cannot be combined here.")
-        clause: ColumnElement[bool] = parameter.clause(criterion.values)
+        clause: ColumnElement[bool]
+        if criterion.chain is not None and parameter.column is not None:
+            # `patient.identifier=X`: rows whose patient is one of the patients matching X.
+            chained = criterion.chain.parameter.clause
+            assert chained is not None  # checked when the request was parsed
+            targets = select(criterion.chain.target_id).where(chained(criterion.values))
+            clause = parameter.column.in_(targets)
+        else:
+            clause = parameter.clause(criterion.values)
         query = query.where(clause)
     return query
+
+
+def sort_columns(request: SearchRequest, parameters: Mapping[str, SearchParameter]) -> list[Any]:
+    """The ORDER BY of `_sort` (before the provider's own order, which breaks ties)."""
+    columns = [parameters[key.name].sort for key in request.sort]
+    return [c.desc() if key.descending else c.asc() for c, key in zip(columns, request.sort, strict=True)]

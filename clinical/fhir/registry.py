@@ -7,7 +7,9 @@ from clinical.fhir.resources.allergy import AllergyIntoleranceProvider
 from clinical.fhir.resources.appointment import AppointmentProvider
 from clinical.fhir.resources.condition import ConditionProvider
 from clinical.fhir.resources.diagnostic_report import DiagnosticReportProvider
+from clinical.fhir.resources.document_reference import DocumentReferenceProvider
 from clinical.fhir.resources.encounter import EncounterProvider
+from clinical.fhir.resources.medication import MedicationProvider
 from clinical.fhir.resources.medication_request import MedicationRequestProvider
 from clinical.fhir.resources.observation import ObservationProvider
 from clinical.fhir.resources.patient import PatientProvider
@@ -27,9 +29,11 @@ PROVIDERS: tuple[type[ResourceProvider], ...] = (
     ConditionProvider,
     AllergyIntoleranceProvider,
     MedicationRequestProvider,
+    MedicationProvider,
     ServiceRequestProvider,
     DiagnosticReportProvider,
     ObservationProvider,
+    DocumentReferenceProvider,
 )
 
 

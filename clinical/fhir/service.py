@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.fhir import bundle
-from clinical.fhir.errors import OtherPatientsResource, UnknownResourceType
-from clinical.fhir.provider import FhirContext, Rendered, ResourceProvider
+from clinical.fhir import bundle, versions
+from clinical.fhir.answer import FhirAnswer
+from clinical.fhir.errors import Gone, OtherPatientsResource, UnknownResourceType
+from clinical.fhir.provider import FhirContext, Rendered, ResourceProvider, TableProvider
 from clinical.fhir.registry import provider_for, providers
-from clinical.fhir.search.request import parse_search
+from clinical.fhir.search.everything import parse_everything
+from clinical.fhir.search.includes import check_includes, included
+from clinical.fhir.search.request import SearchParameter, SearchRequest, parse_search
+from clinical.fhir.search.subsetting import subset
 from core.audit import service as audit
+from core.errors import NotFound
 from core.identity.principal import Principal
 
 
-def _provider(resource_type: str) -> ResourceProvider:
+def provider_of(resource_type: str) -> ResourceProvider:
+    """The provider of a served type; 404 (as an OperationOutcome) for any other."""
     provider = provider_for(resource_type)
     if provider is None:
         raise UnknownResourceType(f"This server does not serve the resource type '{resource_type}'.")
@@ -31,14 +37,27 @@ def _provider(resource_type: str) -> ResourceProvider:
 
 async def read_resource(
     *, session: AsyncSession, principal: Principal, base_url: str, resource_type: str, resource_id: str
-) -> dict[str, Any]:
-    """One resource by type and id, if the caller may see it."""
-    provider = _provider(resource_type)
+) -> FhirAnswer:
+    """One resource by type and id, if the caller may see it, stamped with its current version."""
+    provider = provider_of(resource_type)
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
+    try:
+        rendered = await read_audited(ctx, provider, resource_id)
+    except NotFound:
+        stored = (await versions.latest(session, provider.resource_type, [resource_id])).get(resource_id)
+        if stored is not None and stored.deleted:
+            raise Gone(f"{provider.resource_type}/{resource_id} was deleted.") from None
+        raise
+    [(resource, tag)] = await versions.current(session, [rendered])
+    return FhirAnswer(resource, tag=tag)
+
+
+async def read_audited(ctx: FhirContext, provider: ResourceProvider, resource_id: str) -> Rendered:
+    """The provider's read, audited as served or as refused."""
     try:
         rendered = await provider.read(ctx, resource_id)
     except OtherPatientsResource as refusal:
-        _audit(
+        audit_served(
             ctx,
             "read",
             provider.resource_type,
@@ -48,8 +67,8 @@ async def read_resource(
         )
         raise
     if provider.patient_data:
-        _audit(ctx, "read", provider.resource_type, [rendered], resource_id=resource_id)
-    return rendered.resource
+        audit_served(ctx, "read", provider.resource_type, [rendered], resource_id=resource_id)
+    return rendered
 
 
 async def search_resources(
@@ -60,49 +79,90 @@ async def search_resources(
     resource_type: str,
     query: Sequence[tuple[str, str]],
 ) -> dict[str, Any]:
-    """A `searchset` Bundle of one page of matches; a patient only ever matches their own data."""
-    provider = _provider(resource_type)
-    request = parse_search(query, provider.parameters(), resource_type=provider.resource_type)
+    """A `searchset` Bundle of one page of matches (and what `_include`/`_revinclude` add to it);
+    a patient only ever matches, and has included, their own data."""
+    provider = provider_of(resource_type)
+    request = parse_search(
+        query, provider.parameters(), resource_type=provider.resource_type, targets=_chain_target
+    )
+    check_includes(request, provider.resource_type)
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
     page = await provider.search(ctx, request)
-    if provider.patient_data:
-        _audit(ctx, "search", provider.resource_type, page.items, query=[list(item) for item in query])
+    matches = [] if request.summary == "count" else page.items
+    extra = await included(ctx, request, matches, provider_of) if matches else []
+    served = [item for item in [*matches, *extra] if item.patient_id is not None]
+    if provider.patient_data or served:
+        audit_served(ctx, "search", provider.resource_type, served, query=[list(item) for item in query])
     return bundle.searchset(
         base_url=base_url,
         resource_type=provider.resource_type,
         request=request,
-        total=page.total,
-        resources=[item.resource for item in page.items],
+        total=None if request.total == "none" else page.total,
+        resources=await _shown(session, request, matches),
+        included=await _shown(session, request, extra),
     )
 
 
+async def _shown(
+    session: AsyncSession, request: SearchRequest, items: list[Rendered]
+) -> list[dict[str, Any]]:
+    """Each item at its current version, with only the elements `_summary`/`_elements` ask for."""
+    stamped = await versions.current(session, items)
+    return [subset(resource, summary=request.summary, elements=request.elements) for resource, _ in stamped]
+
+
+def _chain_target(resource_type: str) -> tuple[Mapping[str, SearchParameter], Any] | None:
+    provider = provider_for(resource_type)
+    if not isinstance(provider, TableProvider):
+        return None
+    return provider.parameters(), provider.model.id
+
+
 async def patient_everything(
-    *, session: AsyncSession, principal: Principal, base_url: str, patient_id: str, limit_per_type: int
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    base_url: str,
+    patient_id: str,
+    query: Sequence[tuple[str, str]],
+    limit_per_type: int,
 ) -> dict[str, Any]:
-    """Every resource about one patient, the Patient first: also the patient's own data export."""
+    """Every resource about one patient, the Patient first: also the patient's own data export.
+
+    The operation's parameters narrow it: `start`/`end` (care dates), `_type`, `_since`, and
+    `_count`/`_offset` page through it.
+    """
+    options = parse_everything(query, served={p.resource_type for p in providers()}, limit=limit_per_type)
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
     try:
-        patient = await _provider("Patient").read(ctx, patient_id)
+        patient = await provider_of("Patient").read(ctx, patient_id)
     except OtherPatientsResource as refusal:
-        _audit(
+        audit_served(
             ctx, "everything", "Patient", resource_id=patient_id, outcome="denied", owner=refusal.patient_id
         )
         raise
     owner = patient.patient_id
     assert owner is not None
-    items: list[Rendered] = [patient]
+    items: list[Rendered] = [patient] if options.wants("Patient") else []
     for provider in providers():
-        if provider.patient_data and provider.resource_type != "Patient":
-            items += await provider.for_patient(ctx, owner, limit=limit_per_type)
-    _audit(ctx, "everything", "Patient", items, resource_id=patient_id, summary=True)
-    return bundle.collection(
+        if (
+            provider.patient_data
+            and provider.resource_type != "Patient"
+            and options.wants(provider.resource_type)
+        ):
+            items += await provider.for_patient(ctx, owner, record=options.record)
+    page = items[options.offset : options.offset + options.count]
+    audit_served(ctx, "everything", "Patient", page, resource_id=patient_id, owner=owner, summary=True)
+    return bundle.everything(
         base_url=base_url,
-        self_url=f"{base_url}/Patient/{patient_id}/$everything",
-        resources=[item.resource for item in items],
+        operation_url=f"{base_url}/Patient/{patient_id}/$everything",
+        options=options,
+        total=len(items),
+        resources=[resource for resource, _ in await versions.current(session, page)],
     )
 
 
-def _audit(
+def audit_served(
     ctx: FhirContext,
     action: str,
     resource_type: str,
@@ -114,6 +174,7 @@ def _audit(
     owner: uuid.UUID | None = None,
     **detail: Any,
 ) -> None:
+    """One audit entry per patient whose data was served (or refused), naming the resources."""
     by_patient: dict[uuid.UUID | None, list[str]] = defaultdict(list)
     for item in items:
         by_patient[item.patient_id].append(f"{item.resource['resourceType']}/{item.resource['id']}")

@@ -50,8 +50,9 @@ async def file_message(
     for placer, order_groups in groups.items():
         order = override_order or await _matched_order(session, placer, order_groups[0], oru)
         _learn_filler_number(order, order_groups)
-        observations = [obs for group in order_groups for obs in group.observations]
+        observations, specimen_notes = _results_and_notes(order, order_groups)
         _check_ordered(order, observations)
+        _note_report(order, order_groups, specimen_notes)
         try:
             plans.append(
                 await results.plan_results(session, order, [_new_result(o, now) for o in observations])
@@ -96,6 +97,35 @@ def _learn_filler_number(order: LabOrder, groups: list[OrderObservations]) -> No
         order.filler_order_number = filler[:64]
 
 
+def _results_and_notes(
+    order: LabOrder, groups: list[OrderObservations]
+) -> tuple[list[Observation], list[str]]:
+    """The results to file; specimen observations that are not ordered tests become report notes."""
+    ordered = {item.loinc_code for item in order.items}
+    observations = [obs for group in groups for obs in group.observations]
+    notes = [note for group in groups for note in group.specimen_notes]
+    for obs in (obs for group in groups for obs in group.specimen_observations):
+        if obs.loinc_code in ordered:
+            observations.append(obs)
+        else:
+            unit = obs.unit.text if obs.unit else ""
+            notes.append(f"{obs.display or obs.loinc_code}: {obs.value} {unit}".strip())
+    return observations, notes
+
+
+def _note_report(order: LabOrder, groups: list[OrderObservations], specimen_notes: list[str]) -> None:
+    """The report's times (OBR-7, OBR-22) and comments, as this message gives them."""
+    observed = [g.observed_at for g in groups if g.observed_at is not None]
+    reported = [g.reported_at for g in groups if g.reported_at is not None]
+    if observed:
+        order.effective_at = min(observed)
+    if reported:
+        order.reported_at = max(reported)
+    notes = [g.note for g in groups if g.note] + specimen_notes
+    if notes:
+        order.report_note = "\n".join(notes)
+
+
 def _check_ordered(order: LabOrder, observations: list[Observation]) -> None:
     ordered = {item.loinc_code for item in order.items}
     for obs in observations:
@@ -115,11 +145,12 @@ def _new_result(obs: Observation, now: datetime) -> results.NewResult:
         value=obs.value,
         value_numeric=obs.value_numeric,
         comparator=obs.comparator,
-        unit=obs.unit[:32] if obs.unit else None,
+        unit=obs.unit,
         reference_low=obs.reference.low,
         reference_high=obs.reference.high,
         reference_text=obs.reference.text[:64] if obs.reference.text else None,
         abnormal_flag=obs.abnormal_flag,
         status=obs.status,
         observed_at=obs.observed_at or now,
+        note=obs.note,
     )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.lab import hl7_filing
 from clinical.lab.hl7.ack import AckOutcome, build_ack
+from clinical.lab.hl7.batch import build_batch_ack, is_batch, split_batch
 from clinical.lab.hl7.errors import AckCode, Hl7Problem
 from clinical.lab.hl7.message import Header, check_oru_header, parse_message, read_header, storable
 from clinical.lab.hl7.oru import read_oru
@@ -35,6 +36,41 @@ class Receipt:
 
     message: Hl7Message
     ack: str
+
+
+async def receive(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    raw: str,
+    channel: str,
+    received_by: uuid.UUID | None = None,
+    default_tz: tzinfo = UTC,
+) -> str:
+    """Receives one message or a batch of them (FHS/BHS); returns the acknowledgement to send back."""
+    if not is_batch(raw):
+        receipt = await receive_oru(
+            session=session,
+            actor=actor,
+            raw=raw,
+            channel=channel,
+            received_by=received_by,
+            default_tz=default_tz,
+        )
+        return receipt.ack
+    batch = split_batch(raw)
+    acks = []
+    for message in batch.messages:
+        receipt = await receive_oru(
+            session=session,
+            actor=actor,
+            raw=message,
+            channel=channel,
+            received_by=received_by,
+            default_tz=default_tz,
+        )
+        acks.append(receipt.ack)
+    return build_batch_ack(batch.envelope, acks)
 
 
 async def receive_oru(

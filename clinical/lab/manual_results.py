@@ -15,6 +15,7 @@ from clinical.lab.models import LabOrder, LabResult
 from clinical.lab.orders import load_order_for_change
 from clinical.lab.schemas import ResultEntries, ResultEntry
 from clinical.lab.terms import ValueType
+from clinical.lab.units import unit_from_text
 from clinical.patients.models import Patient
 from core.db import utc_now
 from core.errors import Forbidden, InvalidInput
@@ -60,7 +61,7 @@ def _new_result(entry: ResultEntry, order: LabOrder, patient: Patient, now: date
         value=entry.value,
         value_numeric=number,
         comparator=comparator,
-        unit=entry.unit or (item.unit if item else None),
+        unit=unit_from_text(entry.unit or (item.unit if item else None)),
         reference_low=low,
         reference_high=high,
         reference_text=text,

@@ -151,14 +151,14 @@ class MllpServer:
         raw = decode_payload(payload)
         try:
             async with transaction(self._sessions) as session:
-                receipt = await intake.receive_oru(
+                ack = await intake.receive(
                     session=session,
                     actor=self._actor,
                     raw=raw,
                     channel=intake.MLLP,
                     default_tz=self._default_tz,
                 )
-            return receipt.ack
+            return ack
         except Exception:
             # The listener answers every message: a failure here (the database, a bug) is logged
             # and answered AE, never AA, so the sender keeps the message and sends it again.

@@ -90,6 +90,11 @@ class LabOrder(PublicIdMixin, TimestampMixin, Base):
     corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    # From the laboratory's latest report: OBR-7 (when observed, e.g. collected), OBR-22 (when it
+    # reported) and its comments (NTE under the OBR, and specimen details that are not results).
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    report_note: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[LabOrderItem]] = relationship(
         back_populates="order",
@@ -142,7 +147,8 @@ class LabResult(PublicIdMixin, TimestampMixin, Base):
     value: Mapped[str] = mapped_column(Text)
     value_numeric: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     comparator: Mapped[str | None] = mapped_column(String(2))
-    unit: Mapped[str | None] = mapped_column(String(32))  # UCUM
+    unit: Mapped[str | None] = mapped_column(String(32))  # as reported
+    unit_code: Mapped[str | None] = mapped_column(String(32))  # its UCUM code, when it is one (lab.units)
     reference_low: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     reference_high: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     reference_text: Mapped[str | None] = mapped_column(String(64))
@@ -156,6 +162,7 @@ class LabResult(PublicIdMixin, TimestampMixin, Base):
     )
     entered_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)  # the laboratory's comments (NTE after the OBX)
 
 
 class Hl7Message(PublicIdMixin, TimestampMixin, Base):

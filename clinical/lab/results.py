@@ -19,6 +19,7 @@ from clinical.lab import lifecycle
 from clinical.lab.exceptions import ResultRefused
 from clinical.lab.models import LabOrder, LabOrderItem, LabResult
 from clinical.lab.terms import AbnormalFlag, OrderStatus, ResultStatus, ValueType
+from clinical.lab.units import Unit
 from core import outbox
 from core.audit import service as audit
 from core.identity.principal import Principal
@@ -33,13 +34,14 @@ class NewResult:
     value: str
     value_numeric: Decimal | None
     comparator: str | None
-    unit: str | None
+    unit: Unit | None
     reference_low: Decimal | None
     reference_high: Decimal | None
     reference_text: str | None
     abnormal_flag: AbnormalFlag | None
     status: ResultStatus
     observed_at: datetime | None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,9 @@ async def write_plan(
             value=new.value,
             value_numeric=new.value_numeric,
             comparator=new.comparator,
-            unit=new.unit,
+            unit=new.unit.text[:32] if new.unit else None,
+            unit_code=new.unit.ucum if new.unit else None,
+            note=new.note,
             reference_low=new.reference_low,
             reference_high=new.reference_high,
             reference_text=new.reference_text,

@@ -105,13 +105,15 @@ class LabResultRead(BaseModel):
     value: str = Field(description="as reported, e.g. '5.40', '<0.5', 'Positive'")
     value_numeric: Decimal | None
     comparator: str | None
-    unit: str | None
+    unit: str | None = Field(description="as reported")
+    unit_code: str | None = Field(default=None, description="the unit's UCUM code, when it is UCUM")
     reference_low: Decimal | None
     reference_high: Decimal | None
     reference_text: str | None
     abnormal_flag: AbnormalFlag | None
     status: ResultStatus
     observed_at: datetime | None
+    note: str | None = Field(default=None, description="the laboratory's comments on this result")
     created_at: datetime
     superseded_at: datetime | None
     source_message_id: uuid.UUID | None
@@ -149,6 +151,9 @@ class LabOrderSummary(BaseModel):
     corrected_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str | None
+    effective_at: datetime | None = Field(default=None, description="OBR-7 of the latest report")
+    reported_at: datetime | None = Field(default=None, description="OBR-22 of the latest report")
+    report_note: str | None = Field(default=None, description="the laboratory's comments on the report")
     tests: list[str] = Field(description="LOINC codes")
 
 

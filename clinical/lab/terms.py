@@ -45,6 +45,8 @@ class ValueType(enum.StrEnum):
     TEXT = "TX"
     FORMATTED_TEXT = "FT"
     CODED = "CWE"
+    ENCAPSULATED_DATA = "ED"  # a document (a PDF report, an image), kept as a data: URI
+    FAMILY_NAME = "FN"
 
 
 class AbnormalFlag(enum.StrEnum):

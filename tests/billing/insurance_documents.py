@@ -44,7 +44,7 @@ def claim_document(**changes: object) -> ClaimDocument:
             name="Ownat General Hospital",
             npi="1234567893",
             tax_id="12-3456789",
-            address=Address(line1="1 Hospital Way", city="Springfield", region="IL", postal_code="62701"),
+            address=Address(line1="1 Hospital Way", city="Springfield", region="IL", postal_code="62701-4410"),
             contact_name="Billing Office",
             contact_phone="(217) 555-0100",
             submitter_id="OWNATHOSP",

@@ -136,3 +136,23 @@ def test_minor_units_follow_the_currency_exponent() -> None:
     resource = claim_resource(claim_document(currency="JPY"))
     assert resource["total"] == {"value": Decimal(15550), "currency": "JPY"}
     assert PATIENT.birth_date is not None
+
+
+def test_the_billing_provider_needs_a_nine_digit_zip() -> None:
+    document = claim_document()
+    five_digits = replace(document.provider, address=replace(document.provider.address, postal_code="62701"))
+    with pytest.raises(ClaimNotExportable, match="nine digits"):
+        write_837p(replace(document, provider=five_digits))
+    (transaction,) = transaction_sets(segments(write_837p(document)))
+    billing_n4 = transaction[[s[0:2] for s in transaction].index(["NM1", "85"]) + 2]
+    assert billing_n4[0] == "N4" and billing_n4[3] == "627014410"
+
+
+def test_letters_beyond_ascii_are_transliterated_not_dropped() -> None:
+    patient = replace(PATIENT, given_name="Zoë", family_name="Øster-Þórsdóttir")
+    coverage = replace(claim_document().coverage, subscriber=patient)
+    interchange = write_837p(claim_document(patient=patient, coverage=coverage))
+    assert_valid_837p(interchange)
+    (transaction,) = transaction_sets(segments(interchange))
+    subscriber = next(s for s in transaction if s[:2] == ["NM1", "IL"])
+    assert subscriber[3:5] == ["OSTER-THORSDOTTIR", "ZOE"]

@@ -201,7 +201,7 @@ async def test_test_not_on_the_order_is_ae(
     [
         ("this is not HL7 at all", "100"),
         ("MSH|^~\\&|LAB|FAC|OWNAT|HOSP|20250301||ADT^A01|CTLADT1|P|2.5.1\rPID|1||X^^^H^MR\r", "200"),
-        ("MSH|^~\\&|LAB|FAC|OWNAT|HOSP|20250301||ORU^R01|CTLV21|P|2.1\rPID|1||X^^^H^MR\r", "203"),
+        ("MSH|^~\\&|LAB|FAC|OWNAT|HOSP|20250301||ORU^R01|CTLV21|P|3.0\rPID|1||X^^^H^MR\r", "203"),
     ],
     ids=["garbage", "wrong-type", "unsupported-version"],
 )

@@ -154,17 +154,30 @@ async def test_a_patient_reads_only_their_own(client: httpx.AsyncClient, people:
     assert theirs.headers["content-type"].startswith("application/problem+json")
 
 
-@pytest.mark.parametrize("role", [Role.ADMIN, Role.PATIENT])
-async def test_only_nurses_and_clinicians_record(
-    client: httpx.AsyncClient, people: People, role: Role
+async def test_staff_other_than_nurses_and_clinicians_do_not_record(
+    client: httpx.AsyncClient, people: People
 ) -> None:
     account = await people.patient()
-    headers = account.headers if role is Role.PATIENT else await people.headers_of(role)
     body = {
         "patient_id": str(account.patient_id),
         "readings": [{"metric": "hr", "value": 70, "unit": "/min"}],
     }
-    assert (await client.post(URL, json=body, headers=headers)).status_code == 403
+    assert (await client.post(URL, json=body, headers=await people.headers_of(Role.ADMIN))).status_code == 403
+
+
+async def test_a_patient_reports_their_own_vitals_only(client: httpx.AsyncClient, people: People) -> None:
+    account, other = await people.patient(), await people.patient()
+    reading = {"readings": [{"metric": "hr", "value": 70, "unit": "/min"}]}
+    own = await client.post(
+        URL, json={**reading, "patient_id": str(account.patient_id)}, headers=account.headers
+    )
+    assert own.status_code == 201, own.text
+    assert own.json()[0]["reported_by_patient"] is True
+    assert own.json()[0]["patient_id"] == str(account.patient_id)
+    theirs = await client.post(
+        URL, json={**reading, "patient_id": str(other.patient_id)}, headers=account.headers
+    )
+    assert theirs.status_code == 403
 
 
 async def test_clinicians_record_too(client: httpx.AsyncClient, people: People) -> None:

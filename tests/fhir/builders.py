@@ -281,6 +281,7 @@ async def _lab_order(
         value="130",
         value_numeric=Decimal("130"),
         unit="mg/dL",
+        unit_code="mg/dL",
         reference_low=Decimal("70"),
         reference_high=Decimal("99"),
         abnormal_flag=AbnormalFlag.HIGH,

@@ -40,7 +40,12 @@ def fhir_json(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     assert_no_empty_values(body)
     validate_resource(body)
     for entry in body.get("entry", []):
-        validate_resource(entry["resource"])
+        if "resource" in entry or body.get("type") not in (
+            "history",
+            "batch-response",
+            "transaction-response",
+        ):
+            validate_resource(entry["resource"])
     return body
 
 

@@ -156,6 +156,7 @@ async def test_lab_orders_reports_and_observations(
     vital = vitals["entry"][0]["resource"]
     assert vital["code"]["coding"][0] == {"system": LOINC, "code": "8867-4", "display": "Heart rate"}
     assert vital["meta"]["profile"] == ["http://hl7.org/fhir/StructureDefinition/vitalsigns"]
+    assert vital["meta"]["lastUpdated"]
     by_code = await _search(client, staff, "Observation", patient=pid, code=f"{LOINC}|2345-7")
     assert by_code["total"] == 2
     everything = await _search(client, staff, "Observation", patient=pid)
@@ -247,7 +248,16 @@ async def test_device_readings_are_vital_sign_observations_of_the_patient(
     ] == 0
     mine = await _search(client, headers, "Observation")
     assert set(entry_ids(mine)) == set(entry_ids(found))
-    # Device Observations are found by search, not read by id (their ids are hashes of the reading).
-    outcome(await client.get(f"{BASE}/Observation/{resource['id']}", headers=staff), 404)
     everything = fhir_json(await client.get(f"{BASE}/Patient/{user.patient_id}/$everything", headers=headers))
     assert {e["resource"]["id"] for e in everything["entry"]} >= set(entry_ids(found))
+    # Every Observation listed reads back by id, and by `_id`; another patient's is refused.
+    for observation_id in entry_ids(found):
+        read = fhir_json(await client.get(f"{BASE}/Observation/{observation_id}", headers=headers))
+        assert read["id"] == observation_id and read["meta"]["lastUpdated"]
+        vread = await client.get(f"{BASE}/Observation/{observation_id}/_history/1", headers=headers)
+        assert fhir_json(vread)["id"] == observation_id
+        by_id = await _search(client, staff, "Observation", patient=str(user.patient_id), _id=observation_id)
+        assert entry_ids(by_id) == [observation_id]
+    outcome(await client.get(f"{BASE}/Observation/{resource['id'][:-1]}x", headers=staff), 404)
+    _, other = await builders.patient_user(client, sessions)
+    outcome(await client.get(f"{BASE}/Observation/{resource['id']}", headers=other), 403)

@@ -13,7 +13,7 @@ from core.audit.models import AuditEvent
 from core.identity.principal import Role
 from tests.clinical import scheduling_builders as scheduling
 from tests.fhir import builders
-from tests.fhir.conftest import entry_ids, fhir_json, outcome
+from tests.fhir.conftest import entry_ids, fhir_json, link, outcome
 
 BASE = "/fhir/R4"
 
@@ -157,3 +157,65 @@ async def test_staff_export_any_patient(
     headers = await builders.staff_headers(client, sessions, role)
     body = fhir_json(await client.get(f"{BASE}/Patient/{patient_id}/$everything", headers=headers))
     assert entry_ids(body) == [str(patient_id)]
+
+
+async def test_everything_takes_its_standard_parameters(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    patient_id = await builders.patient_record(sessions)
+    c = await builders.chart(sessions, patient_id)
+    headers = await builders.staff_headers(client, sessions, Role.CLINICIAN)
+    url = f"{BASE}/Patient/{patient_id}/$everything"
+    whole = fhir_json(await client.get(url, headers=headers))
+    kinds = {"Patient", "Observation"}
+    only = fhir_json(await client.get(url, params={"_type": "Patient,Observation"}, headers=headers))
+    assert {e["resource"]["resourceType"] for e in only["entry"]} == kinds
+    # Paged with _count, following next links, the pages add up to the whole record.
+    seen, page = [], fhir_json(await client.get(url, params={"_count": "4"}, headers=headers))
+    while True:
+        assert page["total"] == whole["total"] and len(page.get("entry", [])) <= 4
+        seen += entry_ids(page)
+        following = link(page, "next")
+        if following is None:
+            break
+        page = fhir_json(await client.get(following, headers=headers))
+    assert sorted(seen) == sorted(entry_ids(whole))
+    # start/end keep care within the dates (the appointment was three days ago); _since keeps changes.
+    day = c.appointment.start_at.date()
+    window = {"start": (day + timedelta(days=1)).isoformat(), "end": datetime.now(UTC).date().isoformat()}
+    dated = fhir_json(await client.get(url, params=window, headers=headers))
+    assert str(c.appointment.id) not in entry_ids(dated) and str(patient_id) in entry_ids(dated)
+    assert str(c.final_result.id) in entry_ids(dated)
+    since = fhir_json(
+        await client.get(
+            url, params={"_since": datetime.now(UTC).isoformat(), "_type": "Condition"}, headers=headers
+        )
+    )
+    assert since["total"] == 0
+    issue = outcome(await client.get(url, params={"colour": "red"}, headers=headers), 400)
+    assert "colour" in issue["diagnostics"]
+    outcome(await client.get(url, params={"_type": "Spaceship"}, headers=headers), 400)
+
+
+async def test_slots_show_their_specialty_and_last_update(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    specialty = f"sp{builders.token()[2:].lower()}"
+    practitioner = await scheduling.practitioner(sessions, hours=(time(9), time(10)), specialties=[specialty])
+    kind = await scheduling.appointment_type(sessions, duration_minutes=30)
+    headers = await builders.staff_headers(client, sessions, Role.NURSE)
+    day = scheduling.future_day(9)
+    params = {
+        "service-type": kind.code,
+        "start": [f"ge{scheduling.at(day, 0).isoformat()}", f"lt{scheduling.at(day, 23).isoformat()}"],
+    }
+    found = fhir_json(
+        await client.get(f"{BASE}/Slot", params={**params, "specialty": specialty}, headers=headers)
+    )
+    assert found["total"] == 2
+    for entry in found["entry"]:
+        slot = entry["resource"]
+        assert slot["specialty"][0]["coding"][0]["code"] == specialty and slot["meta"]["lastUpdated"]
+        assert slot["schedule"]["reference"] == f"Schedule/{practitioner.id}"
+    other = {**params, "specialty": f"https://example.org/other|{specialty}"}
+    assert fhir_json(await client.get(f"{BASE}/Slot", params=other, headers=headers))["total"] == 0

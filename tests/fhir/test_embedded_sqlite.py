@@ -87,3 +87,55 @@ async def test_every_type_searches_and_reads_on_sqlite(sqlite_app: FastAPI) -> N
         )
         assert everything["total"] >= 10
         fhir_json(await client.get(f"/fhir/R4/DiagnosticReport/{chart.order.id}", headers=patient_headers))
+
+
+async def test_versions_writes_and_a_transaction_on_sqlite(sqlite_app: FastAPI) -> None:
+    sessions = sqlite_app.state.resources.sessions
+    async with http_client(sqlite_app) as client:
+        staff = await builders.staff_headers(client, sessions, Role.CLINICIAN)
+        patient_id = await builders.patient_record(sessions)
+        json_headers = {**staff, "Content-Type": "application/fhir+json"}
+        allergy = {
+            "resourceType": "AllergyIntolerance",
+            "patient": {"reference": f"Patient/{patient_id}"},
+            "code": {"text": "Peanut"},
+        }
+        created = fhir_json(
+            await client.post("/fhir/R4/AllergyIntolerance", json=allergy, headers=json_headers), 201
+        )
+        # Read twice (the second read finds the stored version), then changed: version 2.
+        for _ in range(2):
+            read = await client.get(f"/fhir/R4/AllergyIntolerance/{created['id']}", headers=staff)
+            assert read.headers["etag"] == 'W/"1"'
+        changed = {**created, "criticality": "high"}
+        updated = await client.put(
+            f"/fhir/R4/AllergyIntolerance/{created['id']}",
+            json=changed,
+            headers={**json_headers, "If-Match": 'W/"1"'},
+        )
+        assert fhir_json(updated)["meta"]["versionId"] == "2"
+        history = fhir_json(
+            await client.get(f"/fhir/R4/AllergyIntolerance/{created['id']}/_history", headers=staff)
+        )
+        assert history["total"] == 2
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                {
+                    "request": {"method": "POST", "url": "Condition"},
+                    "resource": {
+                        "resourceType": "Condition",
+                        "subject": {"reference": f"Patient/{patient_id}"},
+                        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "Q99.99"}]},
+                    },
+                },
+                {"request": {"method": "DELETE", "url": f"AllergyIntolerance/{created['id']}"}},
+            ],
+        }
+        failed = await client.post("/fhir/R4", json=bundle, headers=json_headers)
+        assert failed.status_code == 422
+        # All or nothing: the delete that ran before the failed entry was rolled back.
+        assert (
+            await client.get(f"/fhir/R4/AllergyIntolerance/{created['id']}", headers=staff)
+        ).status_code == 200

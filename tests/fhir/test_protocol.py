@@ -54,8 +54,35 @@ async def test_capability_statement_lists_what_is_implemented(
         "gender",
     }
     assert resources["Patient"]["operation"][0]["name"] == "everything"
+    reads = {"read", "vread", "history-instance", "history-type", "search-type"}
     for resource in resources.values():
-        assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
+        assert reads <= {i["code"] for i in resource["interaction"]}
+    writes = {kind: {i["code"] for i in r["interaction"]} - reads for kind, r in resources.items()}
+    assert writes["Patient"] == {"create", "update"} and writes["AllergyIntolerance"] == {
+        "create",
+        "update",
+        "delete",
+    }
+    assert writes["Observation"] == {"create"} and writes["Practitioner"] == set()
+    assert "Observation:patient" in resources["Observation"]["searchInclude"]
+    assert "MedicationRequest:medication" in resources["MedicationRequest"]["searchInclude"]
+    assert {i["code"] for i in body["rest"][0]["interaction"]} == {"batch", "transaction"}
+
+
+async def test_the_capability_statement_declares_only_what_answers(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    _, headers = await signed_in(client, sessions, Role.ADMIN)
+    body = fhir_json(await client.get(f"{BASE}/metadata"))
+    for resource in body["rest"][0]["resource"]:
+        kind, interactions = resource["type"], {i["code"] for i in resource["interaction"]}
+        for parameter in resource.get("searchParam", []):
+            if parameter["type"] == "token" and parameter["name"] != "_id":
+                found = await client.get(f"{BASE}/{kind}", params={parameter["name"]: "zz"}, headers=headers)
+                assert found.status_code == 200, (kind, parameter["name"], found.text)
+        fhir_json(await client.get(f"{BASE}/{kind}/_history", params={"_count": "1"}, headers=headers))
+        created = await client.post(f"{BASE}/{kind}", json={"resourceType": kind}, headers=headers)
+        assert (created.status_code != 405) == ("create" in interactions), (kind, created.status_code)
 
 
 @pytest.mark.parametrize("role", [Role.PATIENT, Role.NURSE, Role.CLINICIAN, Role.ADMIN])
@@ -106,11 +133,11 @@ async def test_unknown_type_and_path_are_404_operation_outcomes(
     outcome(await client.get(f"{BASE}/Patient/not-a-uuid", headers=headers), 404)
 
 
-async def test_writes_are_405_and_xml_is_406(
+async def test_writes_to_read_only_types_are_405_and_xml_is_406(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     _, headers = await signed_in(client, sessions, Role.CLINICIAN)
-    response = await client.post(f"{BASE}/Patient", json={"resourceType": "Patient"}, headers=headers)
+    response = await client.post(f"{BASE}/Schedule", json={"resourceType": "Schedule"}, headers=headers)
     assert outcome(response, 405)["code"] == "not-supported"
     response = await client.get(f"{BASE}/metadata", params={"_format": "xml"}, headers=headers)
     outcome(response, 406)
@@ -122,3 +149,14 @@ async def test_the_metadata_answers_without_a_token(client: httpx.AsyncClient) -
     # FHIR clients read the CapabilityStatement before they sign in; it says nothing about patients.
     body = fhir_json(await client.get(f"{BASE}/metadata"))
     assert body["resourceType"] == "CapabilityStatement"
+
+
+async def test_a_body_over_the_limit_is_an_operation_outcome(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    _, headers = await signed_in(client, sessions, Role.CLINICIAN)
+    huge = b"{" + b" " * 3_000_000 + b"}"
+    response = await client.post(
+        f"{BASE}/Patient", content=huge, headers={**headers, "Content-Type": "application/fhir+json"}
+    )
+    assert outcome(response, 413)["code"] == "too-long"

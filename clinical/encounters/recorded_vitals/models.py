@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Double, ForeignKey, Index, String
+from sqlalchemy import Double, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, PublicIdMixin, UTCDateTime, utc_now
@@ -25,4 +25,6 @@ class RecordedVital(PublicIdMixin, Base):
     unit: Mapped[str] = mapped_column(String(16))
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # Reported by the patient (a home measurement) rather than measured by staff.
+    reported_by_patient: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -72,6 +72,7 @@ class RecordedVitalRead(BaseModel):
     unit: str
     measured_at: datetime
     recorded_by: uuid.UUID
+    reported_by_patient: bool = False
     created_at: datetime
 
 

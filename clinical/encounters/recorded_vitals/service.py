@@ -37,11 +37,19 @@ RECORDABLE = (EncounterStatus.IN_PROGRESS, EncounterStatus.FINISHED)
 async def record_vitals(
     *, session: AsyncSession, actor: Principal, new: RecordedVitalsCreate
 ) -> list[RecordedVital]:
-    """Stores a set of observations, all or none; values were checked against the metric's range."""
-    require_role(
-        session, actor, RECORDERS, action="create", resource_type=RESOURCE, patient_id=new.patient_id
-    )
-    patient_id = new.patient_id
+    """Stores a set of observations, all or none; values were checked against the metric's range.
+
+    Nurses and clinicians record them; a patient may report their own (at home: outside encounters),
+    and those are marked as reported by the patient.
+    """
+    reported_by_patient = actor.role is Role.PATIENT
+    if reported_by_patient:
+        _check_own_report(session, actor, new)
+    else:
+        require_role(
+            session, actor, RECORDERS, action="create", resource_type=RESOURCE, patient_id=new.patient_id
+        )
+    patient_id = new.patient_id or (actor.patient_id if reported_by_patient else None)
     if new.encounter_id is not None:
         encounter = await load_encounter(
             session, actor, new.encounter_id, action="create", resource_type=RESOURCE
@@ -67,6 +75,7 @@ async def record_vitals(
             unit=reading.unit,
             measured_at=reading.measured_at or new.measured_at or now,
             recorded_by=actor.user_id,
+            reported_by_patient=reported_by_patient,
             created_at=now,
         )
         for reading in new.readings
@@ -86,6 +95,15 @@ async def record_vitals(
         },
     )
     return rows
+
+
+def _check_own_report(session: AsyncSession, actor: Principal, new: RecordedVitalsCreate) -> None:
+    if new.encounter_id is not None or actor.patient_id is None:
+        require_role(
+            session, actor, RECORDERS, action="create", resource_type=RESOURCE, patient_id=new.patient_id
+        )
+    if new.patient_id not in (None, actor.patient_id):
+        require_patient_scope(session, actor, new.patient_id, action="create", resource_type=RESOURCE)
 
 
 async def list_recorded_vitals(

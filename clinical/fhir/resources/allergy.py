@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from clinical.fhir.constants import ALLERGY_CLINICAL, ALLERGY_VERIFICATION
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, reference
-from clinical.fhir.search.clauses import reference_clause, token_clause
+from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 from clinical.patients.models import Allergy
@@ -21,6 +21,7 @@ from core.identity.principal import Principal
 class AllergyIntoleranceProvider(TableProvider):
     resource_type = "AllergyIntolerance"
     model = Allergy
+    dated_by = Allergy.created_at
     order = (Allergy.created_at,)
 
     def patient_column(self) -> Any:
@@ -32,17 +33,12 @@ class AllergyIntoleranceProvider(TableProvider):
 
     def search_parameters(self) -> dict[str, SearchParameter]:
         return {
-            "patient": SearchParameter(
-                "patient",
-                ParamType.REFERENCE,
-                "The patient",
-                reference_clause(Allergy.patient_id, resource_type="Patient"),
-            ),
+            **patient_parameters(Allergy.patient_id),
             "clinical-status": SearchParameter(
                 "clinical-status",
                 ParamType.TOKEN,
                 "Clinical status",
-                token_clause(Allergy.status, systems=(ALLERGY_CLINICAL, None)),
+                token_clause(Allergy.status, system=ALLERGY_CLINICAL),
             ),
         }
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
-from clinical.fhir.constants import SERVICE_TYPE
+from clinical.fhir.constants import APPOINTMENT_STATUS, SERVICE_TYPE
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, reference
-from clinical.fhir.search.clauses import date_clause, reference_clause, token_clause
+from clinical.fhir.search.clauses import date_clause, patient_parameters, reference_clause, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 from clinical.scheduling.models import Appointment, AppointmentMode
@@ -33,6 +33,7 @@ MODE_TEXT = MappingProxyType({AppointmentMode.IN_PERSON: "In person", Appointmen
 class AppointmentProvider(TableProvider):
     resource_type = "Appointment"
     model = Appointment
+    dated_by = Appointment.start_at
     order = (Appointment.start_at,)
 
     def patient_column(self) -> Any:
@@ -40,26 +41,27 @@ class AppointmentProvider(TableProvider):
 
     def search_parameters(self) -> dict[str, SearchParameter]:
         return {
-            "patient": SearchParameter(
-                "patient",
-                ParamType.REFERENCE,
-                "The patient",
-                reference_clause(Appointment.patient_id, resource_type="Patient"),
-            ),
+            **patient_parameters(Appointment.patient_id),
             "practitioner": SearchParameter(
                 "practitioner",
                 ParamType.REFERENCE,
                 "The practitioner",
                 reference_clause(Appointment.practitioner_id, resource_type="Practitioner"),
+                target="Practitioner",
+                column=Appointment.practitioner_id,
             ),
             "date": SearchParameter(
-                "date", ParamType.DATE, "Start time (eq, ge, le, gt, lt)", date_clause(Appointment.start_at)
+                "date",
+                ParamType.DATE,
+                "Start time (eq, ge, le, gt, lt)",
+                date_clause(Appointment.start_at),
+                sort=Appointment.start_at,
             ),
             "status": SearchParameter(
                 "status",
                 ParamType.TOKEN,
                 "FHIR appointment status",
-                token_clause(Appointment.status, mapping=FHIR_TO_STATUS),
+                token_clause(Appointment.status, system=APPOINTMENT_STATUS, mapping=FHIR_TO_STATUS),
             ),
         }
 

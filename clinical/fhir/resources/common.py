@@ -52,6 +52,19 @@ def meta(row: Any) -> dict[str, Any]:
     return {"lastUpdated": moment.isoformat()} if moment else {}
 
 
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def base36(number: int) -> str:
+    """A non-negative integer in base 36: compact ids made of FHIR's id characters."""
+    digits = ""
+    while True:
+        number, remainder = divmod(number, 36)
+        digits = _BASE36[remainder] + digits
+        if number == 0:
+            return digits
+
+
 def drop_empty(resource: dict[str, Any]) -> dict[str, Any]:
     """FHIR forbids empty values: None, empty strings, lists and objects are left out."""
     return {k: v for k, v in resource.items() if v not in (None, "", [], {})}

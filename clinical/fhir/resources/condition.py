@@ -13,7 +13,7 @@ from clinical.fhir.composite import CompositeProvider
 from clinical.fhir.constants import CONDITION_CATEGORY, CONDITION_CLINICAL, CONDITION_VERIFICATION, ICD10
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, day, drop_empty, instant, meta, reference
-from clinical.fhir.search.clauses import reference_clause, token_clause
+from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 from clinical.patients.models import Condition
@@ -25,9 +25,7 @@ CONFIRMED = {"verificationStatus": concept(CONDITION_VERIFICATION, "confirmed")}
 
 def _parameters(patient: Any, code: Any, status: Any) -> dict[str, SearchParameter]:
     return {
-        "patient": SearchParameter(
-            "patient", ParamType.REFERENCE, "The patient", reference_clause(patient, resource_type="Patient")
-        ),
+        **patient_parameters(patient),
         "code": SearchParameter("code", ParamType.TOKEN, f"ICD-10 code ({ICD10})", code),
         "clinical-status": SearchParameter("clinical-status", ParamType.TOKEN, "Clinical status", status),
     }
@@ -36,6 +34,7 @@ def _parameters(patient: Any, code: Any, status: Any) -> dict[str, SearchParamet
 class ProblemListSource(TableProvider):
     resource_type = "Condition"
     model = Condition
+    dated_by = Condition.created_at
     order = (Condition.created_at,)
 
     def patient_column(self) -> Any:
@@ -48,8 +47,8 @@ class ProblemListSource(TableProvider):
     def search_parameters(self) -> dict[str, SearchParameter]:
         return _parameters(
             Condition.patient_id,
-            token_clause(Condition.icd10_code, systems=(ICD10, None)),
-            token_clause(Condition.clinical_status, systems=(CONDITION_CLINICAL, None)),
+            token_clause(Condition.icd10_code, system=ICD10),
+            token_clause(Condition.clinical_status, system=CONDITION_CLINICAL),
         )
 
     async def render(self, ctx: FhirContext, rows: Sequence[Any]) -> list[Rendered]:
@@ -68,15 +67,14 @@ def _no_status(values: list[Any]) -> ColumnElement[bool]:
 class DiagnosisSource(TableProvider):
     resource_type = "Condition"
     model = Diagnosis
+    dated_by = Diagnosis.created_at
     order = (Diagnosis.created_at, Diagnosis.rank)
 
     def patient_column(self) -> Any:
         return _encounter_patient()
 
     def search_parameters(self) -> dict[str, SearchParameter]:
-        return _parameters(
-            _encounter_patient(), token_clause(Diagnosis.code, systems=(ICD10, None)), _no_status
-        )
+        return _parameters(_encounter_patient(), token_clause(Diagnosis.code, system=ICD10), _no_status)
 
     async def render(self, ctx: FhirContext, rows: Sequence[Any]) -> list[Rendered]:
         patients: dict[Any, Any] = {}

@@ -6,13 +6,11 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import func
-
 from clinical.encounters.models import Encounter, EncounterClass, EncounterStatus
-from clinical.fhir.constants import ENCOUNTER_CLASS
+from clinical.fhir.constants import ENCOUNTER_CLASS, ENCOUNTER_STATUS
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import coding, drop_empty, instant, meta, reference
-from clinical.fhir.search.clauses import date_clause, reference_clause, token_clause
+from clinical.fhir.search.clauses import patient_parameters, period_clause, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 
@@ -35,14 +33,10 @@ CLASS_CODES = MappingProxyType(
 )
 
 
-def _when() -> Any:
-    # A planned encounter has no start yet; it is dated by its creation until it starts.
-    return func.coalesce(Encounter.started_at, Encounter.created_at)
-
-
 class EncounterProvider(TableProvider):
     resource_type = "Encounter"
     model = Encounter
+    dated_by = Encounter.started_at
     order = (Encounter.created_at,)
 
     def patient_column(self) -> Any:
@@ -50,18 +44,19 @@ class EncounterProvider(TableProvider):
 
     def search_parameters(self) -> dict[str, SearchParameter]:
         return {
-            "patient": SearchParameter(
-                "patient",
-                ParamType.REFERENCE,
-                "The patient",
-                reference_clause(Encounter.patient_id, resource_type="Patient"),
+            **patient_parameters(Encounter.patient_id),
+            "date": SearchParameter(
+                "date",
+                ParamType.DATE,
+                "The encounter's period (eq: within the range; ge, gt, le, lt: overlapping beyond it)",
+                period_clause(Encounter.started_at, Encounter.ended_at),
+                sort=Encounter.started_at,
             ),
-            "date": SearchParameter("date", ParamType.DATE, "Start of the encounter", date_clause(_when())),
             "status": SearchParameter(
                 "status",
                 ParamType.TOKEN,
                 "Encounter status",
-                token_clause(Encounter.status, mapping=FHIR_TO_STATUS),
+                token_clause(Encounter.status, system=ENCOUNTER_STATUS, mapping=FHIR_TO_STATUS),
             ),
         }
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, true
 
-from clinical.fhir.constants import LOINC
+from clinical.fhir.constants import FILLER_ORDER_SYSTEM, IDENTIFIER_TYPE, LOINC, PLACER_ORDER_SYSTEM
 from clinical.fhir.resources.common import concept
 from clinical.lab.models import LabOrder, LabResult
 from clinical.lab.terms import OrderStatus, ResultStatus
@@ -62,6 +62,26 @@ def released_results_only(principal: Principal) -> ColumnElement[bool]:
 def released_orders_only(principal: Principal) -> ColumnElement[bool]:
     """Reports a caller may see: every order for staff, reported (final) ones for patients."""
     return true() if principal.is_staff else LabOrder.status.in_(RELEASED_ORDERS)
+
+
+def order_identifiers(order: LabOrder) -> list[dict[str, Any]]:
+    """The placer order number and, once the laboratory has named it (OBR-3), the filler's."""
+    identifiers = [
+        {
+            "type": concept(IDENTIFIER_TYPE, "PLAC", "Placer Identifier"),
+            "system": PLACER_ORDER_SYSTEM,
+            "value": order.placer_order_number,
+        }
+    ]
+    if order.filler_order_number:
+        identifiers.append(
+            {
+                "type": concept(IDENTIFIER_TYPE, "FILL", "Filler Identifier"),
+                "system": FILLER_ORDER_SYSTEM,
+                "value": order.filler_order_number,
+            }
+        )
+    return identifiers
 
 
 def order_code(order: LabOrder) -> dict[str, Any]:

@@ -7,10 +7,10 @@ from types import MappingProxyType
 from typing import Any
 
 from clinical.encounters.prescriptions.models import DoseUnit, Prescription, Route
-from clinical.fhir.constants import SNOMED, UCUM
+from clinical.fhir.constants import MEDICATION_REQUEST_STATUS, SNOMED, UCUM
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, number, reference
-from clinical.fhir.search.clauses import reference_clause, token_clause
+from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 
@@ -43,6 +43,7 @@ UCUM_UNITS = frozenset(
 class MedicationRequestProvider(TableProvider):
     resource_type = "MedicationRequest"
     model = Prescription
+    dated_by = Prescription.created_at
     order = (Prescription.created_at,)
 
     def patient_column(self) -> Any:
@@ -50,17 +51,12 @@ class MedicationRequestProvider(TableProvider):
 
     def search_parameters(self) -> dict[str, SearchParameter]:
         return {
-            "patient": SearchParameter(
-                "patient",
-                ParamType.REFERENCE,
-                "The patient",
-                reference_clause(Prescription.patient_id, resource_type="Patient"),
-            ),
+            **patient_parameters(Prescription.patient_id),
             "status": SearchParameter(
                 "status",
                 ParamType.TOKEN,
                 "active, completed, cancelled or stopped",
-                token_clause(Prescription.status),
+                token_clause(Prescription.status, system=MEDICATION_REQUEST_STATUS),
             ),
         }
 
@@ -115,9 +111,7 @@ def medication_request_resource(prescription: Prescription) -> dict[str, Any]:
             "status": prescription.status.value,
             "statusReason": {"text": prescription.status_reason} if prescription.status_reason else None,
             "intent": "order",
-            "medicationCodeableConcept": concept(
-                None, prescription.medication_code, text=prescription.medication_name
-            ),
+            "medicationReference": reference("Medication", prescription.id, prescription.medication_name),
             "subject": reference("Patient", prescription.patient_id),
             "encounter": reference("Encounter", prescription.encounter_id),
             "authoredOn": instant(prescription.created_at),

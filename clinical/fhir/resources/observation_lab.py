@@ -12,9 +12,14 @@ from clinical.fhir.constants import INTERPRETATION, LOINC, OBSERVATION_CATEGORY,
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, number, reference
 from clinical.fhir.resources.lab_common import released_results_only
-from clinical.fhir.search.clauses import date_clause, reference_clause, token_clause
+from clinical.fhir.search.clauses import (
+    date_clause,
+    patient_parameters,
+    token_clause,
+    wanted_codes,
+)
 from clinical.fhir.search.request import SearchParameter
-from clinical.fhir.search.values import ParamType, TokenValue
+from clinical.fhir.search.values import ParamType
 from clinical.lab.models import LabOrder, LabOrderItem, LabResult
 from clinical.lab.terms import ValueType
 from core.identity.principal import Principal
@@ -27,11 +32,7 @@ def category_clause(category: str) -> Any:
     """Matches every row of a source whose Observations all have `category`, and none otherwise."""
 
     def build(values: list[Any]) -> ColumnElement[bool]:
-        wanted = any(
-            isinstance(v, TokenValue) and v.code == category and v.system in (None, OBSERVATION_CATEGORY)
-            for v in values
-        )
-        return true() if wanted else false()
+        return true() if wanted_codes(values, OBSERVATION_CATEGORY).admits(category) else false()
 
     return build
 
@@ -39,17 +40,13 @@ def category_clause(category: str) -> Any:
 def observation_parameters(patient: Any, code: Any, when: Any, category: str) -> dict[str, SearchParameter]:
     """The Observation search parameters, over one source's columns."""
     return {
-        "patient": SearchParameter(
-            "patient", ParamType.REFERENCE, "The patient", reference_clause(patient, resource_type="Patient")
-        ),
+        **patient_parameters(patient),
         "category": SearchParameter(
             "category", ParamType.TOKEN, "vital-signs or laboratory", category_clause(category)
         ),
-        "code": SearchParameter(
-            "code", ParamType.TOKEN, "LOINC code", token_clause(code, systems=(LOINC, None))
-        ),
+        "code": SearchParameter("code", ParamType.TOKEN, "LOINC code", token_clause(code, system=LOINC)),
         "date": SearchParameter(
-            "date", ParamType.DATE, "When observed (eq, ge, le, gt, lt)", date_clause(when)
+            "date", ParamType.DATE, "When observed (eq, ge, le, gt, lt)", date_clause(when), sort=when
         ),
     }
 
@@ -57,6 +54,7 @@ def observation_parameters(patient: Any, code: Any, when: Any, category: str) ->
 class LabObservationSource(TableProvider):
     resource_type = "Observation"
     model = LabResult
+    dated_by = LabResult.observed_at
     order = (LabResult.created_at,)
 
     def patient_column(self) -> Any:
@@ -90,13 +88,20 @@ class LabObservationSource(TableProvider):
         ]
 
 
-def _quantity(value: Decimal, unit: str | None) -> dict[str, Any]:
-    return drop_empty({"value": number(value), "unit": unit, "system": UCUM if unit else None, "code": unit})
+def _quantity(value: Decimal, result: LabResult) -> dict[str, Any]:
+    # UCUM is claimed only for a unit known to be UCUM (clinical.lab.units); else the text alone.
+    code = result.unit_code
+    return drop_empty(
+        {"value": number(value), "unit": result.unit, "system": UCUM if code else None, "code": code}
+    )
 
 
 def _value(result: LabResult) -> dict[str, Any]:
+    if result.value_type is ValueType.ENCAPSULATED_DATA:
+        # R4 Observations carry no attachment: the document is the report's presented form.
+        return {"valueString": f"Document ({attachment_of(result)['contentType']}) in the laboratory report"}
     if result.value_type in NUMERIC_TYPES and result.value_numeric is not None:
-        quantity = _quantity(result.value_numeric, result.unit)
+        quantity = _quantity(result.value_numeric, result)
         if result.comparator in COMPARATORS:
             quantity["comparator"] = result.comparator
         return {"valueQuantity": quantity}
@@ -106,10 +111,8 @@ def _value(result: LabResult) -> dict[str, Any]:
 def _reference_range(result: LabResult) -> list[dict[str, Any]]:
     bounds = drop_empty(
         {
-            "low": _quantity(result.reference_low, result.unit) if result.reference_low is not None else None,
-            "high": _quantity(result.reference_high, result.unit)
-            if result.reference_high is not None
-            else None,
+            "low": _quantity(result.reference_low, result) if result.reference_low is not None else None,
+            "high": _quantity(result.reference_high, result) if result.reference_high is not None else None,
             "text": result.reference_text,
         }
     )
@@ -135,5 +138,13 @@ def lab_observation(result: LabResult, item: LabOrderItem, encounter_id: Any) ->
             **_value(result),
             "interpretation": [concept(INTERPRETATION, flag.value)] if flag else [],
             "referenceRange": _reference_range(result),
+            "note": [{"text": result.note}] if result.note else [],
         }
     )
+
+
+def attachment_of(result: LabResult) -> dict[str, Any]:
+    """An encapsulated-data result (kept as a `data:` URI) as a FHIR Attachment."""
+    header, _, data = result.value.partition(",")
+    content_type = header.removeprefix("data:").removesuffix(";base64") or "application/octet-stream"
+    return {"contentType": content_type, "data": data, "title": f"Result {result.loinc_code}"}

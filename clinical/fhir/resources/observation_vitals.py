@@ -24,6 +24,7 @@ def vital_signs_observation(
     value: float,
     unit: str,
     at: Any,
+    last_updated: Any,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A vital-signs Observation of one value (LOINC code, UCUM quantity)."""
@@ -32,7 +33,7 @@ def vital_signs_observation(
         {
             "resourceType": "Observation",
             "id": resource_id,
-            "meta": {"profile": [VITAL_SIGNS_PROFILE]},
+            "meta": {"lastUpdated": instant(last_updated), "profile": [VITAL_SIGNS_PROFILE]},
             "status": "final",
             "category": [VITAL_SIGNS],
             "code": concept(LOINC, metric, spec.display if spec else None),
@@ -47,6 +48,7 @@ def vital_signs_observation(
 class RecordedVitalSource(TableProvider):
     resource_type = "Observation"
     model = RecordedVital
+    dated_by = RecordedVital.measured_at
     order = (RecordedVital.measured_at,)
 
     def patient_column(self) -> Any:
@@ -66,7 +68,8 @@ def recorded_vital_observation(vital: RecordedVital) -> dict[str, Any]:
     extra = {
         "encounter": reference("Encounter", vital.encounter_id) if vital.encounter_id else None,
         "issued": instant(vital.created_at),
-        "method": {"text": "Recorded by hand"},
+        "performer": [reference("Patient", vital.patient_id)] if vital.reported_by_patient else None,
+        "method": {"text": "Reported by the patient" if vital.reported_by_patient else "Recorded by hand"},
     }
     return vital_signs_observation(
         resource_id=str(vital.id),
@@ -75,5 +78,6 @@ def recorded_vital_observation(vital: RecordedVital) -> dict[str, Any]:
         value=vital.value,
         unit=vital.unit,
         at=vital.measured_at,
+        last_updated=vital.created_at,
         extra=extra,
     )

@@ -6,9 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 
-from clinical.fhir.constants import IDENTIFIER_TYPE, MRN_SYSTEM
+from clinical.fhir.constants import ADMINISTRATIVE_GENDER, IDENTIFIER_TYPE, MRN_SYSTEM
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, day, drop_empty, instant, meta
 from clinical.fhir.search.clauses import Column, date_clause, string_match, token_clause
@@ -19,8 +19,14 @@ from clinical.patients.names import name_key
 
 
 def _folded(value: StringValue) -> StringValue:
-    # Names are searched through their folded keys, so "muller" finds "Müller".
-    return value if value.modifier == "exact" else StringValue(name_key(value.text), value.modifier)
+    # Names are searched through their folded keys, so "muller" finds "Müller"; spaces as in the text.
+    text = " ".join(value.text.split())
+    return StringValue(text if value.modifier == "exact" else name_key(text), value.modifier)
+
+
+def _full_name(given: Column, family: Column) -> Column:
+    """The name's text as served (`HumanName.text`: given then family name)."""
+    return func.trim(given + " " + family)
 
 
 def _name_clause(*columns: tuple[Column, Column]) -> Any:
@@ -40,12 +46,14 @@ def _identifier_clause(values: list[Any]) -> ColumnElement[bool]:
     matches: list[ColumnElement[bool]] = []
     for value in values:
         assert isinstance(value, TokenValue)
-        if value.code is None:
-            continue
+        if value.system == "":
+            continue  # `|value`: every identifier held here has a system
         if value.system in (None, MRN_SYSTEM):
-            matches.append(Patient.mrn == value.code.upper())
+            matches.append(true() if value.code is None else Patient.mrn == value.code.upper())
         if value.system != MRN_SYSTEM:
-            external = select(PatientIdentifier.patient_id).where(PatientIdentifier.value == value.code)
+            external = select(PatientIdentifier.patient_id)
+            if value.code is not None:
+                external = external.where(PatientIdentifier.value == value.code)
             if value.system:
                 external = external.where(PatientIdentifier.system == value.system)
             matches.append(Patient.id.in_(external))
@@ -63,17 +71,35 @@ class PatientProvider(TableProvider):
     def search_parameters(self) -> dict[str, SearchParameter]:
         given = (Patient.given_name, Patient.given_name_key)
         family = (Patient.family_name, Patient.family_name_key)
+        text = (
+            _full_name(Patient.given_name, Patient.family_name),
+            _full_name(Patient.given_name_key, Patient.family_name_key),
+        )
         return {
             "name": SearchParameter(
-                "name", ParamType.STRING, "Given or family name (starts with)", _name_clause(given, family)
+                "name",
+                ParamType.STRING,
+                "Given name, family name or the whole name's text (starts with)",
+                _name_clause(given, family, text),
             ),
-            "family": SearchParameter("family", ParamType.STRING, "Family name", _name_clause(family)),
-            "given": SearchParameter("given", ParamType.STRING, "Given name", _name_clause(given)),
+            "family": SearchParameter(
+                "family", ParamType.STRING, "Family name", _name_clause(family), sort=Patient.family_name_key
+            ),
+            "given": SearchParameter(
+                "given", ParamType.STRING, "Given name", _name_clause(given), sort=Patient.given_name_key
+            ),
             "birthdate": SearchParameter(
-                "birthdate", ParamType.DATE, "Birth date", date_clause(Patient.birth_date, date_only=True)
+                "birthdate",
+                ParamType.DATE,
+                "Birth date",
+                date_clause(Patient.birth_date, date_only=True),
+                sort=Patient.birth_date,
             ),
             "gender": SearchParameter(
-                "gender", ParamType.TOKEN, "Administrative gender", token_clause(Patient.gender)
+                "gender",
+                ParamType.TOKEN,
+                "Administrative gender",
+                token_clause(Patient.gender, system=ADMINISTRATIVE_GENDER),
             ),
             "identifier": SearchParameter(
                 "identifier", ParamType.TOKEN, "MRN or an external identifier", _identifier_clause

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, false
+from sqlalchemy import ColumnElement, false, func, true
 
 from clinical.fhir.constants import PRACTITIONER_SPECIALTY
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, meta
-from clinical.fhir.search.clauses import parse_uuid, string_clause
+from clinical.fhir.search.clauses import parse_uuid, string_clause, wanted_codes
 from clinical.fhir.search.request import SearchParameter
-from clinical.fhir.search.values import ParamType, TokenValue
+from clinical.fhir.search.values import ParamType
 from clinical.organisation.models import Practitioner
 
 PRACTITIONER_ID_SYSTEM = "https://ownat.org/fhir/sid/practitioner"
@@ -21,13 +21,17 @@ SPECIALTY_EXTENSION = "https://ownat.org/fhir/StructureDefinition/practitioner-s
 
 def _identifier_clause(values: list[Any]) -> ColumnElement[bool]:
     # The organisation's own staff identifier is the practitioner's public id.
-    ids = [
-        parse_uuid(v.code)
-        for v in values
-        if isinstance(v, TokenValue) and v.system in (None, PRACTITIONER_ID_SYSTEM)
-    ]
-    wanted = [i for i in ids if i is not None]
+    codes = wanted_codes(values, PRACTITIONER_ID_SYSTEM)
+    if codes.any_code:
+        return true()
+    wanted = [i for i in (parse_uuid(code) for code in codes.codes) if i is not None]
     return Practitioner.id.in_(wanted) if wanted else false()
+
+
+def _full_name() -> Any:
+    """The name's text as served: prefix, given and family name."""
+    prefix = func.coalesce(Practitioner.prefix + " ", "")
+    return prefix + Practitioner.given_name + " " + Practitioner.family_name
 
 
 class PractitionerProvider(TableProvider):
@@ -42,7 +46,7 @@ class PractitionerProvider(TableProvider):
                 "name",
                 ParamType.STRING,
                 "Given or family name (starts with)",
-                string_clause(Practitioner.given_name, Practitioner.family_name),
+                string_clause(Practitioner.given_name, Practitioner.family_name, _full_name()),
             ),
             "identifier": SearchParameter(
                 "identifier", ParamType.TOKEN, f"{PRACTITIONER_ID_SYSTEM}|<id>", _identifier_clause

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from clinical.fhir.constants import IDENTIFIER_TYPE, LOINC, PLACER_ORDER_SYSTEM, SNOMED
+from clinical.fhir.constants import LOINC, REQUEST_STATUS, SNOMED
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, reference
-from clinical.fhir.resources.lab_common import ORDER_TO_REQUEST_STATUS, order_code, reverse
-from clinical.fhir.search.clauses import reference_clause, token_clause
+from clinical.fhir.resources.lab_common import ORDER_TO_REQUEST_STATUS, order_code, order_identifiers, reverse
+from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
 from clinical.lab.models import LabOrder
@@ -19,6 +19,7 @@ class ServiceRequestProvider(TableProvider):
     resource_type = "ServiceRequest"
     documentation = "Laboratory orders."
     model = LabOrder
+    dated_by = LabOrder.created_at
     order = (LabOrder.created_at,)
 
     def patient_column(self) -> Any:
@@ -26,17 +27,14 @@ class ServiceRequestProvider(TableProvider):
 
     def search_parameters(self) -> dict[str, SearchParameter]:
         return {
-            "patient": SearchParameter(
-                "patient",
-                ParamType.REFERENCE,
-                "The patient",
-                reference_clause(LabOrder.patient_id, resource_type="Patient"),
-            ),
+            **patient_parameters(LabOrder.patient_id),
             "status": SearchParameter(
                 "status",
                 ParamType.TOKEN,
                 "active, completed or revoked",
-                token_clause(LabOrder.status, mapping=reverse(ORDER_TO_REQUEST_STATUS)),
+                token_clause(
+                    LabOrder.status, system=REQUEST_STATUS, mapping=reverse(ORDER_TO_REQUEST_STATUS)
+                ),
             ),
         }
 
@@ -46,17 +44,12 @@ class ServiceRequestProvider(TableProvider):
 
 def service_request_resource(order: LabOrder) -> dict[str, Any]:
     """The FHIR ServiceRequest of one lab order."""
-    placer = {
-        "type": concept(IDENTIFIER_TYPE, "PLAC", "Placer Identifier"),
-        "system": PLACER_ORDER_SYSTEM,
-        "value": order.placer_order_number,
-    }
     return drop_empty(
         {
             "resourceType": "ServiceRequest",
             "id": str(order.id),
             "meta": meta(order),
-            "identifier": [placer],
+            "identifier": order_identifiers(order),
             "status": ORDER_TO_REQUEST_STATUS[order.status],
             "intent": "order",
             "category": [concept(SNOMED, "108252007", "Laboratory procedure")],

@@ -11,13 +11,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from clinical.fhir.constants import SERVICE_TYPE
+from sqlalchemy import select
+
+from clinical.fhir.constants import PRACTITIONER_SPECIALTY, SERVICE_TYPE, SLOT_STATUS
 from clinical.fhir.errors import InvalidSearch
 from clinical.fhir.provider import FhirContext, Page, Rendered, ResourceProvider
-from clinical.fhir.resources.common import concept, instant, reference
-from clinical.fhir.search.clauses import parse_uuid
+from clinical.fhir.resources.common import base36, concept, instant, reference
+from clinical.fhir.search.clauses import parse_uuid, wanted_codes
 from clinical.fhir.search.request import SearchParameter, SearchRequest
-from clinical.fhir.search.values import DateValue, ParamType, ReferenceValue, TokenValue
+from clinical.fhir.search.values import DateValue, ParamType, ReferenceValue
+from clinical.organisation.models import PractitionerSpecialty
 from clinical.scheduling import service as scheduling
 from clinical.scheduling.exceptions import UnknownAppointmentType, UnknownPractitioner
 from clinical.scheduling.schemas import SlotRead
@@ -27,7 +30,6 @@ from core.errors import NotFound
 DEFAULT_WINDOW = timedelta(days=7)
 # Searching every practitioner named in one query separately: keep that list short.
 MAX_PRACTITIONERS_PER_SEARCH = 20
-_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 class SlotProvider(ResourceProvider):
@@ -67,19 +69,21 @@ class SlotProvider(ResourceProvider):
         slot = next((s for s in found.items if s.start_at == start), None) if found else None
         if slot is None:
             raise NotFound(f"The Slot '{resource_id}' is not free (any more).")
-        return Rendered(slot_resource(slot, code), None)
+        specialties = await _specialties(ctx, {practitioner_id})
+        return Rendered(
+            slot_resource(slot, code, specialties.get(practitioner_id, [])), None, versioned=False
+        )
 
     async def search(self, ctx: FhirContext, request: SearchRequest) -> Page:
         if any(not _wants_free(values) for values in request.values_of("status")):
             return Page(total=0, items=[])
         start, end = _window(request)
-        codes = [t.code for t in _single(request, "service-type") if isinstance(t, TokenValue) and t.code]
-        if not codes:
-            types = await scheduling.list_types(session=ctx.session, actor=ctx.principal)
-            codes = [t.code for t in types]
-        specialties = [t.code for t in _single(request, "specialty") if isinstance(t, TokenValue) and t.code]
+        types = [t.code for t in await scheduling.list_types(session=ctx.session, actor=ctx.principal)]
+        codes = _codes_asked(request, "service-type", SERVICE_TYPE, every=types)
+        specialty_options = _codes_asked(request, "specialty", PRACTITIONER_SPECIALTY, every=[None])
+        if request.values_of("specialty") and specialty_options == [None]:
+            specialty_options = await _every_specialty(ctx)
         practitioners: list[uuid.UUID | None] = [*_practitioners(request)] or [None]
-        specialty_options: list[str | None] = [*specialties] or [None]
         slots: list[tuple[SlotRead, str]] = []
         for code in codes:
             for practitioner_id in practitioners:
@@ -88,9 +92,50 @@ class SlotProvider(ResourceProvider):
                         (slot, code)
                         for slot in await _free(ctx, code, start, end, practitioner_id, specialty)
                     ]
-        slots.sort(key=lambda pair: (pair[0].start_at, str(pair[0].practitioner_id), pair[1]))
-        page = slots[request.offset : request.offset + request.count]
-        return Page(total=len(slots), items=[Rendered(slot_resource(s, code), None) for s, code in page])
+        # A practitioner with several asked-for specialties offers each slot once.
+        unique = {(s.practitioner_id, s.start_at, code): (s, code) for s, code in slots}
+        ordered = sorted(
+            unique.values(), key=lambda pair: (pair[0].start_at, str(pair[0].practitioner_id), pair[1])
+        )
+        page = ordered[request.offset : request.offset + request.count]
+        specialties = await _specialties(ctx, {s.practitioner_id for s, _ in page})
+        return Page(
+            total=len(ordered),
+            items=[
+                Rendered(
+                    slot_resource(s, code, specialties.get(s.practitioner_id, [])), None, versioned=False
+                )
+                for s, code in page
+            ],
+        )
+
+
+def _codes_asked(request: SearchRequest, name: str, system: str, *, every: list[Any]) -> list[Any]:
+    """The codes a token parameter asks for (all of `every` when it is absent or says `system|`)."""
+    values = _single(request, name)
+    if not values:
+        return every
+    wanted = wanted_codes(values, system)
+    return every if wanted.any_code else sorted(wanted.codes)
+
+
+async def _every_specialty(ctx: FhirContext) -> list[str | None]:
+    found = await ctx.session.scalars(select(PractitionerSpecialty.specialty).distinct())
+    return [*sorted(found)]
+
+
+async def _specialties(ctx: FhirContext, practitioner_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Each practitioner's specialty codes, for the Slots that show them."""
+    by_practitioner: dict[uuid.UUID, list[str]] = {}
+    if practitioner_ids:
+        rows = await ctx.session.execute(
+            select(PractitionerSpecialty.practitioner_id, PractitionerSpecialty.specialty)
+            .where(PractitionerSpecialty.practitioner_id.in_(practitioner_ids))
+            .order_by(PractitionerSpecialty.specialty)
+        )
+        for practitioner_id, specialty in rows:
+            by_practitioner.setdefault(practitioner_id, []).append(specialty)
+    return by_practitioner
 
 
 async def _free(
@@ -126,7 +171,7 @@ def _single(request: SearchRequest, name: str) -> list[Any]:
 
 
 def _wants_free(values: list[Any]) -> bool:
-    return any(isinstance(v, TokenValue) and v.code == "free" for v in values)
+    return wanted_codes(values, SLOT_STATUS).admits("free")
 
 
 def _practitioners(request: SearchRequest) -> list[uuid.UUID]:
@@ -163,11 +208,12 @@ def _window(request: SearchRequest) -> tuple[datetime, datetime]:
     return lower, upper or lower + DEFAULT_WINDOW
 
 
-def slot_resource(slot: SlotRead, code: str) -> dict[str, Any]:
-    """The FHIR Slot of one free slot."""
-    return {
+def slot_resource(slot: SlotRead, code: str, specialties: list[str] | None = None) -> dict[str, Any]:
+    """The FHIR Slot of one free slot (computed now: its lastUpdated is the moment it was served)."""
+    resource: dict[str, Any] = {
         "resourceType": "Slot",
         "id": encode_slot_id(slot.practitioner_id, code, slot.start_at),
+        "meta": {"lastUpdated": utc_now().isoformat()},
         "serviceType": [concept(SERVICE_TYPE, code)],
         "schedule": reference("Schedule", slot.practitioner_id),
         "status": "free",
@@ -175,21 +221,15 @@ def slot_resource(slot: SlotRead, code: str) -> dict[str, Any]:
         "end": instant(slot.end_at),
         "comment": f"Local time at the practice: {slot.local_start.isoformat()} ({slot.time_zone})",
     }
-
-
-def _base36(number: int) -> str:
-    digits = ""
-    while True:
-        number, remainder = divmod(number, 36)
-        digits = _BASE36[remainder] + digits
-        if number == 0:
-            return digits
+    if specialties:
+        resource["specialty"] = [concept(PRACTITIONER_SPECIALTY, specialty) for specialty in specialties]
+    return resource
 
 
 def encode_slot_id(practitioner_id: uuid.UUID, code: str, start: datetime) -> str:
     """`<practitioner base36>.<start minute base36>.<type code>`: at most 64 characters, FHIR's limit."""
     minute = int(start.timestamp()) // 60
-    return f"{_base36(practitioner_id.int)}.{_base36(minute)}.{code}"
+    return f"{base36(practitioner_id.int)}.{base36(minute)}.{code}"
 
 
 def decode_slot_id(slot_id: str) -> tuple[uuid.UUID, str, datetime] | None:

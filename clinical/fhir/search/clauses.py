@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_
+from sqlalchemy import ColumnElement, Enum, and_, false, func, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from clinical.fhir.errors import InvalidSearch
-from clinical.fhir.search.values import DateValue, ReferenceValue, StringValue, TokenValue
+from clinical.fhir.search.request import SearchParameter
+from clinical.fhir.search.values import DateValue, ParamType, ReferenceValue, StringValue, TokenValue
 
 Column = InstrumentedAttribute[Any] | ColumnElement[Any]
 Clause = ColumnElement[bool]
@@ -39,34 +41,71 @@ def string_clause(*columns: Column) -> Callable[[list[Any]], Clause]:
 
 
 def token_clause(
-    column: Column, *, systems: Iterable[str | None] = (None,), mapping: Mapping[str, Any] | None = None
+    column: Column, *, system: str | None, mapping: Mapping[str, Any] | None = None
 ) -> Callable[[list[Any]], Clause]:
-    """Matches codes in `column`; a value's system must be one of `systems` (None: codes without one).
+    """Matches codes in `column`, whose codes all belong to code system `system` (None: no system).
 
+    The token grammar (`code`, `system|code`, `|code`, `system|`) is decided by `wanted_codes`;
     `mapping` translates FHIR codes into stored values (one, or a tuple of several) where they
-    differ; codes missing from it match nothing.
+    differ. A code the column cannot hold (outside its value set) matches nothing.
     """
-    allowed = set(systems)
+    allowed = _storable_values(column)
 
     def build(values: list[Any]) -> Clause:
-        matches: list[Clause] = []
-        for value in values:
-            assert isinstance(value, TokenValue)
-            if value.system is not None and (value.system or None) not in allowed:
-                continue
-            if value.code is None:
-                return column.is_not(None)
-            if mapping is not None:
-                stored = mapping.get(value.code)
-                if isinstance(stored, tuple):
-                    matches.append(column.in_(stored))
-                elif stored is not None:
-                    matches.append(column == stored)
-                continue
-            matches.append(column == value.code)
-        return or_(*matches) if matches else false()
+        wanted = wanted_codes(values, system)
+        if wanted.any_code:
+            return column.is_not(None)
+        stored: list[Any] = []
+        for code in sorted(wanted.codes):
+            found = mapping.get(code) if mapping is not None else code
+            stored += list(found) if isinstance(found, tuple) else [found] if found is not None else []
+        stored = [value for value in stored if allowed is None or str(value) in allowed]
+        return column.in_(stored) if stored else false()
 
     return build
+
+
+@dataclass(frozen=True, slots=True)
+class WantedCodes:
+    """The codes a token criterion asks for; `any_code` when it said `system|` with the right system."""
+
+    codes: frozenset[str] = frozenset()
+    any_code: bool = False
+
+    def admits(self, code: str) -> bool:
+        return self.any_code or code in self.codes
+
+
+def wanted_codes(values: Iterable[Any], system: str | None) -> WantedCodes:
+    """The codes OR-ed token values ask for, of an element whose codes are in `system`.
+
+    `code` matches the code in any system, `system|code` only in that system, `|code` only codes
+    without a system, and `system|` any code of that system.
+    """
+    codes: set[str] = set()
+    for value in values:
+        assert isinstance(value, TokenValue)
+        if not token_system_matches(value, system):
+            continue
+        if value.code is None:
+            return WantedCodes(any_code=True)
+        codes.add(value.code)
+    return WantedCodes(frozenset(codes))
+
+
+def token_system_matches(value: TokenValue, system: str | None) -> bool:
+    """Whether a token's system part admits codes of `system` (None: codes without a system)."""
+    if value.system is None:
+        return True
+    return (value.system or None) == system
+
+
+def _storable_values(column: Column) -> frozenset[str] | None:
+    # A value-set column refuses other strings when a query binds them; they can match nothing.
+    kind = getattr(column, "type", None)
+    if isinstance(kind, Enum) and kind.enums:
+        return frozenset(kind.enums)
+    return None
 
 
 def id_clause(column: Column) -> Callable[[list[Any]], Clause]:
@@ -121,9 +160,59 @@ def date_clause(column: Column, *, date_only: bool = False) -> Callable[[list[An
     return build
 
 
+def period_match(start: Column, end: Column, value: DateValue) -> Clause:
+    """A Period [start, end] against a prefixed date, with R4's semantics for ranges.
+
+    `eq`: the period lies within the date's range; `ge`/`gt`: the period reaches the range above
+    the date; `le`/`lt`: it begins in the range below. An open end (still going) reaches forever;
+    a period without a start matches nothing.
+    """
+    begun, open_end = start.is_not(None), end.is_(None)
+    if value.prefix == "eq":
+        return and_(start >= value.start, end.is_not(None), end < value.end)
+    if value.prefix == "ge":
+        return and_(begun, or_(open_end, end >= value.start))
+    if value.prefix == "gt":
+        return and_(begun, or_(open_end, end >= value.end))
+    if value.prefix == "le":
+        return start < value.end
+    return start < value.start
+
+
+def period_clause(start: Column, end: Column) -> Callable[[list[Any]], Clause]:
+    """Matches when the period [start, end] satisfies any of the prefixed dates."""
+
+    def build(values: list[Any]) -> Clause:
+        return or_(*(period_match(start, end, value) for value in values))
+
+    return build
+
+
 def parse_uuid(text: str | None) -> uuid.UUID | None:
     """The UUID `text` names, or None: our ids are UUIDs, anything else names nothing."""
     try:
         return uuid.UUID(text) if text else None
     except ValueError:
         return None
+
+
+def reference_parameter(
+    name: str, column: Column, *, resource_type: str, description: str
+) -> SearchParameter:
+    """A reference parameter to `resource_type` held in `column` (chainable: `name.<target parameter>`)."""
+    return SearchParameter(
+        name,
+        ParamType.REFERENCE,
+        description,
+        reference_clause(column, resource_type=resource_type),
+        target=resource_type,
+        column=column,
+    )
+
+
+def patient_parameters(column: Column) -> dict[str, SearchParameter]:
+    """`patient` and `subject`: the Patient a resource is about."""
+    return {
+        name: reference_parameter(name, column, resource_type="Patient", description="The patient")
+        for name in ("patient", "subject")
+    }

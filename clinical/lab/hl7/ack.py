@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from clinical.lab.hl7.message import SUPPORTED_VERSIONS, Header
 FIELD, COMPONENT, REPETITION, ESCAPE, SUBCOMPONENT = "|", "^", "~", "\\", "&"
 DEFAULT_VERSION = "2.5.1"
 APPLICATION_NAME = "OWNAT"
+_V2_VERSION = re.compile(r"^2\.\d{1,2}(\.\d{1,2})?$")
 _ESCAPES = {
     ESCAPE: "\\E\\",
     FIELD: "\\F\\",
@@ -47,10 +49,26 @@ def escape(text: str) -> str:
     return "".join(_ESCAPES.get(char, char) for char in text)
 
 
+def ack_version(header: Header | None) -> str:
+    """The version to answer in: the sender's own, when it names an HL7 v2 version at all."""
+    if header and (header.version in SUPPORTED_VERSIONS or _V2_VERSION.match(header.version)):
+        return header.version
+    return DEFAULT_VERSION
+
+
+def _message_type(trigger: str, version: str) -> str:
+    # MSH-9 grew over the versions: ID in 2.1, message^event from 2.2, ^structure from 2.3.1.
+    if version == "2.1":
+        return "ACK"
+    if version in ("2.2", "2.3"):
+        return f"ACK{COMPONENT}{escape(trigger)}"
+    return f"ACK{COMPONENT}{escape(trigger)}{COMPONENT}ACK"
+
+
 def build_ack(header: Header | None, outcome: AckOutcome, *, now: datetime | None = None) -> str:
     """The ACK answering a message (its MSH as read, or None if unreadable), ending in CR."""
     h = header
-    version = h.version if h and h.version in SUPPORTED_VERSIONS else DEFAULT_VERSION
+    version = ack_version(h)
     trigger = h.trigger_event if h and h.trigger_event else "R01"
     stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%d%H%M%S+0000")
     # The ACK goes back the way the message came: its receiver is our sender and vice versa.
@@ -63,7 +81,7 @@ def build_ack(header: Header | None, outcome: AckOutcome, *, now: datetime | Non
         escape(h.sending_facility if h else ""),
         stamp,
         "",
-        f"ACK{COMPONENT}{escape(trigger)}{COMPONENT}ACK",
+        _message_type(trigger, version),
         uuid.uuid4().hex[:20].upper(),
         escape(h.processing_id if h and h.processing_id else "P"),
         version,
@@ -103,4 +121,4 @@ def _err_segment(outcome: AckOutcome, version: str) -> str:
 
 
 def _before_2_5(version: str) -> bool:
-    return version.startswith(("2.3", "2.4"))
+    return version.startswith(("2.1", "2.2", "2.3", "2.4"))

@@ -129,7 +129,22 @@ def read_header(message: hl7.Message) -> Header:
 
 
 SUPPORTED_VERSIONS = frozenset(
-    {"2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2"}
+    {
+        "2.1",
+        "2.2",
+        "2.3",
+        "2.3.1",
+        "2.4",
+        "2.5",
+        "2.5.1",
+        "2.6",
+        "2.7",
+        "2.7.1",
+        "2.8",
+        "2.8.1",
+        "2.8.2",
+        "2.9",
+    }
 )
 CONTROL_ID_MAX_LENGTH = 199  # MSH-10 is ST(199) from v2.5
 
@@ -158,6 +173,6 @@ def check_oru_header(header: Header) -> None:
     if header.version not in SUPPORTED_VERSIONS:
         raise rejected(
             ErrorCode.UNSUPPORTED_VERSION,
-            f"HL7 version {header.version or '(empty)'} is not supported (2.3 to 2.8.2 are)",
+            f"HL7 version {header.version or '(empty)'} is not supported (2.1 to 2.9 are)",
             Location(msh.segment, 1, 12),
         )

@@ -9,17 +9,20 @@ from decimal import Decimal
 
 import hl7
 
-from clinical.lab.hl7.errors import ErrorCode, Location, application_error
+from clinical.lab.hl7.errors import ErrorCode, Hl7Problem, Location, application_error
 from clinical.lab.hl7.message import Header, components, field, repetitions, segment_id
+from clinical.lab.hl7.structure import SpecimenGroup, order_groups
 from clinical.lab.hl7.values import (
     ReferenceRange,
     decimal_or_none,
     dtm_offset,
+    encapsulated_data,
     parse_dtm,
     parse_reference_range,
     parse_structured_numeric,
 )
 from clinical.lab.terms import AbnormalFlag, ResultStatus, ValueType
+from clinical.lab.units import Unit, unit_from_coding
 
 # OBX-11 codes we file; the others (X cannot be obtained, D delete, W wrong, ...) go to a person.
 RESULT_STATUSES = {"P": ResultStatus.PRELIMINARY, "F": ResultStatus.FINAL, "C": ResultStatus.CORRECTED}
@@ -31,6 +34,8 @@ VALUE_TYPES = {
     "FT": ValueType.FORMATTED_TEXT,
     "CE": ValueType.CODED,
     "CWE": ValueType.CODED,
+    "ED": ValueType.ENCAPSULATED_DATA,
+    "FN": ValueType.FAMILY_NAME,
 }
 LOINC_SYSTEM = "LN"
 
@@ -53,22 +58,28 @@ class Observation:
     value: str
     value_numeric: Decimal | None
     comparator: str | None
-    unit: str | None
+    unit: Unit | None
     reference: ReferenceRange
     abnormal_flag: AbnormalFlag | None
     status: ResultStatus
     observed_at: datetime | None
+    note: str | None = None
 
 
 @dataclass(slots=True)
 class OrderObservations:
-    """One OBR with its OBX segments."""
+    """One OBR with its results; observations about its specimen that are not results become notes."""
 
     sequence: int
     placer_order_number: str
     filler_order_number: str | None
     observed_at: datetime | None
+    reported_at: datetime | None = None
+    note: str | None = None
     observations: list[Observation] = dataclass_field(default_factory=list)
+    # OBX after an SPM that may be results (LOINC-coded and readable); the order decides.
+    specimen_observations: list[Observation] = dataclass_field(default_factory=list)
+    specimen_notes: list[str] = dataclass_field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,40 +127,56 @@ def _patient_identifiers(pid: hl7.Segment) -> list[PatientIdentifier]:
 
 
 def _order_groups(message: hl7.Message, zone: tzinfo) -> list[OrderObservations]:
-    orders: list[OrderObservations] = []
-    placer_from_orc = ""
-    counts: dict[str, int] = {}
-    in_specimen = False
-    for segment in message:
-        name = segment_id(segment)
-        counts[name] = counts.get(name, 0) + 1
-        here = Location(name, counts[name])
-        if name == "ORC":
-            placer_from_orc = field(segment, 2)
-        elif name == "OBR":
-            orders.append(_order_group(segment, here, placer_from_orc, zone))
-            in_specimen = False
-        elif name == "SPM":
-            in_specimen = True
-        elif name == "OBX":
-            if not orders:
-                raise application_error(ErrorCode.SEGMENT_SEQUENCE, "an OBX comes before any OBR", here)
-            if in_specimen:
-                raise application_error(
-                    ErrorCode.SEGMENT_SEQUENCE,
-                    "observations about a specimen (OBX after SPM) are not filed",
-                    here,
+    orders = []
+    for group in order_groups(message):
+        placer_from_orc = field(group.common_order, 2) if group.common_order is not None else ""
+        order = _order_group(group.segment, group.location, placer_from_orc, zone)
+        order.note = _joined(group.notes)
+        for observation in group.observations:
+            order.observations.append(
+                _observation(
+                    observation.segment, observation.location, order.observed_at, zone, observation.notes
                 )
-            group = orders[-1]
-            group.observations.append(_observation(segment, here, group.observed_at, zone))
-    for group in orders:
-        if not group.observations:
+            )
+        for specimen in group.specimens:
+            _read_specimen(order, specimen, zone)
+        if not order.observations and not order.specimen_observations:
             raise application_error(
                 ErrorCode.SEGMENT_SEQUENCE,
-                f"OBR for order {group.placer_order_number} carries no OBX",
-                Location("OBR", group.sequence),
+                f"OBR for order {order.placer_order_number} carries no OBX",
+                Location("OBR", order.sequence),
             )
+        orders.append(order)
     return orders
+
+
+def _read_specimen(order: OrderObservations, specimen: SpecimenGroup, zone: tzinfo) -> None:
+    """SPM-4 (type) and SPM-17 (collection time) describe the specimen; its OBX may be results."""
+    kind = field(specimen.segment, 4, 2) or field(specimen.segment, 4, 1)
+    if kind:
+        order.specimen_notes.append(f"Specimen: {kind}")
+    if order.observed_at is None:
+        order.observed_at = _time(specimen.segment, 17, specimen.location, zone)
+    for group in specimen.observations:
+        try:
+            order.specimen_observations.append(
+                _observation(group.segment, group.location, order.observed_at, zone, group.notes)
+            )
+        except Hl7Problem:
+            # Not a result we could file (an uncoded specimen detail): kept as a note of the report.
+            order.specimen_notes.append(_observation_text(group.segment))
+
+
+def _observation_text(obx: hl7.Segment) -> str:
+    name = field(obx, 3, 2) or field(obx, 3, 1) or "Specimen observation"
+    value = " ".join(
+        p for p in (field(obx, 5, 2) or field(obx, 5, 1), field(obx, 6, 2) or field(obx, 6, 1)) if p
+    )
+    return f"{name}: {value}" if value else name
+
+
+def _joined(notes: list[str]) -> str | None:
+    return "\n".join(notes) or None
 
 
 def _order_group(obr: hl7.Segment, here: Location, placer_from_orc: str, zone: tzinfo) -> OrderObservations:
@@ -165,11 +192,12 @@ def _order_group(obr: hl7.Segment, here: Location, placer_from_orc: str, zone: t
         placer_order_number=placer,
         filler_order_number=field(obr, 3) or None,
         observed_at=_time(obr, 7, here, zone),
+        reported_at=_time(obr, 22, here, zone),
     )
 
 
 def _observation(
-    obx: hl7.Segment, here: Location, fallback_time: datetime | None, zone: tzinfo
+    obx: hl7.Segment, here: Location, fallback_time: datetime | None, zone: tzinfo, notes: list[str]
 ) -> Observation:
     at = Location(here.segment, here.sequence)
     type_code = field(obx, 2)
@@ -198,11 +226,12 @@ def _observation(
         value=value,
         value_numeric=number,
         comparator=comparator,
-        unit=field(obx, 6, 1) or field(obx, 6, 2) or None,
+        unit=None if value_type is ValueType.ENCAPSULATED_DATA else unit_from_coding(*components(obx, 6, 6)),
         reference=parse_reference_range(field(obx, 7)),
         abnormal_flag=_abnormal_flag(obx, at),
         status=status,
         observed_at=_time(obx, 14, at, zone) or fallback_time,
+        note=_joined(notes),
     )
 
 
@@ -229,9 +258,19 @@ def _value(obx: hl7.Segment, value_type: ValueType, at: Location) -> tuple[str, 
                 ErrorCode.DATA_TYPE, f"OBX-5 is not a structured numeric: {error}", where
             ) from error
         return sn.text, sn.number, sn.comparator
+    if value_type is ValueType.ENCAPSULATED_DATA:
+        try:
+            return encapsulated_data(components(obx, 5, 5)), None, None
+        except ValueError as error:
+            raise application_error(
+                ErrorCode.DATA_TYPE, f"OBX-5 is not encapsulated data: {error}", where
+            ) from error
     if value_type is ValueType.CODED:
         code, text = field(obx, 5, 1), field(obx, 5, 2)
         value = text or code
+    elif value_type is ValueType.FAMILY_NAME:
+        # FN: surname ^ own surname prefix ^ own surname ^ partner's prefix ^ partner's surname.
+        value = " ".join(part for part in components(obx, 5, 5) if part)
     else:
         # Text results may repeat OBX-5, one repetition per line.
         value = "\n".join(field(obx, 5, 1, rep) for rep in range(1, repetitions(obx, 5) + 1)).strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -94,3 +96,42 @@ def parse_reference_range(text: str) -> ReferenceRange:
             return ReferenceRange(None, bound, text)
         return ReferenceRange(bound, None, text)
     return ReferenceRange(None, None, text)
+
+
+# ED type of data ^ data subtype (HL7 tables 0191 and 0291) as media types; a subtype already
+# written as a media type is taken as it is.
+_MEDIA_TYPES = {
+    "PDF": "application/pdf",
+    "RTF": "application/rtf",
+    "JPEG": "image/jpeg",
+    "JPG": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "TIFF": "image/tiff",
+    "HTML": "text/html",
+    "XML": "text/xml",
+}
+_TEXT_TYPES = frozenset({"TEXT", "TX"})
+
+
+def encapsulated_data(components: list[str]) -> str:
+    """An ED value (source ^ type ^ subtype ^ encoding ^ data) as a `data:` URI; ValueError if unreadable."""
+    _, kind, subtype, encoding, data = ([*components, "", "", "", "", ""])[:5]
+    if not data:
+        raise ValueError("ED.5 (the data) is empty")
+    media_type = subtype.lower() if "/" in subtype else _MEDIA_TYPES.get(subtype.upper())
+    if media_type is None:
+        media_type = "text/plain" if kind.upper() in _TEXT_TYPES else "application/octet-stream"
+    encoding = encoding.upper()
+    try:
+        if encoding == "BASE64":
+            raw = base64.b64decode(data, validate=True)
+        elif encoding == "HEX":
+            raw = bytes.fromhex(data)
+        elif encoding in ("A", ""):
+            raw = data.encode("utf-8")
+        else:
+            raise ValueError(f"unknown ED encoding {encoding!r} (A, Hex and Base64 are read)")
+    except (binascii.Error, ValueError) as error:
+        raise ValueError(f"ED.5 is not {encoding or 'A'} data: {error}") from error
+    return f"data:{media_type};base64,{base64.b64encode(raw).decode()}"
