@@ -8,6 +8,7 @@ import asyncio
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 # Commands that live with their package: each module offers add_arguments(parser) and run(args).
 PACKAGE_COMMANDS = {
@@ -106,7 +107,13 @@ def _seed(args: argparse.Namespace) -> int:
 def _audit_verify(args: argparse.Namespace) -> int:
     from ownat.operations import verify_audit_chain
 
-    return asyncio.run(verify_audit_chain())
+    return verify_audit_chain(args.checkpoint)
+
+
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    from ownat.operations import export_audit_checkpoint
+
+    return export_audit_checkpoint(args.out)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -130,7 +137,21 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--revision", default="heads", help="upgrade to this revision (default: heads)")
     migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION instead")
     add("seed", _seed, "load the demo hospital (refused in production)")
-    add("audit-verify", _audit_verify, "check the audit log's hash chain and report the first broken link")
+    audit_verify = add(
+        "audit-verify", _audit_verify, "check the audit log's chain and report what does not verify"
+    )
+    audit_verify.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="FILE",
+        help="also check that the chain still holds this saved checkpoint",
+    )
+    audit_checkpoint = add(
+        "audit-checkpoint", _audit_checkpoint, "export a signed checkpoint of the audit chain's head"
+    )
+    audit_checkpoint.add_argument(
+        "--out", type=Path, metavar="FILE", help="write it here instead of printing it"
+    )
     for name, (module_name, help_text) in PACKAGE_COMMANDS.items():
         module = importlib.import_module(module_name)
         module.add_arguments(add(name, module.run, help_text))
