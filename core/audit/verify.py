@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.checkpoints import checkpoint_problem
 from core.audit.entries import content_of, leaf_hash
-from core.audit.keys import AuditKeyring, Purpose
+from core.audit.keys import AuditKey, AuditKeyring, Purpose
 from core.audit.legacy import GENESIS_HASH, legacy_hash
 from core.audit.models import AuditEvent, AuditSeal
 from core.audit.schemas import Checkpoint
@@ -88,9 +88,12 @@ async def verify_chain(
 async def _walk(session: AsyncSession, walk: _Walk, checkpoint: Checkpoint | None) -> None:
     entries = _Entries(session)
     async for seal in _seals(session):
-        _check_seal(seal, walk)
+        key = _check_link(seal, walk)
         sealed = await entries.through(seal.last_txid, seal.last_seq)
+        # Entries first: when the digest was recomputed too, the altered entry is the finding to name.
         digest = await asyncio.to_thread(_check_entries, sealed, walk)
+        if not key.verifies(Purpose.SEAL, seal_message(seal), seal.mac):
+            raise ChainBroken(f"seal {seal.number} does not match its HMAC: it was altered", seal=seal.number)
         if len(sealed) != seal.entries:
             raise ChainBroken(
                 f"seal {seal.number} covers {seal.entries} entries but {len(sealed)} are there now: "
@@ -110,7 +113,8 @@ async def _walk(session: AsyncSession, walk: _Walk, checkpoint: Checkpoint | Non
         walk.pending += len(pending)
 
 
-def _check_seal(seal: AuditSeal, walk: _Walk) -> None:
+def _check_link(seal: AuditSeal, walk: _Walk) -> AuditKey:
+    """Checks the seal's place after the previous one; returns the key its HMAC must verify with."""
     expected = walk.head.sequence + 1
     if seal.number != expected:
         raise ChainBroken(f"seals {expected}..{seal.number - 1} are missing", seal=seal.number)
@@ -122,8 +126,7 @@ def _check_seal(seal: AuditSeal, walk: _Walk) -> None:
             f"seal {seal.number} is signed with key {seal.key_id!r}, which is not configured here",
             seal=seal.number,
         )
-    if not key.verifies(Purpose.SEAL, seal_message(seal), seal.mac):
-        raise ChainBroken(f"seal {seal.number} does not match its HMAC: it was altered", seal=seal.number)
+    return key
 
 
 def _check_entries(rows: Sequence[RowMapping], walk: _Walk) -> str:
