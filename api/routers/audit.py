@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import AdminPrincipal, ResourcesDep, SessionDep, require_roles
 from core.audit import integrity, queries
@@ -55,6 +55,9 @@ async def verify_audit_chain_against(
     summary="A signed checkpoint of the chain's head, to keep outside the database",
 )
 async def export_audit_checkpoint(
-    session: SessionDep, actor: AdminPrincipal, resources: ResourcesDep
+    session: SessionDep, actor: AdminPrincipal, resources: ResourcesDep, response: Response
 ) -> Checkpoint:
-    return await integrity.export_checkpoint(session=session, actor=actor, keys=resources.audit_keys)
+    checkpoint = await integrity.export_checkpoint(session=session, actor=actor, keys=resources.audit_keys)
+    name = f"ownat-audit-checkpoint-{checkpoint.sequence}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return checkpoint
