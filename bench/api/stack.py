@@ -34,7 +34,8 @@ class Checkout:
     path: Path
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "ownat.cli", *args]
+        # -P: the checkout (PYTHONPATH) comes first, not the current directory.
+        return [sys.executable, "-P", "-m", "ownat.cli", *args]
 
     def supports(self, option: str) -> bool:
         """Whether `ownat api` of this checkout knows `option` (older code has no --reuse-port)."""

@@ -73,7 +73,8 @@ def append_entries(session: Session, entries: list[dict[str, Any]]) -> None:
     keyring: AuditKeyring = session.info[KEYRING_KEY]
     connection = session.connection()
     rows = [sign_entry(keyring.active, entry) for entry in entries]
-    statement = insert(AuditEvent).values(txid=current_txid(connection.dialect.name))
+    # inline(): nothing to fetch back (no RETURNING of the numbers).
+    statement = insert(AuditEvent).values(txid=current_txid(connection.dialect.name)).inline()
     connection.execute(statement, rows)
 
 
