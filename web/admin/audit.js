@@ -30,7 +30,8 @@ function filterForm() {
 }
 
 function describe(report) {
-  const waiting = report.pending ? ` ${report.pending} newer entries are waiting for their seal (about a second).` : "";
+  const waiting = report.pending === 1 ? " 1 newer entry is waiting for its seal (about a second)."
+    : report.pending ? ` ${report.pending} newer entries are waiting for their seal (about a second).` : "";
   if (!report.ok) {
     const where = report.first_broken_seq !== null ? `At entry #${report.first_broken_seq}: ` : report.broken_seal !== null ? `At seal ${report.broken_seal}: ` : "";
     throw new ApiError(200, { title: "The log does not verify", detail: `${where}${report.reason}. ${report.checked} entries checked.` });
@@ -64,7 +65,8 @@ function integrityCard(messages) {
   const chainResult = h("div", { id: "chain-result", "aria-live": "polite" });
   const verify = h("button", { type: "button", id: "verify-chain" }, "Check the chain");
   const exportButton = h("button", { type: "button", class: "button-quiet" }, "Download a checkpoint");
-  const file = h("input", { type: "file", id: "checkpoint-file", accept: "application/json,.json" });
+  const picker = field("Saved checkpoint", { type: "file", accept: "application/json,.json" });
+  const file = picker.querySelector("input");
   const against = h("button", { type: "button", class: "button-quiet" }, "Check against this checkpoint");
   verify.addEventListener("click", () => act(messages, () => checkChain(verify, chainResult, null)));
   exportButton.addEventListener("click", () => act(messages, async () => `Downloaded ${await download("/api/v1/audit/checkpoint", "ownat-audit-checkpoint.json")}: keep it away from this server.`));
@@ -75,7 +77,7 @@ function integrityCard(messages) {
   return card("chain-title", "Integrity",
     h("p", {}, "Each entry is signed when it is written, and sealed into a chain within a second; the check recomputes every signature and seal. Download a checkpoint from time to time and keep it elsewhere: checking against it also shows whether the newest entries were removed."),
     h("div", { class: "actions" }, verify, exportButton),
-    h("div", { class: "row" }, h("label", { for: "checkpoint-file" }, "Saved checkpoint"), file, against),
+    h("div", { class: "row" }, picker, against),
     chainResult,
   );
 }
