@@ -28,7 +28,7 @@ def print_table(instances: int, rows: list[Measurement]) -> None:
     print(f"{instances} api instance{'s' if instances > 1 else ''} (and as many bare-app processes):")
     print(
         f"{'endpoint':<25} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'/healthz':>9} "
-        f"{'/bare':>7} {'server CPU':>10} {'load gen':>8}  {'load avg':<15} notes"
+        f"{'/bare':>7} {'server CPU':>10} {'CPU ms/req':>10} {'load gen':>8}  {'load avg':<15} notes"
     )
     for r in rows:
         healthz = base.get(("healthz", r.connections))
@@ -41,9 +41,14 @@ def print_table(instances: int, rows: list[Measurement]) -> None:
         print(
             f"{r.endpoint:<25} {r.connections:>5} {r.per_second:>8,.0f} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f} "
             f"{_ratio(r.per_second, healthz):>9} {_ratio(r.per_second, bare):>7} {r.server_cpu:>9.0%} "
-            f"{r.generator_cpu:>8.0%}  {r.load_average:<15} {', '.join(notes)}"
+            f"{_cpu_per_request(r):>10} {r.generator_cpu:>8.0%}  {r.load_average:<15} {', '.join(notes)}"
         )
     print()
+
+
+def _cpu_per_request(row: Measurement) -> str:
+    # The servers' own CPU per request: less at the mercy of the machine's other load than req/s.
+    return f"{row.server_cpu * 1000 / row.per_second:.2f}" if row.per_second else "-"
 
 
 def _ratio(value: float, baseline: float | None) -> str:
