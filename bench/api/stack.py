@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -46,6 +47,13 @@ class Checkout:
 class Scratch:
     database_url: str
     env: dict[str, str]
+
+
+def free_port() -> int:
+    """A port nobody listens on now (others run benchmarks and tests on this machine too)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _admin_dsn() -> str:
@@ -98,8 +106,7 @@ async def api_instances(
 ) -> AsyncIterator[Servers]:
     """`count` api instances, on one port with SO_REUSEPORT when the checkout offers it."""
     shared = count > 1 and checkout.supports("--reuse-port")
-    base = 20000 + secrets.randbelow(10000)
-    ports = [base] * count if shared else [base + n for n in range(count)]
+    ports = [free_port()] * count if shared else [free_port() for _ in range(count)]
     async with AsyncExitStack() as stack:
         pids = []
         for n, port in enumerate(ports):
@@ -118,7 +125,7 @@ async def api_instances(
 @asynccontextmanager
 async def bare_instances(count: int, log_dir: Path) -> AsyncIterator[Servers]:
     """The bare FastAPI baseline, as many processes as api instances, sharing one port."""
-    port = 30000 + secrets.randbelow(10000)
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     async with AsyncExitStack() as stack:
         pids = []
