@@ -1,4 +1,4 @@
-"""`python -m bench.api.load`: one load-generating process (a job as JSON on stdin, results on stdout).
+"""`python -m bench.api.load`: one load-generating process (a job as JSON on stdin, results to a file).
 
 Plain HTTP/1.1 keep-alive over asyncio streams with requests encoded beforehand: a few tens of
 microseconds of CPU per request, so the generator is not what limits the figures; each process
@@ -14,6 +14,7 @@ import resource
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(slots=True)
@@ -89,4 +90,6 @@ async def run(job: dict) -> dict:
 if __name__ == "__main__":
     import uvloop  # as uvicorn uses it: the cheapest event loop available here
 
-    print(json.dumps(uvloop.run(run(json.load(sys.stdin)))))
+    job = json.load(sys.stdin)
+    # To a file, not stdout: tens of thousands of latencies make a long line.
+    Path(job["results_path"]).write_text(json.dumps(uvloop.run(run(job))))

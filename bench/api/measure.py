@@ -7,6 +7,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,11 +84,13 @@ async def measure(
 
 
 async def _load_process(job: dict) -> dict:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.api.load", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": os.getcwd()}, limit=256 * 1024 * 1024,
-    )  # fmt: skip
-    output, _ = await process.communicate(json.dumps(job).encode())
-    if process.returncode != 0:
-        raise RuntimeError(f"a load process failed ({process.returncode})")
-    return json.loads(output)
+    with tempfile.TemporaryDirectory(prefix="bench-api-load-") as scratch:
+        results = Path(scratch) / "results.json"
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.api.load", stdin=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": os.getcwd()},
+        )  # fmt: skip
+        await process.communicate(json.dumps({**job, "results_path": str(results)}).encode())
+        if process.returncode != 0:
+            raise RuntimeError(f"a load process failed ({process.returncode})")
+        return json.loads(results.read_text())
