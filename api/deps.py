@@ -18,14 +18,16 @@ from core.sessions import transaction
 from core.settings import Settings
 
 
-def get_resources(request: Request) -> Resources:
+# The dependencies below are `async def` although they never await: FastAPI runs a plain `def`
+# dependency in its thread pool, two thread hand-offs for a function returning an attribute.
+async def get_resources(request: Request) -> Resources:
     return request.app.state.resources
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-def get_settings(resources: ResourcesDep) -> Settings:
+async def get_settings(resources: ResourcesDep) -> Settings:
     return resources.settings
 
 
@@ -42,7 +44,7 @@ async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def bearer_token(request: Request) -> str:
+async def bearer_token(request: Request) -> str:
     """The access token from `Authorization: Bearer ...`; tokens in URLs are not accepted."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -53,7 +55,7 @@ def bearer_token(request: Request) -> str:
 async def get_current_principal(request: Request, resources: ResourcesDep) -> Principal:
     """The authenticated caller, from a valid, unexpired and unrevoked access token."""
     return await tokens.authenticate_access_token(
-        bearer_token(request), settings=resources.settings, revocations=resources.revocations
+        await bearer_token(request), settings=resources.settings, revocations=resources.revocations
     )
 
 

@@ -79,7 +79,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # The driver's own implicit transactions start only at the first write, so two sessions could
-    # both read the audit chain's head; we take over transaction control (see _begin_immediate).
+    # both read a head before either writes (the audit seals' head, for one); we take over
+    # transaction control (see _begin_immediate).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

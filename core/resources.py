@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core.audit.keys import AuditKeyring
 from core.bus import Bus, create_bus
 from core.db import create_engine
 from core.identity.revocation import TokenRevocations, create_revocation_store
@@ -26,19 +27,22 @@ class Resources:
     bus: Bus
     rate_limiter: RateLimiter
     revocations: TokenRevocations
+    audit_keys: AuditKeyring
 
     @classmethod
     def open(cls, settings: Settings) -> Resources:
         """Creates clients; connections are made lazily, on first use."""
         engine = create_engine(settings.effective_database_url)
         redis_url, prefix = settings.redis_url, settings.redis_key_prefix
+        audit_keys = AuditKeyring.from_settings(settings)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=create_sessionmaker(engine),
+            sessions=create_sessionmaker(engine, audit_keys=audit_keys),
             bus=create_bus(redis_url=redis_url, key_prefix=prefix),
             rate_limiter=create_rate_limiter(redis_url=redis_url, key_prefix=prefix),
             revocations=create_revocation_store(redis_url=redis_url, key_prefix=prefix),
+            audit_keys=audit_keys,
         )
 
     @property

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from core.audit import service as audit
+from core.audit.keys import AuditKey, AuditKeyring
+from core.settings import DEVELOPMENT_AUDIT_KEY, Settings
 
 
 class AuditedSession(Session):
@@ -29,8 +31,25 @@ event.listen(AuditedSession, "before_commit", _write_audit_before_commit)
 event.listen(AuditedSession, "after_commit", _forget_audit_after_commit)
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=AuditedSession)
+def create_sessionmaker(
+    engine: AsyncEngine, *, audit_keys: AuditKeyring | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose audit entries are signed with `audit_keys` (processes pass theirs, from
+    settings; without, the development key, which production's verification does not accept)."""
+    keyring = audit_keys or development_keyring()
+    return async_sessionmaker(
+        engine,
+        expire_on_commit=False,
+        sync_session_class=AuditedSession,
+        info={audit.KEYRING_KEY: keyring},
+    )
+
+
+def development_keyring() -> AuditKeyring:
+    """The keys of the default settings: the embedded mode's, and the tests'."""
+    return AuditKeyring(
+        AuditKey.from_secret(Settings.model_fields["audit_key_id"].default, DEVELOPMENT_AUDIT_KEY)
+    )
 
 
 @asynccontextmanager

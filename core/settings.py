@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Only good enough for a laptop: production refuses to start while this is in use.
 DEVELOPMENT_SECRET = "ownat-development-secret-change-me-0123456789"  # noqa: S105
+# The audit log's key on a laptop and in tests; production refuses it too.
+DEVELOPMENT_AUDIT_KEY = "ownat-development-audit-key-change-me-0123456789"
+AUDIT_KEY_ID_PATTERN = r"^[A-Za-z0-9._-]{1,32}$"
 
 
 class Settings(BaseSettings):
@@ -85,8 +89,31 @@ class Settings(BaseSettings):
     turn_secret: SecretStr | None = None
     turn_credential_ttl_s: int = Field(default=3600, ge=60, le=24 * 3600)
 
+    # The audit log's HMAC key (core.audit): held by the processes, never by the database, and
+    # distinct from OWNAT_SECRET_KEY. Entries, seals and checkpoints name the key id that made them;
+    # after a rotation the old keys stay in OWNAT_AUDIT_RETIRED_KEYS ("id:secret,id:secret") so that
+    # what they signed still verifies. `ownat worker` (and `ownat dev`) seal committed entries into
+    # the chain every `audit_seal_interval_s`.
+    audit_key: SecretStr = SecretStr(DEVELOPMENT_AUDIT_KEY)
+    audit_key_id: str = Field(default="k1", pattern=AUDIT_KEY_ID_PATTERN)
+    audit_retired_keys: Annotated[dict[str, SecretStr], NoDecode] = {}
+    audit_seal_interval_s: float = Field(default=1.0, gt=0, le=60)
+
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("audit_retired_keys", mode="before")
+    @classmethod
+    def _parse_retired_keys(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        keys: dict[str, str] = {}
+        for pair in filter(None, (part.strip() for part in value.split(","))):
+            key_id, separator, secret = pair.partition(":")
+            if not separator or not re.fullmatch(AUDIT_KEY_ID_PATTERN, key_id) or not secret:
+                raise ValueError("OWNAT_AUDIT_RETIRED_KEYS takes 'id:secret' pairs separated by commas")
+            keys[key_id] = secret
+        return keys
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -99,6 +126,20 @@ class Settings(BaseSettings):
             raise ValueError("OWNAT_DATABASE_URL must point at PostgreSQL in production")
         if not self.redis_url:
             raise ValueError("OWNAT_REDIS_URL is required in production (several instances share state)")
+        audit_key = self.audit_key.get_secret_value()
+        if audit_key == DEVELOPMENT_AUDIT_KEY or len(audit_key) < 32:
+            raise ValueError("OWNAT_AUDIT_KEY must be set to a random value of 32+ characters in production")
+        if audit_key == secret:
+            raise ValueError("OWNAT_AUDIT_KEY must differ from OWNAT_SECRET_KEY")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_ambiguous_audit_keys(self) -> Settings:
+        if self.audit_key_id in self.audit_retired_keys:
+            raise ValueError(
+                f"OWNAT_AUDIT_KEY_ID {self.audit_key_id!r} is also in OWNAT_AUDIT_RETIRED_KEYS: "
+                "give the new key an id of its own"
+            )
         return self
 
     @property

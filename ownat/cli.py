@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import socket
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 # Commands that live with their package: each module offers add_arguments(parser) and run(args).
 PACKAGE_COMMANDS = {
@@ -63,15 +65,23 @@ def _api(args: argparse.Namespace) -> int:
     app = create_app(settings)
     freeze_startup_heap()
     # Our middleware logs each request with its id; uvicorn's own access log would repeat it.
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        ws="websockets-sansio",
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_config=None, access_log=False, ws="websockets-sansio"
     )
+    sockets = [reusable_socket(args.host, args.port)] if args.reuse_port else None
+    uvicorn.Server(config).run(sockets=sockets)
     return 0
+
+
+def reusable_socket(host: str, port: int) -> socket.socket:
+    """A listening socket that other processes may bind too (Linux SO_REUSEPORT): the kernel spreads
+    new connections over them, so several api processes share one port without a proxy."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -106,7 +116,13 @@ def _seed(args: argparse.Namespace) -> int:
 def _audit_verify(args: argparse.Namespace) -> int:
     from ownat.operations import verify_audit_chain
 
-    return asyncio.run(verify_audit_chain())
+    return verify_audit_chain(args.checkpoint)
+
+
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    from ownat.operations import export_audit_checkpoint
+
+    return export_audit_checkpoint(args.out)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -126,11 +142,30 @@ def _parser() -> argparse.ArgumentParser:
     api = add("api", _api, "run the API server (REST, WebSocket hub, signalling, web pages)")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
+    api.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="share the port with other `ownat api` processes on this host (SO_REUSEPORT)",
+    )
     migrate = add("migrate", _migrate, "apply database migrations")
     migrate.add_argument("--revision", default="heads", help="upgrade to this revision (default: heads)")
     migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION instead")
     add("seed", _seed, "load the demo hospital (refused in production)")
-    add("audit-verify", _audit_verify, "check the audit log's hash chain and report the first broken link")
+    audit_verify = add(
+        "audit-verify", _audit_verify, "check the audit log's chain and report what does not verify"
+    )
+    audit_verify.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="FILE",
+        help="also check that the chain still holds this saved checkpoint",
+    )
+    audit_checkpoint = add(
+        "audit-checkpoint", _audit_checkpoint, "export a signed checkpoint of the audit chain's head"
+    )
+    audit_checkpoint.add_argument(
+        "--out", type=Path, metavar="FILE", help="write it here instead of printing it"
+    )
     for name, (module_name, help_text) in PACKAGE_COMMANDS.items():
         module = importlib.import_module(module_name)
         module.add_arguments(add(name, module.run, help_text))

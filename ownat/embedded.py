@@ -7,7 +7,8 @@ embedded broker, writing to SQLite, publishing on the API's own in-process bus) 
 hospital's monitors, simulated, publishing into the broker, so that live data shows with nothing
 installed. Alarms run as in production: the live evaluator after each committed batch (the ingest
 worker's after-commit observer) and the periodic checks (silent devices, escalation) every few
-seconds; bed 3 of Ward 4B deteriorates, so a NEWS2 alarm shows within a minute of starting.
+seconds; bed 3 of Ward 4B deteriorates, so a NEWS2 alarm shows within a minute of starting. The
+audit sequencer seals the audit log every second, as `ownat worker` does in production.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
+from core.audit.keys import AuditKeyring
+from core.audit.sequencer import run_sequencer
 from core.db import create_engine
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
@@ -59,9 +62,11 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
         pipeline = asyncio.create_task(_run_pipeline_when_started(server, app, settings))
         pipeline.add_done_callback(_report_failure)
         notifications = asyncio.create_task(run_notifications_when_started(server, app, _wait_started))
+        sealing = asyncio.create_task(_seal_audit_when_started(server, app, settings))
         try:
             await server.serve()
         finally:
+            sealing.cancel()
             notifications.cancel()
             banner.cancel()
             pipeline.cancel()
@@ -89,7 +94,7 @@ async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, setti
     # The worker's own engine on the same SQLite file: it outlives the API's during shutdown.
     engine = create_engine(database_url)
     try:
-        sessions = create_sessionmaker(engine)
+        sessions = create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings))
         async with transaction(sessions) as session:
             # The demo hospital's registered monitors; one patient deteriorates soon after start.
             devices = simulated_devices(
@@ -127,6 +132,18 @@ async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, setti
             tasks.create_task(run_periodic_checks_forever(resources), name="embedded-alarm-checks")
     finally:
         await engine.dispose()
+
+
+async def _seal_audit_when_started(server: uvicorn.Server, app: FastAPI, settings: Settings) -> None:
+    """The audit sequencer, as `ownat worker` runs it, on the API's own sessions."""
+    await _wait_started(server)
+    resources = app.state.resources
+    await run_sequencer(
+        sessions=resources.sessions,
+        keys=resources.audit_keys,
+        interval_s=settings.audit_seal_interval_s,
+        stop=asyncio.Event(),
+    )
 
 
 async def _announce_when_started(server: uvicorn.Server, settings: Settings, host: str, port: int) -> None:

@@ -110,3 +110,23 @@ async def test_embedded_mode_serves_the_demo_accounts(embedded: EmbeddedProcess)
             "/api/v1/auth/me", headers={"authorization": f"Bearer {login.json()['access_token']}"}
         )
     assert me.status_code == 200 and me.json()["role"] == account.role.value
+
+
+async def test_embedded_mode_seals_the_audit_log_and_checks_it_against_a_checkpoint(
+    embedded: EmbeddedProcess,
+) -> None:
+    from ownat.demo import DEMO_ACCOUNTS
+
+    admin = next(account for account in DEMO_ACCOUNTS if account.role.value == "admin")
+    await _wait_ready(embedded)
+    async with httpx.AsyncClient(base_url=embedded.base_url) as http:
+        login = await http.post("/api/v1/auth/login", json={"email": admin.email, "password": admin.password})
+        headers = {"authorization": f"Bearer {login.json()['access_token']}"}
+        async with asyncio.timeout(START_TIMEOUT_S):
+            # The embedded sequencer seals every second; the process cannot tell us when it has.
+            while (await http.get("/api/v1/audit/verify", headers=headers)).json()["head"]["sequence"] == 0:  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+        checkpoint = (await http.get("/api/v1/audit/checkpoint", headers=headers)).json()
+        report = (await http.post("/api/v1/audit/verify", json=checkpoint, headers=headers)).json()
+    assert report["ok"] is True, report["reason"]
+    assert report["checked"] > 100 and report["checkpoint_sequence"] == checkpoint["sequence"]

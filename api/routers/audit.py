@@ -1,15 +1,14 @@
-"""The audit log for administrators: filtered pages and the chain check."""
+"""The audit log for administrators: filtered pages, the chain check and signed checkpoints."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import AdminPrincipal, SessionDep, require_roles
-from core.audit import queries
-from core.audit.schemas import AuditFilter, AuditPage, ChainReportRead
-from core.audit.verify import verify_chain
+from api.deps import AdminPrincipal, ResourcesDep, SessionDep, require_roles
+from core.audit import integrity, queries
+from core.audit.schemas import AuditFilter, AuditPage, ChainReportRead, Checkpoint
 from core.identity.principal import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"], dependencies=[Depends(require_roles(Role.ADMIN))])
@@ -28,7 +27,37 @@ async def list_audit_events(
     )
 
 
-@router.get("/verify", response_model=ChainReportRead, summary="Check the hash chain end to end")
-async def verify_audit_chain(session: SessionDep, actor: AdminPrincipal) -> ChainReportRead:
-    report = await verify_chain(session)
+@router.get("/verify", response_model=ChainReportRead, summary="Check every seal and entry of the chain")
+async def verify_audit_chain(
+    session: SessionDep, actor: AdminPrincipal, resources: ResourcesDep
+) -> ChainReportRead:
+    report = await integrity.check_log(session=session, actor=actor, keys=resources.audit_keys)
     return ChainReportRead.model_validate(report, from_attributes=True)
+
+
+@router.post(
+    "/verify",
+    response_model=ChainReportRead,
+    summary="Check the chain against a saved checkpoint (also catches the removal of the newest entries)",
+)
+async def verify_audit_chain_against(
+    checkpoint: Checkpoint, session: SessionDep, actor: AdminPrincipal, resources: ResourcesDep
+) -> ChainReportRead:
+    report = await integrity.check_log(
+        session=session, actor=actor, keys=resources.audit_keys, checkpoint=checkpoint
+    )
+    return ChainReportRead.model_validate(report, from_attributes=True)
+
+
+@router.get(
+    "/checkpoint",
+    response_model=Checkpoint,
+    summary="A signed checkpoint of the chain's head, to keep outside the database",
+)
+async def export_audit_checkpoint(
+    session: SessionDep, actor: AdminPrincipal, resources: ResourcesDep, response: Response
+) -> Checkpoint:
+    checkpoint = await integrity.export_checkpoint(session=session, actor=actor, keys=resources.audit_keys)
+    name = f"ownat-audit-checkpoint-{checkpoint.sequence}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return checkpoint

@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(settings: Settings, args: argparse.Namespace, zone: tzinfo) -> None:
     from clinical.lab.mllp import MllpServer
+    from core.audit.keys import AuditKeyring
     from core.db import create_engine
     from core.sessions import create_sessionmaker
 
@@ -65,7 +66,7 @@ async def _serve(settings: Settings, args: argparse.Namespace, zone: tzinfo) -> 
         loop.add_signal_handler(signum, stopping.set)
     try:
         async with MllpServer(
-            sessions=create_sessionmaker(engine),
+            sessions=create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings)),
             host=args.host,
             port=args.port,
             max_message_bytes=args.max_message_bytes,

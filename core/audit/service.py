@@ -1,9 +1,12 @@
-"""Recording audit entries and chaining them into the log.
+"""Recording audit entries.
 
-Services call `record()` inside their unit of work. Entries wait on the session and are chained
-and inserted just before it commits, so a change and its audit entry land together. When the
+Services call `record()` inside their unit of work. Entries wait on the session and are signed and
+inserted just before it commits, so a change and its audit entry land together. When the
 transaction fails instead, `core.sessions.transaction` writes them afterwards with outcome
 "failure" (or "denied"), so refused and failed attempts are on the record too.
+
+Appending takes no lock: the database numbers entries from a sequence, and the sequencer
+(`core.audit.sequencer`) chains committed entries into seals later, in batches.
 """
 
 from __future__ import annotations
@@ -11,20 +14,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from core.audit.chain import entry_hash
 from core.audit.context import client_address_var
-from core.audit.models import GENESIS_HASH, AuditEvent
+from core.audit.entries import sign_entry
+from core.audit.horizon import current_txid
+from core.audit.keys import AuditKeyring
+from core.audit.models import AuditEvent
 from core.db import utc_now
 from core.identity.principal import Principal
 from core.logging import request_id_var
 
 PENDING_KEY = "ownat.audit.pending"
-# Any constant works; it only has to be the same in every process appending to the chain.
-CHAIN_LOCK_KEY = 0x0A0D17
+# Where a session finds the keys that sign its entries (set by core.sessions.create_sessionmaker).
+KEYRING_KEY = "ownat.audit.keyring"
 
 
 def record(
@@ -62,24 +67,15 @@ def take_pending(session: AsyncSession | Session) -> list[dict[str, Any]]:
 
 
 def append_entries(session: Session, entries: list[dict[str, Any]]) -> None:
-    """Chains `entries` after the current head and inserts them (sync: runs inside commit)."""
+    """Signs `entries` and inserts them in one statement, without any lock (sync: runs inside commit)."""
     if not entries:
         return
+    keyring: AuditKeyring = session.info[KEYRING_KEY]
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # One appender at a time keeps the chain linear; held only until this commit ends.
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-    head = connection.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
-    rows = []
-    for entry in entries:
-        seq += 1
-        row = {**entry, "seq": seq, "prev_hash": prev_hash}
-        row["hash"] = prev_hash = entry_hash(row)
-        rows.append(row)
-    connection.execute(insert(AuditEvent), rows)
+    rows = [sign_entry(keyring.active, entry) for entry in entries]
+    # inline(): nothing to fetch back (no RETURNING of the numbers).
+    statement = insert(AuditEvent).values(txid=current_txid(connection.dialect.name)).inline()
+    connection.execute(statement, rows)
 
 
 def mark_failed(entries: list[dict[str, Any]], error: BaseException) -> list[dict[str, Any]]:

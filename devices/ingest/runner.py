@@ -11,6 +11,7 @@ from collections.abc import Callable
 from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.audit.keys import AuditKeyring
 from core.bus import Bus, create_bus
 from core.db import create_engine
 from core.sessions import create_sessionmaker
@@ -38,7 +39,7 @@ async def run_ingest(
     if metrics_port is not None:
         # prometheus_client serves from a daemon thread of its own; nothing here blocks the loop.
         server, _thread = start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
-    sessions = create_sessionmaker(engine)
+    sessions = create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings))
     worker = IngestWorker(
         config=config,
         engine=engine,

@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from core.audit.keys import AuditKeyring
     from core.db import create_engine
     from core.logging import configure_logging
     from core.sessions import create_sessionmaker
@@ -81,7 +82,7 @@ async def _run(args: argparse.Namespace) -> int:
     admin_url = broker_settings.mqtt_admin_url.get_secret_value()
     ingest = _ingest_account(settings.mqtt_url)
     engine = create_engine(settings.effective_database_url)
-    sessions = create_sessionmaker(engine)
+    sessions = create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings))
     try:
         if args.out:
             paths = await broker_jobs.write_config(

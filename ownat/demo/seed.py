@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import ownat.model_registry  # noqa: F401 - every table's mapper is configured before the first query
 from clinical.codes.icd10 import load_icd10
 from clinical.organisation import service as organisation
+from core.audit.keys import AuditKeyring
 from core.db import create_engine, utc_now
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
@@ -32,7 +33,8 @@ async def seed_demo_data(settings: Settings) -> bool:
     try:
         # The ICD-10 list is parsed in a thread once, before the services validate codes with it.
         await load_icd10()
-        async with transaction(create_sessionmaker(engine)) as session:
+        sessions = create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings))
+        async with transaction(sessions) as session:
             users, created = await ensure_accounts(session, settings)
             if await hospital_exists(session):
                 return created

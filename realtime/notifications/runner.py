@@ -1,4 +1,4 @@
-"""Running `ownat worker` as a process: resources, metrics endpoint, signals."""
+"""Running `ownat worker` as a process: resources, metrics endpoint, signals, the audit sequencer."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 
 from prometheus_client import CollectorRegistry, start_http_server
 
+from core.audit.sequencer import run_sequencer
 from core.resources import Resources
 from core.settings import Settings
 from realtime.notifications.settings import NotificationSettings
@@ -36,10 +37,22 @@ async def run_worker(
         registry = CollectorRegistry()
         worker.senders.metrics.register(registry)
         server, _thread = start_http_server(metrics_port, addr=metrics_host, registry=registry)
+    # The audit sequencer beside the loop, not in it: a slow delivery must not hold sealing back.
+    sequencer = asyncio.create_task(
+        run_sequencer(
+            sessions=resources.sessions,
+            keys=resources.audit_keys,
+            interval_s=settings.audit_seal_interval_s,
+            stop=stop,
+        ),
+        name="audit-sequencer",
+    )
     log.info("notification worker started")
     try:
         await worker.run(stop)
     finally:
+        stop.set()
+        await sequencer
         if server is not None:
             server.shutdown()
         await worker.close()

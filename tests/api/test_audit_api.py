@@ -1,4 +1,5 @@
-"""The audit log over HTTP: admins page and filter it and check the chain; nobody else may."""
+"""The audit log over HTTP: admins page and filter it, check the chain and export checkpoints; nobody
+else may."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import httpx
 import pytest
 
 from core.identity.principal import Role
+from core.resources import Resources
 from tests.builders import signed_in
+from tests.core.audit_support import seal_everything
 
 
 async def test_admin_pages_through_filtered_entries(client: httpx.AsyncClient, sessions) -> None:
@@ -51,19 +54,50 @@ async def test_failed_logins_are_on_the_record(client: httpx.AsyncClient, sessio
     assert any(item["resource_id"] == str(nurse.id) for item in response.json()["items"])
 
 
-async def test_admin_verifies_the_chain(client: httpx.AsyncClient, sessions) -> None:
-    _, headers = await signed_in(client, sessions, Role.ADMIN)
+async def test_admin_verifies_the_chain_against_a_checkpoint(
+    client: httpx.AsyncClient, sessions, resources: Resources
+) -> None:
+    admin, headers = await signed_in(client, sessions, Role.ADMIN)
+    await seal_everything(sessions, resources.audit_keys)
+    exported = await client.get("/api/v1/audit/checkpoint", headers=headers)
+    assert exported.status_code == 200, exported.text
+    checkpoint = exported.json()
+    assert checkpoint["sequence"] >= 1 and checkpoint["key_id"] == resources.settings.audit_key_id
+
     report = (await client.get("/api/v1/audit/verify", headers=headers)).json()
     assert report["ok"] is True and report["checked"] >= 1 and report["first_broken_seq"] is None
+    against = (await client.post("/api/v1/audit/verify", json=checkpoint, headers=headers)).json()
+    assert against["ok"] is True and against["checkpoint_sequence"] == checkpoint["sequence"]
+
+    forged = {**checkpoint, "entries": checkpoint["entries"] + 1}
+    refused = (await client.post("/api/v1/audit/verify", json=forged, headers=headers)).json()
+    assert refused["ok"] is False and "signature does not verify" in refused["reason"]
+
+    # The checks and the export are on the record too.
+    mine = await client.get(
+        "/api/v1/audit/events",
+        params={"actor_id": str(admin.id), "resource_type": "audit_chain"},
+        headers=headers,
+    )
+    assert sorted(item["action"] for item in mine.json()["items"]) == ["export", "verify", "verify", "verify"]
+
+
+async def test_a_malformed_checkpoint_is_422(client: httpx.AsyncClient, sessions) -> None:
+    _, headers = await signed_in(client, sessions, Role.ADMIN)
+    response = await client.post("/api/v1/audit/verify", json={"sequence": "three"}, headers=headers)
+    assert response.status_code == 422
+    assert any(error["pointer"] == "#/body/sequence" for error in response.json()["errors"])
 
 
 @pytest.mark.parametrize("role", [Role.CLINICIAN, Role.NURSE, Role.PATIENT])
 async def test_only_admins_read_the_log(client: httpx.AsyncClient, sessions, role: Role) -> None:
     _, headers = await signed_in(client, sessions, role)
-    for path in ("/api/v1/audit/events", "/api/v1/audit/verify"):
+    for path in ("/api/v1/audit/events", "/api/v1/audit/verify", "/api/v1/audit/checkpoint"):
         response = await client.get(path, headers=headers)
         assert response.status_code == 403
         assert response.headers["content-type"].startswith("application/problem+json")
+    response = await client.post("/api/v1/audit/verify", json={}, headers=headers)
+    assert response.status_code == 403
 
 
 async def test_unauthenticated_is_401(client: httpx.AsyncClient) -> None:

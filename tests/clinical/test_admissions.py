@@ -194,9 +194,10 @@ async def test_a_patient_sees_only_their_own_admissions(
 
 @pytest.fixture
 async def sqlite_sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on a fresh embedded-mode SQLite database migrated up to this package's revision."""
+    """Sessions on a fresh embedded-mode SQLite database, migrated to the head: the services write the
+    audit log, whose tables a later revision (0018_audit_chain) changed."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'embedded.sqlite3'}"
-    await migrate.upgrade_async(url, "0003_patients_org")
+    await migrate.upgrade_async(url)
     engine = create_engine(url)
     yield create_sessionmaker(engine)
     await engine.dispose()

@@ -1,4 +1,5 @@
-"""Fixtures for the kernel's tests: buses of both kinds and a Redis client to inspect and clean up."""
+"""Fixtures for the kernel's tests: buses of both kinds, a Redis client to inspect and clean up, and
+a database of its own for the audit log."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from typing import Protocol
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.bus import Bus, RedisBus, SubscriptionTuning, create_bus
 from core.bus.redis_subscription import escape_glob
+from core.db import create_engine
+from core.sessions import create_sessionmaker
+from ownat import migrate
 
 # Reconnect quickly so that the connection-loss test stays short; nothing asserts on these values.
 FAST_TUNING = SubscriptionTuning(reconnect_base_s=0.02, reconnect_cap_s=0.5, idle_ping_s=5.0)
@@ -88,3 +93,34 @@ async def until_redis_shows(condition: Callable[[], Awaitable[bool]]) -> None:
         # The state lives in the server, which cannot notify us: polling is the only way to await it.
         while not await condition():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
+
+
+@pytest.fixture(scope="session")
+def audit_database_url(databases) -> str:
+    """A database of its own for the audit log's tests, which tamper with it."""
+    url = databases.create("audit")
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+async def audit_sessions(audit_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(audit_database_url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def audit_engine_factory(
+    audit_database_url: str,
+) -> AsyncIterator[Callable[[], async_sessionmaker[AsyncSession]]]:
+    """More sessionmakers on engines of their own: other processes, as far as the database can tell."""
+    engines: list[AsyncEngine] = []
+
+    def factory() -> async_sessionmaker[AsyncSession]:
+        engines.append(create_engine(audit_database_url))
+        return create_sessionmaker(engines[-1])
+
+    yield factory
+    for engine in engines:
+        await engine.dispose()

@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from core.settings import DEVELOPMENT_SECRET, Settings
+from core.settings import DEVELOPMENT_AUDIT_KEY, DEVELOPMENT_SECRET, Settings
 
 STRONG_SECRET = "s" * 20 + "0123456789abcdef"
+AUDIT_KEY = "a" * 20 + "fedcba9876543210"
 POSTGRES = "postgresql+psycopg://ownat@db/ownat"
+PRODUCTION = {"environment": "production", "database_url": POSTGRES, "redis_url": "redis://r"}
 
 
 def _settings(**values: object) -> Settings:
@@ -60,7 +62,33 @@ def test_production_refuses_unsafe_configuration(values: dict[str, object], comp
 
 
 def test_production_starts_with_real_secrets_and_services() -> None:
-    settings = _settings(
-        environment="production", secret_key=STRONG_SECRET, database_url=POSTGRES, redis_url="redis://r"
-    )
+    settings = _settings(**PRODUCTION, secret_key=STRONG_SECRET, audit_key=AUDIT_KEY)
     assert settings.secret_key.get_secret_value() == STRONG_SECRET
+
+
+@pytest.mark.parametrize(
+    "audit_key",
+    [None, DEVELOPMENT_AUDIT_KEY, "short", STRONG_SECRET],
+    ids=["unset", "development", "short", "token-secret"],
+)
+def test_production_refuses_an_unsafe_audit_key(audit_key: str | None) -> None:
+    values = {"audit_key": audit_key} if audit_key else {}
+    with pytest.raises(ValidationError, match="OWNAT_AUDIT_KEY"):
+        _settings(**PRODUCTION, secret_key=STRONG_SECRET, **values)
+
+
+def test_retired_audit_keys_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OWNAT_AUDIT_KEY_ID", "2027-01")
+    monkeypatch.setenv("OWNAT_AUDIT_RETIRED_KEYS", "2026-01:first-secret, 2026-06:second-secret")
+    settings = _settings()
+    assert {k: v.get_secret_value() for k, v in settings.audit_retired_keys.items()} == {
+        "2026-01": "first-secret",
+        "2026-06": "second-secret",
+    }
+    monkeypatch.setenv("OWNAT_AUDIT_RETIRED_KEYS", "no-separator")
+    with pytest.raises(ValidationError, match="'id:secret' pairs"):
+        _settings()
+    # The active key's id may not name a retired key too: which secret would verify it?
+    monkeypatch.setenv("OWNAT_AUDIT_RETIRED_KEYS", "2027-01:old-secret")
+    with pytest.raises(ValidationError, match="give the new key an id of its own"):
+        _settings()

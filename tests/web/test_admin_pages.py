@@ -21,6 +21,7 @@ from devices.registry.models import Device, DeviceBinding
 from realtime.alarms.models import Alarm, AlarmKind, AlarmPriority, AlarmStatus
 from tests.analytics.small_hospital import subject
 from tests.builders import create_user, login, strong_password, unique_email
+from tests.core.audit_support import seal_everything
 from tests.web.conftest import LiveServer
 from tests.web.test_portal import sign_in
 
@@ -170,8 +171,17 @@ async def test_an_admin_filters_the_audit_log_and_checks_the_chain(
     await filters.get_by_role("button", name="Apply filters").click()
     await expect(page.get_by_role("alert")).to_contain_text("actor_id")
 
+    await seal_everything(sessions)
     await page.get_by_role("button", name="Check the chain").click()
     await expect(page.locator("#chain-result")).to_contain_text("The chain is intact")
+
+    # A checkpoint downloaded now, and the log later checked against it.
+    async with page.expect_download() as downloading:
+        await page.get_by_role("button", name="Download a checkpoint").click()
+    saved = await (await downloading.value).path()
+    await page.get_by_label("Saved checkpoint").set_input_files(saved)
+    await page.get_by_role("button", name="Check against this checkpoint").click()
+    await expect(page.locator("#chain-result")).to_contain_text("It still holds the checkpoint of seal")
 
 
 async def test_the_system_page_shows_a_stored_dead_letter(

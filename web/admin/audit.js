@@ -1,7 +1,8 @@
-// The audit log: filter by actor, patient, resource, action, outcome and time; page back; check the chain.
+// The audit log: filter by actor, patient, resource, action, outcome and time; page back; check the chain,
+// download a signed checkpoint and check the chain against one saved earlier.
 
 import { showNotice } from "../shared/alerts.js";
-import { api, ApiError } from "../shared/api.js";
+import { api, ApiError, download } from "../shared/api.js";
 import { h, replace } from "../shared/dom.js";
 import { formatDateTime, localDayBoundary } from "../shared/time.js";
 import { act, card, choice, field, onSubmit, query, table } from "./ui.js";
@@ -28,30 +29,64 @@ function filterForm() {
   );
 }
 
-async function checkChain(button, result) {
+function describe(report) {
+  const waiting = report.pending === 1 ? " 1 newer entry is waiting for its seal (about a second)."
+    : report.pending ? ` ${report.pending} newer entries are waiting for their seal (about a second).` : "";
+  if (!report.ok) {
+    const where = report.first_broken_seq !== null ? `At entry #${report.first_broken_seq}: ` : report.broken_seal !== null ? `At seal ${report.broken_seal}: ` : "";
+    throw new ApiError(200, { title: "The log does not verify", detail: `${where}${report.reason}. ${report.checked} entries checked.` });
+  }
+  const against = report.checkpoint_sequence !== null ? ` It still holds the checkpoint of seal ${report.checkpoint_sequence}.` : "";
+  return `The chain is intact: ${report.checked} entries checked, up to seal ${report.head.sequence}.${against}${waiting}`;
+}
+
+async function checkChain(button, result, checkpointFile) {
   button.disabled = true;
   try {
-    const report = await api("/api/v1/audit/verify");
-    if (!report.ok) {
-      throw new ApiError(200, { title: "The chain is broken", detail: `At entry #${report.first_broken_seq}: ${report.reason}. ${report.checked} entries checked.` });
+    let report;
+    if (checkpointFile) {
+      let checkpoint;
+      try {
+        checkpoint = JSON.parse(await checkpointFile.text());
+      } catch {
+        throw new ApiError(400, { title: "Not a checkpoint", detail: `${checkpointFile.name} is not a JSON checkpoint file.` });
+      }
+      report = await api("/api/v1/audit/verify", { method: "POST", json: checkpoint });
+    } else {
+      report = await api("/api/v1/audit/verify");
     }
-    showNotice(result, `The chain is intact: ${report.checked} entries checked, up to #${report.head_seq}.`);
+    showNotice(result, describe(report));
   } finally {
     button.disabled = false;
   }
+}
+
+function integrityCard(messages) {
+  const chainResult = h("div", { id: "chain-result", "aria-live": "polite" });
+  const verify = h("button", { type: "button", id: "verify-chain" }, "Check the chain");
+  const exportButton = h("button", { type: "button", class: "button-quiet" }, "Download a checkpoint");
+  const picker = field("Saved checkpoint", { type: "file", accept: "application/json,.json" });
+  const file = picker.querySelector("input");
+  const against = h("button", { type: "button", class: "button-quiet" }, "Check against this checkpoint");
+  verify.addEventListener("click", () => act(messages, () => checkChain(verify, chainResult, null)));
+  exportButton.addEventListener("click", () => act(messages, async () => `Downloaded ${await download("/api/v1/audit/checkpoint", "ownat-audit-checkpoint.json")}: keep it away from this server.`));
+  against.addEventListener("click", () => act(messages, async () => {
+    if (!file.files?.length) throw new ApiError(400, { title: "No checkpoint chosen", detail: "Choose a checkpoint file you downloaded earlier." });
+    await checkChain(against, chainResult, file.files[0]);
+  }));
+  return card("chain-title", "Integrity",
+    h("p", {}, "Each entry is signed when it is written, and sealed into a chain within a second; the check recomputes every signature and seal. Download a checkpoint from time to time and keep it elsewhere: checking against it also shows whether the newest entries were removed."),
+    h("div", { class: "actions" }, verify, exportButton),
+    h("div", { class: "row" }, picker, against),
+    chainResult,
+  );
 }
 
 export async function render(container, { messages }) {
   const filters = filterForm();
   const list = h("div", { id: "audit-events" });
   const more = h("button", { type: "button", class: "button-quiet", hidden: true }, "Older entries");
-  const chainResult = h("div", { id: "chain-result", "aria-live": "polite" });
-  const verify = h("button", { type: "button", id: "verify-chain" }, "Check the chain");
-  replace(
-    container,
-    card("chain-title", "Integrity", h("p", {}, "Each entry carries the hash of the one before it; the check recomputes the whole chain."), verify, chainResult),
-    card("audit-title", "Entries, newest first", filters, list, more),
-  );
+  replace(container, integrityCard(messages), card("audit-title", "Entries, newest first", filters, list, more));
 
   let params = {};
   let rows = [];
@@ -83,6 +118,5 @@ export async function render(container, { messages }) {
   });
   filters.addEventListener("reset", () => { params = {}; act(messages, () => load(true)); });
   more.addEventListener("click", () => act(messages, () => load(false)));
-  verify.addEventListener("click", () => act(messages, () => checkChain(verify, chainResult)));
   await load(true);
 }
