@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_audit_chain"
-down_revision: str | None = "0014_device_coverage"
+down_revision: str | None = "0022_fhir_versions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
