@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from core.audit import service as audit
 from core.audit.checkpoints import current_head, issue_checkpoint
 from core.audit.entries import content_of, leaf_hash
 from core.audit.keys import AuditKey, AuditKeyring, Purpose
@@ -25,7 +26,7 @@ from core.audit.sequencer import seal_all
 from core.audit.verify import ChainReport, verify_chain
 from core.db import create_engine
 from core.sessions import create_sessionmaker
-from tests.core.audit_support import KEYS, record, seal_everything
+from tests.core.audit_support import KEYS, NURSE, record, seal_everything
 
 Tampering = Callable[[AsyncConnection], Awaitable[None]]
 
@@ -171,6 +172,15 @@ async def test_truncation_is_caught_against_a_checkpoint_kept_elsewhere(
 
 
 async def test_a_resealed_rewrite_is_caught_against_a_checkpoint(sealed_log: str, audit_sessions) -> None:
+    # Two entries of one transaction are sealed together, so the newest seal keeps one after the
+    # deletion below (a seal held back by another run's transaction may otherwise hold only one).
+    async with audit_sessions() as session:
+        for _ in range(2):
+            audit.record(
+                session, actor=NURSE, action="read", resource_type="patient", patient_id=uuid.uuid4()
+            )
+        await session.commit()
+    await seal_everything(audit_sessions)
     async with audit_sessions() as session:
         checkpoint = issue_checkpoint(await current_head(session), KEYS)
     async with tampered(sealed_log) as db:
