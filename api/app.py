@@ -14,6 +14,7 @@ from api.deps import get_current_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
+    account,
     alarms,
     analytics,
     audit,
@@ -104,6 +105,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(ws.router)
     app.include_router(ws_consult.router)
     app.include_router(auth.public_router, prefix=API_PREFIX)
+    app.include_router(account.public_router, prefix=API_PREFIX)
     # The payment gateway's webhook: no user, a signature checked by the endpoint instead.
     app.include_router(billing_payments.public_router, prefix=API_PREFIX)
     # A guest redeems an invitation link before having any session.
@@ -111,6 +113,7 @@ def _include_routers(app: FastAPI) -> None:
     authenticated = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_current_principal)])
     for module in (
         auth,
+        account,
         users,
         audit,
         patients,

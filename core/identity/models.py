@@ -70,7 +70,7 @@ class RefreshToken(PublicIdMixin, Base):
 
 class AccountTokenPurpose(enum.StrEnum):
     VERIFY_EMAIL = "verify_email"
-    RESET_PASSWORD = "reset_password"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 (a purpose, not a secret)
 
 
 class AccountToken(PublicIdMixin, Base):
