@@ -69,7 +69,7 @@ TEMPLATES: dict[str, dict[str, MessageTemplate]] = {
         E.ACCOUNT_VERIFY_EMAIL: MessageTemplate(
             "Confirm your email address",
             "Welcome to Ownat. To finish creating your account, open this link (it works once, until "
-            "$until UTC):\n\n$link\n\nIf you did not sign up, ignore this message: without the link, "
+            "$until):\n\n$link\n\nIf you did not sign up, ignore this message: without the link, "
             "no account is opened with your address.",
         ),
         E.ACCOUNT_ALREADY_REGISTERED: MessageTemplate(
@@ -82,7 +82,7 @@ TEMPLATES: dict[str, dict[str, MessageTemplate]] = {
         E.ACCOUNT_PASSWORD_RESET: MessageTemplate(
             "Reset your Ownat password",
             "Someone (probably you) asked to reset the password of your Ownat account. To choose a new "
-            "one, open this link (it works once, until $until UTC):\n\n$link\n\nIf it was not you, "
+            "one, open this link (it works once, until $until):\n\n$link\n\nIf it was not you, "
             "ignore this message: your password stays as it is.",
         ),
         E.ACCOUNT_NOT_FOUND: MessageTemplate(
@@ -147,13 +147,13 @@ TEMPLATES: dict[str, dict[str, MessageTemplate]] = {
         E.ACCOUNT_VERIFY_EMAIL: MessageTemplate(
             "Confirmez votre adresse e-mail",
             "Bienvenue sur Ownat. Pour terminer la création de votre compte, ouvrez ce lien (valable une "
-            "fois, jusqu'au $until UTC) :\n\n$link\n\nSi vous ne vous êtes pas inscrit, ignorez ce "
+            "fois, jusqu'au $until) :\n\n$link\n\nSi vous ne vous êtes pas inscrit, ignorez ce "
             "message : sans le lien, aucun compte n'est ouvert avec votre adresse.",
         ),
         E.ACCOUNT_PASSWORD_RESET: MessageTemplate(
             "Réinitialisez votre mot de passe Ownat",
             "Quelqu'un (sans doute vous) a demandé à réinitialiser le mot de passe de votre compte Ownat. "
-            "Pour en choisir un nouveau, ouvrez ce lien (valable une fois, jusqu'au $until UTC) :\n\n"
+            "Pour en choisir un nouveau, ouvrez ce lien (valable une fois, jusqu'au $until) :\n\n"
             "$link\n\nSi ce n'était pas vous, ignorez ce message : votre mot de passe ne change pas.",
         ),
         f"{E.APPOINTMENT_BOOKED}:staff": MessageTemplate(

@@ -1,5 +1,7 @@
-"""patient account, messages, data requests: email verification and emailed links, secure messages,
-data-subject requests and processing restrictions
+"""patient account, messages, data requests
+
+Email verification and emailed single-use links, secure messages with attachments and read markers,
+data-subject requests and processing restrictions.
 
 Revision ID: 0020_patient_account_messages
 Revises: 0014_device_coverage
