@@ -31,6 +31,7 @@ from api.routers import (
     encounters,
     fhir,
     lab,
+    messages,
     notifications,
     organisation,
     patients,
@@ -45,6 +46,8 @@ from devices.registry.broker_settings import broker_access_from, load_broker_set
 
 API_PREFIX = "/api/v1"
 DOCUMENT_UPLOAD_PATH = re.compile(rf"{API_PREFIX}/patients/[0-9a-fA-F-]{{36}}/documents")
+# Messages carry attachments (at most one document's worth in all).
+MESSAGE_POST_PATH = re.compile(rf"{API_PREFIX}/message-threads(/[0-9a-fA-F-]{{36}}/messages)?")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -85,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_request_body_bytes,
-        larger_limits={DOCUMENT_UPLOAD_PATH: upload_limit},
+        larger_limits={DOCUMENT_UPLOAD_PATH: upload_limit, MESSAGE_POST_PATH: upload_limit},
     )
     app.add_middleware(
         RequestContextMiddleware,
@@ -122,6 +125,7 @@ def _include_routers(app: FastAPI) -> None:
         encounters,
         lab,
         documents,
+        messages,
         devices,
         vitals,
         alarms,

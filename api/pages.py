@@ -123,7 +123,12 @@ async def admin_home_slash() -> Response:
 
 # Account pages: sign-up and emailed links are public (their scripts call public endpoints); the
 # account settings page signs in like any other.
-ACCOUNT_PAGES = {"signup": "signup.html", "verify": "verify.html", "forgot": "forgot.html", "reset": "reset.html"}
+ACCOUNT_PAGES = {
+    "signup": "signup.html",
+    "verify": "verify.html",
+    "forgot": "forgot.html",
+    "reset": "reset.html",
+}
 
 
 @router.get("/account/")
