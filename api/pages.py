@@ -153,6 +153,11 @@ async def patient_monitoring() -> Response:
     return page_response("staff/patient.html")
 
 
+@router.get("/staff/messages/")
+async def staff_messages() -> Response:
+    return page_response("staff/messages.html")
+
+
 @router.get("/staff/dashboard")
 async def ward_dashboard_slash() -> Response:
     return RedirectResponse(url="/staff/dashboard/", status_code=308)

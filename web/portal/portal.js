@@ -7,6 +7,7 @@ import { bindTabs, renderLayout } from "../shared/layout.js";
 import { bindCancelDialog, showAppointments } from "./appointments.js";
 import { bindBooking, prepareBooking } from "./booking.js";
 import { showDocuments, showPrescriptions, showResults } from "./records.js";
+import { refreshUnreadBadge, showMessages } from "./messages.js";
 
 async function main() {
   const user = await requireUser(["patient"]);
@@ -22,12 +23,16 @@ async function main() {
     results: () => showResults(user),
     prescriptions: () => showPrescriptions(user),
     documents: () => showDocuments(user),
+    conversations: () => showMessages(),
   };
   bindCancelDialog(() => showAppointments());
   bindBooking(() => showAppointments());
   // Every visit to a tab reloads it, so what is shown is never older than the last click.
-  bindTabs(byId("tabs"), (name) => guard(loaders[name]));
-  await guard(loaders.appointments);
+  const show = bindTabs(byId("tabs"), (name) => guard(loaders[name]));
+  // Emails about a new message link to /portal/#messages.
+  if (window.location.hash === "#messages") show("conversations");
+  else await guard(loaders.appointments);
+  await guard(refreshUnreadBadge);
   document.body.dataset.ready = "true";
 }
 
