@@ -305,3 +305,21 @@ def _audit(
         outcome=outcome,
         detail=detail,
     )
+
+
+async def erase_account(session: AsyncSession, *, actor: Principal, user_id: uuid.UUID) -> str:
+    """Closes an account for an erasure request: every session ends, and its email, name and password
+    are removed (the row stays: the record's history refers to it). Returns the email it had."""
+    user = await session.get(User, user_id)
+    assert user is not None  # the caller found it through the patient record
+    email = user.email
+    await end_user_sessions(session, user_id=user.id, reason="account erased")
+    user.email = f"erased-{user.id}@erased.invalid"
+    user.full_name = "Erased account"
+    # No password can match a hash that is not one.
+    user.password_hash = "!erased"  # noqa: S105 (not a password: a marker no password matches)
+    user.is_active = False
+    user.email_verified_at = None
+    await session.flush()
+    _audit(session, "erase", user, actor=actor)
+    return email

@@ -1,5 +1,5 @@
 """Account emails (verify an address, reset a password, already registered, no account, password
-changed): addressed to the email in the event, for there may be no account behind it; by email only,
+changed, account erased): addressed to the email in the event, for there may be no account behind it; by email only,
 never held back by quiet hours, never sent to webhooks.
 
 A link's token goes in the URL's fragment (`#token=...`), which browsers send neither to servers nor
@@ -29,6 +29,7 @@ LINK_PATHS: dict[str, str] = {
     E.ACCOUNT_ALREADY_REGISTERED: "/",
     E.ACCOUNT_NOT_FOUND: "/account/signup",
     E.ACCOUNT_PASSWORD_CHANGED: "/account/forgot",
+    E.ACCOUNT_ERASED: "/",
 }
 ACCOUNT_EVENTS = frozenset(LINK_PATHS)
 LINK_EVENTS = frozenset({E.ACCOUNT_VERIFY_EMAIL, E.ACCOUNT_PASSWORD_RESET})
@@ -71,6 +72,8 @@ def account_context(event: OutboxEvent, settings: NotificationSettings) -> Event
         "forgot": f"{base}/account/forgot",
         "sign_up": f"{base}/account/signup",
     }
+    if event.payload.get("kept_until"):
+        values["kept_until"] = str(event.payload["kept_until"])
     expires_at = event.payload.get("expires_at")
     if expires_at:
         values["until"] = local_time(datetime.fromisoformat(expires_at), ZoneInfo("UTC"))

@@ -36,7 +36,8 @@ QUIET_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS})
 UNQUIET_EVENTS = frozenset({EventType.ALARM_ESCALATED}) | ACCOUNT_EVENTS
 # Where a message's link leads, for staff and for patients, when not to their home page.
 LINK_PATHS: dict[str, tuple[str, str]] = {
-    EventType.MESSAGE_RECEIVED: ("/staff/messages/", "/portal/#messages")
+    EventType.MESSAGE_RECEIVED: ("/staff/messages/", "/portal/#messages"),
+    EventType.DATA_REQUEST_ANSWERED: ("/admin/requests/", "/portal/#my-data"),
 }
 
 

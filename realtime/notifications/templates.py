@@ -66,6 +66,18 @@ TEMPLATES: dict[str, dict[str, MessageTemplate]] = {
             "New patient message for $department",
             "A patient has written to $department. Open the messages inbox: $link",
         ),
+        E.DATA_REQUEST_ANSWERED: MessageTemplate(
+            "Your request about your data was answered",
+            "Your request about your data was answered. Sign in to read the answer: $link",
+        ),
+        E.ACCOUNT_ERASED: MessageTemplate(
+            "Your Ownat account was erased",
+            "As you asked, your Ownat account was erased: your sign-in details, notifications and "
+            "preferences are gone, and nobody can sign in with them. The law requires your medical "
+            "record to be kept until $kept_until: until then it is restricted, used only for your care "
+            "and legal claims and sent to no outside system. Bills and payments are kept as accounting "
+            "law requires. Questions: contact the hospital.",
+        ),
         E.ACCOUNT_VERIFY_EMAIL: MessageTemplate(
             "Confirm your email address",
             "Welcome to Ownat. To finish creating your account, open this link (it works once, until "
@@ -143,6 +155,10 @@ TEMPLATES: dict[str, dict[str, MessageTemplate]] = {
         f"{E.MESSAGE_RECEIVED}:staff": MessageTemplate(
             "Nouveau message de patient pour $department",
             "Un patient a écrit à $department. Ouvrez la messagerie : $link",
+        ),
+        E.DATA_REQUEST_ANSWERED: MessageTemplate(
+            "Votre demande sur vos données a reçu une réponse",
+            "Votre demande concernant vos données a reçu une réponse. Connectez-vous pour la lire : $link",
         ),
         E.ACCOUNT_VERIFY_EMAIL: MessageTemplate(
             "Confirmez votre adresse e-mail",
