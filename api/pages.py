@@ -101,7 +101,9 @@ async def billing_office_slash() -> Response:
 
 
 # The administration sections share one shell; its script loads the section named in the path.
-ADMIN_SECTIONS = frozenset({"users", "organisation", "schedules", "devices", "audit", "system", "analytics"})
+ADMIN_SECTIONS = frozenset(
+    {"users", "organisation", "schedules", "devices", "audit", "system", "analytics", "requests"}
+)
 
 
 @router.get("/admin/")

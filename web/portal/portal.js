@@ -8,6 +8,7 @@ import { bindCancelDialog, showAppointments } from "./appointments.js";
 import { bindBooking, prepareBooking } from "./booking.js";
 import { showDocuments, showPrescriptions, showResults } from "./records.js";
 import { refreshUnreadBadge, showMessages } from "./messages.js";
+import { showMyData } from "./my-data.js";
 
 async function main() {
   const user = await requireUser(["patient"]);
@@ -24,13 +25,15 @@ async function main() {
     prescriptions: () => showPrescriptions(user),
     documents: () => showDocuments(user),
     conversations: () => showMessages(),
+    mydata: () => showMyData(user),
   };
   bindCancelDialog(() => showAppointments());
   bindBooking(() => showAppointments());
   // Every visit to a tab reloads it, so what is shown is never older than the last click.
   const show = bindTabs(byId("tabs"), (name) => guard(loaders[name]));
-  // Emails about a new message link to /portal/#messages.
-  if (window.location.hash === "#messages") show("conversations");
+  // Emails link to /portal/#messages (a new message) and /portal/#my-data (a request answered).
+  const linked = { "#messages": "conversations", "#my-data": "mydata" }[window.location.hash];
+  if (linked) show(linked);
   else await guard(loaders.appointments);
   await guard(refreshUnreadBadge);
   document.body.dataset.ready = "true";
