@@ -154,7 +154,8 @@ async def summarise(
         ThreadSummary(
             id=thread.id,
             patient_id=thread.patient_id,
-            patient_name=patients.get(thread.patient_id, ""),
+            patient_name=patients.get(thread.patient_id, ("", ""))[0],
+            patient_mrn=patients.get(thread.patient_id, ("", ""))[1],
             department_id=thread.department_id,
             department_name=departments.get(thread.department_id, ""),
             subject=thread.subject,
@@ -241,11 +242,16 @@ async def _unread_by_thread(session: AsyncSession, actor: Principal, which: Any)
     return {thread_id: count for thread_id, count in rows}
 
 
-async def _patient_names(session: AsyncSession, patient_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def _patient_names(
+    session: AsyncSession, patient_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    # Staff tell patients apart by name and medical record number.
     rows = await session.execute(
-        select(Patient.id, Patient.given_name, Patient.family_name).where(Patient.id.in_(patient_ids))
+        select(Patient.id, Patient.given_name, Patient.family_name, Patient.mrn).where(
+            Patient.id.in_(patient_ids)
+        )
     )
-    return {patient_id: f"{given} {family}".strip() for patient_id, given, family in rows}
+    return {patient_id: (f"{given} {family}".strip(), mrn) for patient_id, given, family, mrn in rows}
 
 
 async def _attachments(

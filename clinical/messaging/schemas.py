@@ -66,6 +66,7 @@ class ThreadSummary(BaseModel):
     id: uuid.UUID
     patient_id: uuid.UUID
     patient_name: str
+    patient_mrn: str
     department_id: uuid.UUID
     department_name: str
     subject: str

@@ -23,8 +23,12 @@ function containsPersonal(password, email, name) {
   return (local.length >= 3 && lowered.includes(local)) || parts.some((p) => lowered.includes(p));
 }
 
-/** Each rule with `met` true, false, or null (checked on sending). */
+/** Each rule with `met` true, false, or null (not judged yet: nothing typed, or checked on sending). */
 export function judge(password, confirmation, { policy, email, name }) {
+  if (!password) {
+    const blank = judge("-", confirmation === undefined ? undefined : "-", { policy, email, name });
+    return blank.map((rule) => ({ ...rule, met: null }));
+  }
   const rules = [
     { text: `At least ${policy.min_length} characters (a few words make a good one)`, met: password.length >= policy.min_length && password.length <= policy.max_length },
     { text: "Not mostly one repeated character", met: password.length > 0 && !mostlyOneCharacter(password) },
@@ -51,7 +55,7 @@ export function bindPasswordRules({ policy, password, confirm, list, personal })
         return h("li", { class: state }, h("span", { class: "mark", "aria-hidden": "true" }, mark), h("span", {}, rule.text, h("span", { class: "visually-hidden" }, said)));
       }),
     );
-    return rules.every((rule) => rule.met !== false);
+    return password.value !== "" && rules.every((rule) => rule.met !== false);
   };
   for (const input of [password, confirm]) input?.addEventListener("input", render);
   render();

@@ -70,7 +70,7 @@ async function requestCard(request, context) {
 
 export async function render(container, { messages }) {
   const filter = choice("Show", { name: "status", id: "request-status" }, STATUSES);
-  const list = h("ol", { class: "list", id: "data-requests", "aria-label": "Data requests" });
+  const list = h("ol", { class: "request-list", id: "data-requests", "aria-label": "Data requests" });
   replace(
     container,
     card("requests-title", "Patients' requests about their data",

@@ -88,7 +88,7 @@ export function threadLine(thread, { onOpen, showPatient }) {
       thread.status === "closed" ? h("span", { class: "status status-closed" }, "closed") : null,
       showPatient && thread.awaiting_team ? h("span", { class: "badge badge-waiting" }, "waiting for a reply") : null,
     ),
-    h("div", { class: "meta" }, showPatient ? `${thread.patient_name} · ${thread.department_name}` : thread.department_name, " · ", formatDateTime(thread.last_message_at)),
+    h("div", { class: "meta" }, showPatient ? `${thread.patient_name} (${thread.patient_mrn}) · ${thread.department_name}` : thread.department_name, " · ", formatDateTime(thread.last_message_at)),
   );
 }
 

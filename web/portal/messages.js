@@ -52,7 +52,7 @@ export async function showMessages() {
   const region = byId("conversations");
   const messages = h("div", { id: "conversation-messages", "aria-live": "polite" });
   const list = h("ul", { class: "list thread-list", id: "thread-list", "aria-label": "Conversations" });
-  const view = h("div", { id: "thread-view" });
+  const view = h("div", { id: "thread-view" }, h("p", { class: "empty" }, "Choose a conversation to read it, or write a new message."));
   const teams = await api("/api/v1/message-threads/care-teams");
   const isMine = (message) => message.from_patient;
   const open = async (threadId) => {

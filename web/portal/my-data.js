@@ -49,7 +49,7 @@ async function accessLog(user) {
     { class: "card", "aria-labelledby": "access-title" },
     h("h2", { id: "access-title" }, "Who opened my record"),
     h("p", { class: "footer-note" }, "Every time a member of staff opens your record it is logged, with their name, role and department. Your own visits are not listed."),
-    log.visits.length ? h("ul", { class: "list", id: "access-log", "aria-labelledby": "access-title" }, log.visits.map(visitLine)) : emptyState("Nobody from the staff has opened your record yet."),
+    log.visits.length ? h("ul", { class: "list stacked", id: "access-log", "aria-labelledby": "access-title" }, log.visits.map(visitLine)) : emptyState("Nobody from the staff has opened your record yet."),
   );
 }
 
@@ -99,7 +99,7 @@ function requestLine(request) {
 export async function showMyData(user) {
   const region = byId("my-data");
   const messages = h("div", { "aria-live": "polite", id: "my-data-messages" });
-  const list = h("ul", { class: "list", id: "data-requests", "aria-label": "My requests" });
+  const list = h("ul", { class: "list stacked", id: "data-requests", "aria-label": "My requests" });
   const loadRequests = async () => {
     const requests = await api(`/api/v1/patients/${user.patient_id}/data-requests`);
     replace(list, requests.length ? requests.map(requestLine) : h("li", {}, emptyState("No requests yet.")));
@@ -114,7 +114,7 @@ export async function showMyData(user) {
       { class: "card", "aria-labelledby": "ask-title" },
       h("h2", { id: "ask-title" }, "Ask about my data"),
       requestForm(user, { messages, onFiled: loadRequests }),
-      h("h3", {}, "My requests"),
+      h("h3", { class: "subsection" }, "My requests"),
       list,
     ),
   );

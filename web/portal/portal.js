@@ -32,8 +32,9 @@ async function main() {
   // Every visit to a tab reloads it, so what is shown is never older than the last click.
   const show = bindTabs(byId("tabs"), (name) => guard(loaders[name]));
   // Emails link to /portal/#messages (a new message) and /portal/#my-data (a request answered).
-  const linked = { "#messages": "conversations", "#my-data": "mydata" }[window.location.hash];
-  if (linked) show(linked);
+  const linked = () => ({ "#messages": "conversations", "#my-data": "mydata" })[window.location.hash];
+  window.addEventListener("hashchange", () => linked() && show(linked()));
+  if (linked()) show(linked());
   else await guard(loaders.appointments);
   await guard(refreshUnreadBadge);
   document.body.dataset.ready = "true";

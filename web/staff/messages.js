@@ -30,7 +30,7 @@ function closeAction(messages) {
         showError(messages, error);
       }
     });
-    return h("span", {}, h("a", { href: `/staff/patient/?id=${thread.patient_id}` }, thread.patient_name), " ", button);
+    return h("span", {}, h("a", { href: `/staff/patient/?id=${thread.patient_id}` }, `${thread.patient_name}'s chart`), " ", button);
   };
 }
 
