@@ -8,25 +8,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.organisation.models import Department, Practitioner
 from core.identity.principal import Role
+from core.resources import Resources
 from core.sessions import transaction
 from tests.builders import create_user
 from tests.clinical import builders as clinical
 from tests.web.conftest import TIMEOUT_MS, LiveServer
 from tests.web.portal_data import PNG_1X1
-
-
-async def sign_in(page: Page, server: LiveServer, email: str, password: str, home: str) -> None:
-    """Signs in through the form and waits for the home page to be ready."""
-    await page.goto(server.url + "/")
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page).to_have_url(server.url + home)
-    await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+from tests.web.signing_in import sign_in
 
 
 async def test_a_patient_writes_with_a_file_and_a_clinician_answers(
-    page: Page, browser: Browser, live_server: LiveServer, sessions: async_sessionmaker[AsyncSession]
+    page: Page,
+    browser: Browser,
+    live_server: LiveServer,
+    sessions: async_sessionmaker[AsyncSession],
+    resources: Resources,
 ) -> None:
     team_name = clinical.unique_name("Heart Team ")
     clinician, clinician_password = await create_user(
@@ -44,7 +40,7 @@ async def test_a_patient_writes_with_a_file_and_a_clinician_answers(
     patient, _, patient_password = await clinical.create_patient_user(sessions)
 
     # The patient writes, with a photo of their prescription.
-    await sign_in(page, live_server, patient.email, patient_password, "/portal/")
+    await sign_in(page, live_server, resources, patient.email, patient_password, home="/portal/")
     await page.get_by_role("tab", name="Messages").click()
     await page.get_by_role("button", name="New message").click()
     form = page.locator("#new-thread-form")
@@ -64,7 +60,7 @@ async def test_a_patient_writes_with_a_file_and_a_clinician_answers(
     staff_context.set_default_timeout(TIMEOUT_MS)
     try:
         staff = await staff_context.new_page()
-        await sign_in(staff, live_server, clinician.email, clinician_password, "/staff/")
+        await sign_in(staff, live_server, resources, clinician.email, clinician_password, home="/staff/")
         await staff.goto(live_server.url + "/staff/messages/")
         await expect(staff.locator("#department-select")).to_contain_text(f"{team_name}: 1 waiting")
         await staff.get_by_role("button", name="Refill of my beta blocker").click()
