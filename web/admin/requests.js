@@ -34,6 +34,8 @@ function answerForm(request, { messages, onAnswered }) {
       response.setCustomValidity("");
       return null;
     }
+    const erasing = grant && request.kind === "erasure";
+    if (erasing && !window.confirm(`Erase ${request.patient_name}'s account and restrict the record? This cannot be undone.`)) return null;
     await api(`/api/v1/data-requests/${request.id}/${grant ? "complete" : "refuse"}`, { method: "POST", json: { response: response.value } });
     await onAnswered();
     return grant ? "The request is completed; the patient is told." : "The request is refused; the patient is told.";

@@ -51,6 +51,8 @@ async function main() {
     const inboxes = await api("/api/v1/message-threads/inboxes");
     replace(select, inboxes.map((inbox) => h("option", { value: inbox.department_id }, describe(inbox))));
     if (chosen) select.value = chosen;
+    const current = inboxes.find((inbox) => inbox.department_id === select.value);
+    byId("list-title").textContent = current ? `Conversations: ${current.awaiting_team} waiting, ${current.open} open` : "Conversations";
   };
   const loadList = async (reset = true) => {
     if (reset) cursor = null;
@@ -72,7 +74,7 @@ async function main() {
     view.querySelector("h3")?.focus();
   };
   const guard = (work) => work().catch((error) => showError(messages, error));
-  select.addEventListener("change", () => guard(loadList));
+  select.addEventListener("change", () => guard(refresh));
   show.addEventListener("change", () => guard(loadList));
   more.addEventListener("click", () => guard(() => loadList(false)));
   await loadInboxes();
