@@ -26,13 +26,7 @@ async def record_bundle(
     *, session: AsyncSession, actor: Principal, base_url: str, patient_id: uuid.UUID
 ) -> dict[str, Any]:
     """The whole record as one FHIR Bundle, for the patient or staff (scoped and audited by FHIR)."""
-    bundle = await fhir.patient_everything(
-        session=session,
-        principal=actor,
-        base_url=base_url,
-        patient_id=str(patient_id),
-        limit_per_type=EVERYTHING_LIMIT_PER_TYPE,
-    )
+    bundle = await _everything(session, actor, base_url, patient_id)
     _audit(session, actor, patient_id, "fhir")
     return bundle
 
@@ -41,13 +35,7 @@ async def record_pdf(
     *, session: AsyncSession, actor: Principal, base_url: str, patient_id: uuid.UUID
 ) -> bytes:
     """The whole record as a readable PDF, with the conversations and the list of documents."""
-    bundle = await fhir.patient_everything(
-        session=session,
-        principal=actor,
-        base_url=base_url,
-        patient_id=str(patient_id),
-        limit_per_type=EVERYTHING_LIMIT_PER_TYPE,
-    )
+    bundle = await _everything(session, actor, base_url, patient_id)
     threads = await messaging.list_threads(
         session=session, actor=actor, patient_id=patient_id, limit=MOST_LISTED
     )
@@ -64,6 +52,18 @@ async def record_pdf(
     # fpdf2 is pure Python and CPU-bound: a thread keeps the event loop serving meanwhile.
     return await asyncio.to_thread(
         render_record, bundle, generated_at=utc_now(), conversations=conversations, documents=files
+    )
+
+
+async def _everything(
+    session: AsyncSession, actor: Principal, base_url: str, patient_id: uuid.UUID
+) -> dict[str, Any]:
+    return await fhir.patient_everything(
+        session=session,
+        principal=actor,
+        base_url=base_url,
+        patient_id=str(patient_id),
+        limit_per_type=EVERYTHING_LIMIT_PER_TYPE,
     )
 
 
