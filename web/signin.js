@@ -33,3 +33,5 @@ function offerNewLink(email) {
   });
   byId("messages").querySelector(".alert")?.append(resend);
 }
+
+document.body.dataset.ready = "true";

@@ -21,8 +21,14 @@ async def sign_in(
     """Signs in through the form and waits until `home` is ready."""
     await resources.rate_limiter.reset(f"login:address:{LOOPBACK}")
     await page.goto(server.url + "/")
+    await ready(page)
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(server.url + home)
+    await ready(page)
+
+
+async def ready(page: Page) -> None:
+    """Waits until the page's script has bound its forms (a click before that would submit natively)."""
     await expect(page.locator("body")).to_have_attribute("data-ready", "true")

@@ -14,7 +14,7 @@ from tests.builders import strong_password, unique_email
 from tests.notifications.builders import notification_settings, worker
 from tests.notifications.servers import smtp_server
 from tests.web.conftest import LiveServer
-from tests.web.signing_in import LOOPBACK
+from tests.web.signing_in import LOOPBACK, ready
 
 LINK = re.compile(r"http://\S+#token=\S+")
 
@@ -45,7 +45,9 @@ async def test_a_newcomer_signs_up_confirms_signs_in_and_resets_a_forgotten_pass
 
         # Sign-up, from the sign-in page; the rules turn to ticks as the password meets them.
         await page.goto(live_server.url + "/")
+        await ready(page)
         await page.get_by_role("link", name="New patient? Create an account").click()
+        await ready(page)
         await page.get_by_label("Full name").fill("Robin Okafor")
         await page.get_by_label("Email").fill(email)
         rules = page.get_by_role("list", name="Password rules")
@@ -59,6 +61,7 @@ async def test_a_newcomer_signs_up_confirms_signs_in_and_resets_a_forgotten_pass
 
         # Signing in before confirming is refused, saying why.
         await page.goto(live_server.url + "/")
+        await ready(page)
         await page.get_by_label("Email").fill(email)
         await page.get_by_label("Password").fill(password)
         await page.get_by_role("button", name="Sign in").click()
@@ -72,6 +75,7 @@ async def test_a_newcomer_signs_up_confirms_signs_in_and_resets_a_forgotten_pass
         await page.goto(link.group(0))
         await expect(page.get_by_role("heading", name="Your email is confirmed")).to_be_visible()
         await page.get_by_role("link", name="Sign in").click()
+        await ready(page)
         await page.get_by_label("Email").fill(email)
         await page.get_by_label("Password").fill(password)
         await page.get_by_role("button", name="Sign in").click()
@@ -79,7 +83,10 @@ async def test_a_newcomer_signs_up_confirms_signs_in_and_resets_a_forgotten_pass
         await page.get_by_role("button", name="Sign out").click()
 
         # A forgotten password: the same answer as for any address, then the emailed link.
+        await expect(page).to_have_url(live_server.url + "/")
+        await ready(page)
         await page.get_by_role("link", name="Forgot your password?").click()
+        await ready(page)
         await page.get_by_label("Email").fill(email)
         await page.get_by_role("button", name="Email me a link").click()
         await expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
@@ -87,6 +94,7 @@ async def test_a_newcomer_signs_up_confirms_signs_in_and_resets_a_forgotten_pass
         reset = LINK.search(mail_to(mailbox.messages, email, "Reset your Ownat password"))
         assert reset
         await page.goto(reset.group(0))
+        await ready(page)
         new_password = strong_password()
         await page.get_by_label("New password", exact=True).fill(new_password)
         await page.get_by_label("New password again").fill(new_password)
@@ -95,6 +103,7 @@ async def test_a_newcomer_signs_up_confirms_signs_in_and_resets_a_forgotten_pass
 
         # The old password no longer works; the new one does. The link worked once.
         await page.get_by_role("link", name="Sign in").click()
+        await ready(page)
         await page.get_by_label("Email").fill(email)
         await page.get_by_label("Password").fill(password)
         await page.get_by_role("button", name="Sign in").click()
@@ -103,6 +112,7 @@ async def test_a_newcomer_signs_up_confirms_signs_in_and_resets_a_forgotten_pass
         await page.get_by_role("button", name="Sign in").click()
         await expect(page.get_by_role("heading", name="Hello, Robin Okafor")).to_be_visible()
         await page.goto(reset.group(0))
+        await ready(page)
         await page.get_by_label("New password", exact=True).fill(strong_password() + "x")
         await page.get_by_label("New password again").fill(
             await page.get_by_label("New password", exact=True).input_value()
