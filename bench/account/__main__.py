@@ -50,7 +50,7 @@ async def main(rounds: int) -> int:
     redis_url = os.environ.get("OWNAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     async with scratch_database(admin_url) as database_url:
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             environment="test",
             database_url=database_url,
             redis_url=redis_url,
