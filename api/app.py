@@ -14,6 +14,7 @@ from api.deps import get_current_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
+    account,
     alarms,
     analytics,
     audit,
@@ -30,6 +31,8 @@ from api.routers import (
     encounters,
     fhir,
     lab,
+    messages,
+    my_data,
     notifications,
     organisation,
     patients,
@@ -44,6 +47,8 @@ from devices.registry.broker_settings import broker_access_from, load_broker_set
 
 API_PREFIX = "/api/v1"
 DOCUMENT_UPLOAD_PATH = re.compile(rf"{API_PREFIX}/patients/[0-9a-fA-F-]{{36}}/documents")
+# Messages carry attachments (at most one document's worth in all).
+MESSAGE_POST_PATH = re.compile(rf"{API_PREFIX}/message-threads(/[0-9a-fA-F-]{{36}}/messages)?")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -84,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_request_body_bytes,
-        larger_limits={DOCUMENT_UPLOAD_PATH: upload_limit},
+        larger_limits={DOCUMENT_UPLOAD_PATH: upload_limit, MESSAGE_POST_PATH: upload_limit},
     )
     app.add_middleware(
         RequestContextMiddleware,
@@ -104,6 +109,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(ws.router)
     app.include_router(ws_consult.router)
     app.include_router(auth.public_router, prefix=API_PREFIX)
+    app.include_router(account.public_router, prefix=API_PREFIX)
     # The payment gateway's webhook: no user, a signature checked by the endpoint instead.
     app.include_router(billing_payments.public_router, prefix=API_PREFIX)
     # A guest redeems an invitation link before having any session.
@@ -111,6 +117,7 @@ def _include_routers(app: FastAPI) -> None:
     authenticated = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_current_principal)])
     for module in (
         auth,
+        account,
         users,
         audit,
         patients,
@@ -119,6 +126,8 @@ def _include_routers(app: FastAPI) -> None:
         encounters,
         lab,
         documents,
+        messages,
+        my_data,
         devices,
         vitals,
         alarms,

@@ -101,7 +101,9 @@ async def billing_office_slash() -> Response:
 
 
 # The administration sections share one shell; its script loads the section named in the path.
-ADMIN_SECTIONS = frozenset({"users", "organisation", "schedules", "devices", "audit", "system", "analytics"})
+ADMIN_SECTIONS = frozenset(
+    {"users", "organisation", "schedules", "devices", "audit", "system", "analytics", "requests"}
+)
 
 
 @router.get("/admin/")
@@ -121,6 +123,28 @@ async def admin_home_slash() -> Response:
     return RedirectResponse(url="/admin/", status_code=308)
 
 
+# Account pages: sign-up and emailed links are public (their scripts call public endpoints); the
+# account settings page signs in like any other.
+ACCOUNT_PAGES = {
+    "signup": "signup.html",
+    "verify": "verify.html",
+    "forgot": "forgot.html",
+    "reset": "reset.html",
+}
+
+
+@router.get("/account/")
+async def account_settings() -> Response:
+    return page_response("account/index.html")
+
+
+@router.get("/account/{page}")
+async def account_page(page: str) -> Response:
+    if page not in ACCOUNT_PAGES:
+        raise NotFound(f"There is no account page /account/{page}.")
+    return page_response(f"account/{ACCOUNT_PAGES[page]}")
+
+
 @router.get("/staff/dashboard/")
 async def ward_dashboard() -> Response:
     return page_response("staff/dashboard.html")
@@ -129,6 +153,11 @@ async def ward_dashboard() -> Response:
 @router.get("/staff/patient/")
 async def patient_monitoring() -> Response:
     return page_response("staff/patient.html")
+
+
+@router.get("/staff/messages/")
+async def staff_messages() -> Response:
+    return page_response("staff/messages.html")
 
 
 @router.get("/staff/dashboard")

@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     login_window_s: int = 900
 
     password_min_length: int = 12
+    # Accounts (sign-up, email verification, password reset): how long an emailed link works, and
+    # how many account emails one address, and one client address, may ask for per window.
+    account_verify_link_ttl_s: int = Field(default=24 * 3600, ge=600, le=7 * 24 * 3600)
+    account_reset_link_ttl_s: int = Field(default=1800, ge=300, le=24 * 3600)
+    account_emails_per_address: int = Field(default=3, ge=1)
+    account_emails_per_client: int = Field(default=20, ge=1)
+    account_window_s: int = Field(default=3600, ge=60)
+    # Legal retention, counted from the last care or the last payment: what an erasure request keeps
+    # (restricted) instead of erasing. Ten years is common; set your jurisdiction's (France: 20).
+    medical_record_retention_years: int = Field(default=10, ge=1, le=100)
+    billing_record_retention_years: int = Field(default=10, ge=1, le=100)
     max_request_body_bytes: int = 1_048_576
     # Uploaded documents (PDF, images) may be larger than any other request body.
     document_max_bytes: int = Field(default=20 * 1_048_576, ge=1_048_576)

@@ -21,6 +21,7 @@ from contextlib import AsyncExitStack
 import uvicorn
 from fastapi import FastAPI
 
+from api import dev_mail
 from api.app import create_app
 from core.audit.keys import AuditKeyring
 from core.audit.sequencer import run_sequencer
@@ -35,7 +36,7 @@ from ownat.demo import demo_accounts_text, demo_devices, seed_demo_data, simulat
 from ownat.demo_feed import DemoFeed
 from realtime.alarms.jobs import run_periodic_checks_forever
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
-from realtime.notifications.embedded import run_notifications_when_started
+from realtime.notifications.embedded import embedded_notification_settings, run_notifications_when_started
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,15 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
             app, host=host, port=port, log_config=None, access_log=False, ws="websockets-sansio"
         )
         server = uvicorn.Server(config)
-        banner = asyncio.create_task(_announce_when_started(server, settings, host, port))
         pipeline = asyncio.create_task(_run_pipeline_when_started(server, app, settings))
         pipeline.add_done_callback(_report_failure)
-        notifications = asyncio.create_task(run_notifications_when_started(server, app, _wait_started))
+        notify = embedded_notification_settings(settings, host=host, port=port)
+        if notify.dev_mailbox:
+            app.include_router(dev_mail.router)
+        banner = asyncio.create_task(_announce_when_started(server, settings, host, port, notify.dev_mailbox))
+        notifications = asyncio.create_task(
+            run_notifications_when_started(server, app, _wait_started, notify)
+        )
         sealing = asyncio.create_task(_seal_audit_when_started(server, app, settings))
         try:
             await server.serve()
@@ -146,15 +152,19 @@ async def _seal_audit_when_started(server: uvicorn.Server, app: FastAPI, setting
     )
 
 
-async def _announce_when_started(server: uvicorn.Server, settings: Settings, host: str, port: int) -> None:
+async def _announce_when_started(
+    server: uvicorn.Server, settings: Settings, host: str, port: int, mailbox: bool
+) -> None:
     await _wait_started(server)
     shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
     mqtt = settings.mqtt_url or f"mqtt://{settings.embedded_mqtt_host}:{settings.embedded_mqtt_port}"
+    mail = f"http://{shown_host}:{port}/dev/mail/ (the emails it sends: sign-up, password resets)"
     print(
         f"\nOwnat is running (embedded mode, data in {settings.data_dir.resolve()})\n"
         f"  web and API:  http://{shown_host}:{port}/\n"
         f"  API docs:     http://{shown_host}:{port}/api/v1/docs\n"
-        f"  MQTT broker:  {mqtt}\n"
+        + (f"  mailbox:      {mail}\n" if mailbox else "")
+        + f"  MQTT broker:  {mqtt}\n"
         "  live vitals:  simulated monitors on Ward 4B and the CCU (bed 3 of Ward 4B deteriorates),\n"
         "                and the demo patient's home pulse oximeter, through an edge gateway that keeps\n"
         "                each reading until ingest acknowledges it (see README, Reliability)\n\n"

@@ -220,6 +220,26 @@ async def test_the_demo_clinician_has_video_calls_ahead(http: httpx.AsyncClient)
     assert patient["patient_id"] in {item["patient_id"] for item in calls}
 
 
+async def test_the_demo_patient_has_an_answer_and_the_team_a_question_waiting(
+    http: httpx.AsyncClient,
+) -> None:
+    patient, me = await _sign_in(http, Role.PATIENT)
+    assert (await http.get(f"{API}/message-threads/unread-count", headers=patient)).json() == {"unread": 1}
+    threads = (await http.get(f"{API}/message-threads", headers=patient)).json()["items"]
+    assert {t["subject"] for t in threads} == {"Thyroid tablets and a racing heart", "Letter for my employer"}
+    clinician, _ = await _sign_in(http, Role.CLINICIAN)
+    [team] = [
+        i for i in (await http.get(f"{API}/message-threads/inboxes", headers=clinician)).json() if i["mine"]
+    ]
+    assert (team["open"], team["awaiting_team"]) == (2, 1)
+    admin, _ = await _sign_in(http, Role.ADMIN)
+    [request] = (await http.get(f"{API}/data-requests", params={"status": "open"}, headers=admin)).json()
+    assert request["kind"] == "correction" and request["patient_id"] == me["patient_id"]
+    # The seeded visits were written by named clinicians: the patient sees who opened the record.
+    log = (await http.get(f"{API}/patients/{me['patient_id']}/access-log", headers=patient)).json()
+    assert "Dr Casey Morgan" in {visit["actor_name"] for visit in log["visits"]}
+
+
 async def test_the_nurse_and_the_admin_see_the_wards(http: httpx.AsyncClient) -> None:
     nurse, _ = await _sign_in(http, Role.NURSE)
     wards = {ward["code"]: ward for ward in (await http.get(f"{API}/wards", headers=nurse)).json()}

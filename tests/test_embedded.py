@@ -130,3 +130,29 @@ async def test_embedded_mode_seals_the_audit_log_and_checks_it_against_a_checkpo
         report = (await http.post("/api/v1/audit/verify", json=checkpoint, headers=headers)).json()
     assert report["ok"] is True, report["reason"]
     assert report["checked"] > 100 and report["checkpoint_sequence"] == checkpoint["sequence"]
+
+
+async def test_a_newcomer_signs_up_with_the_development_mailbox(embedded: EmbeddedProcess) -> None:
+    await _wait_ready(embedded)
+    email, password = "newcomer@example.org", "Seven-Green-Lanterns-4"
+    async with httpx.AsyncClient(base_url=embedded.base_url) as http:
+        signed_up = await http.post(
+            "/api/v1/auth/register", json={"email": email, "password": password, "full_name": "Nova Newcomer"}
+        )
+        assert signed_up.status_code == 202, signed_up.text
+        # The embedded worker "sends" it within a pass or two (a second each); another process
+        # cannot signal us, so we look again until it is there.
+        async with asyncio.timeout(START_TIMEOUT_S):
+            while True:
+                messages = (await http.get("/dev/mail/messages")).json()
+                mail = [m for m in messages if m["address"] == email]
+                if mail:
+                    break
+                await asyncio.sleep(0.2)
+        token = mail[0]["body"].split("#token=", 1)[1].split()[0]
+        assert (await http.post("/api/v1/auth/verify-email", json={"token": token})).status_code == 200
+        login = await http.post("/api/v1/auth/login", json={"email": email, "password": password})
+        assert login.status_code == 200, login.text
+        page = await http.get("/dev/mail/")
+    assert page.status_code == 200 and "Development mailbox" in page.text
+    assert f"development mailbox: email to {email}" in embedded.log()

@@ -1,4 +1,5 @@
-"""Sign-up, sign-in, token refresh and sign-out. Register, login and refresh are public."""
+"""Sign-in, token refresh and sign-out; login and refresh are public. Sign-up and the other account
+flows are in `account`."""
 
 from __future__ import annotations
 
@@ -6,14 +7,12 @@ from fastapi import APIRouter, Request, Response
 
 from api.deps import CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep
 from api.problems import problem_response
-from clinical.patients import service as patient_service
 from core.audit.context import client_address_var
 from core.errors import NotAuthenticated
 from core.identity import service
 from core.identity.schemas import (
     LoginRequest,
     LogoutRequest,
-    PatientRegistration,
     RefreshRequest,
     TokenPair,
     UserRead,
@@ -21,27 +20,6 @@ from core.identity.schemas import (
 
 public_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-@public_router.post("/register", status_code=201, response_model=UserRead, summary="Register as a patient")
-async def register(body: PatientRegistration, session: SessionDep, settings: SettingsDep) -> UserRead:
-    user = await service.register_patient(
-        session=session, registration=body, password_min_length=settings.password_min_length
-    )
-    # The patient's clinical record, in the same transaction: both exist, or neither does.
-    assert user.patient_id is not None  # set for every patient account
-    await patient_service.register_online_patient(
-        session=session,
-        actor=user.as_principal(),
-        user_id=user.id,
-        patient_id=user.patient_id,
-        full_name=user.full_name,
-        email=user.email,
-        given_name=body.given_name,
-        family_name=body.family_name,
-        birth_date=body.birth_date,
-    )
-    return UserRead.model_validate(user)
 
 
 @public_router.post("/login", response_model=TokenPair, summary="Exchange email and password for tokens")

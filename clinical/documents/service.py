@@ -53,8 +53,12 @@ async def upload_document(
     declared_type: str | None,
     chunks: AsyncIterator[bytes],
     max_bytes: int = DOCUMENT_MAX_BYTES,
+    announce: bool = True,
 ) -> Document:
-    """Stores a PDF, PNG or JPEG in the patient's record; the content, not the name, decides its type."""
+    """Stores a PDF, PNG or JPEG in the patient's record; the content, not the name, decides its type.
+
+    `announce=False` leaves the "new document" notification out, for a caller that sends its own
+    (a message's attachment: the patient hears of the message)."""
     await load_patient(session, actor, patient_id, action="create", resource_type=RESOURCE)
     head, rest = await _read_head(chunks)
     if not head:
@@ -79,9 +83,13 @@ async def upload_document(
     session.add(document)
     await session.flush()
     _audit(session, actor, "create", document, size_bytes=blob.size_bytes, sha256=blob.sha256)
-    outbox.record(
-        session, event_type=outbox.EventType.DOCUMENT_ADDED, document_id=document.id, patient_id=patient_id
-    )
+    if announce:
+        outbox.record(
+            session,
+            event_type=outbox.EventType.DOCUMENT_ADDED,
+            document_id=document.id,
+            patient_id=patient_id,
+        )
     return document
 
 

@@ -55,6 +55,14 @@ def split_full_name(full_name: str) -> tuple[str, str]:
     return given.strip(), family
 
 
+def check_online_registration(*, birth_date: date | None) -> None:
+    """ImplausibleDates for a birth date the record would refuse; sign-up checks it before anything else."""
+    try:
+        check_birth_date(birth_date)
+    except ValueError as error:
+        raise ImplausibleDates(f"{error}.", extra={"field": "birth_date"}) from error
+
+
 async def register_online_patient(
     *,
     session: AsyncSession,
@@ -68,10 +76,7 @@ async def register_online_patient(
     birth_date: date | None = None,
 ) -> Patient:
     """Creates the record of a patient who signed up online; its id is the user's `patient_id`."""
-    try:
-        check_birth_date(birth_date)
-    except ValueError as error:
-        raise ImplausibleDates(f"{error}.", extra={"field": "birth_date"}) from error
+    check_online_registration(birth_date=birth_date)
     derived_given, derived_family = split_full_name(full_name)
     patient = await _new_patient(
         session,

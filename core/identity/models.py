@@ -1,7 +1,8 @@
-"""Users and their refresh tokens. Refresh tokens are stored as hashes only, grouped in families."""
+"""Users, their refresh tokens and their emailed account links. Tokens are stored as hashes only."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 
@@ -40,6 +41,9 @@ class User(PublicIdMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     is_active: Mapped[bool] = mapped_column(default=True)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # Null until the owner of the address opened the link we sent it (online sign-up); accounts
+    # made by an administrator or an operator are taken as verified when created.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def as_principal(self, *, token_id: str | None = None) -> Principal:
         """The principal this user acts as."""
@@ -62,3 +66,32 @@ class RefreshToken(PublicIdMixin, Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(64))
     client_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(256))
+
+
+class AccountTokenPurpose(enum.StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 (a purpose, not a secret)
+
+
+class AccountToken(PublicIdMixin, Base):
+    """A single-use link sent by email; only its SHA-256 is kept, and a newer one supersedes it."""
+
+    __tablename__ = "account_tokens"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[AccountTokenPurpose] = mapped_column(
+        Enum(
+            AccountTokenPurpose,
+            name="account_token_purpose",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda purposes: [purpose.value for purpose in purposes],
+            validate_strings=True,
+        )
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the link is used, or when a newer link of the same purpose replaces it.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -131,3 +131,46 @@ def decode_user_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     if position is None or position[0].tzinfo is None:
         raise InvalidInput("The cursor is not valid; pass the next_cursor of a previous page.")
     return position
+
+
+class AddressRequest(BaseModel):
+    """An address to send an account email to (a new verification link, a reset link)."""
+
+    model_config = _STRICT
+
+    # Not validated as an address beyond its length: a malformed one is answered like any other.
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
+
+
+class LinkRedemption(BaseModel):
+    model_config = _STRICT
+
+    token: OpaqueToken
+
+
+class PasswordReset(BaseModel):
+    model_config = _STRICT
+
+    token: OpaqueToken
+    password: Password
+
+
+class PasswordChange(BaseModel):
+    model_config = _STRICT
+
+    current_password: Password
+    new_password: Password
+
+
+class Accepted(BaseModel):
+    """The same answer whatever the address: what happens next is said in the email."""
+
+    detail: str
+
+
+class PasswordPolicyRead(BaseModel):
+    """The rules a new password must follow, for forms to explain while people type."""
+
+    min_length: int
+    max_length: int
+    rules: list[str]

@@ -37,6 +37,14 @@ from core.rate_limit import RateLimiter
 from core.settings import Settings
 
 BAD_CREDENTIALS = "The email or password is incorrect."
+
+
+class EmailNotVerified(Forbidden):
+    """Told only to whoever knows the password: the account exists but its address is unconfirmed."""
+
+    code, title = "email-not-verified", "Email address not confirmed"
+
+
 MAX_PAGE_SIZE = 100
 
 
@@ -48,7 +56,8 @@ def normalise_email(email: str) -> str:
 async def register_patient(
     *, session: AsyncSession, registration: PatientRegistration, password_min_length: int
 ) -> User:
-    """Creates a patient's own account, with a new id for the patient record it will own."""
+    """Creates a patient account directly, its address taken as verified (the demo, tests, operators),
+    with a new id for the patient record it will own. Online sign-up is `account.sign_up`."""
     user = await _create_user(session, new=registration, role=Role.PATIENT, min_length=password_min_length)
     _audit_user(session, actor=user.as_principal(), action="register", user=user)
     return user
@@ -90,16 +99,19 @@ async def authenticate_login(
             session, actor=None, action="login", user=user, outcome="failure", email=email, reason=reason
         )
         raise NotAuthenticated(BAD_CREDENTIALS)
+    if user.email_verified_at is None:
+        _audit_user(
+            session, actor=None, action="login", user=user, outcome="failure", reason="unverified email"
+        )
+        raise EmailNotVerified(
+            "Confirm your email address first: open the link we emailed you when you signed up, "
+            "or ask for a new one."
+        )
     await rate_limiter.reset(f"login:account:{email}")
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
-    pair = await _issue_tokens(
-        session,
-        user=user,
-        settings=settings,
-        family_id=uuid.uuid4(),
-        address=client_address,
-        agent=user_agent,
+    pair = await start_session(
+        session, user=user, settings=settings, address=client_address, agent=user_agent
     )
     _audit_user(session, actor=user.as_principal(), action="login", user=user)
     return pair
@@ -171,10 +183,7 @@ async def logout(
         # Someone else's token is left alone: logout must not be a way to sign others out.
         if token is not None and token.user_id == actor.user_id:
             await _revoke_tokens(session, RefreshToken.family_id == token.family_id, reason="logout")
-    if actor.token_id:
-        # The token's own expiry is not at hand; its full lifetime from now is a safe upper bound.
-        until = utc_now() + timedelta(seconds=settings.access_token_ttl_s + tokens.LEEWAY_S)
-        await revocations.revoke(actor.token_id, until=until)
+    await revoke_access_token(revocations=revocations, settings=settings, actor=actor)
     audit.record(
         session,
         actor=actor,
@@ -182,6 +191,23 @@ async def logout(
         resource_type="user",
         resource_id=actor.user_id,
         patient_id=actor.patient_id,
+    )
+
+
+async def revoke_access_token(*, revocations: TokenRevocations, settings: Settings, actor: Principal) -> None:
+    """Refuses the caller's access token from now on (it would otherwise live out its lifetime)."""
+    if actor.token_id:
+        # The token's own expiry is not at hand; its full lifetime from now is a safe upper bound.
+        until = utc_now() + timedelta(seconds=settings.access_token_ttl_s + tokens.LEEWAY_S)
+        await revocations.revoke(actor.token_id, until=until)
+
+
+async def start_session(
+    session: AsyncSession, *, user: User, settings: Settings, address: str | None, agent: str | None
+) -> TokenPair:
+    """A token pair of a new refresh-token family: a fresh sign-in of `user` on this client."""
+    return await _issue_tokens(
+        session, user=user, settings=settings, family_id=uuid.uuid4(), address=address, agent=agent
     )
 
 
@@ -312,6 +338,8 @@ async def _create_user(
         role=role,
         patient_id=uuid.uuid4() if role is Role.PATIENT else None,
         password_hash=await passwords.hash_password(new.password),
+        # Made by a trusted caller (an administrator, an operator, the demo): the address is taken as is.
+        email_verified_at=utc_now(),
     )
     session.add(user)
     try:

@@ -94,7 +94,17 @@ def new_refresh_token() -> str:
 
 
 def hash_refresh_token(token: str) -> str:
-    """The SHA-256 hex digest under which a refresh token is stored and looked up.
+    """The SHA-256 hex digest under which a refresh token is stored and looked up."""
+    return hash_opaque_token(token)
+
+
+def new_link_token() -> str:
+    """A fresh token for an emailed single-use link (256 random bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_opaque_token(token: str) -> str:
+    """The SHA-256 hex digest under which a random token (refresh token, emailed link) is kept.
 
     A fast hash is enough: the token is random and long, so there is nothing to brute-force.
     """

@@ -2,6 +2,8 @@
 
 The event exists if and only if the change commits; `ownat worker` later turns it into
 notifications (`realtime.notifications`). Payloads carry identifiers and times, not clinical content.
+Account emails also carry the address and, for a link, its token: fan-out removes the token from the
+payload once the email is written.
 """
 
 from __future__ import annotations

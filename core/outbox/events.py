@@ -15,3 +15,12 @@ class EventType(enum.StrEnum):
     DOCUMENT_ADDED = "document.added"
     ALARM_ESCALATED = "alarm.escalated"
     INVOICE_ISSUED = "invoice.issued"
+    MESSAGE_RECEIVED = "message.received"
+    DATA_REQUEST_ANSWERED = "data_request.answered"
+    # Account emails: addressed to the email in the payload (there may be no account behind it).
+    ACCOUNT_VERIFY_EMAIL = "account.verify_email"
+    ACCOUNT_ALREADY_REGISTERED = "account.already_registered"
+    ACCOUNT_PASSWORD_RESET = "account.password_reset"  # noqa: S105 (an event name)
+    ACCOUNT_NOT_FOUND = "account.not_found"
+    ACCOUNT_PASSWORD_CHANGED = "account.password_changed"  # noqa: S105 (an event name)
+    ACCOUNT_ERASED = "account.erased"

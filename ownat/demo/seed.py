@@ -18,6 +18,7 @@ from core.settings import Settings
 from ownat.demo import lab_interface, monitors, patients, stays, visits
 from ownat.demo.accounts import DemoUsers, ensure_accounts
 from ownat.demo.context import Seeding
+from ownat.demo.conversations import seed_conversations
 from ownat.demo.inpatient_plan import INPATIENTS
 from ownat.demo.organisation import build_organisation
 from ownat.demo.outpatient_plan import OUTPATIENTS
@@ -74,3 +75,4 @@ async def build_hospital(session: AsyncSession, settings: Settings, users: DemoU
             await visits.book(seeding, plan, upcoming)
     await monitors.install_home_oximeter(seeding, next(p for p in OUTPATIENTS if p.is_demo_account))
     await lab_interface.report_a_pending_order(seeding)
+    await seed_conversations(seeding, settings)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.organisation.models import Bed, Ward
+from clinical.organisation.models import Bed, Department, Ward
 from core.outbox import EventType
 
 # ISO 4217 currencies without minor units; every other one we serve has two.
@@ -59,6 +59,10 @@ async def event_context(session: AsyncSession, *, event_type: str, payload: dict
             "priority": str(payload.get("priority", "high")),
         }
         at = datetime.fromisoformat(payload["raised_at"]) if payload.get("raised_at") else None
+    if payload.get("department_id") and (
+        department := await session.get(Department, uuid.UUID(payload["department_id"]))
+    ):
+        values["department"] = department.name
     if payload.get("amount_minor") is not None and payload.get("currency"):
         values["amount"] = format_amount(int(payload["amount_minor"]), str(payload["currency"]))
     return EventContext(values=values, at=at)

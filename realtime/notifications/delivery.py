@@ -23,6 +23,7 @@ from sqlalchemy import and_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.circuit_breaker import CircuitOpen
+from realtime.notifications.account_mail import LINK_EVENTS, LINK_REMOVED
 from realtime.notifications.models import Channel, DeliveryStatus, Notification, WebhookSubscription
 from realtime.notifications.settings import NotificationSettings
 
@@ -138,6 +139,9 @@ async def record_outcome(
     row.lease_until = None
     if error is None:
         row.status, row.sent_at, row.last_error = DeliveryStatus.SENT, now, None
+        # A sent link is the recipient's alone; the development mailbox shows what it "sent".
+        if row.event_type in LINK_EVENTS and not settings.dev_mailbox:
+            row.body = LINK_REMOVED
     elif isinstance(error, CircuitOpen):
         # The provider was not even tried: this does not use up one of the attempts.
         row.attempts -= 1

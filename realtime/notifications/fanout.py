@@ -13,9 +13,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinical.privacy import service as privacy
 from core.audit import service as audit
 from core.identity.principal import SYSTEM
 from core.outbox import EventType, OutboxEvent
+from realtime.notifications.account_mail import (
+    ACCOUNT_EVENTS,
+    account_context,
+    account_recipient,
+    is_account_event,
+)
 from realtime.notifications.context import EventContext, event_context, local_time
 from realtime.notifications.models import Channel, DeliveryStatus, Notification, WebhookSubscription
 from realtime.notifications.quiet_hours import release_time
@@ -23,8 +30,15 @@ from realtime.notifications.recipients import Recipient, recipients_for
 from realtime.notifications.settings import NotificationSettings
 from realtime.notifications.templates import render
 
-# Quiet hours hold back what would wake someone; an escalated alarm is meant to.
+# Quiet hours hold back what would wake someone; an escalated alarm is meant to, and an account
+# email was asked for a moment ago.
 QUIET_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS})
+UNQUIET_EVENTS = frozenset({EventType.ALARM_ESCALATED}) | ACCOUNT_EVENTS
+# Where a message's link leads, for staff and for patients, when not to their home page.
+LINK_PATHS: dict[str, tuple[str, str]] = {
+    EventType.MESSAGE_RECEIVED: ("/staff/messages/", "/portal/#messages"),
+    EventType.DATA_REQUEST_ANSWERED: ("/admin/requests/", "/portal/#my-data"),
+}
 
 
 async def dispatch_events(
@@ -42,22 +56,43 @@ async def dispatch_events(
     )
     subscriptions = list(await session.scalars(select(WebhookSubscription).where(WebhookSubscription.active)))
     for event in events:
-        context = await event_context(session, event_type=event.event_type, payload=event.payload)
-        rows: list[Notification] = []
-        for recipient in await recipients_for(
-            session, event_type=event.event_type, payload=event.payload, settings=settings
-        ):
-            rows += _personal(event, recipient, context, settings=settings, now=now)
-        rows += [
-            _webhook(event, subscription, now=now)
-            for subscription in subscriptions
-            if not subscription.event_types or event.event_type in subscription.event_types
-        ]
+        rows = await _rows_of(session, event, subscriptions, settings=settings, now=now)
         session.add_all(rows)
         event.dispatched_at = now
         _audit(session, event, rows)
     await session.flush()
     return len(events)
+
+
+async def _rows_of(
+    session: AsyncSession,
+    event: OutboxEvent,
+    subscriptions: list[WebhookSubscription],
+    *,
+    settings: NotificationSettings,
+    now: datetime,
+) -> list[Notification]:
+    if is_account_event(event.event_type):
+        # Not about anyone's care, and may carry a link: for its address only, never for systems.
+        recipient = account_recipient(event.payload, settings)
+        context = account_context(event, settings)
+        return _personal(event, recipient, context, settings=settings, now=now) if recipient else []
+    context = await event_context(session, event_type=event.event_type, payload=event.payload)
+    rows: list[Notification] = []
+    for recipient in await recipients_for(
+        session, event_type=event.event_type, payload=event.payload, settings=settings
+    ):
+        rows += _personal(event, recipient, context, settings=settings, now=now)
+    patient_id = event.payload.get("patient_id")
+    # A restricted record (an erasure the law did not allow) is told to no outside system.
+    if patient_id and await privacy.is_restricted(session, patient_id=uuid.UUID(patient_id)):
+        return rows
+    rows += [
+        _webhook(event, subscription, now=now)
+        for subscription in subscriptions
+        if not subscription.event_types or event.event_type in subscription.event_types
+    ]
+    return rows
 
 
 def _audit(session: AsyncSession, event: OutboxEvent, rows: list[Notification]) -> None:
@@ -85,15 +120,17 @@ def _personal(
     settings: NotificationSettings,
     now: datetime,
 ) -> list[Notification]:
-    path = "/staff/" if recipient.is_staff else "/portal/"
-    values = {**context.values, "link": settings.public_url.rstrip("/") + path}
+    staff_path, patient_path = LINK_PATHS.get(event.event_type, ("/staff/", "/portal/"))
+    path = staff_path if recipient.is_staff else patient_path
+    # The context may bring its own link (an account email's).
+    values = {"link": settings.public_url.rstrip("/") + path, **context.values}
     if context.at is not None:
         values["when"] = local_time(context.at, recipient.zone)
     message = render(event.event_type, recipient.language, values, staff=recipient.is_staff)
     rows = []
     for channel in sorted(recipient.channels):
         due = now
-        if channel in QUIET_CHANNELS and event.event_type != EventType.ALARM_ESCALATED:
+        if channel in QUIET_CHANNELS and event.event_type not in UNQUIET_EVENTS:
             due = release_time(now, start=recipient.quiet_start, end=recipient.quiet_end, zone=recipient.zone)
         address = {Channel.EMAIL: recipient.email, Channel.SMS: recipient.phone}.get(channel)
         rows.append(

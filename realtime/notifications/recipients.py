@@ -37,7 +37,8 @@ ESCALATION_ROLES = (Role.NURSE, Role.CLINICIAN)
 
 @dataclass(slots=True)
 class Recipient:
-    user_id: uuid.UUID
+    # None for an address with no account behind it (an account email).
+    user_id: uuid.UUID | None
     is_staff: bool
     email: str
     phone: str | None
@@ -48,7 +49,8 @@ class Recipient:
     quiet_end: time | None = None
 
 
-def _zone(name: str | None, default: str) -> ZoneInfo:
+def zone_named(name: str | None, default: str) -> ZoneInfo:
+    """The IANA zone `name`, or `default` when it is unset or unknown."""
     try:
         return ZoneInfo(name or default)
     except (ZoneInfoNotFoundError, ValueError):
@@ -70,7 +72,7 @@ def _recipient(
         return None
     phone = pref.phone or (patient.phone if patient else None)
     channels = {Channel.IN_APP}
-    if pref.email_enabled and settings.smtp_host:
+    if pref.email_enabled and settings.email_configured:
         channels.add(Channel.EMAIL)
     if pref.sms_enabled and phone and settings.sms_url:
         channels.add(Channel.SMS)
@@ -86,7 +88,7 @@ def _recipient(
         email=user.email,
         phone=phone,
         language=language,
-        zone=_zone(pref.time_zone, settings.notify_default_time_zone),
+        zone=zone_named(pref.time_zone, settings.notify_default_time_zone),
         channels=channels,
         quiet_start=pref.quiet_start,
         quiet_end=pref.quiet_end,
@@ -112,6 +114,8 @@ async def recipients_for(
 ) -> list[Recipient]:
     """The people to tell of this event, each with the channels they may be reached on."""
     found: list[Recipient | None] = []
+    if event_type == EventType.MESSAGE_RECEIVED:
+        return await _message_recipients(session, payload=payload, settings=settings)
     if event_type == EventType.ALARM_ESCALATED:
         for user, pref in await _users(session, User.role.in_(ESCALATION_ROLES)):
             found.append(_recipient(user, pref, None, event_type=event_type, settings=settings))
@@ -138,3 +142,26 @@ async def recipients_for(
                     )
                 )
     return [r for r in found if r]
+
+
+async def _message_recipients(
+    session: AsyncSession, *, payload: dict[str, Any], settings: NotificationSettings
+) -> list[Recipient]:
+    # A message to the patient reaches their account; one to the care team reaches every active
+    # member of the thread's department, except its author.
+    event_type = EventType.MESSAGE_RECEIVED
+    patient_id = _uuid(payload.get("patient_id"))
+    if payload.get("to") == "patient" and patient_id is not None:
+        patient = await session.get(Patient, patient_id)
+        users = await _users(session, User.patient_id == patient_id)
+        found = [
+            _recipient(user, pref, patient, event_type=event_type, settings=settings) for user, pref in users
+        ]
+        return [r for r in found if r]
+    department_id = _uuid(payload.get("department_id"))
+    team = select(Practitioner.user_id).where(
+        Practitioner.department_id == department_id, Practitioner.active.is_(True)
+    )
+    users = await _users(session, User.id.in_(team), User.id != _uuid(payload.get("author_id")))
+    staff = [_recipient(user, pref, None, event_type=event_type, settings=settings) for user, pref in users]
+    return [r for r in staff if r]

@@ -6,7 +6,7 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.encounters.paging import encode_cursor, newest_first, split_page
@@ -222,3 +222,19 @@ async def deactivate_webhook(
         session, actor=actor, action="update", resource_type="webhook_subscription", resource_id=row.id
     )
     return WebhookRead.model_validate(row)
+
+
+async def erase_for_user(*, session: AsyncSession, actor: Principal, user_id: uuid.UUID) -> int:
+    """Removes a user's notifications and preferences (an erasure request); returns the deliveries removed."""
+    require_role(session, actor, [Role.ADMIN], action="erase", resource_type=RESOURCE)
+    removed = await session.execute(delete(Notification).where(Notification.user_id == user_id))
+    await session.execute(delete(NotificationPreference).where(NotificationPreference.user_id == user_id))
+    count = int(removed.rowcount)  # type: ignore[attr-defined]
+    audit.record(
+        session,
+        actor=actor,
+        action="erase",
+        resource_type=RESOURCE,
+        detail={"user_id": str(user_id), "removed": count},
+    )
+    return count

@@ -25,6 +25,9 @@ class NotificationSettings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     smtp_sender: str = "Ownat <no-reply@localhost>"
+    # `ownat dev` only, when no SMTP server is set: emails are "sent" to its log and its development
+    # mailbox page (/dev/mail/) instead, so that sign-up and password reset work on a laptop.
+    dev_mailbox: bool = False
 
     # An HTTP SMS gateway: a form POST of To, From and Body with basic authentication.
     sms_url: str | None = None
@@ -59,6 +62,11 @@ class NotificationSettings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # docker compose passes an unset variable as an empty string.
         return None if value == "" else value
+
+    @property
+    def email_configured(self) -> bool:
+        """Whether email can go anywhere: an SMTP server, or the development mailbox."""
+        return bool(self.smtp_host) or self.dev_mailbox
 
     @property
     def lease_s(self) -> float:

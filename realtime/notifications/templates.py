@@ -58,6 +58,56 @@ TEMPLATES: dict[str, dict[str, MessageTemplate]] = {
         E.INVOICE_ISSUED: MessageTemplate(
             "New invoice", "A new invoice of $amount is available. Sign in to view and pay it: $link"
         ),
+        E.MESSAGE_RECEIVED: MessageTemplate(
+            "New message from your care team",
+            "You have a new secure message from $department. Sign in to read it: $link",
+        ),
+        f"{E.MESSAGE_RECEIVED}:staff": MessageTemplate(
+            "New patient message for $department",
+            "A patient has written to $department. Open the messages inbox: $link",
+        ),
+        E.DATA_REQUEST_ANSWERED: MessageTemplate(
+            "Your request about your data was answered",
+            "Your request about your data was answered. Sign in to read the answer: $link",
+        ),
+        E.ACCOUNT_ERASED: MessageTemplate(
+            "Your Ownat account was erased",
+            "As you asked, your Ownat account was erased: your sign-in details, notifications and "
+            "preferences are gone, and nobody can sign in with them. The law requires your medical "
+            "record to be kept until $kept_until: until then it is restricted, used only for your care "
+            "and legal claims and sent to no outside system. Bills and payments are kept as accounting "
+            "law requires. Questions: contact the hospital.",
+        ),
+        E.ACCOUNT_VERIFY_EMAIL: MessageTemplate(
+            "Confirm your email address",
+            "Welcome to Ownat. To finish creating your account, open this link (it works once, until "
+            "$until):\n\n$link\n\nIf you did not sign up, ignore this message: without the link, "
+            "no account is opened with your address.",
+        ),
+        E.ACCOUNT_ALREADY_REGISTERED: MessageTemplate(
+            "You already have an Ownat account",
+            "Someone (probably you) tried to create an Ownat account or asked for a confirmation link "
+            "with this address, which already has a confirmed account. Sign in here: $sign_in\n\n"
+            "Forgot your password? Reset it here: $forgot\n\nIf it was not you, you can ignore this "
+            "message: nothing has changed.",
+        ),
+        E.ACCOUNT_PASSWORD_RESET: MessageTemplate(
+            "Reset your Ownat password",
+            "Someone (probably you) asked to reset the password of your Ownat account. To choose a new "
+            "one, open this link (it works once, until $until):\n\n$link\n\nIf it was not you, "
+            "ignore this message: your password stays as it is.",
+        ),
+        E.ACCOUNT_NOT_FOUND: MessageTemplate(
+            "About your Ownat request",
+            "Someone (probably you) asked Ownat for a password reset or a confirmation link for this "
+            "address, but no active Ownat account uses it. To create one: $sign_up\n\nIf you have an "
+            "account with another address, ask again with that one. If it was not you, ignore this message.",
+        ),
+        E.ACCOUNT_PASSWORD_CHANGED: MessageTemplate(
+            "Your Ownat password was changed",
+            "The password of your Ownat account was just changed, and every device signed in with the "
+            "old one was signed out. If it was not you, reset your password now: $link",
+        ),
         # What a practitioner sees of their own schedule's changes (in the app only).
         f"{E.APPOINTMENT_BOOKED}:staff": MessageTemplate(
             "Appointment booked", "An appointment on $when was booked in your schedule. $link"
@@ -97,6 +147,30 @@ TEMPLATES: dict[str, dict[str, MessageTemplate]] = {
         ),
         E.INVOICE_ISSUED: MessageTemplate(
             "Nouvelle facture", "Une nouvelle facture de $amount est disponible. Connectez-vous : $link"
+        ),
+        E.MESSAGE_RECEIVED: MessageTemplate(
+            "Nouveau message de votre équipe soignante",
+            "Vous avez un nouveau message sécurisé de $department. Connectez-vous pour le lire : $link",
+        ),
+        f"{E.MESSAGE_RECEIVED}:staff": MessageTemplate(
+            "Nouveau message de patient pour $department",
+            "Un patient a écrit à $department. Ouvrez la messagerie : $link",
+        ),
+        E.DATA_REQUEST_ANSWERED: MessageTemplate(
+            "Votre demande sur vos données a reçu une réponse",
+            "Votre demande concernant vos données a reçu une réponse. Connectez-vous pour la lire : $link",
+        ),
+        E.ACCOUNT_VERIFY_EMAIL: MessageTemplate(
+            "Confirmez votre adresse e-mail",
+            "Bienvenue sur Ownat. Pour terminer la création de votre compte, ouvrez ce lien (valable une "
+            "fois, jusqu'au $until) :\n\n$link\n\nSi vous ne vous êtes pas inscrit, ignorez ce "
+            "message : sans le lien, aucun compte n'est ouvert avec votre adresse.",
+        ),
+        E.ACCOUNT_PASSWORD_RESET: MessageTemplate(
+            "Réinitialisez votre mot de passe Ownat",
+            "Quelqu'un (sans doute vous) a demandé à réinitialiser le mot de passe de votre compte Ownat. "
+            "Pour en choisir un nouveau, ouvrez ce lien (valable une fois, jusqu'au $until) :\n\n"
+            "$link\n\nSi ce n'était pas vous, ignorez ce message : votre mot de passe ne change pas.",
         ),
         f"{E.APPOINTMENT_BOOKED}:staff": MessageTemplate(
             "Rendez-vous pris", "Un rendez-vous le $when a été pris dans votre agenda. $link"

@@ -72,37 +72,7 @@ def unsigned(claims: dict[str, Any]) -> str:
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}."
 
 
-# Registration
-
-
-async def test_register_creates_a_patient_with_their_own_patient_id(client: httpx.AsyncClient) -> None:
-    email = unique_email("Mixed.Case")
-    response = await client.post(
-        "/api/v1/auth/register",
-        json={"email": email, "password": strong_password(), "full_name": "Ada Patient"},
-    )
-    assert response.status_code == 201, response.text
-    body = response.json()
-    assert body["email"] == email.lower()
-    assert body["role"] == "patient"
-    assert body["is_active"] is True
-    assert uuid.UUID(body["patient_id"])
-    assert "password" not in json.dumps(body)
-
-
-async def test_register_refuses_a_duplicate_email(client: httpx.AsyncClient) -> None:
-    email = unique_email()
-    payload = {"email": email, "password": strong_password(), "full_name": "First"}
-    assert (await client.post("/api/v1/auth/register", json=payload)).status_code == 201
-    again = {**payload, "email": email.upper(), "full_name": "Second"}
-    body = assert_problem(await client.post("/api/v1/auth/register", json=again), 409)
-    assert body["code"] == "conflict"
-
-
-async def test_concurrent_registrations_of_one_email_create_one_account(client: httpx.AsyncClient) -> None:
-    payload = {"email": unique_email(), "password": strong_password(), "full_name": "Twin"}
-    answers = await asyncio.gather(*(client.post("/api/v1/auth/register", json=payload) for _ in range(3)))
-    assert sorted(answer.status_code for answer in answers) == [201, 409, 409]
+# Registration (what sign-up answers and sends: tests/api/test_account.py)
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,8 @@ from clinical.patients.names import is_well_formed_mrn
 from core.db import utc_now
 from core.identity.models import User
 from core.identity.principal import Role
+from core.outbox import EventType
+from tests.account_helpers import emailed_token
 from tests.builders import login, strong_password, unique_email
 from tests.clinical.builders import audit_trail, create_patient, signed_in_patient, unique_name
 from tests.clinical.conftest import HeadersFor
@@ -235,16 +237,19 @@ async def test_online_registration_creates_the_patient_record(
             "birth_date": "1906-12-09",
         },
     )
-    assert response.status_code == 201, response.text
-    patient_id = response.json()["patient_id"]
+    assert response.status_code == 202, response.text
+    token = await emailed_token(sessions, email, EventType.ACCOUNT_VERIFY_EMAIL)
+    assert (await client.post("/api/v1/auth/verify-email", json={"token": token})).status_code == 200
     headers = await login(client, email, password)
+    me = (await client.get("/api/v1/auth/me", headers=headers)).json()
+    patient_id = me["patient_id"]
     record = (await client.get(f"/api/v1/patients/{patient_id}", headers=headers)).json()
     assert (record["given_name"], record["family_name"], record["birth_date"]) == (
         "Grace Brewster",
         "Hopper",
         "1906-12-09",
     )
-    assert record["user_id"] == response.json()["id"]
+    assert record["user_id"] == me["id"]
     assert record["email"] == email
 
 

@@ -66,9 +66,9 @@ async def test_staff_sign_in_to_the_staff_home(
     await sign_in(page, live_server, user.email, password)
     await expect(page).to_have_url(live_server.url + "/staff/")
     await expect(page.get_by_role("heading", name="Welcome, Robin Staff")).to_be_visible()
-    # The API reference and the ward dashboard for everyone; video consultations for clinicians;
-    # administration and the billing office for administrators.
-    expected = {Role.NURSE: 2, Role.CLINICIAN: 3, Role.ADMIN: 4}[role]
+    # The API reference, the ward dashboard and patient messages for everyone; video consultations
+    # for clinicians; administration and the billing office for administrators.
+    expected = {Role.NURSE: 3, Role.CLINICIAN: 4, Role.ADMIN: 5}[role]
     await expect(page.locator("#staff-pages a")).to_have_count(expected)
     await expect(page.get_by_role("link", name="Ward dashboard")).to_have_attribute(
         "href", "/staff/dashboard/"

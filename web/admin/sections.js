@@ -8,4 +8,5 @@ export const SECTIONS = [
   { name: "audit", title: "Audit log", description: "Who did what, with filters, and the hash-chain check." },
   { name: "system", title: "System", description: "Ingest rate, connected devices, dead letters, notification backlog." },
   { name: "analytics", title: "Analytics", description: "Reports over a date range, as tables and charts, and CSV." },
+  { name: "requests", title: "Data requests", description: "Patients' requests for a copy, a correction or erasure of their data." },
 ];

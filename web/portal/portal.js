@@ -7,6 +7,8 @@ import { bindTabs, renderLayout } from "../shared/layout.js";
 import { bindCancelDialog, showAppointments } from "./appointments.js";
 import { bindBooking, prepareBooking } from "./booking.js";
 import { showDocuments, showPrescriptions, showResults } from "./records.js";
+import { refreshUnreadBadge, showMessages } from "./messages.js";
+import { showMyData } from "./my-data.js";
 
 async function main() {
   const user = await requireUser(["patient"]);
@@ -22,12 +24,19 @@ async function main() {
     results: () => showResults(user),
     prescriptions: () => showPrescriptions(user),
     documents: () => showDocuments(user),
+    conversations: () => showMessages(),
+    mydata: () => showMyData(user),
   };
   bindCancelDialog(() => showAppointments());
   bindBooking(() => showAppointments());
   // Every visit to a tab reloads it, so what is shown is never older than the last click.
-  bindTabs(byId("tabs"), (name) => guard(loaders[name]));
-  await guard(loaders.appointments);
+  const show = bindTabs(byId("tabs"), (name) => guard(loaders[name]));
+  // Emails link to /portal/#messages (a new message) and /portal/#my-data (a request answered).
+  const linked = () => ({ "#messages": "conversations", "#my-data": "mydata" })[window.location.hash];
+  window.addEventListener("hashchange", () => linked() && show(linked()));
+  if (linked()) show(linked());
+  else await guard(loaders.appointments);
+  await guard(refreshUnreadBadge);
   document.body.dataset.ready = "true";
 }
 

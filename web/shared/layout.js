@@ -12,6 +12,7 @@ export function renderLayout(user) {
     byId("user-area"),
     h("span", { class: "user-name", "data-testid": "user-name" }, user.full_name),
     h("span", { class: "role-badge" }, user.role),
+    h("a", { href: "/account/", class: "account-link", id: "account-link" }, "My account"),
     h("button", { type: "button", class: "button-quiet", id: "sign-out", onclick: () => signOut() }, "Sign out"),
   );
   const zone = document.getElementById("time-zone");

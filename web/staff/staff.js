@@ -9,6 +9,12 @@ import { renderLayout } from "../shared/layout.js";
 const STAFF_PAGES = [
   { href: "/consult/clinician/", title: "Video consultations", description: "Today's video appointments: admit, consult, notes.", roles: ["clinician"] },
   {
+    href: "/staff/messages/",
+    title: "Patient messages",
+    description: "Each care team's inbox: patients' messages waiting for a reply, answers, attachments.",
+    roles: ["admin", "clinician", "nurse"],
+  },
+  {
     href: "/staff/dashboard/",
     title: "Ward dashboard",
     description: "Live vital signs, NEWS2 and alarms of every bed of a ward.",
@@ -36,6 +42,7 @@ async function main() {
       h("li", {}, h("div", {}, h("a", { href: page.href }, page.title), h("div", { class: "meta" }, page.description))),
     ),
   );
+  document.body.dataset.ready = "true";
 }
 
 main().catch((error) => showError(byId("messages"), error));

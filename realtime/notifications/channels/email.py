@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from email.message import EmailMessage
 
 import aiosmtplib
 
 from realtime.notifications.settings import NotificationSettings
 
+log = logging.getLogger(__name__)
+
 
 async def send_email(*, settings: NotificationSettings, to: str, subject: str, body: str) -> None:
     """Hands one plain-text message to the configured SMTP server."""
     if not settings.smtp_host:
+        if settings.dev_mailbox:
+            # `ownat dev` without SMTP: the newcomer reads it here or on /dev/mail/ (never in production).
+            log.info("development mailbox: email to %s, subject %r:\n%s", to, subject, body)
+            return
         raise RuntimeError("email is not configured (OWNAT_SMTP_HOST)")
     message = EmailMessage()
     message["From"] = settings.smtp_sender
