@@ -63,6 +63,7 @@ async def _everything(
         principal=actor,
         base_url=base_url,
         patient_id=str(patient_id),
+        query=(),  # the whole record: no date, type or paging narrows it
         limit_per_type=EVERYTHING_LIMIT_PER_TYPE,
     )
 

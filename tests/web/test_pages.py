@@ -102,6 +102,8 @@ async def test_an_invalid_access_token_is_refreshed_with_the_rotating_refresh_to
 ) -> None:
     user, password = await portal_patient(sessions)
     await sign_in(page, live_server, user.email, password)
+    # The sign-in page is "ready" too: wait for the portal it leads to.
+    await expect(page).to_have_url(live_server.url + "/portal/")
     await expect(page.locator("body[data-ready=true]")).to_have_count(1)
     before = json.loads(await page.evaluate("sessionStorage.getItem('ownat.session')"))
     spoiled = {**before, "accessToken": "expired-or-revoked"}
