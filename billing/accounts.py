@@ -40,13 +40,15 @@ class BillingAccount(BaseModel):
     open_charges: int
     open_charges_minor: int
     held_charges: int
+    held_charge_ids: list[uuid.UUID]
     # What issued and partly paid invoices still ask of the patient.
     open_invoices: int
     balance_minor: int
+    currency: str  # the organisation's: every amount here is in it
 
 
 async def find_accounts(
-    *, session: AsyncSession, actor: Principal, query: PatientQuery, limit: int = 20
+    *, session: AsyncSession, actor: Principal, query: PatientQuery, currency: str, limit: int = 20
 ) -> list[BillingAccount]:
     """Patients matching `query` (or, with no criteria, those with something open), by name."""
     require_manager(session, actor, action="search", resource_type=RESOURCE)
@@ -71,7 +73,7 @@ async def find_accounts(
             resource_id=patient.id,
             patient_id=patient.id,
         )
-    return [_account(p, charges, held, balances) for p in patients]
+    return [_account(p, charges, held, balances, currency) for p in patients]
 
 
 def _with_open_charges() -> Select[Any]:
@@ -119,9 +121,11 @@ def _account(
     charges: dict[uuid.UUID, list[tuple[uuid.UUID, int]]],
     held: set[uuid.UUID],
     balances: dict[uuid.UUID, tuple[int, int]],
+    currency: str,
 ) -> BillingAccount:
     mine = charges.get(patient.id, [])
     billable = [amount for charge_id, amount in mine if charge_id not in held]
+    held_here = [charge_id for charge_id, _ in mine if charge_id in held]
     open_invoices, balance = balances.get(patient.id, (0, 0))
     return BillingAccount(
         patient_id=patient.id,
@@ -130,7 +134,9 @@ def _account(
         birth_date=patient.birth_date,
         open_charges=len(billable),
         open_charges_minor=sum(billable),
-        held_charges=len(mine) - len(billable),
+        held_charges=len(held_here),
+        held_charge_ids=held_here,
         open_invoices=open_invoices,
         balance_minor=balance,
+        currency=currency,
     )

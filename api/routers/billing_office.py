@@ -1,6 +1,8 @@
-"""The billing office's worklists: patients with something to bill, and finished encounters to charge.
+"""The billing office's worklists (patients with something to bill, finished encounters to charge) and
+the organisation's billing settings the office's forms need.
 
-Billing clerks and administrators only (the services refuse anyone else, audited).
+The worklists are for billing clerks and administrators (the services refuse anyone else, audited);
+the settings hold nothing private and answer anyone signed in.
 """
 
 from __future__ import annotations
@@ -10,14 +12,30 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
-from api.deps import CurrentPrincipal, SessionDep
+from api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from billing import accounts
 from billing.charges import encounters
 from clinical.encounters.paging import MAX_PAGE_SIZE
 from clinical.patients.search import PatientQuery
 
 router = APIRouter(prefix="/billing", tags=["billing"])
+
+
+class BillingSettings(BaseModel):
+    currency: str
+    default_tax_rate_bp: int
+    payment_terms_days: int
+
+
+@router.get("/settings", response_model=BillingSettings, summary="The organisation's currency, tax and terms")
+async def billing_settings(_: CurrentPrincipal, settings: SettingsDep) -> BillingSettings:
+    return BillingSettings(
+        currency=settings.currency,
+        default_tax_rate_bp=settings.billing_tax_rate_bp,
+        payment_terms_days=settings.billing_payment_terms_days,
+    )
 
 
 @router.get(
@@ -28,13 +46,16 @@ router = APIRouter(prefix="/billing", tags=["billing"])
 async def find_accounts(
     actor: CurrentPrincipal,
     session: SessionDep,
+    settings: SettingsDep,
     name: Annotated[str | None, Query(max_length=200)] = None,
     identifier: Annotated[str | None, Query(max_length=128, description="MRN or external identifier")] = None,
     birth_date: date | None = None,
     limit: Annotated[int, Query(ge=1, le=accounts.MAX_ACCOUNTS)] = 20,
 ) -> list[accounts.BillingAccount]:
     query = PatientQuery(name=name or None, birth_date=birth_date, identifier=identifier or None)
-    return await accounts.find_accounts(session=session, actor=actor, query=query, limit=limit)
+    return await accounts.find_accounts(
+        session=session, actor=actor, query=query, currency=settings.currency, limit=limit
+    )
 
 
 @router.get(

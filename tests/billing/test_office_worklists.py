@@ -71,8 +71,10 @@ async def test_the_office_charges_a_finished_encounter_and_invoices_its_patient_
         "open_charges": 1,
         "open_charges_minor": 5_500,
         "held_charges": 0,
+        "held_charge_ids": [],
         "open_invoices": 0,
         "balance_minor": 0,
+        "currency": "EUR",
     }
 
     draft = await call(
@@ -113,3 +115,5 @@ async def test_only_billing_managers_use_the_worklists(
             response = await billing_client.get(f"{BILLING}{path}", headers=headers)
             assert response.status_code == 403, (role, path, response.text)
     assert (await billing_client.get(f"{BILLING}/patients")).status_code == 401
+    terms = await call(billing_client.get(f"{BILLING}/settings", headers=headers))
+    assert terms == {"currency": "EUR", "default_tax_rate_bp": 0, "payment_terms_days": 30}
