@@ -159,7 +159,8 @@ async def test_an_admin_filters_the_audit_log_and_checks_the_chain(
     rows = page.locator("#audit-table tbody tr")
     await expect(rows).to_have_count(1)  # this admin signed in once
     await expect(rows.first).to_contain_text("login")
-    await expect(rows.first).to_contain_text(str(admin.id))
+    # The actor by name and role, not by id.
+    await expect(rows.first).to_contain_text(f"{admin.full_name} (administrator)")
 
     await filters.get_by_label("Action").fill("no-such-action")
     await filters.get_by_role("button", name="Apply filters").click()
@@ -168,7 +169,7 @@ async def test_an_admin_filters_the_audit_log_and_checks_the_chain(
     # A malformed filter is refused by the server, and its explanation is shown.
     await filters.get_by_label("Actor (user id)").fill("not-a-user-id")
     await filters.get_by_role("button", name="Apply filters").click()
-    await expect(page.get_by_role("alert")).to_contain_text("actor_id")
+    await expect(page.get_by_role("alert")).to_contain_text("Actor (user id)")
 
     await page.get_by_role("button", name="Check the chain").click()
     await expect(page.locator("#chain-result")).to_contain_text("The chain is intact")
@@ -240,11 +241,11 @@ async def test_an_analytics_report_is_charted_and_downloads_as_csv(
     high = table.locator("tbody tr", has_text="high")
     cells = [await c.text_content() for c in await high.locator("td").all()]
     # ward, priority, alarms, acknowledged, never, escalated, mean and median seconds
-    assert cells[:8] == [ward_name, "high", "2", "2", "0", "0", "60", "60"]
+    assert cells[:8] == [ward_name, "High", "2", "2", "0", "0", "60", "60"]
     medium = [
         await c.text_content() for c in await table.locator("tbody tr", has_text="medium").locator("td").all()
     ]
-    assert medium[:5] == [ward_name, "medium", "1", "0", "1"]
+    assert medium[:5] == [ward_name, "Medium", "1", "0", "1"]
 
     # The chart draws one bar per row, longest for the larger figure.
     await page.get_by_label("Chart column").select_option(label="alarms")

@@ -21,7 +21,7 @@ const WORDS = {
     registered: "Ordered", collected: "Sample taken", in_progress: "In the laboratory", preliminary: "Preliminary",
     final: "Final", corrected: "Corrected", cancelled: "Cancelled",
   },
-  priority: { routine: "Routine", urgent: "Urgent", stat: "Immediate (stat)" },
+  priority: { routine: "Routine", urgent: "Urgent", stat: "Immediate (stat)", high: "High", medium: "Medium", low: "Low" },
   flag: { H: "High", L: "Low", HH: "Critically high", LL: "Critically low", N: "Normal", A: "Abnormal", AA: "Critically abnormal" },
   criticality: { low: "Low risk", high: "High risk", "unable-to-assess": "Risk not assessed" },
   allergyCategory: { medication: "Medicine", food: "Food", environment: "Environment", biologic: "Biologic" },
@@ -48,6 +48,7 @@ const WORDS = {
   relationship: { self: "Self", spouse: "Spouse", child: "Child", other: "Other" },
   serviceKind: { consultation: "Consultation", procedure: "Procedure", lab_test: "Lab test" },
   role: { admin: "Administrator", clinician: "Clinician", nurse: "Nurse", billing: "Billing clerk", patient: "Patient" },
+  deviceKind: { bedside_monitor: "Bedside monitor", pulse_oximeter: "Pulse oximeter", bp_cuff: "Blood pressure cuff", thermometer: "Thermometer", scale: "Scale", wearable: "Wearable", gateway: "Gateway" },
   chargeSource: { consultation: "Consultation", procedure: "Procedure", lab_test: "Lab test", manual: "Entered by hand" },
 };
 
