@@ -85,7 +85,7 @@ function addendumForm(note, ctx) {
 }
 
 function newNoteForm(encounter, ctx) {
-  const form = h("form", { class: "stack", "aria-label": "New note" },
+  const form = h("form", { class: "stack", "aria-label": "Write a note" },
     textArea("New note", { name: "text", rows: 6, required: true, maxlength: 20000, placeholder: "History, examination, assessment, plan" }),
     h("div", { class: "row" },
       h("button", { type: "submit", class: "button-quiet" }, "Save as draft"),
