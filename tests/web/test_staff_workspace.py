@@ -129,7 +129,7 @@ async def test_a_clinician_reviews_sees_signs_prescribes_orders_and_books(
     await encounter.get_by_text("Add a diagnosis").click()
     picker = encounter.get_by_role("combobox", name="Diagnosis (ICD-10)")
     await picker.fill("type 2 diabetes without")
-    await expect(encounter.get_by_role("option").first).to_contain_text("E11.9")
+    await expect(encounter.get_by_role("listbox").get_by_role("option").first).to_contain_text("E11.9")
     await picker.press("ArrowDown")
     await picker.press("Enter")
     await encounter.get_by_role("button", name="Add diagnosis").click()

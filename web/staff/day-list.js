@@ -56,7 +56,11 @@ export async function bindDayList({ user, practitioners }) {
   if (!form.elements.who.value) form.elements.who.value = "all";
   const state = { user, form, canStart: user.role === "clinician" };
 
-  const reload = () => show(state).catch((error) => showError(byId("day-messages"), error));
+  // A day or list chosen by hand goes into the address; the plain home page keeps a plain address.
+  const reload = () => {
+    remember(form);
+    return show(state).catch((error) => showError(byId("day-messages"), error));
+  };
   form.addEventListener("change", reload);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -79,14 +83,17 @@ function shiftDay(value, delta) {
   return `${moved.getFullYear()}-${pad(moved.getMonth() + 1)}-${pad(moved.getDate())}`;
 }
 
+function remember(form) {
+  const address = new URL(window.location.href);
+  address.searchParams.set("date", form.elements.date.value || dateInputValue(0));
+  address.searchParams.set("who", form.elements.who.value);
+  window.history.replaceState(null, "", address);
+}
+
 async function show(state) {
   const { form } = state;
   const day = form.elements.date.value || dateInputValue(0);
   const who = form.elements.who.value;
-  const address = new URL(window.location.href);
-  address.searchParams.set("date", day);
-  address.searchParams.set("who", who);
-  window.history.replaceState(null, "", address);
   const params = new URLSearchParams({ start: localDayBoundary(day), end: localDayBoundary(day, true) });
   if (who !== "all") params.set("practitioner_id", who);
   const region = byId("day-list");
