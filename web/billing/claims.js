@@ -10,7 +10,7 @@ import { card } from "../shared/forms.js";
 import { formatDate } from "../shared/time.js";
 import { word } from "../shared/words.js";
 import { formDialog, problem } from "./dialogs.js";
-import { amountOf, money, moneyInput, patientCell, statusChip } from "./office.js";
+import { amountOf, money, moneyInput, patientCell, responsive, statusChip } from "./office.js";
 
 const STATUSES = [["", "Any status"], ...["draft", "submitted", "accepted", "denied", "partially_paid", "paid"].map((s) => [s, word("claim", s)])];
 
@@ -119,10 +119,10 @@ export async function render(panel, office) {
     if (status.value) params.set("status", status.value);
     const page = await api(`/api/v1/insurance/claims?${params}`);
     replace(list, page.items.length
-      ? h("div", { class: "table-wrap" }, h("table", { id: "claim-table" },
+      ? responsive(h("div", { class: "table-wrap" }, h("table", { id: "claim-table" },
           h("caption", {}, "Insurance claims, newest first"),
           h("thead", {}, h("tr", {}, ["Claim", "Patient", "Payer", "Status", "Charged", "Paid by payer", "Patient share", "Actions"].map((c) => h("th", { scope: "col" }, c)))),
-          h("tbody", { id: "claim-rows" }, page.items.map((c) => claimRow(c, view)))))
+          h("tbody", { id: "claim-rows" }, page.items.map((c) => claimRow(c, view))))))
       : emptyState("No claims. Start one from a charged visit under To bill."));
   };
   status.addEventListener("change", () => view.reload().catch((error) => showError(office.messages, error)));

@@ -9,7 +9,7 @@ import { card, choice, field, onSubmit } from "../shared/forms.js";
 import { dateInputValue, formatDate } from "../shared/time.js";
 import { word } from "../shared/words.js";
 import { formDialog, problem } from "./dialogs.js";
-import { amountOf, money } from "./office.js";
+import { amountOf, money, responsive } from "./office.js";
 
 const KINDS = ["consultation", "procedure", "lab_test"];
 
@@ -116,7 +116,7 @@ export async function render(panel, office) {
       h("details", { class: "inline-form" }, h("summary", {}, "Add a code"), serviceForm(view)),
       h("div", { class: "row filters" }, h("label", {}, "Kind", kind), h("label", {}, "Find", search)),
       rows.length
-        ? h("div", { class: "table-wrap" }, h("table", { id: "fee-table" }, h("caption", {}, `Billable codes and today's prices (${currency})`),
-            h("thead", {}, h("tr", {}, ["Code", "Description", "Kind", "Bills", "Price today", ""].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows)))
+        ? responsive(h("div", { class: "table-wrap" }, h("table", { id: "fee-table" }, h("caption", {}, `Billable codes and today's prices (${currency})`),
+            h("thead", {}, h("tr", {}, ["Code", "Description", "Kind", "Bills", "Price today", ""].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows))))
         : emptyState("The fee schedule is empty: add the first code above.")));
 }

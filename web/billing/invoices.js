@@ -10,7 +10,7 @@ import { card, choice } from "../shared/forms.js";
 import { formatDate, formatDateTime } from "../shared/time.js";
 import { word } from "../shared/words.js";
 import { formDialog, problem } from "./dialogs.js";
-import { amountOf, money, moneyInput, patientCell, patientPicker, statusChip } from "./office.js";
+import { amountOf, money, moneyInput, patientCell, patientPicker, responsive, statusChip } from "./office.js";
 
 const STATUSES = [["", "Any status"], ...["draft", "issued", "partially_paid", "paid", "void"].map((s) => [s, word("invoice", s)])];
 
@@ -61,7 +61,8 @@ function invoiceRow(invoice, view) {
   return h(
     "tr",
     { dataset: { invoiceId: invoice.id } },
-    h("th", { scope: "row" }, invoice.number ?? "Draft", h("div", { class: "meta" }, `${invoice.lines.length} line${invoice.lines.length === 1 ? "" : "s"}: ${codes}`)),
+    h("th", { scope: "row" }, h("span", { class: "nowrap" }, invoice.number ?? "Draft"),
+      h("div", { class: "meta", title: codes }, `${invoice.lines.length} line${invoice.lines.length === 1 ? "" : "s"}${invoice.lines.length <= 3 ? `: ${codes}` : ""}`)),
     h("td", {}, patientCell(invoice.patient_name, invoice.patient_mrn)),
     h("td", {}, statusChip("invoice", invoice.status), invoice.void_reason ? h("div", { class: "meta" }, invoice.void_reason) : null),
     ...amounts(invoice),
@@ -156,10 +157,10 @@ export async function render(panel, office, options) {
     more.hidden = !view.cursor;
     replace(whose, view.patient ? [`Showing ${view.patient.name}'s invoices. `, h("button", { type: "button", class: "button-quiet", onclick: () => { view.patient = null; office.options.invoices = {}; load(true); } }, "Show every patient")] : "Showing every patient.");
     replace(list, view.rows.length
-      ? h("div", { class: "table-wrap" }, h("table", { id: "invoice-table" },
+      ? responsive(h("div", { class: "table-wrap" }, h("table", { id: "invoice-table" },
           h("caption", {}, "Invoices, newest first"),
           h("thead", {}, h("tr", {}, ["Invoice", "Patient", "Status", "Total", "Paid", "Balance", "Due", "Actions"].map((c) => h("th", { scope: "col" }, c)))),
-          h("tbody", { id: "invoice-rows" }, view.rows.map((i) => invoiceRow(i, view)))))
+          h("tbody", { id: "invoice-rows" }, view.rows.map((i) => invoiceRow(i, view))))))
       : emptyState(status.value ? `No ${word("invoice", status.value).toLowerCase()} invoices.` : "No invoices."));
   };
   view.reload = () => load(true);

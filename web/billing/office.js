@@ -65,3 +65,17 @@ export function patientPicker({ label = "Patient (name or MRN)", onChoose, messa
     h("div", { class: "row" }, h("label", {}, label, input), h("button", { type: "button", onclick: run }, "Find patient")),
     results);
 }
+
+/**
+ * Lets a table of `wrap` become a list of cards on a tablet or a phone (billing.css): each cell is
+ * labelled with its column's heading, which the narrow layout shows beside the value.
+ */
+export function responsive(wrap) {
+  const table = wrap.querySelector("table");
+  const labels = [...table.tHead.rows[0].cells].map((cell) => cell.textContent.trim());
+  for (const row of table.tBodies[0].rows) {
+    [...row.cells].forEach((cell, index) => labels[index] && cell.setAttribute("data-label", labels[index]));
+  }
+  table.classList.add("responsive");
+  return wrap;
+}

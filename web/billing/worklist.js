@@ -8,7 +8,7 @@ import { card } from "../shared/forms.js";
 import { formatDateTime } from "../shared/time.js";
 import { word } from "../shared/words.js";
 import { formDialog, problem } from "./dialogs.js";
-import { money, patientCell, statusChip } from "./office.js";
+import { money, patientCell, responsive, statusChip } from "./office.js";
 
 const AWAITING = new Set(["draft", "submitted", "accepted"]);
 
@@ -23,10 +23,10 @@ function visitCell(encounter) {
 
 function table(id, caption, columns, rows, empty) {
   if (!rows.length) return emptyState(empty);
-  return h("div", { class: "table-wrap" }, h("table", { id },
+  return responsive(h("div", { class: "table-wrap" }, h("table", { id },
     h("caption", {}, caption),
     h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
-    h("tbody", {}, rows)));
+    h("tbody", {}, rows))));
 }
 
 async function chargeVisit(encounter, office, redraw) {
