@@ -52,7 +52,8 @@ export async function bindDayList({ user, practitioners }) {
       .map((p) => h("option", { value: p.id }, p.name)),
   );
   form.elements.date.value = address.searchParams.get("date") || dateInputValue(0);
-  form.elements.who.value = address.searchParams.get("who") || (mine ? mine.id : "all");
+  // Clinicians start from their own clinic; nurses and administrators work across everyone's.
+  form.elements.who.value = address.searchParams.get("who") || (mine && user.role === "clinician" ? mine.id : "all");
   if (!form.elements.who.value) form.elements.who.value = "all";
   const state = { user, form, canStart: user.role === "clinician" };
 
