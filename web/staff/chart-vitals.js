@@ -25,7 +25,7 @@ function observationTable(rows) {
   const present = CHARTED.filter((sign) => rows.some((r) => r.metric_code === sign.code));
   return h("div", { class: "table-wrap" }, h("table", { id: "observations" },
     h("caption", {}, "Charted observations, newest first"),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Taken"), present.map((s) => h("th", { scope: "col" }, `${s.label} (${s.unit})`)))),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Taken"), present.map((s) => h("th", { scope: "col" }, `${s.label} `, h("span", { class: "unit" }, `(${s.unit})`))))),
     h("tbody", {}, times.map((time) => h("tr", {}, h("th", { scope: "row" }, formatDateTime(time)),
       present.map((s) => h("td", {}, formatValue(s, byTime.get(time).get(s.code)))))))));
 }
