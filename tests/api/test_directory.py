@@ -22,12 +22,10 @@ async def test_administrators_read_names_for_ids(
     nurse = await people.staff(Role.NURSE)
     patient_id = await people.patient_record()
     unknown = uuid.uuid4()
-    params = [
-        ("user_id", str(nurse.user.id)),
-        ("user_id", str(SYSTEM_USER_ID)),
-        ("user_id", str(unknown)),
-        ("patient_id", str(patient_id)),
-    ]
+    params = {
+        "user_id": [str(nurse.user.id), str(SYSTEM_USER_ID), str(unknown)],
+        "patient_id": [str(patient_id)],
+    }
     response = await client.get(f"{API}/directory/names", params=params, headers=admin.headers)
     assert response.status_code == 200, response.text
     body = response.json()

@@ -4,6 +4,7 @@ and balances, and invoices and claims that name their patient. Managers only, au
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -14,6 +15,14 @@ from core.audit.models import AuditEvent
 from core.identity.principal import Role
 from tests.billing.builders import BILLING, FeeSchedule, call, finished_encounter
 from tests.clinical.encounter_builders import People
+
+
+async def _accounts(client: httpx.AsyncClient, headers: dict[str, str], query: str) -> list[dict[str, Any]]:
+    """The billing accounts the office finds with `query` (a list, unlike the other answers)."""
+    response = await client.get(f"{BILLING}/patients?{query}", headers=headers)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()
+    return found
 
 
 async def _patient(sessions: async_sessionmaker[AsyncSession], patient_id: uuid.UUID) -> Patient:
@@ -58,10 +67,8 @@ async def test_the_office_charges_a_finished_encounter_and_invoices_its_patient_
     assert still["items"] == []
 
     # The patient now has something to bill: found without criteria, and by name.
-    open_accounts = await call(billing_client.get(f"{BILLING}/patients?limit=50", headers=clerk.headers))
-    by_name = await call(
-        billing_client.get(f"{BILLING}/patients?name={patient.family_name}", headers=clerk.headers)
-    )
+    open_accounts = await _accounts(billing_client, clerk.headers, "limit=50")
+    by_name = await _accounts(billing_client, clerk.headers, f"name={patient.family_name}")
     assert by_name == [a for a in open_accounts if a["patient_id"] == str(patient_id)]
     assert by_name[0] == {
         "patient_id": str(patient_id),
@@ -89,9 +96,7 @@ async def test_the_office_charges_a_finished_encounter_and_invoices_its_patient_
         billing_client.get(f"{BILLING}/invoices?patient_id={patient_id}", headers=clerk.headers)
     )
     assert [i["patient_name"] for i in listed["items"]] == [patient.display_name]
-    account = await call(
-        billing_client.get(f"{BILLING}/patients?identifier={patient.mrn}", headers=clerk.headers)
-    )
+    account = await _accounts(billing_client, clerk.headers, f"identifier={patient.mrn}")
     assert (account[0]["open_charges"], account[0]["open_invoices"]) == (0, 1)
     assert account[0]["balance_minor"] == listed["items"][0]["balance_minor"]
 
