@@ -68,6 +68,14 @@ function renderActions(chart) {
 async function startWalkIn(chart) {
   clearMessages(chart.messages);
   try {
+    // One visit at a time: an encounter of this clinician already under way is continued instead.
+    const mine = chart.practitioner ? `&practitioner_id=${chart.practitioner.id}` : "";
+    const running = await api(`/api/v1/encounters?patient_id=${chart.patient.id}&status=in_progress${mine}&limit=1`);
+    if (running.items.length) {
+      chart.show("encounters");
+      showNotice(chart.messages, "Your encounter with this patient is already in progress: continue it below.");
+      return;
+    }
     await api("/api/v1/encounters", {
       method: "POST",
       json: { patient_id: chart.patient.id, encounter_class: "ambulatory" },
