@@ -86,6 +86,9 @@ export function clearFieldErrors(form) {
   }
 }
 
+// Pydantic prefixes the reasons a validator gives; people need only the reason.
+const plain = (detail) => String(detail ?? "").replace(/^Value error, /, "");
+
 /**
  * Shows why the server refused `form`: each field it names is marked and explained beside it, and
  * `region` says in words what to fix (with the field's label, never a JSON pointer).
@@ -94,20 +97,19 @@ export function showFormError(form, region, error) {
   clearFieldErrors(form);
   const named = [...(error.problem?.errors ?? [])];
   if (error.problem?.field) named.push({ pointer: error.problem.field, detail: error.message });
-  const explained = [];
-  named.forEach((problem, index) => {
-    const control = controlFor(form, problem.pointer ?? "");
-    if (!control) return;
-    const id = `${form.id || "form"}-error-${index}`;
-    control.setAttribute("aria-invalid", "true");
-    control.setAttribute("aria-describedby", id);
-    (control.closest("label") ?? control).append(h("span", { class: "field-error", id }, problem.detail));
-    explained.push(`${labelOf(control)}: ${problem.detail}`);
-  });
-  if (!explained.length) {
+  if (!named.length) {
     showError(region, error);
     return;
   }
+  const explained = named.map((problem, index) => {
+    const control = controlFor(form, problem.pointer ?? "");
+    if (!control) return plain(problem.detail);
+    const id = `${form.id || "form"}-error-${index}`;
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby", id);
+    (control.closest("label") ?? control).append(h("span", { class: "field-error", id }, plain(problem.detail)));
+    return `${labelOf(control)}: ${plain(problem.detail)}`;
+  });
   showError(region, { title: "Please check the form", message: explained.join(" · ") });
   form.querySelector("[aria-invalid]")?.focus();
 }

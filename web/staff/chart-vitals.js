@@ -49,7 +49,16 @@ function recordForm(chart, redraw) {
     if (!readings.length) throw Object.assign(new Error("Enter at least one value."), { title: "Nothing to record" });
     const bad = readings.find((r) => !Number.isFinite(r.value));
     if (bad) throw Object.assign(new Error(`${CHARTED.find((s) => s.key === bad.metric).label} must be a number.`), { title: "Please check the form" });
-    await api("/api/v1/recorded-vitals", { method: "POST", json: { patient_id: chart.patient.id, readings } });
+    try {
+      await api("/api/v1/recorded-vitals", { method: "POST", json: { patient_id: chart.patient.id, readings } });
+    } catch (error) {
+      // The server names readings by position ("#/body/readings/1"); the form names them by field.
+      for (const problem of error.problem?.errors ?? []) {
+        const index = /readings\/(\d+)/.exec(problem.pointer ?? "")?.[1];
+        if (index !== undefined) problem.pointer = `#/body/${readings[Number(index)].metric}`;
+      }
+      throw error;
+    }
     form.reset();
     await redraw();
     return `${readings.length} observation${readings.length === 1 ? "" : "s"} recorded.`;
