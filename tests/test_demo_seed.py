@@ -32,6 +32,8 @@ from core.settings import Settings
 from devices.registry.models import Device, DeviceBinding
 from ownat import migrate
 from ownat.demo import DEMO_ACCOUNTS, demo_devices, seed_demo_data, simulated_devices
+from ownat.demo.billing import INSURED, INVOICED, UNCHARGED
+from ownat.demo.clinic_day import IN_PERSON_TODAY
 from ownat.demo.inpatient_plan import INPATIENTS
 from ownat.demo.outpatient_plan import OUTPATIENTS
 from ownat.demo.staff_plan import CLINICIANS, DEPARTMENTS, WARDS
@@ -118,7 +120,8 @@ async def test_the_hospital_is_all_there(db: AsyncSession) -> None:
     )
     assert by_status[AppointmentStatus.COMPLETED] == sum(v.outcome == "completed" for v in PAST_VISITS)
     assert by_status[AppointmentStatus.NO_SHOW] == by_status[AppointmentStatus.CANCELLED] == 1
-    assert by_status[AppointmentStatus.BOOKED] == sum(len(plan.upcoming) for plan in OUTPATIENTS)
+    booked = sum(len(plan.upcoming) for plan in OUTPATIENTS) + len(IN_PERSON_TODAY)
+    assert by_status[AppointmentStatus.BOOKED] == booked
     upcoming = await _count(db, Appointment, Appointment.start_at > datetime.now(UTC))
     assert upcoming == by_status[AppointmentStatus.BOOKED]
     inpatient = await _count(db, Encounter, Encounter.encounter_class == EncounterClass.INPATIENT)
@@ -238,6 +241,38 @@ async def test_the_demo_patient_has_an_answer_and_the_team_a_question_waiting(
     # The seeded visits were written by named clinicians: the patient sees who opened the record.
     log = (await http.get(f"{API}/patients/{me['patient_id']}/access-log", headers=patient)).json()
     assert "Dr Casey Morgan" in {visit["actor_name"] for visit in log["visits"]}
+
+
+async def test_the_demo_billing_office_has_work_in_every_state(http: httpx.AsyncClient) -> None:
+    headers, me = await _sign_in(http, Role.BILLING)
+    assert me["role"] == "billing"
+    invoices = (await http.get(f"{API}/billing/invoices", params={"limit": 100}, headers=headers)).json()
+    by_status = {invoice["status"] for invoice in invoices["items"]}
+    assert {"draft", "issued", "partially_paid", "paid"} <= by_status
+    assert all(invoice["patient_name"] for invoice in invoices["items"])
+    claims = (await http.get(f"{API}/insurance/claims", headers=headers)).json()["items"]
+    assert sorted(claim["status"] for claim in claims) == sorted(INSURED.values())
+    assert {claim["payer_name"] for claim in claims} == {"Northwind Health Insurance"}
+    todo = (await http.get(f"{API}/billing/encounters", params={"charged": "false"}, headers=headers)).json()
+    assert len(todo["items"]) == len(UNCHARGED)
+    services = (await http.get(f"{API}/billing/services", headers=headers)).json()
+    assert {"consultation", "procedure", "lab_test"} == {service["kind"] for service in services}
+    accounts = (await http.get(f"{API}/billing/patients", headers=headers)).json()
+    assert len(accounts) >= len(INVOICED)
+    # The clinician's day holds in-person visits beside the video calls.
+    clinician, _ = await _sign_in(http, Role.CLINICIAN)
+    now = datetime.now(UTC)
+    day = await http.get(
+        f"{API}/appointments/day-list",
+        params={
+            "start": (now - timedelta(hours=1)).isoformat(),
+            "end": (now + timedelta(days=2)).isoformat(),
+        },
+        headers=clinician,
+    )
+    assert day.status_code == 200, day.text
+    modes = {(item["appointment"]["mode"], item["practitioner_name"]) for item in day.json()["items"]}
+    assert {("in_person", "Dr Casey Morgan"), ("video", "Dr Casey Morgan")} <= modes
 
 
 async def test_the_nurse_and_the_admin_see_the_wards(http: httpx.AsyncClient) -> None:

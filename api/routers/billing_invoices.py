@@ -23,6 +23,7 @@ from billing.invoices.schemas import (
     InvoiceVoid,
     LineUpdate,
 )
+from billing.invoices.views import invoice_view
 from clinical.encounters.paging import MAX_PAGE_SIZE
 from clinical.patients.models import Patient
 
@@ -36,7 +37,7 @@ async def create_invoice(
     body: InvoiceCreate, actor: CurrentPrincipal, session: SessionDep, settings: SettingsDep
 ) -> InvoiceRead:
     invoice = await drafts.create_draft(session=session, actor=actor, new=body, currency=settings.currency)
-    return InvoiceRead.model_validate(invoice)
+    return await invoice_view(session, invoice)
 
 
 @router.get("", response_model=InvoicePage, summary="Billing history, newest first")
@@ -55,8 +56,8 @@ async def list_invoices(
 
 @router.get("/{invoice_id}", response_model=InvoiceRead, summary="One invoice with its lines")
 async def get_invoice(invoice_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> InvoiceRead:
-    return InvoiceRead.model_validate(
-        await queries.get_invoice(session=session, actor=actor, invoice_id=invoice_id)
+    return await invoice_view(
+        session, await queries.get_invoice(session=session, actor=actor, invoice_id=invoice_id)
     )
 
 
@@ -87,7 +88,7 @@ async def update_invoice(
     invoice_id: uuid.UUID, body: InvoiceUpdate, actor: CurrentPrincipal, session: SessionDep
 ) -> InvoiceRead:
     invoice = await drafts.update_draft(session=session, actor=actor, invoice_id=invoice_id, changes=body)
-    return InvoiceRead.model_validate(invoice)
+    return await invoice_view(session, invoice)
 
 
 @router.delete("/{invoice_id}", status_code=204, summary="Discard a draft")
@@ -103,7 +104,7 @@ async def update_line(
     invoice = await drafts.update_line(
         session=session, actor=actor, invoice_id=invoice_id, line_id=line_id, changes=body
     )
-    return InvoiceRead.model_validate(invoice)
+    return await invoice_view(session, invoice)
 
 
 @router.delete("/{invoice_id}/lines/{line_id}", response_model=InvoiceRead, summary="Remove a draft line")
@@ -111,7 +112,7 @@ async def remove_line(
     invoice_id: uuid.UUID, line_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> InvoiceRead:
     invoice = await drafts.remove_line(session=session, actor=actor, invoice_id=invoice_id, line_id=line_id)
-    return InvoiceRead.model_validate(invoice)
+    return await invoice_view(session, invoice)
 
 
 @router.post("/{invoice_id}/issue", response_model=InvoiceRead, summary="Issue: number and freeze a draft")
@@ -124,7 +125,7 @@ async def issue_invoice(
         invoice_id=invoice_id,
         payment_terms_days=settings.billing_payment_terms_days,
     )
-    return InvoiceRead.model_validate(invoice)
+    return await invoice_view(session, invoice)
 
 
 @router.post("/{invoice_id}/void", response_model=InvoiceRead, summary="Void an unpaid issued invoice")
@@ -134,4 +135,4 @@ async def void_invoice(
     invoice = await issuing.void_invoice(
         session=session, actor=actor, invoice_id=invoice_id, reason=body.reason
     )
-    return InvoiceRead.model_validate(invoice)
+    return await invoice_view(session, invoice)

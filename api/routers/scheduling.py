@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from api.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal
-from clinical.scheduling import service
+from clinical.scheduling import agenda, service
 from clinical.scheduling.schemas import (
     AppointmentCancel,
     AppointmentCreate,
@@ -190,6 +190,24 @@ async def list_appointments(
         start_to=start_to,
         cursor=cursor,
         limit=limit,
+    )
+
+
+# Declared before /appointments/{appointment_id}, which would otherwise take "day-list" for an id.
+@router.get(
+    "/appointments/day-list",
+    response_model=agenda.Agenda,
+    summary="Every appointment of a period with patient and practitioner names (staff)",
+)
+async def day_list(
+    actor: CurrentPrincipal,
+    session: SessionDep,
+    start: AwareDatetime,
+    end: AwareDatetime,
+    practitioner_id: uuid.UUID | None = None,
+) -> agenda.Agenda:
+    return await agenda.agenda(
+        session=session, actor=actor, start=start, end=end, practitioner_id=practitioner_id
     )
 
 

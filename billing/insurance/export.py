@@ -108,9 +108,12 @@ async def claim_document(
 async def claim_view(session: AsyncSession, claim: Claim) -> ClaimRead:
     """The API's view of a claim."""
     payer = await session.get(Payer, claim.payer_id)
+    patient = await session.get(Patient, claim.patient_id)
     fields = {name: getattr(claim, name) for name in ClaimRead.model_fields if hasattr(claim, name)}
     fields.update(
         payer_name=payer.name if payer else "",
+        patient_name=patient.display_name if patient else "",
+        patient_mrn=patient.mrn if patient else "",
         adjustment_minor=(claim.total_minor - claim.paid_minor - claim.patient_responsibility_minor)
         if claim.adjudicated_at
         else 0,

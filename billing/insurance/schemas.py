@@ -107,6 +107,8 @@ class ClaimRead(BaseModel):
     id: uuid.UUID
     number: str
     patient_id: uuid.UUID
+    patient_name: str
+    patient_mrn: str
     encounter_id: uuid.UUID
     coverage_id: uuid.UUID
     payer_id: uuid.UUID

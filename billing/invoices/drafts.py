@@ -15,6 +15,7 @@ from billing.invoices.loading import lock_invoice, require_draft
 from billing.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from billing.invoices.schemas import InvoiceCreate, InvoiceUpdate, LineUpdate
 from billing.invoices.totals import total_invoice
+from billing.money import format_money
 from clinical.patients.models import Patient
 from core.audit import service as audit
 from core.errors import InvalidInput
@@ -79,7 +80,8 @@ async def update_line(
     discount = line.discount_minor if changes.discount_minor is None else changes.discount_minor
     if discount > quantity * line.unit_price_minor:
         raise InvalidInput(
-            f"The discount ({discount}) exceeds the line's amount ({quantity * line.unit_price_minor})."
+            f"The discount ({format_money(discount, invoice.currency)}) exceeds the line's amount "
+            f"({format_money(quantity * line.unit_price_minor, invoice.currency)})."
         )
     line.quantity, line.discount_minor = quantity, discount
     total_invoice(invoice)

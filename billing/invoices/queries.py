@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.access import require_billing_scope, require_manager
 from billing.invoices.loading import invoice_in_scope
 from billing.invoices.models import Invoice, InvoiceStatus
-from billing.invoices.schemas import InvoicePage, InvoiceRead
+from billing.invoices.schemas import InvoicePage
+from billing.invoices.views import invoice_views
 from clinical.encounters.paging import MAX_PAGE_SIZE, encode_cursor, newest_first, split_page
 from core.audit import service as audit
 from core.identity.principal import Principal
@@ -70,6 +71,6 @@ async def list_invoices(
     )
     last = rows[-1] if rows and more else None
     return InvoicePage(
-        items=[InvoiceRead.model_validate(r) for r in rows],
+        items=await invoice_views(session, rows),
         next_cursor=encode_cursor(last.created_at, last.id) if last else None,
     )

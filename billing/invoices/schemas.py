@@ -66,6 +66,8 @@ class InvoiceRead(BaseModel):
 
     id: uuid.UUID
     patient_id: uuid.UUID
+    patient_name: str = ""
+    patient_mrn: str = ""
     number: str | None
     status: InvoiceStatus
     currency: str

@@ -11,6 +11,7 @@ import logging
 from billing.exceptions import CurrencyMismatch, InvoiceNotPayable, Overpayment, RefundExceedsPaid
 from billing.invoices.models import Invoice, InvoiceStatus
 from billing.invoices.totals import settle_status
+from billing.money import format_money
 from billing.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from core.db import utc_now
 
@@ -31,8 +32,9 @@ def check_payable(invoice: Invoice, *, amount_minor: int, currency: str) -> None
     open_minor = invoice.total_minor - invoice.paid_minor - invoice.pending_minor
     if amount_minor > open_minor:
         raise Overpayment(
-            f"The payment ({amount_minor}) exceeds what is open on invoice {invoice.number} ({open_minor}"
-            f"{f', with {invoice.pending_minor} awaiting the card gateway' if invoice.pending_minor else ''}).",
+            f"The payment ({format_money(amount_minor, invoice.currency)}) exceeds what is open on invoice "
+            f"{invoice.number} ({format_money(open_minor, invoice.currency)}"
+            f"{f', with {format_money(invoice.pending_minor, invoice.currency)} awaiting the card gateway' if invoice.pending_minor else ''}).",
             extra={"open_minor": open_minor},
         )
 
@@ -85,7 +87,8 @@ def check_refundable(payment: Payment, *, amount_minor: int, currency: str) -> N
     left = payment.amount_minor - payment.refunded_minor
     if amount_minor > left:
         raise RefundExceedsPaid(
-            f"The refund ({amount_minor}) exceeds what is left of the payment ({left} of {payment.amount_minor}).",
+            f"The refund ({format_money(amount_minor, payment.currency)}) exceeds what is left of the payment "
+            f"({format_money(left, payment.currency)} of {format_money(payment.amount_minor, payment.currency)}).",
             extra={"refundable_minor": left},
         )
 

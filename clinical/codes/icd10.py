@@ -10,6 +10,7 @@ import asyncio
 import functools
 import importlib
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass
 from types import ModuleType
@@ -18,6 +19,8 @@ from core.errors import InvalidInput
 
 # Letter, two digits, then optionally a dot and one or two more characters ("E11", "E11.9", "E119").
 _CODE_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,2})?$")
+# What a person types when they start a code, dots left out: "E", "E1", "E11", "E119".
+_CODE_PREFIX = re.compile(r"^[A-Z]([0-9][0-9A-Z]?[0-9A-Z]{0,2})?$")
 
 
 class UnknownIcd10Code(InvalidInput):
@@ -83,3 +86,59 @@ def validate_icd10(code: str, *, require_leaf: bool = False) -> str:
 def canonical_icd10(code: str) -> str:
     """The code as stored: upper case, with its dot (e119 becomes E11.9)."""
     return lookup_icd10(code).code
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexed:
+    entry: Icd10Entry
+    words: tuple[str, ...]  # the display's words, case- and accent-folded
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@functools.cache
+def _search_index() -> tuple[_Indexed, ...]:
+    icd = _code_list()
+    indexed = []
+    for code in icd.get_all_codes(True):
+        # Chapters ("I") and blocks ("A00-A09") are headings, not codes a condition is recorded with.
+        if not icd.is_category_or_subcategory(code):
+            continue
+        display = icd.get_description(code)
+        entry = Icd10Entry(code=code, display=display, is_leaf=icd.is_leaf(code))
+        indexed.append(_Indexed(entry=entry, words=tuple(re.findall(r"\w+", _fold(display)))))
+    return tuple(indexed)
+
+
+async def search_icd10(query: str, *, limit: int = 20) -> list[Icd10Entry]:
+    """Codes starting with `query`, or whose description has a word starting with each of its words
+    ("diab type 2" finds E11.9); descriptions starting with the first word, then leaf codes, first."""
+    # In a thread: the first call builds the index (about 0.2 s), and a scan of 12,000 codes is CPU.
+    return await asyncio.to_thread(_search, query, limit)
+
+
+def _search(query: str, limit: int) -> list[Icd10Entry]:
+    index = _search_index()
+    folded = _fold(query.strip())
+    terms = re.findall(r"\w+", folded)
+    if not terms:
+        return []
+    typed_code = folded.upper().replace(" ", "").replace(".", "")
+    if _CODE_PREFIX.match(typed_code):
+        by_code = [i.entry for i in index if i.entry.code.replace(".", "").startswith(typed_code)]
+        if by_code:
+            return by_code[:limit]
+    found = [i for i in index if all(any(w.startswith(t) for w in i.words) for t in terms)]
+    # Descriptions that begin with the first word typed read as the best answers ("asthma" -> J45.9).
+    found.sort(
+        key=lambda i: (
+            not i.words[0].startswith(terms[0]),
+            not i.entry.is_leaf,
+            len(i.entry.code),
+            i.entry.code,
+        )
+    )
+    return [i.entry for i in found[:limit]]

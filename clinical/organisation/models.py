@@ -51,6 +51,11 @@ class Practitioner(PublicIdMixin, TimestampMixin, Base):
         """The practitioner's specialty codes, sorted."""
         return [row.specialty for row in self.specialty_rows]
 
+    @property
+    def display_name(self) -> str:
+        """How people name the practitioner: "Dr Casey Morgan"."""
+        return " ".join(part for part in (self.prefix, self.given_name, self.family_name) if part)
+
 
 class PractitionerSpecialty(Base):
     """One specialty of a practitioner; a table rather than a list so that search by specialty uses an index."""

@@ -74,6 +74,11 @@ class Patient(PublicIdMixin, TimestampMixin, Base):
     deceased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(default=True)
 
+    @property
+    def display_name(self) -> str:
+        """Given and family name ("Pat Jensen"; the family name alone for a mononym)."""
+        return f"{self.given_name} {self.family_name}".strip()
+
 
 class PatientIdentifier(PublicIdMixin, TimestampMixin, Base):
     """An external identifier (national id, insurer's member number, another hospital's MRN)."""

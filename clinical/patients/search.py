@@ -86,10 +86,16 @@ def _decode_cursor(cursor: str) -> tuple[str, str, uuid.UUID]:
 
 
 def _filtered(query: PatientQuery, principal: Principal) -> Select[Patient]:
-    statement = select(Patient)
+    statement = patients_matching(query)
     if not principal.is_staff:
         # A patient's search can only ever find their own record.
         statement = statement.where(Patient.id == principal.patient_id)
+    return statement
+
+
+def patients_matching(query: PatientQuery) -> Select[Patient]:
+    """The patients matching `query`, unscoped: the caller limits it to what its user may see."""
+    statement = select(Patient)
     if query.name:
         statement = statement.where(_name_condition(query.name))
     if query.birth_date:

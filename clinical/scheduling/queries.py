@@ -122,16 +122,17 @@ async def list_appointments(
         )
     found = list((await session.scalars(query)).unique())
     page = found[:limit]
-    _audit_page(session, actor, page, patient_id)
+    audit_page(session, actor, page, patient_id)
     return AppointmentPage(
         items=[to_read(a) for a in page],
         next_cursor=encode_cursor(page[-1]) if len(found) > limit else None,
     )
 
 
-def _audit_page(
+def audit_page(
     session: AsyncSession, actor: Principal, page: list[Appointment], filtered: uuid.UUID | None
 ) -> None:
+    """Audits a listed page: one entry per patient shown (or one for an empty page)."""
     # One entry per patient shown, so that "who saw this patient's data" finds every list too.
     by_patient: dict[uuid.UUID, list[str]] = {}
     for appointment in page:

@@ -1,4 +1,4 @@
-"""The four published demo accounts, created through the identity service when missing.
+"""The published demo accounts, created through the identity service when missing.
 
 Their passwords are published in the README and printed at start, so production refuses the demo.
 """
@@ -32,6 +32,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("clinician@demo.ownat.org", "Maple-Stethoscope-72", Role.CLINICIAN, "Dr Casey Morgan"),
     DemoAccount("nurse@demo.ownat.org", "Quiet-Ward-Lamp-19", Role.NURSE, "Noor Haddad"),
     DemoAccount("patient@demo.ownat.org", "Blue-Kite-Morning-8", Role.PATIENT, "Pat Jensen"),
+    DemoAccount("billing@demo.ownat.org", "Amber-Ledger-Quill-64", Role.BILLING, "Robin Okoye"),
 )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.charges.models import ChargeItem
 from billing.invoices.models import Invoice
+from clinical.patients.models import Patient
 from core.audit.models import AuditEvent
 from core.identity.principal import Role
 from core.settings import Settings
@@ -64,6 +65,12 @@ async def test_a_claim_goes_from_encounter_to_settlement_and_bills_the_patients_
 
     draft = await claim(client, clerk, visit, plan["id"])
     assert draft["status"] == "draft" and draft["control_number"] is None
+    async with sessions() as session:
+        patient = await session.get(Patient, patient_id)
+    assert patient is not None and (draft["patient_name"], draft["patient_mrn"]) == (
+        patient.display_name,
+        patient.mrn,
+    )
     assert draft["total_minor"] == 12550 + 2 * 1500 and draft["currency"] == "USD"
     assert [d["code"] for d in draft["diagnoses"]] == ["E11.9", "I10"]
     assert [(line["code"], line["charge_minor"], line["diagnosis_pointers"]) for line in draft["lines"]] == [

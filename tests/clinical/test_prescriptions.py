@@ -188,3 +188,76 @@ async def test_prescriptions_need_a_token(client: httpx.AsyncClient) -> None:
         ("POST", f"{API}/prescriptions/{some}/status"),
     ]:
         assert (await client.request(method, url, json={})).status_code == 401, url
+
+
+async def test_a_matching_allergy_is_a_warning_until_the_prescriber_acknowledges_it(
+    client: httpx.AsyncClient, sessions: Sessions, people: People
+) -> None:
+    clinician = await people.staff()
+    patient_id = await people.patient_record()
+    allergies = f"{API}/patients/{patient_id}/allergies"
+    penicillin = await client.post(
+        allergies,
+        json={"substance_text": "Penicillin", "criticality": "high", "reaction": "Anaphylaxis"},
+        headers=clinician.headers,
+    )
+    peanut = await client.post(allergies, json={"substance_text": "Peanut"}, headers=clinician.headers)
+    assert penicillin.status_code == peanut.status_code == 201
+    encounter = await walk_in(client, clinician, patient_id)
+
+    # Amoxicillin is a penicillin: refused with the allergy named, nothing prescribed.
+    warned = await _prescribe(client, clinician, encounter["id"])
+    assert warned.status_code == 409, warned.text
+    problem = warned.json()
+    assert problem["code"] == "allergy-warning"
+    assert "Penicillin (high criticality: Anaphylaxis), as both are penicillins" in problem["detail"]
+    assert [a["id"] for a in problem["allergies"]] == [penicillin.json()["id"]]
+    listed = await client.get(f"{API}/encounters/{encounter['id']}/prescriptions", headers=clinician.headers)
+    assert listed.json()["items"] == []
+    # Acknowledging another allergy is not acknowledging this one.
+    wrong = await _prescribe(
+        client, clinician, encounter["id"], acknowledged_allergy_ids=[peanut.json()["id"]]
+    )
+    assert wrong.status_code == 409
+
+    confirmed = await _prescribe(
+        client, clinician, encounter["id"], acknowledged_allergy_ids=[penicillin.json()["id"]]
+    )
+    assert confirmed.status_code == 201, confirmed.text
+    # A drug of no matching class needs no acknowledgement.
+    other = await _prescribe(client, clinician, encounter["id"], medication={"name": "Clarithromycin 500 mg"})
+    assert other.status_code == 201
+    async with sessions() as session:
+        entries = (
+            await session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.patient_id == patient_id, AuditEvent.resource_type == "prescription")
+                .where(AuditEvent.action == "create")
+                .order_by(AuditEvent.seq)
+            )
+        ).all()
+    # The warned attempts are on the record as failures; the override names the allergy it overrode.
+    assert [(e.outcome, e.detail.get("error")) for e in entries[:2]] == [("failure", "allergy-warning")] * 2
+    assert entries[2].outcome == "success"
+    assert entries[2].detail["allergies_overridden"] == [penicillin.json()["id"]]
+    assert "allergies_overridden" not in entries[3].detail
+
+
+def test_allergy_matching_by_substance_and_class_without_false_alarms() -> None:
+    from clinical.encounters.prescriptions.allergy_check import match_allergies
+    from clinical.patients.models import Allergy
+    from clinical.patients.terms import AllergyStatus
+
+    def reasons(substance: str, medication: str, status: AllergyStatus = AllergyStatus.ACTIVE) -> list[str]:
+        allergy = Allergy(substance_text=substance, status=status)
+        return [m.reason for m in match_allergies([allergy], medication, None)]
+
+    assert reasons("Codeine", "Codeine phosphate 30 mg tablet") == ["same substance"]
+    assert reasons("Ibuprofen", "Naproxen 500 mg") == ["NSAIDs"]
+    assert reasons("Sulfa drugs", "Co-trimoxazole 960 mg") == ["sulfonamide antibiotics"]
+    assert reasons("Opioids", "Tramadol 50 mg") == ["opioids"]
+    # Not a sulfonamide, not cross-reactive, not active, not a drug.
+    assert reasons("Sulfonamide antibiotics", "Ferrous sulfate 200 mg") == []
+    assert reasons("Codeine", "Morphine sulfate 10 mg") == []
+    assert reasons("Penicillin", "Amoxicillin", AllergyStatus.RESOLVED) == []
+    assert reasons("Peanut", "Amoxicillin") == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -37,16 +38,16 @@ class LiveServer:
     url: str
 
 
-@pytest.fixture(scope="session")
-async def live_server(app: FastAPI) -> AsyncIterator[LiveServer]:
-    """The session's app served over real HTTP on 127.0.0.1 and a free port."""
+@asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[LiveServer]:
+    """Serves a started app over real HTTP on 127.0.0.1 and a free port while the block runs."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     # Listening before the server starts: early connections wait in the backlog, no polling needed.
     listener.listen(128)
     port = listener.getsockname()[1]
-    # lifespan "off": the app's lifespan is already running (the `app` fixture owns it).
+    # lifespan "off": the app's lifespan is already running (its owner started it).
     config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[listener]))
@@ -56,6 +57,13 @@ async def live_server(app: FastAPI) -> AsyncIterator[LiveServer]:
         server.should_exit = True
         await task
         listener.close()
+
+
+@pytest.fixture(scope="session")
+async def live_server(app: FastAPI) -> AsyncIterator[LiveServer]:
+    """The session's app served over real HTTP on 127.0.0.1 and a free port."""
+    async with serve(app) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

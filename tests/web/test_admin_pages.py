@@ -22,6 +22,7 @@ from realtime.alarms.models import Alarm, AlarmKind, AlarmPriority, AlarmStatus
 from tests.analytics.small_hospital import subject
 from tests.builders import create_user, login, strong_password, unique_email
 from tests.core.audit_support import seal_everything
+from tests.clinical.scheduling_builders import appointment_row, appointment_type, patient_record, practitioner
 from tests.web.conftest import LiveServer
 from tests.web.test_portal import sign_in
 
@@ -160,7 +161,8 @@ async def test_an_admin_filters_the_audit_log_and_checks_the_chain(
     rows = page.locator("#audit-table tbody tr")
     await expect(rows).to_have_count(1)  # this admin signed in once
     await expect(rows.first).to_contain_text("login")
-    await expect(rows.first).to_contain_text(str(admin.id))
+    # The actor by name and role, not by id.
+    await expect(rows.first).to_contain_text(f"{admin.full_name} (administrator)")
 
     await filters.get_by_label("Action").fill("no-such-action")
     await filters.get_by_role("button", name="Apply filters").click()
@@ -169,7 +171,7 @@ async def test_an_admin_filters_the_audit_log_and_checks_the_chain(
     # A malformed filter is refused by the server, and its explanation is shown.
     await filters.get_by_label("Actor (user id)").fill("not-a-user-id")
     await filters.get_by_role("button", name="Apply filters").click()
-    await expect(page.get_by_role("alert")).to_contain_text("actor_id")
+    await expect(page.get_by_role("alert")).to_contain_text("Actor (user id)")
 
     await seal_everything(sessions)
     await page.get_by_role("button", name="Check the chain").click()
@@ -251,11 +253,11 @@ async def test_an_analytics_report_is_charted_and_downloads_as_csv(
     high = table.locator("tbody tr", has_text="high")
     cells = [await c.text_content() for c in await high.locator("td").all()]
     # ward, priority, alarms, acknowledged, never, escalated, mean and median seconds
-    assert cells[:8] == [ward_name, "high", "2", "2", "0", "0", "60", "60"]
+    assert cells[:8] == [ward_name, "High", "2", "2", "0", "0", "60", "60"]
     medium = [
         await c.text_content() for c in await table.locator("tbody tr", has_text="medium").locator("td").all()
     ]
-    assert medium[:5] == [ward_name, "medium", "1", "0", "1"]
+    assert medium[:5] == [ward_name, "Medium", "1", "0", "1"]
 
     # The chart draws one bar per row, longest for the larger figure.
     await page.get_by_label("Chart column").select_option(label="alarms")
@@ -308,3 +310,65 @@ async def test_a_nurse_is_refused_the_administration_pages(
         response = await client.get(path, headers=headers)
         assert response.status_code == 403, path
         assert response.json()["detail"]
+
+
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+async def test_an_admin_creates_a_billing_clerk_who_signs_in_and_reads_names_not_ids(
+    page: Page, live_server: LiveServer, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    doctor = await practitioner(sessions)
+    (patient_id,) = await patient_record(sessions)
+    kind = await appointment_type(sessions)
+    await appointment_row(
+        sessions,
+        patient_id=patient_id,
+        practitioner_id=doctor.id,
+        kind=kind,
+        start_at=datetime(2012, 3, 6, 9, tzinfo=UTC),
+    )
+    await admin_signed_in(page, live_server, sessions)
+
+    # A billing clerk's account, with the role in words.
+    await page.goto(live_server.url + "/admin/users/")
+    form = page.locator("#user-form")
+    email, password = unique_email("clerk"), strong_password()
+    await form.get_by_label("Full name").fill("Bea Billing")
+    await form.get_by_label("Email").fill(email)
+    await form.get_by_label("Initial password").fill(password)
+    await form.get_by_label("Role").select_option(label="Billing clerk")
+    await form.get_by_role("button", name="Create account").click()
+    await expect(page.locator("#messages")).to_contain_text("Account created for Bea Billing (billing clerk)")
+    await expect(page.locator("#users-table tr", has_text=email)).to_contain_text("Billing clerk")
+
+    # The audit log names who did it and to whom.
+    await page.goto(live_server.url + "/admin/audit/")
+    filters = page.locator("#audit-filter")
+    await filters.get_by_label("Resource type").fill("user")
+    await filters.get_by_label("Action").fill("create")
+    await filters.get_by_role("button", name="Apply filters").click()
+    entry = page.locator("#audit-table tbody tr").first
+    await expect(entry).to_contain_text("Ada Admin (administrator)")
+    await expect(entry).to_contain_text("user Bea Billing")
+
+    # Analytics by practitioner: the practitioner's name in the table and on the chart, no ids.
+    await page.goto(live_server.url + "/admin/analytics/")
+    report = page.locator("#report-form")
+    await report.get_by_label("Report").select_option("appointments-by-practitioner")
+    await report.get_by_label("From (UTC day)").fill("2012-03-05")
+    await report.get_by_label("To (UTC day, included)").fill("2012-03-11")
+    await report.get_by_role("button", name="Show report").click()
+    name = f"{doctor.family_name}, {doctor.given_name}"
+    await expect(page.locator("#report-table tbody tr")).to_contain_text(name)
+    await expect(page.locator("#report-chart svg g").first).to_have_attribute(
+        "data-label", re.compile(f"^{name}")
+    )
+    assert not UUID_TEXT.search(await page.locator("#report").inner_text())
+
+    # The clerk signs in and lands in the billing office.
+    await page.get_by_role("button", name="Sign out").click()
+    await sign_in(page, live_server, email, password)
+    await expect(page).to_have_url(re.compile(r"/billing/"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Billing office")
+    await expect(page.get_by_test_id("user-name")).to_have_text("Bea Billing")

@@ -1,6 +1,6 @@
-"""The billing pages in headless Chromium: a patient pays and downloads, the billing office works.
+"""The patient's billing page in headless Chromium: a patient downloads and pays an invoice by card.
 
-The app under test has card payments wired to the loopback gateway stand-in of the billing tests,
+The billing office's journey is in test_billing_office.py. The app under test has card payments wired to the loopback gateway stand-in of the billing tests,
 and is served over HTTP on a port of its own.
 """
 
@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Page, expect
 from pydantic import SecretStr
@@ -29,11 +27,9 @@ from core.identity.principal import SYSTEM, Role
 from core.sessions import transaction
 from core.settings import Settings
 from tests.billing.gateway_server import DECLINED_CARD, GatewayServer
-from tests.billing.insurance_builders import claim, coverage, finished_visit, patient_with_address, payer
-from tests.billing.test_insurance_claims import PROVIDER_ENV
-from tests.builders import create_user, http_client, login
-from tests.clinical.encounter_builders import People
-from tests.web.conftest import LiveServer
+from tests.billing.insurance_builders import patient_with_address
+from tests.builders import create_user
+from tests.web.conftest import LiveServer, serve
 
 
 @pytest.fixture(scope="module")
@@ -50,18 +46,8 @@ async def billing_server(settings: Settings) -> AsyncIterator[tuple[LiveServer, 
             }
         )
     )
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
-    async with app.router.lifespan_context(app):
-        task = asyncio.create_task(server.serve(sockets=[listener]))
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{listener.getsockname()[1]}"), app
-        finally:
-            server.should_exit = True
-            await task
-            listener.close()
+    async with app.router.lifespan_context(app), serve(app) as served:
+        yield served, app
     await gateway.stop()
 
 
@@ -160,80 +146,3 @@ async def test_a_patient_downloads_and_pays_an_invoice_by_card(
     async with sessions() as session:
         stored = await session.get(Invoice, invoice.id)
         assert stored is not None and stored.status is InvoiceStatus.PAID and stored.paid_minor == 12550
-
-
-async def test_the_billing_office_issues_takes_payment_refunds_and_settles_a_claim(
-    page: Page,
-    billing_server: tuple[LiveServer, FastAPI],
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    for name, value in PROVIDER_ENV.items():
-        monkeypatch.setenv(name, value)
-    server, app = billing_server
-    clerk, password = await create_user(sessions, role=Role.BILLING)
-    patient_id = await patient_with_address(sessions)
-    draft = await issued_invoice(sessions, patient_id, total=8000, status=InvoiceStatus.DRAFT)
-    await sign_in(page, server, clerk.email, password)
-    await expect(page).to_have_url(server.url + "/billing/")
-    await page.get_by_label("Patient id").fill(str(patient_id))
-    await page.get_by_role("button", name="Show", exact=True).first.click()
-    row = page.locator(f"#invoice-rows tr[data-invoice-id='{draft.id}']")
-    await expect(row).to_contain_text("draft")
-
-    await row.get_by_role("button", name="Issue").click()
-    await expect(row).to_contain_text("issued")
-    await row.get_by_role("button", name="Record payment…").click()
-    dialog = page.locator("#payment-dialog")
-    await dialog.get_by_label("Amount").fill("30.00")
-    await dialog.get_by_label("Reference (receipt or bank reference)").fill("RCPT-1")
-    await dialog.get_by_role("button", name="Record payment").click()
-    await expect(row).to_contain_text("partially_paid")
-    await expect(row.locator(".balance")).to_have_text("50.00 USD")
-    # Paying more than the balance is refused with the server's explanation, and nothing changes.
-    await row.get_by_role("button", name="Record payment…").click()
-    await dialog.get_by_label("Amount").fill("60")
-    await dialog.get_by_role("button", name="Record payment").click()
-    await expect(dialog.get_by_role("alert")).to_be_visible()
-    await dialog.get_by_role("button", name="Close").click()
-    await expect(row.locator(".balance")).to_have_text("50.00 USD")
-
-    await row.get_by_role("button", name="Payments").click()
-    payment_row = page.locator("#payment-rows li").first
-    await expect(payment_row).to_contain_text("RCPT-1")
-    await payment_row.get_by_role("button", name="Refund…").click()
-    refund = page.locator("#refund-dialog")
-    await refund.get_by_label("Amount").fill("10")
-    await refund.get_by_label("Reason").fill("Overcharged")
-    await refund.get_by_role("button", name="Refund").click()
-    await expect(page.locator("#payment-rows li").first).to_contain_text("refunded 10.00 USD")
-    await expect(row.locator(".balance")).to_have_text("60.00 USD")
-
-    # Claims: a draft of a finished visit is submitted, accepted and adjudicated from the page.
-    people = People(sessions, settings)
-    async with http_client(app) as client:
-        headers = await login(client, clerk.email, password)
-        visit = await finished_visit(people, patient_id=patient_id, charges=(("99213", 1, 10000),))
-        plan = await coverage(client, headers, patient_id, (await payer(client, headers))["id"])
-        drafted = await claim(client, headers, visit, plan["id"])
-    await page.get_by_role("tab", name="Claims").click()
-    claim_row = page.locator(f"#claim-rows tr[data-claim-id='{drafted['id']}']")
-    await claim_row.get_by_role("button", name="Submit").click()
-    await expect(claim_row).to_contain_text("submitted")
-    async with page.expect_download() as pending:
-        await claim_row.get_by_role("button", name="837P").click()
-    assert (await pending.value).suggested_filename == f"{drafted['number']}.x12"
-    await claim_row.get_by_role("button", name="Accepted").click()
-    await expect(claim_row).to_contain_text("accepted")
-    await claim_row.get_by_role("button", name="Adjudicate…").click()
-    adjudication = page.locator("#adjudication-dialog")
-    await adjudication.get_by_label("Allowed").fill("80")
-    await adjudication.get_by_label("Paid", exact=True).fill("60")
-    await adjudication.get_by_label("Patient share").fill("20")
-    await adjudication.get_by_role("button", name="Record adjudication").click()
-    await expect(claim_row).to_contain_text("partially_paid")
-    await expect(claim_row).to_contain_text("20.00 USD")
-    async with sessions() as session:
-        stored = await session.get(Invoice, draft.id)
-        assert stored is not None and stored.paid_minor == 2000  # 30 paid, 10 refunded

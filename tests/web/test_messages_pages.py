@@ -71,18 +71,10 @@ async def test_a_patient_writes_with_a_file_and_a_clinician_answers(
         await view.get_by_role("button", name="Send").click()
         await expect(view.locator(".message")).to_have_count(2)
         await expect(staff.locator("#thread-list")).to_contain_text("Nothing here.")  # none waiting now
-        # The chart's module, mounted on its own as the clinician's chart will mount it.
-        await staff.evaluate(
-            """async (patientId) => {
-                const mount = document.createElement("section");
-                mount.id = "chart-messages";
-                document.querySelector("main").append(mount);
-                const { mountChartMessages } = await import("/static/staff/chart-messages.js");
-                await mountChartMessages(mount, { patientId });
-            }""",
-            str(patient.patient_id),
-        )
-        chart = staff.locator("#chart-messages")
+        # The conversation is in the patient's chart too, on its Messages tab.
+        await staff.goto(live_server.url + f"/staff/patient/?id={patient.patient_id}")
+        await staff.get_by_role("tab", name="Messages").click()
+        chart = staff.get_by_role("tabpanel", name="Messages")
         await chart.get_by_role("button", name="Refill of my beta blocker").click()
         await expect(chart.locator(".message")).to_have_count(2)
     finally:

@@ -5,6 +5,7 @@ import { showNotice } from "../shared/alerts.js";
 import { api, download } from "../shared/api.js";
 import { h, replace } from "../shared/dom.js";
 import { dateInputValue } from "../shared/time.js";
+import { word } from "../shared/words.js";
 import { act, card, choice, field, onSubmit, query, table } from "./ui.js";
 import { barChart, formatNumber } from "./chart.js";
 
@@ -15,16 +16,31 @@ function nextDay(value) {
 
 // Column names are snake_case identifiers (the CSV keeps them); people read them with spaces.
 const readable = (column) => column.replaceAll("_", " ");
+// Coded values of some columns, in words (the CSV keeps the codes).
+const CODED = { encounter_class: "encounterClass", priority: "priority", kind: "deviceKind" };
 
-function numericColumns(report) {
+function cellText(column, value) {
+  if (typeof value === "number") return formatNumber(value);
+  if (value === null || value === undefined || value === "") return "–";
+  return CODED[column] ? word(CODED[column], value) : value;
+}
+
+// A column "<thing>_id" beside a column "<thing>" holds the identifier of what the other names: the
+// page shows the name (the CSV keeps both, for joining with other data).
+function shownColumns(report) {
   return report.columns
     .map((name, index) => ({ name, index }))
+    .filter(({ name }) => !(name.endsWith("_id") && report.columns.includes(name.slice(0, -3))));
+}
+
+function numericColumns(report, shown) {
+  return shown
     .filter(({ index }) => report.rows.some((row) => typeof row[index] === "number") &&
       report.rows.every((row) => row[index] === null || typeof row[index] === "number"));
 }
 
-function labelOf(report, row, numeric) {
-  const parts = report.columns.map((_, i) => i).filter((i) => !numeric.has(i)).map((i) => row[i]).filter((v) => v !== null && v !== "");
+function labelOf(shown, row, numeric) {
+  const parts = shown.filter((c) => !numeric.has(c.index) && row[c.index] !== null && row[c.index] !== "").map((c) => cellText(c.name, row[c.index]));
   return parts.join(" · ") || "(none)";
 }
 
@@ -49,14 +65,15 @@ export async function render(container, { messages }) {
 }
 
 function draw(output, report, csvPath, messages) {
-  const numeric = numericColumns(report);
+  const shown = shownColumns(report);
+  const numeric = numericColumns(report, shown);
   const numericIndexes = new Set(numeric.map((c) => c.index));
   const chartArea = h("div", { id: "report-chart" });
   const picker = h("select", { name: "column", id: "chart-column" }, numeric.map((c) => h("option", { value: c.index }, readable(c.name))));
   const drawChart = () => {
     const index = Number(picker.value);
     const column = report.columns[index];
-    replace(chartArea, barChart(`${report.title}: ${readable(column)}`, report.rows.map((row) => ({ label: labelOf(report, row, numericIndexes), value: row[index] }))));
+    replace(chartArea, barChart(`${report.title}: ${readable(column)}`, report.rows.map((row) => ({ label: labelOf(shown, row, numericIndexes), value: row[index] }))));
   };
   picker.addEventListener("change", drawChart);
   const csv = h("a", { href: csvPath, id: "csv-link", class: "button button-quiet" }, "Download CSV");
@@ -77,8 +94,8 @@ function draw(output, report, csvPath, messages) {
         ? h("div", {}, h("label", { class: "chart-picker" }, "Chart column", picker), chartArea)
         : null,
       table({
-        id: "report-table", caption: report.title, columns: report.columns.map(readable), empty: "No data in this range.",
-        rows: report.rows.map((row) => ({ cells: row.map((cell) => (typeof cell === "number" ? formatNumber(cell) : cell ?? "–")) })),
+        id: "report-table", caption: report.title, columns: shown.map((c) => readable(c.name)), empty: "No data in this range.",
+        rows: report.rows.map((row) => ({ cells: shown.map(({ name, index }) => cellText(name, row[index])) })),
       })),
   );
   if (numeric.length && report.rows.length) drawChart();

@@ -5,6 +5,7 @@ import { showNotice } from "../shared/alerts.js";
 import { api, ApiError, download } from "../shared/api.js";
 import { h, replace } from "../shared/dom.js";
 import { formatDateTime, localDayBoundary } from "../shared/time.js";
+import { word } from "../shared/words.js";
 import { act, card, choice, field, onSubmit, query, table } from "./ui.js";
 
 const OUTCOMES = [["", "Any outcome"], ["success", "Success"], ["failure", "Failure"], ["denied", "Denied"]];
@@ -82,6 +83,50 @@ function integrityCard(messages) {
   );
 }
 
+// Entries carry ids; people read names. Names are asked for once per page of entries.
+async function learnNames(entries, names) {
+  const users = new Set();
+  const patients = new Set();
+  for (const e of entries) {
+    if (e.actor_id && !(e.actor_id in names.users)) users.add(e.actor_id);
+    if (e.patient_id && !(e.patient_id in names.patients)) patients.add(e.patient_id);
+    if (e.resource_type === "user" && e.resource_id && !(e.resource_id in names.users)) users.add(e.resource_id);
+  }
+  if (!users.size && !patients.size) return;
+  const search = new URLSearchParams();
+  for (const id of users) search.append("user_id", id);
+  for (const id of patients) search.append("patient_id", id);
+  const found = await api(`/api/v1/directory/names?${search}`);
+  Object.assign(names.users, found.users);
+  Object.assign(names.patients, found.patients);
+}
+
+function named(text, id) {
+  return h("span", { title: id }, text);
+}
+
+function actorCell(entry, names) {
+  if (!entry.actor_id) return "system";
+  const user = names.users[entry.actor_id];
+  if (user?.role === "system") return named(user.name, entry.actor_id);
+  return user ? named(`${user.name} (${word("role", user.role).toLowerCase()})`, entry.actor_id) : named(`${entry.actor_role ?? "unknown"} ${entry.actor_id.slice(0, 8)}…`, entry.actor_id);
+}
+
+function patientName(id, names) {
+  const patient = names.patients[id];
+  return patient ? named(`${patient.name} (${patient.mrn})`, id) : named(`patient ${id.slice(0, 8)}…`, id);
+}
+
+function resourceCell(entry, names) {
+  const kind = entry.resource_type.replaceAll("_", " ");
+  if (!entry.resource_id) return kind;
+  if (entry.resource_type === "patient") return h("span", {}, `${kind} `, patientName(entry.resource_id, names));
+  if (entry.resource_type === "user" && names.users[entry.resource_id]) return h("span", {}, `${kind} `, named(names.users[entry.resource_id].name, entry.resource_id));
+  // Other records are known by their kind; the id (hover for all of it) finds them in the API.
+  const short = entry.resource_id.length > 12 ? `${entry.resource_id.slice(0, 8)}…` : entry.resource_id;
+  return h("span", {}, `${kind} `, named(short, entry.resource_id));
+}
+
 export async function render(container, { messages }) {
   const filters = filterForm();
   const list = h("div", { id: "audit-events" });
@@ -91,6 +136,7 @@ export async function render(container, { messages }) {
   let params = {};
   let rows = [];
   let before = null;
+  const names = { users: {}, patients: {} };
   const draw = () =>
     replace(list, table({
       id: "audit-table",
@@ -98,12 +144,13 @@ export async function render(container, { messages }) {
       columns: ["#", "When", "Actor", "Action", "Resource", "Patient", "Outcome", "From"],
       empty: "No entries match these filters.",
       rows: rows.map((e) => ({ attrs: { "data-seq": e.seq }, cells: [
-        String(e.seq), formatDateTime(e.occurred_at), e.actor_id ? `${e.actor_role ?? ""} ${e.actor_id}`.trim() : "system",
-        e.action, `${e.resource_type}${e.resource_id ? ` ${e.resource_id}` : ""}`, e.patient_id ?? "", e.outcome, e.client_address ?? ""] })),
+        String(e.seq), formatDateTime(e.occurred_at), actorCell(e, names), e.action.replaceAll("_", " "), resourceCell(e, names),
+        e.patient_id ? patientName(e.patient_id, names) : "", e.outcome, e.client_address ?? ""] })),
     }));
   const load = async (reset) => {
     if (reset) { rows = []; before = null; }
     const page = await api(`/api/v1/audit/events${query({ ...params, before, limit: 50 })}`);
+    await learnNames(page.items, names);
     rows = rows.concat(page.items);
     before = page.next_cursor;
     more.hidden = !before;

@@ -3,9 +3,10 @@
 import { api } from "../shared/api.js";
 import { h, replace } from "../shared/dom.js";
 import { formatDateTime } from "../shared/time.js";
+import { word } from "../shared/words.js";
 import { act, card, choice, field, onSubmit, query, table } from "./ui.js";
 
-const STAFF_ROLES = [["nurse", "Nurse"], ["clinician", "Clinician"], ["admin", "Administrator"]];
+const STAFF_ROLES = [["nurse", "Nurse"], ["clinician", "Clinician"], ["billing", "Billing clerk"], ["admin", "Administrator"]];
 const FILTER_ROLES = [["", "All roles"], ...STAFF_ROLES, ["patient", "Patient"]];
 
 function createForm() {
@@ -32,7 +33,7 @@ function actions(state, account) {
       h("select", { name: "role" }, STAFF_ROLES.map(([value, text]) => h("option", { value }, text)))),
     h("button", { type: "submit", class: "button-quiet" }, "Change role"));
   roleForm.querySelector("select").value = account.role;
-  onSubmit(roleForm, state.messages, ({ role }) => update(state, account, { role }, `${account.full_name} is now ${role}.`));
+  onSubmit(roleForm, state.messages, ({ role }) => update(state, account, { role }, `${account.full_name} is now ${word("role", role).toLowerCase()}.`));
   const toggle = account.is_active
     ? h("button", { type: "button", class: "button-danger", onclick: () => act(state.messages, () =>
       update(state, account, { is_active: false }, `${account.full_name} is deactivated and signed out.`)) }, "Deactivate")
@@ -48,7 +49,7 @@ function draw(state) {
     columns: ["Name", "Email", "Role", "Status", "Created", "Actions"],
     empty: "No accounts match.",
     rows: state.rows.map((a) => ({ attrs: { "data-user-id": a.id }, cells: [
-      a.full_name, a.email, a.role, a.is_active ? "Active" : "Deactivated", formatDateTime(a.created_at), actions(state, a)] })),
+      a.full_name, a.email, word("role", a.role), a.is_active ? "Active" : "Deactivated", formatDateTime(a.created_at), actions(state, a)] })),
   }));
 }
 
@@ -79,7 +80,7 @@ export async function render(container, { messages, user }) {
     const created = await api("/api/v1/users", { method: "POST", json: data });
     create.reset();
     state.show(created, true);
-    return `Account created for ${created.full_name} (${created.role}).`;
+    return `Account created for ${created.full_name} (${word("role", created.role).toLowerCase()}).`;
   });
   await load(true);
 }

@@ -42,3 +42,40 @@ export function localDayBoundary(dateValue, endOfDay = false) {
   const local = new Date(year, month - 1, day + (endOfDay ? 1 : 0), 0, 0, 0);
   return local.toISOString();
 }
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", year: "numeric", month: "long", day: "numeric" });
+const zoneNameFormat = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" });
+
+/** "09:30" in the browser's zone (say which zone once on the page: see `zoneNote`). */
+export function formatTime(iso) {
+  return iso ? timeFormat.format(new Date(iso)) : "";
+}
+
+/** "Monday, 7 December 2026" for a local date value ("2026-12-07"). */
+export function formatLongDate(dateValue) {
+  const [year, month, day] = dateValue.split("-").map(Number);
+  return dayFormat.format(new Date(year, month - 1, day));
+}
+
+/** "Europe/Paris (CET)": the browser's zone by name and abbreviation. */
+export function zoneLabel() {
+  const short = zoneNameFormat.formatToParts(new Date()).find((part) => part.type === "timeZoneName")?.value;
+  const zone = browserTimeZone();
+  return short && short !== zone ? `${zone} (${short})` : zone;
+}
+
+/** "Times are in Europe/Paris (CET)." */
+export function zoneNote() {
+  return `Times are in ${zoneLabel()}.`;
+}
+
+/** Whole years of age on today's local date for a birth date ("1986-07-22"), or null. */
+export function ageInYears(birthDate) {
+  if (!birthDate) return null;
+  const [year, month, day] = birthDate.split("-").map(Number);
+  const today = new Date();
+  let age = today.getFullYear() - year;
+  if (today.getMonth() + 1 < month || (today.getMonth() + 1 === month && today.getDate() < day)) age -= 1;
+  return age;
+}

@@ -62,17 +62,22 @@ export class PatientCharts {
     }
   }
 
-  /** Draws one figure per vital sign over the range ending now. */
+  /** Draws one figure per vital sign measured in the range (the others are named, not drawn empty). */
   render() {
     const to = Date.now();
     const from = to - this.hours * HOUR_MS;
     const [bucket, widthMs] = this.bucket;
-    const figures = VITAL_SIGNS.map((sign) => {
-      const series = this.series.get(sign.code) ?? { points: [], buckets: [] };
-      const shown =
-        bucket === "raw"
-          ? { points: series.points.filter((p) => p.t >= from) }
-          : { buckets: series.buckets.filter((b) => b.t >= from - widthMs) };
+    const shownOf = (series) =>
+      bucket === "raw"
+        ? { points: series.points.filter((p) => p.t >= from) }
+        : { buckets: series.buckets.filter((b) => b.t >= from - widthMs) };
+    const measured = VITAL_SIGNS.filter((sign) => {
+      const shown = shownOf(this.series.get(sign.code) ?? { points: [], buckets: [] });
+      return (shown.points ?? shown.buckets).length > 0;
+    });
+    const missing = VITAL_SIGNS.filter((sign) => !measured.includes(sign));
+    const figures = measured.map((sign) => {
+      const series = this.series.get(sign.code);
       return h(
         "figure",
         { class: "chart card", dataset: { metric: sign.key } },
@@ -84,9 +89,15 @@ export class PatientCharts {
           h("span", { class: "chart-latest", "data-testid": `latest-${sign.key}` }, formatValue(sign, series.latest)),
           ` ${sign.unit}`,
         ),
-        trendChart({ series: shown, from, to, label: sign.label, digits: sign.digits }),
+        trendChart({ series: shownOf(series), from, to, label: sign.label, digits: sign.digits }),
       );
     });
-    replace(this.container, figures);
+    replace(
+      this.container,
+      figures,
+      missing.length
+        ? h("p", { class: "footer-note charts-missing" }, `No ${missing.map((s) => s.label.toLowerCase()).join(", ")} measured in this period.`)
+        : null,
+    );
   }
 }

@@ -1,13 +1,15 @@
-// The staff home: a list of the staff pages that exist, filtered by role. Pages added later (the
-// nurses' dashboard, consults, billing, administration) register themselves in STAFF_PAGES.
+// The staff home: the day list of appointments, patient search, and the other staff pages by role.
 
 import { showError } from "../shared/alerts.js";
 import { requireUser } from "../shared/auth.js";
 import { byId, h, replace } from "../shared/dom.js";
 import { renderLayout } from "../shared/layout.js";
+import { bindDayList } from "./day-list.js";
+import { bindPatientSearch } from "./patient-search.js";
+import { loadPractitioners } from "./practitioners.js";
 
 const STAFF_PAGES = [
-  { href: "/consult/clinician/", title: "Video consultations", description: "Today's video appointments: admit, consult, notes.", roles: ["clinician"] },
+  { href: "/consult/clinician/", title: "Video consultations", description: "Today's video calls: admit, consult, notes.", roles: ["clinician"] },
   {
     href: "/staff/messages/",
     title: "Patient messages",
@@ -20,8 +22,8 @@ const STAFF_PAGES = [
     description: "Live vital signs, NEWS2 and alarms of every bed of a ward.",
     roles: ["admin", "clinician", "nurse"],
   },
-  { href: "/admin/", title: "Administration", description: "Staff accounts, wards and beds, schedules, devices, audit log, system, analytics.", roles: ["admin"] },
   { href: "/billing/", title: "Billing office", description: "Invoices, payments, refunds and insurance claims.", roles: ["admin"] },
+  { href: "/admin/", title: "Administration", description: "Staff accounts, wards and beds, schedules, devices, audit log, system, analytics.", roles: ["admin"] },
   {
     href: "/api/v1/docs",
     title: "REST API reference",
@@ -35,13 +37,15 @@ async function main() {
   if (!user) return;
   renderLayout(user);
   byId("greeting").textContent = `Welcome, ${user.full_name}`;
-  const pages = STAFF_PAGES.filter((page) => page.roles.includes(user.role));
   replace(
     byId("staff-pages"),
-    pages.map((page) =>
+    STAFF_PAGES.filter((page) => page.roles.includes(user.role)).map((page) =>
       h("li", {}, h("div", {}, h("a", { href: page.href }, page.title), h("div", { class: "meta" }, page.description))),
     ),
   );
+  bindPatientSearch(byId("patient-search"));
+  const practitioners = await loadPractitioners();
+  await bindDayList({ user, practitioners });
   document.body.dataset.ready = "true";
 }
 

@@ -56,6 +56,12 @@ class PrescriptionCreate(BaseModel):
     instructions: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None
     ) = None
+    acknowledged_allergy_ids: list[uuid.UUID] = Field(
+        default=[],
+        max_length=50,
+        description="The patient's allergies this medication matches that the prescriber has seen and "
+        "accepts; an unacknowledged match is a 409 allergy-warning naming them",
+    )
 
 
 class PrescriptionStatusChange(BaseModel):

@@ -20,6 +20,7 @@ from clinical.encounters.access import (
 )
 from clinical.encounters.models import EncounterStatus
 from clinical.encounters.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
+from clinical.encounters.prescriptions.allergy_check import AllergyMatch, matching_allergies
 from clinical.encounters.prescriptions.models import Prescription, PrescriptionStatus
 from clinical.encounters.prescriptions.schemas import (
     Dose,
@@ -40,6 +41,11 @@ RESOURCE = "prescription"
 PRESCRIBERS = (Role.CLINICIAN,)
 
 
+class AllergyWarning(Conflict):
+    code = "allergy-warning"
+    title = "Allergy warning"
+
+
 async def prescribe(
     *, session: AsyncSession, actor: Principal, encounter_id: uuid.UUID, new: PrescriptionCreate
 ) -> PrescriptionRead:
@@ -52,6 +58,10 @@ async def prescribe(
             f"Prescriptions are written during an encounter in progress; this one is {encounter.status.value}.",
             extra={"encounter_status": encounter.status.value},
         )
+    matches = await matching_allergies(
+        session, encounter.patient_id, new.medication.name, new.medication.code
+    )
+    _require_acknowledged(session, actor, encounter.patient_id, new, matches)
     row = Prescription(
         id=uuid.uuid4(),
         patient_id=encounter.patient_id,
@@ -72,7 +82,9 @@ async def prescribe(
     )
     session.add(row)
     await session.flush()
-    _audit(session, actor, "create", row, medication=row.medication_name)
+    # The allergies the prescriber saw and overrode stay on the record with the prescription.
+    overridden = {"allergies_overridden": [str(m.allergy.id) for m in matches]} if matches else {}
+    _audit(session, actor, "create", row, medication=row.medication_name, **overridden)
     outbox.record(
         session,
         event_type=outbox.EventType.PRESCRIPTION_ISSUED,
@@ -80,6 +92,49 @@ async def prescribe(
         patient_id=row.patient_id,
     )
     return to_read(row)
+
+
+def _require_acknowledged(
+    session: AsyncSession,
+    actor: Principal,
+    patient_id: uuid.UUID,
+    new: PrescriptionCreate,
+    matches: list[AllergyMatch],
+) -> None:
+    """AllergyWarning (409, audited as a failed attempt) unless the prescriber acknowledged every match."""
+    missing = [m for m in matches if m.allergy.id not in set(new.acknowledged_allergy_ids)]
+    if not missing:
+        return
+    described = "; ".join(
+        f"{m.allergy.substance_text} ({m.allergy.criticality.value} criticality"
+        f"{': ' + m.allergy.reaction if m.allergy.reaction else ''})"
+        + ("" if m.reason == "same substance" else f", as both are {m.reason}")
+        for m in missing
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        resource_type=RESOURCE,
+        patient_id=patient_id,
+        detail={"medication": new.medication.name, "allergy_warning": [str(m.allergy.id) for m in missing]},
+    )
+    raise AllergyWarning(
+        f"{new.medication.name} matches the patient's recorded allergy: {described}. To prescribe it "
+        "anyway, confirm that you have seen the warning (acknowledged_allergy_ids).",
+        extra={
+            "allergies": [
+                {
+                    "id": str(m.allergy.id),
+                    "substance": m.allergy.substance_text,
+                    "criticality": m.allergy.criticality.value,
+                    "reaction": m.allergy.reaction,
+                    "reason": m.reason,
+                }
+                for m in missing
+            ]
+        },
+    )
 
 
 async def change_status(
@@ -200,9 +255,7 @@ async def _load(
     return row
 
 
-def _audit(
-    session: AsyncSession, actor: Principal, action: str, row: Prescription, **detail: str | None
-) -> None:
+def _audit(session: AsyncSession, actor: Principal, action: str, row: Prescription, **detail: object) -> None:
     audit.record(
         session,
         actor=actor,
