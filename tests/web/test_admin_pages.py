@@ -21,8 +21,8 @@ from devices.registry.models import Device, DeviceBinding
 from realtime.alarms.models import Alarm, AlarmKind, AlarmPriority, AlarmStatus
 from tests.analytics.small_hospital import subject
 from tests.builders import create_user, login, strong_password, unique_email
-from tests.core.audit_support import seal_everything
 from tests.clinical.scheduling_builders import appointment_row, appointment_type, patient_record, practitioner
+from tests.core.audit_support import seal_everything
 from tests.web.conftest import LiveServer
 from tests.web.test_portal import sign_in
 
