@@ -29,6 +29,7 @@ from devices.ingest.config import IngestConfig
 from devices.ingest.worker import IngestWorker
 from ownat import migrate
 from ownat.demo import demo_accounts_text, demo_devices, seed_demo_data, simulated_devices
+from ownat.demo.video_visit import ensure_open_video_visit
 from ownat.demo_feed import DemoFeed
 from realtime.alarms.jobs import run_periodic_checks_forever
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
@@ -46,6 +47,7 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await migrate.upgrade_async(settings.effective_database_url)
     await seed_demo_data(settings)
+    await ensure_open_video_visit(settings)
     async with AsyncExitStack() as stack:
         if settings.mqtt_url is None:
             broker = EmbeddedBroker(host=settings.embedded_mqtt_host, port=settings.embedded_mqtt_port)
@@ -137,6 +139,8 @@ async def _announce_when_started(server: uvicorn.Server, settings: Settings, hos
         f"  API docs:     http://{shown_host}:{port}/api/v1/docs\n"
         f"  MQTT broker:  {mqtt}\n"
         "  live vitals:  simulated monitors on Ward 4B and the CCU (bed 3 of Ward 4B deteriorates),\n"
-        "                and the demo patient's home pulse oximeter\n\n" + demo_accounts_text(),
+        "                and the demo patient's home pulse oximeter\n"
+        "  video visit:  open now: sign in as the patient at /consult/ and as the clinician at\n"
+        "                /consult/clinician/ (two browser windows) to try a call\n\n" + demo_accounts_text(),
         flush=True,
     )

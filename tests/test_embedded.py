@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -110,3 +111,29 @@ async def test_embedded_mode_serves_the_demo_accounts(embedded: EmbeddedProcess)
             "/api/v1/auth/me", headers={"authorization": f"Bearer {login.json()['access_token']}"}
         )
     assert me.status_code == 200 and me.json()["role"] == account.role.value
+
+
+async def test_the_demo_patient_has_a_video_visit_whose_room_is_open_whatever_the_hour(
+    embedded: EmbeddedProcess,
+) -> None:
+    await _wait_ready(embedded)
+    from core.identity.principal import Role
+    from ownat.demo.accounts import account
+
+    patient = account(Role.PATIENT)
+    now = datetime.now(UTC)
+    async with httpx.AsyncClient(base_url=embedded.base_url) as http:
+        login = await http.post(
+            "/api/v1/auth/login", json={"email": patient.email, "password": patient.password}
+        )
+        visits = await http.get(
+            "/api/v1/consults/visits",
+            params={
+                "start_from": (now - timedelta(hours=2)).isoformat(),
+                "start_to": (now + timedelta(hours=2)).isoformat(),
+            },
+            headers={"authorization": f"Bearer {login.json()['access_token']}"},
+        )
+    assert visits.status_code == 200, visits.text
+    open_now = [v for v in visits.json()["visits"] if v["state"] == "open"]
+    assert open_now and open_now[0]["practitioner_name"] == "Dr Casey Morgan", visits.json()
