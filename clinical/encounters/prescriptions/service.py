@@ -52,8 +52,15 @@ async def prescribe(
             f"Prescriptions are written during an encounter in progress; this one is {encounter.status.value}.",
             extra={"encounter_status": encounter.status.value},
         )
+    prescribed_at = new.prescribed_at or utc_now()
+    if encounter.started_at is not None and prescribed_at < encounter.started_at:
+        raise InvalidInput(
+            f"prescribed_at ({prescribed_at.isoformat()}) is before the encounter started "
+            f"({encounter.started_at.isoformat()})."
+        )
     row = Prescription(
         id=uuid.uuid4(),
+        prescribed_at=prescribed_at,
         patient_id=encounter.patient_id,
         encounter_id=encounter.id,
         prescriber_id=prescriber.id,
@@ -169,6 +176,7 @@ def to_read(row: Prescription) -> PrescriptionRead:
         status_reason=row.status_reason,
         status_changed_at=row.status_changed_at,
         status_changed_by=row.status_changed_by,
+        prescribed_at=row.prescribed_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

@@ -120,7 +120,7 @@ def medication_request_resource(prescription: Prescription) -> dict[str, Any]:
             ),
             "subject": reference("Patient", prescription.patient_id),
             "encounter": reference("Encounter", prescription.encounter_id),
-            "authoredOn": instant(prescription.created_at),
+            "authoredOn": instant(prescription.prescribed_at),
             "requester": reference("Practitioner", prescription.prescriber_id),
             "dosageInstruction": [_dosage(prescription)],
             "dispenseRequest": {"expectedSupplyDuration": _days(prescription.duration_days)}
