@@ -21,6 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
+from billing.payments.test_gateway import GatewayServer
 from core.db import create_engine
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
@@ -52,12 +53,21 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
         if settings.mqtt_url is None:
             broker = EmbeddedBroker(host=settings.embedded_mqtt_host, port=settings.embedded_mqtt_port)
             await stack.enter_async_context(broker)
+        test_gateway = settings.payment_gateway_url is None
+        if test_gateway:
+            # Card payments work in the demo: the test gateway, on loopback, posts to our webhook.
+            local = "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host  # noqa: S104
+            webhook = f"http://{local}:{port}/api/v1/billing/gateway/webhook"
+            gateway = await stack.enter_async_context(GatewayServer(webhook_url=webhook))
+            settings = gateway.configure(settings)
         app = create_app(settings)
         config = uvicorn.Config(
             app, host=host, port=port, log_config=None, access_log=False, ws="websockets-sansio"
         )
         server = uvicorn.Server(config)
-        banner = asyncio.create_task(_announce_when_started(server, settings, host, port))
+        banner = asyncio.create_task(
+            _announce_when_started(server, settings, host, port, test_gateway=test_gateway)
+        )
         pipeline = asyncio.create_task(_run_pipeline_when_started(server, app, settings))
         pipeline.add_done_callback(_report_failure)
         notifications = asyncio.create_task(run_notifications_when_started(server, app, _wait_started))
@@ -129,7 +139,9 @@ async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, setti
         await engine.dispose()
 
 
-async def _announce_when_started(server: uvicorn.Server, settings: Settings, host: str, port: int) -> None:
+async def _announce_when_started(
+    server: uvicorn.Server, settings: Settings, host: str, port: int, *, test_gateway: bool
+) -> None:
     await _wait_started(server)
     shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
     mqtt = settings.mqtt_url or f"mqtt://{settings.embedded_mqtt_host}:{settings.embedded_mqtt_port}"
@@ -141,6 +153,18 @@ async def _announce_when_started(server: uvicorn.Server, settings: Settings, hos
         "  live vitals:  simulated monitors on Ward 4B and the CCU (bed 3 of Ward 4B deteriorates),\n"
         "                and the demo patient's home pulse oximeter\n"
         "  video visit:  open now: sign in as the patient at /consult/ and as the clinician at\n"
-        "                /consult/clinician/ (two browser windows) to try a call\n\n" + demo_accounts_text(),
+        "                /consult/clinician/ (two browser windows) to try a call\n"
+        f"{_payments_line(settings, test_gateway)}\n" + demo_accounts_text(),
         flush=True,
     )
+
+
+def _payments_line(settings: Settings, test_gateway: bool) -> str:
+    if test_gateway:
+        return (
+            f"  payments:     the test gateway at {settings.payment_gateway_url} (development only, nothing is\n"
+            "                charged): pay the demo patient's bill with 4242 4242 4242 4242, any future date\n"
+        )
+    if settings.payment_gateway_url is None:
+        return "  payments:     card payments are off\n"
+    return f"  payments:     card payments through {settings.payment_gateway_url}\n"

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.app import create_app
 from clinical.encounters.models import Encounter, EncounterClass
 from clinical.encounters.notes.models import ClinicalNote
+from clinical.encounters.prescriptions.models import Prescription
 from clinical.lab.models import LabOrder, LabResult
 from clinical.organisation.models import Admission, Bed, Department, Practitioner, Ward
 from clinical.patients.models import Patient
@@ -213,6 +214,22 @@ async def test_the_demo_clinician_has_video_calls_ahead(http: httpx.AsyncClient)
     assert len(calls) >= 5
     _, patient = await _sign_in(http, Role.PATIENT)
     assert patient["patient_id"] in {item["patient_id"] for item in calls}
+
+
+async def test_prescriptions_are_dated_in_their_visit_and_the_demo_patient_has_a_bill_to_pay(
+    db: AsyncSession, http: httpx.AsyncClient
+) -> None:
+    # Signed in first: on SQLite the app's writes would wait for the test's open read.
+    headers, _ = await _sign_in(http, Role.PATIENT)
+    bills = (await http.get(f"{API}/billing/invoices", headers=headers)).json()["items"]
+    assert [(b["status"], b["balance_minor"]) for b in bills] == [("issued", 6_700)]
+    rows = (await db.execute(select(Prescription, Encounter).join(Encounter))).all()
+    assert rows
+    for prescription, encounter in rows:
+        # As prescribed during the visit, not when the demo was loaded.
+        assert encounter.started_at <= prescription.prescribed_at
+        assert encounter.ended_at is None or prescription.prescribed_at <= encounter.ended_at
+    assert min(p.prescribed_at for p, _ in rows) < datetime.now(UTC) - timedelta(days=30)
 
 
 async def test_the_nurse_and_the_admin_see_the_wards(http: httpx.AsyncClient) -> None:

@@ -14,7 +14,7 @@ from clinical.organisation import service as organisation
 from core.db import create_engine, utc_now
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
-from ownat.demo import monitors, patients, stays, visits
+from ownat.demo import bills, monitors, patients, stays, visits
 from ownat.demo.accounts import DemoUsers, ensure_accounts
 from ownat.demo.context import Seeding
 from ownat.demo.inpatient_plan import INPATIENTS
@@ -71,3 +71,4 @@ async def build_hospital(session: AsyncSession, settings: Settings, users: DemoU
         for upcoming in plan.upcoming:
             await visits.book(seeding, plan, upcoming)
     await monitors.install_home_oximeter(seeding, next(p for p in OUTPATIENTS if p.is_demo_account))
+    await bills.bill_demo_patient(seeding, settings)
