@@ -71,9 +71,10 @@ async def test_a_patient_uses_the_portal(
     await form.get_by_label("From").fill(day)
     await form.get_by_label("To (included)").fill(day)
     await form.get_by_role("button", name="Find free slots").click()
-    slots = page.locator("#slots button")
+    slots = page.locator("#slots button.slot")
     await expect(slots).to_have_count(6)  # 09:00 to 11:30, every 30 minutes
-    await expect(slots.first).to_contain_text("09:00")
+    await expect(slots.first).to_have_text("09:00")
+    await expect(page.locator("#slots .slot-summary")).to_contain_text("6 free times shown: every free time")
     await slots.first.click()
     book = page.locator("#book-dialog")
     await book.get_by_label("Reason for the visit (optional)").fill("Check-up")
