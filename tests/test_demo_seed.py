@@ -194,6 +194,18 @@ async def test_the_demo_patient_sees_their_bookings_and_results(http: httpx.Asyn
     results = [item["result"] for item in order.json()["items"]]
     assert all(result is not None and result["status"] == "final" for result in results)
     assert "H" in {result["abnormal_flag"] for result in results}  # the raised TSH
+    # In words for people: the everyday name, the unit as written, the range and flag explained.
+    tsh = next(item["explained"] for item in order.json()["items"] if item["loinc_code"] == "3016-3")
+    assert (tsh["name"], tsh["unit"], tsh["range"], tsh["flag"]) == (
+        "Thyroid stimulating hormone (TSH)",
+        "mIU/L",
+        "0.4 to 4.0 mIU/L",
+        "High",
+    )
+    assert (
+        tsh["code_title"].startswith("LOINC 3016-3: Thyrotropin")
+        and "Above the usual range" in tsh["flag_meaning"]
+    )
 
 
 async def test_the_demo_clinician_has_video_calls_ahead(http: httpx.AsyncClient) -> None:

@@ -1,30 +1,34 @@
-// Lab results (released ones), prescriptions and documents of the signed-in patient.
+// Lab results (released ones) in words for people, prescriptions dated as prescribed, and documents
+// of the signed-in patient.
 
 import { emptyState, showError } from "../shared/alerts.js";
 import { api, download } from "../shared/api.js";
 import { byId, h, replace } from "../shared/dom.js";
-import { formatDateTime } from "../shared/time.js";
+import { formatDate, formatDateTime, localDayKey } from "../shared/time.js";
 
 const REPORTED = new Set(["final", "corrected"]);
-const ABNORMAL = new Set(["L", "H", "LL", "HH", "LU", "HU", "A", "AA", "<", ">", "POS", "DET"]);
 // Newest reports first; older ones are a click away in a later release.
 const MAX_REPORTS = 20;
-
-function range(result) {
-  if (result.reference_text) return result.reference_text;
-  if (result.reference_low != null && result.reference_high != null) return `${result.reference_low}–${result.reference_high}`;
-  return "";
-}
+const FLAGS_EXPLAINED =
+  "High and Low mean outside the range usually found in healthy adults of your sex. Results slightly out of range are common; your care team looks at them with the rest of your health.";
 
 function resultRow(item) {
+  // The API says each result in words (clinical/lab/display.py): names, units, range and flag.
+  const words = item.explained;
   const result = item.result;
-  const flagged = result.abnormal_flag && ABNORMAL.has(result.abnormal_flag);
+  const flagged = words.flag && result.abnormal_flag !== "N";
   return h(
     "tr",
     {},
-    h("th", { scope: "row" }, item.display),
-    h("td", { class: flagged ? "flag-abnormal" : null }, `${result.value} ${result.unit ?? ""}`.trim(), flagged ? ` (${result.abnormal_flag})` : ""),
-    h("td", {}, range(result)),
+    h("th", { scope: "row" }, h("span", { class: "test-name", title: words.code_title }, words.name)),
+    h(
+      "td",
+      { class: flagged ? "flag-abnormal" : null },
+      words.value,
+      words.flag ? [" ", h("span", { class: `flag ${flagged ? "flag-out" : "flag-in"}` }, words.flag)] : null,
+      words.flag_meaning && flagged ? h("div", { class: "meta" }, words.flag_meaning) : null,
+    ),
+    h("td", {}, words.range ?? "—"),
     h("td", {}, formatDateTime(result.observed_at ?? result.created_at)),
   );
 }
@@ -50,11 +54,12 @@ export async function showResults(user) {
           "table",
           { "aria-label": `Lab results ${order.placer_order_number}` },
           h("caption", {}, `Order ${order.placer_order_number}`),
-          h("thead", {}, h("tr", {}, h("th", {}, "Test"), h("th", {}, "Result"), h("th", {}, "Reference range"), h("th", {}, "Taken"))),
+          h("thead", {}, h("tr", {}, h("th", {}, "Test"), h("th", {}, "Result"), h("th", {}, "Usual range"), h("th", {}, "Taken"))),
           h("tbody", {}, order.items.filter((i) => i.result).map(resultRow)),
         ),
       ),
     ),
+    h("p", { class: "meta" }, FLAGS_EXPLAINED, " Hover over a test's name for its laboratory code."),
   );
 }
 
@@ -93,7 +98,7 @@ export async function showPrescriptions(user) {
               h("td", {}, `${p.dose.quantity} ${p.dose.unit} (${p.route})`),
               h("td", {}, frequency(p.frequency), p.duration_days ? ` for ${p.duration_days} days` : ""),
               h("td", {}, h("span", { class: `status status-${p.status}` }, p.status)),
-              h("td", {}, formatDateTime(p.created_at)),
+              h("td", {}, formatDate(localDayKey(p.prescribed_at))),
             ),
           ),
         ),
