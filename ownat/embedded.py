@@ -30,7 +30,7 @@ from devices.ingest.config import IngestConfig
 from devices.ingest.worker import IngestWorker
 from ownat import migrate
 from ownat.demo import demo_accounts_text, demo_devices, seed_demo_data, simulated_devices
-from ownat.demo.video_visit import ensure_open_video_visit
+from ownat.demo.video_visit import ensure_open_video_visit, keep_a_video_visit_open
 from ownat.demo_feed import DemoFeed
 from realtime.alarms.jobs import run_periodic_checks_forever
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
@@ -71,10 +71,12 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
         pipeline = asyncio.create_task(_run_pipeline_when_started(server, app, settings))
         pipeline.add_done_callback(_report_failure)
         notifications = asyncio.create_task(run_notifications_when_started(server, app, _wait_started))
+        video_visit = asyncio.create_task(_keep_video_visit_when_started(server, app, settings))
         try:
             await server.serve()
         finally:
             notifications.cancel()
+            video_visit.cancel()
             banner.cancel()
             pipeline.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -91,6 +93,11 @@ async def _wait_started(server: uvicorn.Server) -> None:
     # uvicorn offers a flag, not an event, for "listening"; a short poll is the only way to see it.
     while not server.started:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
+
+
+async def _keep_video_visit_when_started(server: uvicorn.Server, app: FastAPI, settings: Settings) -> None:
+    await _wait_started(server)
+    await keep_a_video_visit_open(app.state.resources.sessions, settings)
 
 
 async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, settings: Settings) -> None:

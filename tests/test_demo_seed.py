@@ -32,10 +32,12 @@ from core.sessions import create_sessionmaker
 from core.settings import Settings
 from devices.registry.models import Device, DeviceBinding
 from ownat import migrate
-from ownat.demo import DEMO_ACCOUNTS, demo_devices, seed_demo_data, simulated_devices
+from ownat.demo import DEMO_ACCOUNTS, demo_devices, seed_demo_data, simulated_devices, video_visit
 from ownat.demo.inpatient_plan import INPATIENTS
 from ownat.demo.outpatient_plan import OUTPATIENTS
 from ownat.demo.staff_plan import CLINICIANS, DEPARTMENTS, WARDS
+from realtime.consult.models import ConsultSession
+from realtime.consult.rooms import room_hours
 from tests.builders import bearer, login_tokens
 
 API = "/api/v1"
@@ -266,3 +268,31 @@ async def test_the_audit_chain_verifies(db: AsyncSession) -> None:
     report = await verify_chain(db)
     assert report.ok, report.reason
     assert report.checked > 500
+
+
+async def test_a_demo_video_visit_is_open_at_any_hour_and_a_new_one_follows_an_ended_one(
+    seeded: Settings, db: AsyncSession
+) -> None:
+    # Tomorrow at 03:00 UTC, outside every clinic's hours; rolled back at the end, so nothing stays.
+    night = (datetime.now(UTC) + timedelta(days=1)).replace(hour=3, minute=0, second=0, microsecond=0)
+    try:
+        first = await video_visit.ensure_in(db, seeded, now=night)
+        assert first is not None
+        visit = await db.get(Appointment, first)
+        assert visit is not None and visit.reason == video_visit.REASON
+        opens_at, closes_at = room_hours(visit, seeded)
+        assert opens_at <= night < closes_at - timedelta(minutes=25)
+        assert await video_visit.ensure_in(db, seeded, now=night) == first  # a restart adds nothing
+
+        # Once that call has ended, another one opens (its scheduled time still held by the first).
+        db.add(
+            ConsultSession(appointment_id=first, patient_id=visit.patient_id, opened_at=night, ended_at=night)
+        )
+        await db.flush()
+        second = await video_visit.ensure_in(db, seeded, now=night + timedelta(minutes=1))
+        assert second not in (None, first)
+        again = await db.get(Appointment, second)
+        assert again is not None and (again.end_at <= visit.start_at or again.start_at >= visit.end_at)
+        assert room_hours(again, seeded)[0] <= night + timedelta(minutes=1) < room_hours(again, seeded)[1]
+    finally:
+        await db.rollback()

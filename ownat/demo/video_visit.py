@@ -1,6 +1,6 @@
-"""A video visit whose room is open, made at every start of `ownat dev`: the demo patient and Dr
-Morgan can try a call in the first minute, whatever the hour (the demo's booked video calls follow
-the clinic's hours and may be tomorrow).
+"""A video visit whose room is open, made at every start of `ownat dev` and again a minute after the
+last one is over: the demo patient and Dr Morgan can try a call in the first minute, whatever the
+hour (the demo's booked video calls follow the clinic's hours and may be tomorrow), and again later.
 
 Written as the demo's history is (`visits.py`): straight into the appointments and audited as a demo
 import, because a visit starting in a few minutes is usually off the slot grid and may be outside
@@ -9,12 +9,13 @@ working hours, which the booking service rightly refuses. Nothing but the demo d
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.encounters.appointments import OPENABLE
 from clinical.organisation.models import Practitioner
@@ -33,8 +34,12 @@ from realtime.consult.rooms import room_hours
 
 log = logging.getLogger(__name__)
 REASON = "Try a video call (demo)"
-# The visit starts a few minutes ahead, inside the time its room is open before the start.
+# The visit starts a few minutes ahead, inside the time its room is open before the start; if that
+# time is taken, earlier starts are tried in steps.
 LEAD = timedelta(minutes=5)
+STEP = timedelta(minutes=5)
+# However early it "started", its room stays open this much longer, time enough to try a call.
+STAYS_OPEN = timedelta(minutes=30)
 
 
 async def ensure_open_video_visit(settings: Settings) -> uuid.UUID | None:
@@ -42,12 +47,27 @@ async def ensure_open_video_visit(settings: Settings) -> uuid.UUID | None:
     engine = create_engine(settings.effective_database_url)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
-            return await _ensure(session, settings, now=utc_now())
+            return await ensure_in(session, settings, now=utc_now())
     finally:
         await engine.dispose()
 
 
-async def _ensure(session: AsyncSession, settings: Settings, *, now: datetime) -> uuid.UUID | None:
+async def keep_a_video_visit_open(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, *, every_s: float = 60.0
+) -> None:
+    """Makes a new demo visit each time the last one is over (ended, or its room closed), until cancelled."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            async with transaction(sessions) as session:
+                await ensure_in(session, settings, now=utc_now())
+        except Exception:
+            # The demo carries on without it; the next minute tries again.
+            log.exception("the demo's open video visit could not be made")
+
+
+async def ensure_in(session: AsyncSession, settings: Settings, *, now: datetime) -> uuid.UUID | None:
+    """In `session`: the demo's video visit whose room is open at `now`, made if none is."""
     patient_id = await session.scalar(
         select(User.patient_id).where(User.email == account(Role.PATIENT).email)
     )
@@ -64,14 +84,10 @@ async def _ensure(session: AsyncSession, settings: Settings, *, now: datetime) -
         if opens_at <= now < closes_at:
             return appointment.id
     length = timedelta(minutes=kind.duration_minutes)
-    lead = LEAD if settings.consult_opens_before_s >= LEAD.total_seconds() else timedelta(0)
-    start = now.replace(second=0, microsecond=0) + lead
-    # Step past anything either of them has booked, as long as the room would still be open now.
-    while await _busy(session, (patient_id, practitioner_id), start, start + length):
-        start += length
-        if start - timedelta(seconds=settings.consult_opens_before_s) > now:
-            log.warning("no time free for the demo's open video visit; none was made")
-            return None
+    start = await _free_start(session, settings, (patient_id, practitioner_id), length, now=now)
+    if start is None:
+        log.warning("no time free for the demo's open video visit; none was made")
+        return None
     appointment = Appointment(
         id=uuid.uuid4(),
         patient_id=patient_id,
@@ -116,7 +132,31 @@ async def _video_visits_around(
     return list(rows.unique())
 
 
-async def _busy(
+async def _free_start(
+    session: AsyncSession,
+    settings: Settings,
+    people: tuple[uuid.UUID, uuid.UUID],
+    length: timedelta,
+    *,
+    now: datetime,
+) -> datetime | None:
+    """A start, nearest to a few minutes ahead, whose room is open now and which neither of them has taken.
+
+    Earlier calls (ended, but holding their scheduled time) may fill the next minutes: the visit may
+    then have "started" a little while ago, as long as its room is still open.
+    """
+    lead = LEAD if settings.consult_opens_before_s >= LEAD.total_seconds() else timedelta(0)
+    latest = now.replace(second=0, microsecond=0) + lead
+    earliest = now - timedelta(seconds=settings.consult_closes_after_s) - length + STAYS_OPEN
+    start = latest
+    while start >= earliest:
+        if not await _taken(session, people, start, start + length):
+            return start
+        start -= STEP
+    return None
+
+
+async def _taken(
     session: AsyncSession, people: tuple[uuid.UUID, uuid.UUID], start: datetime, end: datetime
 ) -> bool:
     patient_id, practitioner_id = people
