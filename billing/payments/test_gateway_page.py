@@ -44,13 +44,15 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 STYLE = """
-body { font-family: system-ui, sans-serif; background: #f4f1fb; color: #1f1a2e; margin: 0; }
-main { max-width: 30rem; margin: 2rem auto; background: #fff; padding: 1.5rem; border-radius: 10px;
+* { box-sizing: border-box; }
+body { font-family: system-ui, sans-serif; background: #f4f1fb; color: #1f1a2e; margin: 0; padding: 1rem; }
+main { max-width: 30rem; margin: 1rem auto; background: #fff; padding: 1.5rem; border-radius: 10px;
        border: 1px solid #d8d0ea; }
 .banner { background: #fff4d6; border: 1px solid #e0b400; padding: .5rem .75rem; border-radius: 6px; }
 label { display: flex; flex-direction: column; gap: .25rem; font-weight: 600; margin: .75rem 0; }
 input { font: inherit; padding: .55rem .7rem; border: 1px solid #8a80a8; border-radius: 6px; min-height: 44px; }
-.row { display: flex; gap: .75rem; } .row label { flex: 1; }
+.row { display: flex; gap: .75rem; } .row label { flex: 1; min-width: 0; }
+input { width: 100%; }
 button { font: inherit; font-weight: 600; width: 100%; min-height: 44px; border: 0; border-radius: 6px;
          background: #5b3cc4; color: #fff; margin-top: .5rem; cursor: pointer; }
 .error { background: #fdecea; border: 1px solid #b42318; color: #7a1a12; padding: .5rem .75rem; border-radius: 6px; }

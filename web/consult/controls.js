@@ -39,10 +39,10 @@ export function bindMediaControls(root, media, onError) {
   return refresh;
 }
 
-/** "Microphone muted", "Camera off" or both, for a participant's figure; empty when both are on. */
+/** "· Microphone muted", "· Camera off" or both, after a participant's name; empty when both are on. */
 export function mediaStateText(state) {
   const off = [state.audio ? null : "microphone muted", state.video ? null : "camera off"].filter(Boolean).join(" and ");
-  return off ? off[0].toUpperCase() + off.slice(1) : "";
+  return off ? `· ${off[0].toUpperCase()}${off.slice(1)}` : "";
 }
 
 /** Opens the <dialog> and resolves with whether its "confirm" button was chosen. */

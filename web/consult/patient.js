@@ -34,7 +34,12 @@ function describe(visit) {
 function joinButton(visit, list) {
   const soon = visit.state === "upcoming" && list.until(visit.opens_at) <= JOIN_EARLY_MS;
   if (visit.state !== "open" && !soon) return null;
-  return h("button", { type: "button", onclick: () => guard(() => join(visit.appointment_id)) }, "Join");
+  const here = (state.call.room || state.call.waiting) && state.visit?.appointment_id === visit.appointment_id;
+  return h(
+    "button",
+    { type: "button", disabled: Boolean(here), onclick: () => guard(() => join(visit.appointment_id)) },
+    here ? "In this call" : "Join",
+  );
 }
 
 async function join(appointmentId) {
@@ -44,6 +49,7 @@ async function join(appointmentId) {
   state.call.open(`Video appointment with ${visit.practitioner_name}, ${momentInWords(visit.start_at)}`);
   if (state.list.until(visit.opens_at) > 0) waitForRoom(visit, visit.opens_at);
   else await state.call.connect(visit.appointment_id);
+  state.list.render();
 }
 
 function waitForRoom(visit, opensAt) {
@@ -154,6 +160,7 @@ async function main() {
   byId("stop-waiting").addEventListener("click", () => {
     state.call.stopWaiting();
     byId("call").hidden = true;
+    state.list.render();
   });
   bindChatForm(byId("chat-form"), (text) => state.call.room?.chat(text));
   await guard(() => state.list.load());

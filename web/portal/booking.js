@@ -9,7 +9,7 @@ import { appointmentTypes, practitionerDirectory, practitionerName } from "./dir
 
 // Slots come a page at a time; each day and practitioner shows its first few times, "more times"
 // shows the rest, and "Show later times" fetches the next page from where the last one stopped.
-const PAGE_SIZE = 60;
+const PAGE_SIZE = 150;
 const TIMES_SHOWN = 6;
 const dayHeading = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
 
