@@ -35,9 +35,11 @@ from realtime.consult.rooms import room_hours
 log = logging.getLogger(__name__)
 REASON = "Try a video call (demo)"
 # The visit starts a few minutes ahead, inside the time its room is open before the start; if that
-# time is taken, earlier starts are tried in steps.
+# time is taken, starts on either side are tried in steps. It is booked short: every ended try holds
+# its scheduled minutes, and short ones leave room for many more tries before the hour is full.
 LEAD = timedelta(minutes=5)
 STEP = timedelta(minutes=5)
+CALL_LENGTH = timedelta(minutes=5)
 # However early it "started", its room stays open this much longer, time enough to try a call.
 STAYS_OPEN = timedelta(minutes=30)
 
@@ -83,7 +85,7 @@ async def ensure_in(session: AsyncSession, settings: Settings, *, now: datetime)
         opens_at, closes_at = room_hours(appointment, settings)
         if opens_at <= now < closes_at:
             return appointment.id
-    length = timedelta(minutes=kind.duration_minutes)
+    length = CALL_LENGTH
     start = await _free_start(session, settings, (patient_id, practitioner_id), length, now=now)
     if start is None:
         log.warning("no time free for the demo's open video visit; none was made")
@@ -140,19 +142,21 @@ async def _free_start(
     *,
     now: datetime,
 ) -> datetime | None:
-    """A start, nearest to a few minutes ahead, whose room is open now and which neither of them has taken.
+    """A start whose room is open now (and for a while yet) and which neither of them has taken,
+    nearest to a few minutes ahead.
 
-    Earlier calls (ended, but holding their scheduled time) may fill the next minutes: the visit may
-    then have "started" a little while ago, as long as its room is still open.
+    Calls tried earlier hold their scheduled minutes even once ended, so the visit may also start a
+    little later, or have "started" a little while ago, as long as its room is open now.
     """
-    lead = LEAD if settings.consult_opens_before_s >= LEAD.total_seconds() else timedelta(0)
-    latest = now.replace(second=0, microsecond=0) + lead
+    opens_before = timedelta(seconds=settings.consult_opens_before_s)
+    target = now.replace(second=0, microsecond=0) + min(LEAD, opens_before)
+    latest = now + opens_before
     earliest = now - timedelta(seconds=settings.consult_closes_after_s) - length + STAYS_OPEN
-    start = latest
-    while start >= earliest:
-        if not await _taken(session, people, start, start + length):
+    steps = int((latest - earliest) / STEP) + 1
+    candidates = (target + STEP * (n // 2 + 1) * (1 if n % 2 else -1) for n in range(2 * steps))
+    for start in (target, *candidates):
+        if earliest <= start <= latest and not await _taken(session, people, start, start + length):
             return start
-        start -= STEP
     return None
 
 

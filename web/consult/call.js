@@ -63,6 +63,7 @@ export class CallView {
     this.stopWaiting();
     byId("waiting-state").hidden = false;
     byId("in-call").hidden = true;
+    byId("chat-area").hidden = true;
     const tick = () => {
       const left = untilMs();
       if (left <= 0) {
@@ -81,6 +82,7 @@ export class CallView {
     clearTimeout(this.waiting);
     this.waiting = null;
     byId("waiting-state").hidden = true;
+    byId("chat-area").hidden = false;
   }
 
   /** Turns the camera on (if it is not) and enters the room. */
