@@ -13,7 +13,6 @@ from billing.exceptions import GatewayUnavailable
 from billing.payments.card import apply_intent, fail, lock_payment
 from billing.payments.gateway import (
     GatewayCheckout,
-    GatewayIntent,
     GatewayRejected,
     GatewayUnreachable,
     PaymentGateway,
@@ -92,13 +91,7 @@ async def _close_checkout(
             "The payment gateway did not answer; nothing was cancelled, try again."
         ) from error
     async with transaction(sessions) as session:
-        if checkout.paid and checkout.payment_intent is not None:
-            intent = GatewayIntent(
-                id=checkout.payment_intent,
-                status="succeeded",
-                amount=checkout.amount,
-                currency=checkout.currency,
-            )
+        if (intent := checkout.paid_intent()) is not None:
             return await apply_intent(session, actor, payment_id, intent)
         if checkout.status != "expired":
             raise Conflict(

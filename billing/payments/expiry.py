@@ -28,7 +28,6 @@ from billing.invoices.models import Invoice
 from billing.payments import ledger
 from billing.payments.card import RESOURCE, apply_intent, fail, lock_payment
 from billing.payments.gateway import (
-    GatewayIntent,
     GatewayRejected,
     GatewayUnreachable,
     PaymentGateway,
@@ -157,10 +156,7 @@ async def _settle_checkout(
     except GatewayRejected as error:
         log.warning("the gateway refused settling abandoned checkout payment %s: %s", payment.id, error)
         return "left"
-    if checkout.paid and checkout.payment_intent is not None:
-        intent = GatewayIntent(
-            id=checkout.payment_intent, status="succeeded", amount=checkout.amount, currency=checkout.currency
-        )
+    if (intent := checkout.paid_intent()) is not None:
         await apply_intent(session, SYSTEM, payment.id, intent)
         return "settled"
     if checkout.status != "expired":

@@ -54,9 +54,17 @@ class GatewayCheckout(BaseModel):
     currency: str
     metadata: dict[str, str] = {}
 
-    @property
-    def paid(self) -> bool:
-        return self.status == "complete" and self.payment_status == "paid"
+    def paid_intent(self) -> GatewayIntent | None:
+        """The intent that paid this checkout, as its own success would report it; None if unpaid."""
+        if self.status != "complete" or self.payment_status != "paid" or self.payment_intent is None:
+            return None
+        return GatewayIntent(
+            id=self.payment_intent,
+            status="succeeded",
+            amount=self.amount,
+            currency=self.currency,
+            metadata=self.metadata,
+        )
 
 
 class GatewayUnreachable(Exception):

@@ -119,15 +119,8 @@ async def _checkout_event(session: AsyncSession, obj: dict[str, Any]) -> str:
     if payment_id is None or await session.get(Payment, payment_id) is None:
         log.warning("webhook for unknown checkout %s", checkout.id)
         return "ignored"
-    if checkout.paid and checkout.payment_intent is not None:
+    if (intent := checkout.paid_intent()) is not None:
         # The same as its intent's own success event, whichever arrives first; the second changes nothing.
-        intent = GatewayIntent(
-            id=checkout.payment_intent,
-            status="succeeded",
-            amount=checkout.amount,
-            currency=checkout.currency,
-            metadata=checkout.metadata,
-        )
         await apply_intent(session, None, payment_id, intent)
         return "settled"
     if checkout.status == "expired":
