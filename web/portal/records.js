@@ -9,6 +9,8 @@ import { formatDate, formatDateTime, localDayKey } from "../shared/time.js";
 const REPORTED = new Set(["final", "corrected"]);
 // Newest reports first; older ones are a click away in a later release.
 const MAX_REPORTS = 20;
+// Dose units as people write them (the stored codes are UCUM-like).
+const DOSE_UNITS = { ug: "µg", "[iU]": "IU" };
 const FLAGS_EXPLAINED =
   "High and Low mean outside the range usually found in healthy adults of your sex. Results slightly out of range are common; your care team looks at them with the rest of your health.";
 
@@ -23,13 +25,13 @@ function resultRow(item) {
     h("th", { scope: "row" }, h("span", { class: "test-name", title: words.code_title }, words.name)),
     h(
       "td",
-      { class: flagged ? "flag-abnormal" : null },
+      { class: flagged ? "flag-abnormal" : null, "data-label": "Result" },
       words.value,
       words.flag ? [" ", h("span", { class: `flag ${flagged ? "flag-out" : "flag-in"}` }, words.flag)] : null,
       words.flag_meaning && flagged ? h("div", { class: "meta" }, words.flag_meaning) : null,
     ),
-    h("td", {}, words.range ?? "—"),
-    h("td", {}, formatDateTime(result.observed_at ?? result.created_at)),
+    h("td", { "data-label": "Usual range" }, words.range ?? "—"),
+    h("td", { "data-label": "Taken" }, formatDateTime(result.observed_at ?? result.created_at)),
   );
 }
 
@@ -52,7 +54,7 @@ export async function showResults(user) {
         { class: "table-wrap" },
         h(
           "table",
-          { "aria-label": `Lab results ${order.placer_order_number}` },
+          { "aria-label": `Lab results ${order.placer_order_number}`, class: "stack-on-phone" },
           h("caption", {}, `Order ${order.placer_order_number}`),
           h("thead", {}, h("tr", {}, h("th", {}, "Test"), h("th", {}, "Result"), h("th", {}, "Usual range"), h("th", {}, "Taken"))),
           h("tbody", {}, order.items.filter((i) => i.result).map(resultRow)),
@@ -85,7 +87,7 @@ export async function showPrescriptions(user) {
       { class: "table-wrap" },
       h(
         "table",
-        { "aria-label": "Prescriptions" },
+        { "aria-label": "Prescriptions", class: "stack-on-phone" },
         h("thead", {}, h("tr", {}, h("th", {}, "Medication"), h("th", {}, "Dose"), h("th", {}, "How often"), h("th", {}, "Status"), h("th", {}, "Prescribed"))),
         h(
           "tbody",
@@ -95,10 +97,10 @@ export async function showPrescriptions(user) {
               "tr",
               {},
               h("th", { scope: "row" }, p.medication.name, p.instructions ? h("div", { class: "meta" }, p.instructions) : null),
-              h("td", {}, `${p.dose.quantity} ${p.dose.unit} (${p.route})`),
-              h("td", {}, frequency(p.frequency), p.duration_days ? ` for ${p.duration_days} days` : ""),
-              h("td", {}, h("span", { class: `status status-${p.status}` }, p.status)),
-              h("td", {}, formatDate(localDayKey(p.prescribed_at))),
+              h("td", { "data-label": "Dose" }, `${p.dose.quantity} ${DOSE_UNITS[p.dose.unit] ?? p.dose.unit} (${p.route})`),
+              h("td", { "data-label": "How often" }, frequency(p.frequency), p.duration_days ? ` for ${p.duration_days} days` : ""),
+              h("td", { "data-label": "Status" }, h("span", { class: `status status-${p.status}` }, p.status)),
+              h("td", { "data-label": "Prescribed" }, formatDate(localDayKey(p.prescribed_at))),
             ),
           ),
         ),
