@@ -10,6 +10,7 @@ not what the page believes it holds."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -63,7 +64,8 @@ async def call_page(browser: Browser, server: LiveServer, email: str, password: 
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.errors = errors  # type: ignore[attr-defined]
     await sign_in(page, server, email, password)
-    await expect(page.locator("#user-area")).not_to_be_empty()
+    # Signed in once the sign-in page has moved on (to the portal or the staff home).
+    await page.wait_for_url(re.compile(r"/(portal|staff)/$"))
     await page.goto(server.url + path)
     await expect(page.locator("body")).to_have_attribute("data-ready", "true")
     return page
