@@ -232,7 +232,7 @@ async def test_a_dropped_signalling_socket_reconnects_into_the_same_call(
             await expect(patient.locator("#call-status")).to_have_text("You are back in the consultation.")
             await peers[1].media_flowing()
     finally:
+        await patient.context.close()
         for peer in peers:
             await peer.close()
-        await patient.context.close()
     assert not patient.errors  # type: ignore[attr-defined]
