@@ -70,6 +70,16 @@ def _file(relative: str) -> Path:
     return path
 
 
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    # Browsers ask for it at the root whatever the page links; the pages link it too.
+    return FileResponse(
+        _file("favicon.ico"),
+        media_type=ASSET_TYPES[".ico"],
+        headers={**SECURITY_HEADERS, "Cache-Control": ASSET_CACHE},
+    )
+
+
 @router.get("/")
 async def sign_in_page() -> Response:
     return page_response("index.html")

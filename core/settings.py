@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # (minutes), yet short enough that an abandoned payment does not hold an invoice's balance for
     # the rest of the day. Far above the gateway timeout, so no request is still creating the intent.
     payment_pending_expiry_s: int = Field(default=1800, ge=300)
+    # Where the gateway's payment page sends the patient back (the portal's bills page, as patients
+    # reach it, e.g. https://care.example.org/portal/billing); unset: the address the request came to.
+    payment_return_url: str | None = None
     # Technical alarms and escalation (realtime.alarms): a bound monitor silent this long, a battery
     # at or under this level, a high alarm unacknowledged this long.
     alarm_silent_after_s: int = Field(default=60, ge=5)

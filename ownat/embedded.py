@@ -25,6 +25,7 @@ from api import dev_mail
 from api.app import create_app
 from core.audit.keys import AuditKeyring
 from core.audit.sequencer import run_sequencer
+from billing.payments.test_gateway import GatewayServer
 from core.db import create_engine
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
@@ -33,6 +34,7 @@ from devices.ingest.config import IngestConfig
 from devices.ingest.worker import IngestWorker
 from ownat import migrate
 from ownat.demo import demo_accounts_text, demo_devices, seed_demo_data, simulated_devices
+from ownat.demo.video_visit import ensure_open_video_visit, keep_a_video_visit_open
 from ownat.demo_feed import DemoFeed
 from realtime.alarms.jobs import run_periodic_checks_forever
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
@@ -50,10 +52,18 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await migrate.upgrade_async(settings.effective_database_url)
     await seed_demo_data(settings)
+    await ensure_open_video_visit(settings)
     async with AsyncExitStack() as stack:
         if settings.mqtt_url is None:
             broker = EmbeddedBroker(host=settings.embedded_mqtt_host, port=settings.embedded_mqtt_port)
             await stack.enter_async_context(broker)
+        test_gateway = settings.payment_gateway_url is None
+        if test_gateway:
+            # Card payments work in the demo: the test gateway, on loopback, posts to our webhook.
+            local = "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host  # noqa: S104
+            webhook = f"http://{local}:{port}/api/v1/billing/gateway/webhook"
+            gateway = await stack.enter_async_context(GatewayServer(webhook_url=webhook))
+            settings = gateway.configure(settings)
         app = create_app(settings)
         config = uvicorn.Config(
             app, host=host, port=port, log_config=None, access_log=False, ws="websockets-sansio"
@@ -64,16 +74,22 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
         notify = embedded_notification_settings(settings, host=host, port=port)
         if notify.dev_mailbox:
             app.include_router(dev_mail.router)
-        banner = asyncio.create_task(_announce_when_started(server, settings, host, port, notify.dev_mailbox))
+        banner = asyncio.create_task(
+            _announce_when_started(
+                server, settings, host, port, mailbox=notify.dev_mailbox, test_gateway=test_gateway
+            )
+        )
         notifications = asyncio.create_task(
             run_notifications_when_started(server, app, _wait_started, notify)
         )
         sealing = asyncio.create_task(_seal_audit_when_started(server, app, settings))
+        video_visit = asyncio.create_task(_keep_video_visit_when_started(server, app, settings))
         try:
             await server.serve()
         finally:
             sealing.cancel()
             notifications.cancel()
+            video_visit.cancel()
             banner.cancel()
             pipeline.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -90,6 +106,11 @@ async def _wait_started(server: uvicorn.Server) -> None:
     # uvicorn offers a flag, not an event, for "listening"; a short poll is the only way to see it.
     while not server.started:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
+
+
+async def _keep_video_visit_when_started(server: uvicorn.Server, app: FastAPI, settings: Settings) -> None:
+    await _wait_started(server)
+    await keep_a_video_visit_open(app.state.resources.sessions, settings)
 
 
 async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, settings: Settings) -> None:
@@ -153,7 +174,7 @@ async def _seal_audit_when_started(server: uvicorn.Server, app: FastAPI, setting
 
 
 async def _announce_when_started(
-    server: uvicorn.Server, settings: Settings, host: str, port: int, mailbox: bool
+    server: uvicorn.Server, settings: Settings, host: str, port: int, *, mailbox: bool, test_gateway: bool
 ) -> None:
     await _wait_started(server)
     shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
@@ -167,7 +188,20 @@ async def _announce_when_started(
         + f"  MQTT broker:  {mqtt}\n"
         "  live vitals:  simulated monitors on Ward 4B and the CCU (bed 3 of Ward 4B deteriorates),\n"
         "                and the demo patient's home pulse oximeter, through an edge gateway that keeps\n"
-        "                each reading until ingest acknowledges it (see README, Reliability)\n\n"
-        + demo_accounts_text(),
+        "                each reading until ingest acknowledges it (see README, Reliability)\n"
+        "  video visit:  open now: sign in as the patient at /consult/ and as the clinician at\n"
+        "                /consult/clinician/ (two browser windows) to try a call\n"
+        f"{_payments_line(settings, test_gateway)}\n" + demo_accounts_text(),
         flush=True,
     )
+
+
+def _payments_line(settings: Settings, test_gateway: bool) -> str:
+    if test_gateway:
+        return (
+            f"  payments:     the test gateway at {settings.payment_gateway_url} (development only, nothing is\n"
+            "                charged): pay the demo patient's bill with 4242 4242 4242 4242, any future date\n"
+        )
+    if settings.payment_gateway_url is None:
+        return "  payments:     card payments are off\n"
+    return f"  payments:     card payments through {settings.payment_gateway_url}\n"

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.app import create_app
 from clinical.encounters.models import Encounter, EncounterClass
 from clinical.encounters.notes.models import ClinicalNote
+from clinical.encounters.prescriptions.models import Prescription
 from clinical.lab.models import LabOrder, LabResult
 from clinical.organisation.models import Admission, Bed, Department, Practitioner, Ward
 from clinical.patients.models import Patient
@@ -31,12 +32,14 @@ from core.sessions import create_sessionmaker
 from core.settings import Settings
 from devices.registry.models import Device, DeviceBinding
 from ownat import migrate
-from ownat.demo import DEMO_ACCOUNTS, demo_devices, seed_demo_data, simulated_devices
+from ownat.demo import DEMO_ACCOUNTS, demo_devices, seed_demo_data, simulated_devices, video_visit
 from ownat.demo.billing import INSURED, INVOICED, UNCHARGED
 from ownat.demo.clinic_day import IN_PERSON_TODAY
 from ownat.demo.inpatient_plan import INPATIENTS
 from ownat.demo.outpatient_plan import OUTPATIENTS
 from ownat.demo.staff_plan import CLINICIANS, DEPARTMENTS, WARDS
+from realtime.consult.models import ConsultSession
+from realtime.consult.rooms import room_hours
 from tests.builders import bearer, login_tokens
 from tests.core.audit_support import KEYS, seal_everything
 
@@ -201,6 +204,18 @@ async def test_the_demo_patient_sees_their_bookings_and_results(http: httpx.Asyn
     results = [item["result"] for item in order.json()["items"]]
     assert all(result is not None and result["status"] == "final" for result in results)
     assert "H" in {result["abnormal_flag"] for result in results}  # the raised TSH
+    # In words for people: the everyday name, the unit as written, the range and flag explained.
+    tsh = next(item["explained"] for item in order.json()["items"] if item["loinc_code"] == "3016-3")
+    assert (tsh["name"], tsh["unit"], tsh["range"], tsh["flag"]) == (
+        "Thyroid stimulating hormone (TSH)",
+        "mIU/L",
+        "0.4 to 4.0 mIU/L",
+        "High",
+    )
+    assert (
+        tsh["code_title"].startswith("LOINC 3016-3: Thyrotropin")
+        and "Above the usual range" in tsh["flag_meaning"]
+    )
 
 
 async def test_the_demo_clinician_has_video_calls_ahead(http: httpx.AsyncClient) -> None:
@@ -275,6 +290,22 @@ async def test_the_demo_billing_office_has_work_in_every_state(http: httpx.Async
     assert {("in_person", "Dr Casey Morgan"), ("video", "Dr Casey Morgan")} <= modes
 
 
+async def test_prescriptions_are_dated_in_their_visit_and_the_demo_patient_has_a_bill_to_pay(
+    db: AsyncSession, http: httpx.AsyncClient
+) -> None:
+    # Signed in first: on SQLite the app's writes would wait for the test's open read.
+    headers, _ = await _sign_in(http, Role.PATIENT)
+    bills = (await http.get(f"{API}/billing/invoices", headers=headers)).json()["items"]
+    assert [(b["status"], b["balance_minor"]) for b in bills] == [("issued", 6_700)]
+    rows = (await db.execute(select(Prescription, Encounter).join(Encounter))).all()
+    assert rows
+    for prescription, encounter in rows:
+        # As prescribed during the visit, not when the demo was loaded.
+        assert encounter.started_at <= prescription.prescribed_at
+        assert encounter.ended_at is None or prescription.prescribed_at <= encounter.ended_at
+    assert min(p.prescribed_at for p, _ in rows) < datetime.now(UTC) - timedelta(days=30)
+
+
 async def test_the_nurse_and_the_admin_see_the_wards(http: httpx.AsyncClient) -> None:
     nurse, _ = await _sign_in(http, Role.NURSE)
     wards = {ward["code"]: ward for ward in (await http.get(f"{API}/wards", headers=nurse)).json()}
@@ -304,3 +335,31 @@ async def test_the_audit_chain_verifies(seeded: Settings) -> None:
         await engine.dispose()
     assert report.ok, report.reason
     assert report.checked > 500 and report.pending == 0
+
+
+async def test_a_demo_video_visit_is_open_at_any_hour_and_a_new_one_follows_an_ended_one(
+    seeded: Settings, db: AsyncSession
+) -> None:
+    # Tomorrow at 03:00 UTC, outside every clinic's hours; rolled back at the end, so nothing stays.
+    night = (datetime.now(UTC) + timedelta(days=1)).replace(hour=3, minute=0, second=0, microsecond=0)
+    try:
+        first = await video_visit.ensure_in(db, seeded, now=night)
+        assert first is not None
+        visit = await db.get(Appointment, first)
+        assert visit is not None and visit.reason == video_visit.REASON
+        opens_at, closes_at = room_hours(visit, seeded)
+        assert opens_at <= night < closes_at - timedelta(minutes=25)
+        assert await video_visit.ensure_in(db, seeded, now=night) == first  # a restart adds nothing
+
+        # Once that call has ended, another one opens (its scheduled time still held by the first).
+        db.add(
+            ConsultSession(appointment_id=first, patient_id=visit.patient_id, opened_at=night, ended_at=night)
+        )
+        await db.flush()
+        second = await video_visit.ensure_in(db, seeded, now=night + timedelta(minutes=1))
+        assert second not in (None, first)
+        again = await db.get(Appointment, second)
+        assert again is not None and (again.end_at <= visit.start_at or again.start_at >= visit.end_at)
+        assert room_hours(again, seeded)[0] <= night + timedelta(minutes=1) < room_hours(again, seeded)[1]
+    finally:
+        await db.rollback()

@@ -1,6 +1,6 @@
 """Payments and refunds (with an `Idempotency-Key`), and the payment gateway's webhook.
 
-Patients pay their own issued invoices by card; billing staff and administrators also record cash
+Patients pay their own issued invoices by card on the gateway's page (`/checkout`); billing staff and administrators also record cash
 and bank transfers and make refunds. Payment endpoints open their own units of work instead of
 the request's session: a card payment commits its pending record before the gateway is called.
 The webhook is public (the gateway cannot sign in) and trusts only a valid signature.
@@ -16,10 +16,17 @@ from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep
 from billing.exceptions import GatewayUnavailable
-from billing.payments import cancel, card, idempotency, offline, queries, refunds, webhooks
+from billing.payments import cancel, card, checkout, idempotency, offline, queries, refunds, webhooks
 from billing.payments.gateway import gateway_from_settings
 from billing.payments.models import PaymentMethod
-from billing.payments.schemas import PaymentCreate, PaymentRead, RefundCreate, RefundRead
+from billing.payments.schemas import (
+    CheckoutCreate,
+    PaymentCreate,
+    PaymentOptions,
+    PaymentRead,
+    RefundCreate,
+    RefundRead,
+)
 from core.sessions import transaction
 
 router = APIRouter(prefix="/billing", tags=["billing"])
@@ -66,6 +73,50 @@ async def create_payment(
             )
     response.headers[REPLAY_HEADER] = str(replayed).lower()
     return PaymentRead.model_validate(payment)
+
+
+@router.post(
+    "/invoices/{invoice_id}/checkout",
+    status_code=201,
+    response_model=PaymentRead,
+    summary="Pay by card on the gateway's page: send the browser to the answer's checkout_url",
+)
+async def create_checkout(
+    invoice_id: uuid.UUID,
+    body: CheckoutCreate,
+    actor: CurrentPrincipal,
+    resources: ResourcesDep,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> PaymentRead:
+    key = idempotency.require_key(idempotency_key)
+    settings = resources.settings
+    gateway = gateway_from_settings(settings)
+    if gateway is None:
+        raise GatewayUnavailable("Card payments are not configured on this server.")
+    payment, replayed = await checkout.start_checkout(
+        sessions=resources.sessions,
+        gateway=gateway,
+        actor=actor,
+        invoice_id=invoice_id,
+        new=body,
+        key=key,
+        return_url=settings.payment_return_url or str(request.base_url) + "portal/billing",
+        open_for_s=settings.payment_pending_expiry_s,
+    )
+    response.headers[REPLAY_HEADER] = str(replayed).lower()
+    return PaymentRead.model_validate(payment)
+
+
+@router.get("/payment-options", response_model=PaymentOptions, summary="How this server takes payments")
+async def payment_options(actor: CurrentPrincipal, settings: SettingsDep) -> PaymentOptions:
+    key = settings.payment_gateway_secret_key
+    return PaymentOptions(
+        card=gateway_from_settings(settings) is not None,
+        # The gateways' own convention: test keys charge no real card.
+        test_mode=key is not None and key.get_secret_value().startswith("sk_test_"),
+    )
 
 
 @router.get(

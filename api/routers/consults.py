@@ -1,4 +1,5 @@
-"""Video consultations over REST: guest invitations, the consultation's record and chat, ICE servers.
+"""Video consultations over REST: the caller's video visits, guest invitations, the consultation's
+record and chat, ICE servers.
 
 Signalling itself is on the WebSocket `/ws/consult` (see `api.ws_consult`). Redeeming an invitation
 is public (the guest has no account); everything else requires a signed-in user, and the services
@@ -10,9 +11,10 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Response
+from pydantic import AwareDatetime
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from realtime.consult import invitations, service
+from realtime.consult import invitations, service, visits
 from realtime.consult.schemas import (
     ChatLineRead,
     ConsultSessionRead,
@@ -22,6 +24,7 @@ from realtime.consult.schemas import (
     InvitationIssued,
     InvitationRead,
     InvitationRedeem,
+    VideoVisitList,
 )
 
 router = APIRouter(prefix="/consults", tags=["consults"])
@@ -75,6 +78,20 @@ async def redeem_invitation(
     body: InvitationRedeem, session: SessionDep, settings: SettingsDep
 ) -> GuestTicketRead:
     return await invitations.redeem_invitation(session=session, token=body.token, settings=settings)
+
+
+@router.get("/visits", response_model=VideoVisitList, summary="Your video visits and when their rooms open")
+async def list_video_visits(
+    actor: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    start_from: AwareDatetime,
+    start_to: AwareDatetime,
+) -> VideoVisitList:
+    # Before "/{appointment_id}", which would otherwise take "visits" for an id.
+    return await visits.list_video_visits(
+        session=session, actor=actor, settings=settings, start_from=start_from, start_to=start_to
+    )
 
 
 @router.get("/{appointment_id}", response_model=ConsultSessionRead, summary="The consultation's record")

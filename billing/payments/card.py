@@ -24,7 +24,7 @@ from billing.invoices.models import Invoice
 from billing.payments import idempotency, ledger
 from billing.payments.gateway import GatewayIntent, GatewayRejected, GatewayUnreachable, PaymentGateway
 from billing.payments.models import Payment, PaymentMethod, PaymentStatus
-from billing.payments.schemas import PaymentCreate
+from billing.payments.schemas import CheckoutCreate, PaymentCreate
 from core.audit import service as audit
 from core.errors import InvalidInput
 from core.identity.principal import Principal
@@ -44,7 +44,7 @@ async def pay_by_card(
     key: str,
 ) -> tuple[Payment, bool]:
     """Charges a card for (part of) an invoice; returns the payment and whether this was a replay."""
-    payment, replayed = await _record_pending(sessions, actor, invoice_id, new, key)
+    payment, replayed = await record_pending(sessions, actor, invoice_id, new, key)
     if payment.status is not PaymentStatus.PENDING or payment.gateway_intent_id is not None:
         return payment, replayed
     try:
@@ -67,7 +67,7 @@ async def pay_by_card(
         reason = f"The gateway refused the payment: {error}"
     async with transaction(sessions) as session:
         if intent is None:
-            return await _fail(session, actor, payment.id, reason), replayed
+            return await fail(session, actor, payment.id, reason), replayed
         return await apply_intent(session, actor, payment.id, intent), replayed
 
 
@@ -102,13 +102,14 @@ async def apply_intent(
     return payment
 
 
-async def _record_pending(
+async def record_pending(
     sessions: async_sessionmaker[AsyncSession],
     actor: Principal,
     invoice_id: uuid.UUID,
-    new: PaymentCreate,
+    new: PaymentCreate | CheckoutCreate,
     key: str,
 ) -> tuple[Payment, bool]:
+    """Step 1 of every card payment: pending, its amount reserved (committed); or the earlier one of `key`."""
     fingerprint = idempotency.request_hash(invoice_id, new.model_dump(mode="json"))
     async with transaction(sessions) as session:
         invoice = await invoice_in_scope(session, actor, invoice_id, action="pay", for_update=True)
@@ -146,7 +147,8 @@ async def _record_pending(
         return payment, False
 
 
-async def _fail(session: AsyncSession, actor: Principal, payment_id: uuid.UUID, reason: str) -> Payment:
+async def fail(session: AsyncSession, actor: Principal | None, payment_id: uuid.UUID, reason: str) -> Payment:
+    """Releases a pending card payment the gateway refused, with the gateway's reason."""
     invoice, payment = await lock_payment(session, payment_id)
     if ledger.release(invoice, payment, reason=reason):
         await session.flush()

@@ -1,8 +1,8 @@
 """Settling card payments nobody finished: still pending after `OWNAT_PAYMENT_PENDING_EXPIRY_S`, no
 webhook having come, their reservation holding the invoice's balance.
 
-`ownat worker` runs `run_payment_expiry` on a slow beat. The gateway is asked for each intent's
-current state first: a success is recorded as the webhook records it, a payment still processing is
+`ownat worker` runs `run_payment_expiry` on a slow beat. The gateway is asked for each intent's (or
+checkout's: a payment on the gateway's page) current state first: a success is recorded as the webhook records it, a payment still processing is
 left to its webhook, anything else is cancelled at the gateway (with cancel.py's idempotency key, so a
 person cancelling at the same moment makes one cancellation) and then released. A payment whose
 intent was never recorded (the answer to its creation was lost, and no webhook followed within the
@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.invoices.models import Invoice
 from billing.payments import ledger
-from billing.payments.card import RESOURCE, apply_intent, lock_payment
+from billing.payments.card import RESOURCE, apply_intent, fail, lock_payment
 from billing.payments.gateway import (
     GatewayRejected,
     GatewayUnreachable,
@@ -111,6 +111,8 @@ async def _settle(
     if payment.status is not PaymentStatus.PENDING:
         return "already_settled"  # a webhook or a person got there between the claim and the lock
     reason = f"Not confirmed within {expiry_s // 60} minutes: cancelled automatically."
+    if payment.gateway_checkout_id is not None:
+        return await _settle_checkout(session, gateway, payment, payment.gateway_checkout_id, reason=reason)
     if payment.gateway_intent_id is None:
         return _release_unknown_intent(session, invoice, payment, expiry_s=expiry_s)
     intent_id = payment.gateway_intent_id
@@ -139,6 +141,28 @@ async def _settle(
     if payment.status is PaymentStatus.SUCCEEDED:
         return "settled"
     return "cancelled" if payment.status is PaymentStatus.FAILED else "left"
+
+
+async def _settle_checkout(
+    session: AsyncSession, gateway: PaymentGateway, payment: Payment, checkout_id: str, *, reason: str
+) -> str:
+    # Paid on the gateway's page without a webhook reaching us: counted; otherwise the page is closed.
+    try:
+        checkout = await gateway.retrieve_checkout(checkout_id=checkout_id)
+        if checkout.status == "open":
+            checkout = await gateway.expire_checkout(
+                checkout_id=checkout_id, idempotency_key=f"ownat-cancel-{payment.id}"
+            )
+    except GatewayRejected as error:
+        log.warning("the gateway refused settling abandoned checkout payment %s: %s", payment.id, error)
+        return "left"
+    if (intent := checkout.paid_intent()) is not None:
+        await apply_intent(session, SYSTEM, payment.id, intent)
+        return "settled"
+    if checkout.status != "expired":
+        return "left"
+    await fail(session, SYSTEM, payment.id, reason)
+    return "cancelled"
 
 
 def _release_unknown_intent(

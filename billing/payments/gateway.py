@@ -1,7 +1,10 @@
 """The payment-gateway interface and its provider for a Stripe-style HTTP API.
 
 Requests are form-encoded POSTs with a bearer secret key and an `Idempotency-Key`, so a retried
-call after a lost answer returns the first intent or refund instead of charging again.
+call after a lost answer returns the first intent, checkout or refund instead of charging again.
+A checkout (Stripe's Checkout Session) is the gateway's hosted payment page: the patient's browser
+goes there, the card is typed there, and the browser comes back to Ownat; the card never passes
+through Ownat.
 """
 
 from __future__ import annotations
@@ -41,6 +44,29 @@ class GatewayRefund(BaseModel):
     failure: str | None = None
 
 
+class GatewayCheckout(BaseModel):
+    id: str
+    url: str | None  # the hosted payment page; null once the checkout is over
+    status: str  # open, complete, expired
+    payment_status: str  # unpaid, paid
+    payment_intent: str | None
+    amount: int
+    currency: str
+    metadata: dict[str, str] = {}
+
+    def paid_intent(self) -> GatewayIntent | None:
+        """The intent that paid this checkout, as its own success would report it; None if unpaid."""
+        if self.status != "complete" or self.payment_status != "paid" or self.payment_intent is None:
+            return None
+        return GatewayIntent(
+            id=self.payment_intent,
+            status="succeeded",
+            amount=self.amount,
+            currency=self.currency,
+            metadata=self.metadata,
+        )
+
+
 class GatewayUnreachable(Exception):
     """No usable answer (network, timeout, 5xx): the outcome is unknown, so the caller retries."""
 
@@ -67,6 +93,23 @@ class PaymentGateway(Protocol):
     async def cancel_payment_intent(self, *, intent_id: str, idempotency_key: str) -> GatewayIntent: ...
 
     async def retrieve_payment_intent(self, *, intent_id: str) -> GatewayIntent: ...
+
+    async def create_checkout(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        description: str,
+        success_url: str,
+        cancel_url: str,
+        expires_at: int,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> GatewayCheckout: ...
+
+    async def retrieve_checkout(self, *, checkout_id: str) -> GatewayCheckout: ...
+
+    async def expire_checkout(self, *, checkout_id: str, idempotency_key: str) -> GatewayCheckout: ...
 
 
 class StripeStyleGateway:
@@ -111,6 +154,43 @@ class StripeStyleGateway:
         # A read changes nothing at the gateway, so it needs no idempotency key.
         body = await self._send("GET", f"/v1/payment_intents/{intent_id}", headers={})
         return _intent(body)
+
+    async def create_checkout(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        description: str,
+        success_url: str,
+        cancel_url: str,
+        expires_at: int,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> GatewayCheckout:
+        # One line of the whole amount; the intent the checkout creates carries our metadata too, so
+        # that its webhooks find the payment as those of a directly created intent do.
+        form = {
+            "mode": "payment",
+            "line_items[0][quantity]": "1",
+            "line_items[0][price_data][currency]": currency.lower(),
+            "line_items[0][price_data][unit_amount]": str(amount_minor),
+            "line_items[0][price_data][product_data][name]": description,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "expires_at": str(expires_at),
+            "client_reference_id": metadata.get("payment_id", ""),
+            **_metadata(metadata),
+            **{f"payment_intent_data[metadata][{key}]": value for key, value in metadata.items()},
+        }
+        return checkout_from_body(await self._post("/v1/checkout/sessions", form, idempotency_key))
+
+    async def retrieve_checkout(self, *, checkout_id: str) -> GatewayCheckout:
+        return checkout_from_body(await self._send("GET", f"/v1/checkout/sessions/{checkout_id}", headers={}))
+
+    async def expire_checkout(self, *, checkout_id: str, idempotency_key: str) -> GatewayCheckout:
+        return checkout_from_body(
+            await self._post(f"/v1/checkout/sessions/{checkout_id}/expire", {}, idempotency_key)
+        )
 
     async def _post(self, path: str, form: dict[str, str], idempotency_key: str) -> dict[str, Any]:
         return await self._send("POST", path, headers={"Idempotency-Key": idempotency_key}, form=form)
@@ -161,4 +241,20 @@ def _intent(body: dict[str, Any]) -> GatewayIntent:
         client_secret=body.get("client_secret"),
         metadata=body.get("metadata") or {},
         failure=error.get("message"),
+    )
+
+
+def checkout_from_body(body: dict[str, Any]) -> GatewayCheckout:
+    """A checkout as the gateway's API and webhooks describe it."""
+    intent = body.get("payment_intent")
+    return GatewayCheckout(
+        id=body["id"],
+        url=body.get("url"),
+        status=body["status"],
+        payment_status=body["payment_status"],
+        # An id, or the intent itself when the caller asked for it to be expanded.
+        payment_intent=intent["id"] if isinstance(intent, dict) else intent,
+        amount=body["amount_total"],
+        currency=body["currency"].upper(),
+        metadata=body.get("metadata") or {},
     )

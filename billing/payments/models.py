@@ -60,6 +60,9 @@ class Payment(PublicIdMixin, TimestampMixin, Base):
     reference: Mapped[str | None] = mapped_column(String(140))  # bank reference, receipt number
     gateway_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     gateway_client_secret: Mapped[str | None] = mapped_column(String(255))
+    # The gateway's hosted payment page (a checkout) where the patient types the card, if paid there.
+    gateway_checkout_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    gateway_checkout_url: Mapped[str | None] = mapped_column(String(2048))
     failure_reason: Mapped[str | None] = mapped_column(String(500))
     idempotency_key: Mapped[str] = mapped_column(String(255))
     request_hash: Mapped[str] = mapped_column(String(64))

@@ -1,5 +1,6 @@
 """The gateway's webhook: signature checked (HMAC-SHA256 over "timestamp.body", Stripe's scheme, with
-a tolerance on the timestamp against replays), each event handled once, payments and refunds settled."""
+a tolerance on the timestamp against replays), each event handled once, payments and refunds settled,
+checkouts (the gateway's payment page) completed or expired."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.exceptions import BadSignature
-from billing.payments.card import apply_intent
-from billing.payments.gateway import GatewayIntent, GatewayRefund
+from billing.payments.card import apply_intent, fail
+from billing.payments.gateway import GatewayIntent, GatewayRefund, checkout_from_body
 from billing.payments.models import GatewayEvent, Payment, Refund
 from billing.payments.refunds import apply_refund
 from core.errors import InvalidInput
@@ -25,6 +26,8 @@ from core.errors import InvalidInput
 log = logging.getLogger(__name__)
 INTENT_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"}
 REFUND_EVENTS = {"refund.updated", "refund.failed", "charge.refund.updated"}
+CHECKOUT_EVENTS = {"checkout.session.completed", "checkout.session.expired"}
+CHECKOUT_EXPIRED = "The payment page closed before the payment was made; nothing was charged."
 
 
 def sign(payload: bytes, *, secret: str, timestamp: int) -> str:
@@ -68,6 +71,8 @@ async def handle_event(*, session: AsyncSession, payload: bytes) -> str:
         return await _intent_event(session, obj)
     if event_type in REFUND_EVENTS:
         return await _refund_event(session, obj)
+    if event_type in CHECKOUT_EVENTS:
+        return await _checkout_event(session, obj)
     return "ignored"
 
 
@@ -104,6 +109,24 @@ async def _refund_event(session: AsyncSession, obj: dict[str, Any]) -> str:
         return "ignored"
     await apply_refund(session, None, refund_id, answer)
     return "settled"
+
+
+async def _checkout_event(session: AsyncSession, obj: dict[str, Any]) -> str:
+    checkout = checkout_from_body(obj)
+    payment_id = _uuid(checkout.metadata.get("payment_id")) or await session.scalar(
+        select(Payment.id).where(Payment.gateway_checkout_id == checkout.id)
+    )
+    if payment_id is None or await session.get(Payment, payment_id) is None:
+        log.warning("webhook for unknown checkout %s", checkout.id)
+        return "ignored"
+    if (intent := checkout.paid_intent()) is not None:
+        # The same as its intent's own success event, whichever arrives first; the second changes nothing.
+        await apply_intent(session, None, payment_id, intent)
+        return "settled"
+    if checkout.status == "expired":
+        await fail(session, None, payment_id, CHECKOUT_EXPIRED)
+        return "settled"
+    return "ignored"
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:

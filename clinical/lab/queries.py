@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinical.lab.display import ExplainedResult, explain
 from clinical.lab.exceptions import LabOrderNotFound
 from clinical.lab.models import LabOrder, LabResult
 from clinical.lab.schemas import (
@@ -82,10 +83,24 @@ async def order_view(session: AsyncSession, principal: Principal, order: LabOrde
                 specimen=item.specimen,
                 unit=item.unit,
                 result=LabResultRead.model_validate(current) if current else None,
+                explained=_explained(item.loinc_code, item.display, current) if current else None,
                 history=[LabResultRead.model_validate(r) for r in history],
             )
         )
     return LabOrderRead.model_validate({**summary(order).model_dump(), "items": items})
+
+
+def _explained(loinc_code: str, name: str, result: LabResult) -> ExplainedResult:
+    return explain(
+        loinc_code=loinc_code,
+        recorded_name=name,
+        value=result.value,
+        unit=result.unit,
+        reference_low=result.reference_low,
+        reference_high=result.reference_high,
+        reference_text=result.reference_text,
+        abnormal_flag=result.abnormal_flag,
+    )
 
 
 async def get_order(*, session: AsyncSession, principal: Principal, order_id: uuid.UUID) -> LabOrderRead:

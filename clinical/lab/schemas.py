@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from clinical.lab.display import ExplainedResult
 from clinical.lab.terms import (
     AbnormalFlag,
     MessageStatus,
@@ -127,6 +128,9 @@ class LabOrderItemRead(BaseModel):
     specimen: str
     unit: str | None
     result: LabResultRead | None = Field(description="the current result the caller may see")
+    explained: ExplainedResult | None = Field(
+        default=None, description="the current result in words for people (names, units, range, flag)"
+    )
     history: list[LabResultRead] = Field(default_factory=list, description="earlier results (staff only)")
 
 

@@ -114,4 +114,21 @@ async def find_free_slots(
             "found": len(found),
         },
     )
-    return SlotList(appointment_type=kind.code, items=found[:limit], truncated=len(found) > limit)
+    page, next_start = _cut(found, limit)
+    return SlotList(
+        appointment_type=kind.code, items=page, truncated=next_start is not None, next_start=next_start
+    )
+
+
+def _cut(found: list[SlotRead], limit: int) -> tuple[list[SlotRead], datetime | None]:
+    """The first `limit` slots and where the rest start; a page never splits one start time."""
+    if len(found) <= limit:
+        return found, None
+    next_start = found[limit].start_at
+    page = [slot for slot in found[:limit] if slot.start_at < next_start]
+    if not page:
+        # More practitioners free at one instant than the page holds: that instant alone, whole.
+        page = [slot for slot in found if slot.start_at == next_start]
+        later = [slot for slot in found if slot.start_at > next_start]
+        return page, later[0].start_at if later else None
+    return page, next_start

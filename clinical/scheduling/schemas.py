@@ -132,6 +132,11 @@ class SlotList(BaseModel):
     appointment_type: str
     items: list[SlotRead]
     truncated: bool = Field(description="True when more slots matched than `limit`")
+    next_start: datetime | None = Field(
+        default=None,
+        description="When truncated: search again from here (same end) for the rest; a page never "
+        "splits the slots of one start time",
+    )
 
 
 class AppointmentCreate(BaseModel):

@@ -27,8 +27,9 @@ from core.identity.principal import Principal
 from ownat.demo.context import Seeding
 from ownat.demo.specs import Consult, Labs, Obs, Rx
 
-# The nurse takes the observations a few minutes into the visit.
+# The nurse takes the observations a few minutes into the visit; prescriptions come near its end.
 OBS_AFTER = timedelta(minutes=3)
+PRESCRIBED_AFTER = timedelta(minutes=12)
 
 
 async def record_consult(
@@ -56,8 +57,12 @@ async def record_consult(
             encounter_id=encounter_id,
             new=DiagnosisCreate(code=code, rank=rank),
         )
+    # Dated as written during the visit, not when the demo was loaded.
+    prescribed_at = min(started + PRESCRIBED_AFTER, seeding.timeline.now)
     written = [
-        await prescriptions.prescribe(session=session, actor=author, encounter_id=encounter_id, new=_rx(rx))
+        await prescriptions.prescribe(
+            session=session, actor=author, encounter_id=encounter_id, new=_rx(rx, prescribed_at)
+        )
         for rx in consult.prescriptions
     ]
     for labs in consult.labs:
@@ -87,8 +92,9 @@ async def record_obs(
     )
 
 
-def _rx(rx: Rx) -> PrescriptionCreate:
+def _rx(rx: Rx, prescribed_at: datetime) -> PrescriptionCreate:
     return PrescriptionCreate(
+        prescribed_at=prescribed_at,
         medication=Medication(name=rx.medication),
         dose=Dose(quantity=Decimal(rx.dose), unit=rx.unit),
         route=rx.route,

@@ -33,25 +33,34 @@ from realtime.consult.state import Member
 
 # Room state outlives the room's closing by a little, so late leave events still find it.
 STATE_GRACE = timedelta(minutes=5)
+# Who comes back into the call after a dropped connection once admitted (the recorder is the
+# clinician's to start again).
+REJOINING_ROLES = frozenset({ConsultRole.PATIENT, ConsultRole.GUEST})
 
 
 async def join(server: ConsultServer, connection: ConsultConnection, room: uuid.UUID) -> None:
-    """Checks the caller's right to the room, then enters them (waiting, or admitted if clinician)."""
+    """Checks the caller's right to the room, then enters them: waiting, or admitted if clinician or
+    already admitted earlier in this consultation (a reconnection)."""
     if connection.member is not None:
         raise ProtocolError("already-joined", "Leave the current room before joining another.")
     caller = connection.caller
     async with server.unit_of_work() as session:
         room_pass = await rooms.enter(session=session, caller=caller, room=room, settings=server.settings)
         consult = await records.open_session(session=session, room=room, patient_id=room_pass.patient_id)
+        user_id = None if caller.principal is None else caller.principal.user_id
+        invitation_id = None if caller.guest is None else caller.guest.invitation_id
+        rejoining = room_pass.role in REJOINING_ROLES and await records.admitted_before(
+            session=session, consult=consult, user_id=user_id, invitation_id=invitation_id
+        )
         member = Member(
             id=uuid.uuid4(),
             key=caller.key,
             role=room_pass.role.value,
             display_name=room_pass.display_name,
-            status="admitted" if room_pass.role is ConsultRole.CLINICIAN else "waiting",
+            status="admitted" if room_pass.role is ConsultRole.CLINICIAN or rejoining else "waiting",
             instance=server.instance,
-            user_id=None if caller.principal is None else caller.principal.user_id,
-            invitation_id=None if caller.guest is None else caller.guest.invitation_id,
+            user_id=user_id,
+            invitation_id=invitation_id,
         )
         await records.record_event(
             session=session,
@@ -60,6 +69,15 @@ async def join(server: ConsultServer, connection: ConsultConnection, room: uuid.
             member=member,
             actor=caller.principal,
         )
+        if rejoining:
+            # On the timeline as an admission of the new connection, by the person themself.
+            await records.record_event(
+                session=session,
+                consult=consult,
+                kind=ConsultEventKind.ADMIT,
+                member=member,
+                actor=caller.principal,
+            )
     await _replace_earlier(server, room, member)
     await server.rooms.put(room, member, expires_at=room_pass.closes_at + STATE_GRACE)
     connection.member, connection.room_pass = member, room_pass

@@ -9,7 +9,9 @@ the clinician is admitted on joining. Admitted participants negotiate one RTCPee
 pair of participants: the newly admitted participant sends an `offer` to each participant listed
 in its `admitted` message; either side may later renegotiate (screen sharing) or restart ICE by
 sending a new `offer` with `purpose` set. Glare is resolved by "perfect negotiation": the peer
-marked `polite` in `peer-joined` / `admitted` rolls back its own offer. `offer`, `answer` and `ice`
+marked `polite` in `peer-joined` / `admitted` rolls back its own offer. A participant admitted
+earlier who comes back (a dropped socket) is admitted again on joining, unless removed meanwhile.
+`media` tells the others that a microphone or camera was turned off or on (`peer-media`). `offer`, `answer` and `ice`
 name the recipient in `to`; the server fills in `from`, checks both are admitted in the same room,
 and relays nothing else. Every refusal is an `error` message; the socket stays open unless the
 server closes it with one of the close codes below.
@@ -139,6 +141,14 @@ class LeaveMessage(_Message):
     type: Literal["leave"]
 
 
+class MediaMessage(_Message):
+    """Admitted participants: my microphone and camera are on or off, for the others to show."""
+
+    type: Literal["media"]
+    audio: bool
+    video: bool
+
+
 class PingMessage(_Message):
     type: Literal["ping"]
     seq: int | None = None
@@ -160,13 +170,28 @@ ClientMessage = Annotated[
     | RemoveMessage
     | EndMessage
     | LeaveMessage
+    | MediaMessage
     | PingMessage
     | PongMessage,
     Field(discriminator="type"),
 ]
 _CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 CLIENT_TYPES = frozenset(
-    {"auth", "join", "offer", "answer", "ice", "chat", "admit", "remove", "end", "leave", "ping", "pong"}
+    {
+        "auth",
+        "join",
+        "offer",
+        "answer",
+        "ice",
+        "chat",
+        "admit",
+        "remove",
+        "end",
+        "leave",
+        "media",
+        "ping",
+        "pong",
+    }
 )
 
 
@@ -232,6 +257,15 @@ class PeerLeftEvent(_Message):
     reason: Literal["left", "removed", "disconnected"]
 
 
+class PeerMediaEvent(_Message):
+    """Another participant turned their microphone or camera on or off."""
+
+    type: Literal["peer-media"] = "peer-media"
+    sender: uuid.UUID = Field(serialization_alias="from")
+    audio: bool
+    video: bool
+
+
 class WaitingEvent(_Message):
     """To the clinician: the waiting room changed (the full list, so it never drifts)."""
 
@@ -291,6 +325,7 @@ class ErrorEvent(_Message):
     code: str
     detail: str
     ref: str | None = None
+    retry_at: datetime | None = Field(default=None, description="`room-not-open`: when the room opens")
 
 
 ServerEvent = (
@@ -299,6 +334,7 @@ ServerEvent = (
     | AdmittedEvent
     | PeerJoinedEvent
     | PeerLeftEvent
+    | PeerMediaEvent
     | WaitingEvent
     | RelayedOffer
     | RelayedAnswer

@@ -71,6 +71,38 @@ async def record_event(
     _audit(session, actor, kind.value, consult, participant=member.id, role=str(member.role))
 
 
+async def admitted_before(
+    *,
+    session: AsyncSession,
+    consult: ConsultSession,
+    user_id: uuid.UUID | None,
+    invitation_id: uuid.UUID | None,
+) -> bool:
+    """Whether this person was let in earlier in this consultation and not removed since.
+
+    Such a person coming back (a dropped connection, a reloaded page) skips the waiting room: the
+    clinician already admitted them, and making them wait again would cut the call for nothing.
+    """
+    if consult.ended_at is not None or (user_id is None and invitation_id is None):
+        return False
+    who = (
+        ConsultEvent.user_id == user_id
+        if user_id is not None
+        else ConsultEvent.invitation_id == invitation_id
+    )
+    last = await session.scalar(
+        select(ConsultEvent.kind)
+        .where(
+            ConsultEvent.consult_session_id == consult.id,
+            who,
+            ConsultEvent.kind.in_((ConsultEventKind.ADMIT, ConsultEventKind.REMOVE)),
+        )
+        .order_by(ConsultEvent.occurred_at.desc())
+        .limit(1)
+    )
+    return last is ConsultEventKind.ADMIT
+
+
 async def start_consultation(*, session: AsyncSession, consult: ConsultSession, clinician: Principal) -> None:
     """On the first admission: starts the clock and opens (or links and starts) the encounter."""
     if consult.started_at is not None:

@@ -23,6 +23,12 @@ from realtime.consult.models import ConsultInvitation, ConsultRole, ConsultSessi
 RESOURCE = "consult_room"
 
 
+class RoomNotOpen(Conflict):
+    """A join before the room opens; `extra["opens_at"]` says when to come back."""
+
+    code, title = "room-not-open", "The room is not open yet"
+
+
 @dataclass(frozen=True, slots=True)
 class RoomPass:
     """The caller's admission ticket to one room: their role there and the room's hours."""
@@ -111,8 +117,10 @@ async def _require_open(
 ) -> None:
     now = utc_now()
     if now < opens_at:
-        raise Conflict(
-            f"The consult room opens at {opens_at.isoformat()}.", extra={"opens_at": opens_at.isoformat()}
+        minutes = max(1, round((appointment.start_at - opens_at).total_seconds() / 60))
+        raise RoomNotOpen(
+            f"This consult room is not open yet: it opens {minutes} minutes before the appointment.",
+            extra={"opens_at": opens_at.isoformat()},
         )
     ended = await session.scalar(
         select(ConsultSession.ended_at).where(ConsultSession.appointment_id == appointment.id)
@@ -132,5 +140,10 @@ async def _display_name(
         return f"{patient.given_name} {patient.family_name}"
     practitioner = await session.get(Practitioner, appointment.practitioner_id)
     assert practitioner is not None
+    return practitioner_name(practitioner)
+
+
+def practitioner_name(practitioner: Practitioner) -> str:
+    """ "Dr Casey Morgan": the name a patient knows their clinician by."""
     parts = [practitioner.prefix, practitioner.given_name, practitioner.family_name]
     return " ".join(part for part in parts if part)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -103,3 +104,32 @@ class ChatLineRead(BaseModel):
 class IceServersRead(BaseModel):
     ice_servers: list[IceServer]
     expires_at: datetime
+
+
+VisitState = Literal["upcoming", "open", "finished", "closed", "cancelled", "missed"]
+
+
+class VideoVisitRead(BaseModel):
+    """A video appointment as the consult pages show it: who, when, and whether its room is open."""
+
+    appointment_id: uuid.UUID
+    patient_id: uuid.UUID
+    patient_name: str
+    practitioner_id: uuid.UUID
+    practitioner_name: str
+    reason: str | None
+    start_at: datetime
+    end_at: datetime
+    opens_at: datetime = Field(description="When the room opens (before the start)")
+    closes_at: datetime = Field(description="When the room closes unless the clinician ends it first")
+    appointment_status: str
+    state: VisitState = Field(
+        description="upcoming (room not open yet), open, finished (ended), closed (its time passed), "
+        "cancelled or missed"
+    )
+    ended_at: datetime | None
+
+
+class VideoVisitList(BaseModel):
+    server_time: datetime = Field(description="The server's clock, to count down to `opens_at` with")
+    visits: list[VideoVisitRead]

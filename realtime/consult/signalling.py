@@ -26,7 +26,9 @@ from realtime.consult.protocol import (
     IceMessage,
     JoinMessage,
     LeaveMessage,
+    MediaMessage,
     OfferMessage,
+    PeerMediaEvent,
     PingMessage,
     PongMessage,
     ProtocolError,
@@ -173,7 +175,9 @@ async def _read(server: ConsultServer, connection: ConsultConnection) -> None:
         except ProtocolError as error:
             connection.send(dump(ErrorEvent(code=error.code, detail=error.detail, ref=ref or error.ref)))
         except DomainError as error:
-            connection.send(dump(ErrorEvent(code=error.code, detail=error.detail, ref=ref)))
+            retry_at = error.extra.get("opens_at")
+            event = ErrorEvent(code=error.code, detail=error.detail, ref=ref, retry_at=retry_at)
+            connection.send(dump(event))
 
 
 async def _handle(server: ConsultServer, connection: ConsultConnection, message: ClientMessage) -> None:
@@ -182,6 +186,8 @@ async def _handle(server: ConsultServer, connection: ConsultConnection, message:
             await _relay(server, connection, message)
         case ChatMessage():
             await _chat(server, connection, message)
+        case MediaMessage():
+            await _media(server, connection, message)
         case JoinMessage():
             await membership.join(server, connection, message.room)
         case AdmitMessage():
@@ -272,3 +278,15 @@ async def _chat(server: ConsultServer, connection: ConsultConnection, message: C
     )
     admitted = [m for m in await server.rooms.members(room_pass.room) if m.status == "admitted"]
     await server.deliver_all(admitted, dump(event))
+
+
+async def _media(server: ConsultServer, connection: ConsultConnection, message: MediaMessage) -> None:
+    # Relayed only: the media themselves say nothing when a camera is off or a microphone muted.
+    _require_admitted(connection)
+    assert connection.member is not None and connection.room is not None
+    sender = connection.member.id
+    others = [
+        m for m in await server.rooms.members(connection.room) if m.status == "admitted" and m.id != sender
+    ]
+    event = PeerMediaEvent(sender=sender, audio=message.audio, video=message.video)
+    await server.deliver_all(others, dump(event))

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing.payments.test_gateway import DECLINED_CARD, GatewayState
 from tests.billing.builders import (
     API,
     BILLING,
@@ -21,7 +22,6 @@ from tests.billing.builders import (
     issued_invoice,
     pay,
 )
-from tests.billing.gateway_server import DECLINED_CARD, GatewayState
 from tests.clinical.encounter_builders import PatientAccount, People
 
 WEBHOOK = f"{API}/billing/gateway/webhook"

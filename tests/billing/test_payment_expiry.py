@@ -22,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from billing.payments.expiry import run_payment_expiry, settle_abandoned_payments
 from billing.payments.gateway import StripeStyleGateway
 from billing.payments.models import Payment, PaymentStatus
+from billing.payments.test_gateway import GatewayState
 from core.audit.models import AuditEvent
 from core.db import utc_now
 from core.identity.principal import SYSTEM_USER_ID
 from core.resources import Resources
 from core.sessions import transaction
 from tests.billing.builders import BILLING, add_service, call, charge, issued_invoice, pay
-from tests.billing.gateway_server import GatewayState
 from tests.clinical.encounter_builders import PatientAccount, People
 
 VISA = "pm_card_visa"

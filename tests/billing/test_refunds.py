@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing.payments.test_gateway import GatewayState
 from core.identity.principal import Role
 from tests.billing.builders import (
     BILLING,
@@ -19,7 +20,6 @@ from tests.billing.builders import (
     issued_invoice,
     pay,
 )
-from tests.billing.gateway_server import GatewayState
 from tests.clinical.encounter_builders import People
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing.payments.test_gateway import GatewayState
 from tests.billing.builders import (
     API,
     BILLING,
@@ -20,7 +21,6 @@ from tests.billing.builders import (
     issued_invoice,
     pay,
 )
-from tests.billing.gateway_server import GatewayState
 from tests.clinical.encounter_builders import PatientAccount, People
 
 WEBHOOK = f"{API}/billing/gateway/webhook"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -63,6 +64,27 @@ async def test_a_clinician_prescribes_in_an_encounter(
     async with sessions() as session:
         entry = await session.scalar(select(AuditEvent).where(AuditEvent.resource_id == body["id"]))
     assert entry is not None and entry.action == "create" and str(entry.patient_id) == encounter["patient_id"]
+
+
+async def test_a_prescription_is_dated_when_prescribed_within_its_encounter(
+    client: httpx.AsyncClient, people: People
+) -> None:
+    clinician = await people.staff()
+    started = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    encounter = await walk_in(
+        client, clinician, await people.patient_record(), started_at=started.isoformat()
+    )
+    # A visit charted afterwards: dated as prescribed during it, not when typed in.
+    during = started + timedelta(minutes=20)
+    charted = await _prescribe(client, clinician, encounter["id"], prescribed_at=during.isoformat())
+    assert charted.status_code == 201, charted.text
+    assert datetime.fromisoformat(charted.json()["prescribed_at"]) == during
+    assert datetime.fromisoformat(charted.json()["created_at"]) > during
+    now = (await _prescribe(client, clinician, encounter["id"])).json()
+    assert abs(datetime.fromisoformat(now["prescribed_at"]) - datetime.now(UTC)) < timedelta(minutes=1)
+    for refused in (started - timedelta(minutes=1), datetime.now(UTC) + timedelta(hours=1)):
+        answer = await _prescribe(client, clinician, encounter["id"], prescribed_at=refused.isoformat())
+        assert answer.status_code == 422, answer.text
 
 
 async def test_status_changes_once_with_a_reason(client: httpx.AsyncClient, people: People) -> None:

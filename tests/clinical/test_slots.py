@@ -260,6 +260,36 @@ async def test_slots_by_specialty_span_practitioners(
     ]
 
 
+async def test_slots_are_paged_without_splitting_a_start_time_and_say_where_the_rest_start(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    _, headers = await account(sessions, settings, Role.PATIENT)
+    kind = await appointment_type(sessions, duration_minutes=30)
+    specialty = f"spec-{kind.code}"
+    for _ in range(2):  # two practitioners free at the same six times
+        await practitioner(sessions, specialties=[specialty], hours=(time(9), time(12)))
+    day = future_day()
+    params = {
+        "appointment_type": kind.code,
+        "specialty": specialty,
+        "end": at(day, 23).isoformat(),
+        "limit": "5",
+    }
+    start, pages = at(day, 0).isoformat(), []
+    while start is not None:
+        body = (await client.get(f"{API}/slots", params={**params, "start": start}, headers=headers)).json()
+        pages.append([datetime.fromisoformat(s["start_at"]) for s in body["items"]])
+        assert body["truncated"] is (body["next_start"] is not None)
+        start = body["next_start"]
+    # Five would split 10:00 between two pages: each page stops before it, and the next starts there.
+    hours = [at(day, 9) + timedelta(minutes=30 * n) for n in range(6)]
+    assert pages == [
+        [hours[0], hours[0], hours[1], hours[1]],
+        [hours[2], hours[2], hours[3], hours[3]],
+        [hours[4], hours[4], hours[5], hours[5]],
+    ]
+
+
 @pytest.mark.parametrize(
     ("change", "code"),
     [

@@ -189,7 +189,7 @@ async def test_rooms_open_only_for_booked_video_appointments_near_their_time(
         )
     async with consult_client(url, token_for(later.patient, settings)) as ws:
         refused = await ws.join(later.room)
-        assert (refused["code"], "opens at" in refused["detail"]) == ("conflict", True)
+        assert (refused["code"], "not open yet" in refused["detail"]) == ("room-not-open", True)
     async with consult_client(url, token_for(in_person.clinician, settings)) as ws:
         assert (await ws.join(in_person.room))["detail"] == "This appointment is not a video consultation."
     async with consult_client(url, token_for(cancelled.clinician, settings)) as ws:

@@ -63,9 +63,10 @@ async def test_a_consultation_across_two_api_instances(
             for ws in (patient_ws, clinician_ws):
                 assert (await ws.expect("chat"))["from"] == patient_id
 
-            # The patient reconnects on the clinician's instance: the connection on A is replaced.
+            # The patient reconnects on the clinician's instance: the connection on A is replaced, and
+            # the patient, admitted before, is back in the call without the waiting room.
             async with consult_client(on_b, token_for(visit.patient, settings)) as again_ws:
-                assert (await again_ws.join(visit.room))["participant"]["status"] == "waiting"
+                assert (await again_ws.join(visit.room))["participant"]["status"] == "admitted"
                 assert (await patient_ws.expect("error"))["code"] == "replaced"
                 assert await patient_ws.closed_with() == CLOSE_REPLACED
                 assert (await clinician_ws.expect("peer-left"))["participant"] == patient_id

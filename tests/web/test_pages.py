@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.pages import WEB_ROOT
 from core.identity.principal import Role
 from tests.builders import create_user
 from tests.web.conftest import LiveServer
@@ -36,6 +37,20 @@ async def test_assets_are_served_with_their_types(client: httpx.AsyncClient) -> 
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     style = await client.get("/static/shared/style.css")
     assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
+
+
+async def test_the_favicon_is_served_and_every_page_links_it(client: httpx.AsyncClient) -> None:
+    icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    pages = sorted(WEB_ROOT.rglob("*.html"))
+    assert len(pages) >= 10
+    unlinked = [
+        str(page.relative_to(WEB_ROOT))
+        for page in pages
+        if '<link rel="icon" href="/favicon.ico">' not in page.read_text()
+    ]
+    assert unlinked == []
 
 
 @pytest.mark.parametrize(

@@ -1,84 +1,68 @@
-// The clinician's consult page: the day's video appointments, the waiting room with admission, the
-// video and chat, recording with consent, and the encounter's notes beside the video.
+// The clinician's consult page: the day's video appointments (the room offered only while it is
+// open, the list kept current by itself), the waiting room with admission, the call and chat,
+// recording with consent, ending with a confirmation, and the encounter's notes beside the video.
 
 import { emptyState, showError, showNotice } from "../shared/alerts.js";
 import { api } from "../shared/api.js";
 import { requireUser } from "../shared/auth.js";
 import { byId, h, replace } from "../shared/dom.js";
 import { renderLayout } from "../shared/layout.js";
-import { dateInputValue, formatDateTime, localDayBoundary } from "../shared/time.js";
-import { bindChatForm, showChatLine } from "./chat.js";
-import { openCamera, receivedStats, showReceiving } from "./media.js";
+import { dateInputValue, formatDateTime, formatTime, localDayBoundary } from "../shared/time.js";
+import { CallView } from "./call.js";
+import { bindChatForm } from "./chat.js";
+import { confirmWith } from "./controls.js";
+import { receivedStats } from "./media.js";
 import { bindConsent } from "./recording.js";
-import { ConsultRoom } from "./room.js";
+import { VisitList } from "./visits.js";
 
-const state = { practitioner: null, stream: null, room: null, appointmentId: null, encounterId: null };
+const state = { list: null, call: null, visit: null, encounterId: null, consent: null };
 const messages = () => byId("messages");
 const guard = (work) => work().catch((error) => showError(messages(), error));
 
-window.ownatConsult = { stats: () => receivedStats(state.room?.connections() ?? []) };
+window.ownatConsult = { stats: () => receivedStats(state.call?.room?.connections() ?? []) };
 
-async function findPractitioner(user) {
-  for (let offset = 0; ; offset += 100) {
-    const page = await api(`/api/v1/practitioners?limit=100&offset=${offset}`);
-    const mine = page.find((p) => p.user_id === user.id);
-    if (mine || page.length < 100) return mine ?? null;
-  }
+function describe(visit) {
+  return { title: `${formatTime(visit.start_at)} · ${visit.patient_name}`, details: visit.reason ?? "Video appointment" };
 }
 
-async function showDay() {
-  const day = byId("day").value;
-  const query = new URLSearchParams({
-    practitioner_id: state.practitioner.id,
-    start_from: localDayBoundary(day),
-    start_to: localDayBoundary(day, true),
-    limit: "100",
-  });
-  const page = await api(`/api/v1/appointments?${query}`);
-  const visits = page.items.filter((a) => a.mode === "video" && a.status !== "cancelled");
-  replace(
-    byId("appointments"),
-    visits.length
-      ? visits.map((visit) =>
-          h(
-            "li",
-            { dataset: { appointmentId: visit.id } },
-            h("div", {}, h("strong", {}, formatDateTime(visit.start_at)), h("div", { class: "meta" }, `${visit.reason ?? "Video appointment"} · ${visit.status}`)),
-            h("button", { type: "button", onclick: () => guard(() => openRoom(visit.id)) }, "Open room"),
-          ),
-        )
-      : emptyState("No video appointments on this day."),
+function openButton(visit) {
+  if (visit.state !== "open") return null;
+  const here = state.call?.room && state.visit?.appointment_id === visit.appointment_id;
+  return h(
+    "button",
+    { type: "button", disabled: here, onclick: () => guard(() => openRoom(visit.appointment_id)) },
+    here ? "In this room" : "Open room",
   );
 }
 
 async function openRoom(appointmentId) {
-  if (state.room) state.room.leave();
-  state.stream ??= await openCamera();
-  state.appointmentId = appointmentId;
-  byId("self").srcObject = state.stream;
-  byId("call").hidden = false;
-  const status = byId("call-status");
-  const room = new ConsultRoom(appointmentId, state.stream, {
-    onJoined: () => (status.textContent = "In the room. Admit the patient when you are ready."),
-    onWaiting: (waiting) => showWaiting(waiting),
-    onRemoteStream: (_, stream, info) => {
-      byId("remote").srcObject = stream;
-      if (info?.display_name) byId("remote-name").textContent = info.display_name;
-      status.textContent = "In consultation.";
-      guard(prepareEncounter);
-    },
-    onPeerLeft: (_, reason, info) => {
-      if (info?.role === "patient") status.textContent = `The patient ${reason === "removed" ? "was removed" : "left"}.`;
-    },
-    onChat: (line) => showChatLine(byId("chat"), line, room.me?.id),
-    onEnded: () => (status.textContent = "The consultation has ended."),
-    onError: (detail) => showError(messages(), new Error(detail)),
-    onClosed: () => {},
-  });
-  state.room = room;
-  showReceiving(byId("receiving"), () => room.connections());
-  await room.connect();
+  const visit = state.list.find(appointmentId);
+  if (state.call.room) state.call.room.leave();
+  resetEncounter();
+  state.visit = visit;
+  state.call.open(`${visit.patient_name}, ${formatTime(visit.start_at)}`);
+  replace(byId("waiting"), emptyState("Nobody is waiting."));
+  await state.call.connect(appointmentId);
+  state.list.render();
 }
+
+const hooks = {
+  onJoined: () => state.call.status("You are in the room. Admit the patient when they arrive."),
+  onWaiting: (waiting) => showWaiting(waiting),
+  onRemoteStream: () => {
+    state.call.status("In consultation.");
+    guard(prepareEncounter);
+  },
+  onPeerLeft: (_, reason, info) => {
+    if (info?.role === "patient") state.call.status(`The patient ${reason === "removed" ? "was removed" : "left the room"}.`);
+  },
+  onFinished: () => {
+    state.consent?.dispose();
+    state.consent = null;
+    replace(byId("waiting"));
+    state.list.load().catch((error) => showError(messages(), error));
+  },
+};
 
 function showWaiting(waiting) {
   replace(
@@ -89,16 +73,28 @@ function showWaiting(waiting) {
             "li",
             { dataset: { participantId: person.id } },
             h("span", {}, `${person.display_name} (${person.role})`),
-            h("button", { type: "button", onclick: () => state.room.admit(person.id) }, `Admit ${person.display_name}`),
+            h("button", { type: "button", onclick: () => state.call.room?.admit(person.id) }, `Admit ${person.display_name}`),
           ),
         )
       : emptyState("Nobody is waiting."),
   );
 }
 
+function resetEncounter() {
+  state.consent?.dispose();
+  state.consent = null;
+  state.encounterId = null;
+  byId("note-form").hidden = true;
+  byId("consent").disabled = true;
+  byId("consent").checked = false;
+  byId("recording-state").textContent = "";
+  byId("notes-hint").textContent = "The encounter opens when you admit the patient.";
+  replace(byId("notes"));
+}
+
 async function prepareEncounter() {
   if (state.encounterId) return;
-  const consult = await api(`/api/v1/consults/${state.appointmentId}`);
+  const consult = await api(`/api/v1/consults/${state.visit.appointment_id}`);
   if (!consult.encounter_id) return;
   state.encounterId = consult.encounter_id;
   byId("notes-hint").textContent = "Notes are saved to this encounter as drafts; sign them from the record.";
@@ -113,10 +109,11 @@ async function prepareEncounter() {
     byId("start-recording").hidden = recording.recording || !both;
     byId("stop-recording").hidden = !recording.recording;
   });
+  state.consent = consent;
   byId("start-recording").onclick = () =>
     guard(async () => {
       // The recorder waits like any guest; starting it is the clinician's decision to let it in.
-      state.room.admit(await consent.start());
+      state.call.room?.admit(await consent.start());
       byId("start-recording").hidden = true;
       byId("stop-recording").hidden = false;
     });
@@ -154,21 +151,28 @@ function bindNoteForm() {
   });
 }
 
+async function endConsultation() {
+  if (await confirmWith(byId("end-dialog"))) state.call.room?.end();
+}
+
 async function main() {
   const user = await requireUser(["clinician"]);
   if (!user) return;
   renderLayout(user);
-  state.practitioner = await findPractitioner(user);
-  if (!state.practitioner) {
-    showError(messages(), new Error("Your account is not linked to a practitioner record; ask an administrator to link it."));
-    return;
-  }
+  state.call = new CallView({ hooks });
+  state.list = new VisitList(byId("appointments"), {
+    range: () => ({ start_from: localDayBoundary(byId("day").value), start_to: localDayBoundary(byId("day").value, true) }),
+    describe,
+    actionFor: openButton,
+  });
   byId("day").value = dateInputValue(0);
-  byId("day").addEventListener("change", () => guard(showDay));
-  byId("end").addEventListener("click", () => state.room?.end());
-  bindChatForm(byId("chat-form"), (text) => state.room?.chat(text));
+  byId("day").addEventListener("change", () => guard(() => state.list.load()));
+  byId("leave").addEventListener("click", () => guard(endConsultation));
+  byId("join-again").addEventListener("click", () => guard(() => openRoom(state.visit.appointment_id)));
+  byId("stop-waiting").addEventListener("click", () => state.call.stopWaiting());
+  bindChatForm(byId("chat-form"), (text) => state.call.room?.chat(text));
   bindNoteForm();
-  await guard(showDay);
+  await guard(() => state.list.load());
   document.body.dataset.ready = "true";
 }
 

@@ -6,23 +6,19 @@ import { showError } from "../shared/alerts.js";
 import { ApiError } from "../shared/api.js";
 import { byId, h, replace } from "../shared/dom.js";
 import { formatDateTime } from "../shared/time.js";
-import { bindChatForm, showChatLine } from "./chat.js";
-import { openCamera, receivedStats, showReceiving } from "./media.js";
-import { ConsultRoom } from "./room.js";
+import { CallView } from "./call.js";
+import { bindChatForm } from "./chat.js";
+import { receivedStats } from "./media.js";
 
 // The link works once, so the ticket is kept for this tab: a reload rejoins instead of failing.
 const TICKET_KEY = "ownat.consult-guest";
 const REFUSED_LINK = "This invitation link cannot be used";
-const CLOSED_BECAUSE = {
-  4401: "Your invitation is no longer valid.",
-  4409: "You joined from another window or tab; this one was disconnected.",
-};
 
-const state = { guest: null, stream: null, room: null, stopReceiving: null, over: false };
+const state = { rejoined: false, guest: null, call: null };
 const messages = () => byId("messages");
 const guard = (work) => work().catch((error) => showError(messages(), error));
 
-window.ownatConsult = { stats: () => receivedStats(state.room?.connections() ?? []) };
+window.ownatConsult = { stats: () => receivedStats(state.call?.room?.connections() ?? []) };
 
 /** The token of the link, taken out of the address bar (and so out of the history) at once. */
 function takeInviteToken() {
@@ -76,100 +72,41 @@ function showInvitation(guest) {
 }
 
 async function turnOnCamera() {
-  state.stream = await openCamera();
-  byId("preview").srcObject = state.stream;
+  byId("preview").srcObject = await state.call.media.open();
   byId("open-camera").hidden = true;
   byId("join").disabled = false;
 }
 
-function releaseCamera() {
-  for (const track of state.stream?.getTracks() ?? []) track.stop();
-  state.stream = null;
-  byId("self").srcObject = null;
-}
+const hooks = {
+  // Admitted on joining: back after a dropped connection (the "admitted" event follows).
+  onJoined: (me) => {
+    state.rejoined = me.status === "admitted";
+    if (!state.rejoined) state.call.status("You are in the waiting room. The clinician will let you in shortly.");
+  },
+  onAdmitted: () =>
+    state.call.status(state.rejoined ? "You are back in the consultation." : "You are in the consultation."),
+  onError: (detail, message) => {
+    if (message?.code === "room-not-open" && message.retry_at) {
+      state.call.room?.close();
+      const opensAt = message.retry_at;
+      state.call.waitFor(opensAt, () => Date.parse(opensAt) - Date.now(), (left) => `The room opens in ${left}.`, () => guard(join));
+      return true;
+    }
+    // A refused join (the invitation was withdrawn, the consultation is over) leaves nothing to wait for.
+    if (message?.ref !== "join") return false;
+    state.call.finish(`You could not join: ${detail}`, { canRejoin: true });
+    return true;
+  },
+  onFinished: () => {
+    // Removed, or the consultation is over (nothing to join again): the ticket is of no more use.
+    if (byId("join-again").hidden) sessionStorage.removeItem(TICKET_KEY);
+  },
+};
 
 async function join() {
-  state.stream ??= await openCamera();
-  state.over = false;
   byId("device-check").hidden = true;
-  byId("call").hidden = false;
-  byId("leave").hidden = false;
-  byId("join-again").hidden = true;
-  byId("self").srcObject = state.stream;
-  const status = byId("call-status");
-  status.textContent = "Connecting…";
-  const room = new ConsultRoom(
-    state.guest.room,
-    state.stream,
-    {
-      onJoined: () => (status.textContent = "You are in the waiting room. The clinician will let you in shortly."),
-      onAdmitted: () => {
-        status.textContent = "You are in the consultation.";
-        setChat(true);
-      },
-      onRemoteStream: showRemote,
-      onPeerLeft: (id) => remoteFigure(id)?.remove(),
-      onChat: (line) => showChatLine(byId("chat"), line, room.me?.id),
-      onEnded: (reason) =>
-        stopCall(reason === "removed" ? "You were removed from the consultation." : "The consultation has ended.", false),
-      onError: (detail, message) => {
-        // A refused join (the room is not open yet, the invitation was withdrawn) leaves nothing to wait for.
-        if (message?.ref === "join") stopCall(`You could not join: ${detail}`, true);
-        else showError(messages(), new Error(detail));
-      },
-      onClosed: (code) => {
-        // A socket left behind by "Leave" may report its close after "Join again" opened a new one.
-        if (state.room === room && !state.over) stopCall(CLOSED_BECAUSE[code] ?? "The connection was lost.", code !== 4401);
-      },
-    },
-    { guestTicket: state.guest.ticket },
-  );
-  state.room = room;
-  state.stopReceiving = showReceiving(byId("receiving"), () => room.connections());
-  room.connect();
-}
-
-/** Ends this page's part in the call; `canRejoin` offers "Join again" with the same ticket. */
-function stopCall(text, canRejoin) {
-  state.over = true;
-  state.stopReceiving?.();
-  byId("call-status").textContent = text;
-  setChat(false);
-  for (const figure of byId("videos").querySelectorAll("[data-participant-id]")) figure.remove();
-  byId("leave").hidden = true;
-  byId("join-again").hidden = !canRejoin;
-  // The camera's light goes off as soon as the person is no longer seen by anyone.
-  releaseCamera();
-  if (!canRejoin) sessionStorage.removeItem(TICKET_KEY);
-}
-
-function leave() {
-  state.over = true;
-  state.room?.leave();
-  stopCall("You left the consultation.", true);
-}
-
-function setChat(enabled) {
-  for (const control of byId("chat-form").elements) control.disabled = !enabled;
-}
-
-function remoteFigure(id) {
-  return byId("videos").querySelector(`[data-participant-id="${CSS.escape(id)}"]`);
-}
-
-function showRemote(id, stream, info) {
-  // Called once per track (audio, video) of the same stream: one figure per participant.
-  let figure = remoteFigure(id);
-  if (!figure) {
-    figure = h(
-      "figure",
-      { dataset: { participantId: id } },
-      h("video", { autoplay: true, playsinline: true }),
-      h("figcaption", {}, info?.display_name ?? "Participant"),
-    );
-    byId("videos").prepend(figure);
-  }
-  figure.querySelector("video").srcObject = stream;
+  state.call.open("Consultation");
+  await state.call.connect(state.guest.room);
 }
 
 async function main() {
@@ -181,8 +118,9 @@ async function main() {
   byId("open-camera").addEventListener("click", () => guard(turnOnCamera));
   byId("join").addEventListener("click", () => guard(join));
   byId("join-again").addEventListener("click", () => guard(join));
-  byId("leave").addEventListener("click", leave);
-  bindChatForm(byId("chat-form"), (text) => state.room?.chat(text));
+  byId("leave").addEventListener("click", () => guard(() => state.call.leave(byId("leave-dialog"))));
+  byId("stop-waiting").addEventListener("click", () => state.call.stopWaiting());
+  bindChatForm(byId("chat-form"), (text) => state.call.room?.chat(text));
   try {
     // A link in the address bar wins over a ticket this tab already holds: it may be for another room.
     state.guest = token ? await redeem(token) : storedTicket();
@@ -196,6 +134,7 @@ async function main() {
     return;
   }
   sessionStorage.setItem(TICKET_KEY, JSON.stringify(state.guest));
+  state.call = new CallView({ hooks, roomOptions: { guestTicket: state.guest.ticket } });
   showInvitation(state.guest);
   document.body.dataset.ready = "true";
 }

@@ -1,24 +1,7 @@
-// Camera and microphone: the preview, the pre-call echo check against the server's aiortc peer, and
+// The pre-call echo check against the server's aiortc peer, and
 // the receive statistics shown under the video (inbound-rtp bytes and frames, from getStats).
 
 import { api } from "../shared/api.js";
-
-/** The camera and microphone, or an Error whose message says what the person can do about it. */
-export async function openCamera() {
-  if (!navigator.mediaDevices?.getUserMedia) {
-    throw new Error("This browser cannot use a camera here. Use a recent Chrome, Edge, Firefox or Safari.");
-  }
-  try {
-    return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
-  } catch (error) {
-    const reasons = {
-      NotAllowedError: "Access to the camera and microphone was refused. Allow it in the browser's address bar.",
-      NotFoundError: "No camera or microphone was found. Connect one and try again.",
-      NotReadableError: "The camera or microphone is in use by another application. Close it and try again.",
-    };
-    throw new Error(reasons[error.name] ?? `The camera could not be opened (${error.name}).`);
-  }
-}
 
 /** Resolves once the connection has gathered all its candidates (the server peers take no trickle). */
 export function gatheringComplete(pc) {
@@ -53,11 +36,14 @@ export async function startEchoCheck(stream, onEcho) {
   });
   const answer = await connectToServerPeer(pc, stream, "/api/v1/consult/precall");
   return async () => {
-    pc.close();
+    // The server is asked first: closing our side first made it see a hang-up, end the check by
+    // itself, and answer the DELETE with 404.
     try {
       await api(`/api/v1/consult/precall/${answer.peer_id}`, { method: "DELETE" });
     } catch {
-      // The server may already have hung up (its time limit); nothing is left to end.
+      // The server may already have hung up (its time limit); nothing is left to end there.
+    } finally {
+      pc.close();
     }
   };
 }

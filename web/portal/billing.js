@@ -1,4 +1,6 @@
-// The patient's bills: issued invoices with their balance, PDF download and payment by card.
+// The patient's bills: issued invoices with their balance, PDF download, and payment by card on the
+// payment provider's page (the card is typed there, never here), offered only when card payments
+// are set up, with what happened said on coming back (billing_return.js).
 
 import { showError, showNotice, emptyState } from "../shared/alerts.js";
 import { api, download } from "../shared/api.js";
@@ -6,14 +8,16 @@ import { requireUser } from "../shared/auth.js";
 import { busy, byId, h, replace } from "../shared/dom.js";
 import { renderLayout } from "../shared/layout.js";
 import { formatMoney, moneyInput, parseMoney } from "./billing_money.js";
+import { explainReturn } from "./billing_return.js";
 
 const PAGE_SIZE = 20;
 const STATUS = { issued: "Due", partially_paid: "Partly paid", paid: "Paid", void: "Void" };
 let cursor = null;
 let paying = null; // { invoice, key }: one Idempotency-Key per payment attempt, reused on retry
+let options = { card: false, test_mode: false };
 
 function invoiceItem(invoice) {
-  const open = ["issued", "partially_paid"].includes(invoice.status) && invoice.balance_minor > invoice.pending_minor;
+  const open = options.card && ["issued", "partially_paid"].includes(invoice.status) && invoice.balance_minor > invoice.pending_minor;
   return h(
     "li",
     { dataset: { invoiceId: invoice.id } },
@@ -60,6 +64,7 @@ function openPayment(invoice) {
   replace(byId("pay-messages"));
   replace(byId("pay-what"), `Invoice ${invoice.number}: `, formatMoney(invoice.balance_minor - invoice.pending_minor, invoice.currency), " to pay.");
   form.elements.amount.value = moneyInput(invoice.balance_minor - invoice.pending_minor, invoice.currency);
+  byId("pay-test-mode").hidden = !options.test_mode;
   byId("pay-dialog").showModal();
 }
 
@@ -74,23 +79,19 @@ async function submitPayment(event) {
   }
   await busy(form, async () => {
     try {
-      const payment = await api(`/api/v1/billing/invoices/${invoice.id}/payments`, {
+      const payment = await api(`/api/v1/billing/invoices/${invoice.id}/checkout`, {
         method: "POST",
         headers: { "Idempotency-Key": key },
-        json: { method: "card", amount_minor: amount, currency: invoice.currency, payment_method: form.elements.payment_method.value },
+        json: { amount_minor: amount, currency: invoice.currency },
       });
-      if (payment.status === "failed") {
-        // The card was refused: that key is spent, and the next attempt is a new payment.
-        paying.key = crypto.randomUUID();
-        showError(byId("pay-messages"), new Error(payment.failure_reason ?? "The card was refused."));
+      if (payment.status === "pending" && payment.checkout_url) {
+        // To the provider's page; it sends the browser back here with the outcome.
+        window.location.assign(payment.checkout_url);
         return;
       }
-      byId("pay-dialog").close();
-      const text = payment.status === "succeeded"
-        ? `Thank you: ${formatMoney(payment.amount_minor, payment.currency)} paid on invoice ${invoice.number}.`
-        : `Your payment of ${formatMoney(payment.amount_minor, payment.currency)} is being processed.`;
-      showNotice(byId("messages"), text);
-      await showInvoices(true);
+      // Refused by the provider before its page opened: that key is spent, the next try is new.
+      paying.key = crypto.randomUUID();
+      showError(byId("pay-messages"), new Error(payment.failure_reason ?? "The payment could not be started."));
     } catch (error) {
       showError(byId("pay-messages"), error);
     }
@@ -117,7 +118,10 @@ async function main() {
   byId("pay-form").addEventListener("submit", submitPayment);
   byId("pay-close").addEventListener("click", () => byId("pay-dialog").close());
   byId("more-invoices").addEventListener("click", () => showInvoices(false).catch((e) => showError(byId("messages"), e)));
+  options = await api("/api/v1/billing/payment-options");
+  byId("no-card").hidden = options.card;
   await showInvoices(true);
+  if (await explainReturn(byId("messages"))) await showInvoices(true);
   document.body.dataset.ready = "true";
 }
 

@@ -1,31 +1,37 @@
-// Lab results (released ones), prescriptions and documents of the signed-in patient.
+// Lab results (released ones) in words for people, prescriptions dated as prescribed, and documents
+// of the signed-in patient.
 
 import { emptyState, showError } from "../shared/alerts.js";
 import { api, download } from "../shared/api.js";
 import { byId, h, replace } from "../shared/dom.js";
-import { formatDateTime } from "../shared/time.js";
+import { formatDate, formatDateTime, localDayKey } from "../shared/time.js";
 
 const REPORTED = new Set(["final", "corrected"]);
-const ABNORMAL = new Set(["L", "H", "LL", "HH", "LU", "HU", "A", "AA", "<", ">", "POS", "DET"]);
 // Newest reports first; older ones are a click away in a later release.
 const MAX_REPORTS = 20;
-
-function range(result) {
-  if (result.reference_text) return result.reference_text;
-  if (result.reference_low != null && result.reference_high != null) return `${result.reference_low}–${result.reference_high}`;
-  return "";
-}
+// Dose units as people write them (the stored codes are UCUM-like).
+const DOSE_UNITS = { ug: "µg", "[iU]": "IU" };
+const FLAGS_EXPLAINED =
+  "High and Low mean outside the range usually found in healthy adults of your sex. Results slightly out of range are common; your care team looks at them with the rest of your health.";
 
 function resultRow(item) {
+  // The API says each result in words (clinical/lab/display.py): names, units, range and flag.
+  const words = item.explained;
   const result = item.result;
-  const flagged = result.abnormal_flag && ABNORMAL.has(result.abnormal_flag);
+  const flagged = words.flag && result.abnormal_flag !== "N";
   return h(
     "tr",
     {},
-    h("th", { scope: "row" }, item.display),
-    h("td", { class: flagged ? "flag-abnormal" : null }, `${result.value} ${result.unit ?? ""}`.trim(), flagged ? ` (${result.abnormal_flag})` : ""),
-    h("td", {}, range(result)),
-    h("td", {}, formatDateTime(result.observed_at ?? result.created_at)),
+    h("th", { scope: "row" }, h("span", { class: "test-name", title: words.code_title }, words.name)),
+    h(
+      "td",
+      { class: flagged ? "flag-abnormal" : null, "data-label": "Result" },
+      words.value,
+      words.flag ? [" ", h("span", { class: `flag ${flagged ? "flag-out" : "flag-in"}` }, words.flag)] : null,
+      words.flag_meaning && flagged ? h("div", { class: "meta" }, words.flag_meaning) : null,
+    ),
+    h("td", { "data-label": "Usual range" }, words.range ?? "—"),
+    h("td", { "data-label": "Taken" }, formatDateTime(result.observed_at ?? result.created_at)),
   );
 }
 
@@ -48,13 +54,14 @@ export async function showResults(user) {
         { class: "table-wrap" },
         h(
           "table",
-          { "aria-label": `Lab results ${order.placer_order_number}` },
+          { "aria-label": `Lab results ${order.placer_order_number}`, class: "stack-on-phone" },
           h("caption", {}, `Order ${order.placer_order_number}`),
-          h("thead", {}, h("tr", {}, h("th", {}, "Test"), h("th", {}, "Result"), h("th", {}, "Reference range"), h("th", {}, "Taken"))),
+          h("thead", {}, h("tr", {}, h("th", {}, "Test"), h("th", {}, "Result"), h("th", {}, "Usual range"), h("th", {}, "Taken"))),
           h("tbody", {}, order.items.filter((i) => i.result).map(resultRow)),
         ),
       ),
     ),
+    h("p", { class: "meta" }, FLAGS_EXPLAINED, " Hover over a test's name for its laboratory code."),
   );
 }
 
@@ -80,7 +87,7 @@ export async function showPrescriptions(user) {
       { class: "table-wrap" },
       h(
         "table",
-        { "aria-label": "Prescriptions" },
+        { "aria-label": "Prescriptions", class: "stack-on-phone" },
         h("thead", {}, h("tr", {}, h("th", {}, "Medication"), h("th", {}, "Dose"), h("th", {}, "How often"), h("th", {}, "Status"), h("th", {}, "Prescribed"))),
         h(
           "tbody",
@@ -90,10 +97,10 @@ export async function showPrescriptions(user) {
               "tr",
               {},
               h("th", { scope: "row" }, p.medication.name, p.instructions ? h("div", { class: "meta" }, p.instructions) : null),
-              h("td", {}, `${p.dose.quantity} ${p.dose.unit} (${p.route})`),
-              h("td", {}, frequency(p.frequency), p.duration_days ? ` for ${p.duration_days} days` : ""),
-              h("td", {}, h("span", { class: `status status-${p.status}` }, p.status)),
-              h("td", {}, formatDateTime(p.created_at)),
+              h("td", { "data-label": "Dose" }, `${p.dose.quantity} ${DOSE_UNITS[p.dose.unit] ?? p.dose.unit} (${p.route})`),
+              h("td", { "data-label": "How often" }, frequency(p.frequency), p.duration_days ? ` for ${p.duration_days} days` : ""),
+              h("td", { "data-label": "Status" }, h("span", { class: `status status-${p.status}` }, p.status)),
+              h("td", { "data-label": "Prescribed" }, formatDate(localDayKey(p.prescribed_at))),
             ),
           ),
         ),

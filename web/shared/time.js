@@ -79,3 +79,40 @@ export function ageInYears(birthDate) {
   if (today.getMonth() + 1 < month || (today.getMonth() + 1 === month && today.getDate() < day)) age -= 1;
   return age;
 }
+
+const shortDayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
+const DAY_MS = 86_400_000;
+
+/** The local calendar day of an instant, as "YYYY-MM-DD" (for grouping by day). */
+export function localDayKey(iso) {
+  const date = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** "today", "tomorrow" or "Tue 9 Dec": the local day of `iso`, as people say it. */
+export function dayInWords(iso, now = Date.now()) {
+  const days = Math.round((new Date(`${localDayKey(iso)}T00:00`) - new Date(`${localDayKey(new Date(now).toISOString())}T00:00`)) / DAY_MS);
+  if (days === 0) return "today";
+  if (days === 1) return "tomorrow";
+  if (days === -1) return "yesterday";
+  return shortDayFormat.format(new Date(iso));
+}
+
+/** "today at 14:30", "tomorrow at 09:00", "Tue 9 Dec at 14:30". */
+export function momentInWords(iso, now = Date.now()) {
+  return `${dayInWords(iso, now)} at ${formatTime(iso)}`;
+}
+
+/** A span of time as people say it: "1 minute", "25 minutes", "1 hour 5 minutes", "3 days". */
+export function durationInWords(ms) {
+  const minutes = Math.max(1, Math.ceil(ms / 60_000));
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (minutes < 60) return plural(minutes, "minute");
+  if (minutes < 24 * 60) {
+    const hours = Math.floor(minutes / 60);
+    const rest = minutes % 60;
+    return rest ? `${plural(hours, "hour")} ${plural(rest, "minute")}` : plural(hours, "hour");
+  }
+  return plural(Math.round(minutes / (24 * 60)), "day");
+}

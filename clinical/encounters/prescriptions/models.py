@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinical.codes.value_sets import value_set_column
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
 
 
 class Route(enum.StrEnum):
@@ -105,3 +105,6 @@ class Prescription(PublicIdMixin, TimestampMixin, Base):
     status_reason: Mapped[str | None] = mapped_column(String(500))
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_changed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # When the prescriber wrote it (FHIR authoredOn): the time of writing, or earlier in the encounter
+    # for a visit charted afterwards; `created_at` is when the row was stored.
+    prescribed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from clinical.encounters.prescriptions.models import DoseUnit, PeriodUnit, PrescriptionStatus, Route
+from clinical.encounters.schemas import PastTime
 
 _STRICT = ConfigDict(extra="forbid")
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -62,6 +63,11 @@ class PrescriptionCreate(BaseModel):
         description="The patient's allergies this medication matches that the prescriber has seen and "
         "accepts; an unacknowledged match is a 409 allergy-warning naming them",
     )
+    prescribed_at: PastTime | None = Field(
+        default=None,
+        description="When it was prescribed, if earlier in the encounter than now (a visit charted "
+        "after the fact); not before the encounter started. Defaults to now.",
+    )
 
 
 class PrescriptionStatusChange(BaseModel):
@@ -101,5 +107,6 @@ class PrescriptionRead(BaseModel):
     status_reason: str | None
     status_changed_at: datetime | None
     status_changed_by: uuid.UUID | None
+    prescribed_at: datetime
     created_at: datetime
     updated_at: datetime

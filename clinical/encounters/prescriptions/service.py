@@ -62,8 +62,15 @@ async def prescribe(
         session, encounter.patient_id, new.medication.name, new.medication.code
     )
     _require_acknowledged(session, actor, encounter.patient_id, new, matches)
+    prescribed_at = new.prescribed_at or utc_now()
+    if encounter.started_at is not None and prescribed_at < encounter.started_at:
+        raise InvalidInput(
+            f"prescribed_at ({prescribed_at.isoformat()}) is before the encounter started "
+            f"({encounter.started_at.isoformat()})."
+        )
     row = Prescription(
         id=uuid.uuid4(),
+        prescribed_at=prescribed_at,
         patient_id=encounter.patient_id,
         encounter_id=encounter.id,
         prescriber_id=prescriber.id,
@@ -224,6 +231,7 @@ def to_read(row: Prescription) -> PrescriptionRead:
         status_reason=row.status_reason,
         status_changed_at=row.status_changed_at,
         status_changed_by=row.status_changed_by,
+        prescribed_at=row.prescribed_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

@@ -114,7 +114,7 @@ def medication_request_resource(prescription: Prescription) -> dict[str, Any]:
             "medicationReference": reference("Medication", prescription.id, prescription.medication_name),
             "subject": reference("Patient", prescription.patient_id),
             "encounter": reference("Encounter", prescription.encounter_id),
-            "authoredOn": instant(prescription.created_at),
+            "authoredOn": instant(prescription.prescribed_at),
             "requester": reference("Practitioner", prescription.prescriber_id),
             "dosageInstruction": [_dosage(prescription)],
             "dispenseRequest": {"expectedSupplyDuration": _days(prescription.duration_days)}
