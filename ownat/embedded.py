@@ -23,9 +23,9 @@ from fastapi import FastAPI
 
 from api import dev_mail
 from api.app import create_app
+from billing.payments.test_gateway import GatewayServer
 from core.audit.keys import AuditKeyring
 from core.audit.sequencer import run_sequencer
-from billing.payments.test_gateway import GatewayServer
 from core.db import create_engine
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
