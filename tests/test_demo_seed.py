@@ -296,7 +296,7 @@ async def test_prescriptions_are_dated_in_their_visit_and_the_demo_patient_has_a
     # Signed in first: on SQLite the app's writes would wait for the test's open read.
     headers, _ = await _sign_in(http, Role.PATIENT)
     bills = (await http.get(f"{API}/billing/invoices", headers=headers)).json()["items"]
-    assert [(b["status"], b["balance_minor"]) for b in bills] == [("issued", 6_700)]
+    assert [b["status"] for b in bills if b["balance_minor"] > 0] == ["partially_paid"]
     rows = (await db.execute(select(Prescription, Encounter).join(Encounter))).all()
     assert rows
     for prescription, encounter in rows:

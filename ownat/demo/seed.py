@@ -15,7 +15,7 @@ from core.audit.keys import AuditKeyring
 from core.db import create_engine, utc_now
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
-from ownat.demo import billing, bills, clinic_day, lab_interface, monitors, patients, stays, visits
+from ownat.demo import billing, clinic_day, lab_interface, monitors, patients, stays, visits
 from ownat.demo.accounts import DemoUsers, ensure_accounts
 from ownat.demo.context import Seeding
 from ownat.demo.conversations import seed_conversations
@@ -78,4 +78,3 @@ async def build_hospital(session: AsyncSession, settings: Settings, users: DemoU
     await seed_conversations(seeding, settings)
     await clinic_day.book_clinic(seeding)
     await billing.seed_billing(seeding, settings)
-    await bills.bill_demo_patient(seeding, settings)
