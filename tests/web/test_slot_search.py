@@ -33,6 +33,7 @@ async def test_many_free_times_come_grouped_by_day_and_practitioner_and_paged(
     first_day = future_day(10)
     await sign_in(page, live_server, user.email, password)
     await expect(page).to_have_url(live_server.url + "/portal/")
+    await expect(page.locator("body")).to_have_attribute("data-ready", "true")
     await page.get_by_role("tab", name="Book an appointment").click()
     form = page.locator("#slot-form")
     await form.get_by_label("Type of appointment").select_option(kind.code)
