@@ -61,7 +61,8 @@ const WORDS = {
     tracheostomy_mask: "Tracheostomy mask", other: "Other device",
   },
   monitoringFrequency: {
-    "12-hourly": "every 12 hours", "4-6-hourly": "every 4–6 hours", hourly: "hourly", continuous: "continuous monitoring",
+    "12-hourly": "Observations every 12 hours", "4-6-hourly": "Observations every 4–6 hours", hourly: "Observations hourly",
+    continuous: "Continuous monitoring",
   },
 };
 

@@ -43,7 +43,7 @@ export async function news2ObservationsCard(chart) {
       body,
       scheduleLine(news2),
       h("p", { id: "spo2-scale" }, scaleText(scale)),
-      h("p", {}, h("a", { class: "button", id: "chart-observations", href: `/staff/observations/?patient=${encodeURIComponent(chart.patient.id)}${ward}` }, "Chart observations")),
+      h("p", { class: "actions" }, h("a", { class: "button", id: "chart-observations", href: `/staff/observations/?patient=${encodeURIComponent(chart.patient.id)}${ward}` }, "Chart observations")),
       chart.isClinician ? scaleForm(chart, scale, redraw) : null,
     );
   };

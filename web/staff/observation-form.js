@@ -16,7 +16,7 @@ const MEASURED = [
   { name: "respiration_rate", label: "Respiration rate", unit: "breaths/min", digits: 0 },
   { name: "spo2", label: "Oxygen saturation (SpO₂)", unit: "%", digits: 0 },
   { name: "systolic_bp", label: "Systolic blood pressure", unit: "mmHg", digits: 0 },
-  { name: "diastolic_bp", label: "Diastolic blood pressure (optional)", unit: "mmHg", digits: 0 },
+  { name: "diastolic_bp", label: "Diastolic blood pressure", unit: "mmHg", digits: 0, optional: true },
   { name: "pulse", label: "Pulse", unit: "beats/min", digits: 0 },
   { name: "temperature_c", label: "Temperature", unit: "°C", digits: 1 },
 ];
@@ -31,7 +31,7 @@ function measuredField(spec, reading, now) {
     : fresh
       ? `From the monitor, ${sinceInWords(reading.time, now)}: confirm or correct.`
       : `Last from the monitor: ${shown} ${spec.unit}, ${sinceInWords(reading.time, now)} (too old to use).`;
-  const label = field(`${spec.label} (${spec.unit})`, {
+  const label = field(`${spec.label} (${spec.unit}${spec.optional ? ", optional" : ""})`, {
     name: spec.name,
     inputmode: "decimal",
     autocomplete: "off",

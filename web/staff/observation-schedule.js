@@ -25,6 +25,6 @@ export function scheduleLine(news2, now = Date.now()) {
     "p",
     { class: `obs-schedule${overdue ? " obs-overdue" : ""}`, dataset: { overdue: String(overdue) } },
     overdue ? h("strong", {}, "⚠ Observations overdue · ") : null,
-    `Observations ${word("monitoringFrequency", monitoring.frequency)} · ${last}`,
+    `${word("monitoringFrequency", monitoring.frequency)} · ${last}`,
   );
 }
