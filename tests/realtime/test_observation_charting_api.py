@@ -13,8 +13,11 @@ from sqlalchemy import func, select
 
 from clinical.encounters.recorded_vitals.models import RecordedVital
 from core.identity.principal import Role
+from core.sessions import transaction
+from realtime.alarms import engine
 from realtime.alarms.defaults import HR, SPO2
 from realtime.alarms.models import News2Observation
+from realtime.alarms.news2 import ClinicalRisk
 from tests.builders import login, signed_in
 from tests.clinical.builders import audit_trail, create_patient, create_practitioner
 from tests.realtime.alarm_builders import R, client_for, store_readings
@@ -246,3 +249,24 @@ async def test_every_charting_endpoint_needs_a_signed_in_user(http, sessions) ->
         ("PUT", f"/patients/{patient.id}/spo2-scale"),
     ]:
         assert (await http.request(method, f"{API}{path}")).status_code == 401, path
+
+
+async def test_the_alarm_engine_scores_saturation_on_the_assigned_scale(http, sessions) -> None:
+    patient = await create_patient(sessions)
+    _, nurse = await signed_in(http, sessions, Role.NURSE)
+    _, doctor = await signed_in(http, sessions, Role.CLINICIAN)
+    await http.post(f"{API}/patients/{patient.id}/observation-sets", json=CALM | {"spo2": 89}, headers=nurse)
+    now = datetime.now(UTC)
+    readings = [R(SPO2, 89, now)]
+
+    async def band() -> ClinicalRisk:
+        async with transaction(sessions) as session:
+            evaluation = await engine.evaluate_patient(
+                session, patient_id=patient.id, readings=readings, now=now
+            )
+        return evaluation.news2_risk
+
+    assert await band() is ClinicalRisk.LOW_MEDIUM  # 89 % scores 3 on scale 1
+    reason = {"scale": 2, "reason": "Hypercapnic COPD, target 88-92%"}
+    assert (await http.put(f"{API}/patients/{patient.id}/spo2-scale", json=reason, headers=doctor)).is_success
+    assert await band() is ClinicalRisk.LOW  # and 0 on scale 2, breathing air
