@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from api.deps import CurrentPrincipal, PatientInScope, SessionDep
 from core.db import utc_now
@@ -28,6 +30,20 @@ async def chart_full_set(
 ) -> ObservationSetRead:
     return await observation_sets.record_full_set(
         session=session, principal=principal, patient_id=patient_id, data=body, now=utc_now()
+    )
+
+
+@router.get(
+    "/patients/{patient_id}/observation-sets", summary="The patient's charted full sets, newest first"
+)
+async def list_full_sets(
+    patient_id: PatientInScope,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[ObservationSetRead]:
+    return await observation_sets.list_full_sets(
+        session=session, principal=principal, patient_id=patient_id, now=utc_now(), limit=limit
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.encounters.recorded_vitals import service as recorded_vitals
+from clinical.encounters.recorded_vitals.models import RecordedVital
 from clinical.encounters.recorded_vitals.schemas import RecordedVitalsCreate, VitalInput
 from core.access import require_role
 from core.audit import service as audit
@@ -91,17 +92,57 @@ async def record_full_set(
         patient_id=patient_id,
         detail={"recorded_vital_ids": [str(v.id) for v in vitals], "spo2_scale": int(scale)},
     )
+    return _read(observation, {vital.metric_code: vital.value for vital in vitals})
+
+
+async def list_full_sets(
+    *, session: AsyncSession, principal: Principal, patient_id: uuid.UUID, now: datetime, limit: int = 20
+) -> list[ObservationSetRead]:
+    """The patient's full sets, newest first, each with its measured values."""
+    require_role(session, principal, CARERS, action="list", resource_type=RESOURCE, patient_id=patient_id)
+    await limits_in_force(session, patient_id=patient_id, now=now)
+    sets = list(
+        await session.scalars(
+            select(News2Observation)
+            .where(News2Observation.patient_id == patient_id, News2Observation.full_set.is_(True))
+            .order_by(News2Observation.recorded_at.desc())
+            .limit(limit)
+        )
+    )
+    # A set's values are the recorded vitals of the same patient, instant and recorder (see above).
+    values: dict[tuple[datetime, uuid.UUID | None], dict[str, float]] = {}
+    if sets:
+        v = RecordedVital
+        rows = await session.execute(
+            select(v.measured_at, v.recorded_by, v.metric_code, v.value).where(
+                v.patient_id == patient_id, v.measured_at.in_([o.recorded_at for o in sets])
+            )
+        )
+        for measured_at, recorded_by, metric, value in rows:
+            values.setdefault((measured_at, recorded_by), {})[metric] = value
+    audit.record(
+        session,
+        actor=principal,
+        action="list",
+        resource_type=RESOURCE,
+        patient_id=patient_id,
+        detail={"ids": [str(o.id) for o in sets]},
+    )
+    return [_read(o, values.get((o.recorded_at, o.recorded_by), {})) for o in sets]
+
+
+def _read(observation: News2Observation, measured: dict[str, float]) -> ObservationSetRead:
     return ObservationSetRead(
         id=observation.id,
-        patient_id=patient_id,
-        recorded_at=taken_at,
-        recorded_by=principal.user_id,
-        spo2_scale=int(scale),
-        on_oxygen=data.on_oxygen,
-        oxygen_device=data.oxygen_device,
-        oxygen_flow_l_min=data.oxygen_flow_l_min,
-        consciousness=data.consciousness,
-        **{field: getattr(data, field) for field in MEASURED},
+        patient_id=observation.patient_id,
+        recorded_at=observation.recorded_at,
+        recorded_by=observation.recorded_by,
+        spo2_scale=observation.spo2_scale,
+        on_oxygen=observation.on_oxygen,
+        oxygen_device=observation.oxygen_device,
+        oxygen_flow_l_min=observation.oxygen_flow_l_min,
+        consciousness=observation.consciousness,
+        **{field: measured.get(metric_spec(alias).code) for field, (alias, _unit) in MEASURED.items()},
     )
 
 

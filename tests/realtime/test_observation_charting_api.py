@@ -89,6 +89,13 @@ async def test_oxygen_is_charted_with_its_device_and_flow_and_scores(http, sessi
     posted = await http.post(f"{API}/patients/{patient.id}/observation-sets", json=body, headers=headers)
     assert posted.status_code == 201, posted.text
     assert (posted.json()["oxygen_device"], posted.json()["oxygen_flow_l_min"]) == ("nasal_cannula", 2)
+    [listed] = (await http.get(f"{API}/patients/{patient.id}/observation-sets", headers=headers)).json()
+    assert (listed["id"], listed["on_oxygen"], listed["respiration_rate"], listed["temperature_c"]) == (
+        posted.json()["id"],
+        True,
+        16,
+        36.8,
+    )
     score = (await http.get(f"{API}/patients/{patient.id}/news2", headers=headers)).json()
     assert score["parameter_scores"]["air_or_oxygen"] == 2
     assert (score["total"], score["monitoring"]["frequency"]) == (2, "4-6-hourly")
@@ -244,6 +251,7 @@ async def test_every_charting_endpoint_needs_a_signed_in_user(http, sessions) ->
     patient = await create_patient(sessions)
     for method, path in [
         ("POST", f"/patients/{patient.id}/observation-sets"),
+        ("GET", f"/patients/{patient.id}/observation-sets"),
         ("GET", f"/patients/{patient.id}/observation-sets/prefill"),
         ("GET", f"/patients/{patient.id}/spo2-scale"),
         ("PUT", f"/patients/{patient.id}/spo2-scale"),
