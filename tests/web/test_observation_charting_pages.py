@@ -38,9 +38,12 @@ async def test_a_nurse_charts_a_set_and_the_tile_shows_news2_complete_and_the_ti
     await expect(bed).to_contain_text("Observations overdue")
     await expect(bed).to_contain_text("no full set charted yet")
 
+    # At the bedside, on a phone.
+    await page.set_viewport_size({"width": 390, "height": 844})
     await bed.get_by_role("link", name="Chart observations").click()
     await expect(page).to_have_url(re.compile(r"/staff/observations/\?patient="))
     await page.wait_for_selector("body[data-ready=true]")
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await expect(page.get_by_role("heading", level=1)).to_contain_text(world.patient.family_name)
     # Prefilled from the monitor, to confirm or correct; what it cannot measure is left to the nurse.
     await expect(page.get_by_label(re.compile("^Pulse"))).to_have_value("78")
