@@ -165,6 +165,11 @@ async def patient_monitoring() -> Response:
     return page_response("staff/patient.html")
 
 
+@router.get("/staff/observations/")
+async def chart_observations() -> Response:
+    return page_response("staff/observations.html")
+
+
 @router.get("/staff/messages/")
 async def staff_messages() -> Response:
     return page_response("staff/messages.html")

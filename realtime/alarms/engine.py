@@ -126,7 +126,7 @@ async def evaluate_patients(
         state = found.get(item.patient_id)
         if state is not None:
             apply_thresholds(state.work, item.readings, now=now)
-            news2 = score_latest(state.vitals, state.observation, now=now)
+            news2 = score_latest(state.vitals, state.observation, now=now, spo2_scale=state.spo2_scale)
             risks[item.patient_id] = apply_news2(state.work, news2, now=now)
         if count % yield_every == 0:
             await asyncio.sleep(0)

@@ -19,12 +19,14 @@ from realtime.alarms import store
 from realtime.alarms.decisions import PatientWork
 from realtime.alarms.id_lists import among
 from realtime.alarms.models import Alarm, AlarmCondition, AlarmKind, AlarmStatus
+from realtime.alarms.news2 import SpO2Scale
 from realtime.alarms.news2_inputs import (
     ChartedObservation,
     LatestVital,
     latest_observations,
     latest_vitals,
 )
+from realtime.alarms.spo2_scale import assigned_scales
 from realtime.alarms.thresholds import limits_by_patient
 
 # The kinds the engine raises and resolves; technical alarms belong to their device's status.
@@ -47,6 +49,8 @@ class PatientRead:
     work: PatientWork
     vitals: list[LatestVital]
     observation: ChartedObservation | None
+    # The scale a clinician assigned, if any (see realtime.alarms.spo2_scale).
+    spo2_scale: SpO2Scale | None = None
 
 
 async def read_patients(
@@ -62,6 +66,7 @@ async def read_patients(
     alarms = await open_engine_alarms(session, patient_ids=ids)
     vitals = await latest_vitals(session, patient_ids=ids, now=now)
     observations = await latest_observations(session, patient_ids=ids, now=now)
+    scales = await assigned_scales(session, patient_ids=ids)
     found: dict[uuid.UUID, PatientRead] = {}
     for patient in patients:
         if patient.patient_id not in limits:
@@ -76,7 +81,9 @@ async def read_patients(
             stored_conditions=conditions.get(patient_id, {}),
             open_alarms=alarms.get(patient_id, {}),
         )
-        found[patient_id] = PatientRead(work, vitals.get(patient_id, []), observations.get(patient_id))
+        found[patient_id] = PatientRead(
+            work, vitals.get(patient_id, []), observations.get(patient_id), scales.get(patient_id)
+        )
     return found
 
 

@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices.vitals import queries
+from realtime.alarms.charted_vitals import latest_charted
 from realtime.alarms.defaults import HR, RR, SBP, SPO2, TEMP
 from realtime.alarms.id_lists import among
 from realtime.alarms.models import News2Observation
 from realtime.alarms.news2 import Consciousness, News2Inputs, News2Score, SpO2Scale, score_news2
+from realtime.alarms.spo2_scale import assigned_scales
 
 # A vital older than this is not "the latest" for a score; the RCP asks for a full set each time.
 VITALS_FRESHNESS = timedelta(hours=1)
@@ -96,13 +98,27 @@ async def latest_observations(
 async def latest_vitals(
     session: AsyncSession, *, patient_ids: Collection[uuid.UUID], now: datetime
 ) -> dict[uuid.UUID, list[LatestVital]]:
-    """Each patient's latest reading per metric (any age: `score_latest` judges freshness)."""
-    found: dict[uuid.UUID, list[LatestVital]] = {}
+    """Each patient's latest value per metric, measured by a device or charted by staff.
+
+    Any age: `score_latest` judges freshness.
+    """
+    newest: dict[uuid.UUID, dict[str, tuple[float, datetime]]] = {}
     for patient_id, metric, value, _unit, time, _device in await queries.latest_values(
         session, patient_ids=patient_ids, now=now
     ):
-        found.setdefault(patient_id, []).append((metric, value, time))
-    return found
+        newest.setdefault(patient_id, {})[metric] = (value, time)
+    charted = await latest_charted(
+        session, patient_ids=patient_ids, since=now - queries.LATEST_LOOKBACK, now=now
+    )
+    for patient_id, values in charted.items():
+        mine = newest.setdefault(patient_id, {})
+        for metric, (value, time) in values.items():
+            if metric not in mine or mine[metric][1] < time:
+                mine[metric] = (value, time)
+    return {
+        patient_id: [(metric, value, time) for metric, (value, time) in values.items()]
+        for patient_id, values in newest.items()
+    }
 
 
 async def compute_news2(
@@ -118,7 +134,8 @@ async def compute_news2(
         if observation
         else None
     )
-    return score_latest(vitals.get(patient_id, []), charted, now=now, freshness=freshness)
+    scale = (await assigned_scales(session, patient_ids=[patient_id])).get(patient_id)
+    return score_latest(vitals.get(patient_id, []), charted, now=now, freshness=freshness, spo2_scale=scale)
 
 
 def score_latest(
@@ -127,8 +144,14 @@ def score_latest(
     *,
     now: datetime,
     freshness: timedelta = VITALS_FRESHNESS,
+    spo2_scale: SpO2Scale | None = None,
 ) -> News2Result:
-    """NEWS2 of the latest vitals no older than `freshness`, with the observation (if any)."""
+    """NEWS2 of the latest vitals no older than `freshness`, with the observation (if any).
+
+    `spo2_scale` is the scale a clinician assigned (`realtime.alarms.spo2_scale`), scale 1 without
+    one; the scale an observation was charted on is a record of that moment, not a choice.
+    """
+    spo2_scale = spo2_scale or SpO2Scale.SCALE_1
     latest = {metric: value for metric, value, time in vitals if time >= now - freshness}
     inputs = News2Inputs(
         respiration_rate=latest.get(RR),
@@ -138,7 +161,7 @@ def score_latest(
         pulse=latest.get(HR),
         consciousness=observation.consciousness if observation else None,
         temperature_c=latest.get(TEMP),
-        spo2_scale=SpO2Scale(observation.spo2_scale) if observation else SpO2Scale.SCALE_1,
+        spo2_scale=spo2_scale,
     )
     values: dict[str, Any] = {
         "respiration_rate": inputs.respiration_rate,
