@@ -13,6 +13,7 @@ from core.access import require_patient_scope
 from core.errors import Forbidden, NotAuthenticated
 from core.identity import tokens
 from core.identity.principal import STAFF_ROLES, Principal, Role
+from core.identity.smart.tokens import authenticate_fhir_token
 from core.resources import Resources
 from core.sessions import transaction
 from core.settings import Settings
@@ -60,6 +61,18 @@ async def get_current_principal(request: Request, resources: ResourcesDep) -> Pr
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+
+
+async def get_fhir_principal(request: Request, resources: ResourcesDep) -> Principal:
+    """The caller on the FHIR API: a SMART app's token (whose `grant` narrows it) or an Ownat token.
+
+    Only FHIR routes use this: an app's token is refused everywhere else."""
+    return await authenticate_fhir_token(
+        await bearer_token(request), settings=resources.settings, revocations=resources.revocations
+    )
+
+
+FhirPrincipal = Annotated[Principal, Depends(get_fhir_principal)]
 
 
 def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:

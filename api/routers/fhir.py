@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 
-from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.deps import FhirPrincipal, SessionDep, SettingsDep
 from api.routers.documents import StorageDep
 from clinical.fhir import bundles, capability, history, service
 from clinical.fhir.answer import FhirAnswer
@@ -141,7 +141,7 @@ def _read_options(request: Request) -> None:
 @router.post("", summary="A batch or transaction Bundle")
 async def batch_or_transaction(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: FhirPrincipal,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -159,7 +159,7 @@ async def metadata(request: Request) -> FhirResponse:
 
 @router.get("/Patient/{patient_id}/$everything", summary="Everything about one patient, as a Bundle")
 async def patient_everything(
-    patient_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    patient_id: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
     body = await service.patient_everything(
         session=session,
@@ -196,7 +196,7 @@ def _matches(header: str | None, etag: str) -> bool:
 
 @router.get("/{resource_type}/_history", summary="The stored versions of a type, newest first")
 async def type_history(
-    resource_type: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    resource_type: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
     body = await history.type_history(
         session=session,
@@ -210,7 +210,7 @@ async def type_history(
 
 @router.get("/{resource_type}/{resource_id}/_history", summary="The stored versions of a resource")
 async def instance_history(
-    resource_type: str, resource_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    resource_type: str, resource_id: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
     body = await history.instance_history(
         session=session,
@@ -229,7 +229,7 @@ async def vread(
     resource_id: str,
     version_id: str,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: FhirPrincipal,
     session: SessionDep,
 ) -> Response:
     _read_options(request)
@@ -246,7 +246,7 @@ async def vread(
 
 @router.get("/{resource_type}/{resource_id}", summary="Read one resource")
 async def read(
-    resource_type: str, resource_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    resource_type: str, resource_id: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> Response:
     _read_options(request)
     result = await service.read_resource(
@@ -261,7 +261,7 @@ async def read(
 
 @router.get("/{resource_type}", summary="Search resources of one type")
 async def search(
-    resource_type: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    resource_type: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
     body = await service.search_resources(
         session=session,
@@ -275,7 +275,7 @@ async def search(
 
 @router.post("/{resource_type}/_search", summary="Search resources of one type (form-encoded criteria)")
 async def search_by_post(
-    resource_type: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    resource_type: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != FORM_MEDIA_TYPE:
@@ -320,7 +320,7 @@ def _write_context(
 async def create(
     resource_type: str,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: FhirPrincipal,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -341,7 +341,7 @@ async def update(
     resource_type: str,
     resource_id: str,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: FhirPrincipal,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -361,7 +361,7 @@ async def delete(
     resource_type: str,
     resource_id: str,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: FhirPrincipal,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,

@@ -1,0 +1,274 @@
+"""SMART's OAuth 2 server: discovery, the authorization code flow with PKCE, refresh, revocation,
+introspection, id_tokens and backend services' client credentials."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+from sqlalchemy import select
+
+from core.audit.models import AuditEvent
+from core.identity.principal import Role
+from tests.builders import signed_in
+from tests.fhir import builders
+from tests.smart.smart_support import (
+    FHIR_BASE,
+    REDIRECT_URI,
+    BackendKey,
+    admin_headers,
+    app_token,
+    authorize,
+    authorize_url,
+    backend_token,
+    bearer,
+    exchange,
+    pkce_pair,
+    query_of,
+    register_app,
+)
+
+PATIENT_SCOPES = "launch/patient patient/Observation.rs patient/Patient.r openid fhirUser offline_access"
+
+
+async def test_discovery_declares_what_is_supported(client) -> None:
+    for path in ("/.well-known/smart-configuration", "/fhir/R4/.well-known/smart-configuration"):
+        body = (await client.get(path)).json()
+        assert body["code_challenge_methods_supported"] == ["S256"]
+        assert body["token_endpoint"] == "http://ownat.test/oauth/token"
+        assert set(body["grant_types_supported"]) == {
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+        }
+        assert body["token_endpoint_auth_signing_alg_values_supported"] == ["RS384", "ES384"]
+        assert "launch-ehr" in body["capabilities"] and "permission-v2" in body["capabilities"]
+    security = (await client.get("/fhir/R4/metadata")).json()["rest"][0]["security"]
+    assert security["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
+    uris = {e["url"]: e["valueUri"] for e in security["extension"][0]["extension"]}
+    assert uris["token"] == "http://ownat.test/oauth/token"
+
+
+async def test_a_staff_standalone_launch_reads_only_the_chosen_patients_observations(
+    client, sessions
+) -> None:
+    admin = await admin_headers(client, sessions)
+    app = await register_app(client, admin, scopes=PATIENT_SCOPES)
+    chosen = await builders.patient_record(sessions)
+    other = await builders.patient_record(sessions)
+    await builders.device_readings(sessions, chosen)
+    await builders.device_readings(sessions, other)
+    _, clinician = await signed_in(client, sessions, Role.CLINICIAN)
+    tokens = await app_token(client, clinician, app["client_id"], PATIENT_SCOPES, patient_id=chosen)
+    assert tokens["patient"] == str(chosen) and tokens["token_type"] == "Bearer"
+    assert "refresh_token" in tokens and "id_token" in tokens
+    app_headers = bearer(tokens["access_token"])
+    found = (
+        await client.get("/fhir/R4/Observation", params={"category": "vital-signs"}, headers=app_headers)
+    ).json()
+    subjects = {e["resource"]["subject"]["reference"] for e in found["entry"]}
+    assert subjects == {f"Patient/{chosen}"}
+    assert (await client.get(f"/fhir/R4/Patient/{chosen}", headers=app_headers)).status_code == 200
+    assert (await client.get(f"/fhir/R4/Patient/{other}", headers=app_headers)).status_code == 403
+    # patient/Patient.r grants no search; the REST API refuses an app's token outright.
+    assert (await client.get("/fhir/R4/Patient", headers=app_headers)).status_code == 403
+    assert (await client.get(f"/api/v1/patients/{chosen}", headers=app_headers)).status_code == 401
+
+
+async def test_id_token_names_the_user_and_verifies_with_the_published_key(client, sessions) -> None:
+    admin = await admin_headers(client, sessions)
+    app = await register_app(client, admin, scopes=PATIENT_SCOPES)
+    user, patient = await builders.patient_user(client, sessions)
+    tokens = await app_token(client, patient, app["client_id"], "patient/Observation.rs openid fhirUser")
+    assert tokens["patient"] == str(user.patient_id)  # a patient shares only their own record
+    keys = jwt.PyJWKSet.from_dict((await client.get("/oauth/jwks")).json())
+    claims = jwt.decode(tokens["id_token"], keys.keys[0].key, algorithms=["RS256"], audience=app["client_id"])
+    assert claims["fhirUser"] == f"{FHIR_BASE}/Patient/{user.patient_id}"
+    assert claims["iss"] == FHIR_BASE and claims["sub"] == str(user.id)
+
+
+async def test_pkce_failures_are_refused(client, sessions) -> None:
+    admin = await admin_headers(client, sessions)
+    app = await register_app(client, admin, scopes="user/Patient.rs")
+    _, nurse = await signed_in(client, sessions, Role.NURSE)
+    verifier, challenge = pkce_pair()
+    plain = await authorize_url(
+        client,
+        app["client_id"],
+        "user/Patient.rs",
+        challenge=verifier,
+        state="s1",
+        code_challenge_method="plain",
+    )
+    assert plain.status_code == 302
+    assert query_of(plain.headers["location"])["error"] == "invalid_request"
+    missing = await authorize_url(client, app["client_id"], "user/Patient.rs", challenge=None, state="s2")  # type: ignore[arg-type]
+    assert query_of(missing.headers["location"])["error"] == "invalid_request"
+    authorized = await authorize(client, nurse, app["client_id"], "user/Patient.rs")
+    wrong = await exchange(client, app["client_id"], authorized, code_verifier=pkce_pair()[0])
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    # A failed attempt spends nothing; a right one works once.
+    assert (await exchange(client, app["client_id"], authorized)).status_code == 200
+    again = await exchange(client, app["client_id"], authorized)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    async with sessions() as session:
+        refusals = list(
+            await session.scalars(
+                select(AuditEvent.outcome).where(
+                    AuditEvent.action == "smart.token", AuditEvent.outcome == "denied"
+                )
+            )
+        )
+    assert refusals
+
+
+async def test_unregistered_redirect_uri_is_never_followed(client, sessions) -> None:
+    admin = await admin_headers(client, sessions)
+    app = await register_app(client, admin, scopes="user/Patient.rs")
+    _, challenge = pkce_pair()
+    response = await authorize_url(
+        client,
+        app["client_id"],
+        "user/Patient.rs",
+        challenge=challenge,
+        state="x",
+        redirect_uri="https://evil.example/cb",
+    )
+    assert response.status_code == 400 and "redirect_uri" in response.text
+
+
+async def test_the_user_may_deny(client, sessions) -> None:
+    admin = await admin_headers(client, sessions)
+    app = await register_app(client, admin, scopes="user/Patient.rs")
+    _, nurse = await signed_in(client, sessions, Role.NURSE)
+    _, challenge = pkce_pair()
+    response = await authorize_url(
+        client, app["client_id"], "user/Patient.rs", challenge=challenge, state="z"
+    )
+    request_id = query_of(response.headers["location"])["request"]
+    shown = (await client.get(f"/api/v1/smart/authorizations/{request_id}", headers=nurse)).json()
+    assert shown["app_name"] == app["name"]
+    assert shown["scopes"] == [
+        {"scope": "user/Patient.rs", "words": "Read, search Patient records that you can see"}
+    ]
+    answer = await client.post(f"/api/v1/smart/authorizations/{request_id}/deny", headers=nurse)
+    assert query_of(answer.json()["redirect_to"]) == {
+        "error": "access_denied",
+        "error_description": "The user declined.",
+        "state": "z",
+    }
+
+
+async def test_refresh_rotates_and_revocation_ends_the_grant(client, sessions) -> None:
+    admin = await admin_headers(client, sessions)
+    app = await register_app(
+        client, admin, scopes="user/Patient.rs offline_access", client_type="confidential"
+    )
+    secret = app["client_secret"]
+    patient_id = await builders.patient_record(sessions)
+    _, nurse = await signed_in(client, sessions, Role.NURSE)
+    authorized = await authorize(client, nurse, app["client_id"], "user/Patient.rs offline_access")
+    assert (await exchange(client, app["client_id"], authorized)).status_code == 401  # no secret
+    first = (await exchange(client, app["client_id"], authorized, client_secret=secret)).json()
+    form = {"client_id": app["client_id"], "client_secret": secret}
+    second = await client.post(
+        "/oauth/token", data={**form, "grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    )
+    assert second.status_code == 200, second.text
+    reused = await client.post(
+        "/oauth/token", data={**form, "grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    )
+    assert reused.json()["error"] == "invalid_grant"
+    current = second.json()
+    looked = (await client.post("/oauth/introspect", data={**form, "token": current["access_token"]})).json()
+    assert looked["active"] and looked["scope"] == "user/Patient.rs offline_access"
+    assert looked["client_id"] == app["client_id"]
+    assert (
+        await client.get(f"/fhir/R4/Patient/{patient_id}", headers=bearer(current["access_token"]))
+    ).status_code == 200
+    assert (
+        await client.post("/oauth/revoke", data={**form, "token": current["refresh_token"]})
+    ).status_code == 200
+    for token in (current["access_token"], current["refresh_token"]):
+        assert (await client.post("/oauth/introspect", data={**form, "token": token})).json() == {
+            "active": False
+        }
+    assert (
+        await client.get(f"/fhir/R4/Patient/{patient_id}", headers=bearer(current["access_token"]))
+    ).status_code == 401
+
+
+async def test_an_access_token_alone_can_be_revoked_and_admins_introspect(client, sessions) -> None:
+    admin = await admin_headers(client, sessions)
+    app = await register_app(client, admin, scopes="user/Patient.rs")
+    _, nurse = await signed_in(client, sessions, Role.NURSE)
+    token = (await app_token(client, nurse, app["client_id"], "user/Patient.rs"))["access_token"]
+    looked = await client.post("/oauth/introspect", data={"token": token}, headers=admin)
+    assert looked.json()["active"] is True
+    assert (await client.post("/oauth/introspect", data={"token": token}, headers=nurse)).status_code == 401
+    await client.post("/oauth/revoke", data={"client_id": app["client_id"], "token": token})
+    assert (await client.post("/oauth/introspect", data={"token": token}, headers=admin)).json() == {
+        "active": False
+    }
+
+
+@pytest.mark.parametrize("algorithm", ["ES384", "RS384"])
+async def test_a_backend_service_reads_with_system_scopes(client, sessions, algorithm) -> None:
+    admin = await admin_headers(client, sessions)
+    key = BackendKey.new(algorithm)
+    app = await register_app(client, admin, scopes="system/*.rs", client_type="backend", jwks=key.jwks())
+    patient_id = await builders.patient_record(sessions)
+    response = await backend_token(client, app["client_id"], key, "system/Patient.rs system/Observation.rs")
+    assert response.status_code == 200, response.text
+    assert response.json()["scope"] == "system/Patient.rs system/Observation.rs"
+    headers = bearer(response.json()["access_token"])
+    assert (await client.get(f"/fhir/R4/Patient/{patient_id}", headers=headers)).status_code == 200
+    created = await client.post(
+        "/fhir/R4/AllergyIntolerance",
+        json={"resourceType": "AllergyIntolerance", "patient": {"reference": f"Patient/{patient_id}"}},
+        headers={**headers, "Content-Type": "application/fhir+json"},
+    )
+    assert created.status_code == 403
+    assert (await client.get("/fhir/R4/Condition", headers=headers)).status_code == 403
+
+
+async def test_backend_assertions_are_checked(client, sessions) -> None:
+    admin = await admin_headers(client, sessions)
+    key = BackendKey.new("ES384")
+    app = await register_app(
+        client, admin, scopes="system/Patient.rs", client_type="backend", jwks=key.jwks()
+    )
+    assertion = key.assertion(app["client_id"])
+    assert (
+        await backend_token(client, app["client_id"], key, "system/Patient.rs", assertion=assertion)
+    ).status_code == 200
+    replay = await backend_token(client, app["client_id"], key, "system/Patient.rs", assertion=assertion)
+    assert replay.status_code == 401 and "replayed" in replay.json()["error_description"]
+    stranger = BackendKey.new("ES384")
+    stranger.kid = key.kid
+    forged = await backend_token(client, app["client_id"], stranger, "system/Patient.rs")
+    assert forged.status_code == 401
+    wrong_audience = key.assertion(app["client_id"], audience="https://elsewhere.example/token")
+    assert (
+        await backend_token(client, app["client_id"], key, "system/Patient.rs", assertion=wrong_audience)
+    ).status_code == 401
+    too_long = key.assertion(app["client_id"], lifetime_s=3600)
+    assert (
+        await backend_token(client, app["client_id"], key, "system/Patient.rs", assertion=too_long)
+    ).status_code == 401
+    beyond = await backend_token(client, app["client_id"], key, "system/Observation.rs")
+    assert beyond.json()["error"] == "invalid_scope"
+
+
+async def test_only_admins_register_apps_and_registrations_are_checked(client, sessions) -> None:
+    _, clinician = await signed_in(client, sessions, Role.CLINICIAN)
+    body = {"name": "X", "client_type": "public", "scopes": "user/*.rs", "redirect_uris": [REDIRECT_URI]}
+    assert (await client.post("/api/v1/smart/apps", json=body, headers=clinician)).status_code == 403
+    admin = await admin_headers(client, sessions)
+    for bad in (
+        {**body, "scopes": "user/Observation.sr"},
+        {**body, "scopes": "patient/Observation.rs?category=vital-signs"},
+        {**body, "redirect_uris": ["http://example.org/cb"]},
+        {**body, "client_type": "backend", "scopes": "system/*.rs"},
+        {**body, "scopes": "system/*.rs"},
+    ):
+        assert (await client.post("/api/v1/smart/apps", json=bad, headers=admin)).status_code == 422, bad
