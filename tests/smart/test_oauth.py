@@ -90,7 +90,7 @@ async def test_pkce_failures_are_refused(client, sessions) -> None:
     admin = await admin_headers(client, sessions)
     app = await register_app(client, admin, scopes="user/Patient.rs")
     _, nurse = await signed_in(client, sessions, Role.NURSE)
-    verifier, challenge = pkce_pair()
+    verifier, _ = pkce_pair()
     plain = await authorize_url(
         client,
         app["client_id"],
