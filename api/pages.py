@@ -155,6 +155,11 @@ async def account_page(page: str) -> Response:
     return page_response(f"account/{ACCOUNT_PAGES[page]}")
 
 
+@router.get("/oauth/consent/")
+async def smart_consent() -> Response:
+    return page_response("oauth/consent.html")
+
+
 @router.get("/staff/dashboard/")
 async def ward_dashboard() -> Response:
     return page_response("staff/dashboard.html")
