@@ -3,13 +3,15 @@ introspection, id_tokens and backend services' client credentials."""
 
 from __future__ import annotations
 
+import secrets
+
 import jwt
 import pytest
 from sqlalchemy import select
 
 from core.audit.models import AuditEvent
 from core.identity.principal import Role
-from tests.builders import signed_in
+from tests.builders import http_client, signed_in
 from tests.fhir import builders
 from tests.smart.smart_support import (
     FHIR_BASE,
@@ -272,3 +274,52 @@ async def test_only_admins_register_apps_and_registrations_are_checked(client, s
         {**body, "scopes": "system/*.rs"},
     ):
         assert (await client.post("/api/v1/smart/apps", json=bad, headers=admin)).status_code == 422, bad
+
+
+async def test_an_ehr_launch_carries_the_charts_patient(client, sessions) -> None:
+    admin = await admin_headers(client, sessions)
+    scope = "launch patient/*.rs"
+    app = await register_app(client, admin, scopes=scope, launch_url="http://127.0.0.1:9/launch")
+    patient_id = await builders.patient_record(sessions)
+    _, clinician = await signed_in(client, sessions, Role.CLINICIAN)
+    listed = (await client.get("/api/v1/smart/launchable-apps", headers=clinician)).json()
+    assert app["client_id"] in {a["client_id"] for a in listed}
+    opened = await client.post(
+        "/api/v1/smart/launches",
+        json={"client_id": app["client_id"], "patient_id": str(patient_id)},
+        headers=clinician,
+    )
+    assert opened.status_code == 200, opened.text
+    launch = query_of(opened.json()["url"])
+    assert opened.json()["url"].startswith("http://127.0.0.1:9/launch?") and launch["iss"] == FHIR_BASE
+    _, challenge = pkce_pair()
+    response = await authorize_url(
+        client, app["client_id"], scope, challenge=challenge, state="e", launch=launch["launch"]
+    )
+    request_id = query_of(response.headers["location"])["request"]
+    _, nurse = await signed_in(client, sessions, Role.NURSE)
+    assert (await client.get(f"/api/v1/smart/authorizations/{request_id}", headers=nurse)).status_code == 403
+    shown = (await client.get(f"/api/v1/smart/authorizations/{request_id}", headers=clinician)).json()
+    assert shown["patient_id"] == str(patient_id) and shown["patient_picker"] is False
+    authorized = await authorize(client, clinician, app["client_id"], scope, launch=launch["launch"])
+    tokens = (await exchange(client, app["client_id"], authorized)).json()
+    assert tokens["patient"] == str(patient_id) and tokens["scope"] == scope
+    other = await builders.patient_record(sessions)
+    assert (
+        await client.get(f"/fhir/R4/Patient/{other}", headers=bearer(tokens["access_token"]))
+    ).status_code == 403
+    forged = await authorize_url(
+        client, app["client_id"], scope, challenge=challenge, state="f", launch="not-a-launch"
+    )
+    assert query_of(forged.headers["location"])["error"] == "invalid_request"
+
+
+async def test_oauth_endpoints_are_rate_limited(app_with, sessions) -> None:
+    client_id = f"nobody-{secrets.token_hex(4)}"
+    async with app_with(smart_requests_per_client=2) as limited, http_client(limited) as http:
+        answers = [
+            await http.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id})
+            for _ in range(3)
+        ]
+    assert [a.status_code for a in answers] == [401, 401, 429]
+    assert answers[2].json()["error"] == "slow_down" and int(answers[2].headers["Retry-After"]) >= 1
