@@ -112,7 +112,7 @@ async def billing_office_slash() -> Response:
 
 # The administration sections share one shell; its script loads the section named in the path.
 ADMIN_SECTIONS = frozenset(
-    {"users", "organisation", "schedules", "devices", "audit", "system", "analytics", "requests"}
+    {"users", "organisation", "schedules", "devices", "audit", "system", "analytics", "requests", "apps"}
 )
 
 
