@@ -187,9 +187,11 @@ async def test_refresh_rotates_and_revocation_ends_the_grant(client, sessions) -
     assert (
         await client.get(f"/fhir/R4/Patient/{patient_id}", headers=bearer(current["access_token"]))
     ).status_code == 200
-    assert (
-        await client.post("/oauth/revoke", data={**form, "token": current["refresh_token"]})
-    ).status_code == 200
+    # client_secret_basic this time, as the README's curl example does.
+    revoked = await client.post(
+        "/oauth/revoke", data={"token": current["refresh_token"]}, auth=(app["client_id"], secret)
+    )
+    assert revoked.status_code == 200
     for token in (current["access_token"], current["refresh_token"]):
         assert (await client.post("/oauth/introspect", data={**form, "token": token})).json() == {
             "active": False
