@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from api.deps import AdminPrincipal, CurrentPrincipal, SessionDep, SettingsDep, StaffPrincipal
+from api.deps import AdminPrincipal, CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep, StaffPrincipal
 from clinical.patients import service as patients
 from core.errors import NotFound
 from core.identity.smart import apps, authorize
@@ -33,9 +33,16 @@ class AppUpdate(BaseModel):
 
 @router.patch("/apps/{app_id}", response_model=apps.AppRead, summary="Suspend or restore an app")
 async def update_app(
-    app_id: uuid.UUID, body: AppUpdate, actor: AdminPrincipal, session: SessionDep
+    app_id: uuid.UUID, body: AppUpdate, actor: AdminPrincipal, session: SessionDep, resources: ResourcesDep
 ) -> apps.AppRead:
-    return await apps.set_active(session=session, actor=actor, app_id=app_id, active=body.is_active)
+    return await apps.set_active(
+        session=session,
+        actor=actor,
+        app_id=app_id,
+        active=body.is_active,
+        revocations=resources.revocations,
+        access_token_ttl_s=resources.settings.access_token_ttl_s,
+    )
 
 
 @router.get(

@@ -192,6 +192,9 @@ def audit_served(
         by_patient[owner or _patient_named(resource_type, resource_id)] = []
     for patient_id, references in by_patient.items():
         served: dict[str, Any] = {"count": len(references)}
+        if ctx.principal.grant is not None:
+            # Served to a SMART app: the log says which app the user (or service) let in.
+            served["client_id"] = ctx.principal.grant.client_id
         if not summary:
             served["resources"] = references
         audit.record(

@@ -325,3 +325,60 @@ async def test_oauth_endpoints_are_rate_limited(app_with, sessions) -> None:
         ]
     assert [a.status_code for a in answers] == [401, 401, 429]
     assert answers[2].json()["error"] == "slow_down" and int(answers[2].headers["Retry-After"]) >= 1
+
+
+async def test_a_backend_service_may_publish_its_keys_at_a_jwks_url(client, sessions) -> None:
+    from fastapi import FastAPI
+
+    from tests.web.conftest import serve
+
+    key = BackendKey.new("RS384")
+    keys_site = FastAPI()
+    keys_site.get("/jwks.json")(lambda: key.jwks())
+    async with serve(keys_site) as site:
+        admin = await admin_headers(client, sessions)
+        app = await register_app(
+            client, admin, scopes="system/Patient.rs", client_type="backend", jwks_url=f"{site.url}/jwks.json"
+        )
+        patient_id = await builders.patient_record(sessions)
+        response = await backend_token(client, app["client_id"], key, "system/Patient.rs")
+        assert response.status_code == 200, response.text
+        headers = bearer(response.json()["access_token"])
+        assert (await client.get(f"/fhir/R4/Patient/{patient_id}", headers=headers)).status_code == 200
+    async with sessions() as session:
+        served = await session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "fhir.read", AuditEvent.patient_id == patient_id)
+        )
+    assert served is not None and served.detail["client_id"] == app["client_id"]
+    assert served.actor_id is not None and str(served.actor_id) == app["id"]
+
+
+async def test_suspending_an_app_ends_its_tokens_at_once(client, sessions) -> None:
+    admin = await admin_headers(client, sessions)
+    app = await register_app(client, admin, scopes="user/Patient.rs offline_access")
+    patient_id = await builders.patient_record(sessions)
+    _, nurse = await signed_in(client, sessions, Role.NURSE)
+    tokens = await app_token(client, nurse, app["client_id"], "user/Patient.rs offline_access")
+    key = BackendKey.new("ES384")
+    service = await register_app(
+        client, admin, scopes="system/Patient.rs", client_type="backend", jwks=key.jwks()
+    )
+    service_token = (await backend_token(client, service["client_id"], key, "system/Patient.rs")).json()[
+        "access_token"
+    ]
+    for registered in (app, service):
+        suspended = await client.patch(
+            f"/api/v1/smart/apps/{registered['id']}", json={"is_active": False}, headers=admin
+        )
+        assert suspended.status_code == 200 and suspended.json()["is_active"] is False
+    for token in (tokens["access_token"], service_token):
+        assert (await client.get(f"/fhir/R4/Patient/{patient_id}", headers=bearer(token))).status_code == 401
+    refreshed = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": app["client_id"],
+        },
+    )
+    assert refreshed.status_code == 401  # the suspended client is not recognised any more

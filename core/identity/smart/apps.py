@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator, model_validator
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access import require_role
 from core.audit import service as audit
-from core.errors import InvalidInput, NotFound
+from core.db import utc_now
+from core.errors import NotFound
 from core.identity.principal import Principal, Role
+from core.identity.revocation import TokenRevocations
 from core.identity.smart.assertions import check_key_set
-from core.identity.smart.models import ClientType, SmartApp
+from core.identity.smart.models import ClientType, SmartApp, SmartGrantRecord
 from core.identity.smart.scopes import InvalidScope, Level, check_scopes, parse_clinical, split_scope
+from core.identity.smart.tokens import GRANT_REVOCATION_PREFIX
 from core.identity.tokens import hash_opaque_token
 
 
@@ -170,13 +174,37 @@ async def launchable_apps(*, session: AsyncSession) -> list[AppRead]:
     return [AppRead.of(row) for row in rows]
 
 
-async def set_active(*, session: AsyncSession, actor: Principal, app_id: uuid.UUID, active: bool) -> AppRead:
-    """Suspends or restores an app; a suspended app gets no token, and its refresh tokens stop working."""
+async def set_active(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    app_id: uuid.UUID,
+    active: bool,
+    revocations: TokenRevocations,
+    access_token_ttl_s: int,
+) -> AppRead:
+    """Suspends or restores an app. Suspending ends every grant it holds at once: its access and
+    refresh tokens stop working, and it gets no new token until restored (users consent again)."""
     require_role(session, actor, [Role.ADMIN], action="smart.app.update", resource_type="smart_app")
     row = await session.get(SmartApp, app_id)
     if row is None:
         raise NotFound("There is no app with this id.")
     row.is_active = active
+    if not active:
+        until = utc_now() + timedelta(seconds=access_token_ttl_s + 60)
+        grants = await session.scalars(
+            select(SmartGrantRecord).where(
+                SmartGrantRecord.app_id == row.id, SmartGrantRecord.revoked_at.is_(None)
+            )
+        )
+        # A backend service's tokens are issued under the app's own id.
+        for grant_id in [row.id, *(grant.id for grant in grants)]:
+            await revocations.revoke(GRANT_REVOCATION_PREFIX + str(grant_id), until=until)
+        await session.execute(
+            update(SmartGrantRecord)
+            .where(SmartGrantRecord.app_id == row.id, SmartGrantRecord.revoked_at.is_(None))
+            .values(revoked_at=utc_now(), refresh_hash=None)
+        )
     await session.flush()
     audit.record(
         session,
@@ -196,7 +224,3 @@ async def app_by_client_id(session: AsyncSession, client_id: str) -> SmartApp | 
     return await session.scalar(
         select(SmartApp).where(SmartApp.client_id == client_id, SmartApp.is_active.is_(True))
     )
-
-
-def invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(f"{field}: {message}")
