@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # OAuth endpoints (authorize, token, revoke, introspect): requests per client and address per window.
     smart_requests_per_client: int = Field(default=60, ge=1)
     smart_window_s: int = Field(default=60, ge=1)
+    # FHIR requests one SMART app may make per window (all its users together): a runaway app is
+    # slowed down before it slows everyone else.
+    smart_fhir_requests_per_app: int = Field(default=1200, ge=1)
 
     # Login throttling: attempts allowed per window, per account and per client address.
     login_attempts_per_account: int = 5

@@ -34,7 +34,7 @@ from clinical.fhir.outcome import operation_outcome
 from clinical.fhir.provider import FhirContext
 from clinical.fhir.search.request import FORMAT, JSON_FORMATS, check_accept, check_format
 from clinical.fhir.writes import service as writes
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, RateLimited
 from core.identity.principal import Principal
 from core.settings import Settings
 
@@ -47,9 +47,13 @@ class FhirResponse(JSONResponse):
     media_type = FHIR_MEDIA_TYPE
 
 
-def outcome_response(status: int, diagnostics: str, *, error_code: str | None = None) -> FhirResponse:
+def outcome_response(
+    status: int, diagnostics: str, *, error_code: str | None = None, retry_after_s: int | None = None
+) -> FhirResponse:
     """An OperationOutcome answered with `status`."""
     headers = {"WWW-Authenticate": 'Bearer realm="ownat"'} if status == 401 else None
+    if retry_after_s is not None:
+        headers = {"Retry-After": str(retry_after_s)}
     body = operation_outcome(status=status, diagnostics=diagnostics, error_code=error_code)
     return FhirResponse(body, status_code=status, headers=headers)
 
@@ -78,9 +82,11 @@ class FhirRoute(APIRoute):
                 check_accept(request.headers.get("accept"))
                 return await handler(request)
             except DomainError as error:
-                raise FhirFailure(
-                    outcome_response(error.status, error.detail, error_code=error.code), error.code
-                ) from error
+                retry_after_s = error.retry_after_s if isinstance(error, RateLimited) else None
+                answer = outcome_response(
+                    error.status, error.detail, error_code=error.code, retry_after_s=retry_after_s
+                )
+                raise FhirFailure(answer, error.code) from error
             except RequestValidationError as error:
                 details = "; ".join(
                     f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in error.errors()

@@ -382,3 +382,20 @@ async def test_suspending_an_app_ends_its_tokens_at_once(client, sessions) -> No
         },
     )
     assert refreshed.status_code == 401  # the suspended client is not recognised any more
+
+
+async def test_an_apps_fhir_requests_are_rate_limited(app_with, sessions) -> None:
+    async with app_with(smart_fhir_requests_per_app=2) as limited, http_client(limited) as http:
+        admin = await admin_headers(http, sessions)
+        app = await register_app(http, admin, scopes="user/Patient.rs")
+        patient_id = await builders.patient_record(sessions)
+        _, nurse = await signed_in(http, sessions, Role.NURSE)
+        token = (await app_token(http, nurse, app["client_id"], "user/Patient.rs"))["access_token"]
+        answers = [await http.get(f"/fhir/R4/Patient/{patient_id}", headers=bearer(token)) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert (
+            answers[2].json()["resourceType"] == "OperationOutcome"
+            and int(answers[2].headers["Retry-After"]) >= 1
+        )
+        # The user's own token is not the app's budget.
+        assert (await http.get(f"/fhir/R4/Patient/{patient_id}", headers=nurse)).status_code == 200
