@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from api import health, pages, ws, ws_consult
+from api.cors import SmartCorsMiddleware
 from api.deps import get_current_principal, get_fhir_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
 from api.problems import install_problem_handlers
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_request_body_bytes,
         larger_limits={DOCUMENT_UPLOAD_PATH: upload_limit, MESSAGE_POST_PATH: upload_limit},
     )
+    # Browser apps on other origins call FHIR and the token endpoint (bearer tokens, no cookies).
+    app.add_middleware(SmartCorsMiddleware)
     app.add_middleware(
         RequestContextMiddleware,
         metrics=HttpMetrics(app.state.metrics_registry),

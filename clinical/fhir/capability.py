@@ -87,7 +87,7 @@ def _security(base_url: str) -> dict[str, Any]:
         ("introspect", f"{origin}/oauth/introspect"),
     ]
     return {
-        "cors": False,
+        "cors": True,
         "service": [
             {
                 "coding": [

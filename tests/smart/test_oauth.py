@@ -399,3 +399,44 @@ async def test_an_apps_fhir_requests_are_rate_limited(app_with, sessions) -> Non
         )
         # The user's own token is not the app's budget.
         assert (await http.get(f"/fhir/R4/Patient/{patient_id}", headers=nurse)).status_code == 200
+
+
+async def test_browser_apps_on_other_origins_reach_fhir_and_the_token_endpoint(client, sessions) -> None:
+    origin = {"Origin": "https://app.example.org"}
+    preflight = await client.options(
+        "/fhir/R4/Patient",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "*"
+    assert "Authorization" in preflight.headers["access-control-allow-headers"]
+    token = await client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=origin)
+    assert token.headers["access-control-allow-origin"] == "*"
+    discovery = await client.get("/.well-known/smart-configuration", headers=origin)
+    assert discovery.headers["access-control-allow-origin"] == "*"
+    # The rest of the platform stays same-origin.
+    assert "access-control-allow-origin" not in (await client.get("/api/v1/auth/me", headers=origin)).headers
+    assert (await client.get("/fhir/R4/metadata")).json()["rest"][0]["security"]["cors"] is True
+
+
+async def test_authorize_also_takes_a_form_post(client, sessions) -> None:
+    admin = await admin_headers(client, sessions)
+    app = await register_app(client, admin, scopes="user/Patient.rs")
+    _, challenge = pkce_pair()
+    response = await client.post(
+        "/oauth/authorize",
+        data={
+            "response_type": "code",
+            "client_id": app["client_id"],
+            "redirect_uri": REDIRECT_URI,
+            "scope": "user/Patient.rs",
+            "state": "p",
+            "aud": FHIR_BASE,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+    )
+    assert response.status_code == 302 and response.headers["location"].startswith("/oauth/consent/?request=")
