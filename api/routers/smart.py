@@ -22,7 +22,7 @@ from core.audit.context import client_address_var
 from core.errors import NotAuthenticated
 from core.identity import tokens
 from core.identity.principal import Principal, Role
-from core.identity.smart import authorize, discovery, grants
+from core.identity.smart import authorize, discovery, grants, token_status
 from core.identity.smart.errors import OAuthError
 from core.identity.smart.keys import public_jwks
 from core.resources import Resources
@@ -211,7 +211,7 @@ async def revoke(request: Request, session: SessionDep, resources: ResourcesDep)
     try:
         form = await _form(request)
         app = await _client(request, session, resources, form)
-        await grants.revoke(
+        await token_status.revoke(
             session=session,
             app=app,
             token=form.get("token", ""),
@@ -229,7 +229,7 @@ async def introspect(request: Request, session: SessionDep, resources: Resources
     try:
         form = await _form(request)
         client_id = await _introspecting_client(request, session, resources, form)
-        body = await grants.introspect(
+        body = await token_status.introspect(
             session=session,
             token=form.get("token", ""),
             client_id=client_id,
