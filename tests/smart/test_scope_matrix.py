@@ -187,3 +187,25 @@ async def test_refusals_by_scope_are_audited(client, sessions) -> None:
             )
         )
     assert outcomes == ["denied"]
+
+
+async def test_each_entry_of_a_batch_is_checked_against_the_scopes(client, sessions) -> None:
+    admin = await admin_headers(client, sessions)
+    app = await register_app(client, admin, scopes="user/Patient.rs")
+    patient_id = await builders.patient_record(sessions)
+    _, clinician = await signed_in(client, sessions, Role.CLINICIAN)
+    tokens = await app_token(client, clinician, app["client_id"], "user/Patient.rs")
+    batch = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            {"request": {"method": "GET", "url": f"Patient/{patient_id}"}},
+            {
+                "request": {"method": "POST", "url": "AllergyIntolerance"},
+                "resource": allergy(str(patient_id)),
+            },
+        ],
+    }
+    headers = {**bearer(tokens["access_token"]), "Content-Type": "application/fhir+json"}
+    answer = (await client.post("/fhir/R4", json=batch, headers=headers)).json()
+    assert [entry["response"]["status"].split()[0] for entry in answer["entry"]] == ["200", "403"]
