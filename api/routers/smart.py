@@ -193,6 +193,7 @@ async def token(request: Request, session: SessionDep, resources: ResourcesDep) 
                 settings=settings,
                 endpoint=_endpoint(request),
                 fhir_user=fhir_user,
+                revocations=resources.revocations,
             )
         elif grant_type == "client_credentials":
             body = await grants.client_credentials(

@@ -203,7 +203,7 @@ async def set_active(
         await session.execute(
             update(SmartGrantRecord)
             .where(SmartGrantRecord.app_id == row.id, SmartGrantRecord.revoked_at.is_(None))
-            .values(revoked_at=utc_now(), refresh_hash=None)
+            .values(revoked_at=utc_now(), refresh_hash=None, previous_refresh_hash=None)
         )
     await session.flush()
     audit.record(

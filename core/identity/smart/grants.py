@@ -41,6 +41,7 @@ from core.identity.smart.scopes import (
     parse_clinical,
     split_scope,
 )
+from core.identity.smart.token_status import revoke_grant
 from core.identity.smart.tokens import issue_smart_access_token
 from core.identity.tokens import hash_opaque_token, new_refresh_token
 from core.settings import Settings
@@ -181,13 +182,15 @@ async def refresh(
     settings: Settings,
     endpoint: Endpoint,
     fhir_user: FhirUserLookup,
+    revocations: TokenRevocations,
 ) -> dict[str, Any]:
-    """New tokens for a grant's current refresh token (which is replaced: each works once)."""
-    record = await session.scalar(
-        select(SmartGrantRecord).where(
-            SmartGrantRecord.refresh_hash == hash_opaque_token(refresh_token or "-")
-        )
-    )
+    """New tokens for a grant's current refresh token (which is replaced: each works once).
+
+    A replaced token presented again means two parties hold the grant's tokens: the grant ends."""
+    presented = hash_opaque_token(refresh_token or "-")
+    record = await session.scalar(select(SmartGrantRecord).where(SmartGrantRecord.refresh_hash == presented))
+    if record is None:
+        await _end_on_reuse(session, app, presented, settings=settings, revocations=revocations)
     now = utc_now()
     if (
         record is None
@@ -207,6 +210,27 @@ async def refresh(
     user = await _active_user(session, record.user_id)
     return await _user_tokens(
         session, app, user, record, settings=settings, endpoint=endpoint, fhir_user=fhir_user
+    )
+
+
+async def _end_on_reuse(
+    session: AsyncSession, app: SmartApp, presented: str, *, settings: Settings, revocations: TokenRevocations
+) -> None:
+    reused = await session.scalar(
+        select(SmartGrantRecord).where(
+            SmartGrantRecord.previous_refresh_hash == presented,
+            SmartGrantRecord.app_id == app.id,
+            SmartGrantRecord.revoked_at.is_(None),
+        )
+    )
+    if reused is None:
+        return
+    await revoke_grant(session, reused, settings=settings, revocations=revocations)
+    _audit_token(
+        session, None, app, "refresh_token", outcome="denied", detail={"reason": "reused; grant ended"}
+    )
+    raise OAuthError(
+        "invalid_grant", "This refresh token was already used; the grant is ended, sign in again."
     )
 
 
@@ -268,6 +292,7 @@ async def _user_tokens(
         body["patient"] = str(record.patient_id)
     if grant.has(OFFLINE_ACCESS):
         refresh_token = new_refresh_token()
+        record.previous_refresh_hash = record.refresh_hash
         record.refresh_hash = hash_opaque_token(refresh_token)
         record.refresh_expires_at = utc_now() + timedelta(seconds=settings.refresh_token_ttl_s)
         body["refresh_token"] = refresh_token

@@ -96,6 +96,8 @@ class SmartGrantRecord(PublicIdMixin, Base):
     scope: Mapped[str] = mapped_column(Text)
     patient_id: Mapped[uuid.UUID | None]
     refresh_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The token the current one replaced: presented again, it was copied, and the grant is ended.
+    previous_refresh_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     refresh_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

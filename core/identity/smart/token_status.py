@@ -29,7 +29,7 @@ async def revoke(
         select(SmartGrantRecord).where(SmartGrantRecord.refresh_hash == hash_opaque_token(token or "-"))
     )
     if record is not None and record.app_id == app.id:
-        await _revoke_grant(session, record, settings=settings, revocations=revocations)
+        await revoke_grant(session, record, settings=settings, revocations=revocations)
         audit.record(
             session,
             actor=None,
@@ -57,11 +57,12 @@ async def revoke(
     )
 
 
-async def _revoke_grant(
+async def revoke_grant(
     session: AsyncSession, record: SmartGrantRecord, *, settings: Settings, revocations: TokenRevocations
 ) -> None:
+    """Ends a grant: its refresh token now, its access tokens through the revocation list."""
     record.revoked_at = utc_now()
-    record.refresh_hash = None
+    record.refresh_hash = record.previous_refresh_hash = None
     await session.flush()
     # Access tokens already issued under the grant are refused for the rest of their lifetime.
     until = utc_now() + timedelta(seconds=settings.access_token_ttl_s + 60)

@@ -105,6 +105,7 @@ def upgrade() -> None:
         sa.Column("scope", sa.Text(), nullable=False),
         sa.Column("patient_id", sa.Uuid(), nullable=True),
         sa.Column("refresh_hash", sa.String(length=64), nullable=True),
+        sa.Column("previous_refresh_hash", sa.String(length=64), nullable=True),
         sa.Column("refresh_expires_at", TZ, nullable=True),
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("revoked_at", TZ, nullable=True),
@@ -120,9 +121,11 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_smart_grants_app_id"), "smart_grants", ["app_id"])
     op.create_index(op.f("ix_smart_grants_user_id"), "smart_grants", ["user_id"])
+    op.create_index(op.f("ix_smart_grants_previous_refresh_hash"), "smart_grants", ["previous_refresh_hash"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_smart_grants_previous_refresh_hash"), table_name="smart_grants")
     op.drop_index(op.f("ix_smart_grants_user_id"), table_name="smart_grants")
     op.drop_index(op.f("ix_smart_grants_app_id"), table_name="smart_grants")
     op.drop_table("smart_grants")
