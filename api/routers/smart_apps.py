@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from api.deps import AdminPrincipal, CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep, StaffPrincipal
 from clinical.patients import service as patients
 from core.errors import NotFound
-from core.identity.smart import apps, authorize
+from core.identity.smart import apps, authorize, connected
 
 router = APIRouter(prefix="/smart", tags=["smart"])
 
@@ -114,3 +114,23 @@ async def launch(
     iss = str(request.base_url).rstrip("/") + "/fhir/R4"
     separator = "&" if "?" in app.launch_url else "?"
     return Launch(url=f"{app.launch_url}{separator}{urlencode({'iss': iss, 'launch': launch_value})}")
+
+
+@router.get("/connected-apps", response_model=list[connected.ConnectedApp], summary="The apps you let in")
+async def connected_apps(
+    actor: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+) -> list[connected.ConnectedApp]:
+    return await connected.connected_apps(session=session, actor=actor, settings=settings)
+
+
+@router.delete("/connected-apps/{grant_id}", status_code=204, summary="End an app's access to your account")
+async def disconnect(
+    grant_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, resources: ResourcesDep
+) -> None:
+    await connected.disconnect(
+        session=session,
+        actor=actor,
+        grant_id=grant_id,
+        settings=resources.settings,
+        revocations=resources.revocations,
+    )
