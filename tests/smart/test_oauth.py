@@ -4,6 +4,7 @@ introspection, id_tokens and backend services' client credentials."""
 from __future__ import annotations
 
 import secrets
+import uuid
 
 import jwt
 from sqlalchemy import select
@@ -383,3 +384,23 @@ async def test_authorize_also_takes_a_form_post(client, sessions) -> None:
         },
     )
     assert response.status_code == 302 and response.headers["location"].startswith("/oauth/consent/?request=")
+
+
+async def test_expired_authorisation_requests_are_cleared(client, sessions) -> None:
+    from datetime import timedelta
+
+    from core.db import utc_now
+    from core.identity.smart.models import SmartAuthorization
+
+    admin = await admin_headers(client, sessions)
+    app = await register_app(client, admin, scopes="user/Patient.rs")
+    _, challenge = pkce_pair()
+    first = await authorize_url(client, app["client_id"], "user/Patient.rs", challenge=challenge, state="a")
+    old_id = query_of(first.headers["location"])["request"]
+    async with sessions() as session, session.begin():
+        old = await session.get(SmartAuthorization, uuid.UUID(old_id))
+        assert old is not None
+        old.expires_at = utc_now() - timedelta(hours=2)
+    await authorize_url(client, app["client_id"], "user/Patient.rs", challenge=challenge, state="b")
+    async with sessions() as session:
+        assert await session.get(SmartAuthorization, uuid.UUID(old_id)) is None

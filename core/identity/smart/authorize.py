@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 import jwt
 from pydantic import BaseModel
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import service as audit
@@ -135,6 +136,11 @@ async def start(
         launch_user_id, launch_patient_id = context
     elif LAUNCH in granted:
         granted.remove(LAUNCH)  # standalone: there is no EHR context to share
+    # Answered and abandoned requests are kept an hour past their expiry (for support), then go; the
+    # table stays as small as an hour of sign-ins, so this needs no job of its own.
+    await session.execute(
+        delete(SmartAuthorization).where(SmartAuthorization.expires_at < utc_now() - timedelta(hours=1))
+    )
     pending = SmartAuthorization(
         app_id=app.id,
         status=AuthorizationStatus.PENDING,
