@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from api import health, pages, ws, ws_consult
-from api.deps import get_current_principal
+from api.cors import SmartCorsMiddleware
+from api.deps import get_current_principal, get_fhir_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
@@ -41,6 +42,8 @@ from api.routers import (
     organisation,
     patients,
     scheduling,
+    smart,
+    smart_apps,
     system,
     users,
     vitals,
@@ -95,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_request_body_bytes,
         larger_limits={DOCUMENT_UPLOAD_PATH: upload_limit, MESSAGE_POST_PATH: upload_limit},
     )
+    # Browser apps on other origins call FHIR and the token endpoint (bearer tokens, no cookies).
+    app.add_middleware(SmartCorsMiddleware)
     app.add_middleware(
         RequestContextMiddleware,
         metrics=HttpMetrics(app.state.metrics_registry),
@@ -149,10 +154,13 @@ def _include_routers(app: FastAPI) -> None:
         system,
         consult_peers,
         consults,
+        smart_apps,
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)
     # FHIR clients read the CapabilityStatement before they sign in; it holds nothing about patients.
     app.include_router(fhir.public_router)
-    app.include_router(fhir.router, dependencies=[Depends(get_current_principal)])
+    # SMART on FHIR: discovery and the OAuth endpoints are public; they authenticate apps themselves.
+    app.include_router(smart.router)
+    app.include_router(fhir.router, dependencies=[Depends(get_fhir_principal)])
     fhir.install(app)

@@ -112,7 +112,7 @@ async def billing_office_slash() -> Response:
 
 # The administration sections share one shell; its script loads the section named in the path.
 ADMIN_SECTIONS = frozenset(
-    {"users", "organisation", "schedules", "devices", "audit", "system", "analytics", "requests"}
+    {"users", "organisation", "schedules", "devices", "audit", "system", "analytics", "requests", "apps"}
 )
 
 
@@ -153,6 +153,11 @@ async def account_page(page: str) -> Response:
     if page not in ACCOUNT_PAGES:
         raise NotFound(f"There is no account page /account/{page}.")
     return page_response(f"account/{ACCOUNT_PAGES[page]}")
+
+
+@router.get("/oauth/consent/")
+async def smart_consent() -> Response:
+    return page_response("oauth/consent.html")
 
 
 @router.get("/staff/dashboard/")

@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = Field(default=900, ge=60, le=3600)
     refresh_token_ttl_s: int = Field(default=14 * 24 * 3600, ge=3600)
 
+    # SMART on FHIR: the RSA private key (PEM) that signs OpenID id_tokens; unset, one is generated
+    # into the data dir (set it when several api instances run, so they all sign with one key).
+    smart_signing_key: SecretStr | None = None
+    # OAuth endpoints (authorize, token, revoke, introspect): requests per client and address per window.
+    smart_requests_per_client: int = Field(default=60, ge=1)
+    smart_window_s: int = Field(default=60, ge=1)
+    # FHIR requests one SMART app may make per window (all its users together): a runaway app is
+    # slowed down before it slows everyone else.
+    smart_fhir_requests_per_app: int = Field(default=1200, ge=1)
+
     # Login throttling: attempts allowed per window, per account and per client address.
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 30

@@ -21,7 +21,7 @@ from contextlib import AsyncExitStack
 import uvicorn
 from fastapi import FastAPI
 
-from api import dev_mail
+from api import dev_mail, dev_smart_app
 from api.app import create_app
 from billing.payments.test_gateway import GatewayServer
 from core.audit.keys import AuditKeyring
@@ -34,6 +34,7 @@ from devices.ingest.config import IngestConfig
 from devices.ingest.worker import IngestWorker
 from ownat import migrate
 from ownat.demo import demo_accounts_text, demo_devices, seed_demo_data, simulated_devices
+from ownat.demo.smart_app import demo_origins, ensure_demo_smart_app
 from ownat.demo.video_visit import ensure_open_video_visit, keep_a_video_visit_open
 from ownat.demo_feed import DemoFeed
 from realtime.alarms.jobs import run_periodic_checks_forever
@@ -53,6 +54,8 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
     await migrate.upgrade_async(settings.effective_database_url)
     await seed_demo_data(settings)
     await ensure_open_video_visit(settings)
+    if settings.environment == "development":
+        await _ensure_demo_smart_app(settings, host=host, port=port)
     async with AsyncExitStack() as stack:
         if settings.mqtt_url is None:
             broker = EmbeddedBroker(host=settings.embedded_mqtt_host, port=settings.embedded_mqtt_port)
@@ -74,6 +77,8 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
         notify = embedded_notification_settings(settings, host=host, port=port)
         if notify.dev_mailbox:
             app.include_router(dev_mail.router)
+        if settings.environment == "development":
+            app.include_router(dev_smart_app.router)
         banner = asyncio.create_task(
             _announce_when_started(
                 server, settings, host, port, mailbox=notify.dev_mailbox, test_gateway=test_gateway
@@ -94,6 +99,16 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
             pipeline.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pipeline
+
+
+async def _ensure_demo_smart_app(settings: Settings, *, host: str, port: int) -> None:
+    engine = create_engine(settings.effective_database_url)
+    try:
+        sessions = create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings))
+        async with transaction(sessions) as session:
+            await ensure_demo_smart_app(session, origins=demo_origins(host, port))
+    finally:
+        await engine.dispose()
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:
@@ -191,6 +206,8 @@ async def _announce_when_started(
         "                each reading until ingest acknowledges it (see README, Reliability)\n"
         "  video visit:  open now: sign in as the patient at /consult/ and as the clinician at\n"
         "                /consult/clinician/ (two browser windows) to try a call\n"
+        f"  SMART app:    http://{shown_host}:{port}/dev/smart-app/ (a demo app: launch it, or open it\n"
+        "                from a patient's chart with 'Open Ownat demo app')\n"
         f"{_payments_line(settings, test_gateway)}\n" + demo_accounts_text(),
         flush=True,
     )

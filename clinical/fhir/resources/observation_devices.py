@@ -100,7 +100,9 @@ class DeviceVitalSource(TableProvider):
         return VitalReading.patient_id
 
     def applies(self, request: SearchRequest, principal: Principal) -> bool:
-        return not principal.is_staff or bool(request.values_of("patient") or request.values_of("subject"))
+        return not principal.sees_every_patient(self.resource_type) or bool(
+            request.values_of("patient") or request.values_of("subject")
+        )
 
     def base_query(self, principal: Principal) -> Select[Any]:
         return select(VitalReading).where(VitalReading.patient_id.is_not(None))
