@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0045_smart_apps"
-down_revision: str | None = "0021_visit_payments"
+down_revision: str | None = "0041_observation_charting"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
