@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import DomainError, RateLimited
@@ -15,6 +17,11 @@ from core.logging import request_id_var
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://ownat.org/problems/"
+# A client told to retry after a Redis failure waits this long: a pool busy for its timeout, or
+# Redis restarting, is usually over by then.
+REDIS_RETRY_AFTER_S = 2
+
+log = logging.getLogger(__name__)
 
 
 def problem_response(
@@ -112,7 +119,21 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+async def _redis_error(request: Request, error: Exception) -> JSONResponse:
+    # Sessions and rate limits cannot be checked: the request is refused for now, never let through.
+    log.warning("Redis unavailable: %s", error)
+    return problem_response(
+        status=503,
+        code="unavailable",
+        title="Service unavailable",
+        detail="The server cannot check sessions or limits right now; try again shortly.",
+        instance=request.url.path,
+        headers={"Retry-After": str(REDIS_RETRY_AFTER_S)},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RedisError, _redis_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     redis_key_prefix: str = "ownat:"
+    # The pool that checks sessions and rate limits on each request: connections per process, and how
+    # long a request waits for a connection or an answer before it is told 503 (try again).
+    redis_max_connections: int = Field(default=50, ge=2, le=10_000)
+    redis_timeout_s: float = Field(default=2.0, gt=0, le=30)
     mqtt_url: str | None = None
     embedded_mqtt_host: str = "127.0.0.1"
     # 1883 is usually taken by a real Mosquitto; the embedded broker keeps out of its way.

@@ -21,12 +21,18 @@ STAFF_ROLES = frozenset({Role.ADMIN, Role.CLINICIAN, Role.NURSE})
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The caller of a request or job. `patient_id` is set for patients (their own record)."""
+    """The caller of a request or job. `patient_id` is set for patients (their own record).
+
+    A caller signed in by an access token also carries the token's id, the session generation of
+    its user when it was issued, and its refresh-token family (`core.identity.revocation`).
+    """
 
     user_id: uuid.UUID
     role: Role
     patient_id: uuid.UUID | None = None
     token_id: str | None = None
+    generation: int = 0
+    family_id: uuid.UUID | None = None
 
     @property
     def is_staff(self) -> bool:
