@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.refusal_audit import record_refusal
 from core.errors import DomainError, RateLimited
 from core.logging import request_id_var
 
@@ -54,6 +55,8 @@ def problem_response(
 
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
+    if error.status in (401, 403):
+        await record_refusal(request, error)
     headers = {"Retry-After": str(error.retry_after_s)} if isinstance(error, RateLimited) else None
     if error.status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="ownat"'}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -79,6 +80,10 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
             await session.rollback()
             if pending:
                 await _write_failed(sessions, audit.mark_failed(pending, error))
+                if any(entry["outcome"] == "denied" for entry in pending):
+                    # The refusal is on the record: the api must not record it a second time.
+                    with contextlib.suppress(AttributeError):
+                        error.audited = True  # type: ignore[attr-defined]
             raise
         for hook in session.info.pop(AFTER_COMMIT_KEY, []):
             try:
