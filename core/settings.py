@@ -47,9 +47,13 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = Field(default=900, ge=60, le=3600)
     refresh_token_ttl_s: int = Field(default=14 * 24 * 3600, ge=3600)
 
-    # Login throttling: attempts allowed per window, per account and per client address.
+    # Login throttling, attempts allowed per window: for one account from one client address (so
+    # that someone guessing from elsewhere cannot lock the owner out), from one client address
+    # across accounts, and for one account from all addresses together (distributed guessing; a
+    # password reset through the emailed link lifts it for the owner).
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 30
+    login_attempts_per_account_total: int = Field(default=100, ge=1)
     login_window_s: int = 900
 
     password_min_length: int = 12

@@ -108,7 +108,7 @@ async def authenticate_login(
             "Confirm your email address first: open the link we emailed you when you signed up, "
             "or ask for a new one."
         )
-    await rate_limiter.reset(f"login:account:{email}")
+    await rate_limiter.reset(login_throttle_key(email, client_address))
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
     pair = await start_session(
@@ -360,14 +360,29 @@ async def _create_user(
     return user
 
 
+def login_throttle_key(email: str, address: str | None) -> str:
+    """The rate-limit key of sign-in attempts on one account from one client address."""
+    return f"login:account-address:{email}:{address or 'unknown'}"
+
+
+def login_account_throttle_key(email: str) -> str:
+    """The rate-limit key of sign-in attempts on one account from every address together."""
+    return f"login:account:{email}"
+
+
 async def _throttle_login(
     session: AsyncSession, *, limiter: RateLimiter, settings: Settings, email: str, address: str | None
 ) -> None:
-    # The address goes first: an address already refused then does not spend the account's budget.
-    limits = [("address", address, settings.login_attempts_per_address)] if address else []
-    limits.append(("account", email, settings.login_attempts_per_account))
-    for kind, value, limit in limits:
-        decision = await limiter.hit(f"login:{kind}:{value}", limit=limit, window_s=settings.login_window_s)
+    # Per account *and* address: a guesser elsewhere spends their own budget, not the owner's.
+    # The address goes first, so an address already refused does not spend the account's budgets;
+    # the account-wide ceiling comes last, so it only counts attempts the others let through.
+    limits = [("address", f"login:address:{address}", settings.login_attempts_per_address)] if address else []
+    limits.append(("account", login_throttle_key(email, address), settings.login_attempts_per_account))
+    limits.append(
+        ("account-total", login_account_throttle_key(email), settings.login_attempts_per_account_total)
+    )
+    for kind, key, limit in limits:
+        decision = await limiter.hit(key, limit=limit, window_s=settings.login_window_s)
         if not decision.allowed:
             _audit_user(
                 session, actor=None, action="login", user=None, outcome="denied", email=email, limit=kind
