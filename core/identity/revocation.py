@@ -107,16 +107,15 @@ class RedisTokenRevocations:
 
     async def refusal(self, principal: Principal) -> str | None:
         """Why `principal`'s token is refused now, or None when it stands."""
-        family = self._family_key(principal.family_id) if principal.family_id else self._family_key(None)
-        generation_key = self._generation_key(principal.user_id)
-        jti_revoked, family_revoked, cached = await self._redis.mget(
-            self._jti_key(principal.token_id or ""), family, generation_key
-        )
+        keys = [self._generation_key(principal.user_id), self._jti_key(principal.token_id or "")]
+        if principal.family_id is not None:
+            keys.append(self._family_key(principal.family_id))
+        cached, jti_revoked, *family_revoked = await self._redis.mget(keys)
         current = int(cached) if cached is not None else await self._reload(principal.user_id)
         return _refusal(
             principal,
             jti_revoked=jti_revoked is not None,
-            family_revoked=family_revoked is not None,
+            family_revoked=any(value is not None for value in family_revoked),
             current=current,
         )
 
@@ -137,8 +136,8 @@ class RedisTokenRevocations:
     def _jti_key(self, jti: str) -> str:
         return f"{self._prefix}revoked-jti:{jti}"
 
-    def _family_key(self, family_id: uuid.UUID | None) -> str:
-        return f"{self._prefix}revoked-family:{family_id or 'none'}"
+    def _family_key(self, family_id: uuid.UUID) -> str:
+        return f"{self._prefix}revoked-family:{family_id}"
 
     def _generation_key(self, user_id: uuid.UUID) -> str:
         return f"{self._prefix}session-generation:{user_id}"

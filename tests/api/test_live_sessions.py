@@ -62,6 +62,21 @@ async def test_a_deactivated_users_token_is_refused_and_their_sockets_close(
             assert await consult.closed_with() == 4401
 
 
+async def test_logging_out_closes_the_sockets_signed_in_with_that_token_only(
+    running: RunningHub, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with http_client(running.app) as client:
+        user, password = await create_user(sessions, role=Role.CLINICIAN)
+        leaving = (await login_tokens(client, user.email, password))["access_token"]
+        staying = (await login_tokens(client, user.email, password))["access_token"]
+        async with hub_client(running.url, leaving) as closing, hub_client(running.url, staying) as kept:
+            assert (await client.post("/api/v1/auth/logout", headers=bearer(leaving))).status_code == 204
+            assert await closed_code(closing.ws) == 4401
+            # The other sign-in's socket still answers.
+            await kept.send(type="subscribe", scope="notifications", id=None)
+            assert (await kept.receive_type("snapshot", "error"))["type"] == "snapshot"
+
+
 async def test_a_demoted_administrator_loses_admin_rights_at_once(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
