@@ -164,3 +164,14 @@ async def test_redis_out_of_reach_answers_503_with_retry_after(
             assert response.status_code == 503, response.text
             assert response.headers["content-type"].startswith(PROBLEM)
             assert int(response.headers["retry-after"]) >= 1
+
+
+async def test_a_burst_beyond_the_redis_pool_waits_or_is_told_to_retry_never_500(
+    app_with: AppFactory, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    _, headers = await signed_in(client, sessions, Role.NURSE)
+    async with app_with(redis_max_connections=2, redis_timeout_s=0.2) as app, http_client(app) as other:
+        answers = await asyncio.gather(*(other.get("/api/v1/auth/me", headers=headers) for _ in range(40)))
+    statuses = {response.status_code for response in answers}
+    assert statuses <= {200, 503}, statuses
+    assert 200 in statuses
