@@ -1,8 +1,8 @@
 """Refusals that no service recorded: role checks, and unauthenticated calls to routes that need a user.
 
-A service that refuses through `core.access` (or records its own "denied" entry) writes it in the
-request's unit of work, which `core.sessions.transaction` keeps through the rollback and marks the
-error as audited. Any other 403 (e.g. `require_roles` in `api.deps`, which runs before a service
+A service that refuses through `core.access` (or records the attempt itself) queues its entry in the
+request's unit of work, which `core.sessions.transaction` writes through the rollback, naming the
+error, and then marks the error as audited. Any other 403 (e.g. `require_roles` in `api.deps`, which runs before a service
 is reached) is recorded here, once, with the caller, the route and the request id.
 
 401s are recorded for every route that needs a signed-in user, except the sign-in routes (which

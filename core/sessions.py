@@ -80,10 +80,9 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
             await session.rollback()
             if pending:
                 await _write_failed(sessions, audit.mark_failed(pending, error))
-                if any(entry["outcome"] == "denied" for entry in pending):
-                    # The refusal is on the record: the api must not record it a second time.
-                    with contextlib.suppress(AttributeError):
-                        error.audited = True  # type: ignore[attr-defined]
+                # The attempt is on the record, naming this error: the api must not record it again.
+                with contextlib.suppress(AttributeError):
+                    error.audited = True  # type: ignore[attr-defined]
             raise
         for hook in session.info.pop(AFTER_COMMIT_KEY, []):
             try:

@@ -94,3 +94,16 @@ async def test_failed_sign_ins_are_left_to_the_sign_in_audit(
     assert response.status_code == 401
     [entry] = await entries_of(sessions, response)
     assert (entry.action, entry.outcome) == ("login", "failure")
+
+
+async def test_a_refusal_at_sign_in_is_recorded_once_by_the_sign_in(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """An unconfirmed address is refused (403) with the sign-in's own entry, and no second one."""
+    email, password = f"unconfirmed-{uuid.uuid4().hex[:8]}@example.org", "Lantern-Harbour-Quiet-93"
+    body = {"email": email, "password": password, "full_name": "Sam Unconfirmed"}
+    assert (await client.post("/api/v1/auth/register", json=body)).status_code == 202
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 403
+    [entry] = await entries_of(sessions, response)
+    assert (entry.action, entry.detail["reason"]) == ("login", "unverified email")
