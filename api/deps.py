@@ -55,9 +55,12 @@ async def bearer_token(request: Request) -> str:
 
 async def get_current_principal(request: Request, resources: ResourcesDep) -> Principal:
     """The authenticated caller, from a valid, unexpired and unrevoked access token."""
-    return await tokens.authenticate_access_token(
+    principal = await tokens.authenticate_access_token(
         await bearer_token(request), settings=resources.settings, revocations=resources.revocations
     )
+    # Named in the audit entry of a refusal that no service recorded (api.refusal_audit).
+    request.state.principal = principal
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     redis_key_prefix: str = "ownat:"
+    # The pool that checks sessions and rate limits on each request: connections per process, and how
+    # long a request waits for a connection or an answer before it is told 503 (try again).
+    redis_max_connections: int = Field(default=50, ge=2, le=10_000)
+    redis_timeout_s: float = Field(default=2.0, gt=0, le=30)
     mqtt_url: str | None = None
     embedded_mqtt_host: str = "127.0.0.1"
     # 1883 is usually taken by a real Mosquitto; the embedded broker keeps out of its way.
@@ -53,9 +57,13 @@ class Settings(BaseSettings):
     # slowed down before it slows everyone else.
     smart_fhir_requests_per_app: int = Field(default=1200, ge=1)
 
-    # Login throttling: attempts allowed per window, per account and per client address.
+    # Login throttling, attempts allowed per window: for one account from one client address (so
+    # that someone guessing from elsewhere cannot lock the owner out), from one client address
+    # across accounts, and for one account from all addresses together (distributed guessing; a
+    # password reset through the emailed link lifts it for the owner).
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 30
+    login_attempts_per_account_total: int = Field(default=100, ge=1)
     login_window_s: int = 900
 
     password_min_length: int = 12

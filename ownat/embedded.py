@@ -37,6 +37,7 @@ from ownat.demo import demo_accounts_text, demo_devices, seed_demo_data, simulat
 from ownat.demo.smart_app import demo_origins, ensure_demo_smart_app
 from ownat.demo.video_visit import ensure_open_video_visit, keep_a_video_visit_open
 from ownat.demo_feed import DemoFeed
+from ownat.uvicorn_config import uvicorn_config
 from realtime.alarms.jobs import run_periodic_checks_forever
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
 from realtime.notifications.embedded import embedded_notification_settings, run_notifications_when_started
@@ -68,10 +69,7 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
             gateway = await stack.enter_async_context(GatewayServer(webhook_url=webhook))
             settings = gateway.configure(settings)
         app = create_app(settings)
-        config = uvicorn.Config(
-            app, host=host, port=port, log_config=None, access_log=False, ws="websockets-sansio"
-        )
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uvicorn_config(app, host=host, port=port))
         pipeline = asyncio.create_task(_run_pipeline_when_started(server, app, settings))
         pipeline.add_done_callback(_report_failure)
         notify = embedded_notification_settings(settings, host=host, port=port)

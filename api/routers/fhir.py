@@ -21,10 +21,13 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 
 from api.deps import FhirPrincipal, SessionDep, SettingsDep
+from api.problems import REDIS_RETRY_AFTER_S
+from api.refusal_audit import record_refusal
 from api.routers.documents import StorageDep
 from clinical.fhir import bundles, capability, history, service
 from clinical.fhir.answer import FhirAnswer
@@ -101,6 +104,11 @@ class FhirRoute(APIRoute):
                 raise FhirFailure(outcome_response(error.status_code, detail), "http-error") from error
             except FhirFailure:
                 raise
+            except RedisError as error:
+                # Sessions cannot be checked: refused for now, as on the other routes (api.problems).
+                answer = outcome_response(503, "The server cannot check sessions now; try again shortly.")
+                answer.headers["Retry-After"] = str(REDIS_RETRY_AFTER_S)
+                raise FhirFailure(answer, "unavailable") from error
             except Exception as error:
                 # A bug, not the client's doing: logged with the request id, answered in FHIR's own form.
                 log.exception("unhandled error under %s", BASE_PATH, extra={"path": request.url.path})
@@ -114,6 +122,9 @@ class FhirRoute(APIRoute):
 
 async def _send_failure(request: Request, error: Exception) -> Response:
     assert isinstance(error, FhirFailure)
+    cause = error.__cause__
+    if isinstance(cause, DomainError) and cause.status in (401, 403):
+        await record_refusal(request, cause)
     return error.response
 
 

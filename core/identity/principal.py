@@ -25,7 +25,11 @@ STAFF_ROLES = frozenset({Role.ADMIN, Role.CLINICIAN, Role.NURSE})
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The caller of a request or job. `patient_id` is set for patients (their own record)."""
+    """The caller of a request or job. `patient_id` is set for patients (their own record).
+
+    A caller signed in by an access token also carries the token's id, the session generation of
+    its user when it was issued, and its refresh-token family (`core.identity.revocation`).
+    """
 
     user_id: uuid.UUID
     role: Role
@@ -33,10 +37,17 @@ class Principal:
     token_id: str | None = None
     # Set for a SMART app's token: its scopes narrow what the role and patient scope allow.
     grant: SmartGrant | None = None
+    generation: int = 0
+    family_id: uuid.UUID | None = None
 
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def is_user(self) -> bool:
+        """Whether a user stands behind this caller (a backend service's token acts as the app)."""
+        return self.grant is None or not self.grant.is_system
 
     def may_access_patient(self, patient_id: uuid.UUID, *, resource_type: str | None = None) -> bool:
         """Staff reach every patient of the organisation; a patient reaches only their own record;

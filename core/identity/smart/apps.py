@@ -21,7 +21,6 @@ from core.identity.revocation import TokenRevocations
 from core.identity.smart.assertions import check_key_set
 from core.identity.smart.models import ClientType, SmartApp, SmartGrantRecord
 from core.identity.smart.scopes import InvalidScope, Level, check_scopes, parse_clinical, split_scope
-from core.identity.smart.tokens import GRANT_REVOCATION_PREFIX
 from core.identity.tokens import hash_opaque_token
 
 
@@ -199,7 +198,7 @@ async def set_active(
         )
         # A backend service's tokens are issued under the app's own id.
         for grant_id in [row.id, *(grant.id for grant in grants)]:
-            await revocations.revoke(GRANT_REVOCATION_PREFIX + str(grant_id), until=until)
+            await revocations.revoke_family(grant_id, until=until)
         await session.execute(
             update(SmartGrantRecord)
             .where(SmartGrantRecord.app_id == row.id, SmartGrantRecord.revoked_at.is_(None))

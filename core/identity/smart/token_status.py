@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import service as audit
 from core.db import utc_now
+from core.errors import NotAuthenticated
 from core.identity.revocation import TokenRevocations
 from core.identity.smart.apps import app_by_client_id
 from core.identity.smart.models import SmartApp, SmartGrantRecord
-from core.identity.smart.tokens import GRANT_REVOCATION_PREFIX, decode_smart_token
+from core.identity.smart.tokens import decode_smart_token, principal_from_claims
 from core.identity.tokens import hash_opaque_token
 from core.settings import Settings
 
@@ -66,7 +67,7 @@ async def revoke_grant(
     await session.flush()
     # Access tokens already issued under the grant are refused for the rest of their lifetime.
     until = utc_now() + timedelta(seconds=settings.access_token_ttl_s + 60)
-    await revocations.revoke(GRANT_REVOCATION_PREFIX + str(record.id), until=until)
+    await revocations.revoke_family(record.id, until=until)
 
 
 def _expiry(claims: dict[str, Any]) -> datetime:
@@ -114,9 +115,11 @@ async def introspect(
         return inactive
     if client_id is not None and claims.get("client_id") != client_id:
         return inactive
-    if await revocations.is_revoked(str(claims["jti"])) or await revocations.is_revoked(
-        GRANT_REVOCATION_PREFIX + str(claims.get("gid"))
-    ):
+    try:
+        principal = principal_from_claims(claims)
+    except NotAuthenticated:
+        return inactive
+    if await revocations.refusal(principal) is not None:
         return inactive
     if await app_by_client_id(session, str(claims.get("client_id"))) is None:
         return inactive

@@ -30,7 +30,6 @@ from core.identity.tokens import (
 from core.settings import Settings
 
 # Revoking a grant refuses its access tokens for at most their lifetime.
-GRANT_REVOCATION_PREFIX = "smart-grant:"
 
 
 def fhir_audience(settings: Settings) -> str:
@@ -60,6 +59,9 @@ def issue_smart_access_token(
         "client_id": grant.client_id,
         "scope": grant.scope,
         "gid": str(grant_id),
+        # The user's session generation: deactivation, a role or password change end the app's
+        # access too (core.identity.revocation); the grant is the token's family.
+        "gen": subject.generation,
         "iat": issued_at,
         "nbf": issued_at,
         "exp": expires_at,
@@ -102,11 +104,17 @@ async def authenticate_fhir_token(
     except jwt.InvalidTokenError:
         raise NotAuthenticated("The access token is invalid.") from None
     principal = principal_from_claims(claims)
-    if await revocations.is_revoked(claims["jti"]) or await revocations.is_revoked(
-        GRANT_REVOCATION_PREFIX + str(claims["gid"])
-    ):
-        raise NotAuthenticated("The access token has been revoked.")
+    refusal = await revocations.refusal(principal)
+    if refusal is not None:
+        raise NotAuthenticated(refusal)
     return principal
+
+
+def _generation(claims: dict[str, Any]) -> int:
+    generation = claims.get("gen", 0)
+    if not isinstance(generation, int) or isinstance(generation, bool):
+        raise ValueError("gen must be an integer")
+    return generation
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -125,6 +133,8 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
             patient_id=uuid.UUID(pid) if pid is not None else None,
             token_id=str(claims["jti"]),
             grant=grant,
+            generation=_generation(claims),
+            family_id=uuid.UUID(str(claims["gid"])),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         raise NotAuthenticated("The access token is invalid.") from None
