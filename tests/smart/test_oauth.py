@@ -404,3 +404,25 @@ async def test_expired_authorisation_requests_are_cleared(client, sessions) -> N
     await authorize_url(client, app["client_id"], "user/Patient.rs", challenge=challenge, state="b")
     async with sessions() as session:
         assert await session.get(SmartAuthorization, uuid.UUID(old_id)) is None
+
+
+async def test_deactivating_a_user_ends_their_apps_access_at_once(client, sessions) -> None:
+    """An app's token acts as its user: the user's session generation ends it like their own."""
+    admin = await admin_headers(client, sessions)
+    app = await register_app(client, admin, scopes="user/Patient.rs offline_access")
+    patient_id = await builders.patient_record(sessions)
+    nurse_user, nurse = await signed_in(client, sessions, Role.NURSE)
+    tokens = await app_token(client, nurse, app["client_id"], "user/Patient.rs offline_access")
+    app_headers = bearer(tokens["access_token"])
+    assert (await client.get(f"/fhir/R4/Patient/{patient_id}", headers=app_headers)).status_code == 200
+    deactivated = await client.patch(
+        f"/api/v1/users/{nurse_user.id}", json={"is_active": False}, headers=admin
+    )
+    assert deactivated.status_code == 200
+    refused = await client.get(f"/fhir/R4/Patient/{patient_id}", headers=app_headers)
+    assert refused.status_code == 401
+    assert refused.json()["resourceType"] == "OperationOutcome"
+    introspected = await client.post(
+        "/oauth/introspect", data={"token": tokens["access_token"]}, headers=admin
+    )
+    assert introspected.json()["active"] is False
