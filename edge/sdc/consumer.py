@@ -26,11 +26,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge.backoff import Backoff
 from edge.driven import DriverAdapter
 from edge.sdc.mapping import Alert, Metric, alert_event, map_metric
+
+if TYPE_CHECKING:
+    from edge.sdc.provider import SimulatedMonitors
 
 logger = logging.getLogger(__name__)
 
@@ -232,11 +235,28 @@ class SdcLink:
             self.adapter.event(self.device.device_id, event_code, now, severity=severity, detail=detail)
 
 
-def sdc_adapter(devices: Sequence[SdcDevice], *, backoff: Backoff | None = None) -> DriverAdapter:
-    """The gateway adapter of these SDC providers: one consumer thread each."""
+def sdc_adapter(
+    devices: Sequence[SdcDevice],
+    *,
+    backoff: Backoff | None = None,
+    simulated: SimulatedMonitors | None = None,
+) -> DriverAdapter:
+    """The gateway adapter of these SDC providers: one consumer thread each.
+
+    `simulated`: monitors to run here (`ownat edge --simulate-sdc`), started first and stopped last.
+    """
     links: list[SdcLink] = []
 
     async def drive(adapter: DriverAdapter) -> None:
+        if simulated is not None:
+            await asyncio.to_thread(simulated.start)
+        try:
+            await consume(adapter)
+        finally:
+            if simulated is not None:
+                await asyncio.to_thread(simulated.stop)
+
+    async def consume(adapter: DriverAdapter) -> None:
         stop = threading.Event()
         links[:] = [SdcLink(adapter, device, stop, backoff=backoff) for device in devices]
         threads = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -156,3 +156,42 @@ def feed_simulated_patient(
                 by_time.setdefault(reading.time, {})[alias] = reading.value
         for at, values in by_time.items():
             monitor.set_values(values, at)
+
+
+class SimulatedMonitors:
+    """Simulated monitors with their patients: started before the consumer connects, stopped after."""
+
+    def __init__(
+        self,
+        pairs: Sequence[tuple[SimulatedSdcMonitor, SimulatedDevice]],
+        *,
+        seed: int = 0,
+        step_s: float = 1.0,
+    ) -> None:
+        self.pairs = list(pairs)
+        self.seed = seed
+        self.step_s = step_s
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._stop.clear()
+        for monitor, patient in self.pairs:
+            monitor.start()
+            thread = threading.Thread(
+                target=feed_simulated_patient,
+                args=(monitor, patient, self._stop),
+                kwargs={"seed": self.seed, "step_s": self.step_s},
+                name=f"sdc simulated {patient.device_id}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads.clear()
+        for monitor, _patient in self.pairs:
+            monitor.stop()
