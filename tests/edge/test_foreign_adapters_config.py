@@ -109,3 +109,17 @@ async def test_ownat_edge_simulate_sdc_runs_a_monitor_and_consumes_it_to_the_das
 
 async def _some_stored(sessions, device_id: str) -> bool:
     return await count_readings(sessions, [device_id]) > 0
+
+
+def test_the_demo_has_one_stable_bedside_monitor_speak_sdc(tmp_path: Path) -> None:
+    from devices.simulator import SimulatedDevice
+    from ownat.demo_feed import DemoFeed
+
+    devices = [
+        SimulatedDevice("ward-bed01", scenario="sepsis"),
+        SimulatedDevice("ward-bed02"),
+        SimulatedDevice("ccu-bed01"),
+        SimulatedDevice("home-oximeter", kind="pulse_oximeter"),
+    ]
+    feed = DemoFeed("mqtt://127.0.0.1:1883", devices, tmp_path)
+    assert [adapter.name for adapter in feed._adapters()] == ["simulator (3 devices)", "sdc (1 providers)"]
