@@ -10,19 +10,25 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from core.bus import create_bus
 from edge.backoff import Backoff
 from edge.sdc.consumer import SdcDevice, sdc_adapter
 from edge.sdc.mapping import Alert, Metric, alert_event, map_metric
 from edge.sdc.provider import LEAD_OFF_ALERT, SimulatedSdcMonitor
+from tests.devices.edge_helpers import edge_gateway
 from tests.devices.ingest_helpers import (
     count_readings,
     duplicate_keys,
+    recent_start,
     register_devices,
     unique_device_id,
     wait_until,
+    worker_config,
 )
 from tests.edge.foreign_helpers import Dashboard, through_the_platform
+from tests.realtime.test_live_evaluator import monitored_patient, next_alarm, worker_with_alarms
 
 QUICK = Backoff(base_s=0.1, cap_s=0.5)
 
@@ -148,3 +154,26 @@ async def test_the_consumer_survives_the_provider_going_away_and_coming_back(
 
 async def _stored(sessions, device_id: str, expected: int) -> bool:
     return await count_readings(sessions, [device_id]) == expected
+
+
+async def test_an_sdc_monitor_s_readings_are_evaluated_for_alarms(
+    settings, sessions, mqtt_url, tmp_path: Path
+) -> None:
+    device_id, patient_id = await monitored_patient(sessions)
+    monitor = await _started(SimulatedSdcMonitor())
+    adapter = sdc_adapter([SdcDevice(device_id, address=monitor.address)], backoff=QUICK)
+    bus = create_bus(redis_url=None, key_prefix="")
+    url = urlsplit(mqtt_url)
+    try:
+        async with (
+            worker_with_alarms(worker_config(settings.database_url, mqtt_url), bus),
+            bus.subscribe(channels=[f"alarms.patient.{patient_id}"]) as alarms,
+            edge_gateway(url.hostname or "127.0.0.1", url.port or 1883, tmp_path / "q.db", adapter),  # type: ignore[arg-type]
+        ):
+            # NEWS2 9 (heart rate 135, respiration 26, SpO2 90): a high-priority alarm.
+            await asyncio.to_thread(monitor.set_values, {"hr": 135, "rr": 26, "spo2": 90}, recent_start(3))
+            raised = await next_alarm(alarms, "news2")
+    finally:
+        await asyncio.to_thread(monitor.stop)
+    assert raised["change"] == "raised" and raised["alarm"]["priority"] == "high"
+    assert raised["alarm"]["patient_id"] == str(patient_id)
