@@ -124,7 +124,7 @@ class SdcAdapterConfig(BaseModel):
     address: str | None = Field(default=None, pattern=r"^https?://")
     epr: str | None = None
     discovery_interface: str = "127.0.0.1"
-    renew_s: float = Field(default=10.0, gt=0)
+    renew_s: int = Field(default=10, ge=1)
     # Run a simulated SDC monitor (edge.sdc.provider) for this device and consume it: demos, tests.
     simulate: bool = False
     scenario: ScenarioName = "stable"

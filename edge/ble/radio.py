@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from edge.backoff import Backoff
 from edge.ble.driver import BleDevice, OnConnection, OnNotification
@@ -33,17 +35,12 @@ class BleakSource:
         while True:
             gone = asyncio.Event()
             try:
-                async with BleakClient(
-                    self.device.address, disconnected_callback=lambda _c, gone=gone: gone.set()
-                ) as client:
+                async with BleakClient(self.device.address, disconnected_callback=_setter(gone)) as client:
                     offered = {c.uuid.lower() for s in client.services for c in s.characteristics}
                     wanted = [n for n in self.device.characteristics if _SIG_BASE.format(n) in offered]
                     for number in wanted:
                         # Bound per characteristic: the callback tells only the characteristic object.
-                        await client.start_notify(
-                            _SIG_BASE.format(number),
-                            lambda _char, data, number=number: on_notification(number, bytes(data)),
-                        )
+                        await client.start_notify(_SIG_BASE.format(number), _forward(number, on_notification))
                     logger.info("bluetooth %s connected, listening to %s", self.device.device_id, wanted)
                     attempt = 0
                     on_connection(True)
@@ -54,3 +51,18 @@ class BleakSource:
             # Home devices sleep between measurements: waiting for them is the normal case.
             await asyncio.sleep(self.backoff.delay_s(attempt))
             attempt += 1
+
+
+def _setter(event: asyncio.Event) -> Callable[[Any], None]:
+    def disconnected(_client: Any) -> None:
+        event.set()
+
+    return disconnected
+
+
+def _forward(number: int, on_notification: OnNotification) -> Callable[[Any, bytearray], None]:
+    # bleak's callback names only the characteristic object: the number is bound here, per subscription.
+    def notified(_characteristic: Any, data: bytearray) -> None:
+        on_notification(number, bytes(data))
+
+    return notified

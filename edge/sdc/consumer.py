@@ -48,9 +48,12 @@ class SdcDevice:
     # The address of the network interface WS-Discovery probes on (with `epr`).
     discovery_interface: str = "127.0.0.1"
     discovery_timeout_s: float = 3.0
-    renew_s: float = 10.0
+    # Whole seconds: sdc11073 counts the renewal interval in one-second steps.
+    renew_s: int = 10
 
     def __post_init__(self) -> None:
+        if self.renew_s < 1:
+            raise ValueError(f"SDC device {self.device_id}: renew_s is a whole number of seconds, at least 1")
         if (self.address is None) == (self.epr is None):
             raise ValueError(
                 f"SDC device {self.device_id}: give the provider's address or its epr (one of them)"
@@ -235,17 +238,22 @@ class SdcLink:
             self.adapter.event(self.device.device_id, event_code, now, severity=severity, detail=detail)
 
 
+class SdcAdapter(DriverAdapter):
+    """The gateway adapter of SDC providers; `links` are their connections while it runs."""
+
+    links: list[SdcLink]
+
+
 def sdc_adapter(
     devices: Sequence[SdcDevice],
     *,
     backoff: Backoff | None = None,
     simulated: SimulatedMonitors | None = None,
-) -> DriverAdapter:
+) -> SdcAdapter:
     """The gateway adapter of these SDC providers: one consumer thread each.
 
     `simulated`: monitors to run here (`ownat edge --simulate-sdc`), started first and stopped last.
     """
-    links: list[SdcLink] = []
 
     async def drive(adapter: DriverAdapter) -> None:
         if simulated is not None:
@@ -258,19 +266,24 @@ def sdc_adapter(
 
     async def consume(adapter: DriverAdapter) -> None:
         stop = threading.Event()
-        links[:] = [SdcLink(adapter, device, stop, backoff=backoff) for device in devices]
+        sdc.links = [SdcLink(adapter, device, stop, backoff=backoff) for device in devices]
         threads = [
             threading.Thread(target=link.run, name=f"sdc {link.device.device_id}", daemon=True)
-            for link in links
+            for link in sdc.links
         ]
         for thread in threads:
             thread.start()
+
+        def join_all() -> None:
+            for thread in threads:
+                thread.join(timeout=30)
+
         try:
             await asyncio.Event().wait()  # until the gateway stops (cancels this)
         finally:
             stop.set()
-            await asyncio.to_thread(lambda: [thread.join(timeout=30) for thread in threads])
+            await asyncio.to_thread(join_all)
 
-    adapter = DriverAdapter(f"sdc ({len(devices)} providers)", drive)
-    adapter.links = links  # type: ignore[attr-defined]  # for status and tests: connections per provider
-    return adapter
+    sdc = SdcAdapter(f"sdc ({len(devices)} providers)", drive)
+    sdc.links = []
+    return sdc

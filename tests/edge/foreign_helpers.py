@@ -69,7 +69,7 @@ async def through_the_platform(
         try:
             async with edge_gateway(
                 url.hostname or "127.0.0.1", url.port or 1883, tmp_path / "q.db", adapter
-            ) as gw:  # type: ignore[arg-type]
+            ) as gw:
                 yield gw, dashboard
         finally:
             watcher.cancel()

@@ -91,20 +91,20 @@ async def test_an_sdc_reading_is_stored_once_and_on_the_dashboard_with_alerts_an
             await asyncio.to_thread(monitor.set_alert, LEAD_OFF_ALERT, True)
             events = f"devices.event.{device_id}"
             await dashboard.wait_for(
-                lambda: len(dashboard.readings(device_id)) == 5 and len(dashboard.on(events)) >= 4,
+                lambda: len(_shown(dashboard, device_id)) == 5 and len(dashboard.on(events)) >= 4,
                 what="the second readings and the events",
             )
             async with asyncio.timeout(30):
                 await gateway.counters.wait_until(lambda c: c.pending == 0)
     finally:
         await asyncio.to_thread(monitor.stop)
-    assert dashboard.readings(device_id) == [
+    assert _shown(dashboard, device_id) == {
         ("8867-4", 72.0),
         ("59408-5", 97.0),
         ("59408-5", 85.0),
         ("8480-6", 118.0),
         ("8462-4", 76.0),
-    ]
+    }
     by_code = {event["code"]: event for event in dashboard.on(f"devices.event.{device_id}")}
     assert by_code["physiological_alert"]["severity"] == "high"
     assert "SpO2 low (present" in by_code["physiological_alert"]["detail"]
@@ -115,8 +115,19 @@ async def test_an_sdc_reading_is_stored_once_and_on_the_dashboard_with_alerts_an
     assert await duplicate_keys(sessions, [device_id]) == 0
 
 
+def _shown(dashboard: Dashboard, device_id: str) -> set[tuple[str, float]]:
+    # A message the edge sent again before its acknowledgement came is shown again: the dashboard
+    # keeps one point per reading, as storage does.
+    return set(dashboard.readings(device_id))
+
+
 def _online(dashboard: Dashboard, device_id: str) -> list[bool]:
-    return [status["online"] for status in dashboard.on(f"devices.status.{device_id}")]
+    """The device's states as they changed (a status sent again shows the same state again)."""
+    changes: list[bool] = []
+    for status in dashboard.on(f"devices.status.{device_id}"):
+        if not changes or changes[-1] != status["online"]:
+            changes.append(status["online"])
+    return changes
 
 
 async def test_the_consumer_survives_the_provider_going_away_and_coming_back(
@@ -126,7 +137,7 @@ async def test_the_consumer_survives_the_provider_going_away_and_coming_back(
     await register_devices(sessions, [device_id])
     monitor = await _started(SimulatedSdcMonitor())
     # By endpoint reference: the restarted provider listens on another port, discovery finds it.
-    device = SdcDevice(device_id, epr=monitor.epr_urn, discovery_timeout_s=1.0, renew_s=2.0)
+    device = SdcDevice(device_id, epr=monitor.epr_urn, discovery_timeout_s=1.0, renew_s=2)
     adapter = sdc_adapter([device], backoff=QUICK)
     start = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0)
     try:
@@ -136,7 +147,7 @@ async def test_the_consumer_survives_the_provider_going_away_and_coming_back(
         ):
             await dashboard.wait_for(lambda: _online(dashboard, device_id) == [True], what="connected")
             await asyncio.to_thread(monitor.set_values, {"hr": 70}, start)
-            await dashboard.wait_for(lambda: len(dashboard.readings(device_id)) == 1, what="a reading")
+            await dashboard.wait_for(lambda: len(_shown(dashboard, device_id)) == 1, what="a reading")
             await asyncio.to_thread(monitor.stop)
             await dashboard.wait_for(lambda: _online(dashboard, device_id) == [True, False], what="gone")
             await asyncio.to_thread(monitor.start)
@@ -144,11 +155,11 @@ async def test_the_consumer_survives_the_provider_going_away_and_coming_back(
                 lambda: _online(dashboard, device_id) == [True, False, True], what="back"
             )
             await asyncio.to_thread(monitor.set_values, {"hr": 75}, start + timedelta(seconds=5))
-            await dashboard.wait_for(lambda: len(dashboard.readings(device_id)) == 2, what="a reading after")
+            await dashboard.wait_for(lambda: len(_shown(dashboard, device_id)) == 2, what="a reading after")
     finally:
         await asyncio.to_thread(monitor.stop)
-    assert dashboard.readings(device_id) == [("8867-4", 70.0), ("8867-4", 75.0)]
-    assert adapter.links[0].connections == 2  # type: ignore[attr-defined]
+    assert _shown(dashboard, device_id) == {("8867-4", 70.0), ("8867-4", 75.0)}
+    assert adapter.links[0].connections == 2
     await wait_until(lambda: _stored(sessions, device_id, 2), what="both readings stored")
 
 
@@ -168,7 +179,7 @@ async def test_an_sdc_monitor_s_readings_are_evaluated_for_alarms(
         async with (
             worker_with_alarms(worker_config(settings.database_url, mqtt_url), bus),
             bus.subscribe(channels=[f"alarms.patient.{patient_id}"]) as alarms,
-            edge_gateway(url.hostname or "127.0.0.1", url.port or 1883, tmp_path / "q.db", adapter),  # type: ignore[arg-type]
+            edge_gateway(url.hostname or "127.0.0.1", url.port or 1883, tmp_path / "q.db", adapter),
         ):
             # NEWS2 9 (heart rate 135, respiration 26, SpO2 90): a high-priority alarm.
             await asyncio.to_thread(monitor.set_values, {"hr": 135, "rr": 26, "spo2": 90}, recent_start(3))
