@@ -90,10 +90,13 @@ class SimulatedSdcMonitor:
         logger.info("simulated SDC monitor %s at %s", self.epr_urn, self.address)
         return self
 
-    def stop(self) -> None:
-        """Stops serving; consumers get a SubscriptionEnd, as from a monitor switched off."""
+    def stop(self, *, announce: bool = True) -> None:
+        """Stops serving; consumers get a SubscriptionEnd, as from a monitor switched off.
+
+        `announce=False`: they get nothing, as from a monitor whose cable was pulled.
+        """
         if self._provider is not None:
-            self._provider.stop_all()
+            self._provider.stop_all(send_subscription_end=announce)
             self._provider = None
         if self._discovery is not None:
             self._discovery.stop()

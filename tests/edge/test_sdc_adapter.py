@@ -148,7 +148,8 @@ async def test_the_consumer_survives_the_provider_going_away_and_coming_back(
             await dashboard.wait_for(lambda: _online(dashboard, device_id) == [True], what="connected")
             await asyncio.to_thread(monitor.set_values, {"hr": 70}, start)
             await dashboard.wait_for(lambda: len(_shown(dashboard, device_id)) == 1, what="a reading")
-            await asyncio.to_thread(monitor.stop)
+            # Gone without a word (no SubscriptionEnd): the failed renewal tells the consumer.
+            await asyncio.to_thread(lambda: monitor.stop(announce=False))
             await dashboard.wait_for(lambda: _online(dashboard, device_id) == [True, False], what="gone")
             await asyncio.to_thread(monitor.start)
             await dashboard.wait_for(
