@@ -12,6 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
+from devices.ingest.models import IngestDeadLetter
 from devices.protocol import EventMessage, StatusMessage, VitalsMessage
 from edge.ble.driver import BleDevice, OnConnection, OnNotification, ble_adapter
 from edge.driven import DriverAdapter
@@ -103,6 +106,9 @@ async def test_a_bluetooth_reading_is_stored_once_and_on_the_dashboard(
         (0x2A9D, bytes.fromhex("001437")),
         # Garbage: a temperature of 3 bytes.
         (0x2A1C, bytes.fromhex("027E01")),
+        # A scale whose clock was never set right: 70.5 kg stamped 2020-01-01 00:00:00 (E4 07 01 01
+        # 00 00 00), years ago. The platform keeps it as a dead letter with the reason.
+        (0x2A9D, bytes.fromhex("021437E4070101000000")),
     ]
     adapter = ble_adapter(
         [BleDevice(device_id, "AA:BB:CC:DD:EE:02", clock=BERLIN)], lambda _d: Recorded(recording)
@@ -122,6 +128,13 @@ async def test_a_bluetooth_reading_is_stored_once_and_on_the_dashboard(
     assert event["code"] == "malformed_measurement" and "end before the temperature" in event["detail"]
     await wait_until(lambda: _stored(sessions, device_id, 2), what="two readings stored")
     assert await duplicate_keys(sessions, [device_id]) == 0
+    async with sessions() as session:
+        letters = list(
+            await session.scalars(select(IngestDeadLetter).where(IngestDeadLetter.device_id == device_id))
+        )
+    assert {letter.reason_code for letter in letters} == {"too-old"}
+    # 2020-01-01 00:00 on a Berlin clock is 2019-12-31 23:00 UTC.
+    assert "2019-12-31T23:00:00+00:00 is too old" in letters[0].reason
 
 
 async def _stored(sessions, device_id: str, expected: int) -> bool:
