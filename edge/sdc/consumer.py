@@ -90,6 +90,8 @@ class SdcLink:
         self._alerts: dict[str, bool] = {}
         self._unknown: set[str] = set()
         self._discovery: Any = None
+        # The snapshot after connecting (this thread) and the reports (sdc11073's) may overlap.
+        self._lock = threading.Lock()
 
     def run(self) -> None:
         """Connects again and again until `stop` is set (on this thread)."""
@@ -175,6 +177,10 @@ class SdcLink:
                 self.adapter.status(self.device.device_id, online=False, at=datetime.now(UTC))
 
     def _metrics(self, mdib: Any, states: Iterable[Any]) -> None:
+        with self._lock:
+            self._map_metrics(mdib, states)
+
+    def _map_metrics(self, mdib: Any, states: Iterable[Any]) -> None:
         from sdc11073.mdib.statecontainers import NumericMetricStateContainer
 
         received_at = datetime.now(UTC)
@@ -215,6 +221,10 @@ class SdcLink:
         self.adapter.report_refused(device_id, "unknown_metric", unknown, received_at)
 
     def _alerts_changed(self, mdib: Any, states: Iterable[Any]) -> None:
+        with self._lock:
+            self._map_alerts(mdib, states)
+
+    def _map_alerts(self, mdib: Any, states: Iterable[Any]) -> None:
         from sdc11073.mdib.statecontainers import AlertConditionStateContainer
 
         now = datetime.now(UTC)
