@@ -119,6 +119,8 @@ async def test_a_patient_sees_only_the_devices_bound_to_them_and_a_refusal_is_au
     await bind_device(sessions, mine.id, patient_id=me.patient_id)
     await bind_device(sessions, theirs.id, patient_id=other.patient_id)
 
+    assert outcome(await client.get(f"{BASE}/Device/{mine.id}"), 401)  # no token: nobody sees a device
+    assert outcome(await client.get(f"{BASE}/DeviceMetric"), 401)
     assert entry_ids(await _search(client, headers, "Device")) == [str(mine.id)]
     assert (await _search(client, headers, "Device", identifier=theirs.serial))["total"] == 0
     assert (
