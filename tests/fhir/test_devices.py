@@ -89,6 +89,12 @@ async def test_a_device_shows_its_standard_identifiers_and_is_found_by_each(
     )
     assert entry_ids(by_mdc) == [spo2["id"]]
     assert fhir_json(await client.get(f"{BASE}/DeviceMetric/{spo2['id']}", headers=staff))["id"] == spo2["id"]
+    with_device = await _search(client, staff, "DeviceMetric", _id=spo2["id"], _include="DeviceMetric:source")
+    assert [e["resource"]["resourceType"] for e in with_device["entry"]] == ["DeviceMetric", "Device"]
+    with_metrics = await _search(
+        client, staff, "Device", _id=str(device.id), _revinclude="DeviceMetric:source"
+    )
+    assert len(with_metrics["entry"]) == 1 + 6
     outcome(await client.get(f"{BASE}/DeviceMetric/{device.id}.glucose", headers=staff), 404)
 
 
