@@ -78,7 +78,7 @@ def udi_device_identifier(udi: str) -> str | None:
     return None
 
 
-def _current_patients(now: datetime) -> Select[Any]:
+def _current_patients(now: datetime) -> Any:
     return select(DeviceBinding.device_uuid, DeviceBinding.patient_id).where(
         current_at(now), DeviceBinding.patient_id.is_not(None)
     )
