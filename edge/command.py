@@ -5,6 +5,7 @@ build its argument parser, whatever is installed.
 
     ownat edge --broker mqtts://broker:8883 --ca-file ca.pem --simulate 5 --scenario sepsis
     ownat edge --config /etc/ownat/edge.toml
+    ownat edge --simulate-sdc 2        # simulated IEEE 11073 SDC monitors, consumed over SDC (ownat[sdc])
 
 Command-line options override the configuration file.
 """
@@ -66,6 +67,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     sim = parser.add_argument_group("simulation")
     sim.add_argument("--simulate", type=int, default=0, metavar="N", help="add N simulated bedside monitors")
+    sim.add_argument(
+        "--simulate-sdc",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N simulated SDC monitors (sdc11073 providers on 127.0.0.1) consumed over IEEE 11073 SDC",
+    )
     sim.add_argument("--device-prefix", default=SIMULATED_PREFIX, help="id prefix of simulated devices")
     sim.add_argument(
         "--scenario", default="stable", help="course of the first simulated patient (e.g. sepsis)"
@@ -86,7 +94,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"ownat edge: {error}", file=sys.stderr)
         return 2
     if not config.devices:
-        print("ownat edge: no devices; list them in --config or add --simulate N", file=sys.stderr)
+        print(
+            "ownat edge: no devices; list them in --config or add --simulate N or --simulate-sdc N",
+            file=sys.stderr,
+        )
         return 2
     try:
         asyncio.run(_serve(config))
@@ -108,7 +119,7 @@ async def _serve(config: EdgeConfig) -> None:
 
 
 def _configuration(args: argparse.Namespace) -> EdgeConfig:
-    from edge.config import DeviceConfig, EdgeConfig, SimulatorAdapterConfig, load_config
+    from edge.config import DeviceConfig, EdgeConfig, SdcAdapterConfig, SimulatorAdapterConfig, load_config
 
     config = load_config(args.config) if args.config else EdgeConfig()
     broker_updates = {
@@ -138,6 +149,17 @@ def _configuration(args: argparse.Namespace) -> EdgeConfig:
             ),
         )
         for number in range(1, args.simulate + 1)
+    ]
+    simulated += [
+        DeviceConfig(
+            id=f"{args.device_prefix}-sdc-{number:03d}",
+            adapter=SdcAdapterConfig(
+                simulate=True,
+                scenario=args.scenario if number == 1 else "stable",
+                time_scale=args.time_scale if number == 1 else 1.0,
+            ),
+        )
+        for number in range(1, args.simulate_sdc + 1)
     ]
     data = config.model_dump()
     data["broker"].update({k: v for k, v in broker_updates.items() if v is not None})

@@ -5,6 +5,7 @@ drive the simulator for them (`demo_devices`, `simulated_devices`).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ MODELS: dict[str, str] = {
     "pulse_oximeter": "Pulse oximeter (simulated)",
 }
 HOME_OXIMETER = "home-jensen-oximeter"
+# A GS1 UDI as on a label: (01) the device identifier, (21) the serial (made up for the demo).
+DEMO_OXIMETER_UDI = "(01)09999999000017(21)SIM-HOME-JENSEN-OXIMETER"
 # The deteriorating patient looks stable for this long after the simulator starts; at the demo
 # time scale its NEWS2 then reaches 5 (an urgent review, a medium alarm) about 40 s later.
 DEFAULT_ONSET_S = 5.0
@@ -96,6 +99,10 @@ async def install_monitor(
             manufacturer=MANUFACTURER,
             model=MODELS[kind],
             serial=f"SIM-{device_id.upper()}",
+            # Standard identifiers, as the admin devices page and FHIR Device show them: IEEE 11073
+            # monitors name themselves by an EUI-64 (here a locally administered one, 02-...).
+            eui64=demo_eui64(device_id) if kind == "bedside_monitor" else None,
+            udi=DEMO_OXIMETER_UDI if kind == "pulse_oximeter" else None,
         ),
     )
     await binding_service.bind_device(
@@ -116,6 +123,11 @@ async def install_home_oximeter(seeding: Seeding, plan: PatientPlan) -> None:
         bed_id=None,
         since=seeding.timeline.ago(hours=7 * 24),
     )
+
+
+def demo_eui64(device_id: str) -> str:
+    """A stable, locally administered EUI-64 (first octet 02) for a demo monitor."""
+    return "02" + hashlib.sha256(device_id.encode()).hexdigest()[:14].upper()
 
 
 def _age(birth: date, on: date) -> int:
