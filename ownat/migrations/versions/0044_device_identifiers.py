@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0044_device_identifiers"
-down_revision: str | None = "0022_fhir_versions"
+down_revision: str | None = "0042_session_generation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
