@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from api import health, pages, ws, ws_consult
 from api.deps import get_current_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
+from api.pcd_http import start_pcd_http
 from api.problems import install_problem_handlers
 from api.routers import (
     account,
@@ -66,9 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await ws.start_hub(app)
         await ws_consult.start_consult(app)
         consult_peers.start_peers(app)
+        pcd = await start_pcd_http(app, settings)
         try:
             yield
         finally:
+            await pcd.aclose()
             await ws_consult.stop_consult(app)
             await consult_peers.stop_peers(app)
             await ws.stop_hub(app)

@@ -8,21 +8,27 @@ Framework's example structure (MSH-21 profile, PID, PV1, OBR, the MDS/VMD/channe
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from core.bus import InProcessBus
+from core.sessions import transaction
 from devices.ingest.models import IngestDeadLetter
 from devices.pcd.compose import Observation, pcd01_message
 from devices.pcd.report import read_report
+from devices.registry.models import Device, DeviceKind
+from devices.simulator import SimulatedDevice, simulate
 from devices.vitals.models import VitalReading
+from edge.pcd_mllp import PcdMllpSender, eui64_for
 from tests.devices.ingest_helpers import (
     GUARD_S,
     bind,
     new_patient,
     recent_start,
     register_devices,
+    unique_device_id,
 )
 from tests.devices.pcd_helpers import MllpSender, ack_fields, new_eui64, pcd_listener
 
@@ -211,3 +217,36 @@ async def test_a_stream_is_acknowledged_in_order_while_frames_are_read_ahead(set
     assert [a[2] for a in acks] == [f"S{n}" for n in range(50)]
     assert {a[1] for a in acks} == {"AA"}
     assert len(await stored(sessions, eui)) == 50
+
+
+async def test_the_simulator_speaks_pcd01_to_a_device_registered_by_its_eui64_serial(
+    settings, sessions
+) -> None:
+    """`ownat edge --simulate --pcd-mllp`'s sender: the monitor is found by the EUI-64 in its serial."""
+    device_id = unique_device_id("pcdsim")
+    async with transaction(sessions) as session:
+        session.add(
+            Device(
+                id=uuid.uuid4(),
+                created_at=datetime.now(UTC) - timedelta(days=1),
+                device_id=device_id,
+                kind=DeviceKind.BEDSIDE_MONITOR,
+                manufacturer="Testmed",
+                model="M1",
+                serial=eui64_for(device_id),
+            )
+        )
+    monitor = SimulatedDevice(device_id=device_id, kind="bedside_monitor")
+    start = recent_start(30)
+    stream = simulate([monitor], start, 1.0, until=start + timedelta(seconds=4))
+
+    async def messages():
+        for item in stream:
+            yield item
+
+    async with pcd_listener(settings.database_url, InProcessBus()) as listener:
+        sender = PcdMllpSender("127.0.0.1", listener.port)
+        await sender.run(messages())
+    assert sender.acknowledged >= 4 and sender.refused == 0
+    metrics = {metric for metric, _value, _unit in await stored(sessions, device_id)}
+    assert {HR, SPO2, RR} <= metrics
