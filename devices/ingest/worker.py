@@ -145,8 +145,10 @@ class IngestWorker:
             self._pending_readings += len(message.readings)
         self.metrics.pending_messages.set(len(self._pending))
         self._has_pending.set()
-        if self._pending_readings >= self.config.batch_max_readings:
-            self._batch_full.set()
+        # A submitter waits for its commit (an HL7 sender for its ACK, often before sending the
+        # next message): flush now rather than after `flush_interval_s`. What arrives during that
+        # commit forms the next batch, so a stream still commits in batches.
+        self._batch_full.set()
         await asyncio.gather(*waits)
 
     def _receive(self, messages: list[Received]) -> None:

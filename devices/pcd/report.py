@@ -9,7 +9,8 @@ row; the patient by PID-3 and the bed by PV1-3. The time is OBX-14, else OBR-7, 
 Numeric metrics (NM) with a known MDC code and unit become readings in Ownat's wire units (see
 `mdc`); everything else that carries a value (an unknown code or unit, another value type, a
 broken number or time) is a problem with its reason, for the dead letters: nothing is dropped.
-The HL7 v2 plumbing (parsing, header, DTM) is the laboratory interface's (`clinical.lab.hl7`).
+Segments are split by `segments` (fast); the header check, DTM and ACK are the laboratory
+interface's (`clinical.lab.hl7`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import hl7
-
-from clinical.lab.hl7.message import Header, check_oru_header, parse_message, read_header, segment_id
-from clinical.lab.hl7.message import field as hl7_field
+from clinical.lab.hl7.message import Header, check_oru_header
 from clinical.lab.hl7.values import parse_dtm
 from devices.pcd.mdc import find_term, find_unit
+from devices.pcd.segments import Segment, header_of, split_message
 
 PCD01_PROFILE_OID = "1.3.6.1.4.1.19376.1.6.1.1.1"  # MSH-21 of IHE PCD-01 (DEC)
 _EUI64 = re.compile(r"^[0-9A-Fa-f]{16}$")
@@ -62,27 +61,28 @@ def is_pcd01(raw: str) -> bool:
 
 def read_report(raw: str, *, now: datetime) -> PcdReport:
     """The report of a PCD-01 message; `Hl7Problem` (AR) when it is not a readable ORU^R01 at all."""
-    message = parse_message(raw)
-    header = read_header(message)
+    segments = split_message(raw)
+    msh = segments[0]
+    header = header_of(msh)
     check_oru_header(header)
     report = PcdReport(header=header, patient_identifier="", point_of_care=("", "", ""))
     fallback_time = _time_or_none(header.sent_at) or now
     obr_time = fallback_time
     # Equipment identifiers by containment prefix ("1", "1.1", ...), inherited down the tree.
     equipment: dict[str, str] = {}
-    sender_eui = _eui_of(hl7_field(message.segment("MSH"), 3, 2), hl7_field(message.segment("MSH"), 3, 3))
-    for segment in message:
-        kind = segment_id(segment)
+    sender_eui = _eui_of(msh.field(3, 2), msh.field(3, 3))
+    for segment in segments:
+        kind = segment.kind
         if kind == "PID" and not report.patient_identifier:
-            report.patient_identifier = hl7_field(segment, 3, 1)
+            report.patient_identifier = segment.field(3, 1)
         elif kind == "PV1":
             report.point_of_care = (
-                hl7_field(segment, 3, 1),
-                hl7_field(segment, 3, 2),
-                hl7_field(segment, 3, 3),
+                segment.field(3, 1),
+                segment.field(3, 2),
+                segment.field(3, 3),
             )
         elif kind == "OBR":
-            obr_time = _time_or_none(hl7_field(segment, 7)) or fallback_time
+            obr_time = _time_or_none(segment.field(7)) or fallback_time
             equipment.clear()
         elif kind == "OBX":
             _read_obx(report, segment, equipment, obr_time, sender_eui)
@@ -90,16 +90,16 @@ def read_report(raw: str, *, now: datetime) -> PcdReport:
 
 
 def _read_obx(
-    report: PcdReport, obx: hl7.Segment, equipment: dict[str, str], obr_time: datetime, sender_eui: str
+    report: PcdReport, obx: Segment, equipment: dict[str, str], obr_time: datetime, sender_eui: str
 ) -> None:
-    number = hl7_field(obx, 1) or "?"
+    number = obx.field(1) or "?"
     where = f"OBX {number}"
-    value_type = hl7_field(obx, 2).upper()
-    value_text = hl7_field(obx, 5)
-    code, code_text = hl7_field(obx, 3, 1), hl7_field(obx, 3, 2)
-    containment = hl7_field(obx, 4)
+    value_type = obx.field(2).upper()
+    value_text = obx.field(5)
+    code, code_text = obx.field(3, 1), obx.field(3, 2)
+    containment = obx.field(4)
     parts = [p for p in containment.split(".") if p and p != "0"]
-    own = _eui_of(*(hl7_field(obx, 18, c) for c in (1, 2, 3, 4)))
+    own = _eui_of(*(obx.field(18, c) for c in (1, 2, 3, 4)))
     if own:
         equipment[".".join(parts)] = own
     if not value_text:
@@ -116,10 +116,10 @@ def _read_obx(
             f"{where}: MDC code {code or '(empty)'} {code_text} is not mapped to a vital sign"
         )
         return
-    unit = find_unit(hl7_field(obx, 6, 1), hl7_field(obx, 6, 2), hl7_field(obx, 6, 3))
+    unit = find_unit(obx.field(6, 1), obx.field(6, 2), obx.field(6, 3))
     if unit is None:
         report.problems.append(
-            f"{where} ({term.ref_id}): unit {hl7_field(obx, 6, 1)} {hl7_field(obx, 6, 2)} is unknown"
+            f"{where} ({term.ref_id}): unit {obx.field(6, 1)} {obx.field(6, 2)} is unknown"
         )
         return
     try:
@@ -130,7 +130,7 @@ def _read_obx(
         report.problems.append(f"{where} ({term.ref_id}): value {value_text!r} is not a number")
         return
     try:
-        time = parse_dtm(hl7_field(obx, 14), default_tz=UTC) or obr_time
+        time = parse_dtm(obx.field(14), default_tz=UTC) or obr_time
     except ValueError as error:
         report.problems.append(f"{where} ({term.ref_id}): OBX-14 {error}")
         return
