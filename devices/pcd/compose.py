@@ -104,6 +104,12 @@ def _mdc(observation: Observation) -> tuple[int, str, int, str, str]:
     return _MDC_OF[observation.metric]
 
 
+def mdc_of(metric: str) -> tuple[int, str, int, str] | None:
+    """(MDC code, reference id, MDC unit code, unit reference id) of an Ownat metric, if it has one."""
+    found = _MDC_OF.get(metric)
+    return None if found is None else found[:4]
+
+
 def can_send(metric: str) -> bool:
     """Whether `pcd01_message` can write this Ownat metric as an MDC observation."""
     return metric in _MDC_OF
