@@ -121,7 +121,7 @@ def _mqtt_end_to_end(mqtt_url: str, devices: list[str], count: int) -> tuple[flo
     def on_ack(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
         now = time.perf_counter()
         device = message.topic.split("/")[3]
-        ack = decode_ack(message.payload)
+        ack = decode_ack(bytes(message.payload))
         with lock:
             for first, last in ack.seqs:
                 for seq in range(first, last + 1):

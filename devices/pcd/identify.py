@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.organisation.models import Bed, Ward
@@ -52,7 +52,7 @@ class DeviceFinder:
         return found
 
 
-def _active() -> list:  # type: ignore[type-arg]
+def _active() -> list[ColumnElement[bool]]:
     return [Device.status == DeviceStatus.ACTIVE]
 
 
@@ -64,7 +64,7 @@ async def _by_eui64(session: AsyncSession, eui64: str) -> str | None:
     return (await session.scalars(query.limit(1))).first()
 
 
-def _bound_now():  # type: ignore[no-untyped-def]
+def _bound_now() -> ColumnElement[bool]:
     now = utc_now()
     return (DeviceBinding.start_at <= now) & (DeviceBinding.end_at.is_(None) | (DeviceBinding.end_at > now))
 

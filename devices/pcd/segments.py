@@ -20,7 +20,13 @@ class Segment:
     __slots__ = ("_component", "_escape", "_fields", "_repetition", "_sub", "kind")
 
     def __init__(self, text: str, separators: str) -> None:
-        field_sep, self._component, self._repetition, self._escape, self._sub = separators
+        field_sep, self._component, self._repetition, self._escape, self._sub = (
+            separators[0],
+            separators[1],
+            separators[2],
+            separators[3],
+            separators[4],
+        )
         self._fields = text.split(field_sep)
         self.kind = self._fields[0].strip()
         if self.kind == "MSH":
