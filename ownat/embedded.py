@@ -230,6 +230,8 @@ async def _announce_when_started(
         "  live vitals:  simulated monitors on Ward 4B and the CCU (bed 3 of Ward 4B deteriorates),\n"
         "                and the demo patient's home pulse oximeter, through an edge gateway that keeps\n"
         "                each reading until ingest acknowledges it (see README, Reliability)\n"
+        f"  HL7 (MLLP):   127.0.0.1:{settings.embedded_mllp_port}, lab results and IHE PCD-01 device observations;\n"
+        "                CCU bed 1's monitor speaks PCD-01 there (see README, Connecting devices)\n"
         "  video visit:  open now: sign in as the patient at /consult/ and as the clinician at\n"
         "                /consult/clinician/ (two browser windows) to try a call\n"
         f"{_payments_line(settings, test_gateway)}\n" + demo_accounts_text(),
