@@ -41,6 +41,7 @@ from devices.ingest.upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+SUBMIT_READY_WAIT_S = 10.0
 
 
 class CommitObserver(Protocol):
@@ -132,7 +133,11 @@ class IngestWorker:
         out and evaluated for alarms exactly as MQTT messages are; raises if the worker stops first.
         """
         if not self.ready.is_set():
-            raise ConnectionAbortedError("the ingest worker is not running")
+            # Starting (waiting for its database): a short wait, then the caller answers "send again".
+            try:
+                await asyncio.wait_for(self.ready.wait(), SUBMIT_READY_WAIT_S)
+            except TimeoutError:
+                raise ConnectionAbortedError("the ingest worker is not running") from None
         loop = asyncio.get_running_loop()
         now = utc_now()
         waits = []

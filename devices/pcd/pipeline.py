@@ -35,10 +35,8 @@ async def running_receiver(
     worker = IngestWorker(config=config, engine=engine, sessions=sessions, bus=bus, after_commit=after_commit)
     task = asyncio.create_task(worker.run(), name=f"pcd-ingest-{client_id}")
     try:
-        ready = asyncio.create_task(worker.ready.wait())
-        done, _ = await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
-        if task in done:
-            task.result()  # it failed to start: raise its error
+        # Not waiting for the worker: the listener (and its lab results) must not wait for it. Until
+        # the worker is ready, a PCD-01 message is answered AE, and its sender sends it again.
         yield open_receiver(sessions=sessions, inlet=worker)
     finally:
         task.cancel()
