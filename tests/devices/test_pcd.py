@@ -250,3 +250,18 @@ async def test_the_simulator_speaks_pcd01_to_a_device_registered_by_its_eui64_se
     assert sender.acknowledged >= 4 and sender.refused == 0
     metrics = {metric for metric, _value, _unit in await stored(sessions, device_id)}
     assert {HR, SPO2, RR} <= metrics
+
+
+async def test_an_older_sender_is_answered_in_its_own_version(settings, sessions) -> None:
+    """HL7 v2.3.1: the ACK's MSH-12 is 2.3.1 and its ERR uses that version's layout (ERR-1, ELD)."""
+    at = recent_start(5)
+    raw = pcd01_message(
+        eui64=new_eui64(), observations=[Observation(HR, 70, at)], control_id="PCD-6", version="2.3.1"
+    )
+    async with (
+        pcd_listener(settings.database_url, InProcessBus()) as listener,
+        MllpSender(listener.port) as sender,
+    ):
+        ack = ack_fields(await sender.exchange(raw))
+    assert ack["MSH"][11] == "2.3.1" and ack["MSA"][1:3] == ["AE", "PCD-6"]
+    assert ack["ERR"][1].endswith("103&Table value not found&HL70357")
