@@ -13,6 +13,7 @@ from api import health, pages, ws, ws_consult
 from api.cors import SmartCorsMiddleware
 from api.deps import get_current_principal, get_fhir_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
+from api.pcd_http import start_pcd_http
 from api.problems import install_problem_handlers
 from api.routers import (
     account,
@@ -70,9 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await ws.start_hub(app)
         await ws_consult.start_consult(app)
         consult_peers.start_peers(app)
+        pcd = await start_pcd_http(app, settings)
         try:
             yield
         finally:
+            await pcd.aclose()
             await ws_consult.stop_consult(app)
             await consult_peers.stop_peers(app)
             await ws.stop_hub(app)

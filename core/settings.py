@@ -110,6 +110,17 @@ class Settings(BaseSettings):
     alarm_escalate_after_s: int = Field(default=120, ge=10)
     # How often the embedded mode (`ownat dev`) and `ownat worker` run those periodic checks.
     alarm_check_interval_s: float = Field(default=5.0, gt=0)
+    # IHE PCD (devices.pcd, realtime.alarms.pcd04). PCD-01 device observations posted to
+    # /api/v1/hl7/oru need an ingest worker in the API process: on when `pcd_http` is set (over MLLP,
+    # `ownat mllp` runs its own). `ownat dev` listens for HL7 over MLLP on `embedded_mllp_port`.
+    pcd_http: bool = False
+    embedded_mllp_port: int = Field(default=25750, ge=1, le=65535)
+    # PCD-04 (alarm communication): Ownat's alarms sent as ORU^R40 over MLLP to an alarm manager or
+    # nurse-call system at this host and port; unset host: not sent. Retried by `ownat worker`.
+    pcd04_host: str | None = None
+    pcd04_port: int = Field(default=2575, ge=1, le=65535)
+    pcd04_timeout_s: float = Field(default=10.0, gt=0)
+    pcd04_receiving_application: str = "ACM"
     # Video consultations: the room of a video appointment opens this long before its start and
     # closes this long after its scheduled end (or when the clinician ends it).
     consult_opens_before_s: int = Field(default=900, ge=0, le=24 * 3600)

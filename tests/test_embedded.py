@@ -42,9 +42,10 @@ class EmbeddedProcess:
 @contextmanager
 def start_embedded(data_dir: Path, **extra_env: str) -> Iterator[EmbeddedProcess]:
     """`ownat dev` on free ports, with every OWNAT_ variable removed from its environment but `extra_env`."""
-    http_port, mqtt_port = _free_port(), _free_port()
+    http_port, mqtt_port, mllp_port = _free_port(), _free_port(), _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("OWNAT_")}
     env.update(OWNAT_DATA_DIR=str(data_dir), OWNAT_EMBEDDED_MQTT_PORT=str(mqtt_port), OWNAT_LOG_JSON="false")
+    env.update(OWNAT_EMBEDDED_MLLP_PORT=str(mllp_port))
     env.update(extra_env)
     log_path = data_dir / "process.log"
     with log_path.open("w") as log_file:

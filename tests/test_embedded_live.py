@@ -71,3 +71,31 @@ async def test_one_demo_monitor_speaks_ieee_11073_sdc_and_its_vitals_arrive(
                 # The monitor's readings come over SDC once a second: nothing to await but their arrival.
                 await asyncio.sleep(0.5)
     assert {p["device_id"] for p in points} == {sdc_device}
+
+
+async def test_the_pcd01_bed_is_fed_over_mllp_end_to_end(embedded: EmbeddedProcess) -> None:  # noqa: F811
+    """CCU bed 1's monitor speaks IHE PCD-01 over MLLP; its readings reach the clinician like the others."""
+    await _wait_ready(embedded)
+    nurse = next(a for a in DEMO_ACCOUNTS if a.role.value == "nurse")
+    async with httpx.AsyncClient(base_url=embedded.base_url) as http:
+        login = await http.post("/api/v1/auth/login", json={"email": nurse.email, "password": nurse.password})
+        assert login.status_code == 200, login.text
+        headers = {"authorization": f"Bearer {login.json()['access_token']}"}
+        page = await http.get("/api/v1/devices", params={"after": "ccu-bed00", "limit": 1}, headers=headers)
+        assert page.status_code == 200, page.text
+        [device] = page.json()["items"]
+        assert device["device_id"] == "ccu-bed01"
+        patient_id = device["current_binding"]["patient_id"]
+        url = f"/api/v1/patients/{patient_id}/vitals"
+        async with asyncio.timeout(LIVE_TIMEOUT_S):
+            while True:
+                assert embedded.process.poll() is None, f"ownat dev exited:\n{embedded.log()}"
+                response = await http.get(url, params={"metric": "spo2"}, headers=headers)
+                assert response.status_code == 200, response.text
+                points = response.json()["points"]
+                if len(points) >= 2:
+                    break
+                # The monitor sends once a second: nothing to await but the readings' arrival.
+                await asyncio.sleep(0.5)
+        assert {p["device_id"] for p in points} == {"ccu-bed01"}
+    assert "PCD-01 message refused" not in embedded.log()

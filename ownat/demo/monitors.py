@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinical.organisation.models import Bed, Ward
 from core.db import utc_now
 from core.identity.principal import SYSTEM
 from devices.registry import binding_service
 from devices.registry import service as registry
-from devices.registry.models import DeviceKind
+from devices.registry.models import Device, DeviceBinding, DeviceKind
 from devices.registry.schemas import BindingCreate, DeviceCreate
 from devices.simulator import DEMO_TIME_SCALE, SimulatedDevice
 from devices.simulator import DeviceKind as SimulatedKind
@@ -35,6 +37,9 @@ MODELS: dict[str, str] = {
 HOME_OXIMETER = "home-jensen-oximeter"
 # A GS1 UDI as on a label: (01) the device identifier, (21) the serial (made up for the demo).
 DEMO_OXIMETER_UDI = "(01)09999999000017(21)SIM-HOME-JENSEN-OXIMETER"
+# The bed whose monitor speaks IHE PCD-01 over MLLP in the demo, as a monitor gateway would: its
+# EUI-64 is not registered, so Ownat finds it through the binding of the bed named in PV1-3.
+PCD_FED = frozenset({"ccu-bed01"})
 # The deteriorating patient looks stable for this long after the simulator starts; at the demo
 # time scale its NEWS2 then reaches 5 (an urgent review, a medium alarm) about 40 s later.
 DEFAULT_ONSET_S = 5.0
@@ -181,3 +186,16 @@ def simulated_devices(
             )
         )
     return simulated
+
+
+async def bed_of_device(session: AsyncSession, device_id: str) -> tuple[str, str, str]:
+    """PV1-3 for a demo monitor: its ward's code, no room, its bed's label ("" when unbound)."""
+    query = (
+        select(Ward.code, Bed.label)
+        .join(Bed, Bed.ward_id == Ward.id)
+        .join(DeviceBinding, DeviceBinding.bed_id == Bed.id)
+        .join(Device, Device.id == DeviceBinding.device_uuid)
+        .where(Device.device_id == device_id, DeviceBinding.end_at.is_(None))
+    )
+    row = (await session.execute(query.limit(1))).first()
+    return (row[0], "", row[1]) if row else ("", "", "")

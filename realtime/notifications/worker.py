@@ -19,6 +19,7 @@ from core.db import utc_now
 from core.resources import Resources
 from core.sessions import transaction
 from realtime.alarms.jobs import run_periodic_checks
+from realtime.alarms.pcd04.dispatch import send_alarm_reports
 from realtime.consult.closing import run_room_closing
 from realtime.notifications.delivery import Claimed, claim_due, record_outcome, renew_leases
 from realtime.notifications.fanout import dispatch_events
@@ -46,6 +47,7 @@ class WorkerIntervals:
     payment_expiry_s: float = 60.0
     # Rooms close an hour after the scheduled end (OWNAT_CONSULT_CLOSES_AFTER_S): a minute late is soon enough.
     room_closing_s: float = 60.0
+    pcd04_s: float = 1.0
 
 
 class PeriodicJob:
@@ -180,6 +182,8 @@ class NotificationWorker:
         jobs = [
             PeriodicJob("payment expiry", self.intervals.payment_expiry_s, run_payment_expiry),
             PeriodicJob("room closing", self.intervals.room_closing_s, run_room_closing),
+            # Retried every pass until the alarm manager answers: its own pace, not the mail's.
+            PeriodicJob("alarms to the alarm manager (PCD-04)", self.intervals.pcd04_s, send_alarm_reports),
         ]
         if self.alarm_checks:
             jobs.insert(0, PeriodicJob("alarm checks", self.intervals.alarm_checks_s, run_periodic_checks))
