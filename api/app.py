@@ -33,6 +33,7 @@ from api.routers import (
     documents,
     encounters,
     fhir,
+    fhir_subscriptions,
     lab,
     messages,
     my_data,
@@ -66,9 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await ws.start_hub(app)
         await ws_consult.start_consult(app)
         consult_peers.start_peers(app)
+        await fhir_subscriptions.start_dispatcher(app)
         try:
             yield
         finally:
+            await fhir_subscriptions.stop_dispatcher(app)
             await ws_consult.stop_consult(app)
             await consult_peers.stop_peers(app)
             await ws.stop_hub(app)
@@ -111,6 +114,8 @@ def _include_routers(app: FastAPI) -> None:
     # The live hub authenticates with the socket's first message, not with a header.
     app.include_router(ws.router)
     app.include_router(ws_consult.router)
+    # FHIR subscriptions' websocket: bound by the token of `$get-ws-binding-token`, its first frame.
+    app.include_router(fhir_subscriptions.socket_router)
     app.include_router(auth.public_router, prefix=API_PREFIX)
     app.include_router(account.public_router, prefix=API_PREFIX)
     # The payment gateway's webhook: no user, a signature checked by the endpoint instead.
@@ -152,5 +157,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(authenticated)
     # FHIR clients read the CapabilityStatement before they sign in; it holds nothing about patients.
     app.include_router(fhir.public_router)
+    # Before the generic FHIR routes, whose /{type}/{id} would otherwise take these paths.
+    app.include_router(fhir_subscriptions.router, dependencies=[Depends(get_current_principal)])
     app.include_router(fhir.router, dependencies=[Depends(get_current_principal)])
     fhir.install(app)

@@ -26,6 +26,7 @@ from realtime.notifications.reminders import schedule_reminders
 from realtime.notifications.retention import purge_settled
 from realtime.notifications.senders import Senders
 from realtime.notifications.settings import NotificationSettings
+from realtime.subscriptions.jobs import SubscriptionJobs
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class WorkerIntervals:
     payment_expiry_s: float = 60.0
     # Rooms close an hour after the scheduled end (OWNAT_CONSULT_CLOSES_AFTER_S): a minute late is soon enough.
     room_closing_s: float = 60.0
+    # FHIR subscriptions: appointments and lab results from the outbox, rest-hook deliveries.
+    fhir_subscriptions_s: float = 1.0
 
 
 class PeriodicJob:
@@ -74,6 +77,7 @@ class NotificationWorker:
         self.alarm_checks = alarm_checks
         self.clock = clock
         self.senders = Senders(settings=settings, bus=resources.bus)
+        self.subscriptions = SubscriptionJobs()
 
     async def fan_out(self, *, batch: int = 100) -> int:
         """Dispatches waiting outbox events until none is left; returns how many."""
@@ -180,6 +184,7 @@ class NotificationWorker:
         jobs = [
             PeriodicJob("payment expiry", self.intervals.payment_expiry_s, run_payment_expiry),
             PeriodicJob("room closing", self.intervals.room_closing_s, run_room_closing),
+            PeriodicJob("fhir subscriptions", self.intervals.fhir_subscriptions_s, self.subscriptions),
         ]
         if self.alarm_checks:
             jobs.insert(0, PeriodicJob("alarm checks", self.intervals.alarm_checks_s, run_periodic_checks))
@@ -212,3 +217,4 @@ class NotificationWorker:
 
     async def close(self) -> None:
         await self.senders.close()
+        await self.subscriptions.close()
