@@ -58,8 +58,9 @@ async def claim_due(*, session: AsyncSession, now: datetime, limit: int = 50) ->
                     and_(FhirHookDelivery.status == "pending", FhirHookDelivery.next_attempt_at <= now),
                     and_(FhirHookDelivery.status == "sending", FhirHookDelivery.lease_until < now),
                 ),
-                # A subscription's notifications go out in order: its handshake first.
                 FhirSubscription.status.in_(("active", "requested", "error")),
+                # Nothing before the handshake: a requested subscription's events wait for it.
+                or_(FhirSubscription.status != "requested", FhirHookDelivery.kind == "handshake"),
             )
             .order_by(FhirHookDelivery.created_at)
             .limit(limit)
