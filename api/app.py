@@ -33,6 +33,7 @@ from api.routers import (
     documents,
     encounters,
     fhir,
+    fhir_bulk,
     fhir_subscriptions,
     lab,
     messages,
@@ -159,5 +160,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(fhir.public_router)
     # Before the generic FHIR routes, whose /{type}/{id} would otherwise take these paths.
     app.include_router(fhir_subscriptions.router, dependencies=[Depends(get_current_principal)])
+    app.include_router(fhir_bulk.router, dependencies=[Depends(get_current_principal)])
+    app.include_router(fhir_bulk.files_router, dependencies=[Depends(get_current_principal)])
     app.include_router(fhir.router, dependencies=[Depends(get_current_principal)])
     fhir.install(app)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from billing.payments.expiry import run_payment_expiry
+from clinical.fhir.bulk.runner import ExportRunner
 from core.db import utc_now
 from core.resources import Resources
 from core.sessions import transaction
@@ -49,6 +50,8 @@ class WorkerIntervals:
     room_closing_s: float = 60.0
     # FHIR subscriptions: appointments and lab results from the outbox, rest-hook deliveries.
     fhir_subscriptions_s: float = 1.0
+    # Bulk Data exports: a queued export starts within this long.
+    fhir_exports_s: float = 2.0
 
 
 class PeriodicJob:
@@ -78,6 +81,7 @@ class NotificationWorker:
         self.clock = clock
         self.senders = Senders(settings=settings, bus=resources.bus)
         self.subscriptions = SubscriptionJobs()
+        self.exports = ExportRunner()
 
     async def fan_out(self, *, batch: int = 100) -> int:
         """Dispatches waiting outbox events until none is left; returns how many."""
@@ -185,6 +189,7 @@ class NotificationWorker:
             PeriodicJob("payment expiry", self.intervals.payment_expiry_s, run_payment_expiry),
             PeriodicJob("room closing", self.intervals.room_closing_s, run_room_closing),
             PeriodicJob("fhir subscriptions", self.intervals.fhir_subscriptions_s, self.subscriptions),
+            PeriodicJob("fhir exports", self.intervals.fhir_exports_s, self.exports),
         ]
         if self.alarm_checks:
             jobs.insert(0, PeriodicJob("alarm checks", self.intervals.alarm_checks_s, run_periodic_checks))
@@ -218,3 +223,4 @@ class NotificationWorker:
     async def close(self) -> None:
         await self.senders.close()
         await self.subscriptions.close()
+        await self.exports.close()
