@@ -1,9 +1,11 @@
 """Bulk Data `$export` (Flat FHIR) under /fhir/R4: kick-off at system, patient and group level, status
 polling, cancellation, and the NDJSON files.
 
-Who may export: a backend-services client with a `system/*.rs` (or `system/*.read`) scope, or an
-administrator. Until SMART backend services land (issue 21, item 1), `bulk_exporter` reads the
-scopes of the principal if it carries any; at merge it becomes that token check. Mounted before
+Who may export: a backend-services client (SMART client credentials, a token whose grant holds
+system/ scopes only), or an administrator signed in as themselves. SMART lands on another branch
+(issue 21, item 1: `Principal.grant`, a `SmartGrant`); `bulk_exporter` reads the grant by duck
+typing so that this branch stands alone; at merge it can import `SmartGrant` and also narrow `_type`
+to the types the grant may read (`grant.allows(type, Interaction.READ)`). Mounted before
 `api.routers.fhir`, whose `/{type}/{id}` routes would otherwise take these paths.
 """
 
@@ -23,7 +25,6 @@ from core.access import refuse
 from core.identity.principal import Principal, Role
 
 RETRY_AFTER_S = 2
-SYSTEM_READ_SCOPES = ("system/*.rs", "system/*.read", "system/*.*", "system/*.cruds")
 
 router = APIRouter(
     prefix=BASE_PATH, tags=["fhir"], route_class=FhirRoute, default_response_class=FhirResponse
@@ -33,16 +34,18 @@ files_router = APIRouter(prefix=BASE_PATH, tags=["fhir"])
 
 
 async def bulk_exporter(principal: CurrentPrincipal, session: SessionDep) -> Principal:
-    """An administrator, or a principal carrying a system-level read scope (a backend-services client)."""
-    scopes = getattr(principal, "scopes", None) or ()
-    if principal.role is Role.ADMIN or any(scope in SYSTEM_READ_SCOPES for scope in scopes):
+    """A backend-services client (system/ scopes), or an administrator without an app in between."""
+    grant = getattr(principal, "grant", None)  # a SMART token's SmartGrant (21-smart), else None
+    if grant is not None and bool(getattr(grant, "is_system", False)):
+        return principal
+    if grant is None and principal.role is Role.ADMIN:
         return principal
     refuse(
         session,
         principal,
         action="fhir.export.kick-off",
         resource_type="fhir.export",
-        message="Bulk export needs a backend-services client with a system/*.rs scope, or an administrator.",
+        message="Bulk export needs a backend-services client with system/ scopes, or an administrator.",
     )
 
 

@@ -38,7 +38,8 @@ class FhirSubscription(PublicIdMixin, TimestampMixin, Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     error: Mapped[str | None] = mapped_column(Text)
     # The owner's principal at creation: every event is checked against what they may read.
-    owner_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # A user, or a SMART app acting as itself (backend services): no foreign key to users.
+    owner_user_id: Mapped[uuid.UUID] = mapped_column(index=True)
     owner_role: Mapped[str] = mapped_column(String(16))
     owner_patient_id: Mapped[uuid.UUID | None] = mapped_column()
     events_since_start: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, PublicIdMixin, UTCDateTime, utc_now
@@ -25,13 +25,14 @@ class FhirExportJob(PublicIdMixin, Base):
     request_url: Mapped[str] = mapped_column(String(2000))
     status: Mapped[str] = mapped_column(String(16))
     progress: Mapped[str | None] = mapped_column(String(200))
-    requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # A user, or a backend-services app (SMART client credentials): no foreign key to users.
+    requested_by: Mapped[uuid.UUID] = mapped_column(index=True)
     requester_role: Mapped[str] = mapped_column(String(16))
     # The export's files: [{"type", "file", "count"}], filled as each type is written.
     output: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-    # When the transaction time the export reflects (the manifest's transactionTime).
+    # When the worker started it: the transaction time the export reflects (manifest's transactionTime).
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -50,12 +50,6 @@ def upgrade() -> None:
         sa.Column("events_since_start", sa.Integer(), nullable=False),
         sa.Column("last_sent_at", WHEN, nullable=True),
         sa.ForeignKeyConstraint(
-            ["owner_user_id"],
-            ["users.id"],
-            name=op.f("fk_fhir_subscriptions_owner_user_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
             ["patient_id"],
             ["patients.id"],
             name=op.f("fk_fhir_subscriptions_patient_id_patients"),
@@ -154,13 +148,10 @@ def upgrade() -> None:
         sa.Column("finished_at", WHEN, nullable=True),
         sa.Column("lease_until", WHEN, nullable=True),
         sa.Column("expires_at", WHEN, nullable=True),
-        sa.ForeignKeyConstraint(
-            ["requested_by"],
-            ["users.id"],
-            name=op.f("fk_fhir_export_jobs_requested_by_users"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fhir_export_jobs")),
+    )
+    op.create_index(
+        op.f("ix_fhir_export_jobs_requested_by"), "fhir_export_jobs", ["requested_by"], unique=False
     )
     op.create_index(
         "ix_fhir_export_jobs_status_created_at", "fhir_export_jobs", ["status", "created_at"], unique=False
