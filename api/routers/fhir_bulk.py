@@ -90,6 +90,13 @@ async def export_group(
     return await _kick_off(request, principal, session, level="group", group_id=group_id)
 
 
+@router.api_route("/Group", methods=["POST", "PUT", "DELETE"], include_in_schema=False)
+async def groups_are_wards(request: Request) -> Response:
+    return outcome_response(
+        405, f"{request.method} is not supported on Group: a Group is a ward, kept as one."
+    )
+
+
 def _in_progress(job: FhirExportJob) -> Response:
     progress = job.progress or job.status
     return Response(

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Request, Response, WebSocket, WebSocketDisconnect
 
 from api.deps import CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep
-from api.routers.fhir import BASE_PATH, FhirResponse, FhirRoute
+from api.routers.fhir import BASE_PATH, FhirResponse, FhirRoute, outcome_response
 from clinical.fhir.errors import InvalidResource, InvalidSearch
 from core.bus import Bus
 from core.errors import NotFound
@@ -57,6 +57,13 @@ async def topic(topic_id: str, principal: CurrentPrincipal) -> FhirResponse:
     if found is None:
         raise NotFound(f"There is no SubscriptionTopic with id '{topic_id}'.")
     return FhirResponse(topic_resource(found))
+
+
+@router.api_route("/SubscriptionTopic", methods=["POST", "PUT", "DELETE"], include_in_schema=False)
+async def topics_are_read_only(request: Request) -> FhirResponse:
+    return outcome_response(
+        405, f"{request.method} is not supported on SubscriptionTopic: the topics are fixed."
+    )
 
 
 async def _json_body(request: Request) -> Any:

@@ -19,11 +19,12 @@ from core.settings import Settings
 from realtime.subscriptions.jobs import SubscriptionJobs
 from realtime.subscriptions.models import FhirSubscriptionEvent
 from realtime.subscriptions.resource import SIGNING_SECRET
+from realtime.subscriptions.topics import TOPICS
 from tests.builders import bearer, create_user
 from tests.clinical.builders import create_patient, signed_in_patient
 from tests.conftest import AppFactory
 from tests.devices.ingest_helpers import wait_until
-from tests.fhir.conftest import outcome
+from tests.fhir.conftest import fhir_json, outcome
 from tests.fhir.subscription_helpers import FHIR_JSON, status_of, subscribe, subscription_body
 from tests.notifications.servers import HttpRecorder, HttpRequest
 from tests.realtime.hub_helpers import token_for
@@ -162,3 +163,36 @@ async def test_a_subscription_without_a_required_filter_names_the_field(
     unknown = {**body, "criteria": "http://example.org/SubscriptionTopic/nope"}
     issue = outcome(await client.post("/fhir/R4/Subscription", json=unknown, headers=headers), 400)
     assert "Subscription.criteria" in issue["diagnostics"]
+
+
+async def test_the_capability_statement_declares_topics_subscriptions_and_bulk_export(
+    client: httpx.AsyncClient,
+) -> None:
+    body = fhir_json(await client.get("/fhir/R4/metadata"))
+    rest = body["rest"][0]
+    by_type = {entry["type"]: entry for entry in rest["resource"]}
+    subscription = by_type["Subscription"]
+    topics = {item["valueCanonical"] for item in subscription["extension"]}
+    assert topics == {topic.url for topic in TOPICS}
+    assert {op["name"] for op in subscription["operation"]} == {"status", "events", "get-ws-binding-token"}
+    assert {item["code"] for item in subscription["interaction"]} == {
+        "create",
+        "read",
+        "delete",
+        "search-type",
+    }
+    assert [op["name"] for op in rest["operation"]] == ["export"]
+    assert "export" in {op["name"] for op in by_type["Patient"]["operation"]}
+    assert [op["name"] for op in by_type["Group"]["operation"]] == ["export"]
+    assert "interaction" not in by_type["Group"]
+
+
+async def test_topics_are_served_as_subscription_topics(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    nurse, _ = await create_user(sessions, role=Role.NURSE)
+    headers = bearer(token_for(nurse, settings))
+    bundle = fhir_json(await client.get("/fhir/R4/SubscriptionTopic", headers=headers))
+    assert {entry["resource"]["url"] for entry in bundle["entry"]} == {topic.url for topic in TOPICS}
+    one = fhir_json(await client.get("/fhir/R4/SubscriptionTopic/vital-signs", headers=headers))
+    assert [f["filterParameter"] for f in one["canFilterBy"]] == ["patient", "ward"]
