@@ -50,6 +50,8 @@ EMBEDDED_CLIENT_ID = "ownat-dev-ingest"
 async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
     """Migrates, seeds on first start, starts the broker, API and ingest pipeline; serves until interrupted."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # FHIR rest-hooks may post to loopback here: a newcomer's receiver runs on their own machine.
+    settings = settings.model_copy(update={"fhir_hooks_allow_private": True})
     await migrate.upgrade_async(settings.effective_database_url)
     await seed_demo_data(settings)
     await ensure_open_video_visit(settings)
@@ -189,6 +191,9 @@ async def _announce_when_started(
         "  live vitals:  simulated monitors on Ward 4B and the CCU (bed 3 of Ward 4B deteriorates),\n"
         "                and the demo patient's home pulse oximeter, through an edge gateway that keeps\n"
         "                each reading until ingest acknowledges it (see README, Reliability)\n"
+        f"  FHIR apps:    http://{shown_host}:{port}/fhir/R4/ subscriptions (live vitals, alarms,\n"
+        "                appointments, lab results; websocket or rest-hook) and $export (as admin);\n"
+        "                see README, FHIR\n"
         "  video visit:  open now: sign in as the patient at /consult/ and as the clinician at\n"
         "                /consult/clinician/ (two browser windows) to try a call\n"
         f"{_payments_line(settings, test_gateway)}\n" + demo_accounts_text(),
