@@ -89,7 +89,7 @@ def capability_statement(
     """What this server does, generated from the registered providers and writers; subscriptions and
     bulk export, which live beside the providers, add their resources, operations and the
     implementation guides they follow."""
-    statement = {
+    statement: dict[str, Any] = {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": utc_now().isoformat(),

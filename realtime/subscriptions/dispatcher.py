@@ -172,20 +172,21 @@ class SubscriptionDispatcher:
         A reading reaches both its patient's and its ward's channel: `by_ward` says which one this
         is, so that patient subscriptions take it from the first and ward subscriptions from the second.
         """
-        targets: dict[uuid.UUID, list[TopicEvent]] = {}
-        for row in self.active.values():
+        targets: dict[uuid.UUID, tuple[FhirSubscription, list[TopicEvent]]] = {}
+        for row in list(self.active.values()):
             if row.topic == VITAL_SIGNS.url and by_ward is not None and (row.ward_id is not None) != by_ward:
                 continue
             chosen = [event for event in events if matches(row, event)]
             if chosen:
-                targets[row.id] = chosen
+                targets[row.id] = (row, chosen)
         if not targets:
             return
         published: list[tuple[str, dict[str, Any]]] = []
         async with transaction(self.sessions) as session:
-            for subscription_id, chosen in targets.items():
+            # The rows as matched: a refresh may replace `active` while this awaits.
+            for subscription_id, (row, chosen) in targets.items():
                 bundle = await record_for(session, subscription_id, chosen)
-                if bundle is not None and self.active[subscription_id].channel_type == "websocket":
+                if bundle is not None and row.channel_type == "websocket":
                     published.append((notify_channel(subscription_id), bundle))
         if published:
             await self.bus.publish_many(published)

@@ -72,7 +72,7 @@ def export_query(
         if column is None:
             return None
         query = query.where(column.is_not(None))
-    if level == "group" and group_id is not None:
+    if level == "group" and group_id is not None and column is not None:
         query = query.where(column.in_(ward_patients(group_id, at)))
     if since is not None:
         query = query.where(source.last_changed() >= since)
