@@ -3,6 +3,7 @@ line validates with `fhir.resources`, and only the ward's patients in them; `_ty
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from typing import Any
@@ -36,7 +37,12 @@ async def _ward_of_two(sessions: async_sessionmaker[AsyncSession]) -> tuple[uuid
 async def _run_to_the_end(
     client: httpx.AsyncClient, resources: Resources, status_url: str, headers: dict[str, str]
 ) -> httpx.Response:
-    """Runs the worker's export job until the export is no longer in progress; its last status answer."""
+    """Runs the worker's export job until the export is no longer in progress; its last status answer.
+
+    Batches of two rows, so that every type streams over several batches."""
+    resources = dataclasses.replace(
+        resources, settings=resources.settings.model_copy(update={"fhir_export_batch": 2})
+    )
     runner = ExportRunner()
     for _ in range(50):  # each pass runs one queued export to its end: a guard, not a timing
         answer = await client.get(status_url, headers=headers)

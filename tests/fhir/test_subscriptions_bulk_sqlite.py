@@ -45,6 +45,7 @@ async def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         secret_key=secrets.token_urlsafe(48),
         log_json=False,
         fhir_hooks_allow_private=True,
+        fhir_export_batch=3,  # several batches per type
     )
     await migrate.upgrade_async(settings.effective_database_url)
     application = create_app(settings)

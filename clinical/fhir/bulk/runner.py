@@ -2,8 +2,8 @@
 
 Rows are streamed from the database `fhir_export_batch` at a time (a server-side cursor on
 PostgreSQL) and rendered by the same providers the FHIR API serves, so a line of the export is
-exactly what a read would return; a type is never held in memory, and the session forgets each
-batch once written. A worker runs one export at a time beside its other jobs (in a task of its own,
+exactly what a read would return; a type is never held in memory (the session's identity map is
+weak: a written batch is garbage once the loop moves on). A worker runs one export at a time beside its other jobs (in a task of its own,
 so deliveries keep flowing); the job's lease is renewed with its progress, so a worker that dies
 leaves the job to be claimed again and restarted. Cancellation is seen between batches.
 """
@@ -183,8 +183,8 @@ async def _write_type(
                     # File writes go to a thread: a slow disk must not stall the worker's event loop.
                     await asyncio.to_thread(handle.write, text)
                     count += len(rendered)
-                    # Forget the batch: the identity map would otherwise hold the whole type.
-                    session.expunge_all()
+                    # Nothing keeps the batch once written: the session's identity map holds its rows
+                    # weakly, so they go with it (expunging would break the stream's own loading).
                     if session.get_bind().dialect.name != "sqlite":
                         # SQLite has one writer, held by this transaction: progress waits for its end.
                         await _progress(
