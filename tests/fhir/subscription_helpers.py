@@ -69,7 +69,7 @@ def status_of(bundle: dict[str, Any]) -> dict[str, Any]:
 
 
 async def next_bundle(connection: ClientConnection, kind: str) -> dict[str, Any]:
-    """The next notification Bundle of `kind` on the websocket, skipping heartbeats."""
+    """The next notification Bundle of `kind` on the websocket, skipping others (heartbeats)."""
     async with asyncio.timeout(GUARD_S):
         while True:
             bundle = json.loads(await connection.recv())

@@ -87,9 +87,30 @@ async def test_a_reading_over_mqtt_reaches_a_websocket_subscriber_as_a_vital_sig
     assert observation["valueQuantity"]["value"] == 123.0
 
 
-async def test_a_binding_token_is_refused_when_forged_and_the_socket_is_closed(settings: Settings) -> None:
+async def test_a_bound_websocket_hears_heartbeats_and_a_forged_token_is_closed(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    nurse, _ = await create_user(sessions, role=Role.NURSE)
+    patient_id = await new_patient(sessions)
     async with serve_app(settings) as running:
+        port = running.url.split(":")[2].split("/")[0]
+        headers = bearer(token_for(nurse, settings))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=GUARD_S) as client:
+            body = subscription_body(
+                "vital-signs", f"Observation?patient=Patient/{patient_id}", heartbeat_s=1
+            )
+            created = await subscribe(client, headers, body)
+            answer = await client.get(
+                f"/fhir/R4/Subscription/{created['id']}/$get-ws-binding-token", headers=headers
+            )
+            token = {p["name"]: p for p in answer.json()["parameter"]}["token"]["valueString"]
         url = running.url.replace("/ws", "/fhir/R4/subscription-ws")
+        async with connect(url, open_timeout=GUARD_S) as socket:
+            await socket.send(f"bind-with-token {token}")
+            await next_bundle(socket, "handshake")
+            heartbeat = status_of(await next_bundle(socket, "heartbeat"))
+            assert heartbeat["subscription"]["reference"] == f"Subscription/{created['id']}"
+            assert heartbeat["eventsSinceSubscriptionStart"] == "0"
         async with connect(url, open_timeout=GUARD_S) as socket:
             await socket.send("bind-with-token not-a-token")
             async with asyncio.timeout(GUARD_S):
