@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from clinical.fhir.bulk.runner import ExportRunner
 from clinical.scheduling.events import AppointmentEvent, appointment_changed
+from core import outbox
 from core.db import utc_now
 from core.identity.principal import SYSTEM, Role
 from core.sessions import transaction
@@ -150,3 +151,51 @@ async def test_a_patient_level_export_streams_from_sqlite(sqlite_app: FastAPI) -
     assert output["type"] == "Observation" and len(lines) == output["count"] >= 7
     for line in lines:
         validate_resource(json.loads(line))
+
+
+async def test_a_patient_hears_of_their_released_lab_report_only(sqlite_app: FastAPI) -> None:
+    resources = sqlite_app.state.resources
+    sessions = resources.sessions
+    jobs = SubscriptionJobs()
+    recorder = HttpRecorder()
+    async with http_client(sqlite_app) as client, recorder.serving():
+        user, headers = await builders.patient_user(client, sessions)
+        assert user.patient_id is not None
+        chart = await builders.chart(sessions, user.patient_id)
+        await jobs(resources, now=utc_now())  # the outbox feed starts from now
+        created = await subscribe(
+            client,
+            headers,
+            subscription_body(
+                "lab-results",
+                f"DiagnosticReport?patient=Patient/{user.patient_id}",
+                channel="rest-hook",
+                endpoint=recorder.url,
+                content="full-resource",
+            ),
+        )
+        async with transaction(sessions) as session:
+            # What the lab domain records when a report is filed; the preliminary one is not released.
+            for order in (chart.preliminary_order, chart.order):
+                outbox.record(
+                    session,
+                    event_type=outbox.EventType.LAB_RESULT_READY,
+                    order_id=order.id,
+                    patient_id=order.patient_id,
+                )
+
+        async def notified() -> bool:
+            await jobs(resources, now=utc_now())
+            return any(
+                status_of(json.loads(r.body))["type"] == "event-notification" for r in recorder.requests
+            )
+
+        try:
+            await wait_until(notified, what="the lab notification")
+        finally:
+            await jobs.close()
+        events = (await client.get(f"/fhir/R4/Subscription/{created['id']}/$events", headers=headers)).json()
+    [event] = status_of(events)["notificationEvent"]
+    assert event["focus"]["reference"] == f"DiagnosticReport/{chart.order.id}"
+    report = events["entry"][1]["resource"]
+    assert report["resourceType"] == "DiagnosticReport" and report["status"] == "final"
