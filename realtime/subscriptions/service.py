@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.fhir.errors import InvalidResource
@@ -22,7 +22,7 @@ from clinical.patients.models import Patient
 from core.access import refuse
 from core.audit import service as audit
 from core.db import utc_now
-from core.errors import NotAuthenticated, NotFound
+from core.errors import Conflict, NotAuthenticated, NotFound
 from core.identity.principal import Principal, Role
 from core.settings import Settings
 from realtime.subscriptions.bundles import EventItem, notification_bundle, status_bundle, subscription_status
@@ -33,6 +33,8 @@ from realtime.subscriptions.resource import SubscriptionSpec, parse_subscription
 
 TOKEN_TYPE = "fhir-ws"  # noqa: S105 (a claim value, not a secret)
 MAX_EVENTS_PER_QUERY = 1000
+# Each live subscription costs every api instance work per event: a client may not hold many.
+MAX_SUBSCRIPTIONS_PER_OWNER = 50
 
 
 async def create_subscription(
@@ -41,6 +43,11 @@ async def create_subscription(
     """Checks and stores a Subscription; a rest-hook is `requested` until its handshake is delivered."""
     spec = parse_subscription(body)
     await _check_target(session, principal, spec)
+    owned = await session.scalar(
+        select(func.count()).where(FhirSubscription.owner_user_id == principal.user_id)
+    )
+    if (owned or 0) >= MAX_SUBSCRIPTIONS_PER_OWNER:
+        raise Conflict(f"You hold {MAX_SUBSCRIPTIONS_PER_OWNER} subscriptions already; delete one first.")
     if spec.endpoint is not None:
         await require_endpoint(spec.endpoint, allow_private=settings.fhir_hooks_allow_private)
     row = FhirSubscription(
@@ -230,19 +237,16 @@ async def subscription_events(
     )
     events = [EventItem(item.number, item.occurred_at, item.focus, item.resource) for item in stored]
     _audit(session, principal, "events", row, count=len(events))
-    bundle = _bundle(row, "query-event", events)
-    if content is not None:
-        bundle = notification_bundle(
-            base_url=row.base_url,
-            subscription_id=row.id,
-            topic=row.topic,
-            status=row.status,
-            kind="query-event",
-            events_since_start=row.events_since_start,
-            events=events,
-            content=content,
-        )
-    return bundle
+    return notification_bundle(
+        base_url=row.base_url,
+        subscription_id=row.id,
+        topic=row.topic,
+        status=row.status,
+        kind="query-event",
+        events_since_start=row.events_since_start,
+        events=events,
+        content=content or row.content,
+    )
 
 
 async def binding_token(
