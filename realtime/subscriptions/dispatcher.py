@@ -3,8 +3,9 @@
 One `SubscriptionDispatcher` per api process, owned by the app's lifespan. It keeps the active
 subscriptions in memory (reloaded when one is created or deleted, and every `refresh_s` in case a
 message was missed), listens to the patient and ward channels they need (plus every alarm), records
-the matching events (`record`) and publishes each notification on `fhir.subscription.<id>`; every
-instance forwards what arrives there to the websockets bound to that subscription here.
+the matching events (`record`, in rounds: one transaction for whatever arrived meanwhile) and
+publishes each notification on `fhir.subscription.<id>`; every instance forwards what arrives there
+to the websockets bound to that subscription here.
 """
 
 from __future__ import annotations
@@ -56,15 +57,20 @@ class SubscriptionDispatcher:
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
+        self._recorder: asyncio.Task[None] | None = None
+        self._pending: dict[uuid.UUID, tuple[FhirSubscription, list[TopicEvent]]] = {}
+        self._wake = asyncio.Event()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="fhir-subscriptions")
+        self._recorder = asyncio.create_task(self._record_forever(), name="fhir-subscriptions-recorder")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._recorder):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def bind(self, subscription_id: uuid.UUID, deliver: Deliver) -> Callable[[], None]:
         """Hands this subscription's notifications to `deliver`; returns the unbind."""
@@ -155,7 +161,7 @@ class SubscriptionDispatcher:
             return
         events, by_ward = self._events_of(channel, message.data)
         if events:
-            await self.record(events, by_ward=by_ward)
+            self.record(events, by_ward=by_ward)
 
     def _events_of(self, channel: str, data: dict[str, Any]) -> tuple[list[TopicEvent], bool | None]:
         if channel.startswith("vitals.patient."):
@@ -166,25 +172,43 @@ class SubscriptionDispatcher:
             return sources.alarm_events(data), None
         return [], None
 
-    async def record(self, events: list[TopicEvent], *, by_ward: bool | None = None) -> None:
-        """Records the events for every active subscription they match, then publishes the notifications.
+    def record(self, events: list[TopicEvent], *, by_ward: bool | None = None) -> None:
+        """Queues the events for every active subscription they match; the recorder records them.
 
         A reading reaches both its patient's and its ward's channel: `by_ward` says which one this
         is, so that patient subscriptions take it from the first and ward subscriptions from the second.
         """
-        targets: dict[uuid.UUID, tuple[FhirSubscription, list[TopicEvent]]] = {}
         for row in list(self.active.values()):
             if row.topic == VITAL_SIGNS.url and by_ward is not None and (row.ward_id is not None) != by_ward:
                 continue
             chosen = [event for event in events if matches(row, event)]
             if chosen:
-                targets[row.id] = (row, chosen)
-        if not targets:
-            return
+                # The row as matched: a refresh may replace `active` before the recorder runs.
+                self._pending.setdefault(row.id, (row, []))[1].extend(chosen)
+        if self._pending:
+            self._wake.set()
+
+    async def _record_forever(self) -> None:
+        """Records whatever is pending, one transaction a round, then publishes the notifications.
+
+        Bus messages keep arriving while a round commits; they are recorded together by the next
+        one, so the database's cost per round, not per message, sets the pace under load.
+        """
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            pending, self._pending = self._pending, {}
+            try:
+                await self._record_round(pending)
+            except Exception:  # a failed round is lost to live delivery; `$events` has what committed
+                log.exception("could not record %d subscriptions' events", len(pending))
+
+    async def _record_round(
+        self, pending: dict[uuid.UUID, tuple[FhirSubscription, list[TopicEvent]]]
+    ) -> None:
         published: list[tuple[str, dict[str, Any]]] = []
         async with transaction(self.sessions) as session:
-            # The rows as matched: a refresh may replace `active` while this awaits.
-            for subscription_id, (row, chosen) in targets.items():
+            for subscription_id, (row, chosen) in pending.items():
                 bundle = await record_for(session, subscription_id, chosen)
                 if bundle is not None and row.channel_type == "websocket":
                     published.append((notify_channel(subscription_id), bundle))
