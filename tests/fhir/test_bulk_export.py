@@ -15,7 +15,7 @@ from clinical.fhir.bulk.runner import ExportRunner
 from core.db import utc_now
 from core.identity.principal import Role
 from core.resources import Resources
-from tests.clinical.builders import admit, create_ward_with_beds
+from tests.clinical.builders import admit, audit_trail, create_ward_with_beds
 from tests.fhir.builders import chart, device_readings, patient_record, staff_headers
 from tests.fhir.conftest import outcome, validate_resource
 
@@ -99,6 +99,13 @@ async def test_a_ward_export_holds_only_its_patients_and_every_line_validates(
                 patients_seen.add(f"Patient/{resource['id']}")
             patients_seen |= _references(resource)
     assert patients_seen == {f"Patient/{patient_id}" for patient_id in admitted}
+    for patient_id in admitted:
+        assert ("fhir.export.complete", "fhir.export", "success") in await audit_trail(
+            sessions, patient_id=patient_id
+        )
+    assert ("fhir.export.complete", "fhir.export", "success") not in await audit_trail(
+        sessions, patient_id=outsider
+    )
 
 
 async def test_type_narrows_an_export_and_cancel_removes_it(

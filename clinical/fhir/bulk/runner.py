@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.fhir.bulk.models import FhirExportJob
 from clinical.fhir.bulk.service import export_directory
-from clinical.fhir.bulk.sources import export_query, table_sources
+from clinical.fhir.bulk.sources import export_query, table_sources, ward_patients
 from clinical.fhir.provider import FhirContext
 from clinical.fhir.registry import provider_for
 from core.audit import service as audit
@@ -127,14 +127,27 @@ async def run_export(
             expires_at=now + timedelta(seconds=ttl_s),
         )
         async with transaction(sessions) as session:
+            counts = {item["type"]: item["count"] for item in output}
             audit.record(
                 session,
                 actor=principal,
                 action="fhir.export.complete",
                 resource_type="fhir.export",
                 resource_id=job_id,
-                detail={"level": level, "counts": {item["type"]: item["count"] for item in output}},
+                detail={"level": level, "counts": counts},
             )
+            if group_id is not None:
+                # A ward's export names its patients: each one's access log shows it.
+                for patient_id in await session.scalars(ward_patients(group_id, started_at)):
+                    audit.record(
+                        session,
+                        actor=principal,
+                        action="fhir.export.complete",
+                        resource_type="fhir.export",
+                        resource_id=job_id,
+                        patient_id=patient_id,
+                        detail={"level": level, "types": list(counts)},
+                    )
     except ExportCancelled:
         await asyncio.to_thread(shutil.rmtree, directory, True)
     except Exception as error:
