@@ -26,6 +26,10 @@ from core.identity.principal import Principal, Role
 
 RETRY_AFTER_S = 2
 
+# The FHIR API's caller. Where SMART has landed (`api.deps.FhirPrincipal`, which also admits app
+# tokens), this alias becomes that one; everything below uses it.
+FhirCaller = CurrentPrincipal
+
 router = APIRouter(
     prefix=BASE_PATH, tags=["fhir"], route_class=FhirRoute, default_response_class=FhirResponse
 )
@@ -33,7 +37,7 @@ router = APIRouter(
 files_router = APIRouter(prefix=BASE_PATH, tags=["fhir"])
 
 
-async def bulk_exporter(principal: CurrentPrincipal, session: SessionDep) -> Principal:
+async def bulk_exporter(principal: FhirCaller, session: SessionDep) -> Principal:
     """A backend-services client (system/ scopes), or an administrator without an app in between."""
     grant = getattr(principal, "grant", None)  # a SMART token's SmartGrant (21-smart), else None
     if grant is not None and bool(getattr(grant, "is_system", False)):
@@ -106,7 +110,7 @@ def _in_progress(job: FhirExportJob) -> Response:
 
 @router.get("/$export-status/{job_id}", summary="An export's progress, or its manifest once complete")
 async def export_status(
-    job_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    job_id: str, request: Request, principal: FhirCaller, session: SessionDep
 ) -> Response:
     job = await service.job_of(session, principal, job_id)
     if job.status in ("queued", "running"):
@@ -123,7 +127,7 @@ async def export_status(
 
 @router.delete("/$export-status/{job_id}", summary="Cancel an export and delete its files")
 async def cancel_export(
-    job_id: str, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+    job_id: str, principal: FhirCaller, session: SessionDep, settings: SettingsDep
 ) -> Response:
     await service.cancel(session=session, principal=principal, job_id=job_id, data_dir=settings.data_dir)
     return Response(status_code=202)
@@ -131,7 +135,7 @@ async def cancel_export(
 
 @files_router.get("/$export-file/{job_id}/{name}", summary="One NDJSON file of a completed export")
 async def export_file(
-    job_id: str, name: str, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+    job_id: str, name: str, principal: FhirCaller, session: SessionDep, settings: SettingsDep
 ) -> FileResponse:
     path = await service.export_file(
         session=session, principal=principal, job_id=job_id, name=name, data_dir=settings.data_dir

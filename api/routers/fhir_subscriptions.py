@@ -24,6 +24,10 @@ from realtime.subscriptions.websocket import serve_socket
 
 WEBSOCKET_PATH = f"{BASE_PATH}/subscription-ws"
 
+# The FHIR API's caller. Where SMART has landed (`api.deps.FhirPrincipal`, which also admits app
+# tokens), this alias becomes that one; everything below uses it.
+FhirCaller = CurrentPrincipal
+
 router = APIRouter(
     prefix=BASE_PATH, tags=["fhir"], route_class=FhirRoute, default_response_class=FhirResponse
 )
@@ -40,7 +44,7 @@ async def _announce(bus: Bus) -> None:
 
 
 @router.get("/SubscriptionTopic", summary="The topics one can subscribe to")
-async def topics(principal: CurrentPrincipal) -> FhirResponse:
+async def topics(principal: FhirCaller) -> FhirResponse:
     return FhirResponse(
         {
             "resourceType": "Bundle",
@@ -52,7 +56,7 @@ async def topics(principal: CurrentPrincipal) -> FhirResponse:
 
 
 @router.get("/SubscriptionTopic/{topic_id}", summary="One SubscriptionTopic")
-async def topic(topic_id: str, principal: CurrentPrincipal) -> FhirResponse:
+async def topic(topic_id: str, principal: FhirCaller) -> FhirResponse:
     found = topic_by_key(topic_id)
     if found is None:
         raise NotFound(f"There is no SubscriptionTopic with id '{topic_id}'.")
@@ -76,7 +80,7 @@ async def _json_body(request: Request) -> Any:
 @router.post("/Subscription", summary="Subscribe to a topic (rest-hook or websocket)", status_code=201)
 async def create(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: FhirCaller,
     session: SessionDep,
     settings: SettingsDep,
     resources: ResourcesDep,
@@ -95,12 +99,12 @@ async def create(
 
 
 @router.get("/Subscription", summary="The caller's subscriptions")
-async def search(principal: CurrentPrincipal, session: SessionDep) -> FhirResponse:
+async def search(principal: FhirCaller, session: SessionDep) -> FhirResponse:
     return FhirResponse(await service.search_subscriptions(session=session, principal=principal))
 
 
 @router.get("/Subscription/{subscription_id}", summary="One of the caller's subscriptions")
-async def read(subscription_id: str, principal: CurrentPrincipal, session: SessionDep) -> FhirResponse:
+async def read(subscription_id: str, principal: FhirCaller, session: SessionDep) -> FhirResponse:
     return FhirResponse(
         await service.read_subscription(session=session, principal=principal, subscription_id=subscription_id)
     )
@@ -109,7 +113,7 @@ async def read(subscription_id: str, principal: CurrentPrincipal, session: Sessi
 @router.delete("/Subscription/{subscription_id}", summary="Unsubscribe")
 async def delete(
     subscription_id: str,
-    principal: CurrentPrincipal,
+    principal: FhirCaller,
     session: SessionDep,
     resources: ResourcesDep,
     background: BackgroundTasks,
@@ -120,7 +124,7 @@ async def delete(
 
 
 @router.get("/Subscription/{subscription_id}/$status", summary="The subscription's SubscriptionStatus")
-async def status(subscription_id: str, principal: CurrentPrincipal, session: SessionDep) -> FhirResponse:
+async def status(subscription_id: str, principal: FhirCaller, session: SessionDep) -> FhirResponse:
     return FhirResponse(
         await service.subscription_status_of(
             session=session, principal=principal, subscription_id=subscription_id
@@ -141,7 +145,7 @@ def _number(request: Request, name: str) -> int | None:
     "/Subscription/{subscription_id}/$events", methods=["GET", "POST"], summary="Recorded events"
 )
 async def events(
-    subscription_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    subscription_id: str, request: Request, principal: FhirCaller, session: SessionDep
 ) -> FhirResponse:
     body = await service.subscription_events(
         session=session,
@@ -162,7 +166,7 @@ async def events(
 async def binding_token(
     subscription_id: str,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: FhirCaller,
     session: SessionDep,
     settings: SettingsDep,
 ) -> FhirResponse:
