@@ -36,6 +36,8 @@ from core.sessions import transaction
 log = logging.getLogger(__name__)
 
 LEASE_S = 120.0
+# How often a running export records its progress (and so notices a cancellation).
+PROGRESS_EVERY_S = 1.0
 
 
 class ExportCancelled(Exception):
@@ -179,6 +181,8 @@ async def _write_type(
     provider = provider_for(resource_type)
     assert provider is not None
     count = 0
+    loop = asyncio.get_running_loop()
+    next_progress = loop.time() + PROGRESS_EVERY_S
     handle: IO[str] = await asyncio.to_thread(path.open, "w", encoding="utf-8")
     try:
         for source in table_sources(provider):
@@ -198,8 +202,11 @@ async def _write_type(
                     count += len(rendered)
                     # Nothing keeps the batch once written: the session's identity map holds its rows
                     # weakly, so they go with it (expunging would break the stream's own loading).
-                    if session.get_bind().dialect.name != "sqlite":
-                        # SQLite has one writer, held by this transaction: progress waits for its end.
+                    # At most one progress write a second (each is a transaction); on SQLite none
+                    # until the type's end, since this transaction holds its one writer's lock.
+                    now = loop.time()
+                    if now >= next_progress and session.get_bind().dialect.name != "sqlite":
+                        next_progress = now + PROGRESS_EVERY_S
                         await _progress(
                             sessions, job_id, started_at, progress=f"{resource_type}: {count} written"
                         )
