@@ -187,7 +187,10 @@ class _Transport:
         self._websocket = websocket
 
     async def send_text(self, text: str) -> None:
-        await self._websocket.send_text(text)
+        try:
+            await self._websocket.send_text(text)
+        except WebSocketDisconnect as gone:
+            raise ConnectionError("the subscriber left") from gone
 
     async def receive_text(self) -> str | None:
         try:
