@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 CHANGED_CHANNEL = "fhir.subscriptions.changed"
 NOTIFY_PREFIX = "fhir.subscription."
 PATTERNS = ["alarms.patient.*", NOTIFY_PREFIX + "*"]
+ROUND_ATTEMPTS = 3
+ROUND_RETRY_S = 0.2
 
 
 def notify_channel(subscription_id: uuid.UUID) -> str:
@@ -198,10 +200,17 @@ class SubscriptionDispatcher:
             await self._wake.wait()
             self._wake.clear()
             pending, self._pending = self._pending, {}
-            try:
-                await self._record_round(pending)
-            except Exception:  # a failed round is lost to live delivery; `$events` has what committed
-                log.exception("could not record %d subscriptions' events", len(pending))
+            for attempt in range(1, ROUND_ATTEMPTS + 1):
+                try:
+                    await self._record_round(pending)
+                    break
+                except Exception:  # the database hiccuped: the round is retried whole (keys dedupe)
+                    if attempt == ROUND_ATTEMPTS:
+                        # The bus is at-most-once: these events are lost to the subscribers (the
+                        # readings themselves are stored); say so loudly.
+                        log.exception("gave up recording %d subscriptions' events", len(pending))
+                    else:
+                        await asyncio.sleep(ROUND_RETRY_S * attempt)
 
     async def _record_round(
         self, pending: dict[uuid.UUID, tuple[FhirSubscription, list[TopicEvent]]]
