@@ -62,6 +62,7 @@ class SubscriptionDispatcher:
         self._recorder: asyncio.Task[None] | None = None
         self._pending: dict[uuid.UUID, tuple[FhirSubscription, list[TopicEvent]]] = {}
         self._wake = asyncio.Event()
+        self._full_vitals = False
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="fhir-subscriptions")
@@ -135,6 +136,10 @@ class SubscriptionDispatcher:
             )
             session.expunge_all()
         self.active = {row.id: row for row in rows}
+        # Rendering each reading's Observation is most of the work per reading: only when wanted.
+        self._full_vitals = any(
+            row.topic == VITAL_SIGNS.url and row.content == "full-resource" for row in rows
+        )
         wanted = set()
         for row in rows:
             if row.topic != VITAL_SIGNS.url:
@@ -167,9 +172,9 @@ class SubscriptionDispatcher:
 
     def _events_of(self, channel: str, data: dict[str, Any]) -> tuple[list[TopicEvent], bool | None]:
         if channel.startswith("vitals.patient."):
-            return sources.vital_events(data), False
+            return sources.vital_events(data, with_resource=self._full_vitals), False
         if channel.startswith("vitals.ward."):
-            return sources.ward_vital_events(data), True
+            return sources.ward_vital_events(data, with_resource=self._full_vitals), True
         if channel.startswith("alarms.patient."):
             return sources.alarm_events(data), None
         return [], None

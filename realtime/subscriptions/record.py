@@ -96,7 +96,8 @@ async def record_for(
                 "number": item.number,
                 "occurred_at": event.occurred_at,
                 "focus": event.focus,
-                "resource": event.resource,
+                # Kept for full-resource subscriptions only: `$events` serves what was stored.
+                "resource": event.resource if row.content == "full-resource" else None,
             }
             for event, item in zip(fresh, items, strict=True)
         ],

@@ -21,8 +21,11 @@ ALARM_SYSTEM = "http://ownat.org/fhir/CodeSystem/alarm-code"
 SEVERITY = {"high": "high", "medium": "moderate", "low": "low"}
 
 
-def vital_events(device: dict[str, Any], *, ward_id: uuid.UUID | None = None) -> list[TopicEvent]:
-    """One event per reading of an attributed device message (`vitals.patient.*` shape)."""
+def vital_events(
+    device: dict[str, Any], *, ward_id: uuid.UUID | None = None, with_resource: bool = True
+) -> list[TopicEvent]:
+    """One event per reading of an attributed device message (`vitals.patient.*` shape); the
+    Observation itself only `with_resource` (some subscriber wants `full-resource` content)."""
     raw_patient = device.get("patient_id")
     if not raw_patient:
         return []
@@ -34,19 +37,18 @@ def vital_events(device: dict[str, Any], *, ward_id: uuid.UUID | None = None) ->
     for reading in device.get("readings", ()):
         time = datetime.fromisoformat(reading["time"])
         identifier = reading_id(time, reading["metric"], device_id)
-        resource = reading_observation(
-            patient_id=patient_id,
-            metric=reading["metric"],
-            value=float(reading["value"]),
-            unit=reading["unit"],
-            time=time,
-            device_id=device_id,
-        )
-        resource = {
-            **resource,
-            "id": identifier,
-            "meta": {**resource["meta"], "lastUpdated": time.isoformat()},
-        }
+        resource = None
+        if with_resource:
+            observation = reading_observation(
+                patient_id=patient_id,
+                metric=reading["metric"],
+                value=float(reading["value"]),
+                unit=reading["unit"],
+                time=time,
+                device_id=device_id,
+            )
+            meta = {**observation["meta"], "lastUpdated": time.isoformat()}
+            resource = {**observation, "id": identifier, "meta": meta}
         events.append(
             TopicEvent(
                 topic=VITAL_SIGNS,
@@ -61,11 +63,15 @@ def vital_events(device: dict[str, Any], *, ward_id: uuid.UUID | None = None) ->
     return events
 
 
-def ward_vital_events(message: dict[str, Any]) -> list[TopicEvent]:
+def ward_vital_events(message: dict[str, Any], *, with_resource: bool = True) -> list[TopicEvent]:
     """The events of a `vitals.ward.*` message (every device of the ward with readings)."""
     raw_ward = message.get("ward_id")
     ward_id = uuid.UUID(str(raw_ward)) if raw_ward else None
-    return [event for device in message.get("devices", ()) for event in vital_events(device, ward_id=ward_id)]
+    return [
+        event
+        for device in message.get("devices", ())
+        for event in vital_events(device, ward_id=ward_id, with_resource=with_resource)
+    ]
 
 
 def alarm_events(message: dict[str, Any]) -> list[TopicEvent]:
