@@ -35,6 +35,8 @@ from api.routers import (
     documents,
     encounters,
     fhir,
+    fhir_bulk,
+    fhir_subscriptions,
     lab,
     messages,
     my_data,
@@ -72,9 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await ws_consult.start_consult(app)
         consult_peers.start_peers(app)
         pcd = await start_pcd_http(app, settings)
+        await fhir_subscriptions.start_dispatcher(app)
         try:
             yield
         finally:
+            await fhir_subscriptions.stop_dispatcher(app)
             await pcd.aclose()
             await ws_consult.stop_consult(app)
             await consult_peers.stop_peers(app)
@@ -120,6 +124,8 @@ def _include_routers(app: FastAPI) -> None:
     # The live hub authenticates with the socket's first message, not with a header.
     app.include_router(ws.router)
     app.include_router(ws_consult.router)
+    # FHIR subscriptions' websocket: bound by the token of `$get-ws-binding-token`, its first frame.
+    app.include_router(fhir_subscriptions.socket_router)
     app.include_router(auth.public_router, prefix=API_PREFIX)
     app.include_router(account.public_router, prefix=API_PREFIX)
     # The payment gateway's webhook: no user, a signature checked by the endpoint instead.
@@ -165,5 +171,11 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(fhir.public_router)
     # SMART on FHIR: discovery and the OAuth endpoints are public; they authenticate apps themselves.
     app.include_router(smart.router)
+    # Before the generic FHIR routes, whose /{type}/{id} would otherwise take these paths.
+    # Subscriptions take Ownat's own tokens only: a subscription notifies with its creator's access,
+    # which an app's scopes do not narrow yet.
+    app.include_router(fhir_subscriptions.router, dependencies=[Depends(get_current_principal)])
+    app.include_router(fhir_bulk.router, dependencies=[Depends(get_fhir_principal)])
+    app.include_router(fhir_bulk.files_router, dependencies=[Depends(get_fhir_principal)])
     app.include_router(fhir.router, dependencies=[Depends(get_fhir_principal)])
     fhir.install(app)

@@ -142,6 +142,20 @@ class Settings(BaseSettings):
     audit_retired_keys: Annotated[dict[str, SecretStr], NoDecode] = {}
     audit_seal_interval_s: float = Field(default=1.0, gt=0, le=60)
 
+    # FHIR Subscriptions (realtime.subscriptions). Rest-hook endpoints must resolve to public
+    # addresses unless private ones are allowed (the demo and tests post to loopback); binding
+    # tokens of the websocket channel live `fhir_ws_token_ttl_s`; events stay for `$events` as long
+    # as `fhir_subscription_event_retention_s`.
+    fhir_hooks_allow_private: bool = False
+    fhir_ws_token_ttl_s: int = Field(default=300, ge=10, le=3600)
+    fhir_subscription_event_retention_s: int = Field(default=24 * 3600, ge=60)
+    fhir_hook_max_attempts: int = Field(default=8, ge=1, le=50)
+    fhir_hook_retry_base_s: float = Field(default=2.0, gt=0)
+    # Bulk Data export (clinical.fhir.bulk): files under data_dir/exports, kept `fhir_export_ttl_s`;
+    # rows are read and written `fhir_export_batch` at a time.
+    fhir_export_ttl_s: int = Field(default=24 * 3600, ge=60)
+    fhir_export_batch: int = Field(default=500, ge=1, le=10000)
+
     log_level: str = "INFO"
     log_json: bool = True
 

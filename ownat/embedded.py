@@ -58,6 +58,8 @@ EMBEDDED_CLIENT_ID = "ownat-dev-ingest"
 async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
     """Migrates, seeds on first start, starts the broker, API and ingest pipeline; serves until interrupted."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # FHIR rest-hooks may post to loopback here: a newcomer's receiver runs on their own machine.
+    settings = settings.model_copy(update={"fhir_hooks_allow_private": True})
     await migrate.upgrade_async(settings.effective_database_url)
     await seed_demo_data(settings)
     await ensure_open_video_visit(settings)
@@ -245,6 +247,9 @@ async def _announce_when_started(
         "                each reading until ingest acknowledges it (see README, Reliability)\n"
         f"  HL7 (MLLP):   127.0.0.1:{settings.embedded_mllp_port}, lab results and IHE PCD-01 device observations;\n"
         "                CCU bed 1's monitor speaks PCD-01 there (see README, Connecting devices)\n"
+        f"  FHIR apps:    http://{shown_host}:{port}/fhir/R4/ subscriptions (live vitals, alarms,\n"
+        "                appointments, lab results; websocket or rest-hook) and $export (as admin);\n"
+        "                see README, FHIR\n"
         "  video visit:  open now: sign in as the patient at /consult/ and as the clinician at\n"
         "                /consult/clinician/ (two browser windows) to try a call\n"
         f"  SMART app:    http://{shown_host}:{port}/dev/smart-app/ (a demo app: launch it, or open it\n"

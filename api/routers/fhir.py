@@ -31,6 +31,7 @@ from api.refusal_audit import record_refusal
 from api.routers.documents import StorageDep
 from clinical.fhir import bundles, capability, history, service
 from clinical.fhir.answer import FhirAnswer
+from clinical.fhir.bulk import capability as bulk_capability
 from clinical.fhir.constants import EVERYTHING_LIMIT_PER_TYPE, FHIR_MEDIA_TYPE
 from clinical.fhir.errors import InvalidResource, InvalidSearch, UnsupportedMediaType
 from clinical.fhir.outcome import operation_outcome
@@ -40,6 +41,7 @@ from clinical.fhir.writes import service as writes
 from core.errors import DomainError, NotFound, RateLimited
 from core.identity.principal import Principal
 from core.settings import Settings
+from realtime.subscriptions import capability as subscription_capability
 
 BASE_PATH = "/fhir/R4"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
@@ -171,7 +173,14 @@ async def batch_or_transaction(
 @public_router.get("/metadata", summary="The CapabilityStatement: what this server implements")
 async def metadata(request: Request) -> FhirResponse:
     _read_options(request)
-    return FhirResponse(capability.capability_statement(base_url=_base_url(request)))
+    statement = capability.capability_statement(
+        base_url=_base_url(request),
+        extra_resources=[*subscription_capability.subscription_resources(), bulk_capability.GROUP_RESOURCE],
+        operations=[bulk_capability.SYSTEM_EXPORT],
+        type_operations={"Patient": [bulk_capability.PATIENT_EXPORT]},
+        instantiates=[bulk_capability.INSTANTIATES, subscription_capability.INSTANTIATES],
+    )
+    return FhirResponse(statement)
 
 
 @router.get("/Patient/{patient_id}/$everything", summary="Everything about one patient, as a Bundle")

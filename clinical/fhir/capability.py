@@ -3,6 +3,7 @@ operations implemented, generated from the providers and writers so it cannot dr
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from clinical.fhir.constants import FHIR_VERSION, MAX_PAGE_SIZE
@@ -115,9 +116,18 @@ def _security(base_url: str) -> dict[str, Any]:
     }
 
 
-def capability_statement(*, base_url: str) -> dict[str, Any]:
-    """What this server does, generated from the registered providers and writers."""
-    return {
+def capability_statement(
+    *,
+    base_url: str,
+    extra_resources: Sequence[dict[str, Any]] = (),
+    operations: Sequence[dict[str, Any]] = (),
+    instantiates: Sequence[str] = (),
+    type_operations: Mapping[str, Sequence[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """What this server does, generated from the registered providers and writers; subscriptions and
+    bulk export, which live beside the providers, add their resources, operations and the
+    implementation guides they follow."""
+    statement: dict[str, Any] = {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": utc_now().isoformat(),
@@ -149,3 +159,14 @@ def capability_statement(*, base_url: str) -> dict[str, Any]:
             }
         ],
     }
+    rest = statement["rest"][0]
+    for entry in rest["resource"]:
+        added = (type_operations or {}).get(entry["type"], ())
+        if added:
+            entry["operation"] = [*entry.get("operation", []), *added]
+    rest["resource"] = [*rest["resource"], *extra_resources]
+    if operations:
+        rest["operation"] = list(operations)
+    if instantiates:
+        statement["instantiates"] = list(instantiates)
+    return statement
