@@ -18,6 +18,7 @@ from core.resources import Resources
 from tests.clinical.builders import admit, audit_trail, create_ward_with_beds
 from tests.fhir.builders import chart, device_readings, patient_record, staff_headers
 from tests.fhir.conftest import outcome, validate_resource
+from tests.smart.smart_support import BackendKey, admin_headers, backend_token, bearer, register_app
 
 ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
 
@@ -147,3 +148,30 @@ async def test_only_administrators_or_system_clients_export_and_bad_requests_nam
     issue = outcome(await client.get("/fhir/R4/$export", headers=admin), 400)
     assert "Prefer" in issue["diagnostics"]
     outcome(await client.get(f"/fhir/R4/Group/{uuid.uuid4()}/$export", headers={**admin, **ASYNC}), 404)
+
+
+async def test_a_backend_client_exports_only_what_its_scopes_may_read(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], resources: Resources
+) -> None:
+    admin = await admin_headers(client, sessions)
+    key = BackendKey.new("ES384")
+    app = await register_app(client, admin, scopes="system/*.rs", client_type="backend", jwks=key.jwks())
+    token = await backend_token(
+        client, app["client_id"], key, "system/Patient.rs system/AllergyIntolerance.rs"
+    )
+    headers = bearer(token.json()["access_token"])
+    ward_id, _ = await _ward_of_two(sessions)
+
+    refused = await client.get(
+        f"/fhir/R4/Group/{ward_id}/$export", params={"_type": "Observation"}, headers={**headers, **ASYNC}
+    )
+    assert "Observation" in outcome(refused, 403)["diagnostics"]
+
+    kick_off = await client.get(f"/fhir/R4/Group/{ward_id}/$export", headers={**headers, **ASYNC})
+    assert kick_off.status_code == 202, kick_off.text
+    done = await _run_to_the_end(client, resources, kick_off.headers["content-location"], headers)
+    assert done.status_code == 200, done.text
+    output = done.json()["output"]
+    assert {item["type"] for item in output} == {"Patient", "AllergyIntolerance"}
+    lines = (await client.get(output[0]["url"], headers=headers)).text.splitlines()
+    assert len(lines) == 2
