@@ -1,9 +1,10 @@
 """Writing IHE PCD-01 ORU^R01 messages, as a monitor gateway sends them (the simulator, tests, bench).
 
-Standard library only: the edge gateway imports it. The structure follows the IHE PCD Technical
-Framework's examples: MSH with the PCD-01 profile in MSH-21, PID, PV1 with the bed, one OBR, then
-the containment tree in OBX-4: the MDS row carrying the device's EUI-64 in OBX-18, one VMD and one
-channel per kind of measurement, and the metrics under them with MDC codes and units.
+The edge gateway imports it: the standard library, `devices.protocol` and the shared MDC table
+`devices.mdc` only. The structure follows the IHE PCD Technical Framework's examples: MSH with the
+PCD-01 profile in MSH-21, PID, PV1 with the bed, one OBR, then the containment tree in OBX-4: the
+MDS row carrying the device's EUI-64 in OBX-18, one VMD and one channel per kind of measurement,
+and the metrics under them with MDC codes and units.
 """
 
 from __future__ import annotations
@@ -12,21 +13,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from devices import mdc
+from devices.protocol import metric_spec
+
 PROFILE = "IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO"
 START_BLOCK, END_BLOCK = b"\x0b", b"\x1c\x0d"
 
-# Ownat metric (LOINC) -> (MDC code, reference id, MDC unit code, unit reference id, VMD, channel).
-_MDC_OF = {
-    "8867-4": (147842, "MDC_ECG_HEART_RATE", 264864, "MDC_DIM_BEAT_PER_MIN", "ECG"),
-    "59408-5": (150456, "MDC_PULS_OXIM_SAT_O2", 262688, "MDC_DIM_PERCENT", "PULS_OXIM"),
-    "8889-8": (149530, "MDC_PULS_OXIM_PULS_RATE", 264864, "MDC_DIM_BEAT_PER_MIN", "PULS_OXIM"),
-    "8480-6": (150021, "MDC_PRESS_BLD_NONINV_SYS", 266016, "MDC_DIM_MMHG", "NIBP"),
-    "8462-4": (150022, "MDC_PRESS_BLD_NONINV_DIA", 266016, "MDC_DIM_MMHG", "NIBP"),
-    "8478-0": (150023, "MDC_PRESS_BLD_NONINV_MEAN", 266016, "MDC_DIM_MMHG", "NIBP"),
-    "9279-1": (151562, "MDC_RESP_RATE", 264928, "MDC_DIM_RESP_PER_MIN", "RESP"),
-    "8310-5": (150364, "MDC_TEMP_BODY", 268192, "MDC_DIM_DEGC", "TEMP"),
-    "19891-1": (151708, "MDC_AWAY_CO2_ET", 266016, "MDC_DIM_MMHG", "CO2"),
+# Ownat metric (LOINC) -> (MDC unit reference id, VMD) a monitor sends it in; the term is the
+# metric's first in the shared table `devices.mdc`, the numeric codes come from there too.
+_SENT_AS = {
+    "8867-4": ("MDC_DIM_BEAT_PER_MIN", "ECG"),
+    "59408-5": ("MDC_DIM_PERCENT", "PULS_OXIM"),
+    "8889-8": ("MDC_DIM_BEAT_PER_MIN", "PULS_OXIM"),
+    "8480-6": ("MDC_DIM_MMHG", "NIBP"),
+    "8462-4": ("MDC_DIM_MMHG", "NIBP"),
+    "8478-0": ("MDC_DIM_MMHG", "NIBP"),
+    "9279-1": ("MDC_DIM_RESP_PER_MIN", "RESP"),
+    "8310-5": ("MDC_DIM_DEGC", "TEMP"),
+    "19891-1": ("MDC_DIM_MMHG", "CO2"),
 }
+
+
+def _coded(loinc: str, unit_refid: str, vmd: str) -> tuple[int, str, int, str, str]:
+    term = mdc.metric_of_alias(metric_spec(loinc).alias)
+    unit = mdc.unit_for(unit_refid)
+    assert term is not None and unit is not None, loinc  # the table and _SENT_AS agree (tested)
+    return term.code, term.refid, unit.code, unit.refid, vmd
+
+
+# Ownat metric (LOINC) -> (MDC code, reference id, MDC unit code, unit reference id, VMD).
+_MDC_OF = {loinc: _coded(loinc, unit, vmd) for loinc, (unit, vmd) in _SENT_AS.items()}
 # Virtual medical devices: (MDC code, reference id) of the VMD and of its channel.
 _VMD = {
     "ECG": ((69798, "MDC_DEV_ECG_VMD"), (69799, "MDC_DEV_ECG_CHAN")),

@@ -1,7 +1,7 @@
 """Which registered device a PCD-01 observation came from.
 
-First the EUI-64 of OBX-18 (or of its MDS): a device registered with it as its device id or as its
-serial number. A monitor not registered itself is then found through the existing bindings: the
+First the EUI-64 of OBX-18 (or of its MDS): a device registered with it as its EUI-64 (the
+registry's `eui64`, 16 upper-case hexadecimal digits), else as its device id or its serial number. A monitor not registered itself is then found through the existing bindings: the
 device bound now to the bed named by PV1-3 (ward code or name, bed label), else to the patient
 named by PID-3 (MRN). Answers are cached for a few seconds (a gateway sends many messages a second),
 so a device registered or bound a moment ago is found within that bound.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.organisation.models import Bed, Ward
@@ -57,9 +57,20 @@ def _active() -> list[ColumnElement[bool]]:
 
 
 async def _by_eui64(session: AsyncSession, eui64: str) -> str | None:
-    query = select(Device.device_id).where(
-        or_(func.upper(Device.device_id) == eui64.upper(), func.upper(Device.serial) == eui64.upper()),
-        *_active(),
+    eui64 = eui64.upper()
+    query = (
+        select(Device.device_id)
+        .where(
+            or_(
+                Device.eui64 == eui64,
+                func.upper(Device.device_id) == eui64,
+                func.upper(Device.serial) == eui64,
+            ),
+            *_active(),
+        )
+        # The registry's EUI-64 names the device for certain; an id or serial that looks like one
+        # may belong to another (the column is unique, ids and serials are not checked against it).
+        .order_by(case((Device.eui64 == eui64, 0), else_=1))
     )
     return (await session.scalars(query.limit(1))).first()
 

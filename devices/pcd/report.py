@@ -7,7 +7,7 @@ named by OBX-18 (equipment instance identifier, an EUI-64) on the metric or, mos
 row; the patient by PID-3 and the bed by PV1-3. The time is OBX-14, else OBR-7, else MSH-7.
 
 Numeric metrics (NM) with a known MDC code and unit become readings in Ownat's wire units (see
-`mdc`); everything else that carries a value (an unknown code or unit, another value type, a
+`devices.mdc`); everything else that carries a value (an unknown code or unit, another value type, a
 broken number or time) is a problem with its reason, for the dead letters: nothing is dropped.
 Segments are split by `segments` (fast); the header check, DTM and ACK are the laboratory
 interface's (`clinical.lab.hl7`).
@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from clinical.lab.hl7.message import Header, check_oru_header
 from clinical.lab.hl7.values import parse_dtm
-from devices.pcd.mdc import find_term, find_unit
+from devices.mdc import find_term, find_unit
 from devices.pcd.segments import Segment, header_of, split_message
 
 PCD01_PROFILE_OID = "1.3.6.1.4.1.19376.1.6.1.1.1"  # MSH-21 of IHE PCD-01 (DEC)
@@ -118,25 +118,23 @@ def _read_obx(
         return
     unit = find_unit(obx.field(6, 1), obx.field(6, 2), obx.field(6, 3))
     if unit is None:
-        report.problems.append(
-            f"{where} ({term.ref_id}): unit {obx.field(6, 1)} {obx.field(6, 2)} is unknown"
-        )
+        report.problems.append(f"{where} ({term.refid}): unit {obx.field(6, 1)} {obx.field(6, 2)} is unknown")
         return
     try:
         value = float(value_text)
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        report.problems.append(f"{where} ({term.ref_id}): value {value_text!r} is not a number")
+        report.problems.append(f"{where} ({term.refid}): value {value_text!r} is not a number")
         return
     try:
         time = parse_dtm(obx.field(14), default_tz=UTC) or obr_time
     except ValueError as error:
-        report.problems.append(f"{where} ({term.ref_id}): OBX-14 {error}")
+        report.problems.append(f"{where} ({term.refid}): OBX-14 {error}")
         return
     device = own or _inherited(equipment, parts) or sender_eui
     if not device:
-        report.problems.append(f"{where} ({term.ref_id}): no device named (OBX-18 EUI-64 on it or its MDS)")
+        report.problems.append(f"{where} ({term.refid}): no device named (OBX-18 EUI-64 on it or its MDS)")
         return
     report.readings.setdefault(device.upper(), []).append(
         PcdReading(term.loinc, value, unit, time, int(number) if number.isdigit() else 0)

@@ -3,8 +3,8 @@
 `ownat edge --simulate-sdc N` runs N of them and consumes them through `edge.sdc.consumer`, so the
 demo and the tests go through the whole SDC path: MDIB, subscription, episodic reports, MDC codes.
 The monitor's description is `monitor_mdib.xml` beside this file (heart rate, SpO2, respiration
-rate, NIBP, temperature, a text metric Ownat does not store, a low-SpO2 limit alert and a lead-off
-technical alert). Values come from `devices.simulator`, the same physiology as the MQTT simulator;
+rate, NIBP with its mean, temperature, an invasive arterial pressure and a text metric Ownat does
+not store, a low-SpO2 limit alert and a lead-off technical alert). Values come from `devices.simulator`, the same physiology as the MQTT simulator;
 the monitor raises its SpO2 alert itself below `SPO2_ALERT_BELOW`, as a real one would.
 """
 
@@ -33,6 +33,7 @@ HANDLES = {
     "rr": "m.rr",
     "sbp": "m.nibp.sys",
     "dbp": "m.nibp.dia",
+    "map": "m.nibp.mean",
     "temp": "m.temp",
 }
 SPO2_ALERT = "ac.spo2.low"
@@ -158,6 +159,9 @@ def feed_simulated_patient(
             if alias in HANDLES:
                 by_time.setdefault(reading.time, {})[alias] = reading.value
         for at, values in by_time.items():
+            if "sbp" in values and "dbp" in values:
+                # The monitor's NIBP gives a mean with each measurement; the simulator has none.
+                values["map"] = round((values["sbp"] + 2 * values["dbp"]) / 3)
             monitor.set_values(values, at)
 
 

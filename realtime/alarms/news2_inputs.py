@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices.vitals import queries
 from realtime.alarms.charted_vitals import latest_charted
-from realtime.alarms.defaults import HR, RR, SBP, SPO2, TEMP
+from realtime.alarms.defaults import HR, PULSE_RATE, RR, SBP, SPO2, TEMP
 from realtime.alarms.id_lists import among
 from realtime.alarms.models import News2Observation
 from realtime.alarms.news2 import Consciousness, News2Inputs, News2Score, SpO2Scale, score_news2
@@ -158,7 +158,8 @@ def score_latest(
         spo2=latest.get(SPO2),
         on_oxygen=observation.on_oxygen if observation else None,
         systolic_bp=latest.get(SBP),
-        pulse=latest.get(HR),
+        # The ECG's heart rate when there is one, else the pulse rate of an oximeter or a cuff.
+        pulse=latest[HR] if HR in latest else latest.get(PULSE_RATE),
         consciousness=observation.consciousness if observation else None,
         temperature_c=latest.get(TEMP),
         spo2_scale=spo2_scale,

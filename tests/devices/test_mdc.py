@@ -27,3 +27,32 @@ def test_every_mapped_metric_and_unit_is_one_the_wire_format_accepts() -> None:
         Reading.model_validate(
             {"metric": metric.alias, "value": spec.minimum, "unit": units[0], "time": "2026-11-23T10:00:00Z"}
         )
+
+
+def test_pulse_rates_are_their_own_metric_beside_the_ecg_heart_rate() -> None:
+    # One monitor sends both at the same instant: as one metric they would collide in storage.
+    assert mdc.metric_for("MDC_ECG_HEART_RATE").loinc == "8867-4"  # type: ignore[union-attr]
+    for refid in ("MDC_PULS_OXIM_PULS_RATE", "MDC_PULS_RATE", "MDC_PULS_RATE_NON_INV"):
+        assert mdc.metric_for(refid).alias == "pr"  # type: ignore[union-attr]
+        assert mdc.metric_for(refid).loinc == "8889-8"  # type: ignore[union-attr]
+    assert mdc.metric_for(149530) == mdc.metric_for("MDC_PULS_OXIM_PULS_RATE")  # 2::18458
+
+
+def test_hl7_coded_elements_are_read_by_code_by_reference_id_or_as_ucum() -> None:
+    # OBX-3 as PCD-01 writes it: code^refid^MDC, or the reference id alone.
+    assert mdc.find_term("150023", "MDC_PRESS_BLD_NONINV_MEAN").alias == "map"  # type: ignore[union-attr]
+    assert mdc.find_term("", "MDC_AWAY_CO2_ET").alias == "etco2"  # type: ignore[union-attr]
+    assert mdc.find_term("MDC_TEMP_AXILLA", "").alias == "temp"  # type: ignore[union-attr]
+    assert mdc.find_term("150033", "MDC_PRESS_BLD_ART_SYS") is None  # invasive: not mapped on purpose
+    # OBX-6: MDC code, reference id, or a UCUM unit when the coding system says so.
+    assert mdc.find_unit("265987", "MDC_DIM_KILO_PASCAL", "MDC") == "kPa"
+    assert mdc.find_unit("", "MDC_DIM_FAHR", "MDC") == "[degF]"
+    assert mdc.find_unit("mm[Hg]", "", "UCUM") == "mm[Hg]"
+    assert mdc.find_unit("mm[Hg]", "", "MDC") is None
+    assert mdc.find_unit("262656", "MDC_DIM_DIMLESS", "MDC") is None
+
+
+def test_the_term_ownat_writes_for_a_metric_is_its_first() -> None:
+    assert mdc.metric_of_alias("hr").refid == "MDC_ECG_HEART_RATE"  # type: ignore[union-attr]
+    assert mdc.metric_of_alias("temp").refid == "MDC_TEMP_BODY"  # type: ignore[union-attr]
+    assert mdc.metric_of_alias("pr").refid == "MDC_PULS_OXIM_PULS_RATE"  # type: ignore[union-attr]

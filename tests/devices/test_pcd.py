@@ -184,6 +184,32 @@ async def test_an_unregistered_device_is_dead_lettered_unless_its_bed_has_a_moni
     assert letter.reason_code == "unknown-device" and stranger in letter.reason
 
 
+async def test_a_device_registered_with_its_eui64_is_named_by_obx18(settings, sessions) -> None:
+    # The registry holds the EUI-64 in its own column; the device's wire id is something else.
+    device_id, eui = unique_device_id("pcd-eui"), new_eui64()
+    rows = await register_devices(sessions, [device_id])
+    async with transaction(sessions) as session:
+        (await session.get(Device, rows[device_id])).eui64 = eui  # type: ignore[union-attr]
+    patient_id = await new_patient(sessions)
+    await bind(sessions, rows[device_id], patient_id, recent_start() - timedelta(hours=1))
+    at = recent_start(5)
+    # OBX-18 as a gateway may write it: lower case, on the MDS row.
+    raw = pcd01_message(
+        eui64=eui.lower(), observations=[Observation(SPO2, 96, at)], control_id="PCD-EUI", sender="GW"
+    )
+    async with (
+        pcd_listener(settings.database_url, InProcessBus()) as listener,
+        MllpSender(listener.port) as sender,
+    ):
+        assert ack_fields(await sender.exchange(raw))["MSA"][1] == "AA"
+    assert await stored(sessions, device_id) == [(SPO2, 96.0, "%")]
+    async with sessions() as session:
+        owner = await session.scalar(
+            select(VitalReading.patient_id).where(VitalReading.device_id == device_id)
+        )
+    assert owner == patient_id
+
+
 async def test_a_broken_message_is_rejected_and_kept(settings, sessions) -> None:
     raw = "MSH|^~\\&|GW||OWNAT||20261207083000||ADT^A01|PCD-5|P|2.6\rOBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.1.1.1|97\r"
     async with (

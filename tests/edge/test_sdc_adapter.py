@@ -41,7 +41,12 @@ def test_metrics_map_through_the_mdc_table_and_untrusted_values_are_not_readings
     questionable = Metric("m.spo2", "150456", None, "262688", 97, "Qst", None)
     assert "validity Qst" in (map_metric(questionable, received).reason or "")
     mean = Metric("m.nibp.mean", "150023", None, "266016", 93, "Vld", None)
-    assert map_metric(mean, received).unknown
+    assert map_metric(mean, received).reading == ("map", 93.0, "mm[Hg]")
+    # The oximeter's pulse rate is its own metric: beside the ECG's heart rate at the same instant.
+    pulse = Metric("m.pr", "149530", None, "264864", 71, "Vld", None)
+    assert map_metric(pulse, received).reading == ("pr", 71.0, "/min")
+    invasive = Metric("m.art.sys", "150033", None, "266016", 121, "Vld", None)
+    assert map_metric(invasive, received).unknown
     foreign = Metric("x", "8867-4", "http://loinc.org", "/min", 60, "Vld", None)
     assert "not IEEE 11073-10101" in (map_metric(foreign, received).reason or "")
     odd_unit = Metric("m.hr", "147842", None, "262656", 60, "Vld", None)  # MDC_DIM_DIMLESS
@@ -82,16 +87,16 @@ async def test_an_sdc_reading_is_stored_once_and_on_the_dashboard_with_alerts_an
                 lambda: len(dashboard.readings(device_id)) == 2, what="the first readings"
             )
             later = taken + timedelta(seconds=10)
-            # SpO2 of 85 raises the monitor's own low-SpO2 alert; NIBP mean is a code Ownat does not store;
-            # an SpO2 of 150 is impossible; a questionable heart rate is no reading.
-            await asyncio.to_thread(monitor.set_values, {"spo2": 85, "sbp": 118, "dbp": 76}, later)
-            await asyncio.to_thread(monitor.set_metrics, {"m.nibp.mean": 90}, later)
+            # SpO2 of 85 raises the monitor's own low-SpO2 alert; an invasive arterial pressure is a code
+            # Ownat does not store; an SpO2 of 150 is impossible; a questionable heart rate is no reading.
+            await asyncio.to_thread(monitor.set_values, {"spo2": 85, "sbp": 118, "dbp": 76, "map": 90}, later)
+            await asyncio.to_thread(monitor.set_metrics, {"m.art.sys": 121}, later)
             await asyncio.to_thread(monitor.set_values, {"hr": 20}, later, validity="Qst")
             await asyncio.to_thread(monitor.set_metrics, {"m.spo2": 150}, later + timedelta(seconds=1))
             await asyncio.to_thread(monitor.set_alert, LEAD_OFF_ALERT, True)
             events = f"devices.event.{device_id}"
             await dashboard.wait_for(
-                lambda: len(_shown(dashboard, device_id)) == 5 and len(dashboard.on(events)) >= 4,
+                lambda: len(_shown(dashboard, device_id)) == 6 and len(dashboard.on(events)) >= 4,
                 what="the second readings and the events",
             )
             async with asyncio.timeout(30):
@@ -104,14 +109,15 @@ async def test_an_sdc_reading_is_stored_once_and_on_the_dashboard_with_alerts_an
         ("59408-5", 85.0),
         ("8480-6", 118.0),
         ("8462-4", 76.0),
+        ("8478-0", 90.0),
     }
     by_code = {event["code"]: event for event in dashboard.on(f"devices.event.{device_id}")}
     assert by_code["physiological_alert"]["severity"] == "high"
     assert "SpO2 low (present" in by_code["physiological_alert"]["detail"]
     assert "ECG lead off (present" in by_code["technical_alert"]["detail"]
-    assert "MDC code 150023 is not a metric Ownat stores" in by_code["unknown_metric"]["detail"]
+    assert "MDC code 150033 is not a metric Ownat stores" in by_code["unknown_metric"]["detail"]
     assert "physiologically impossible" in by_code["refused_measurement"]["detail"]
-    await wait_until(lambda: _stored(sessions, device_id, 5), what="five readings stored")
+    await wait_until(lambda: _stored(sessions, device_id, 6), what="six readings stored")
     assert await duplicate_keys(sessions, [device_id]) == 0
 
 

@@ -60,10 +60,6 @@ KIND_METRICS: dict[DeviceKind, tuple[str, ...]] = {
     DeviceKind.WEARABLE: ("hr", "spo2"),
     DeviceKind.GATEWAY: (),
 }
-# The first MDC code of each metric (devices.mdc lists the ECG heart rate before the pulse rates).
-_MDC_BY_ALIAS: dict[str, mdc.MdcMetric] = {}
-for _metric in mdc.METRICS:
-    _MDC_BY_ALIAS.setdefault(_metric.alias, _metric)
 
 
 def dashed_eui64(eui64: str) -> str:
@@ -236,7 +232,7 @@ def metric_resource(device: Device, alias: str) -> dict[str, Any]:
     """The DeviceMetric of one measurement of `device`."""
     spec = metric_spec(alias)
     codings = [coding(LOINC, spec.code, spec.display)]
-    if (mdc_metric := _MDC_BY_ALIAS.get(alias)) is not None:
+    if (mdc_metric := mdc.metric_of_alias(alias)) is not None:
         codings.append(coding(MDC_SYSTEM, str(mdc_metric.code), mdc_metric.refid))
     return {
         "resourceType": "DeviceMetric",
