@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from api import health, pages, ws, ws_consult
+from api.control_characters import ControlCharacterMiddleware
 from api.deps import get_current_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
 from api.problems import install_problem_handlers
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     # Multipart framing adds a little to the file itself; the service enforces the exact limit.
     upload_limit = settings.document_max_bytes + 64 * 1024
+    # Inside the size limit, so that the bodies it reads are already capped.
+    app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_request_body_bytes,
