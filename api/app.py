@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
-from api import health, pages, ws, ws_consult
+from api import docs_page, health, pages, ws, ws_consult
 from api.control_characters import ControlCharacterMiddleware
 from api.deps import get_current_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
 from api.problems import install_problem_handlers
+from api.response_headers import ResponseHeadersMiddleware
 from api.routers import (
     account,
     alarms,
@@ -48,6 +49,7 @@ from api.routers import (
 from core.resources import Resources
 from core.settings import Settings, load_settings
 from devices.registry.broker_settings import broker_access_from, load_broker_settings
+from realtime.notifications.settings import load_notification_settings
 
 API_PREFIX = "/api/v1"
 DOCUMENT_UPLOAD_PATH = re.compile(rf"{API_PREFIX}/patients/[0-9a-fA-F-]{{36}}/documents")
@@ -83,7 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        # Served by api.docs_page instead: FastAPI's page loads Swagger UI from a CDN.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.metrics_registry = CollectorRegistry()
@@ -102,6 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics=HttpMetrics(app.state.metrics_registry),
         trusted_proxy_hops=settings.trusted_proxy_hops,
     )
+    # Outermost, so that every answer has them, the 500s of the request context included.
+    public_url = load_notification_settings().public_url
+    app.add_middleware(ResponseHeadersMiddleware, https=public_url.startswith("https://"))
     _include_routers(app)
     return app
 
@@ -110,6 +116,7 @@ def _include_routers(app: FastAPI) -> None:
     # Public endpoints are listed here, explicitly; everything else requires a signed-in user.
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(docs_page.router)
     app.include_router(consult_peers.pages_router)
     # The live hub authenticates with the socket's first message, not with a header.
     app.include_router(ws.router)
