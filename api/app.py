@@ -49,7 +49,8 @@ from api.routers import (
 from core.resources import Resources
 from core.settings import Settings, load_settings
 from devices.registry.broker_settings import broker_access_from, load_broker_settings
-from realtime.notifications.settings import load_notification_settings
+from realtime.notifications.settings import NotificationSettings, load_notification_settings
+from realtime.notifications.webhook_targets import normalised_hosts
 
 API_PREFIX = "/api/v1"
 DOCUMENT_UPLOAD_PATH = re.compile(rf"{API_PREFIX}/patients/[0-9a-fA-F-]{{36}}/documents")
@@ -57,9 +58,12 @@ DOCUMENT_UPLOAD_PATH = re.compile(rf"{API_PREFIX}/patients/[0-9a-fA-F-]{{36}}/do
 MESSAGE_POST_PATH = re.compile(rf"{API_PREFIX}/message-threads(/[0-9a-fA-F-]{{36}}/messages)?")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, notification_settings: NotificationSettings | None = None
+) -> FastAPI:
     """Builds the app; resources are opened when it starts and closed when it stops."""
     settings = settings or load_settings()
+    notification_settings = notification_settings or load_notification_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -90,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.metrics_registry = CollectorRegistry()
+    app.state.webhook_allowed_hosts = normalised_hosts(notification_settings.webhook_allowed_hosts)
     install_problem_handlers(app)
     # Multipart framing adds a little to the file itself; the service enforces the exact limit.
     upload_limit = settings.document_max_bytes + 64 * 1024
@@ -106,8 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trusted_proxy_hops=settings.trusted_proxy_hops,
     )
     # Outermost, so that every answer has them, the 500s of the request context included.
-    public_url = load_notification_settings().public_url
-    app.add_middleware(ResponseHeadersMiddleware, https=public_url.startswith("https://"))
+    https = notification_settings.public_url.startswith("https://")
+    app.add_middleware(ResponseHeadersMiddleware, https=https)
     _include_routers(app)
     return app
 

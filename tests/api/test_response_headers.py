@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from core.settings import Settings
+from realtime.notifications.settings import NotificationSettings
 from tests.builders import http_client
 from tests.clinical.builders import signed_in_patient
 
@@ -28,10 +28,10 @@ async def test_api_and_fhir_answers_are_not_stored_or_sniffed(
     assert record.headers["cache-control"] == "private, no-store"
 
 
-async def test_hsts_when_the_public_url_is_https(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OWNAT_PUBLIC_URL", "https://ownat.hospital.example")
+async def test_hsts_when_the_public_url_is_https(settings: Settings) -> None:
+    public = NotificationSettings(_env_file=None, public_url="https://ownat.hospital.example")  # type: ignore[call-arg]
     # Not started: the pages and the 404s it answers need none of its resources.
-    async with http_client(create_app(settings)) as client:
+    async with http_client(create_app(settings, notification_settings=public)) as client:
         for path in ("/", "/api/v1/docs", "/api/v1/nothing-here"):
             response = await client.get(path)
             assert response.headers["strict-transport-security"] == "max-age=31536000", path
