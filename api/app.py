@@ -6,13 +6,14 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Security
 from prometheus_client import CollectorRegistry
 
 from api import docs_page, health, pages, ws, ws_consult
 from api.control_characters import ControlCharacterMiddleware
 from api.deps import get_current_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
+from api.openapi import DOCUMENTED_BEARER, install_openapi
 from api.problems import install_problem_handlers
 from api.response_headers import ResponseHeadersMiddleware
 from api.routers import (
@@ -114,6 +115,7 @@ def create_app(
     https = notification_settings.public_url.startswith("https://")
     app.add_middleware(ResponseHeadersMiddleware, https=https)
     _include_routers(app)
+    install_openapi(app)
     return app
 
 
@@ -132,7 +134,10 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(billing_payments.public_router, prefix=API_PREFIX)
     # A guest redeems an invitation link before having any session.
     app.include_router(consults.public_router, prefix=API_PREFIX)
-    authenticated = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_current_principal)])
+    # DOCUMENTED_BEARER declares the bearer scheme on these operations in the OpenAPI document.
+    authenticated = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(get_current_principal), Security(DOCUMENTED_BEARER)]
+    )
     for module in (
         auth,
         account,
@@ -167,5 +172,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(authenticated)
     # FHIR clients read the CapabilityStatement before they sign in; it holds nothing about patients.
     app.include_router(fhir.public_router)
-    app.include_router(fhir.router, dependencies=[Depends(get_current_principal)])
+    app.include_router(
+        fhir.router, dependencies=[Depends(get_current_principal), Security(DOCUMENTED_BEARER)]
+    )
     fhir.install(app)

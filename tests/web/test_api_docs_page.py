@@ -28,5 +28,6 @@ async def test_the_docs_render_offline_under_the_pages_csp(
     await page.wait_for_selector("body[data-ready=true]")
     await expect(page.get_by_role("heading", name="Ownat")).to_be_visible()
     await expect(page.get_by_role("link", name="/api/v1/auth/login", exact=True)).to_be_visible()
+    await expect(page.get_by_role("button", name="Authorize")).to_be_visible()
     assert elsewhere == []
     assert refused == []
