@@ -91,7 +91,8 @@ async def test_no_input_makes_the_api_fail(fuzzed_app: FastAPI, role: Role, tmp_
             f"--seed={SEED}",
             "--phases=examples,coverage,fuzzing",
             f"--exclude-path-regex={SESSION_ENDING}",
-            "--workers=2",
+            # One worker: schemathesis's threads can trip over each other in Python 3.11's ast module.
+            "--workers=1",
             "--request-timeout=30",
             "--generation-database=none",
             "--suppress-health-check=all",
