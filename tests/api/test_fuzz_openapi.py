@@ -101,7 +101,11 @@ async def test_no_input_makes_the_api_fail(fuzzed_app: FastAPI, role: Role, tmp_
         ]
         # A subprocess, awaited: the server answers on this event loop meanwhile.
         process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+            # In tmp_path: schemathesis keeps a cache in its working directory.
+            *command,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            cwd=tmp_path,
         )
         output, _ = await asyncio.wait_for(process.communicate(), timeout=RUN_TIMEOUT_S)
     report = output.decode(errors="replace")
