@@ -172,6 +172,7 @@ def _fhir_operation(path: str, method: str, operation: dict[str, Any]) -> None:
             "content": {FHIR_MEDIA_TYPE: {"schema": _ref("FhirResource")}},
         }
     if method in ("post", "put") and "requestBody" not in operation:
+        content: dict[str, Any]
         if path.endswith("/_search"):
             content = {
                 FORM_MEDIA_TYPE: {"schema": {"type": "object", "additionalProperties": {"type": "string"}}}
