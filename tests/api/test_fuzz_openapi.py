@@ -110,4 +110,5 @@ async def test_no_input_makes_the_api_fail(fuzzed_app: FastAPI, role: Role, tmp_
         output, _ = await asyncio.wait_for(process.communicate(), timeout=RUN_TIMEOUT_S)
     report = output.decode(errors="replace")
     (tmp_path / "report.txt").write_text(report)
+    print(f"schemathesis as {role.value}:", *report.splitlines()[-12:], sep="\n")  # shown with -s
     assert process.returncode == 0, f"schemathesis as {role.value} found 5xx answers:\n{report[-20000:]}"
