@@ -141,6 +141,8 @@ async def pinned_target(url: str, allowed_hosts: frozenset[str]) -> PinnedTarget
     address = addresses[0]
     shown = f"[{address}]" if address.version == 6 else str(address)
     netloc = f"{shown}:{parts.port}" if parts.port else shown
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    netloc = f"{userinfo}{at}{netloc}"  # credentials in the URL still go with the request
     pinned = parts._replace(netloc=netloc).geturl()
     return PinnedTarget(
         url=pinned,
