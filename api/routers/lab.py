@@ -115,7 +115,10 @@ async def enter_results(
             "required": True,
             "content": {media: {"schema": {"type": "string"}} for media in HL7_MEDIA_TYPES},
         },
-        "responses": {"200": {"content": {"x-application/hl7-v2+er7": {"schema": {"type": "string"}}}}},
+        # The ACK comes back in the media type the message was sent in.
+        "responses": {
+            "200": {"content": {media: {"schema": {"type": "string"}} for media in HL7_MEDIA_TYPES}}
+        },
     },
 )
 async def receive_oru(request: Request, actor: InterfacePrincipal, session: SessionDep) -> Response:
