@@ -141,8 +141,12 @@ def _number(request: Request, name: str) -> int | None:
     return int(value)
 
 
-@router.api_route(
-    "/Subscription/{subscription_id}/$events", methods=["GET", "POST"], summary="Recorded events"
+# One function for both methods, each with an operation id of its own (OpenAPI wants them unique).
+@router.get("/Subscription/{subscription_id}/$events", summary="Recorded events")
+@router.post(
+    "/Subscription/{subscription_id}/$events",
+    summary="Recorded events",
+    operation_id="fhir_subscription_events_post",
 )
 async def events(
     subscription_id: str, request: Request, principal: FhirCaller, session: SessionDep
@@ -158,10 +162,14 @@ async def events(
     return FhirResponse(body)
 
 
-@router.api_route(
+@router.get(
     "/Subscription/{subscription_id}/$get-ws-binding-token",
-    methods=["GET", "POST"],
     summary="A token to bind a websocket to the subscription",
+)
+@router.post(
+    "/Subscription/{subscription_id}/$get-ws-binding-token",
+    summary="A token to bind a websocket to the subscription",
+    operation_id="fhir_subscription_binding_token_post",
 )
 async def binding_token(
     subscription_id: str,

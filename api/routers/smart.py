@@ -92,7 +92,8 @@ async def _params(request: Request) -> dict[str, str]:
     return dict(request.query_params)
 
 
-@router.api_route("/oauth/authorize", methods=["GET", "POST"])
+@router.get("/oauth/authorize")
+@router.post("/oauth/authorize", operation_id="oauth_authorize_post")
 async def authorize_endpoint(request: Request, session: SessionDep, resources: ResourcesDep) -> Response:
     """Checks the app's request and hands the user to the consent page (or the app its error)."""
     params = await _params(request)

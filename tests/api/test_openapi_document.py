@@ -119,3 +119,9 @@ def test_times_of_day_are_documented_as_served(document: dict[str, Any]) -> None
     assert found and all("pattern" in node for node in found)
     preferences = document["components"]["schemas"]["PreferencesUpdate"]["properties"]["quiet_start"]
     assert "HH:MM" in str(preferences)
+
+
+def test_every_operation_has_an_id_of_its_own(document: dict[str, Any]) -> None:
+    """Client generators name methods by operationId: two operations sharing one collide."""
+    ids = [operation["operationId"] for _, _, operation in _operations(document)]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
