@@ -1,7 +1,9 @@
 """The rest-hook guard: a subscription may only make the server POST to the public internet.
 
 Checked when the subscription is created and again before every POST (an address may change
-between the two): the host is resolved and every address must be global (no loopback, private,
+between the two; each POST connects to the address judged, through the webhooks' guard
+`realtime.notifications.webhook_targets`, which also judges the addresses here): the host is resolved
+and every address must be global (no loopback, private,
 link-local, multicast or reserved ranges, so a client cannot aim the server at the cloud's metadata
 service or the hospital's intranet). Private addresses are allowed only when the settings say so
 (the demo and the tests post to loopback). No redirects are followed.
@@ -15,6 +17,7 @@ import socket
 from urllib.parse import urlsplit
 
 from clinical.fhir.errors import InvalidResource
+from realtime.notifications.webhook_targets import refusal_reason
 
 ALLOWED_SCHEMES = ("https", "http")
 
@@ -49,9 +52,10 @@ async def check_endpoint(url: str, *, allow_private: bool) -> None:
     except OSError as error:
         raise EndpointRefused(f"the endpoint's host does not resolve ({error})") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
-            raise EndpointRefused(f"the endpoint resolves to a non-public address ({address})")
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        reason = refusal_reason(address)
+        if reason is not None:
+            raise EndpointRefused(f"the endpoint resolves to {reason} ({address})")
 
 
 async def require_endpoint(url: str, *, allow_private: bool) -> None:

@@ -24,7 +24,8 @@ from core.db import utc_now
 from core.sessions import transaction
 from core.settings import Settings
 from realtime.notifications.channels.webhook import signature
-from realtime.subscriptions.endpoints import EndpointRefused, check_endpoint
+from realtime.notifications.webhook_targets import TargetRefused, pinned_target
+from realtime.subscriptions.endpoints import EndpointRefused, check_form
 from realtime.subscriptions.models import FhirHookDelivery, FhirSubscription
 from realtime.subscriptions.record import queue_delivery
 from realtime.subscriptions.service import heartbeat_bundle
@@ -91,7 +92,7 @@ async def post_hook(
     client: httpx.AsyncClient, item: ClaimedHook, *, allow_private: bool, now: datetime
 ) -> None:
     """POSTs one signed notification; raises on a refused endpoint, a network error or a non-2xx answer."""
-    await check_endpoint(item.endpoint, allow_private=allow_private)
+    url, pinned_headers, extensions = await _connection_target(item.endpoint, allow_private=allow_private)
     payload = item.body.encode()
     timestamp = int(now.timestamp())
     headers = {}
@@ -105,11 +106,29 @@ async def post_hook(
             "X-Ownat-Delivery": str(item.id),
             "X-Ownat-Timestamp": str(timestamp),
             "X-Ownat-Signature": signature(item.secret, timestamp, payload),
+            **pinned_headers,
         }
     )
-    response = await client.post(item.endpoint, content=payload, headers=headers)
+    response = await client.post(url, content=payload, headers=headers, extensions=extensions)
     if not response.is_success:
         raise RuntimeError(f"the endpoint answered {response.status_code}")
+
+
+async def _connection_target(
+    endpoint: str, *, allow_private: bool
+) -> tuple[str, dict[str, str], dict[str, str] | None]:
+    """Where to connect: the endpoint judged and pinned to its judged address by the webhooks' guard
+    (one guard for every POST the server makes on a client's behalf), unless private targets are
+    allowed (the demo, the tests)."""
+    check_form(endpoint, allow_private=allow_private)
+    if allow_private:
+        return endpoint, {}, None
+    try:
+        target = await pinned_target(endpoint, frozenset())
+    except TargetRefused as refused:
+        raise EndpointRefused(str(refused)) from None
+    extensions = {"sni_hostname": target.tls_name} if target.tls_name else None
+    return target.url, {"Host": target.host_header}, extensions
 
 
 def retry_delay_s(attempts: int, settings: Settings) -> float:
