@@ -54,9 +54,19 @@ class PcdReport:
 
 
 def is_pcd01(raw: str) -> bool:
-    """Whether a raw HL7 message is a device observation: the PCD-01 profile in MSH-21, or MDC codes."""
-    head = raw[:4096]
-    return PCD01_PROFILE_OID in head or "^MDC|" in raw or "^MDC^" in raw
+    """Whether a raw HL7 message is a device observation: the PCD-01 profile in MSH-21, or an
+    observation named by an MDC code (OBX-3). A laboratory result may give its units in MDC (OBX-6)
+    and stays a laboratory result."""
+    if PCD01_PROFILE_OID in raw[:4096]:
+        return True
+    separator = raw[3:4] or "|"
+    for line in raw.replace("\n", "\r").split("\r"):
+        if line.startswith("OBX"):
+            fields = line.split(separator)
+            components = fields[3].split("^") if len(fields) > 3 else []
+            if len(components) > 2 and components[2].strip() == "MDC":
+                return True
+    return False
 
 
 def read_report(raw: str, *, now: datetime) -> PcdReport:

@@ -17,7 +17,7 @@ from core.bus import InProcessBus
 from core.sessions import transaction
 from devices.ingest.models import IngestDeadLetter
 from devices.pcd.compose import Observation, pcd01_message
-from devices.pcd.report import read_report
+from devices.pcd.report import is_pcd01, read_report
 from devices.registry.models import Device, DeviceKind
 from devices.simulator import SimulatedDevice, simulate
 from devices.vitals.models import VitalReading
@@ -291,3 +291,14 @@ async def test_an_older_sender_is_answered_in_its_own_version(settings, sessions
         ack = ack_fields(await sender.exchange(raw))
     assert ack["MSH"][11] == "2.3.1" and ack["MSA"][1:3] == ["AE", "PCD-6"]
     assert ack["ERR"][1].endswith("103&Table value not found&HL70357")
+
+
+def test_a_lab_result_with_units_in_mdc_stays_a_lab_result() -> None:
+    """Only an observation named in MDC (OBX-3) makes a device observation; MDC units (OBX-6) do not."""
+    lab = (
+        "MSH|^~\\&|LABSYS|CITYLAB|OWNAT|HOSPITAL|20250301090000+0000||ORU^R01^ORU_R01|C1|P|2.5\r"
+        "OBX|1|NM|2345-7^Glucose^LN||130|262688^MDC_DIM_PERCENT^MDC|70-99|H|||F\r"
+    )
+    device = lab.replace("2345-7^Glucose^LN", "150456^MDC_PULS_OXIM_SAT_O2^MDC")
+    assert not is_pcd01(lab)
+    assert is_pcd01(device)
