@@ -17,9 +17,10 @@ from realtime.alarms.id_lists import among
 from realtime.alarms.models import News2Observation
 from realtime.alarms.news2 import Consciousness, News2Inputs, News2Score, SpO2Scale, score_news2
 
-# A vital older than this is not "the latest" for a score; the RCP asks for a full set each time.
-VITALS_FRESHNESS = timedelta(hours=1)
-# Consciousness and oxygen are charted at each observation round; 12 h covers the sparsest schedule.
+# The validity windows of a score's parameters (the defaults of `realtime.alarms.policy`, which the
+# settings change): a device value older than this is no longer the patient's current value;
+# consciousness and oxygen are charted at each observation round, 12 h covers the sparsest schedule.
+VITALS_FRESHNESS = timedelta(minutes=15)
 OBSERVATION_FRESHNESS = timedelta(hours=12)
 
 
@@ -45,7 +46,11 @@ LatestVital = tuple[str, float, datetime]
 
 
 async def latest_observation(
-    session: AsyncSession, *, patient_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    *,
+    patient_id: uuid.UUID,
+    now: datetime,
+    validity: timedelta = OBSERVATION_FRESHNESS,
 ) -> News2Observation | None:
     """The nurse's latest observation within the freshness window."""
     return await session.scalar(
@@ -53,7 +58,7 @@ async def latest_observation(
         .where(
             News2Observation.patient_id == patient_id,
             News2Observation.recorded_at <= now,
-            News2Observation.recorded_at >= now - OBSERVATION_FRESHNESS,
+            News2Observation.recorded_at >= now - validity,
         )
         .order_by(News2Observation.recorded_at.desc())
         .limit(1)
@@ -61,7 +66,11 @@ async def latest_observation(
 
 
 async def latest_observations(
-    session: AsyncSession, *, patient_ids: Collection[uuid.UUID], now: datetime
+    session: AsyncSession,
+    *,
+    patient_ids: Collection[uuid.UUID],
+    now: datetime,
+    validity: timedelta = OBSERVATION_FRESHNESS,
 ) -> dict[uuid.UUID, ChartedObservation]:
     """Each patient's latest observation within the freshness window, in one query."""
     if not patient_ids:
@@ -79,7 +88,7 @@ async def latest_observations(
         .where(
             among(session, o.patient_id, patient_ids),
             o.recorded_at <= now,
-            o.recorded_at >= now - OBSERVATION_FRESHNESS,
+            o.recorded_at >= now - validity,
         )
         .subquery()
     )
@@ -106,11 +115,18 @@ async def latest_vitals(
 
 
 async def compute_news2(
-    session: AsyncSession, *, patient_id: uuid.UUID, now: datetime, freshness: timedelta = VITALS_FRESHNESS
+    session: AsyncSession,
+    *,
+    patient_id: uuid.UUID,
+    now: datetime,
+    freshness: timedelta = VITALS_FRESHNESS,
+    observation_validity: timedelta = OBSERVATION_FRESHNESS,
 ) -> News2Result:
     """Scores the patient's latest vitals (no older than `freshness`) with the latest observation."""
     vitals = await latest_vitals(session, patient_ids=[patient_id], now=now)
-    observation = await latest_observation(session, patient_id=patient_id, now=now)
+    observation = await latest_observation(
+        session, patient_id=patient_id, now=now, validity=observation_validity
+    )
     charted = (
         ChartedObservation(
             observation.id, observation.consciousness, observation.on_oxygen, observation.spo2_scale
