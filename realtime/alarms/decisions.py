@@ -208,7 +208,9 @@ def apply_thresholds(
         _raise_threshold(work, metric_limits, side, reading.value, first_seen, now)
 
 
-def _in_range(work: PatientWork, key: str, at: datetime, policy: AlarmPolicy) -> None:
+def _in_range(
+    work: PatientWork, key: str, at: datetime, policy: AlarmPolicy, gap_s: float | None = None
+) -> None:
     """A reading on the good side of the condition `key`'s limit.
 
     An alarm's condition is then gone (its hysteresis starts). A pending one tolerates a gap of
@@ -220,7 +222,7 @@ def _in_range(work: PatientWork, key: str, at: datetime, policy: AlarmPolicy) ->
         return
     gap = gap_key(key)
     started = work.conditions.setdefault(gap, at)
-    if (at - started).total_seconds() >= policy.gap_s:
+    if (at - started).total_seconds() >= (policy.gap_s if gap_s is None else gap_s):
         work.conditions.pop(gap, None)
         work.condition_gone(key, started)
 
@@ -310,8 +312,12 @@ def apply_news2(
     score = result.score
     priority = NEWS2_PRIORITY.get(score.risk)
     if priority is None:
-        work.condition_gone(NEWS2_KEY, now)
+        # A score wavering across the band's edge as the patient worsens: a gap it survives.
+        _in_range(work, NEWS2_KEY, now, policy, gap_s=policy.news2_gap_s)
         return score.risk
+    gap_started = work.conditions.pop(gap_key(NEWS2_KEY), None)
+    if gap_started is not None and (now - gap_started).total_seconds() >= policy.news2_gap_s:
+        work.condition_gone(NEWS2_KEY, gap_started)
     first_seen = work.conditions.setdefault(NEWS2_KEY, now)
     work.condition_holds(NEWS2_KEY)
     if NEWS2_KEY not in work.open_alarms and now - first_seen < policy.news2_delay(priority):

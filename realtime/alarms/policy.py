@@ -44,6 +44,8 @@ class AlarmPolicy:
     )
     # A pending condition survives readings back in range for this long (noise at the limit).
     gap_s: float = 5.0
+    # The same for a NEWS2 band: an aggregate of noisy values wavers at its band's edge for longer.
+    news2_gap_s: float = 30.0
     # A condition gone this long ends its alarm (threshold alarms, NEWS2 alarms).
     threshold_hysteresis_s: float = 30.0
     news2_hysteresis_s: float = 120.0
@@ -87,6 +89,7 @@ def policy_from_settings(settings: Settings) -> AlarmPolicy:
             AlarmPriority.MEDIUM: settings.alarm_news2_delay_medium_s,
         },
         gap_s=settings.alarm_condition_gap_s,
+        news2_gap_s=settings.alarm_news2_gap_s,
         threshold_hysteresis_s=settings.alarm_hysteresis_s,
         news2_hysteresis_s=settings.alarm_news2_hysteresis_s,
         latching=frozenset(AlarmPriority(p) for p in settings.alarm_latching_priorities),
