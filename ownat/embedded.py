@@ -38,6 +38,7 @@ from ownat.demo.video_visit import ensure_open_video_visit, keep_a_video_visit_o
 from ownat.demo_feed import DemoFeed
 from realtime.alarms.jobs import run_periodic_checks_forever
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
+from realtime.alarms.policy import policy_from_settings
 from realtime.notifications.embedded import embedded_notification_settings, run_notifications_when_started
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,8 @@ async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, setti
         evaluator = LiveAlarmEvaluator(
             sessions=sessions,
             bus=resources.bus,
-            tuning=LiveTuning(low_battery_pct=settings.alarm_low_battery_pct),
+            tuning=LiveTuning(low_battery_pct=settings.alarm_low_battery_pct, tick_s=settings.alarm_tick_s),
+            policy=policy_from_settings(settings),
         )
         worker = IngestWorker(
             config=IngestConfig(
