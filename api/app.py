@@ -6,13 +6,18 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Security
 from prometheus_client import CollectorRegistry
 
-from api import health, pages, ws, ws_consult
-from api.deps import get_current_principal
+from api import docs_page, health, pages, ws, ws_consult
+from api.control_characters import ControlCharacterMiddleware
+from api.cors import SmartCorsMiddleware
+from api.deps import get_current_principal, get_fhir_principal
 from api.middleware import BodySizeLimitMiddleware, HttpMetrics, RequestContextMiddleware
+from api.openapi import DOCUMENTED_BEARER, install_openapi
+from api.pcd_http import start_pcd_http
 from api.problems import install_problem_handlers
+from api.response_headers import ResponseHeadersMiddleware
 from api.routers import (
     account,
     alarms,
@@ -33,13 +38,18 @@ from api.routers import (
     documents,
     encounters,
     fhir,
+    fhir_bulk,
+    fhir_subscriptions,
     lab,
     messages,
     my_data,
     notifications,
+    observation_charting,
     organisation,
     patients,
     scheduling,
+    smart,
+    smart_apps,
     system,
     users,
     vitals,
@@ -47,6 +57,8 @@ from api.routers import (
 from core.resources import Resources
 from core.settings import Settings, load_settings
 from devices.registry.broker_settings import broker_access_from, load_broker_settings
+from realtime.notifications.settings import NotificationSettings, load_notification_settings
+from realtime.notifications.webhook_targets import normalised_hosts
 
 API_PREFIX = "/api/v1"
 DOCUMENT_UPLOAD_PATH = re.compile(rf"{API_PREFIX}/patients/[0-9a-fA-F-]{{36}}/documents")
@@ -54,9 +66,12 @@ DOCUMENT_UPLOAD_PATH = re.compile(rf"{API_PREFIX}/patients/[0-9a-fA-F-]{{36}}/do
 MESSAGE_POST_PATH = re.compile(rf"{API_PREFIX}/message-threads(/[0-9a-fA-F-]{{36}}/messages)?")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, notification_settings: NotificationSettings | None = None
+) -> FastAPI:
     """Builds the app; resources are opened when it starts and closed when it stops."""
     settings = settings or load_settings()
+    notification_settings = notification_settings or load_notification_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,9 +81,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await ws.start_hub(app)
         await ws_consult.start_consult(app)
         consult_peers.start_peers(app)
+        pcd = await start_pcd_http(app, settings)
+        await fhir_subscriptions.start_dispatcher(app)
         try:
             yield
         finally:
+            await fhir_subscriptions.stop_dispatcher(app)
+            await pcd.aclose()
             await ws_consult.stop_consult(app)
             await consult_peers.stop_peers(app)
             await ws.stop_hub(app)
@@ -82,24 +101,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        # Served by api.docs_page instead: FastAPI's page loads Swagger UI from a CDN.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.metrics_registry = CollectorRegistry()
+    app.state.webhook_allowed_hosts = normalised_hosts(notification_settings.webhook_allowed_hosts)
     install_problem_handlers(app)
     # Multipart framing adds a little to the file itself; the service enforces the exact limit.
     upload_limit = settings.document_max_bytes + 64 * 1024
+    # Inside the size limit, so that the bodies it reads are already capped.
+    app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_request_body_bytes,
         larger_limits={DOCUMENT_UPLOAD_PATH: upload_limit, MESSAGE_POST_PATH: upload_limit},
     )
+    # Browser apps on other origins call FHIR and the token endpoint (bearer tokens, no cookies).
+    app.add_middleware(SmartCorsMiddleware)
     app.add_middleware(
         RequestContextMiddleware,
         metrics=HttpMetrics(app.state.metrics_registry),
         trusted_proxy_hops=settings.trusted_proxy_hops,
     )
+    # Outermost, so that every answer has them, the 500s of the request context included.
+    https = notification_settings.public_url.startswith("https://")
+    app.add_middleware(ResponseHeadersMiddleware, https=https)
     _include_routers(app)
+    install_openapi(app)
     return app
 
 
@@ -107,17 +136,23 @@ def _include_routers(app: FastAPI) -> None:
     # Public endpoints are listed here, explicitly; everything else requires a signed-in user.
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(docs_page.router)
     app.include_router(consult_peers.pages_router)
     # The live hub authenticates with the socket's first message, not with a header.
     app.include_router(ws.router)
     app.include_router(ws_consult.router)
+    # FHIR subscriptions' websocket: bound by the token of `$get-ws-binding-token`, its first frame.
+    app.include_router(fhir_subscriptions.socket_router)
     app.include_router(auth.public_router, prefix=API_PREFIX)
     app.include_router(account.public_router, prefix=API_PREFIX)
     # The payment gateway's webhook: no user, a signature checked by the endpoint instead.
     app.include_router(billing_payments.public_router, prefix=API_PREFIX)
     # A guest redeems an invitation link before having any session.
     app.include_router(consults.public_router, prefix=API_PREFIX)
-    authenticated = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_current_principal)])
+    # DOCUMENTED_BEARER declares the bearer scheme on these operations in the OpenAPI document.
+    authenticated = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(get_current_principal), Security(DOCUMENTED_BEARER)]
+    )
     for module in (
         auth,
         account,
@@ -134,6 +169,7 @@ def _include_routers(app: FastAPI) -> None:
         devices,
         vitals,
         alarms,
+        observation_charting,
         analytics,
         billing,
         billing_invoices,
@@ -147,10 +183,22 @@ def _include_routers(app: FastAPI) -> None:
         system,
         consult_peers,
         consults,
+        smart_apps,
     ):
         authenticated.include_router(module.router)
     app.include_router(authenticated)
     # FHIR clients read the CapabilityStatement before they sign in; it holds nothing about patients.
     app.include_router(fhir.public_router)
-    app.include_router(fhir.router, dependencies=[Depends(get_current_principal)])
+    # SMART on FHIR: discovery and the OAuth endpoints are public; they authenticate apps themselves.
+    app.include_router(smart.router)
+    # Before the generic FHIR routes, whose /{type}/{id} would otherwise take these paths.
+    # Subscriptions take Ownat's own tokens only: a subscription notifies with its creator's access,
+    # which an app's scopes do not narrow yet.
+    fhir_caller = [Depends(get_fhir_principal), Security(DOCUMENTED_BEARER)]
+    app.include_router(
+        fhir_subscriptions.router, dependencies=[Depends(get_current_principal), Security(DOCUMENTED_BEARER)]
+    )
+    app.include_router(fhir_bulk.router, dependencies=fhir_caller)
+    app.include_router(fhir_bulk.files_router, dependencies=fhir_caller)
+    app.include_router(fhir.router, dependencies=fhir_caller)
     fhir.install(app)

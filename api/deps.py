@@ -10,9 +10,10 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access import require_patient_scope
-from core.errors import Forbidden, NotAuthenticated
+from core.errors import Forbidden, NotAuthenticated, RateLimited
 from core.identity import tokens
 from core.identity.principal import STAFF_ROLES, Principal, Role
+from core.identity.smart.tokens import authenticate_fhir_token
 from core.resources import Resources
 from core.sessions import transaction
 from core.settings import Settings
@@ -54,12 +55,41 @@ async def bearer_token(request: Request) -> str:
 
 async def get_current_principal(request: Request, resources: ResourcesDep) -> Principal:
     """The authenticated caller, from a valid, unexpired and unrevoked access token."""
-    return await tokens.authenticate_access_token(
+    principal = await tokens.authenticate_access_token(
         await bearer_token(request), settings=resources.settings, revocations=resources.revocations
     )
+    # Named in the audit entry of a refusal that no service recorded (api.refusal_audit).
+    request.state.principal = principal
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+
+
+async def get_fhir_principal(request: Request, resources: ResourcesDep) -> Principal:
+    """The caller on the FHIR API: a SMART app's token (whose `grant` narrows it) or an Ownat token.
+
+    Only FHIR routes use this: an app's token is refused everywhere else. Each app has a budget of
+    requests per window (`OWNAT_SMART_FHIR_REQUESTS_PER_APP`), then gets 429."""
+    settings = resources.settings
+    principal = await authenticate_fhir_token(
+        await bearer_token(request), settings=settings, revocations=resources.revocations
+    )
+    if principal.grant is not None:
+        decision = await resources.rate_limiter.hit(
+            f"smart:fhir:{principal.grant.client_id}",
+            limit=settings.smart_fhir_requests_per_app,
+            window_s=settings.smart_window_s,
+        )
+        if not decision.allowed:
+            raise RateLimited(
+                "This app made too many FHIR requests; wait before trying again.",
+                retry_after_s=decision.retry_after_s,
+            )
+    return principal
+
+
+FhirPrincipal = Annotated[Principal, Depends(get_fhir_principal)]
 
 
 def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:

@@ -112,7 +112,7 @@ async def billing_office_slash() -> Response:
 
 # The administration sections share one shell; its script loads the section named in the path.
 ADMIN_SECTIONS = frozenset(
-    {"users", "organisation", "schedules", "devices", "audit", "system", "analytics", "requests"}
+    {"users", "organisation", "schedules", "devices", "audit", "system", "analytics", "requests", "apps"}
 )
 
 
@@ -155,6 +155,11 @@ async def account_page(page: str) -> Response:
     return page_response(f"account/{ACCOUNT_PAGES[page]}")
 
 
+@router.get("/oauth/consent/")
+async def smart_consent() -> Response:
+    return page_response("oauth/consent.html")
+
+
 @router.get("/staff/dashboard/")
 async def ward_dashboard() -> Response:
     return page_response("staff/dashboard.html")
@@ -163,6 +168,11 @@ async def ward_dashboard() -> Response:
 @router.get("/staff/patient/")
 async def patient_monitoring() -> Response:
     return page_response("staff/patient.html")
+
+
+@router.get("/staff/observations/")
+async def chart_observations() -> Response:
+    return page_response("staff/observations.html")
 
 
 @router.get("/staff/messages/")

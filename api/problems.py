@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.refusal_audit import record_refusal
 from core.errors import DomainError, RateLimited
 from core.logging import request_id_var
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://ownat.org/problems/"
+# A client told to retry after a Redis failure waits this long: a pool busy for its timeout, or
+# Redis restarting, is usually over by then.
+REDIS_RETRY_AFTER_S = 2
+
+log = logging.getLogger(__name__)
 
 
 def problem_response(
@@ -47,6 +55,8 @@ def problem_response(
 
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
+    if error.status in (401, 403):
+        await record_refusal(request, error)
     headers = {"Retry-After": str(error.retry_after_s)} if isinstance(error, RateLimited) else None
     if error.status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="ownat"'}
@@ -112,7 +122,21 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+async def _redis_error(request: Request, error: Exception) -> JSONResponse:
+    # Sessions and rate limits cannot be checked: the request is refused for now, never let through.
+    log.warning("Redis unavailable: %s", error)
+    return problem_response(
+        status=503,
+        code="unavailable",
+        title="Service unavailable",
+        detail="The server cannot check sessions or limits right now; try again shortly.",
+        instance=request.url.path,
+        headers={"Retry-After": str(REDIS_RETRY_AFTER_S)},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RedisError, _redis_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -21,6 +21,10 @@ class AlreadyInvoiced(Conflict):
     code, title = "already-invoiced", "Charge already invoiced"
 
 
+class ChargeOnClaim(Conflict):
+    code, title = "charge-on-claim", "Charge on an insurance claim"
+
+
 class InvoiceNotEditable(Conflict):
     code, title = "invoice-not-editable", "Invoice not editable"
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.audit.keys import AuditKeyring
 from core.bus import Bus, create_bus
 from core.db import create_engine
 from core.identity.revocation import TokenRevocations, create_revocation_store
-from core.rate_limit import RateLimiter, create_rate_limiter
+from core.identity.session_end import ANNOUNCER_KEY, SessionAnnouncer, generation_loader
+from core.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from core.redis_client import create_redis
 from core.sessions import create_sessionmaker
 from core.settings import Settings
 
@@ -28,6 +31,8 @@ class Resources:
     rate_limiter: RateLimiter
     revocations: TokenRevocations
     audit_keys: AuditKeyring
+    # Shared by the rate limiter and the session state (None in the embedded mode).
+    redis: Redis | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Resources:
@@ -35,14 +40,26 @@ class Resources:
         engine = create_engine(settings.effective_database_url)
         redis_url, prefix = settings.redis_url, settings.redis_key_prefix
         audit_keys = AuditKeyring.from_settings(settings)
+        redis = create_redis(settings)
+        bus = create_bus(redis_url=redis_url, key_prefix=prefix)
+        # Generations are read on a plain session: nothing is audited or announced by reading them.
+        revocations = create_revocation_store(
+            redis_client=redis,
+            key_prefix=prefix,
+            load_generation=generation_loader(create_sessionmaker(engine, audit_keys=audit_keys)),
+        )
+        announcer = SessionAnnouncer(
+            revocations=revocations, bus=bus, access_token_ttl_s=settings.access_token_ttl_s
+        )
         return cls(
             settings=settings,
             engine=engine,
-            sessions=create_sessionmaker(engine, audit_keys=audit_keys),
-            bus=create_bus(redis_url=redis_url, key_prefix=prefix),
-            rate_limiter=create_rate_limiter(redis_url=redis_url, key_prefix=prefix),
-            revocations=create_revocation_store(redis_url=redis_url, key_prefix=prefix),
+            sessions=create_sessionmaker(engine, audit_keys=audit_keys, info={ANNOUNCER_KEY: announcer}),
+            bus=bus,
+            rate_limiter=RedisRateLimiter(redis, prefix) if redis is not None else MemoryRateLimiter(),
+            revocations=revocations,
             audit_keys=audit_keys,
+            redis=redis,
         )
 
     @property
@@ -57,5 +74,7 @@ class Resources:
             await self.bus.close()
             await self.rate_limiter.close()
             await self.revocations.close()
+            if self.redis is not None:
+                await self.redis.aclose()
         finally:
             await self.engine.dispose()

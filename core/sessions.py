@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,6 +15,11 @@ from sqlalchemy.orm import Session
 from core.audit import service as audit
 from core.audit.keys import AuditKey, AuditKeyring
 from core.settings import DEVELOPMENT_AUDIT_KEY, Settings
+
+log = logging.getLogger(__name__)
+
+# Work to do once the unit of work has committed (e.g. telling Redis and the bus what changed).
+AFTER_COMMIT_KEY = "ownat.after_commit"
 
 
 class AuditedSession(Session):
@@ -32,17 +39,25 @@ event.listen(AuditedSession, "after_commit", _forget_audit_after_commit)
 
 
 def create_sessionmaker(
-    engine: AsyncEngine, *, audit_keys: AuditKeyring | None = None
+    engine: AsyncEngine, *, audit_keys: AuditKeyring | None = None, info: dict[str, Any] | None = None
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions whose audit entries are signed with `audit_keys` (processes pass theirs, from
-    settings; without, the development key, which production's verification does not accept)."""
+    settings; without, the development key, which production's verification does not accept).
+    `info` is given to every session (e.g. the process's announcer of ended sessions)."""
     keyring = audit_keys or development_keyring()
     return async_sessionmaker(
         engine,
         expire_on_commit=False,
         sync_session_class=AuditedSession,
-        info={audit.KEYRING_KEY: keyring},
+        info={**(info or {}), audit.KEYRING_KEY: keyring},
     )
+
+
+def after_commit(session: AsyncSession, hook: Callable[[], Awaitable[None]]) -> None:
+    """Runs `hook` once `transaction()` has committed the session's unit of work (never on rollback).
+
+    A failing hook is logged, not raised: the change is committed, and the request must say so."""
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append(hook)
 
 
 def development_keyring() -> AuditKeyring:
@@ -60,11 +75,20 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
             yield session
             await session.commit()
         except BaseException as error:
+            session.info.pop(AFTER_COMMIT_KEY, None)
             pending = audit.take_pending(session)
             await session.rollback()
             if pending:
                 await _write_failed(sessions, audit.mark_failed(pending, error))
+                # The attempt is on the record, naming this error: the api must not record it again.
+                with contextlib.suppress(AttributeError):
+                    error.audited = True  # type: ignore[attr-defined]
             raise
+        for hook in session.info.pop(AFTER_COMMIT_KEY, []):
+            try:
+                await hook()
+            except Exception:
+                log.warning("work after a commit failed", exc_info=True)
 
 
 async def _write_failed(sessions: async_sessionmaker[AsyncSession], entries: list[dict[str, Any]]) -> None:

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     redis_key_prefix: str = "ownat:"
+    # The pool that checks sessions and rate limits on each request: connections per process, and how
+    # long a request waits for a connection or an answer before it is told 503 (try again).
+    redis_max_connections: int = Field(default=50, ge=2, le=10_000)
+    redis_timeout_s: float = Field(default=2.0, gt=0, le=30)
     mqtt_url: str | None = None
     embedded_mqtt_host: str = "127.0.0.1"
     # 1883 is usually taken by a real Mosquitto; the embedded broker keeps out of its way.
@@ -43,9 +47,23 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = Field(default=900, ge=60, le=3600)
     refresh_token_ttl_s: int = Field(default=14 * 24 * 3600, ge=3600)
 
-    # Login throttling: attempts allowed per window, per account and per client address.
+    # SMART on FHIR: the RSA private key (PEM) that signs OpenID id_tokens; unset, one is generated
+    # into the data dir (set it when several api instances run, so they all sign with one key).
+    smart_signing_key: SecretStr | None = None
+    # OAuth endpoints (authorize, token, revoke, introspect): requests per client and address per window.
+    smart_requests_per_client: int = Field(default=60, ge=1)
+    smart_window_s: int = Field(default=60, ge=1)
+    # FHIR requests one SMART app may make per window (all its users together): a runaway app is
+    # slowed down before it slows everyone else.
+    smart_fhir_requests_per_app: int = Field(default=1200, ge=1)
+
+    # Login throttling, attempts allowed per window: for one account from one client address (so
+    # that someone guessing from elsewhere cannot lock the owner out), from one client address
+    # across accounts, and for one account from all addresses together (distributed guessing; a
+    # password reset through the emailed link lifts it for the owner).
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 30
+    login_attempts_per_account_total: int = Field(default=100, ge=1)
     login_window_s: int = 900
 
     password_min_length: int = 12
@@ -112,6 +130,17 @@ class Settings(BaseSettings):
     # oxygen for this long (the sparsest RCP schedule is 12-hourly).
     news2_vitals_validity_s: int = Field(default=900, ge=60, le=24 * 3600)
     news2_observation_validity_s: int = Field(default=12 * 3600, ge=600, le=72 * 3600)
+    # IHE PCD (devices.pcd, realtime.alarms.pcd04). PCD-01 device observations posted to
+    # /api/v1/hl7/oru need an ingest worker in the API process: on when `pcd_http` is set (over MLLP,
+    # `ownat mllp` runs its own). `ownat dev` listens for HL7 over MLLP on `embedded_mllp_port`.
+    pcd_http: bool = False
+    embedded_mllp_port: int = Field(default=25750, ge=1, le=65535)
+    # PCD-04 (alarm communication): Ownat's alarms sent as ORU^R40 over MLLP to an alarm manager or
+    # nurse-call system at this host and port; unset host: not sent. Retried by `ownat worker`.
+    pcd04_host: str | None = None
+    pcd04_port: int = Field(default=2575, ge=1, le=65535)
+    pcd04_timeout_s: float = Field(default=10.0, gt=0)
+    pcd04_receiving_application: str = "ACM"
     # Video consultations: the room of a video appointment opens this long before its start and
     # closes this long after its scheduled end (or when the clinician ends it).
     consult_opens_before_s: int = Field(default=900, ge=0, le=24 * 3600)
@@ -132,6 +161,20 @@ class Settings(BaseSettings):
     audit_key_id: str = Field(default="k1", pattern=AUDIT_KEY_ID_PATTERN)
     audit_retired_keys: Annotated[dict[str, SecretStr], NoDecode] = {}
     audit_seal_interval_s: float = Field(default=1.0, gt=0, le=60)
+
+    # FHIR Subscriptions (realtime.subscriptions). Rest-hook endpoints must resolve to public
+    # addresses unless private ones are allowed (the demo and tests post to loopback); binding
+    # tokens of the websocket channel live `fhir_ws_token_ttl_s`; events stay for `$events` as long
+    # as `fhir_subscription_event_retention_s`.
+    fhir_hooks_allow_private: bool = False
+    fhir_ws_token_ttl_s: int = Field(default=300, ge=10, le=3600)
+    fhir_subscription_event_retention_s: int = Field(default=24 * 3600, ge=60)
+    fhir_hook_max_attempts: int = Field(default=8, ge=1, le=50)
+    fhir_hook_retry_base_s: float = Field(default=2.0, gt=0)
+    # Bulk Data export (clinical.fhir.bulk): files under data_dir/exports, kept `fhir_export_ttl_s`;
+    # rows are read and written `fhir_export_batch` at a time.
+    fhir_export_ttl_s: int = Field(default=24 * 3600, ge=60)
+    fhir_export_batch: int = Field(default=500, ge=1, le=10000)
 
     log_level: str = "INFO"
     log_json: bool = True

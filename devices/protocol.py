@@ -91,6 +91,19 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("8480-6", "sbp", "Systolic blood pressure", "mm[Hg]", (("kPa", 7.50062, 0.0),), 20, 300),
     MetricSpec("8462-4", "dbp", "Diastolic blood pressure", "mm[Hg]", (("kPa", 7.50062, 0.0),), 5, 250),
     MetricSpec("8310-5", "temp", "Body temperature", "Cel", (("[degF]", 5 / 9, -32 * 5 / 9),), 20, 46),
+    # From bedside monitors (IHE PCD-01, see devices.pcd): mean arterial pressure, pulse rate from
+    # the oximeter or the cuff (kept apart from the ECG's heart rate), end-tidal CO2.
+    MetricSpec("8478-0", "map", "Mean blood pressure", "mm[Hg]", (("kPa", 7.50062, 0.0),), 10, 280),
+    MetricSpec("8889-8", "pr", "Heart rate by Pulse oximetry", "/min", (), 0, 350),
+    MetricSpec(
+        "19891-1",
+        "etco2",
+        "Carbon dioxide [Partial pressure] in Exhaled gas --at end expiration",
+        "mm[Hg]",
+        (("kPa", 7.50062, 0.0),),
+        0,
+        150,
+    ),
     MetricSpec(
         "29463-7", "weight", "Body weight", "kg", (("g", 0.001, 0.0), ("[lb_av]", 0.45359237, 0.0)), 0.2, 650
     ),

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import socket
+import uuid
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from devices.simulator import ArtefactRates, SimulatedDevice
 from edge.adapters import DeviceAdapter, SimulatorAdapter
 from edge.backoff import Backoff
-from edge.config import EdgeConfig
+from edge.config import (
+    BLUETOOTH_CHARACTERISTICS,
+    BluetoothAdapterConfig,
+    EdgeConfig,
+    SdcAdapterConfig,
+    SimulatorAdapterConfig,
+)
 from edge.forwarder import LinkSpec
 from edge.gateway import EdgeGateway
 from edge.mqtt_settings import BrokerSettings, TlsSettings, parse_broker_url
 from edge.store import QueueWorker
 
 logger = logging.getLogger(__name__)
+
+# Simulated SDC monitors' endpoint references are uuid5(this, device id): the same across restarts.
+SIMULATED_SDC_NAMESPACE = uuid.UUID("5d0c6e0e-3f0a-4c43-9a43-6f776e617401")
 
 
 def broker_settings(config: EdgeConfig) -> BrokerSettings:
@@ -81,7 +93,71 @@ def link_specs(
 
 
 def adapters(config: EdgeConfig) -> list[DeviceAdapter]:
-    """The adapters the configured devices need (all simulated devices share one simulator)."""
+    """The adapters the configured devices need: one simulator, one SDC consumer, one Bluetooth driver."""
+    built = [*_simulator(config), *_sdc(config), *_bluetooth(config)]
+    return built
+
+
+def _needs(module: str, extra: str, what: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise ValueError(f"{what} need the {module} package: pip install 'ownat[{extra}]'")
+
+
+def _sdc(config: EdgeConfig) -> list[DeviceAdapter]:
+    configured = [(d.id, d.adapter) for d in config.devices if isinstance(d.adapter, SdcAdapterConfig)]
+    if not configured:
+        return []
+    _needs("sdc11073", "sdc", "SDC devices")
+    from edge.sdc.consumer import SdcDevice, sdc_adapter
+    from edge.sdc.provider import SimulatedMonitors, SimulatedSdcMonitor
+
+    devices: list[SdcDevice] = []
+    simulated: list[tuple[SimulatedSdcMonitor, SimulatedDevice]] = []
+    for device_id, adapter in configured:
+        if adapter.simulate:
+            # A stable endpoint reference per device id: the consumer finds the monitor by discovery.
+            monitor = SimulatedSdcMonitor(
+                interface=adapter.discovery_interface, epr=uuid.uuid5(SIMULATED_SDC_NAMESPACE, device_id)
+            )
+            patient = SimulatedDevice(device_id, scenario=adapter.scenario, time_scale=adapter.time_scale)
+            simulated.append((monitor, patient))
+            epr: str | None = monitor.epr_urn
+        else:
+            epr = adapter.epr
+        devices.append(
+            SdcDevice(
+                device_id,
+                address=None if adapter.simulate else adapter.address,
+                epr=epr,
+                discovery_interface=adapter.discovery_interface,
+                renew_s=adapter.renew_s,
+            )
+        )
+    monitors = SimulatedMonitors(simulated, seed=config.simulation.seed, step_s=config.simulation.step_s)
+    return [sdc_adapter(devices, simulated=monitors if simulated else None)]
+
+
+def _bluetooth(config: EdgeConfig) -> list[DeviceAdapter]:
+    configured = [(d.id, d.adapter) for d in config.devices if isinstance(d.adapter, BluetoothAdapterConfig)]
+    if not configured:
+        return []
+    _needs("bleak", "bluetooth", "Bluetooth devices")
+    from edge.ble.driver import BleDevice, ble_adapter
+    from edge.ble.radio import BleakSource
+
+    devices = [
+        BleDevice(
+            device_id,
+            adapter.address,
+            tuple(BLUETOOTH_CHARACTERISTICS[name] for name in adapter.characteristics),
+            ZoneInfo(adapter.clock_timezone),
+        )
+        for device_id, adapter in configured
+    ]
+    return [ble_adapter(devices, BleakSource)]
+
+
+def _simulator(config: EdgeConfig) -> list[DeviceAdapter]:
     simulated = [
         SimulatedDevice(
             device_id=device.id,
@@ -92,7 +168,7 @@ def adapters(config: EdgeConfig) -> list[DeviceAdapter]:
             age_years=device.adapter.age_years,
         )
         for device in config.devices
-        if device.adapter.type == "simulator"
+        if isinstance(device.adapter, SimulatorAdapterConfig)
     ]
     if not simulated:
         return []

@@ -5,6 +5,7 @@ build its argument parser, whatever is installed.
 
     ownat edge --broker mqtts://broker:8883 --ca-file ca.pem --simulate 5 --scenario sepsis
     ownat edge --config /etc/ownat/edge.toml
+    ownat edge --simulate-sdc 2        # simulated IEEE 11073 SDC monitors, consumed over SDC (ownat[sdc])
 
 Command-line options override the configuration file.
 """
@@ -66,6 +67,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     sim = parser.add_argument_group("simulation")
     sim.add_argument("--simulate", type=int, default=0, metavar="N", help="add N simulated bedside monitors")
+    sim.add_argument(
+        "--simulate-sdc",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N simulated SDC monitors (sdc11073 providers on 127.0.0.1) consumed over IEEE 11073 SDC",
+    )
     sim.add_argument("--device-prefix", default=SIMULATED_PREFIX, help="id prefix of simulated devices")
     sim.add_argument(
         "--scenario", default="stable", help="course of the first simulated patient (e.g. sepsis)"
@@ -73,6 +81,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sim.add_argument("--time-scale", type=float, default=360.0, help="clinical seconds per second for it")
     sim.add_argument("--seed", type=int, help="simulation seed")
     sim.add_argument("--step-s", type=float, help="seconds between simulated readings")
+    sim.add_argument(
+        "--pcd-mllp",
+        metavar="HOST:PORT",
+        help="send the simulated monitors' readings as IHE PCD-01 (HL7 v2) over MLLP to this listener "
+        "(`ownat mllp`, or `ownat dev` on 127.0.0.1:25750) instead of MQTT",
+    )
     parser.add_argument("--status-interval-s", type=float, help="seconds between status lines in the log")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
@@ -86,10 +100,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"ownat edge: {error}", file=sys.stderr)
         return 2
     if not config.devices:
-        print("ownat edge: no devices; list them in --config or add --simulate N", file=sys.stderr)
+        print(
+            "ownat edge: no devices; list them in --config or add --simulate N or --simulate-sdc N",
+            file=sys.stderr,
+        )
         return 2
+    pcd_target = None
+    if args.pcd_mllp:
+        host, _, port = args.pcd_mllp.rpartition(":")
+        if not host or not port.isdigit():
+            print("ownat edge: --pcd-mllp takes HOST:PORT, e.g. 127.0.0.1:2575", file=sys.stderr)
+            return 2
+        pcd_target = (host, int(port))
     try:
-        asyncio.run(_serve(config))
+        asyncio.run(_serve(config) if pcd_target is None else _serve_pcd(config, *pcd_target))
     except (OSError, ValueError, sqlite3.Error) as error:
         # Bad TLS files, an unwritable queue path: say what, without a traceback.
         print(f"ownat edge: {error}", file=sys.stderr)
@@ -107,8 +131,30 @@ async def _serve(config: EdgeConfig) -> None:
     await run_gateway(config, stop)
 
 
+async def _serve_pcd(config: EdgeConfig, host: str, port: int) -> None:
+    """The simulated monitors over PCD-01 (MLLP) rather than through the MQTT gateway."""
+    from datetime import UTC, datetime
+
+    from devices.simulator import paced, simulate
+    from edge.adapters import SimulatorAdapter
+    from edge.assembly import adapters
+    from edge.pcd_mllp import PcdMllpSender
+
+    devices = [d for a in adapters(config) if isinstance(a, SimulatorAdapter) for d in a.devices]
+    stream = simulate(devices, datetime.now(UTC), config.simulation.step_s, seed=config.simulation.seed)
+    sender = PcdMllpSender(host, port)
+    task = asyncio.create_task(sender.run(paced(stream)))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await asyncio.wait({task, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 def _configuration(args: argparse.Namespace) -> EdgeConfig:
-    from edge.config import DeviceConfig, EdgeConfig, SimulatorAdapterConfig, load_config
+    from edge.config import DeviceConfig, EdgeConfig, SdcAdapterConfig, SimulatorAdapterConfig, load_config
 
     config = load_config(args.config) if args.config else EdgeConfig()
     broker_updates = {
@@ -138,6 +184,17 @@ def _configuration(args: argparse.Namespace) -> EdgeConfig:
             ),
         )
         for number in range(1, args.simulate + 1)
+    ]
+    simulated += [
+        DeviceConfig(
+            id=f"{args.device_prefix}-sdc-{number:03d}",
+            adapter=SdcAdapterConfig(
+                simulate=True,
+                scenario=args.scenario if number == 1 else "stable",
+                time_scale=args.time_scale if number == 1 else 1.0,
+            ),
+        )
+        for number in range(1, args.simulate_sdc + 1)
     ]
     data = config.model_dump()
     data["broker"].update({k: v for k, v in broker_updates.items() if v is not None})

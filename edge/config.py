@@ -22,6 +22,14 @@
     password_file = "devices/ward3-bed12.secret"   # own credentials: own connection (username = id)
     adapter = { type = "simulator", kind = "bedside_monitor", scenario = "stable" }
 
+    [[devices]]
+    id = "icu-bed4"                                # an IEEE 11073 SDC monitor (needs ownat[sdc])
+    adapter = { type = "sdc", epr = "urn:uuid:...", discovery_interface = "10.1.2.3" }
+
+    [[devices]]
+    id = "home-cuff-7"                             # a Bluetooth LE blood pressure cuff (ownat[bluetooth])
+    adapter = { type = "bluetooth", address = "A4:C1:38:12:34:56", clock_timezone = "Europe/Berlin" }
+
 Devices with a password get a connection of their own, as the broker's ACL expects of a device
 publishing under its own id; the others share the gateway account's connection.
 """
@@ -31,9 +39,10 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from devices.protocol import DEVICE_ID_PATTERN
 from devices.simulator import DeviceKind, ScenarioName
@@ -106,10 +115,78 @@ class SimulatorAdapterConfig(BaseModel):
     age_years: float | None = Field(default=None, gt=0, le=120)
 
 
+class SdcAdapterConfig(BaseModel):
+    """An IEEE 11073 SDC provider (edge.sdc.consumer): by address, or by endpoint reference."""
+
+    model_config = _STRICT
+
+    type: Literal["sdc"] = "sdc"
+    address: str | None = Field(default=None, pattern=r"^https?://")
+    epr: str | None = None
+    discovery_interface: str = "127.0.0.1"
+    renew_s: int = Field(default=10, ge=1)
+    # Run a simulated SDC monitor (edge.sdc.provider) for this device and consume it: demos, tests.
+    simulate: bool = False
+    scenario: ScenarioName = "stable"
+    time_scale: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_way_to_find_it(self) -> SdcAdapterConfig:
+        if not self.simulate and (self.address is None) == (self.epr is None):
+            raise ValueError("an sdc adapter needs the provider's address or its epr (one of them)")
+        return self
+
+
+# Bluetooth measurement characteristics by name (edge.ble.characteristics).
+BLUETOOTH_CHARACTERISTICS = {
+    "heart_rate": 0x2A37,
+    "temperature": 0x2A1C,
+    "blood_pressure": 0x2A35,
+    "plx_spot_check": 0x2A5E,
+    "plx_continuous": 0x2A5F,
+    "weight": 0x2A9D,
+}
+
+
+class BluetoothAdapterConfig(BaseModel):
+    """A Bluetooth LE health device (edge.ble): its address, what to listen to, its clock's zone."""
+
+    model_config = _STRICT
+
+    type: Literal["bluetooth"] = "bluetooth"
+    address: str = Field(min_length=1)
+    characteristics: list[Literal[tuple(BLUETOOTH_CHARACTERISTICS)]] = list(BLUETOOTH_CHARACTERISTICS)  # type: ignore[valid-type]
+    # The profiles' time stamps carry no zone: the zone the device's clock is set to (IANA name).
+    clock_timezone: str = "UTC"
+
+    @field_validator("clock_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from None
+        return value
+
+
+def _adapter_type(value: Any) -> str:
+    # A file written before there were several adapters has none: it meant the simulator.
+    if isinstance(value, dict):
+        return str(value.get("type", "simulator"))
+    return str(getattr(value, "type", "simulator"))
+
+
+AdapterConfig = Annotated[
+    Annotated[SimulatorAdapterConfig, Tag("simulator")]
+    | Annotated[SdcAdapterConfig, Tag("sdc")]
+    | Annotated[BluetoothAdapterConfig, Tag("bluetooth")],
+    Discriminator(_adapter_type),
+]
+
+
 class DeviceConfig(Credentials):
     id: str = Field(pattern=DEVICE_ID_PATTERN.pattern)
-    # The only adapter built in so far; serial and Bluetooth adapters add their own types here.
-    adapter: SimulatorAdapterConfig
+    adapter: AdapterConfig
 
     @property
     def has_own_credentials(self) -> bool:

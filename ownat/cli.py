@@ -59,15 +59,13 @@ def _api(args: argparse.Namespace) -> int:
     from core.heap import freeze_startup_heap
     from core.logging import configure_logging
     from core.settings import load_settings
+    from ownat.uvicorn_config import uvicorn_config
 
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     app = create_app(settings)
     freeze_startup_heap()
-    # Our middleware logs each request with its id; uvicorn's own access log would repeat it.
-    config = uvicorn.Config(
-        app, host=args.host, port=args.port, log_config=None, access_log=False, ws="websockets-sansio"
-    )
+    config = uvicorn_config(app, host=args.host, port=args.port)
     sockets = [reusable_socket(args.host, args.port)] if args.reuse_port else None
     uvicorn.Server(config).run(sockets=sockets)
     return 0

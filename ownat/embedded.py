@@ -20,22 +20,30 @@ from contextlib import AsyncExitStack
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api import dev_mail
+from api import dev_mail, dev_smart_app
 from api.app import create_app
 from billing.payments.test_gateway import GatewayServer
+from clinical.lab.mllp import MllpServer
 from core.audit.keys import AuditKeyring
 from core.audit.sequencer import run_sequencer
-from core.db import create_engine
+from core.db import create_engine, utc_now
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
 from devices.broker.embedded import EmbeddedBroker
 from devices.ingest.config import IngestConfig
 from devices.ingest.worker import IngestWorker
+from devices.pcd.service import open_receiver
+from devices.simulator import SimulatedDevice, paced, simulate
+from edge.pcd_mllp import PcdMllpSender
 from ownat import migrate
 from ownat.demo import demo_accounts_text, demo_devices, seed_demo_data, simulated_devices
+from ownat.demo.monitors import PCD_FED, bed_of_device
+from ownat.demo.smart_app import demo_origins, ensure_demo_smart_app
 from ownat.demo.video_visit import ensure_open_video_visit, keep_a_video_visit_open
 from ownat.demo_feed import DemoFeed
+from ownat.uvicorn_config import uvicorn_config
 from realtime.alarms.jobs import run_periodic_checks_forever
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
 from realtime.alarms.policy import policy_from_settings
@@ -51,9 +59,13 @@ EMBEDDED_CLIENT_ID = "ownat-dev-ingest"
 async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
     """Migrates, seeds on first start, starts the broker, API and ingest pipeline; serves until interrupted."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # FHIR rest-hooks may post to loopback here: a newcomer's receiver runs on their own machine.
+    settings = settings.model_copy(update={"fhir_hooks_allow_private": True})
     await migrate.upgrade_async(settings.effective_database_url)
     await seed_demo_data(settings)
     await ensure_open_video_visit(settings)
+    if settings.environment == "development":
+        await _ensure_demo_smart_app(settings, host=host, port=port)
     async with AsyncExitStack() as stack:
         if settings.mqtt_url is None:
             broker = EmbeddedBroker(host=settings.embedded_mqtt_host, port=settings.embedded_mqtt_port)
@@ -66,15 +78,14 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
             gateway = await stack.enter_async_context(GatewayServer(webhook_url=webhook))
             settings = gateway.configure(settings)
         app = create_app(settings)
-        config = uvicorn.Config(
-            app, host=host, port=port, log_config=None, access_log=False, ws="websockets-sansio"
-        )
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uvicorn_config(app, host=host, port=port))
         pipeline = asyncio.create_task(_run_pipeline_when_started(server, app, settings))
         pipeline.add_done_callback(_report_failure)
         notify = embedded_notification_settings(settings, host=host, port=port)
         if notify.dev_mailbox:
             app.include_router(dev_mail.router)
+        if settings.environment == "development":
+            app.include_router(dev_smart_app.router)
         banner = asyncio.create_task(
             _announce_when_started(
                 server, settings, host, port, mailbox=notify.dev_mailbox, test_gateway=test_gateway
@@ -95,6 +106,16 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
             pipeline.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pipeline
+
+
+async def _ensure_demo_smart_app(settings: Settings, *, host: str, port: int) -> None:
+    engine = create_engine(settings.effective_database_url)
+    try:
+        sessions = create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings))
+        async with transaction(sessions) as session:
+            await ensure_demo_smart_app(session, origins=demo_origins(host, port))
+    finally:
+        await engine.dispose()
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:
@@ -154,13 +175,48 @@ async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, setti
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(worker.run(), name="embedded-ingest")
             await worker.ready.wait()
+            # HL7 over MLLP (lab results, and IHE PCD-01 into this same worker), and over HTTP.
+            receiver = open_receiver(sessions=sessions, inlet=worker)
+            app.state.pcd_receiver = receiver
+            mllp = MllpServer(sessions=sessions, port=settings.embedded_mllp_port, devices=receiver)
+            await mllp.start()
+            tasks.create_task(_stop_when_cancelled(mllp), name="embedded-mllp")
+            over_mqtt = [d for d in devices if d.device_id not in PCD_FED]
+            over_pcd = [d for d in devices if d.device_id in PCD_FED]
             tasks.create_task(
-                DemoFeed(broker_url, devices, settings.data_dir).run(), name="embedded-demo-feed"
+                DemoFeed(broker_url, over_mqtt, settings.data_dir).run(), name="embedded-demo-feed"
             )
+            if over_pcd:
+                tasks.create_task(
+                    _feed_over_pcd(over_pcd, mllp.port, await _beds_of(sessions, over_pcd)),
+                    name="embedded-pcd-feed",
+                )
             # After the feed: checked before the monitors speak, every one of them would be "silent".
             tasks.create_task(run_periodic_checks_forever(resources), name="embedded-alarm-checks")
     finally:
         await engine.dispose()
+
+
+async def _stop_when_cancelled(server: MllpServer) -> None:
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop(grace_s=1.0)
+
+
+async def _beds_of(
+    sessions: async_sessionmaker[AsyncSession], devices: list[SimulatedDevice]
+) -> dict[str, tuple[str, str, str]]:
+    async with transaction(sessions) as session:
+        return {d.device_id: await bed_of_device(session, d.device_id) for d in devices}
+
+
+async def _feed_over_pcd(
+    devices: list[SimulatedDevice], port: int, beds: dict[str, tuple[str, str, str]]
+) -> None:
+    """The demo's PCD-01 bed: its monitor's readings as a monitor gateway sends them, over MLLP."""
+    sender = PcdMllpSender("127.0.0.1", port, beds=beds)
+    await sender.run(paced(simulate(devices, utc_now(), 1.0, seed=7)))
 
 
 async def _seal_audit_when_started(server: uvicorn.Server, app: FastAPI, settings: Settings) -> None:
@@ -191,8 +247,15 @@ async def _announce_when_started(
         "  live vitals:  simulated monitors on Ward 4B and the CCU (bed 3 of Ward 4B deteriorates),\n"
         "                and the demo patient's home pulse oximeter, through an edge gateway that keeps\n"
         "                each reading until ingest acknowledges it (see README, Reliability)\n"
+        f"  HL7 (MLLP):   127.0.0.1:{settings.embedded_mllp_port}, lab results and IHE PCD-01 device observations;\n"
+        "                CCU bed 1's monitor speaks PCD-01 there (see README, Connecting devices)\n"
+        f"  FHIR apps:    http://{shown_host}:{port}/fhir/R4/ subscriptions (live vitals, alarms,\n"
+        "                appointments, lab results; websocket or rest-hook) and $export (as admin);\n"
+        "                see README, FHIR\n"
         "  video visit:  open now: sign in as the patient at /consult/ and as the clinician at\n"
         "                /consult/clinician/ (two browser windows) to try a call\n"
+        f"  SMART app:    http://{shown_host}:{port}/dev/smart-app/ (a demo app: launch it, or open it\n"
+        "                from a patient's chart with 'Open Ownat demo app')\n"
         f"{_payments_line(settings, test_gateway)}\n" + demo_accounts_text(),
         flush=True,
     )

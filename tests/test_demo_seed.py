@@ -317,6 +317,41 @@ async def test_the_nurse_and_the_admin_see_the_wards(http: httpx.AsyncClient) ->
     assert {d["code"] for d in departments.json()} == {code for code, _ in DEPARTMENTS}
 
 
+async def test_the_ward_has_recent_observation_rounds_and_the_nurse_charts_a_set(
+    http: httpx.AsyncClient,
+) -> None:
+    nurse, _ = await _sign_in(http, Role.NURSE)
+    patients = (await http.get(f"{API}/patients", params={"name": "Mensah"}, headers=nurse)).json()
+    mensah = next(p for p in patients["items"] if p["family_name"] == "Mensah")
+    scale = (await http.get(f"{API}/patients/{mensah['id']}/spo2-scale", headers=nurse)).json()
+    assert (scale["scale"], "88-92%" in scale["reason"]) == (2, True)
+    news2 = (await http.get(f"{API}/patients/{mensah['id']}/news2", headers=nurse)).json()
+    assert news2["monitoring"]["last_full_set_at"] is not None
+    # The demo nurse charts a set (the simulated monitor is not running here: every value typed).
+    charted = await http.post(
+        f"{API}/patients/{mensah['id']}/observation-sets",
+        json={
+            "respiration_rate": 20,
+            "spo2": 90,
+            "on_oxygen": True,
+            "oxygen_device": "venturi_mask",
+            "oxygen_flow_l_min": 4,
+            "systolic_bp": 134,
+            "pulse": 88,
+            "consciousness": "A",
+            "temperature_c": 37.2,
+        },
+        headers=nurse,
+    )
+    assert charted.status_code == 201, charted.text
+    after = (await http.get(f"{API}/patients/{mensah['id']}/news2", headers=nurse)).json()
+    assert (after["complete"], after["parameter_scores"]["spo2"], after["monitoring"]["overdue"]) == (
+        True,
+        0,
+        False,
+    )
+
+
 async def test_a_second_seed_changes_nothing(seeded: Settings, db: AsyncSession) -> None:
     before = await _count(db, AuditEvent), await _count(db, Patient), await _count(db, Appointment)
     await db.rollback()  # on SQLite an open transaction would hold the write lock the seed takes

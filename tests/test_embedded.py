@@ -42,9 +42,10 @@ class EmbeddedProcess:
 @contextmanager
 def start_embedded(data_dir: Path, **extra_env: str) -> Iterator[EmbeddedProcess]:
     """`ownat dev` on free ports, with every OWNAT_ variable removed from its environment but `extra_env`."""
-    http_port, mqtt_port = _free_port(), _free_port()
+    http_port, mqtt_port, mllp_port = _free_port(), _free_port(), _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("OWNAT_")}
     env.update(OWNAT_DATA_DIR=str(data_dir), OWNAT_EMBEDDED_MQTT_PORT=str(mqtt_port), OWNAT_LOG_JSON="false")
+    env.update(OWNAT_EMBEDDED_MLLP_PORT=str(mllp_port))
     env.update(extra_env)
     log_path = data_dir / "process.log"
     with log_path.open("w") as log_file:
@@ -188,3 +189,58 @@ async def test_the_demo_patient_has_a_video_visit_whose_room_is_open_whatever_th
     assert visits.status_code == 200, visits.text
     open_now = [v for v in visits.json()["visits"] if v["state"] == "open"]
     assert open_now and open_now[0]["practitioner_name"] == "Dr Casey Morgan", visits.json()
+
+
+async def test_the_demo_smart_app_completes_a_launch_on_sqlite(embedded: EmbeddedProcess) -> None:
+    await _wait_ready(embedded)
+    from ownat.demo import DEMO_ACCOUNTS
+    from ownat.demo.smart_app import DEMO_CLIENT_ID
+    from tests.smart.smart_support import pkce_pair, query_of
+
+    clinician = next(a for a in DEMO_ACCOUNTS if a.role.value == "clinician")
+    redirect_uri = f"{embedded.base_url}/dev/smart-app/"
+    async with httpx.AsyncClient(base_url=embedded.base_url) as http:
+        assert (await http.get("/dev/smart-app/")).status_code == 200
+        login = await http.post(
+            "/api/v1/auth/login", json={"email": clinician.email, "password": clinician.password}
+        )
+        staff = {"authorization": f"Bearer {login.json()['access_token']}"}
+        patient = (await http.get("/api/v1/patients", params={"limit": 1}, headers=staff)).json()["items"][0]
+        verifier, challenge = pkce_pair()
+        started = await http.get(
+            "/oauth/authorize",
+            params={
+                "response_type": "code",
+                "client_id": DEMO_CLIENT_ID,
+                "redirect_uri": redirect_uri,
+                "scope": "launch/patient patient/Patient.rs openid fhirUser offline_access",
+                "state": "s",
+                "aud": f"{embedded.base_url}/fhir/R4",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            },
+        )
+        request_id = query_of(started.headers["location"])["request"]
+        approved = await http.post(
+            f"/api/v1/smart/authorizations/{request_id}/approve",
+            json={"patient_id": patient["id"]},
+            headers=staff,
+        )
+        code = query_of(approved.json()["redirect_to"])["code"]
+        tokens = await http.post(
+            "/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "client_id": DEMO_CLIENT_ID,
+                "code_verifier": verifier,
+            },
+        )
+        assert tokens.status_code == 200, tokens.text
+        body = tokens.json()
+        assert body["patient"] == patient["id"] and "id_token" in body and "refresh_token" in body
+        read = await http.get(
+            f"/fhir/R4/Patient/{patient['id']}", headers={"authorization": f"Bearer {body['access_token']}"}
+        )
+        assert read.status_code == 200

@@ -149,7 +149,11 @@ async def adjudicate(
     return await claim_view(session, claim)
 
 
-@router.get("/insurance/claims/{claim_id}/fhir", summary="The claim as a FHIR R4 Claim")
+@router.get(
+    "/insurance/claims/{claim_id}/fhir",
+    summary="The claim as a FHIR R4 Claim",
+    responses={200: {"content": {FHIR_JSON: {"schema": {"$ref": "#/components/schemas/FhirResource"}}}}},
+)
 async def claim_as_fhir(
     claim_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, provider: ProviderDep
 ) -> Response:
@@ -159,7 +163,11 @@ async def claim_as_fhir(
     return Response(exact_json(claim_resource(document, status=status)), media_type=FHIR_JSON)
 
 
-@router.get("/insurance/claims/{claim_id}/x12", summary="The submitted claim as an X12 837P file")
+@router.get(
+    "/insurance/claims/{claim_id}/x12",
+    summary="The submitted claim as an X12 837P file",
+    responses={200: {"content": {X12_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+)
 async def claim_as_x12(
     claim_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, provider: ProviderDep
 ) -> Response:

@@ -74,7 +74,11 @@ async def get_device(device: uuid.UUID, actor: CurrentPrincipal, session: Sessio
     return await service.get_device(session=session, actor=actor, device_uuid=device)
 
 
-@router.patch("/devices/{device}", response_model=DeviceRead, summary="Change a device's model or firmware")
+@router.patch(
+    "/devices/{device}",
+    response_model=DeviceRead,
+    summary="Change a device's model, firmware or identifiers (EUI-64, UDI)",
+)
 async def update_device(
     device: uuid.UUID, body: DeviceUpdate, actor: CurrentPrincipal, session: SessionDep
 ) -> DeviceRead:

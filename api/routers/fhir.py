@@ -21,22 +21,27 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 
-from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.deps import FhirPrincipal, SessionDep, SettingsDep
+from api.problems import REDIS_RETRY_AFTER_S
+from api.refusal_audit import record_refusal
 from api.routers.documents import StorageDep
 from clinical.fhir import bundles, capability, history, service
 from clinical.fhir.answer import FhirAnswer
+from clinical.fhir.bulk import capability as bulk_capability
 from clinical.fhir.constants import EVERYTHING_LIMIT_PER_TYPE, FHIR_MEDIA_TYPE
 from clinical.fhir.errors import InvalidResource, InvalidSearch, UnsupportedMediaType
 from clinical.fhir.outcome import operation_outcome
 from clinical.fhir.provider import FhirContext
 from clinical.fhir.search.request import FORMAT, JSON_FORMATS, check_accept, check_format
 from clinical.fhir.writes import service as writes
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, RateLimited
 from core.identity.principal import Principal
 from core.settings import Settings
+from realtime.subscriptions import capability as subscription_capability
 
 BASE_PATH = "/fhir/R4"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
@@ -47,9 +52,13 @@ class FhirResponse(JSONResponse):
     media_type = FHIR_MEDIA_TYPE
 
 
-def outcome_response(status: int, diagnostics: str, *, error_code: str | None = None) -> FhirResponse:
+def outcome_response(
+    status: int, diagnostics: str, *, error_code: str | None = None, retry_after_s: int | None = None
+) -> FhirResponse:
     """An OperationOutcome answered with `status`."""
     headers = {"WWW-Authenticate": 'Bearer realm="ownat"'} if status == 401 else None
+    if retry_after_s is not None:
+        headers = {"Retry-After": str(retry_after_s)}
     body = operation_outcome(status=status, diagnostics=diagnostics, error_code=error_code)
     return FhirResponse(body, status_code=status, headers=headers)
 
@@ -78,9 +87,11 @@ class FhirRoute(APIRoute):
                 check_accept(request.headers.get("accept"))
                 return await handler(request)
             except DomainError as error:
-                raise FhirFailure(
-                    outcome_response(error.status, error.detail, error_code=error.code), error.code
-                ) from error
+                retry_after_s = error.retry_after_s if isinstance(error, RateLimited) else None
+                answer = outcome_response(
+                    error.status, error.detail, error_code=error.code, retry_after_s=retry_after_s
+                )
+                raise FhirFailure(answer, error.code) from error
             except RequestValidationError as error:
                 details = "; ".join(
                     f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in error.errors()
@@ -95,6 +106,11 @@ class FhirRoute(APIRoute):
                 raise FhirFailure(outcome_response(error.status_code, detail), "http-error") from error
             except FhirFailure:
                 raise
+            except RedisError as error:
+                # Sessions cannot be checked: refused for now, as on the other routes (api.problems).
+                answer = outcome_response(503, "The server cannot check sessions now; try again shortly.")
+                answer.headers["Retry-After"] = str(REDIS_RETRY_AFTER_S)
+                raise FhirFailure(answer, "unavailable") from error
             except Exception as error:
                 # A bug, not the client's doing: logged with the request id, answered in FHIR's own form.
                 log.exception("unhandled error under %s", BASE_PATH, extra={"path": request.url.path})
@@ -108,6 +124,9 @@ class FhirRoute(APIRoute):
 
 async def _send_failure(request: Request, error: Exception) -> Response:
     assert isinstance(error, FhirFailure)
+    cause = error.__cause__
+    if isinstance(cause, DomainError) and cause.status in (401, 403):
+        await record_refusal(request, cause)
     return error.response
 
 
@@ -141,7 +160,7 @@ def _read_options(request: Request) -> None:
 @router.post("", summary="A batch or transaction Bundle")
 async def batch_or_transaction(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: FhirPrincipal,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -154,12 +173,19 @@ async def batch_or_transaction(
 @public_router.get("/metadata", summary="The CapabilityStatement: what this server implements")
 async def metadata(request: Request) -> FhirResponse:
     _read_options(request)
-    return FhirResponse(capability.capability_statement(base_url=_base_url(request)))
+    statement = capability.capability_statement(
+        base_url=_base_url(request),
+        extra_resources=[*subscription_capability.subscription_resources(), bulk_capability.GROUP_RESOURCE],
+        operations=[bulk_capability.SYSTEM_EXPORT],
+        type_operations={"Patient": [bulk_capability.PATIENT_EXPORT]},
+        instantiates=[bulk_capability.INSTANTIATES, subscription_capability.INSTANTIATES],
+    )
+    return FhirResponse(statement)
 
 
 @router.get("/Patient/{patient_id}/$everything", summary="Everything about one patient, as a Bundle")
 async def patient_everything(
-    patient_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    patient_id: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
     body = await service.patient_everything(
         session=session,
@@ -196,7 +222,7 @@ def _matches(header: str | None, etag: str) -> bool:
 
 @router.get("/{resource_type}/_history", summary="The stored versions of a type, newest first")
 async def type_history(
-    resource_type: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    resource_type: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
     body = await history.type_history(
         session=session,
@@ -210,7 +236,7 @@ async def type_history(
 
 @router.get("/{resource_type}/{resource_id}/_history", summary="The stored versions of a resource")
 async def instance_history(
-    resource_type: str, resource_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    resource_type: str, resource_id: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
     body = await history.instance_history(
         session=session,
@@ -229,7 +255,7 @@ async def vread(
     resource_id: str,
     version_id: str,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: FhirPrincipal,
     session: SessionDep,
 ) -> Response:
     _read_options(request)
@@ -246,7 +272,7 @@ async def vread(
 
 @router.get("/{resource_type}/{resource_id}", summary="Read one resource")
 async def read(
-    resource_type: str, resource_id: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    resource_type: str, resource_id: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> Response:
     _read_options(request)
     result = await service.read_resource(
@@ -261,7 +287,7 @@ async def read(
 
 @router.get("/{resource_type}", summary="Search resources of one type")
 async def search(
-    resource_type: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    resource_type: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
     body = await service.search_resources(
         session=session,
@@ -275,7 +301,7 @@ async def search(
 
 @router.post("/{resource_type}/_search", summary="Search resources of one type (form-encoded criteria)")
 async def search_by_post(
-    resource_type: str, request: Request, principal: CurrentPrincipal, session: SessionDep
+    resource_type: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != FORM_MEDIA_TYPE:
@@ -320,7 +346,7 @@ def _write_context(
 async def create(
     resource_type: str,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: FhirPrincipal,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -341,7 +367,7 @@ async def update(
     resource_type: str,
     resource_id: str,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: FhirPrincipal,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -361,7 +387,7 @@ async def delete(
     resource_type: str,
     resource_id: str,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: FhirPrincipal,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,

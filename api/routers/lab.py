@@ -12,6 +12,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal, require_roles
 from clinical.lab import catalogue, inbox, intake, manual_results, orders, queries
@@ -30,7 +31,10 @@ from clinical.lab.schemas import (
     StatusChange,
 )
 from clinical.lab.terms import MessageStatus, OrderStatus
+from core.audit import service as audit
+from core.errors import Unavailable
 from core.identity.principal import Principal, Role
+from devices.pcd.service import is_pcd01
 
 router = APIRouter(tags=["lab"])
 Cursor = Annotated[str | None, Query(max_length=200)]
@@ -111,7 +115,10 @@ async def enter_results(
             "required": True,
             "content": {media: {"schema": {"type": "string"}} for media in HL7_MEDIA_TYPES},
         },
-        "responses": {"200": {"content": {"x-application/hl7-v2+er7": {"schema": {"type": "string"}}}}},
+        # The ACK comes back in the media type the message was sent in.
+        "responses": {
+            "200": {"content": {media: {"schema": {"type": "string"}} for media in HL7_MEDIA_TYPES}}
+        },
     },
 )
 async def receive_oru(request: Request, actor: InterfacePrincipal, session: SessionDep) -> Response:
@@ -119,10 +126,36 @@ async def receive_oru(request: Request, actor: InterfacePrincipal, session: Sess
     if media_type not in HL7_MEDIA_TYPES:
         raise UnsupportedMediaType(f"Send the message as one of: {', '.join(HL7_MEDIA_TYPES)}.")
     raw = decode_payload(await request.body())
+    if is_pcd01(raw):
+        return await _receive_device_observation(request, raw, media_type, actor, session)
     ack = await intake.receive(
         session=session, actor=actor, raw=raw, channel=intake.HTTP, received_by=actor.user_id
     )
     # Committed by SessionDep before this answer leaves, so an AA always means "stored".
+    return Response(content=ack, media_type=media_type)
+
+
+async def _receive_device_observation(
+    request: Request, raw: str, media_type: str, actor: Principal, session: AsyncSession
+) -> Response:
+    """An IHE PCD-01 message: into the ingest pipeline; the ACK once its readings are committed."""
+    receiver = request.app.state.pcd_receiver
+    if receiver is None:
+        raise Unavailable(
+            "Device observations (IHE PCD-01) are not received over HTTP by this instance: "
+            "send them over MLLP to `ownat mllp`, or set OWNAT_PCD_HTTP=true."
+        )
+    ack = await receiver.receive(raw, channel="http")
+    # Who sent which message and how it was answered (the readings are attributed by ingest).
+    msa = next((s.split("|") for s in ack.split("\r") if s.startswith("MSA")), ["MSA", "", ""])
+    audit.record(
+        session,
+        actor=actor,
+        action="receive",
+        resource_type="pcd01_message",
+        outcome="success" if msa[1] == "AA" else "failure",
+        detail={"channel": "http", "ack": msa[1], "control_id": msa[2] if len(msa) > 2 else None},
+    )
     return Response(content=ack, media_type=media_type)
 
 

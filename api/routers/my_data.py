@@ -36,7 +36,14 @@ def _fhir_base(request: Request) -> str:
 @router.get(
     "/patients/{patient_id}/record",
     summary="The whole record as a download: a FHIR R4 bundle or a PDF",
-    responses={200: {"content": {"application/fhir+json": {}, "application/pdf": {}}}},
+    responses={
+        200: {
+            "content": {
+                "application/fhir+json": {"schema": {"$ref": "#/components/schemas/FhirResource"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
 )
 async def download_record(
     patient_id: uuid.UUID,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api.deps import CurrentPrincipal, SessionDep
 from core.db import utc_now
@@ -93,9 +93,10 @@ async def retry(delivery_id: uuid.UUID, principal: CurrentPrincipal, session: Se
     "/notifications/webhooks", status_code=201, summary="Subscribe a system to signed events (admin)"
 )
 async def create_webhook(
-    body: WebhookCreate, principal: CurrentPrincipal, session: SessionDep
+    body: WebhookCreate, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> WebhookCreated:
-    return await service.create_webhook(session=session, actor=principal, webhook=body)
+    allowed = request.app.state.webhook_allowed_hosts
+    return await service.create_webhook(session=session, actor=principal, webhook=body, allowed_hosts=allowed)
 
 
 @router.get("/notifications/webhooks", summary="Webhook subscriptions (admin)")

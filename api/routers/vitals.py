@@ -51,6 +51,7 @@ async def get_latest_vitals(
     "/patients/{patient_id}/vitals/observations",
     summary="A patient's vital signs as a FHIR R4 Bundle of Observations",
     response_class=JSONResponse,
+    responses={200: {"content": {FHIR_JSON: {"schema": {"$ref": "#/components/schemas/FhirResource"}}}}},
 )
 async def get_vital_observations(
     patient_id: PatientInScope,

@@ -11,7 +11,9 @@ from billing.access import not_found, require_billing_scope, require_manager
 from billing.charges import pricing
 from billing.charges.models import ChargeItem, ChargeSource
 from billing.charges.schemas import ChargeRead, ChargeUpdate, ManualCharge
-from billing.exceptions import AlreadyInvoiced
+from billing.exceptions import AlreadyInvoiced, ChargeOnClaim
+from billing.insurance.models import Claim, ClaimLine
+from billing.insurance.terms import ClaimStatus
 from clinical.encounters.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 from clinical.patients.models import Patient
 from core.audit import service as audit
@@ -51,7 +53,7 @@ async def create_manual_charge(
 async def update_charge(
     *, session: AsyncSession, actor: Principal, charge_id: uuid.UUID, changes: ChargeUpdate
 ) -> ChargeItem:
-    """Corrects a charge that is on no invoice yet; once invoiced it changes only through the invoice."""
+    """Corrects a charge on no invoice and no claim yet; after that it changes only through them."""
     require_manager(session, actor, action="update", resource_type=RESOURCE, resource_id=charge_id)
     charge = await _uninvoiced(session, charge_id)
     for field, value in changes.model_dump(exclude_unset=True, exclude_none=True).items():
@@ -62,7 +64,7 @@ async def update_charge(
 
 
 async def delete_charge(*, session: AsyncSession, actor: Principal, charge_id: uuid.UUID) -> None:
-    """Removes a charge made in error, if it is on no invoice."""
+    """Removes a charge made in error, if it is on no invoice and no claim."""
     require_manager(session, actor, action="delete", resource_type=RESOURCE, resource_id=charge_id)
     charge = await _uninvoiced(session, charge_id)
     await session.delete(charge)
@@ -119,6 +121,24 @@ async def _uninvoiced(session: AsyncSession, charge_id: uuid.UUID) -> ChargeItem
         raise AlreadyInvoiced(
             "This charge is on an invoice; change the invoice's draft line, or void the invoice."
         )
+    # A claim copies its charges into its lines and totals: changing one under it would leave the claim
+    # billing the old price (and removing one is refused by the database's foreign key).
+    claim = (
+        await session.execute(
+            select(Claim.number, Claim.status)
+            .join(ClaimLine, ClaimLine.claim_id == Claim.id)
+            .where(ClaimLine.charge_item_id == charge_id)
+            .limit(1)
+        )
+    ).first()
+    if claim is not None:
+        number, status = claim
+        remedy = (
+            "discard the draft claim, correct the charge, then draft the claim again"
+            if status is ClaimStatus.DRAFT
+            else f"the claim is {status.value}, so its lines stand; correct it with the payer"
+        )
+        raise ChargeOnClaim(f"This charge is on insurance claim {number}: {remedy}.")
     return charge
 
 

@@ -3,6 +3,7 @@ operations implemented, generated from the providers and writers so it cannot dr
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from clinical.fhir.constants import FHIR_VERSION, MAX_PAGE_SIZE
@@ -77,9 +78,56 @@ def _documentation(description: str, parameter: Any) -> str:
     return " ".join(notes)
 
 
-def capability_statement(*, base_url: str) -> dict[str, Any]:
-    """What this server does, generated from the registered providers and writers."""
+def _security(base_url: str) -> dict[str, Any]:
+    """SMART on FHIR (OAuth 2) beside Ownat's own sign-in; the endpoints are those of the discovery document."""
+    origin = base_url.removesuffix("/fhir/R4")
+    uris = [
+        ("authorize", f"{origin}/oauth/authorize"),
+        ("token", f"{origin}/oauth/token"),
+        ("revoke", f"{origin}/oauth/revoke"),
+        ("introspect", f"{origin}/oauth/introspect"),
+    ]
     return {
+        "cors": True,
+        "service": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "SMART-on-FHIR",
+                    }
+                ],
+                "text": "OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org)",
+            }
+        ],
+        "extension": [
+            {
+                "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                "extension": [{"url": name, "valueUri": uri} for name, uri in uris],
+            }
+        ],
+        "description": (
+            "SMART App Launch 2.x (see .well-known/smart-configuration): authorization code with PKCE S256 "
+            "for registered apps, EHR and standalone launch, v2 and v1 scopes that only narrow the user's "
+            "own access, refresh tokens (offline_access), openid fhirUser, revocation, introspection and "
+            "backend services (client_credentials, RS384/ES384 assertions, system/*.rs). Ownat's own access "
+            "tokens (/api/v1/auth/login) are accepted too, with the user's full access."
+        ),
+    }
+
+
+def capability_statement(
+    *,
+    base_url: str,
+    extra_resources: Sequence[dict[str, Any]] = (),
+    operations: Sequence[dict[str, Any]] = (),
+    instantiates: Sequence[str] = (),
+    type_operations: Mapping[str, Sequence[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """What this server does, generated from the registered providers and writers; subscriptions and
+    bulk export, which live beside the providers, add their resources, operations and the
+    implementation guides they follow."""
+    statement: dict[str, Any] = {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": utc_now().isoformat(),
@@ -98,12 +146,7 @@ def capability_statement(*, base_url: str) -> dict[str, Any]:
                     "Last-Modified; writes take If-Match (412) and creates If-None-Exist. Writes go through "
                     "the same rules, roles and audit as the REST API. A patient only ever sees their own record."
                 ),
-                "security": {
-                    "cors": False,
-                    "description": (
-                        "Send the access token of /api/v1/auth/login as 'Authorization: Bearer <token>'."
-                    ),
-                },
+                "security": _security(base_url),
                 "resource": [_resource(provider) for provider in providers()],
                 "interaction": [
                     {"code": "batch", "documentation": "Entry by entry, each in its own savepoint."},
@@ -116,3 +159,14 @@ def capability_statement(*, base_url: str) -> dict[str, Any]:
             }
         ],
     }
+    rest = statement["rest"][0]
+    for entry in rest["resource"]:
+        added = (type_operations or {}).get(entry["type"], ())
+        if added:
+            entry["operation"] = [*entry.get("operation", []), *added]
+    rest["resource"] = [*rest["resource"], *extra_resources]
+    if operations:
+        rest["operation"] = list(operations)
+    if instantiates:
+        statement["instantiates"] = list(instantiates)
+    return statement

@@ -24,6 +24,8 @@ APPOINTMENT_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0276"
 PRACTITIONER_SPECIALTY = "https://ownat.org/fhir/CodeSystem/specialty"
 SERVICE_TYPE = "https://ownat.org/fhir/CodeSystem/appointment-type"
 DOCUMENT_KIND = "https://ownat.org/fhir/CodeSystem/document-kind"
+# How a vital sign was obtained: "manual" (charted by staff), "patient-reported"; devices name the device.
+OBSERVATION_METHOD = "https://ownat.org/fhir/CodeSystem/observation-method"
 PLACER_ORDER_SYSTEM = "https://ownat.org/fhir/sid/placer-order-number"
 MRN_SYSTEM = "https://ownat.org/fhir/sid/mrn"
 VITAL_SIGNS_PROFILE = "http://hl7.org/fhir/StructureDefinition/vitalsigns"

@@ -14,11 +14,13 @@ from clinical.fhir.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from clinical.fhir.errors import Gone, InvalidSearch, OtherPatientsResource, UnsupportedParameter
 from clinical.fhir.models import FhirResourceVersion
 from clinical.fhir.provider import FhirContext, Rendered, ResourceProvider
+from clinical.fhir.scopes import authorised_provider
 from clinical.fhir.search.request import COUNT, FORMAT, OFFSET, check_format, non_negative
 from clinical.fhir.search.values import parse_date
-from clinical.fhir.service import audit_served, provider_of, read_audited
+from clinical.fhir.service import audit_served, read_audited
 from core.errors import NotFound
 from core.identity.principal import Principal
+from core.identity.smart import Interaction
 
 SINCE = "_since"
 
@@ -39,7 +41,7 @@ def _check_access(ctx: FhirContext, provider: ResourceProvider, row: FhirResourc
     if (
         provider.patient_data
         and row.patient_id is not None
-        and not ctx.principal.may_access_patient(row.patient_id)
+        and not ctx.principal.may_access_patient(row.patient_id, resource_type=provider.resource_type)
     ):
         audit_served(
             ctx,
@@ -64,7 +66,9 @@ async def vread(
     version_id: str,
 ) -> FhirAnswer:
     """One version of a resource (410 for the version that deleted it)."""
-    provider = provider_of(resource_type)
+    provider = authorised_provider(
+        session, principal, resource_type, Interaction.READ, resource_id=resource_id
+    )
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
     current = await _bring_up_to_date(ctx, provider, resource_id)
     if current is not None and not current.versioned and version_id == "1":
@@ -99,7 +103,9 @@ async def instance_history(
     query: Sequence[tuple[str, str]],
 ) -> dict[str, Any]:
     """Every stored version of one resource, newest first."""
-    provider = provider_of(resource_type)
+    provider = authorised_provider(
+        session, principal, resource_type, Interaction.READ, resource_id=resource_id
+    )
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
     since, count, offset = _history_options(query)
     await _bring_up_to_date(ctx, provider, resource_id)
@@ -122,14 +128,14 @@ async def type_history(
     query: Sequence[tuple[str, str]],
 ) -> dict[str, Any]:
     """The stored versions of a type, newest first; a patient's are of their own record only."""
-    provider = provider_of(resource_type)
+    provider = authorised_provider(session, principal, resource_type, Interaction.SEARCH)
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
     since, count, offset = _history_options(query)
     patient_id = None
-    if provider.patient_data and not principal.is_staff:
-        if principal.patient_id is None:
+    if provider.patient_data and not principal.sees_every_patient(provider.resource_type):
+        patient_id = principal.only_patient(provider.resource_type)
+        if patient_id is None:
             return _answer(ctx, provider, [], 0, f"{base_url}/{resource_type}/_history", query)
-        patient_id = principal.patient_id
     total, rows = await versions.history(
         session, resource_type=resource_type, patient_id=patient_id, since=since, offset=offset, limit=count
     )

@@ -136,13 +136,14 @@ class TableProvider(ResourceProvider):
         """The FHIR resources of `rows`, in order (batch-load related rows here)."""
 
     def scope(self, query: Select[Any], principal: Principal) -> Select[Any]:
-        """`query` limited to the caller's own rows when the caller is a patient."""
+        """`query` limited to the caller's own rows (a patient, or an app launched with a patient)."""
         column = self.patient_column()
-        if principal.is_staff or column is None:
+        if column is None or principal.sees_every_patient(self.resource_type):
             return query
-        if principal.patient_id is None:
+        patient_id = principal.only_patient(self.resource_type)
+        if patient_id is None:
             return query.where(false())
-        return query.where(column == principal.patient_id)
+        return query.where(column == patient_id)
 
     async def read(self, ctx: FhirContext, resource_id: str) -> Rendered:
         key = parse_uuid(resource_id)
@@ -156,7 +157,11 @@ class TableProvider(ResourceProvider):
     def owned(self, ctx: FhirContext, rendered: Rendered) -> Rendered:
         """`rendered`, unless it is another patient's (refused, so that the refusal is audited)."""
         owner = rendered.patient_id
-        if self.patient_data and owner is not None and not ctx.principal.may_access_patient(owner):
+        if (
+            self.patient_data
+            and owner is not None
+            and not ctx.principal.may_access_patient(owner, resource_type=self.resource_type)
+        ):
             raise OtherPatientsResource(
                 f"This {self.resource_type} belongs to another patient's record.", patient_id=owner
             )

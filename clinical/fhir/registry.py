@@ -6,6 +6,7 @@ from clinical.fhir.provider import ResourceProvider
 from clinical.fhir.resources.allergy import AllergyIntoleranceProvider
 from clinical.fhir.resources.appointment import AppointmentProvider
 from clinical.fhir.resources.condition import ConditionProvider
+from clinical.fhir.resources.device import DeviceMetricProvider, DeviceProvider
 from clinical.fhir.resources.diagnostic_report import DiagnosticReportProvider
 from clinical.fhir.resources.document_reference import DocumentReferenceProvider
 from clinical.fhir.resources.encounter import EncounterProvider
@@ -34,6 +35,8 @@ PROVIDERS: tuple[type[ResourceProvider], ...] = (
     DiagnosticReportProvider,
     ObservationProvider,
     DocumentReferenceProvider,
+    DeviceProvider,
+    DeviceMetricProvider,
 )
 
 

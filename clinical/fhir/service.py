@@ -18,6 +18,7 @@ from clinical.fhir.answer import FhirAnswer
 from clinical.fhir.errors import Gone, OtherPatientsResource, UnknownResourceType
 from clinical.fhir.provider import FhirContext, Rendered, ResourceProvider, TableProvider
 from clinical.fhir.registry import provider_for, providers
+from clinical.fhir.scopes import authorised_provider, permitted
 from clinical.fhir.search.everything import parse_everything
 from clinical.fhir.search.includes import check_includes, included
 from clinical.fhir.search.request import SearchParameter, SearchRequest, parse_search
@@ -25,6 +26,7 @@ from clinical.fhir.search.subsetting import subset
 from core.audit import service as audit
 from core.errors import NotFound
 from core.identity.principal import Principal
+from core.identity.smart import Interaction
 
 
 def provider_of(resource_type: str) -> ResourceProvider:
@@ -39,7 +41,9 @@ async def read_resource(
     *, session: AsyncSession, principal: Principal, base_url: str, resource_type: str, resource_id: str
 ) -> FhirAnswer:
     """One resource by type and id, if the caller may see it, stamped with its current version."""
-    provider = provider_of(resource_type)
+    provider = authorised_provider(
+        session, principal, resource_type, Interaction.READ, resource_id=resource_id
+    )
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
     try:
         rendered = await read_audited(ctx, provider, resource_id)
@@ -81,7 +85,7 @@ async def search_resources(
 ) -> dict[str, Any]:
     """A `searchset` Bundle of one page of matches (and what `_include`/`_revinclude` add to it);
     a patient only ever matches, and has included, their own data."""
-    provider = provider_of(resource_type)
+    provider = authorised_provider(session, principal, resource_type, Interaction.SEARCH)
     request = parse_search(
         query, provider.parameters(), resource_type=provider.resource_type, targets=_chain_target
     )
@@ -90,6 +94,8 @@ async def search_resources(
     page = await provider.search(ctx, request)
     matches = [] if request.summary == "count" else page.items
     extra = await included(ctx, request, matches, provider_of) if matches else []
+    # An app's scopes decide which included types it receives (left out, not refused).
+    extra = [item for item in extra if permitted(principal, item.resource["resourceType"], Interaction.READ)]
     served = [item for item in [*matches, *extra] if item.patient_id is not None]
     if provider.patient_data or served:
         audit_served(ctx, "search", provider.resource_type, served, query=[list(item) for item in query])
@@ -135,7 +141,10 @@ async def patient_everything(
     options = parse_everything(query, served={p.resource_type for p in providers()}, limit=limit_per_type)
     ctx = FhirContext(session=session, principal=principal, base_url=base_url)
     try:
-        patient = await provider_of("Patient").read(ctx, patient_id)
+        provider = authorised_provider(
+            session, principal, "Patient", Interaction.READ, resource_id=patient_id
+        )
+        patient = await provider.read(ctx, patient_id)
     except OtherPatientsResource as refusal:
         audit_served(
             ctx, "everything", "Patient", resource_id=patient_id, outcome="denied", owner=refusal.patient_id
@@ -149,6 +158,7 @@ async def patient_everything(
             provider.patient_data
             and provider.resource_type != "Patient"
             and options.wants(provider.resource_type)
+            and permitted(principal, provider.resource_type, Interaction.SEARCH)
         ):
             items += await provider.for_patient(ctx, owner, record=options.record)
     page = items[options.offset : options.offset + options.count]
@@ -182,6 +192,9 @@ def audit_served(
         by_patient[owner or _patient_named(resource_type, resource_id)] = []
     for patient_id, references in by_patient.items():
         served: dict[str, Any] = {"count": len(references)}
+        if ctx.principal.grant is not None:
+            # Served to a SMART app: the log says which app the user (or service) let in.
+            served["client_id"] = ctx.principal.grant.client_id
         if not summary:
             served["resources"] = references
         audit.record(

@@ -6,6 +6,11 @@ that transaction committed, so an AA always means "stored". A frame that is brok
 is kept (rejected) and answered where the sender waits for an answer; it never stops the listener.
 MLLP itself has no authentication or encryption: expose the port only to the laboratory's network
 (or behind a TLS tunnel).
+
+Device observations (IHE PCD-01, recognised by `DeviceMessages.accepts`) go to the device tier's
+receiver instead, injected by the process that runs the listener. A monitor gateway streams them:
+the listener reads the next frame while earlier ones are being committed, and writes the ACKs in
+the order the messages came, each after its own commit (at most `MAX_IN_FLIGHT` waiting at once).
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, tzinfo
 from types import TracebackType
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,8 +39,21 @@ DEFAULT_MAX_MESSAGE_BYTES = MAX_MESSAGE_CHARS
 DEFAULT_IDLE_TIMEOUT_S = 300.0
 DEFAULT_GRACE_S = 5.0
 STORED_PREFIX_BYTES = 65_536  # how much of an oversized frame is kept for the record
+# Frames of one connection read ahead of their ACKs: enough to keep the ingest batches full at a
+# gateway's streaming rate, few enough that a stalled database stops the reading soon.
+MAX_IN_FLIGHT = 256
 
 log = logging.getLogger(__name__)
+
+
+class DeviceMessages(Protocol):
+    """Where device observations go (the device tier's PCD-01 receiver)."""
+
+    def accepts(self, raw: str) -> bool: ...
+
+    async def receive(self, raw: str) -> str:
+        """The ACK, once what the message carried is committed."""
+        ...
 
 
 def frame(message: str) -> bytes:
@@ -54,8 +74,10 @@ class MllpServer:
         idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
         default_tz: tzinfo = UTC,
         actor: Principal = SYSTEM,
+        devices: DeviceMessages | None = None,
     ) -> None:
         self._sessions = sessions
+        self._devices = devices
         self._host, self._port = host, port
         self._max_message_bytes = max_message_bytes
         self._idle_timeout_s = idle_timeout_s
@@ -118,6 +140,21 @@ class MllpServer:
                 await writer.wait_closed()
 
     async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # ACKs to write, in the order of their messages; None ends the conversation.
+        answers: asyncio.Queue[Awaitable[str | None] | None] = asyncio.Queue(MAX_IN_FLIGHT)
+        replying = asyncio.create_task(self._reply_in_order(answers, writer))
+        try:
+            await self._read_frames(reader, answers)
+            await answers.put(None)
+            await replying
+        finally:
+            replying.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await replying
+
+    async def _read_frames(
+        self, reader: asyncio.StreamReader, answers: asyncio.Queue[Awaitable[str | None] | None]
+    ) -> None:
         while True:
             try:
                 async with asyncio.timeout(self._idle_timeout_s):
@@ -129,23 +166,46 @@ class MllpServer:
             except asyncio.LimitOverrunError as overrun:
                 head = await reader.read(min(overrun.consumed, STORED_PREFIX_BYTES))
                 reason = f"a frame longer than {self._max_message_bytes} bytes"
-                await self._reply(writer, await self._keep_broken(head, reason))
+                await answers.put(_ready(await self._keep_broken(head, reason)))
                 return  # the rest of that frame cannot be told apart from the next one
-            ack = await self._handle(chunk[: -len(END_BLOCK)])
+            await answers.put(await self._handle(chunk[: -len(END_BLOCK)]))
+
+    async def _reply_in_order(
+        self, answers: asyncio.Queue[Awaitable[str | None] | None], writer: asyncio.StreamWriter
+    ) -> None:
+        while (answer := await answers.get()) is not None:
+            ack = await answer
             if ack is not None:
                 await self._reply(writer, ack)
 
-    async def _handle(self, chunk: bytes) -> str | None:
+    async def _handle(self, chunk: bytes) -> Awaitable[str | None]:
         start = chunk.find(START_BLOCK)
         if start == -1:
-            return await self._keep_broken(chunk, "no start block (0x0B) before the end block")
+            return _ready(await self._keep_broken(chunk, "no start block (0x0B) before the end block"))
         if chunk[:start].strip():
             log.warning("MLLP: %d bytes outside any frame were ignored", start)
         *unterminated, payload = chunk[start + 1 :].split(START_BLOCK)
         for broken in unterminated:
             # The sender started over; it waits for the answer to its new frame, not to this one.
             await self._keep_broken(broken, "a new start block (0x0B) came before this frame's end block")
-        return await self._process(payload)
+        if self._devices is not None:
+            raw = decode_payload(payload)
+            if self._devices.accepts(raw):
+                # Not awaited here: the next frame is read while this one waits for its commit.
+                return asyncio.ensure_future(self._device_ack(raw))
+        return _ready(await self._process(payload))
+
+    async def _device_ack(self, raw: str) -> str:
+        assert self._devices is not None
+        try:
+            return await self._devices.receive(raw)
+        except Exception:
+            # Not committed (the database or the ingest worker away): AE, so the sender keeps it.
+            log.exception("a device message received over MLLP was not stored")
+            problem = application_error(
+                ErrorCode.INTERNAL_ERROR, "the message could not be stored; send it again"
+            )
+            return build_ack(_header_or_none(raw), AckOutcome.from_problem(problem))
 
     async def _process(self, payload: bytes) -> str:
         raw = decode_payload(payload)
@@ -190,6 +250,13 @@ class MllpServer:
     async def _reply(self, writer: asyncio.StreamWriter, ack: str) -> None:
         writer.write(frame(ack))
         await writer.drain()
+
+
+def _ready(ack: str | None) -> Awaitable[str | None]:
+    """An answer already known, in the queue of answers still being worked out."""
+    done: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+    done.set_result(ack)
+    return done
 
 
 def _header_or_none(raw: str) -> Header | None:

@@ -1,4 +1,7 @@
-"""`ownat mllp`: receive HL7 v2 lab results (ORU^R01) over MLLP and answer each with its ACK.
+"""`ownat mllp`: receive HL7 v2 lab results (ORU^R01) and device observations (IHE PCD-01) over MLLP.
+
+Device observations go to an ingest worker of this process without MQTT (`devices.pcd.pipeline`),
+with the live alarm evaluator after each commit, as `ownat ingest` runs it.
 
 Imports only the standard library at module level: the `ownat` command loads this module to
 build its argument parser, whatever is installed.
@@ -54,24 +57,43 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(settings: Settings, args: argparse.Namespace, zone: tzinfo) -> None:
+    import socket
+
     from clinical.lab.mllp import MllpServer
     from core.audit.keys import AuditKeyring
+    from core.bus import create_bus
     from core.db import create_engine
     from core.sessions import create_sessionmaker
+    from devices.pcd.pipeline import running_receiver
+    from realtime.alarms.live_evaluator import live_evaluator_factory
 
     engine = create_engine(settings.effective_database_url)
+    bus = create_bus(redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix)
+    sessions = create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings))
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     try:
-        async with MllpServer(
-            sessions=create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings)),
-            host=args.host,
-            port=args.port,
-            max_message_bytes=args.max_message_bytes,
-            default_tz=zone,
+        async with (
+            running_receiver(
+                database_url=settings.effective_database_url,
+                engine=engine,
+                sessions=sessions,
+                bus=bus,
+                client_id=f"ownat-mllp-{socket.gethostname()}",
+                after_commit=live_evaluator_factory(settings)(sessions, bus),
+            ) as devices,
+            MllpServer(
+                sessions=sessions,
+                host=args.host,
+                port=args.port,
+                max_message_bytes=args.max_message_bytes,
+                default_tz=zone,
+                devices=devices,
+            ),
         ):
             await stopping.wait()
     finally:
+        await bus.close()
         await engine.dispose()

@@ -26,7 +26,13 @@ from core.identity.models import AccountTokenPurpose, User
 from core.identity.principal import Principal, Role
 from core.identity.revocation import TokenRevocations
 from core.identity.schemas import PatientRegistration, TokenPair
-from core.identity.service import normalise_email, revoke_access_token, start_session
+from core.identity.service import (
+    login_account_throttle_key,
+    login_throttle_key,
+    normalise_email,
+    revoke_access_token,
+    start_session,
+)
 from core.identity.session_end import end_user_sessions
 from core.rate_limit import RateLimiter
 from core.settings import Settings
@@ -156,9 +162,12 @@ async def reset_password(
     user = await _redeem(session, token, AccountTokenPurpose.RESET_PASSWORD, action="password-reset")
     # A refused password rolls the unit back, so the link still works for a better one.
     await _set_password(session, settings, user, new_password, reason="password reset")
-    # Only the owner of the address could open the link: it is verified now if it was not.
+    # Only the owner of the address could open the link: it is verified now if it was not, and a
+    # lock-out by someone guessing the old password is lifted (this is the owner's way back in).
     if user.email_verified_at is None:
         user.email_verified_at = utc_now()
+    await limiter.reset(login_account_throttle_key(user.email))
+    await limiter.reset(login_throttle_key(user.email, client_address))
     _audit(session, "password-reset", user, actor=user.as_principal())
 
 

@@ -44,10 +44,20 @@ class User(PublicIdMixin, TimestampMixin, Base):
     # Null until the owner of the address opened the link we sent it (online sign-up); accounts
     # made by an administrator or an operator are taken as verified when created.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised to end every session at once (core.identity.session_end): access tokens carry the
+    # generation they were issued under and are refused once it is no longer the current one.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
-    def as_principal(self, *, token_id: str | None = None) -> Principal:
-        """The principal this user acts as."""
-        return Principal(user_id=self.id, role=self.role, patient_id=self.patient_id, token_id=token_id)
+    def as_principal(self, *, token_id: str | None = None, family_id: uuid.UUID | None = None) -> Principal:
+        """The principal this user acts as (in a token of `family_id`, when one is being issued)."""
+        return Principal(
+            user_id=self.id,
+            role=self.role,
+            patient_id=self.patient_id,
+            token_id=token_id,
+            generation=self.session_generation or 0,
+            family_id=family_id,
+        )
 
 
 class RefreshToken(PublicIdMixin, Base):

@@ -33,6 +33,7 @@ from core.identity.schemas import (
     decode_user_cursor,
     encode_user_cursor,
 )
+from core.identity.session_end import end_family, end_token, end_user_sessions
 from core.rate_limit import RateLimiter
 from core.settings import Settings
 
@@ -107,7 +108,7 @@ async def authenticate_login(
             "Confirm your email address first: open the link we emailed you when you signed up, "
             "or ask for a new one."
         )
-    await rate_limiter.reset(f"login:account:{email}")
+    await rate_limiter.reset(login_throttle_key(email, client_address))
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
     pair = await start_session(
@@ -145,6 +146,8 @@ async def rotate_refresh_token(
     assert user is not None  # deleting a user cascades to their tokens
     if token.used_at is not None:
         await _revoke_tokens(session, RefreshToken.family_id == token.family_id, reason="reuse detected")
+        # The access tokens of the family too: a thief who refreshed first holds one of them.
+        end_family(session, user_id=user.id, family_id=token.family_id)
         _audit_user(
             session, actor=None, action="refresh", user=user, outcome="denied", reason="reuse detected"
         )
@@ -184,6 +187,8 @@ async def logout(
         if token is not None and token.user_id == actor.user_id:
             await _revoke_tokens(session, RefreshToken.family_id == token.family_id, reason="logout")
     await revoke_access_token(revocations=revocations, settings=settings, actor=actor)
+    # Sockets signed in with this token close too, on every instance.
+    end_token(session, principal=actor)
     audit.record(
         session,
         actor=actor,
@@ -258,7 +263,8 @@ async def list_users(
 async def update_user(
     *, session: AsyncSession, actor: Principal, user_id: uuid.UUID, changes: UserUpdate
 ) -> User:
-    """Changes a user's name, role or active flag; deactivation also ends their sessions."""
+    """Changes a user's name, role or active flag. Deactivation ends their sessions; a role change
+    ends their access tokens at once (their devices refresh into tokens of the new role)."""
     _require_admin(actor)
     user = await _load_user(session, user_id)
     if user.id == actor.user_id and (changes.role not in (None, Role.ADMIN) or changes.is_active is False):
@@ -268,7 +274,9 @@ async def update_user(
             "A patient account cannot become a staff account, nor the reverse; create a new one."
         )
     if changes.is_active is False and user.is_active:
-        await _revoke_tokens(session, RefreshToken.user_id == user.id, reason="user deactivated")
+        await end_user_sessions(session, user_id=user.id, reason="user deactivated")
+    elif changes.role is not None and changes.role is not user.role:
+        await end_user_sessions(session, user_id=user.id, reason="role changed", keep_refresh_tokens=True)
     for field, value in changes.model_dump(exclude_none=True).items():
         setattr(user, field, value)
     await session.flush()
@@ -352,14 +360,29 @@ async def _create_user(
     return user
 
 
+def login_throttle_key(email: str, address: str | None) -> str:
+    """The rate-limit key of sign-in attempts on one account from one client address."""
+    return f"login:account-address:{email}:{address or 'unknown'}"
+
+
+def login_account_throttle_key(email: str) -> str:
+    """The rate-limit key of sign-in attempts on one account from every address together."""
+    return f"login:account:{email}"
+
+
 async def _throttle_login(
     session: AsyncSession, *, limiter: RateLimiter, settings: Settings, email: str, address: str | None
 ) -> None:
-    # The address goes first: an address already refused then does not spend the account's budget.
-    limits = [("address", address, settings.login_attempts_per_address)] if address else []
-    limits.append(("account", email, settings.login_attempts_per_account))
-    for kind, value, limit in limits:
-        decision = await limiter.hit(f"login:{kind}:{value}", limit=limit, window_s=settings.login_window_s)
+    # Per account *and* address: a guesser elsewhere spends their own budget, not the owner's.
+    # The address goes first, so an address already refused does not spend the account's budgets;
+    # the account-wide ceiling comes last, so it only counts attempts the others let through.
+    limits = [("address", f"login:address:{address}", settings.login_attempts_per_address)] if address else []
+    limits.append(("account", login_throttle_key(email, address), settings.login_attempts_per_account))
+    limits.append(
+        ("account-total", login_account_throttle_key(email), settings.login_attempts_per_account_total)
+    )
+    for kind, key, limit in limits:
+        decision = await limiter.hit(key, limit=limit, window_s=settings.login_window_s)
         if not decision.allowed:
             _audit_user(
                 session, actor=None, action="login", user=None, outcome="denied", email=email, limit=kind
@@ -378,7 +401,7 @@ async def _issue_tokens(
     address: str | None,
     agent: str | None,
 ) -> TokenPair:
-    access_token, _ = tokens.issue_access_token(user.as_principal(), settings=settings)
+    access_token, _ = tokens.issue_access_token(user.as_principal(family_id=family_id), settings=settings)
     refresh_token = tokens.new_refresh_token()
     now = utc_now()
     session.add(

@@ -37,9 +37,13 @@ def issue_access_token(principal: Principal, *, settings: Settings) -> tuple[str
         "nbf": issued_at,
         "exp": expires_at,
         "jti": secrets.token_urlsafe(16),
+        # The user's session generation and the refresh-token family: either ends the token early.
+        "gen": principal.generation,
     }
     if principal.patient_id is not None:
         claims["pid"] = str(principal.patient_id)
+    if principal.family_id is not None:
+        claims["fam"] = str(principal.family_id)
     token = jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
     return token, expires_at
 
@@ -47,7 +51,11 @@ def issue_access_token(principal: Principal, *, settings: Settings) -> tuple[str
 async def authenticate_access_token(
     token: str, *, settings: Settings, revocations: TokenRevocations
 ) -> Principal:
-    """The principal of a valid, unexpired, unrevoked access token; NotAuthenticated otherwise."""
+    """The principal of a valid, unexpired, unrevoked access token; NotAuthenticated otherwise.
+
+    Revocation is checked against the live session state (one Redis round trip); a Redis failure
+    propagates as RedisError, which the api answers with 503: a token is never let through unchecked.
+    """
     if len(token) > MAX_TOKEN_LENGTH:
         raise NotAuthenticated("The access token is invalid.")
     try:
@@ -66,22 +74,29 @@ async def authenticate_access_token(
     except jwt.InvalidTokenError:
         raise NotAuthenticated("The access token is invalid.") from None
     principal = _principal_from_claims(claims)
-    if await revocations.is_revoked(claims["jti"]):
-        raise NotAuthenticated("The access token has been revoked; sign in again.")
+    refusal = await revocations.refusal(principal)
+    if refusal is not None:
+        raise NotAuthenticated(refusal)
     return principal
 
 
 def _principal_from_claims(claims: dict[str, Any]) -> Principal:
     try:
-        pid = claims.get("pid")
+        pid, family = claims.get("pid"), claims.get("fam")
         jti = claims["jti"]
         if not isinstance(jti, str) or not jti:
             raise ValueError("jti must be a non-empty string")
+        # Tokens issued before generations existed carry none: they are of generation 0.
+        generation = claims.get("gen", 0)
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            raise ValueError("gen must be an integer")
         return Principal(
             user_id=uuid.UUID(claims["sub"]),
             role=Role(claims["role"]),
             patient_id=uuid.UUID(pid) if pid is not None else None,
             token_id=jti,
+            generation=generation,
+            family_id=uuid.UUID(family) if family is not None else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         # Signed by us but not in our shape (e.g. a role that no longer exists): refuse it.

@@ -14,6 +14,9 @@ class EventType(enum.StrEnum):
     PRESCRIPTION_ISSUED = "prescription.issued"
     DOCUMENT_ADDED = "document.added"
     ALARM_ESCALATED = "alarm.escalated"
+    # Every alarm change, for systems (IHE PCD-04 to an alarm manager), not for people: the
+    # notification fan-out leaves these to `realtime.alarms.pcd04`.
+    ALARM_CHANGED = "alarm.changed"
     INVOICE_ISSUED = "invoice.issued"
     MESSAGE_RECEIVED = "message.received"
     DATA_REQUEST_ANSWERED = "data_request.answered"

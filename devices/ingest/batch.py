@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ ReadingRow = tuple[datetime, str, uuid.UUID | None, str, float, str]
 # Dead letters are named by their content, so writing one again (a redelivery, a retried batch)
 # finds the row already there instead of adding a second.
 _DEAD_LETTER_NAMESPACE = uuid.UUID("5b0c3a52-7f69-4d44-9c1b-8d1f0f1e7a01")
+LOCAL = -1
 
 
 @dataclass(slots=True)
@@ -27,8 +29,13 @@ class Received:
     mid: int
     qos: int
     # The connection it arrived on: an acknowledgement only makes sense on that connection.
+    # LOCAL for a message handed over in-process (`IngestWorker.submit`), which has no broker to ack.
     generation: int
     received_at: datetime
+
+    @property
+    def local(self) -> bool:
+        return self.generation == LOCAL
 
 
 @dataclass(slots=True)
@@ -46,6 +53,8 @@ class Classified:
     seq: int | None = None
     reason_code: str | None = None
     reason: str | None = None
+    # Set for a local submission: resolved once the message's transaction committed.
+    committed: asyncio.Future[None] | None = None
 
     def refuse(self, code: str, reason: str) -> None:
         """Turns this message into a dead letter."""

@@ -95,6 +95,11 @@ class LiveFanout:
                     log.warning("bus publish failed for %d messages: %s", len(chunk), error)
                 else:
                     self._metrics.bus_published.inc(len(chunk))
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Cancelled during a publish whose client swallowed the CancelledError (redis-py's
+                # pipeline can): stop now rather than wait on the wakeup forever at shutdown.
+                raise asyncio.CancelledError
             # Pacing the rounds (what arrives meanwhile is merged into the next one), not polling.
             elapsed_s = asyncio.get_running_loop().time() - round_started
             await asyncio.sleep(max(0.0, MIN_ROUND_INTERVAL_S - elapsed_s))

@@ -41,6 +41,7 @@ from devices.ingest.upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+SUBMIT_READY_WAIT_S = 10.0
 
 
 class CommitObserver(Protocol):
@@ -89,15 +90,21 @@ class IngestWorker:
         self.committed_batches = 0
 
     async def run(self) -> None:
-        """Connects, subscribes and processes messages until cancelled; then disconnects cleanly."""
+        """Connects, subscribes and processes messages until cancelled; then disconnects cleanly.
+
+        Without a broker URL the worker has no MQTT source: it serves `submit` only (the MLLP
+        listener's IHE PCD-01 readings, in a process that consumes no MQTT).
+        """
         await self._upkeep.start()
-        consumer = self._consumer = MqttConsumer(
-            url=self.config.broker_url,
-            options=self.config.subscription(),
-            on_messages=self._receive,
-            on_state=self.metrics.mqtt_connected.set,
-        )
-        consumer.start()
+        consumer = None
+        if self.config.broker_url:
+            consumer = self._consumer = MqttConsumer(
+                url=self.config.broker_url,
+                options=self.config.subscription(),
+                on_messages=self._receive,
+                on_state=self.metrics.mqtt_connected.set,
+            )
+            consumer.start()
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._flush_loop(), name="ingest-flush")
@@ -105,11 +112,49 @@ class IngestWorker:
                 tasks.create_task(self._upkeep.run(), name="ingest-upkeep")
                 if self._after_commit is not None:
                     tasks.create_task(self._after_commit.run(), name="ingest-after-commit")
-                await consumer.connected.wait()
+                if consumer is not None:
+                    await consumer.connected.wait()
                 self.ready.set()
         finally:
-            await consumer.stop()
+            self.ready.clear()
+            if consumer is not None:
+                await consumer.stop()
             await self._store.close()
+            for message in self._pending:
+                if message.committed is not None and not message.committed.done():
+                    message.committed.set_exception(ConnectionAbortedError("the ingest worker stopped"))
+
+    async def submit(self, messages: Sequence[Received | Classified]) -> None:
+        """Feeds messages from another carrier through this pipeline; returns once they are committed.
+
+        The single way in besides MQTT: a `Received` (an Ownat wire message on its topic, e.g. a
+        PCD-01 observation translated) is classified as if it came from the broker; a `Classified`
+        is taken as decided (a dead letter with its reason). Both are stored, dead-lettered, fanned
+        out and evaluated for alarms exactly as MQTT messages are; raises if the worker stops first.
+        """
+        if not self.ready.is_set():
+            # Starting (waiting for its database): a short wait, then the caller answers "send again".
+            try:
+                await asyncio.wait_for(self.ready.wait(), SUBMIT_READY_WAIT_S)
+            except TimeoutError:
+                raise ConnectionAbortedError("the ingest worker is not running") from None
+        loop = asyncio.get_running_loop()
+        now = utc_now()
+        waits = []
+        for item in messages:
+            message = item if isinstance(item, Classified) else self._classifier.classify(item, now=now)
+            message.seq = None  # nothing to acknowledge over MQTT: the caller waits for `committed`
+            message.committed = loop.create_future()
+            waits.append(message.committed)
+            self._pending.append(message)
+            self._pending_readings += len(message.readings)
+        self.metrics.pending_messages.set(len(self._pending))
+        self._has_pending.set()
+        # A submitter waits for its commit (an HL7 sender for its ACK, often before sending the
+        # next message): flush now rather than after `flush_interval_s`. What arrives during that
+        # commit forms the next batch, so a stream still commits in batches.
+        self._batch_full.set()
+        await asyncio.gather(*waits)
 
     def _receive(self, messages: list[Received]) -> None:
         # On the event loop, from the MQTT thread's hand-over: decoding is CPU work done here, a
@@ -133,7 +178,15 @@ class IngestWorker:
             if delay_s > 0 and not self._batch_full.is_set():
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self._batch_full.wait(), delay_s)
-            await self._commit(self._take_batch())
+            batch = self._take_batch()
+            try:
+                await self._commit(batch)
+            except BaseException as error:
+                # Waiting submitters learn the batch was not committed; they must not hang.
+                for message in batch:
+                    if message.committed is not None and not message.committed.done():
+                        message.committed.set_exception(ConnectionAbortedError(f"not committed: {error!r}"))
+                raise
 
     def _take_batch(self) -> list[Classified]:
         taken: list[Classified] = []
@@ -164,6 +217,9 @@ class IngestWorker:
             self.metrics.acks_published.inc(consumer.publish_retained(acknowledgements(messages)))
         self.metrics.pending_messages.set(len(self._pending))
         self.committed_batches += 1
+        for message in messages:
+            if message.committed is not None and not message.committed.done():
+                message.committed.set_result(None)
         self._account(messages, batch, inserted, committed_at)
         for (device_id, who), readings in live.items():
             self._fanout.submit_readings(device_id, who, readings)

@@ -19,6 +19,8 @@ from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
 DEVICE_ID_LENGTH = 64
 NAME_LENGTH = 100
 FIRMWARE_LENGTH = 64
+EUI64_LENGTH = 16
+UDI_LENGTH = 200
 # A binding covers [start_at, end_at); an open binding (end_at NULL) runs to infinity. Half-open ranges
 # let a device move from one patient to the next at the same instant without overlapping.
 BINDING_RANGE = text("tstzrange(start_at, end_at, '[)')")
@@ -67,6 +69,10 @@ class Device(PublicIdMixin, TimestampMixin, Base):
     model: Mapped[str] = mapped_column(String(NAME_LENGTH))
     serial: Mapped[str] = mapped_column(String(NAME_LENGTH))
     firmware: Mapped[str | None] = mapped_column(String(FIRMWARE_LENGTH))
+    # Standard identifiers (migration 0044): the IEEE EUI-64 an IEEE 11073 device names itself by
+    # (16 upper-case hex digits), and the UDI carrier in human-readable form from its label.
+    eui64: Mapped[str | None] = mapped_column(String(EUI64_LENGTH), unique=True)
+    udi: Mapped[str | None] = mapped_column(String(UDI_LENGTH))
     status: Mapped[DeviceStatus] = mapped_column(
         _value_set(DeviceStatus, "status", 16), default=DeviceStatus.ACTIVE, index=True
     )

@@ -68,6 +68,8 @@ def _device_read(device: Device, binding: DeviceBinding | None, issued_at: datet
         model=device.model,
         serial=device.serial,
         firmware=device.firmware,
+        eui64=device.eui64,
+        udi=device.udi,
         status=device.status,
         status_changed_at=device.status_changed_at,
         status_reason=device.status_reason,

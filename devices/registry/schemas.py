@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -10,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from devices.protocol import DEVICE_ID_PATTERN, AwareTime
 from devices.registry.dynsec import RESERVED_PREFIX
-from devices.registry.models import FIRMWARE_LENGTH, NAME_LENGTH, DeviceKind, DeviceStatus
+from devices.registry.models import FIRMWARE_LENGTH, NAME_LENGTH, UDI_LENGTH, DeviceKind, DeviceStatus
 
 
 def _device_id(value: str) -> str:
@@ -24,6 +25,28 @@ def _device_id(value: str) -> str:
 
 
 DeviceId = Annotated[str, AfterValidator(_device_id)]
+
+_EUI64_SEPARATORS = re.compile(r"[-:\s]")
+
+
+def _eui64(value: str) -> str:
+    # Written 00-1B-C5-FF-FE-0A-12-34, 00:1b:..., or as OBX-18 carries it, 001BC5FFFE0A1234.
+    digits = _EUI64_SEPARATORS.sub("", value).upper()
+    if len(digits) != 16 or any(c not in "0123456789ABCDEF" for c in digits):
+        raise ValueError(
+            "an EUI-64 is 16 hexadecimal digits, e.g. 00-1B-C5-FF-FE-0A-12-34 or 001BC5FFFE0A1234"
+        )
+    return digits
+
+
+def _udi(value: str) -> str:
+    if any(ord(c) < 32 for c in value):
+        raise ValueError("give the UDI in human-readable form, e.g. (01)00643169007222(21)BLC200461H")
+    return value
+
+
+Eui64 = Annotated[str, AfterValidator(_eui64)]
+Udi = Annotated[str, Field(min_length=1, max_length=UDI_LENGTH), AfterValidator(_udi)]
 Name = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH)]
 Firmware = Annotated[str, Field(min_length=1, max_length=FIRMWARE_LENGTH)]
 Reason = Annotated[str, Field(min_length=1, max_length=200)]
@@ -40,18 +63,22 @@ class DeviceCreate(_Input):
     model: Name
     serial: Name
     firmware: Firmware | None = None
+    eui64: Eui64 | None = Field(default=None, description="IEEE EUI-64 of an IEEE 11073 device")
+    udi: Udi | None = Field(default=None, description="UDI carrier, human-readable form")
 
 
 class DeviceUpdate(_Input):
-    """Fields to change; an omitted field is left as it is, `firmware: null` clears it."""
+    """Fields to change; an omitted field is left as it is, `firmware: null` (eui64, udi) clears it."""
 
     model: Name | None = None
     firmware: Firmware | None = None
+    eui64: Eui64 | None = None
+    udi: Udi | None = None
 
     @model_validator(mode="after")
     def _something(self) -> DeviceUpdate:
         if not self.model_fields_set:
-            raise ValueError("give at least one of: model, firmware")
+            raise ValueError("give at least one of: model, firmware, eui64, udi")
         if "model" in self.model_fields_set and self.model is None:
             raise ValueError("model cannot be cleared")
         return self
@@ -85,6 +112,8 @@ class DeviceRead(BaseModel):
     model: str
     serial: str
     firmware: str | None
+    eui64: str | None = Field(description="IEEE EUI-64, 16 upper-case hexadecimal digits")
+    udi: str | None = Field(description="UDI carrier, human-readable form")
     status: DeviceStatus
     status_changed_at: datetime | None
     status_reason: str | None

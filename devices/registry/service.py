@@ -32,6 +32,8 @@ async def register_device(*, session: AsyncSession, actor: Principal, device: De
         model=device.model,
         serial=device.serial,
         firmware=device.firmware,
+        eui64=device.eui64,
+        udi=device.udi,
         status=DeviceStatus.ACTIVE,
         registered_by=user_ref(actor),
     )
@@ -65,6 +67,13 @@ async def _refuse_duplicates(session: AsyncSession, device: DeviceCreate) -> Non
     )
     if await session.scalar(same_serial):
         raise Conflict(f"{device.manufacturer} serial {device.serial!r} is already registered.")
+    if device.eui64 is not None:
+        await _refuse_eui64_taken(session, device.eui64)
+
+
+async def _refuse_eui64_taken(session: AsyncSession, eui64: str) -> None:
+    if await session.scalar(select(Device.id).where(Device.eui64 == eui64)) is not None:
+        raise Conflict(f"A device with EUI-64 {eui64} is already registered.")
 
 
 async def get_device(*, session: AsyncSession, actor: Principal, device_uuid: uuid.UUID) -> DeviceRead:
@@ -129,14 +138,17 @@ async def list_devices(
 async def update_device(
     *, session: AsyncSession, actor: Principal, device_uuid: uuid.UUID, changes: DeviceUpdate
 ) -> DeviceRead:
-    """Changes a device's model or firmware (after a firmware update, say); administrators only."""
+    """Changes a device's model, firmware or identifiers (after a firmware update, say); administrators only."""
     require_role(session, actor, REGISTRARS, action="update", resource_id=device_uuid)
     device = await load_device(session, device_uuid, for_update=True)
-    before = {"model": device.model, "firmware": device.firmware}
+    fields = ("model", "firmware", "eui64", "udi")
+    before = {name: getattr(device, name) for name in fields}
+    if changes.eui64 is not None and changes.eui64 != device.eui64:
+        await _refuse_eui64_taken(session, changes.eui64)
     for field in changes.model_fields_set:
         setattr(device, field, getattr(changes, field))
     await session.flush()
-    after = {"model": device.model, "firmware": device.firmware}
+    after = {name: getattr(device, name) for name in fields}
     audit.record(
         session,
         actor=actor,

@@ -5,18 +5,21 @@ drive the simulator for them (`demo_devices`, `simulated_devices`).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinical.organisation.models import Bed, Ward
 from core.db import utc_now
 from core.identity.principal import SYSTEM
 from devices.registry import binding_service
 from devices.registry import service as registry
-from devices.registry.models import DeviceKind
+from devices.registry.models import Device, DeviceBinding, DeviceKind
 from devices.registry.schemas import BindingCreate, DeviceCreate
 from devices.simulator import DEMO_TIME_SCALE, SimulatedDevice
 from devices.simulator import DeviceKind as SimulatedKind
@@ -32,6 +35,11 @@ MODELS: dict[str, str] = {
     "pulse_oximeter": "Pulse oximeter (simulated)",
 }
 HOME_OXIMETER = "home-jensen-oximeter"
+# A GS1 UDI as on a label: (01) the device identifier, (21) the serial (made up for the demo).
+DEMO_OXIMETER_UDI = "(01)09999999000017(21)SIM-HOME-JENSEN-OXIMETER"
+# The bed whose monitor speaks IHE PCD-01 over MLLP in the demo, as a monitor gateway would: its
+# EUI-64 is not registered, so Ownat finds it through the binding of the bed named in PV1-3.
+PCD_FED = frozenset({"ccu-bed01"})
 # The deteriorating patient looks stable for this long after the simulator starts; at the demo
 # time scale its NEWS2 then reaches 5 (an urgent review, a medium alarm) about 40 s later.
 DEFAULT_ONSET_S = 5.0
@@ -96,6 +104,10 @@ async def install_monitor(
             manufacturer=MANUFACTURER,
             model=MODELS[kind],
             serial=f"SIM-{device_id.upper()}",
+            # Standard identifiers, as the admin devices page and FHIR Device show them: IEEE 11073
+            # monitors name themselves by an EUI-64 (here a locally administered one, 02-...).
+            eui64=demo_eui64(device_id) if kind == "bedside_monitor" else None,
+            udi=DEMO_OXIMETER_UDI if kind == "pulse_oximeter" else None,
         ),
     )
     await binding_service.bind_device(
@@ -116,6 +128,11 @@ async def install_home_oximeter(seeding: Seeding, plan: PatientPlan) -> None:
         bed_id=None,
         since=seeding.timeline.ago(hours=7 * 24),
     )
+
+
+def demo_eui64(device_id: str) -> str:
+    """A stable, locally administered EUI-64 (first octet 02) for a demo monitor."""
+    return "02" + hashlib.sha256(device_id.encode()).hexdigest()[:14].upper()
 
 
 def _age(birth: date, on: date) -> int:
@@ -169,3 +186,16 @@ def simulated_devices(
             )
         )
     return simulated
+
+
+async def bed_of_device(session: AsyncSession, device_id: str) -> tuple[str, str, str]:
+    """PV1-3 for a demo monitor: its ward's code, no room, its bed's label ("" when unbound)."""
+    query = (
+        select(Ward.code, Bed.label)
+        .join(Bed, Bed.ward_id == Ward.id)
+        .join(DeviceBinding, DeviceBinding.bed_id == Bed.id)
+        .join(Device, Device.id == DeviceBinding.device_uuid)
+        .where(Device.device_id == device_id, DeviceBinding.end_at.is_(None))
+    )
+    row = (await session.execute(query.limit(1))).first()
+    return (row[0], "", row[1]) if row else ("", "", "")

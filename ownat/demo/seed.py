@@ -15,7 +15,16 @@ from core.audit.keys import AuditKeyring
 from core.db import create_engine, utc_now
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
-from ownat.demo import billing, clinic_day, lab_interface, monitors, patients, stays, visits
+from ownat.demo import (
+    billing,
+    clinic_day,
+    lab_interface,
+    monitors,
+    observation_rounds,
+    patients,
+    stays,
+    visits,
+)
 from ownat.demo.accounts import DemoUsers, ensure_accounts
 from ownat.demo.context import Seeding
 from ownat.demo.conversations import seed_conversations
@@ -66,6 +75,7 @@ async def build_hospital(session: AsyncSession, settings: Settings, users: DemoU
         await patients.register(seeding, plan)
     for plan in INPATIENTS:
         await stays.admit(seeding, plan)
+    await observation_rounds.chart_rounds(seeding, INPATIENTS)
     for plan in OUTPATIENTS:
         for visit in plan.visits:
             await visits.past_visit(seeding, plan, visit)

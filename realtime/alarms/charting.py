@@ -15,9 +15,12 @@ from core.audit import service as audit
 from core.errors import Forbidden, InvalidInput
 from core.identity.principal import Principal, Role
 from devices.protocol import metric_spec
+from realtime.alarms.charting_schemas import MonitoringRead
 from realtime.alarms.defaults import THRESHOLD_METRICS
 from realtime.alarms.models import AlarmThreshold, News2Observation
+from realtime.alarms.monitoring_frequency import schedule
 from realtime.alarms.news2_inputs import compute_news2
+from realtime.alarms.observation_sets import last_full_set_at
 from realtime.alarms.schemas import (
     News2ObservationCreate,
     News2ObservationRead,
@@ -27,6 +30,7 @@ from realtime.alarms.schemas import (
     ThresholdsRead,
 )
 from realtime.alarms.service import CARERS
+from realtime.alarms.spo2_scale import assigned_scales
 from realtime.alarms.thresholds import limits_in_force
 
 
@@ -106,7 +110,7 @@ async def record_observation(
     data: News2ObservationCreate,
     now: datetime,
 ) -> News2ObservationRead:
-    """A nurse's or clinician's charting of consciousness, oxygen and SpO2 scale."""
+    """A nurse's or clinician's charting of consciousness and oxygen alone (a full set: observation_sets)."""
     if principal.role not in CARERS:
         raise Forbidden("Only nurses and clinicians record observations.")
     await limits_in_force(session, patient_id=patient_id, now=now)  # NotFound for an unknown patient
@@ -114,7 +118,8 @@ async def record_observation(
         patient_id=patient_id,
         consciousness=data.consciousness,
         on_oxygen=data.on_oxygen,
-        spo2_scale=data.spo2_scale,
+        # The scale in force, for the record: only a clinician chooses it (see spo2_scale).
+        spo2_scale=int((await assigned_scales(session, patient_ids=[patient_id])).get(patient_id, 1)),
         recorded_by=principal.user_id,
         recorded_at=data.recorded_at or now,
     )
@@ -141,6 +146,8 @@ async def current_news2(
     result = await compute_news2(session, patient_id=patient_id, now=now)
     audit.record(session, actor=principal, action="read", resource_type="news2", patient_id=patient_id)
     score = result.score
+    last_set = await last_full_set_at(session, patient_id=patient_id, now=now)
+    due = schedule(score.total, score.parameter_scores, last_full_set_at=last_set, now=now)
     return News2Read(
         patient_id=patient_id,
         computed_at=now,
@@ -150,4 +157,11 @@ async def current_news2(
         parameter_scores=score.parameter_scores,
         missing=list(score.missing),
         values=result.values,
+        monitoring=MonitoringRead(
+            frequency=due.frequency.value,
+            due_every_minutes=int(due.due_after.total_seconds() // 60),
+            last_full_set_at=last_set,
+            due_at=due.due_at,
+            overdue=due.overdue,
+        ),
     )

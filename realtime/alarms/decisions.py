@@ -29,8 +29,8 @@ from typing import Any, Protocol
 from realtime.alarms import store
 from realtime.alarms.defaults import Limits
 from realtime.alarms.models import Alarm, AlarmKind, AlarmPriority, AlarmStatus
-from realtime.alarms.news2 import ClinicalRisk
-from realtime.alarms.news2_inputs import ChartedObservation, News2Result, score_latest
+from realtime.alarms.news2 import ClinicalRisk, SpO2Scale
+from realtime.alarms.news2_inputs import ChartedObservation, LatestVital, News2Result, score_latest
 from realtime.alarms.policy import AlarmPolicy, plausible
 from realtime.alarms.schemas import AlarmChange, ChangeKind
 from realtime.alarms.thresholds import breached
@@ -349,6 +349,8 @@ def decide(
     *,
     now: datetime,
     policy: AlarmPolicy = DEFAULT_POLICY,
+    charted: Sequence[LatestVital] = (),
+    spo2_scale: SpO2Scale | None = None,
 ) -> ClinicalRisk:
     """One patient's evaluation: new readings, NEWS2 from the current values, then time.
 
@@ -361,7 +363,14 @@ def decide(
         if seen is None or seen[1] <= reading.time:
             current[reading.metric] = (reading.value, reading.time)
     judged = [(m, v, at) for m, (v, at) in current.items() if m not in work.suppressed]
-    news2 = score_latest(judged, observation, now=now, freshness=policy.vitals_validity)
+    news2 = score_latest(
+        judged,
+        observation,
+        now=now,
+        freshness=policy.vitals_validity,
+        spo2_scale=spo2_scale,
+        charted_vitals=charted,
+    )
     risk = apply_news2(work, news2, now=now, policy=policy)
     apply_time(work, current, now=now, policy=policy)
     return risk

@@ -143,7 +143,14 @@ async def evaluate_patients(
             # The stored latest values; a caller may pass readings it has not stored: `decide` adds them.
             current = {metric: (value, at) for metric, value, at in state.vitals}
             risks[item.patient_id] = decide(
-                state.work, item.readings, current, state.observation, now=now, policy=policy
+                state.work,
+                item.readings,
+                current,
+                state.observation,
+                now=now,
+                policy=policy,
+                charted=state.charted,
+                spo2_scale=state.spo2_scale,
             )
         if count % yield_every == 0:
             await asyncio.sleep(0)

@@ -20,12 +20,15 @@ from realtime.alarms import store
 from realtime.alarms.decisions import PatientWork
 from realtime.alarms.id_lists import among
 from realtime.alarms.models import Alarm, AlarmCondition, AlarmKind, AlarmStatus
+from realtime.alarms.news2 import SpO2Scale
 from realtime.alarms.news2_inputs import (
     OBSERVATION_FRESHNESS,
     ChartedObservation,
     LatestVital,
+    charted_vitals,
     latest_observations,
 )
+from realtime.alarms.spo2_scale import assigned_scales
 from realtime.alarms.thresholds import limits_by_patient
 
 # The kinds the engine raises and resolves; technical alarms belong to their device's status.
@@ -50,6 +53,10 @@ class PatientRead:
     observation: ChartedObservation | None
     # Device of each metric's latest value, to tell which a sensor-off device measured.
     devices: dict[str, str] = field(default_factory=dict)
+    # The scale a clinician assigned, if any (see realtime.alarms.spo2_scale).
+    spo2_scale: SpO2Scale | None = None
+    # Values staff charted (a full set): they count for the charting's validity, not the devices'.
+    charted: list[LatestVital] = field(default_factory=list)
 
 
 async def read_patients(
@@ -76,6 +83,8 @@ async def read_patients(
         devices.setdefault(patient_id, {})[metric] = device
     sensors_off = await sensor_off_devices(session, patient_ids=ids)
     observations = await latest_observations(session, patient_ids=ids, now=now, validity=observation_validity)
+    scales = await assigned_scales(session, patient_ids=ids)
+    charted = await charted_vitals(session, patient_ids=ids, now=now, validity=observation_validity)
     found: dict[uuid.UUID, PatientRead] = {}
     for patient in patients:
         if patient.patient_id not in limits:
@@ -94,7 +103,12 @@ async def read_patients(
         off = sensors_off.get(patient_id, set())
         work.suppressed = {metric for metric, device in measured_by.items() if device in off}
         found[patient_id] = PatientRead(
-            work, vitals.get(patient_id, []), observations.get(patient_id), measured_by
+            work,
+            vitals.get(patient_id, []),
+            observations.get(patient_id),
+            measured_by,
+            scales.get(patient_id),
+            charted.get(patient_id, []),
         )
     return found
 

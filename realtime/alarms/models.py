@@ -13,7 +13,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
@@ -65,8 +76,26 @@ class AlarmThreshold(PublicIdMixin, TimestampMixin, Base):
     set_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
+class OxygenDevice(enum.StrEnum):
+    """How supplemental oxygen is given, as the NEWS2 chart records it beside the flow."""
+
+    NASAL_CANNULA = "nasal_cannula"
+    SIMPLE_MASK = "simple_mask"
+    VENTURI_MASK = "venturi_mask"
+    NON_REBREATHER_MASK = "non_rebreather_mask"
+    HIGH_FLOW_NASAL = "high_flow_nasal"
+    CPAP_NIV = "cpap_niv"
+    TRACHEOSTOMY_MASK = "tracheostomy_mask"
+    OTHER = "other"
+
+
 class News2Observation(PublicIdMixin, Base):
-    """What a device cannot measure: consciousness (ACVPU), oxygen given, and the SpO2 scale in use."""
+    """What a device cannot measure: consciousness (ACVPU), oxygen given, and the SpO2 scale in use.
+
+    A row with `full_set` is the charting of a whole NEWS2 set (`realtime.alarms.observation_sets`):
+    its measured values are recorded vitals of the same patient, time and recorder. `spo2_scale` is
+    the patient's scale when it was charted (the scale in force is `SpO2ScaleAssignment`).
+    """
 
     __tablename__ = "news2_observations"
     __table_args__ = (Index("ix_news2_observations_patient_id_recorded_at", "patient_id", "recorded_at"),)
@@ -75,8 +104,27 @@ class News2Observation(PublicIdMixin, Base):
     consciousness: Mapped[Consciousness] = mapped_column(_value_set(Consciousness, "consciousness", 1))
     on_oxygen: Mapped[bool] = mapped_column()
     spo2_scale: Mapped[int] = mapped_column(Integer)
+    oxygen_device: Mapped[OxygenDevice | None] = mapped_column(_value_set(OxygenDevice, "oxygen_device", 32))
+    oxygen_flow_l_min: Mapped[float | None] = mapped_column(Float(precision=53))
+    full_set: Mapped[bool] = mapped_column(default=False, server_default=false())
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class SpO2ScaleAssignment(PublicIdMixin, Base):
+    """A clinician's choice of SpO2 scale for a patient, with the reason; the latest one is in force.
+
+    Kept as history (never updated): the chart shows who moved a patient to scale 2, when and why.
+    """
+
+    __tablename__ = "spo2_scale_assignments"
+    __table_args__ = (Index("ix_spo2_scale_assignments_patient_id_set_at", "patient_id", "set_at"),)
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    scale: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500))
+    set_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
 class AlarmCondition(Base):

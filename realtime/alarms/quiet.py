@@ -27,7 +27,7 @@ from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from realtime.alarms.defaults import HR, RR, SBP, SPO2, TEMP, Limits
-from realtime.alarms.models import Alarm, AlarmStatus, AlarmThreshold, News2Observation
+from realtime.alarms.models import Alarm, AlarmStatus, AlarmThreshold, News2Observation, SpO2ScaleAssignment
 from realtime.alarms.news2 import (
     ClinicalRisk,
     SpO2Scale,
@@ -129,7 +129,7 @@ class QuietPatients:
 
 
 async def changed_elsewhere(session: AsyncSession, *, since: datetime) -> set[uuid.UUID]:
-    """Patients whose limits or NEWS2 observation changed, or with an alarm opened or changed, since `since`.
+    """Patients whose limits, observation or SpO2 scale changed, or with an alarm changed, since `since`.
 
     Only open alarms count: a resolved one needs no evaluation of a patient whose values are quiet
     (they would not raise it again). Filtering on the status lets the alarms' status index serve.
@@ -138,6 +138,7 @@ async def changed_elsewhere(session: AsyncSession, *, since: datetime) -> set[uu
     query = union(
         select(AlarmThreshold.patient_id).where(AlarmThreshold.updated_at >= since),
         select(News2Observation.patient_id).where(News2Observation.recorded_at >= since),
+        select(SpO2ScaleAssignment.patient_id).where(SpO2ScaleAssignment.set_at >= since),
         select(Alarm.patient_id).where(Alarm.status.in_(open_alarms), Alarm.updated_at >= since),
     )
     return set((await session.execute(query)).scalars())

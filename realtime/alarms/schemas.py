@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from realtime.alarms.charting_schemas import MonitoringRead
 from realtime.alarms.models import AlarmKind, AlarmPriority, AlarmStatus
 from realtime.alarms.news2 import ClinicalRisk, Consciousness
 
@@ -93,7 +94,6 @@ class News2ObservationCreate(BaseModel):
 
     consciousness: Consciousness
     on_oxygen: bool
-    spo2_scale: Literal[1, 2] = 1
     recorded_at: AwareDatetime | None = None
 
 
@@ -120,3 +120,5 @@ class News2Read(BaseModel):
     parameter_scores: dict[str, int]
     missing: list[str]
     values: dict[str, Any]
+    # How often a full set is due for this band, and whether it is late (see monitoring_frequency).
+    monitoring: MonitoringRead | None = None

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.organisation.models import Admission, Bed
+from core import outbox
 from core.audit import service as audit
 from core.identity.principal import SYSTEM, Principal
 from realtime.alarms.id_lists import among
@@ -232,8 +233,21 @@ async def resolve_open(
 
 
 def audit_changes(session: AsyncSession, changes: list[AlarmChange], *, actor: Principal = SYSTEM) -> None:
-    """Queues one audit entry per alarm change."""
+    """Queues one audit entry per alarm change, and its outbox event (`alarm.changed`, for PCD-04).
+
+    Every path that changes an alarm comes through here inside its transaction, so the event exists
+    exactly when the change commits.
+    """
     for item in changes:
+        outbox.record(
+            session,
+            event_type=outbox.EventType.ALARM_CHANGED,
+            alarm_id=item.alarm.id,
+            change=item.change,
+            patient_id=item.alarm.patient_id,
+            status=item.alarm.status.value,
+            priority=item.alarm.priority.value,
+        )
         audit.record(
             session,
             actor=actor,

@@ -21,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.bus import Bus, BusMessage
 from core.bus.backoff import reconnect_delay_s
 from core.identity.revocation import TokenRevocations
+from core.identity.session_end import SESSIONS_CHANNEL, ends_session_of
 from core.sessions import transaction
 from core.settings import Settings
 from realtime.consult.connection import ConsultConnection
+from realtime.consult.protocol import CLOSE_NOT_AUTHENTICATED
 from realtime.consult.state import Member, RoomStore
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ class ConsultServer:
         self.settings, self.revocations = settings, revocations
         self.instance = uuid.uuid4().hex
         self.local: dict[uuid.UUID, ConsultConnection] = {}
+        # Every signed-in socket here, joined or not: those of a user whose sessions end are closed.
+        self.signed_in: set[ConsultConnection] = set()
         self.listening = asyncio.Event()
         # Signalling's units of work queue here rather than drain the pool shared with REST requests.
         self._db_slots = asyncio.Semaphore(DB_SLOTS)
@@ -121,7 +125,8 @@ class ConsultServer:
         attempt = 0
         while True:
             try:
-                async with self.bus.subscribe(channels=[CHANNEL_PREFIX + self.instance]) as subscription:
+                channels = [CHANNEL_PREFIX + self.instance, SESSIONS_CHANNEL]
+                async with self.bus.subscribe(channels=channels) as subscription:
                     self.listening.set()
                     attempt = 0
                     async for message in subscription:
@@ -139,8 +144,19 @@ class ConsultServer:
             # Missed relays cannot be replayed; peers recover by an ICE restart or by joining again.
             log.warning("consult relay may have missed messages on %s", message.channel)
             return
+        if message.channel == SESSIONS_CHANNEL:
+            self._end_sessions(message.data)
+            return
         try:
             data = message.data
             self._hand_over(uuid.UUID(data["to"]), data["event"], data.get("close"))
         except (KeyError, ValueError, TypeError):
             log.error("malformed consult relay message dropped: %r", message.data)
+
+    def _end_sessions(self, data: dict[str, Any]) -> None:
+        # The user was deactivated, changed or signed out: their token is refused, so is their socket.
+        for connection in list(self.signed_in):
+            principal = connection.caller.principal
+            if principal is not None and ends_session_of(principal, data):
+                connection.cancel_timer()
+                connection.close(CLOSE_NOT_AUTHENTICATED, "session ended; sign in again")

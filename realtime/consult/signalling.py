@@ -68,6 +68,7 @@ async def serve_connection(server: ConsultServer, transport: Transport) -> None:
         transport=transport, caller=signed_in.caller, deadline=TokenDeadline(signed_in.expires_at)
     )
     connection.send(_ready(signed_in))
+    server.signed_in.add(connection)
     tasks = [
         asyncio.create_task(connection.run_writer()),
         asyncio.create_task(_read(server, connection)),
@@ -84,6 +85,7 @@ async def serve_connection(server: ConsultServer, transport: Transport) -> None:
                 log.warning("consult socket ended", exc_info=error)
                 connection.close_code = connection.close_code or CLOSE_INTERNAL_ERROR
     finally:
+        server.signed_in.discard(connection)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -16,11 +16,12 @@ from core.bus import Bus, BusMessage, Subscription
 from core.bus.backoff import reconnect_delay_s
 from core.identity.principal import Principal
 from core.identity.revocation import TokenRevocations
+from core.identity.session_end import SESSIONS_CHANNEL, ends_session_of
 from core.settings import Settings
 from realtime.hub.connection import Connection, ConnectionTuning, Transport
 from realtime.hub.feeds import LiveFeeds
 from realtime.hub.keys import BUS_PATTERNS, SubscriptionKey, event_type_of, keys_for_channel
-from realtime.hub.messages import CLOSE_GOING_AWAY
+from realtime.hub.messages import CLOSE_GOING_AWAY, CLOSE_NOT_AUTHENTICATED
 from realtime.hub.snapshots import SnapshotReader
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,9 @@ class Hub:
             self._resync_soon()
             return
         channel = message.channel
+        if channel == SESSIONS_CHANNEL:
+            self._end_sessions(message.data)
+            return
         if channel.startswith("vitals."):
             keys = keys_for_channel(channel)
             if keys:
@@ -163,6 +167,12 @@ class Hub:
         if event_type is not None:
             for key in keys_for_channel(channel):
                 self.feeds.forward_event(key, event_type, message.data)
+
+    def _end_sessions(self, data: dict[str, Any]) -> None:
+        # A deactivated, changed or signed-out user's sockets close: their tokens are refused now.
+        for connection in list(self._connections):
+            if ends_session_of(connection.principal, data):
+                connection.drop(CLOSE_NOT_AUTHENTICATED, "session ended; sign in again")
 
     def _resync_soon(self) -> None:
         if self._resync_due:
@@ -188,7 +198,8 @@ class Hub:
                 patients = [
                     patient_vitals_channel(k.id) for k in self.feeds.watched() if k.scope == "patient"
                 ]
-                async with self.bus.subscribe(channels=patients, patterns=BUS_PATTERNS) as subscription:
+                channels = [SESSIONS_CHANNEL, *patients]
+                async with self.bus.subscribe(channels=channels, patterns=BUS_PATTERNS) as subscription:
                     self._subscription = subscription
                     # Patients first watched while the subscription was being set up.
                     reader = asyncio.create_task(self._read(subscription))

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 
+from redis.exceptions import RedisError
+
 from core.errors import DomainError, NotAuthenticated
 from core.identity.principal import Principal
 from realtime.hub.connection import Connection, Transport
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 MAX_SUBSCRIPTIONS = 64
 # A client that stopped reading cannot complete a close handshake; do not wait on it for long.
 CLOSE_TIMEOUT_S = 2.0
+# The session state (Redis) cannot be checked now: the client should try again shortly.
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 async def serve_connection(hub: Hub, transport: Transport) -> None:
@@ -98,6 +102,10 @@ async def _authenticate(hub: Hub, transport: Transport) -> SignedIn | None:
     except (ProtocolError, NotAuthenticated) as error:
         await _close(transport, CLOSE_NOT_AUTHENTICATED, str(error)[:120])
         return None
+    except RedisError:
+        log.warning("hub authentication could not check the session state", exc_info=True)
+        await _close(transport, CLOSE_TRY_AGAIN_LATER, "authentication is unavailable, try again")
+        return None
 
 
 async def _read(hub: Hub, connection: Connection) -> None:
@@ -126,6 +134,8 @@ async def _renew(hub: Hub, connection: Connection, message: AuthMessage) -> None
     except NotAuthenticated as error:
         # The socket keeps its current sign-in, which still expires when it was going to.
         raise ProtocolError("not-authenticated", str(error)) from None
+    except RedisError:
+        raise ProtocolError("auth-unavailable", "The token cannot be checked now; send it again.") from None
     if not same_identity(connection.principal, signed_in.principal):
         raise ProtocolError("different-user", "A connection stays signed in as the user who opened it.")
     connection.renew(signed_in.principal, signed_in.expires_at)

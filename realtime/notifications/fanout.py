@@ -34,6 +34,8 @@ from realtime.notifications.templates import render
 # email was asked for a moment ago.
 QUIET_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS})
 UNQUIET_EVENTS = frozenset({EventType.ALARM_ESCALATED}) | ACCOUNT_EVENTS
+# Events for other systems, dispatched by their own senders (PCD-04: `realtime.alarms.pcd04`).
+SYSTEM_EVENTS = (EventType.ALARM_CHANGED.value,)
 # Where a message's link leads, for staff and for patients, when not to their home page.
 LINK_PATHS: dict[str, tuple[str, str]] = {
     EventType.MESSAGE_RECEIVED: ("/staff/messages/", "/portal/#messages"),
@@ -48,7 +50,7 @@ async def dispatch_events(
     events = list(
         await session.scalars(
             select(OutboxEvent)
-            .where(OutboxEvent.dispatched_at.is_(None))
+            .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.event_type.not_in(SYSTEM_EVENTS))
             .order_by(OutboxEvent.occurred_at)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -4,13 +4,46 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from core.outbox import EventType
 from realtime.notifications.models import Channel, DeliveryStatus
 from realtime.notifications.templates import SUPPORTED_LANGUAGES
+
+
+def _without_offset(value: time) -> time:
+    # The window is wall-clock time in `time_zone`; an offset would say another zone (and cannot be
+    # stored in the time column, nor compared with the local time it is meant for).
+    if value.tzinfo is not None:
+        raise ValueError("quiet hours are local times in time_zone: give them without an offset, e.g. 22:00")
+    return value
+
+
+# Served as "HH:MM:SS"; JSON Schema's `time` format would promise an offset, which it never has.
+WallClockTime = Annotated[
+    time,
+    AfterValidator(_without_offset),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "description": "Local wall-clock time in time_zone, HH:MM or HH:MM:SS, without an offset",
+            "examples": ["22:00:00"],
+        }
+    ),
+]
 
 
 class NotificationRead(BaseModel):
@@ -40,8 +73,8 @@ class PreferencesRead(BaseModel):
     phone: str | None = None
     language: str | None = None
     time_zone: str | None = None
-    quiet_start: time | None = None
-    quiet_end: time | None = None
+    quiet_start: WallClockTime | None = None
+    quiet_end: WallClockTime | None = None
     muted_events: list[str] = []
 
 
@@ -55,8 +88,8 @@ class PreferencesUpdate(BaseModel):
     )
     language: str | None = Field(default=None, description=f"one of {sorted(SUPPORTED_LANGUAGES)}")
     time_zone: str | None = Field(default=None, description="IANA name, e.g. Europe/Paris")
-    quiet_start: time | None = None
-    quiet_end: time | None = None
+    quiet_start: WallClockTime | None = None
+    quiet_end: WallClockTime | None = None
     muted_events: list[EventType] = []
 
     @field_validator("language")

@@ -16,6 +16,7 @@ from realtime.notifications.channels.webhook import post_webhook
 from realtime.notifications.delivery import Claimed
 from realtime.notifications.models import Channel
 from realtime.notifications.settings import NotificationSettings
+from realtime.notifications.webhook_targets import normalised_hosts
 
 
 class Senders:
@@ -25,6 +26,12 @@ class Senders:
         self.settings = settings
         self.bus = bus
         self.http = httpx.AsyncClient(timeout=settings.provider_timeout_s, follow_redirects=False)
+        # Webhooks connect straight to the address judged for them: never through an environment proxy,
+        # which would make its own choice of address.
+        self.webhook_http = httpx.AsyncClient(
+            timeout=settings.provider_timeout_s, follow_redirects=False, trust_env=False
+        )
+        self.webhook_allowed_hosts = normalised_hosts(settings.webhook_allowed_hosts)
         self.breakers: dict[str, CircuitBreaker] = {}
         self.metrics = BreakerMetrics(lambda: list(self.breakers.values()))
 
@@ -59,14 +66,16 @@ class Senders:
                 client=self.http, settings=self.settings, to=address, body=item.body
             )
         return f"webhook:{item.subscription_id}", lambda: post_webhook(
-            client=self.http,
+            client=self.webhook_http,
             url=address,
             secret=item.secret or "",
             body=item.body,
             event_type=item.event_type,
             delivery_id=item.id,
             now=now,
+            allowed_hosts=self.webhook_allowed_hosts,
         )
 
     async def close(self) -> None:
         await self.http.aclose()
+        await self.webhook_http.aclose()

@@ -15,6 +15,7 @@ from core.audit import service as audit
 from core.errors import NotFound
 from core.identity.principal import Principal, Role
 from core.outbox import OutboxEvent
+from realtime.notifications import webhook_targets
 from realtime.notifications.models import (
     Channel,
     DeliveryStatus,
@@ -181,10 +182,11 @@ async def retry_delivery(
 
 
 async def create_webhook(
-    *, session: AsyncSession, actor: Principal, webhook: WebhookCreate
+    *, session: AsyncSession, actor: Principal, webhook: WebhookCreate, allowed_hosts: frozenset[str]
 ) -> WebhookCreated:
     """Subscribes an outside system; its signing secret is returned this once."""
     require_role(session, actor, [Role.ADMIN], action="create", resource_type="webhook_subscription")
+    await webhook_targets.check_registration(str(webhook.url), allowed_hosts)
     row = WebhookSubscription(
         id=uuid.uuid4(),
         url=str(webhook.url),

@@ -5,10 +5,10 @@ Unset SMTP or SMS settings switch that channel off: nothing is queued for it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class NotificationSettings(BaseSettings):
@@ -28,6 +28,10 @@ class NotificationSettings(BaseSettings):
     # `ownat dev` only, when no SMTP server is set: emails are "sent" to its log and its development
     # mailbox page (/dev/mail/) instead, so that sign-up and password reset work on a laptop.
     dev_mailbox: bool = False
+
+    # Webhooks reach public addresses only; these hosts (names or addresses, comma-separated in the
+    # environment) may be internal, e.g. "his.hospital.internal,10.0.4.12".
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = []
 
     # An HTTP SMS gateway: a form POST of To, From and Body with basic authentication.
     sms_url: str | None = None
@@ -62,6 +66,13 @@ class NotificationSettings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # docker compose passes an unset variable as an empty string.
         return None if value == "" else value
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [host.strip() for host in value.split(",") if host.strip()]
+        return value
 
     @property
     def email_configured(self) -> bool:

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from billing.payments.expiry import run_payment_expiry
+from clinical.fhir.bulk.runner import ExportRunner
 from core.db import utc_now
 from core.resources import Resources
 from core.sessions import transaction
 from realtime.alarms.jobs import run_periodic_checks
+from realtime.alarms.pcd04.dispatch import send_alarm_reports
 from realtime.consult.closing import run_room_closing
 from realtime.notifications.delivery import Claimed, claim_due, record_outcome, renew_leases
 from realtime.notifications.fanout import dispatch_events
@@ -26,6 +28,7 @@ from realtime.notifications.reminders import schedule_reminders
 from realtime.notifications.retention import purge_settled
 from realtime.notifications.senders import Senders
 from realtime.notifications.settings import NotificationSettings
+from realtime.subscriptions.jobs import SubscriptionJobs
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,11 @@ class WorkerIntervals:
     payment_expiry_s: float = 60.0
     # Rooms close an hour after the scheduled end (OWNAT_CONSULT_CLOSES_AFTER_S): a minute late is soon enough.
     room_closing_s: float = 60.0
+    pcd04_s: float = 1.0
+    # FHIR subscriptions: appointments and lab results from the outbox, rest-hook deliveries.
+    fhir_subscriptions_s: float = 1.0
+    # Bulk Data exports: a queued export starts within this long.
+    fhir_exports_s: float = 2.0
 
 
 class PeriodicJob:
@@ -74,6 +82,8 @@ class NotificationWorker:
         self.alarm_checks = alarm_checks
         self.clock = clock
         self.senders = Senders(settings=settings, bus=resources.bus)
+        self.subscriptions = SubscriptionJobs()
+        self.exports = ExportRunner()
 
     async def fan_out(self, *, batch: int = 100) -> int:
         """Dispatches waiting outbox events until none is left; returns how many."""
@@ -180,6 +190,10 @@ class NotificationWorker:
         jobs = [
             PeriodicJob("payment expiry", self.intervals.payment_expiry_s, run_payment_expiry),
             PeriodicJob("room closing", self.intervals.room_closing_s, run_room_closing),
+            # Retried every pass until the alarm manager answers: its own pace, not the mail's.
+            PeriodicJob("alarms to the alarm manager (PCD-04)", self.intervals.pcd04_s, send_alarm_reports),
+            PeriodicJob("fhir subscriptions", self.intervals.fhir_subscriptions_s, self.subscriptions),
+            PeriodicJob("fhir exports", self.intervals.fhir_exports_s, self.exports),
         ]
         if self.alarm_checks:
             jobs.insert(0, PeriodicJob("alarm checks", self.intervals.alarm_checks_s, run_periodic_checks))
@@ -212,3 +226,5 @@ class NotificationWorker:
 
     async def close(self) -> None:
         await self.senders.close()
+        await self.subscriptions.close()
+        await self.exports.close()

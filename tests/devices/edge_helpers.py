@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from devices.protocol import Reading, VitalsMessage
-from edge.adapters import PushAdapter
+from edge.adapters import DeviceAdapter
 from edge.forwarder import LinkSpec
 from edge.gateway import EdgeGateway
 from edge.store import QueueWorker
@@ -30,7 +30,7 @@ def vitals(seq: int, at: datetime) -> VitalsMessage:
 
 @asynccontextmanager
 async def edge_gateway(
-    host: str, port: int, queue_path: Path, producer: PushAdapter, *, ack_timeout_s: float = ACK_TIMEOUT_S
+    host: str, port: int, queue_path: Path, producer: DeviceAdapter, *, ack_timeout_s: float = ACK_TIMEOUT_S
 ) -> AsyncIterator[EdgeGateway]:
     """The edge gateway with end-to-end acknowledgement on, one shared link."""
     queue = await QueueWorker.open(queue_path)

@@ -15,7 +15,7 @@ import pytest
 from edge import command
 from edge.assembly import adapters, broker_settings, link_specs
 from edge.backoff import Backoff
-from edge.config import EdgeConfig, load_config
+from edge.config import EdgeConfig, SimulatorAdapterConfig, load_config
 from tests.edge.subscriber import GUARD_S, Subscriber
 
 CONFIG = """
@@ -120,7 +120,12 @@ def test_command_line_options_override_the_file(config_file: Path) -> None:
     assert config.simulation.seed == 5
     simulated = [d for d in config.devices if d.id.startswith("sim-")]
     assert [d.id for d in simulated] == ["sim-001", "sim-002", "sim-003"]
-    assert [d.adapter.scenario for d in simulated] == ["respiratory_failure", "stable", "stable"]
+    assert all(isinstance(d.adapter, SimulatorAdapterConfig) for d in simulated)
+    assert [getattr(d.adapter, "scenario", None) for d in simulated] == [
+        "respiratory_failure",
+        "stable",
+        "stable",
+    ]
     assert (config.broker.end_to_end_ack, config.broker.ack_timeout_s) == (True, 5.0)
 
 

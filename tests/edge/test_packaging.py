@@ -49,9 +49,13 @@ GUARD = textwrap.dedent(
 )
 
 
-def run_guarded(code: str) -> subprocess.CompletedProcess[str]:
+# The edge's optional extras (`sdc`, `bluetooth`): loaded only when an SDC or Bluetooth device runs.
+OPTIONAL = ("sdc11073", "bleak", "lxml")
+
+
+def run_guarded(code: str, blocked: tuple[str, ...] = SERVER_ONLY) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-I", "-c", GUARD + textwrap.dedent(code), ",".join(SERVER_ONLY)],
+        [sys.executable, "-I", "-c", GUARD + textwrap.dedent(code), ",".join(blocked)],
         capture_output=True,
         text=True,
         check=False,
@@ -62,18 +66,22 @@ def test_the_edge_modules_import_without_server_packages() -> None:
     result = run_guarded(
         """
         import devices.simulator, edge.adapters, edge.assembly, edge.command, edge.config
-        import edge.connection, edge.forwarder, edge.gateway, edge.queue, edge.store
+        import edge.connection, edge.forwarder, edge.gateway, edge.queue, edge.store, edge.pcd_mllp
+        import edge.driven, edge.ble.characteristics, edge.ble.driver, edge.ble.radio
+        import edge.sdc.mapping, edge.sdc.consumer, edge.sdc.provider
 
         first_party = ("core", "api", "clinical", "billing", "realtime", "ownat", "devices", "edge")
         loaded = sorted(m for m in sys.modules if m.partition(".")[0] in first_party)
         allowed = ("edge", "devices.simulator")
         extra = [
             m for m in loaded
-            if m not in ("devices", "devices.protocol") and not m.startswith(allowed)
+            if m not in ("devices", "devices.protocol", "devices.mdc", "devices.pcd", "devices.pcd.compose")
+            and not m.startswith(allowed)
         ]
         assert not extra, f"the edge agent loaded platform modules: {extra}"
         print("ok", len(loaded))
-        """
+        """,
+        SERVER_ONLY + OPTIONAL,
     )
 
     assert result.returncode == 0, result.stderr

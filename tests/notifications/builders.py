@@ -29,6 +29,8 @@ def notification_settings(**overrides: Any) -> NotificationSettings:
         "public_url": "https://ownat.example",
         "provider_timeout_s": 20.0,
         "smtp_security": "none",
+        # The webhook receivers of these tests listen on loopback, which webhooks may not reach otherwise.
+        "webhook_allowed_hosts": ["127.0.0.1"],
     }
     values.update(overrides)
     return NotificationSettings(_env_file=None, **values)
@@ -109,6 +111,7 @@ def worker_process(settings: Any, log_path: Path, **environment: str) -> subproc
         OWNAT_REDIS_KEY_PREFIX=settings.redis_key_prefix,
         OWNAT_SECRET_KEY=settings.secret_key.get_secret_value(),
         OWNAT_LOG_JSON="false",
+        OWNAT_WEBHOOK_ALLOWED_HOSTS="127.0.0.1",
         **environment,
     )
     command = [sys.executable, "-m", "ownat.cli", "worker", "--poll-interval", "0.2"]

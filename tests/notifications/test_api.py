@@ -67,6 +67,9 @@ async def test_preferences_round_trip_and_are_validated(client, sessions, settin
         {"time_zone": "Mars/Olympus"},
         {"sms_enabled": True},
         {"quiet_start": "22:00:00"},
+        # Quiet hours are wall-clock times in the user's zone (an offset was once a 500).
+        {"quiet_start": "22:00:00+02:00", "quiet_end": "07:00:00+02:00"},
+        {"quiet_start": "22:00:00Z", "quiet_end": "07:00:00"},
         {"muted_events": ["alarm.escalated"]},
         {"language": "xx"},
     ):

@@ -32,6 +32,7 @@ async def _post(client: httpx.AsyncClient, recorder: HttpRecorder) -> None:
         event_type="test",
         delivery_id=uuid.uuid4(),
         now=datetime.now(UTC),
+        allowed_hosts=frozenset({"127.0.0.1"}),  # the recorder listens on loopback
     )
 
 

@@ -68,8 +68,14 @@ async def test_an_escalation_is_written_once_and_pages_the_nurses_in_the_app(
     for later in (180, 400):
         async with transaction(sessions) as session:
             await escalate_overdue(session, now=t0 + timedelta(seconds=later), after_s=120)
-    (event,) = await _events_about(sessions, "alarm_id", alarm_id)
-    assert event.event_type == EventType.ALARM_ESCALATED and event.payload["priority"] == "high"
+    about = await _events_about(sessions, "alarm_id", alarm_id)
+    (event,) = [e for e in about if e.event_type == EventType.ALARM_ESCALATED]
+    assert event.payload["priority"] == "high"
+    # Every change is also written for the alarm manager (PCD-04), which people are not told of.
+    assert {e.payload["change"] for e in about if e.event_type == EventType.ALARM_CHANGED} == {
+        "raised",
+        "escalated",
+    }
 
     the_worker = worker(resources, notification_settings())
     try:

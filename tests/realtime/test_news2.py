@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from realtime.alarms.defaults import HR, PULSE_RATE, SPO2
 from realtime.alarms.news2 import (
     ClinicalRisk,
     Consciousness,
@@ -19,6 +22,7 @@ from realtime.alarms.news2 import (
     score_systolic_bp,
     score_temperature,
 )
+from realtime.alarms.news2_inputs import score_latest
 
 
 @pytest.mark.parametrize(
@@ -215,3 +219,17 @@ def test_missing_parameters_are_named_and_not_invented() -> None:
 def test_scale_2_needs_to_know_about_oxygen() -> None:
     score = score_news2(News2Inputs(spo2=95, spo2_scale=SpO2Scale.SCALE_2))
     assert "spo2" in score.missing and "spo2" not in score.parameter_scores
+
+
+def test_pulse_is_the_heart_rate_else_the_pulse_rate_of_an_oximeter() -> None:
+    # An oximeter sends a pulse rate (8889-8), no ECG heart rate (8867-4): NEWS2 still has a pulse.
+    now = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    oximeter_only = [(PULSE_RATE, 135.0, now - timedelta(minutes=2)), (SPO2, 97.0, now)]
+    result = score_latest(oximeter_only, None, now=now)
+    assert result.values["pulse"] == 135.0 and result.score.parameter_scores["pulse"] == 3
+    # With both, the ECG's heart rate counts; a stale one gives way to a fresh pulse rate.
+    both = [(HR, 72.0, now), (PULSE_RATE, 135.0, now)]
+    assert score_latest(both, None, now=now).values["pulse"] == 72.0
+    stale_ecg = [(HR, 72.0, now - timedelta(hours=2)), (PULSE_RATE, 88.0, now)]
+    assert score_latest(stale_ecg, None, now=now).values["pulse"] == 88.0
+    assert "pulse" in score_latest([(SPO2, 97.0, now)], None, now=now).score.missing

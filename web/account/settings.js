@@ -1,4 +1,4 @@
-// My account (every role): change the password, sign out everywhere.
+// My account (every role): change the password, the apps you allowed, sign out everywhere.
 
 import { clearMessages, showError, showNotice } from "../shared/alerts.js";
 import { api } from "../shared/api.js";
@@ -6,6 +6,7 @@ import { homeFor, requireUser } from "../shared/auth.js";
 import { busy, byId, h, replace } from "../shared/dom.js";
 import { renderLayout } from "../shared/layout.js";
 import { clearSession, saveTokens } from "../shared/session.js";
+import { renderConnectedApps } from "./connected-apps.js";
 import { bindPasswordRules, loadPolicy } from "./password-rules.js";
 
 const ROLE_NAMES = { patient: "Patient", clinician: "Clinician", nurse: "Nurse", admin: "Administrator", billing: "Billing" };
@@ -72,6 +73,7 @@ async function main() {
   );
   bindPasswordForm(user, await loadPolicy());
   bindSignOutEverywhere();
+  await renderConnectedApps(byId("connected-apps"), byId("messages"));
   document.body.dataset.ready = "true";
 }
 

@@ -26,8 +26,26 @@ function registerForm() {
       field("Serial number", { name: "serial", required: true }),
       field("Firmware (optional)", { name: "firmware" }),
     ),
+    h("div", { class: "row" },
+      field("EUI-64 (optional)", { name: "eui64", maxlength: 23, placeholder: "00-1B-C5-FF-FE-0A-12-34" }),
+      field("UDI (optional)", { name: "udi", maxlength: 200, placeholder: "(01)00643169007222(21)BLC200461H" }),
+    ),
     h("div", {}, h("button", { type: "submit" }, "Register device")),
   );
+}
+
+/** 001BC5FFFE0A1234 as 00-1B-C5-FF-FE-0A-12-34, the way labels and IEEE 11073 tools print it. */
+function dashed(eui64) {
+  return eui64.match(/../g).join("-");
+}
+
+// The device's standard identifiers, one per line: what biomedical engineering checks against the label.
+function identifiers(d) {
+  const line = (label, value) => h("div", {}, h("span", { class: "meta" }, `${label} `), value);
+  return h("div", { class: "identifiers" },
+    line("Serial", d.serial),
+    d.eui64 ? line("EUI-64", dashed(d.eui64)) : null,
+    d.udi ? line("UDI", d.udi) : null);
 }
 
 function boundTo(binding, state) {
@@ -65,10 +83,10 @@ function drawList(list, rows, state) {
   replace(list, table({
     id: "devices-table",
     caption: "Registered devices by device id",
-    columns: ["Device id", "Kind", "Model", "Status", "Secret issued", "Bound to", "Actions"],
+    columns: ["Device id", "Kind", "Manufacturer and model", "Identifiers", "Status", "Secret issued", "Bound to", "Actions"],
     empty: "No devices registered yet.",
     rows: rows.map((d) => ({ attrs: { "data-device-id": d.device_id }, cells: [
-      d.device_id, d.kind.replaceAll("_", " "), `${d.manufacturer} ${d.model}`,
+      d.device_id, d.kind.replaceAll("_", " "), `${d.manufacturer} ${d.model}`, identifiers(d),
       d.status + (d.status_reason ? ` (${d.status_reason})` : ""),
       d.credential_issued_at ? formatDateTime(d.credential_issued_at) : "Never", boundTo(d.current_binding, state), actions(d, state)] })),
   }));

@@ -33,6 +33,7 @@ export class LiveFeed {
     this.socket = null;
     this.attempt = 0;
     this.refused = 0;
+    this.sessionEnded = false;
     this.stopped = false;
     this.retryTimer = null;
   }
@@ -54,7 +55,8 @@ export class LiveFeed {
     try {
       // After a refused sign-in, ask the API first: it refreshes a revoked or expired token, or
       // sends the user to sign in when the session is over.
-      if (this.refused) await api("/api/v1/auth/me");
+      if (this.refused || this.sessionEnded) await api("/api/v1/auth/me");
+      this.sessionEnded = false;
       token = await freshToken();
     } catch (error) {
       this.scheduleReconnect(error.message);
@@ -96,6 +98,10 @@ export class LiveFeed {
     if (this.socket !== socket) return;
     this.socket = null;
     if (this.stopped) return;
+    // Closed after its sign-in: the session was ended (signed out elsewhere, a password or role
+    // changed). The next connection asks the API first, which refreshes into a token of the
+    // account as it is now, or sends the user to sign in.
+    if (event.code === CLOSE_NOT_AUTHENTICATED && wasReady) this.sessionEnded = true;
     if (event.code === CLOSE_NOT_AUTHENTICATED && !wasReady) {
       this.refused += 1;
       if (this.refused >= MAX_REFUSED) {

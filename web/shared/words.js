@@ -50,6 +50,20 @@ const WORDS = {
   role: { admin: "Administrator", clinician: "Clinician", nurse: "Nurse", billing: "Billing clerk", patient: "Patient" },
   deviceKind: { bedside_monitor: "Bedside monitor", pulse_oximeter: "Pulse oximeter", bp_cuff: "Blood pressure cuff", thermometer: "Thermometer", scale: "Scale", wearable: "Wearable", gateway: "Gateway" },
   chargeSource: { consultation: "Consultation", procedure: "Procedure", lab_test: "Lab test", manual: "Entered by hand" },
+  news2Parameter: {
+    respiration_rate: "respiration rate", spo2: "oxygen saturation", air_or_oxygen: "air or oxygen",
+    systolic_bp: "systolic pressure", pulse: "pulse", consciousness: "consciousness", temperature: "temperature",
+  },
+  consciousness: { A: "Alert", C: "New confusion", V: "Voice", P: "Pain", U: "Unresponsive" },
+  oxygenDevice: {
+    nasal_cannula: "Nasal cannula", simple_mask: "Simple face mask", venturi_mask: "Venturi mask",
+    non_rebreather_mask: "Non-rebreather mask", high_flow_nasal: "High-flow nasal oxygen", cpap_niv: "CPAP or NIV",
+    tracheostomy_mask: "Tracheostomy mask", other: "Other device",
+  },
+  monitoringFrequency: {
+    "12-hourly": "Observations every 12 hours", "4-6-hourly": "Observations every 4–6 hours", hourly: "Observations hourly",
+    continuous: "Continuous monitoring",
+  },
 };
 
 /** The word for `code` in `kind` ("invoice", "partially_paid" -> "Part paid"). */

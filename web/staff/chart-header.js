@@ -6,6 +6,7 @@ import { api } from "../shared/api.js";
 import { byId, h, replace } from "../shared/dom.js";
 import { ageInYears, formatDate } from "../shared/time.js";
 import { word } from "../shared/words.js";
+import { renderAppLaunchers } from "./chart-apps.js";
 
 function fact(label, value) {
   return value ? h("div", {}, h("dt", {}, label), h("dd", {}, value)) : null;
@@ -63,6 +64,7 @@ function renderActions(chart) {
   }
   actions.push(h("button", { type: "button", class: "button-quiet", onclick: () => chart.show("appointments") }, "Book appointment"));
   replace(byId("chart-actions"), actions);
+  renderAppLaunchers(chart).catch((error) => showError(chart.messages, error));
 }
 
 async function startWalkIn(chart) {

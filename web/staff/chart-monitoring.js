@@ -6,6 +6,7 @@ import { emptyState, showError } from "../shared/alerts.js";
 import { h, replace } from "../shared/dom.js";
 import { LiveFeed } from "../shared/live-feed.js";
 import { formatDateTime } from "../shared/time.js";
+import { word } from "../shared/words.js";
 import { acknowledge, activeAlarms, alarmItem, describeAlarm, mergeAlarm } from "./alarm-view.js";
 import { alarmAnnouncer, showStatus } from "./live-status.js";
 import { PatientCharts } from "./patient-charts.js";
@@ -78,7 +79,7 @@ export function startMonitoring(region, chart) {
     try {
       const news2 = await api(`/api/v1/patients/${patientId}/news2`);
       updateNews2(find("news2").parentElement, news2);
-      replace(find("news2-breakdown"), Object.entries(news2.parameter_scores).map(([name, score]) => h("li", {}, `${name.replaceAll("_", " ")}: ${score}`)));
+      replace(find("news2-breakdown"), Object.entries(news2.parameter_scores).map(([name, score]) => h("li", {}, `${word("news2Parameter", name)}: ${score}`)));
     } catch {
       // No vitals yet: the dash stays, and the next readings ask again.
     }

@@ -10,6 +10,7 @@ import { formatDateTime } from "../shared/time.js";
 import { VITAL_SIGNS, formatValue } from "../shared/vital-signs.js";
 import { describeAlarm } from "./alarm-view.js";
 import { startMonitoring } from "./chart-monitoring.js";
+import { news2ObservationsCard } from "./chart-news2-observations.js";
 
 const CHARTED = [...VITAL_SIGNS, { key: "weight", code: "29463-7", label: "Weight", unit: "kg", digits: 1 }];
 // What each form field is typed in (the server converts and checks ranges).
@@ -83,6 +84,7 @@ export async function render(panel, chart) {
   const clinical = chart.isClinician || chart.user.role === "nurse";
   replace(
     panel,
+    clinical ? await news2ObservationsCard(chart) : null,
     chart.monitored ? live : null,
     chart.monitored ? null : card("alarms-list-title", "Alarms", alarmList(await api(`/api/v1/alarms?patient_id=${chart.patient.id}`)),
       h("p", { class: "footer-note" }, "No device is measuring this patient now, so there are no live charts.")),

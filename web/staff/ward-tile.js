@@ -4,7 +4,9 @@
 import { h, replace } from "../shared/dom.js";
 import { sparkline } from "../shared/sparkline.js";
 import { BY_KEY, formatValue } from "../shared/vital-signs.js";
+import { word } from "../shared/words.js";
 import { activeAlarms, alarmItem, PRIORITY_SYMBOL } from "./alarm-view.js";
+import { scheduleLine } from "./observation-schedule.js";
 import { TREND_WINDOW_MS } from "./ward-state.js";
 
 // A value older than this is shown as stale: the monitor may be off or the patient disconnected.
@@ -46,6 +48,18 @@ export function bedTile(bed, patient, wardId) {
     },
     header,
     bed.patient_id ? h("p", { class: "tile-news2", dataset: { part: "news2" } }) : null,
+    bed.patient_id
+      ? h(
+          "div",
+          { class: "tile-observations" },
+          h("div", { dataset: { part: "schedule" } }),
+          h(
+            "a",
+            { class: "button-quiet chart-observations-link", href: `/staff/observations/?patient=${encodeURIComponent(bed.patient_id)}&ward=${encodeURIComponent(wardId)}` },
+            "Chart observations",
+          ),
+        )
+      : null,
     bed.patient_id ? h("dl", { class: "tile-vitals", dataset: { part: "vitals" } }) : null,
     bed.patient_id ? h("div", { class: "tile-alarms", dataset: { part: "alarms" } }) : null,
   );
@@ -93,13 +107,20 @@ export function updateNews2(tile, news2) {
     replace(element, h("span", { class: "news2-label" }, "NEWS2"), " –");
     return;
   }
-  const incomplete = news2.complete ? "" : ` (incomplete: ${news2.missing.join(", ")} missing)`;
+  const missing = news2.missing.map((name) => word("news2Parameter", name));
+  const incomplete = news2.complete ? "" : ` (incomplete: ${missing.join(", ")} missing)`;
   replace(
     element,
     h("span", { class: "news2-label" }, "NEWS2 "),
     h("strong", { class: "news2-score", "data-testid": "news2-score" }, String(news2.total)),
     ` · ${NEWS2_WORDS[news2.risk] ?? news2.risk}${incomplete}`,
   );
+}
+
+/** Shows how often observations are due, the time since the last full set, and whether they are late. */
+export function updateSchedule(tile, news2, now = Date.now()) {
+  const element = part(tile, "schedule");
+  if (element) replace(element, scheduleLine(news2, now));
 }
 
 /** Redraws the tile's alarms and sets the tile's alarm state (class and accessible label). */

@@ -9,7 +9,7 @@ import { VITAL_SIGNS } from "../shared/vital-signs.js";
 import { acknowledge, activeAlarms, mergeAlarm } from "./alarm-view.js";
 import { showStatus } from "./live-status.js";
 import { TREND_WINDOW_MS, WardState } from "./ward-state.js";
-import { bedName, bedTile, updateAlarms, updateNews2, updateVitals } from "./ward-tile.js";
+import { bedName, bedTile, updateAlarms, updateNews2, updateSchedule, updateVitals } from "./ward-tile.js";
 
 const REDRAW_INTERVAL_MS = 250;
 // NEWS2 is recomputed by the server from the latest vitals; asking more often would add nothing.
@@ -36,7 +36,11 @@ export class WardView {
       },
       onStatus: showStatus,
     });
-    this.staleTimer = setInterval(() => this.markDirty(this.tiles.keys()), STALE_CHECK_MS);
+    this.staleTimer = setInterval(() => {
+      this.markDirty(this.tiles.keys());
+      // "Last full set 25 minutes ago" ages, and a set falls due, without any reading arriving.
+      for (const [patientId, tile] of this.tiles) updateSchedule(tile, this.state.news2.get(patientId));
+    }, STALE_CHECK_MS);
   }
 
   start() {
@@ -112,6 +116,7 @@ export class WardView {
     if (!patientId) return; // an empty bed shows its label and "Empty bed" only
     updateVitals(tile, { latest: this.state.latest.get(patientId), trend: (code) => this.state.trend(patientId, code) });
     updateNews2(tile, this.state.news2.get(patientId));
+    updateSchedule(tile, this.state.news2.get(patientId));
     this.renderAlarms(patientId, tile);
   }
 
@@ -161,7 +166,9 @@ export class WardView {
       return; // no vitals yet, or a passing failure: the tile keeps its dash and asks again later
     }
     const tile = this.tiles.get(patientId);
-    if (tile) updateNews2(tile, this.state.news2.get(patientId));
+    if (!tile) return;
+    updateNews2(tile, this.state.news2.get(patientId));
+    updateSchedule(tile, this.state.news2.get(patientId));
   }
 
   /** The last half hour of each patient's trends, per minute, fetched once per patient. */

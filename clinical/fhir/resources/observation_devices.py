@@ -27,6 +27,7 @@ from clinical.fhir.search.values import ParamType, TokenValue
 from core.errors import NotFound
 from core.identity.principal import Principal
 from devices.protocol import METRICS_BY_KEY
+from devices.registry.models import Device
 from devices.vitals.fhir import reading_observation
 from devices.vitals.models import VitalReading
 
@@ -100,7 +101,9 @@ class DeviceVitalSource(TableProvider):
         return VitalReading.patient_id
 
     def applies(self, request: SearchRequest, principal: Principal) -> bool:
-        return not principal.is_staff or bool(request.values_of("patient") or request.values_of("subject"))
+        return not principal.sees_every_patient(self.resource_type) or bool(
+            request.values_of("patient") or request.values_of("subject")
+        )
 
     def base_query(self, principal: Principal) -> Select[Any]:
         return select(VitalReading).where(VitalReading.patient_id.is_not(None))
@@ -129,10 +132,20 @@ class DeviceVitalSource(TableProvider):
         return self.owned(ctx, (await self.render(ctx, rows[:1]))[0])
 
     async def render(self, ctx: FhirContext, rows: Sequence[Any]) -> list[Rendered]:
-        return [Rendered(_observation(row), row.patient_id, versioned=False) for row in rows]
+        wire_ids = {row.device_id for row in rows}
+        registered: dict[str, Any] = {}
+        if wire_ids:
+            found = await ctx.session.execute(
+                select(Device.device_id, Device.id).where(Device.device_id.in_(wire_ids))
+            )
+            registered = {device_id: device_uuid for device_id, device_uuid in found}
+        return [
+            Rendered(_observation(row, registered.get(row.device_id)), row.patient_id, versioned=False)
+            for row in rows
+        ]
 
 
-def _observation(row: VitalReading) -> dict[str, Any]:
+def _observation(row: VitalReading, device_uuid: Any = None) -> dict[str, Any]:
     assert row.patient_id is not None  # base_query serves attributed readings only
     resource = reading_observation(
         patient_id=row.patient_id,
@@ -144,4 +157,7 @@ def _observation(row: VitalReading) -> dict[str, Any]:
     )
     # A reading never changes after it is stored: it was last updated when it was measured.
     meta = {**resource["meta"], "lastUpdated": row.time.isoformat()}
+    if device_uuid is not None:
+        # The registered device as a FHIR Device, beside its wire id.
+        resource["device"] = {"reference": f"Device/{device_uuid}", **resource["device"]}
     return {**resource, "id": reading_id(row.time, row.metric, row.device_id), "meta": meta}

@@ -1,16 +1,23 @@
-"""Vital-sign Observations recorded by hand (nurses, clinicians), on the FHIR vital-signs profile."""
+"""Vital-sign Observations recorded by hand (nurses, clinicians), on the FHIR vital-signs profile.
+
+Each says how it was obtained (`method`: manual, or reported by the patient) and who measured it
+(`performer`: the practitioner of the nurse's or clinician's account, or the patient).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
+
 from clinical.encounters.recorded_vitals.models import RecordedVital
-from clinical.fhir.constants import LOINC, OBSERVATION_CATEGORY, UCUM, VITAL_SIGNS_PROFILE
+from clinical.fhir.constants import LOINC, OBSERVATION_CATEGORY, OBSERVATION_METHOD, UCUM, VITAL_SIGNS_PROFILE
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, reference
 from clinical.fhir.resources.observation_lab import observation_parameters
 from clinical.fhir.search.request import SearchParameter
+from clinical.organisation.models import Practitioner
 from devices.protocol import METRICS_BY_KEY
 
 VITAL_SIGNS = concept(OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")
@@ -60,16 +67,48 @@ class RecordedVitalSource(TableProvider):
         )
 
     async def render(self, ctx: FhirContext, rows: Sequence[Any]) -> list[Rendered]:
-        return [Rendered(recorded_vital_observation(row), row.patient_id) for row in rows]
+        recorders = {row.recorded_by for row in rows if not row.reported_by_patient}
+        practitioners = (
+            {
+                p.user_id: p
+                for p in await ctx.session.scalars(
+                    select(Practitioner).where(Practitioner.user_id.in_(recorders))
+                )
+            }
+            if recorders
+            else {}
+        )
+        return [
+            Rendered(recorded_vital_observation(row, practitioners.get(row.recorded_by)), row.patient_id)
+            for row in rows
+        ]
 
 
-def recorded_vital_observation(vital: RecordedVital) -> dict[str, Any]:
-    """The Observation of one manually recorded vital sign."""
+def _performer(vital: RecordedVital, practitioner: Practitioner | None) -> list[dict[str, Any]] | None:
+    if vital.reported_by_patient:
+        return [reference("Patient", vital.patient_id)]
+    if practitioner is not None:
+        name = " ".join(
+            filter(None, [practitioner.prefix, practitioner.given_name, practitioner.family_name])
+        )
+        return [reference("Practitioner", practitioner.id, name)]
+    return None
+
+
+def recorded_vital_observation(
+    vital: RecordedVital, practitioner: Practitioner | None = None
+) -> dict[str, Any]:
+    """The Observation of one manually recorded vital sign, with the practitioner who measured it."""
+    method = (
+        concept(OBSERVATION_METHOD, "patient-reported", "Reported by the patient")
+        if vital.reported_by_patient
+        else concept(OBSERVATION_METHOD, "manual", "Recorded by hand")
+    )
     extra = {
         "encounter": reference("Encounter", vital.encounter_id) if vital.encounter_id else None,
         "issued": instant(vital.created_at),
-        "performer": [reference("Patient", vital.patient_id)] if vital.reported_by_patient else None,
-        "method": {"text": "Reported by the patient" if vital.reported_by_patient else "Recorded by hand"},
+        "performer": _performer(vital, practitioner),
+        "method": method,
     }
     return vital_signs_observation(
         resource_id=str(vital.id),

@@ -32,6 +32,7 @@ INCLUDES: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("AllergyIntolerance", "patient"): (("patient",), "Patient"),
     ("ServiceRequest", "patient"): (("subject",), "Patient"),
     ("DocumentReference", "patient"): (("subject",), "Patient"),
+    ("DeviceMetric", "source"): (("source",), "Device"),
 }
 # Resources included per `_revinclude`, at most (a page of matches, not a whole record).
 MAX_REVINCLUDED = MAX_PAGE_SIZE

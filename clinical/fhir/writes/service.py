@@ -16,13 +16,15 @@ from clinical.fhir import versions
 from clinical.fhir.answer import FhirAnswer
 from clinical.fhir.errors import MethodNotAllowed, PreconditionFailed
 from clinical.fhir.provider import FhirContext, Rendered, ResourceProvider
+from clinical.fhir.scopes import authorised_provider
 from clinical.fhir.search.request import parse_search
-from clinical.fhir.service import provider_of, read_audited
+from clinical.fhir.service import read_audited
 from clinical.fhir.writes.base import Writer
 from clinical.fhir.writes.reading import check_type
 from clinical.fhir.writes.registry import writer_for
 from core.errors import NotFound
 from core.identity.principal import Principal
+from core.identity.smart import Interaction
 
 
 def _writer(provider: ResourceProvider) -> Writer:
@@ -36,7 +38,7 @@ async def create_resource(
     *, ctx: FhirContext, resource_type: str, body: Any, if_none_exist: str | None = None
 ) -> FhirAnswer:
     """Creates a resource (201 with its Location); with If-None-Exist, returns a match instead."""
-    provider = provider_of(resource_type)
+    provider = authorised_provider(ctx.session, ctx.principal, resource_type, Interaction.CREATE)
     writer = _writer(provider)
     resource = check_type(body, provider.resource_type)
     if if_none_exist:
@@ -66,7 +68,9 @@ async def update_resource(
     *, ctx: FhirContext, resource_type: str, resource_id: str, body: Any, if_match: str | None = None
 ) -> FhirAnswer:
     """Replaces a resource's content with the body's (412 if If-Match names an older version)."""
-    provider = provider_of(resource_type)
+    provider = authorised_provider(
+        ctx.session, ctx.principal, resource_type, Interaction.UPDATE, resource_id=resource_id
+    )
     writer = _writer(provider)
     resource = check_type(body, provider.resource_type, resource_id)
     _, tag = await _precondition(ctx, provider, resource_id, if_match)
@@ -78,7 +82,9 @@ async def delete_resource(
     *, ctx: FhirContext, resource_type: str, resource_id: str, if_match: str | None = None
 ) -> FhirAnswer:
     """Deletes as the domain allows; the version recording the deletion answers later reads with 410."""
-    provider = provider_of(resource_type)
+    provider = authorised_provider(
+        ctx.session, ctx.principal, resource_type, Interaction.DELETE, resource_id=resource_id
+    )
     writer = _writer(provider)
     current, tag = await _precondition(ctx, provider, resource_id, if_match)
     await writer.delete(ctx, resource_id)

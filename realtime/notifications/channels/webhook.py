@@ -3,6 +3,9 @@
 Headers: `X-Ownat-Event`, `X-Ownat-Delivery` (stable across retries: receivers deduplicate on it),
 `X-Ownat-Timestamp` (Unix seconds; receivers refuse old ones against replays) and
 `X-Ownat-Signature: sha256=<hex>`.
+
+The host is resolved and judged at each delivery, and the connection pinned to the judged address
+(`realtime.notifications.webhook_targets`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import datetime
 import httpx
 
 from realtime.notifications.channels import ProviderRefused
+from realtime.notifications.webhook_targets import TargetRefused, pinned_target
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -32,14 +36,22 @@ async def post_webhook(
     event_type: str,
     delivery_id: uuid.UUID,
     now: datetime,
+    allowed_hosts: frozenset[str],
 ) -> None:
-    """Posts the signed event; a non-2xx answer is a failure to retry."""
+    """Posts the signed event; a non-2xx answer, or a refused address, is a failure to retry."""
+    try:
+        target = await pinned_target(url, allowed_hosts)
+    except TargetRefused as refused:
+        raise ProviderRefused(f"webhook target refused: {refused}") from None
     payload = body.encode()
     timestamp = int(now.timestamp())
     response = await client.post(
-        url,
+        target.url,
         content=payload,
+        # The name, not the pinned address, is what the receiver's virtual host and certificate know.
+        extensions={"sni_hostname": target.tls_name} if target.tls_name else None,
         headers={
+            "Host": target.host_header,
             "Content-Type": "application/json",
             "X-Ownat-Event": event_type,
             "X-Ownat-Delivery": str(delivery_id),

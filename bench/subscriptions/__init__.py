@@ -1,0 +1,1 @@
+"""FHIR subscriptions and Bulk Data export: notification latency beside the hub's, export throughput beside COPY."""
