@@ -110,6 +110,26 @@ class Settings(BaseSettings):
     alarm_escalate_after_s: int = Field(default=120, ge=10)
     # How often the embedded mode (`ownat dev`) and `ownat worker` run those periodic checks.
     alarm_check_interval_s: float = Field(default=5.0, gt=0)
+    # The alarm policy (realtime.alarms.policy; the reasoning is in the README's clinical section).
+    # A NEWS2 band raises once held this long (by the priority it raises at); an alarm ends once
+    # its condition has been gone this long; ended alarms of these priorities stay, marked
+    # "condition ended", until acknowledged; a continuous value counts as current this long.
+    alarm_news2_delay_high_s: float = Field(default=30.0, ge=0, le=3600)
+    alarm_news2_delay_medium_s: float = Field(default=60.0, ge=0, le=3600)
+    alarm_hysteresis_s: float = Field(default=30.0, ge=0, le=3600)
+    # A pending condition survives values back in range this long (noise at the limit).
+    alarm_condition_gap_s: float = Field(default=5.0, ge=0, le=60)
+    alarm_news2_gap_s: float = Field(default=30.0, ge=0, le=600)
+    alarm_news2_hysteresis_s: float = Field(default=120.0, ge=0, le=3600)
+    alarm_latching_priorities: Annotated[list[Literal["low", "medium", "high"]], NoDecode] = ["high"]
+    alarm_value_hold_s: float = Field(default=15.0, ge=1, le=600)
+    # How often the live evaluator looks again at pending conditions and ending alarms, so that a
+    # condition that persists raises (and one that is gone ends) with no new reading.
+    alarm_tick_s: float = Field(default=2.0, gt=0, le=60)
+    # NEWS2 completeness: a device value counts for this long; a charting of consciousness and
+    # oxygen for this long (the sparsest RCP schedule is 12-hourly).
+    news2_vitals_validity_s: int = Field(default=900, ge=60, le=24 * 3600)
+    news2_observation_validity_s: int = Field(default=12 * 3600, ge=600, le=72 * 3600)
     # IHE PCD (devices.pcd, realtime.alarms.pcd04). PCD-01 device observations posted to
     # /api/v1/hl7/oru need an ingest worker in the API process: on when `pcd_http` is set (over MLLP,
     # `ownat mllp` runs its own). `ownat dev` listens for HL7 over MLLP on `embedded_mllp_port`.
@@ -158,6 +178,14 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("alarm_latching_priorities", mode="before")
+    @classmethod
+    def _parse_latching(cls, value: object) -> object:
+        # "high,medium" in the environment; an empty string latches no priority.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("audit_retired_keys", mode="before")
     @classmethod

@@ -46,6 +46,7 @@ from ownat.demo_feed import DemoFeed
 from ownat.uvicorn_config import uvicorn_config
 from realtime.alarms.jobs import run_periodic_checks_forever
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
+from realtime.alarms.policy import policy_from_settings
 from realtime.notifications.embedded import embedded_notification_settings, run_notifications_when_started
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,8 @@ async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, setti
         evaluator = LiveAlarmEvaluator(
             sessions=sessions,
             bus=resources.bus,
-            tuning=LiveTuning(low_battery_pct=settings.alarm_low_battery_pct),
+            tuning=LiveTuning(low_battery_pct=settings.alarm_low_battery_pct, tick_s=settings.alarm_tick_s),
+            policy=policy_from_settings(settings),
         )
         worker = IngestWorker(
             config=IngestConfig(

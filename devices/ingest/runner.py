@@ -40,13 +40,18 @@ async def run_ingest(
         # prometheus_client serves from a daemon thread of its own; nothing here blocks the loop.
         server, _thread = start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
     sessions = create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings))
+    # Alarms have their own database pool and bus connection: their rounds and publishes never
+    # wait for a connection that reading batches or the reading fan-out hold.
+    alarm_engine = create_engine(config.database_url)
+    alarm_bus = create_bus(redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix)
+    alarm_sessions = create_sessionmaker(alarm_engine, audit_keys=AuditKeyring.from_settings(settings))
     worker = IngestWorker(
         config=config,
         engine=engine,
         sessions=sessions,
         bus=bus,
         metrics=metrics,
-        after_commit=after_commit(sessions, bus) if after_commit is not None else None,
+        after_commit=after_commit(alarm_sessions, alarm_bus) if after_commit is not None else None,
     )
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -66,4 +71,7 @@ async def run_ingest(
             server.shutdown()
         with contextlib.suppress(Exception):
             await bus.close()
+        with contextlib.suppress(Exception):
+            await alarm_bus.close()
         await engine.dispose()
+        await alarm_engine.dispose()

@@ -3,7 +3,7 @@ the edge gateway's `--simulate` and the benchmark.
 
 Each device carries a simulated patient (age-appropriate baselines, slow drift, measurement
 noise, a daily rhythm), optional artefacts (motion, probe off, lost readings) and a scripted
-course (stable, sepsis, septic shock, respiratory failure, hypotension) that a time scale can
+course (stable, sepsis, septic shock, respiratory failure, hypotension, bradycardia) that a time scale can
 compress for demos. Deterministic for a given seed.
 
     devices = [SimulatedDevice("bed-01", scenario="sepsis", time_scale=DEMO_TIME_SCALE)]

@@ -18,13 +18,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-ScenarioName = Literal["stable", "sepsis", "septic_shock", "respiratory_failure", "hypotension"]
+ScenarioName = Literal[
+    "stable", "sepsis", "septic_shock", "respiratory_failure", "hypotension", "bradycardia"
+]
 SCENARIO_NAMES: tuple[ScenarioName, ...] = (
     "stable",
     "sepsis",
     "septic_shock",
     "respiratory_failure",
     "hypotension",
+    "bradycardia",
 )
 # Six clinical hours per real minute: a demo patient reaches a high NEWS2 within a minute.
 DEMO_TIME_SCALE = 360.0
@@ -71,6 +74,14 @@ _KEYFRAMES: dict[str, Keyframes] = {
         (0.5, {"sbp": -10, "dbp": -6, "hr": 8}),
         (1.5, {"sbp": -30, "dbp": -18, "hr": 22, "rr": 3}),
         (3.0, {"sbp": -45, "dbp": -27, "hr": 35, "rr": 6, "spo2": -1}),
+    ),
+    # Bradycardia (heart block, beta-blocker or digoxin excess, raised intracranial pressure): the
+    # rate falls over two or three hours and the pressure follows once output cannot keep up.
+    "bradycardia": (
+        (0.0, {}),
+        (1.0, {"hr": -15}),
+        (2.0, {"hr": -30, "sbp": -8, "dbp": -5}),
+        (3.0, {"hr": -40, "sbp": -25, "dbp": -15, "rr": 2}),
     ),
 }
 

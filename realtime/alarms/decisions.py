@@ -3,13 +3,25 @@
 `PatientWork` holds a patient's pending conditions and open alarms as the round read them and
 changes them as the engine's rules say, reading by reading, recording each alarm change as it
 happens; `realtime.alarms.evaluation_writes` then stores the difference. No database here: the
-rules are the same whether a round has one patient or two thousand.
+rules are the same whether a round has one patient or two thousand, and `bench.alarms` drives
+these very functions with simulated time.
+
+The rules (`realtime.alarms.policy` holds their numbers):
+- a condition raises once it has held for its delay, seen by at least two readings, with no gap
+  back in range longer than `policy.gap_s` (an isolated spike never raises; a value wavering at
+  the limit as the patient worsens still does; a value no patient can have is ignored);
+- `apply_time` looks again at pending conditions and ending alarms with no new reading, so a
+  condition that persists raises, and one that is gone ends, whether or not readings arrive;
+- an alarm ends once its condition has been gone for the hysteresis; an ended alarm of a
+  latching priority that nobody acknowledged stays, marked "condition ended" (the detail's
+  `condition_ended_at`), until acknowledged; the others are resolved;
+- metrics of a device whose sensor is off are not judged (its technical alarm stands for them).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,12 +29,19 @@ from typing import Any, Protocol
 from realtime.alarms import store
 from realtime.alarms.defaults import Limits
 from realtime.alarms.models import Alarm, AlarmKind, AlarmPriority, AlarmStatus
-from realtime.alarms.news2 import ClinicalRisk
-from realtime.alarms.news2_inputs import News2Result
+from realtime.alarms.news2 import ClinicalRisk, SpO2Scale
+from realtime.alarms.news2_inputs import ChartedObservation, LatestVital, News2Result, score_latest
+from realtime.alarms.policy import AlarmPolicy, plausible
 from realtime.alarms.schemas import AlarmChange, ChangeKind
 from realtime.alarms.thresholds import breached
 
 NEWS2_KEY = "news2"
+# Keys of an open alarm's detail: since when its condition has not held, and (latched) when it ended.
+CLEAR_SINCE = "condition_clear_since"
+ENDED_AT = "condition_ended_at"
+# A pending condition's gap (back in range since...) is kept as a pending condition of its own.
+GAP_SUFFIX = "~gap"
+DEFAULT_POLICY = AlarmPolicy()
 # NEWS2 bands to alarm priorities; a single red parameter (low-medium) needs an urgent ward review.
 NEWS2_PRIORITY = {
     ClinicalRisk.HIGH: AlarmPriority.HIGH,
@@ -62,6 +81,8 @@ class PatientWork:
     # Alarms raised during this evaluation, to insert (some may be resolved again by then).
     raised: list[Alarm] = field(default_factory=list)
     changes: list[AlarmChange] = field(default_factory=list)
+    # Metrics not judged now: their latest value came from a device whose sensor is off.
+    suppressed: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.conditions = dict(self.stored_conditions)
@@ -73,6 +94,38 @@ class PatientWork:
             if alarm is not None:
                 alarm.status, alarm.resolved_at, alarm.resolved_by = AlarmStatus.RESOLVED, now, None
                 self._record("resolved", alarm)
+
+    def condition_gone(self, key: str, since: datetime) -> None:
+        """The condition does not hold (from `since`): no longer pending; its alarm starts ending."""
+        self.conditions.pop(key, None)
+        alarm = self.open_alarms.get(key)
+        if alarm is not None and CLEAR_SINCE not in alarm.detail:
+            alarm.detail = {**alarm.detail, CLEAR_SINCE: since.isoformat()}
+
+    def condition_holds(self, key: str) -> None:
+        """The condition holds: its ending alarm goes on; an ended (latched) one is live again."""
+        alarm = self.open_alarms.get(key)
+        if alarm is None or (CLEAR_SINCE not in alarm.detail and ENDED_AT not in alarm.detail):
+            return
+        was_ended = ENDED_AT in alarm.detail
+        alarm.detail = {k: v for k, v in alarm.detail.items() if k not in (CLEAR_SINCE, ENDED_AT)}
+        if was_ended:
+            self._record("updated", alarm)
+
+    def end_due(self, policy: AlarmPolicy, now: datetime) -> None:
+        """Ends the alarms whose condition has been gone for the hysteresis: latched or resolved."""
+        for key, alarm in list(self.open_alarms.items()):
+            since = alarm.detail.get(CLEAR_SINCE)
+            if since is None or ENDED_AT in alarm.detail:
+                continue
+            if now - datetime.fromisoformat(since) < policy.hysteresis(alarm.kind):
+                continue
+            if alarm.status is AlarmStatus.RAISED and alarm.priority in policy.latching:
+                # Nobody has seen it yet: it stays until acknowledged, showing the condition ended.
+                alarm.detail = {**alarm.detail, ENDED_AT: since}
+                self._record("updated", alarm)
+            else:
+                self.resolve([key], now)
 
     def raise_alarm(
         self,
@@ -122,49 +175,152 @@ class PatientWork:
         self.changes.append(store.change(kind, alarm))
 
 
-def apply_thresholds(work: PatientWork, readings: Sequence[ReadingLike], *, now: datetime) -> None:
-    """Starts, continues or clears each metric's condition, raising once it has lasted its delay."""
+def apply_thresholds(
+    work: PatientWork,
+    readings: Sequence[ReadingLike],
+    *,
+    now: datetime,
+    policy: AlarmPolicy = DEFAULT_POLICY,
+) -> None:
+    """Starts, continues or ends each metric's condition, raising once it has held for its delay."""
     # Readings are applied in time order so that a batch replays the condition as it happened.
     for reading in sorted(readings, key=lambda r: r.time):
-        metric_limits = work.limits.get(reading.metric)
-        if metric_limits is None:
+        metric = reading.metric
+        metric_limits = work.limits.get(metric)
+        if metric_limits is None or metric in work.suppressed or not plausible(metric, reading.value):
             continue
         side = breached(metric_limits, reading.value)
-        cleared = [threshold_key(reading.metric, s) for s in ("low", "high") if s != side]
-        for key in cleared:
-            work.conditions.pop(key, None)
-        work.resolve(cleared, now)
+        for other in ("low", "high"):
+            if other != side:
+                _in_range(work, threshold_key(metric, other), reading.time, policy)
         if side is None:
             continue
-        key = threshold_key(reading.metric, side)
+        key = threshold_key(metric, side)
+        gap_started = work.conditions.pop(gap_key(key), None)
+        if gap_started is not None and (reading.time - gap_started).total_seconds() >= policy.gap_s:
+            work.condition_gone(key, gap_started)  # back in range too long: this is a new condition
         # The condition's start: this reading if new, else the earlier of the stored start and it.
         first_seen = min(work.conditions.setdefault(key, reading.time), reading.time)
+        work.condition_holds(key)
+        # With a delay, this needs a second reading: one value alone never lasts the delay.
         if (reading.time - first_seen).total_seconds() < metric_limits.delay_s:
             continue
-        work.raise_alarm(
-            condition_key=key,
-            kind=AlarmKind.THRESHOLD,
-            code=reading.metric,
-            priority=metric_limits.priority,
-            now=now,
-            value=reading.value,
-            detail={
-                "side": side,
-                "low": metric_limits.low,
-                "high": metric_limits.high,
-                "since": first_seen.isoformat(),
-            },
-        )
+        _raise_threshold(work, metric_limits, side, reading.value, first_seen, now)
 
 
-def apply_news2(work: PatientWork, result: News2Result, *, now: datetime) -> ClinicalRisk:
-    """Raises, raises again or resolves the NEWS2 alarm from the score's band; returns the band."""
+def _in_range(
+    work: PatientWork, key: str, at: datetime, policy: AlarmPolicy, gap_s: float | None = None
+) -> None:
+    """A reading on the good side of the condition `key`'s limit.
+
+    An alarm's condition is then gone (its hysteresis starts). A pending one tolerates a gap of
+    `policy.gap_s`: a value wavering across the limit as it worsens still adds up to the delay,
+    so that noise at the limit does not hold back a real crossing (sensitivity first).
+    """
+    if key in work.open_alarms or key not in work.conditions:
+        work.condition_gone(key, at)
+        return
+    gap = gap_key(key)
+    started = work.conditions.setdefault(gap, at)
+    if (at - started).total_seconds() >= (policy.gap_s if gap_s is None else gap_s):
+        work.conditions.pop(gap, None)
+        work.condition_gone(key, started)
+
+
+def gap_key(key: str) -> str:
+    """The pending-condition key of `key`'s current gap (its first reading back in range)."""
+    return f"{key}{GAP_SUFFIX}"
+
+
+def apply_time(
+    work: PatientWork,
+    current: Mapping[str, tuple[float, datetime]],
+    *,
+    now: datetime,
+    policy: AlarmPolicy = DEFAULT_POLICY,
+) -> None:
+    """What the passing of time decides, new readings or not: pending conditions, ending alarms.
+
+    `current` is each metric's latest value and its time. A pending condition whose latest value
+    still breaches, confirmed by a later reading and still current (`policy.hold`), raises once
+    its delay has passed; one whose value is gone, stale or back in range no longer holds.
+    """
+    for key, first_seen in list(work.conditions.items()):
+        if not key.startswith("threshold:") or key.endswith(GAP_SUFFIX) or key not in work.conditions:
+            continue
+        _, metric, side = key.split(":")
+        metric_limits = work.limits.get(metric)
+        latest = current.get(metric)
+        if metric_limits is None or latest is None or metric in work.suppressed:
+            work.conditions.pop(gap_key(key), None)
+            work.condition_gone(key, now)
+            continue
+        value, at = latest
+        if now - at > policy.hold(metric):
+            work.conditions.pop(gap_key(key), None)
+            work.condition_gone(key, min(at, now))
+            continue
+        if breached(metric_limits, value) != side:
+            _in_range(work, key, at, policy)
+            if key in work.conditions:  # a gap still within its tolerance
+                _in_range(work, key, now, policy)
+            continue
+        held_s = (now - first_seen).total_seconds()
+        if key not in work.open_alarms and at > first_seen and held_s >= metric_limits.delay_s:
+            _raise_threshold(work, metric_limits, side, value, first_seen, now)
+    # Open threshold alarms whose metric has no pending condition (stale, suppressed) end too.
+    for key in list(work.open_alarms):
+        if key.startswith("threshold:") and key not in work.conditions:
+            work.condition_gone(key, now)
+    # Gaps whose condition went away (an alarm raised, a metric suppressed) are dropped with it.
+    for key in [k for k in work.conditions if k.endswith(GAP_SUFFIX)]:
+        if key.removesuffix(GAP_SUFFIX) not in work.conditions:
+            del work.conditions[key]
+    work.end_due(policy, now)
+
+
+def _raise_threshold(
+    work: PatientWork, limits: Limits, side: str, value: float, first_seen: datetime, now: datetime
+) -> None:
+    work.raise_alarm(
+        condition_key=threshold_key(limits.metric, side),
+        kind=AlarmKind.THRESHOLD,
+        code=limits.metric,
+        priority=limits.priority,
+        now=now,
+        value=value,
+        detail={
+            "side": side,
+            "low": limits.low,
+            "high": limits.high,
+            "since": first_seen.isoformat(),
+            "delay_s": limits.delay_s,
+        },
+    )
+
+
+def apply_news2(
+    work: PatientWork, result: News2Result, *, now: datetime, policy: AlarmPolicy = DEFAULT_POLICY
+) -> ClinicalRisk:
+    """Raises, raises again or ends the NEWS2 alarm from the score's band; returns the band.
+
+    A partial score (device values only) is the score of what is present: its band is what those
+    parameters justify on their own (a single red parameter, a sum of 5 or 7 already reached), so
+    it raises that and no more; and it ends the alarm like a complete one when that band is gone.
+    The band must hold for the policy's NEWS2 delay first, so that one artefact never raises.
+    """
     score = result.score
     priority = NEWS2_PRIORITY.get(score.risk)
     if priority is None:
-        # An incomplete low score is only a lower bound: it does not clear an alarm on its own.
-        if score.complete:
-            work.resolve([NEWS2_KEY], now)
+        # A score wavering across the band's edge as the patient worsens: a gap it survives.
+        _in_range(work, NEWS2_KEY, now, policy, gap_s=policy.news2_gap_s)
+        return score.risk
+    gap_started = work.conditions.pop(gap_key(NEWS2_KEY), None)
+    if gap_started is not None and (now - gap_started).total_seconds() >= policy.news2_gap_s:
+        work.condition_gone(NEWS2_KEY, gap_started)
+    first_seen = work.conditions.setdefault(NEWS2_KEY, now)
+    work.condition_holds(NEWS2_KEY)
+    if NEWS2_KEY not in work.open_alarms and now - first_seen < policy.news2_delay(priority):
         return score.risk
     work.raise_alarm(
         condition_key=NEWS2_KEY,
@@ -175,9 +331,46 @@ def apply_news2(work: PatientWork, result: News2Result, *, now: datetime) -> Cli
         score=score.total,
         detail={
             "risk": score.risk.value,
+            "complete": score.complete,
             "parameter_scores": score.parameter_scores,
             "missing": list(score.missing),
             "values": result.values,
+            "since": first_seen.isoformat(),
         },
     )
     return score.risk
+
+
+def decide(
+    work: PatientWork,
+    readings: Sequence[ReadingLike],
+    current: dict[str, tuple[float, datetime]],
+    observation: ChartedObservation | None,
+    *,
+    now: datetime,
+    policy: AlarmPolicy = DEFAULT_POLICY,
+    charted: Sequence[LatestVital] = (),
+    spo2_scale: SpO2Scale | None = None,
+) -> ClinicalRisk:
+    """One patient's evaluation: new readings, NEWS2 from the current values, then time.
+
+    `current` (metric -> latest value and time) is brought up to date with `readings`; values of a
+    suppressed metric (a sensor-off device's) count for nothing in the score.
+    """
+    apply_thresholds(work, readings, now=now, policy=policy)
+    for reading in readings:
+        seen = current.get(reading.metric)
+        if seen is None or seen[1] <= reading.time:
+            current[reading.metric] = (reading.value, reading.time)
+    judged = [(m, v, at) for m, (v, at) in current.items() if m not in work.suppressed]
+    news2 = score_latest(
+        judged,
+        observation,
+        now=now,
+        freshness=policy.vitals_validity,
+        spo2_scale=spo2_scale,
+        charted_vitals=charted,
+    )
+    risk = apply_news2(work, news2, now=now, policy=policy)
+    apply_time(work, current, now=now, policy=policy)
+    return risk

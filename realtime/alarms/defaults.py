@@ -8,8 +8,15 @@ Sources, kept deliberately conservative (they alarm at or before the point the s
   Advanced Paediatric Life Support, 6th ed.) widened by roughly one centile band of Fleming et al.,
   "Normal ranges of heart rate and respiratory rate in children", Lancet 2011;377:1011-18.
 - Temperature: NICE NG143 (fever in under 5s): 38.0 °C and above in infants is a red flag.
-- Delays: bedside monitors commonly delay SpO2 alarms ~10-15 s to ignore motion artefact; the
-  others wait 10 s, so that one spurious value does not page a nurse, but a real change does.
+- Condition delays (how long a crossing must persist before it raises), by metric:
+  SpO2 20 s: desaturations shorter than 15-30 s are mostly motion and probe artefact; Welch
+  (Biomed Instrum Technol 2011) and the Dartmouth surveillance programme (Taenzer et al.,
+  Anesthesiology 2010) ran SpO2 alarms with a 15 s delay, Görges et al. (Anesth Analg 2009) found
+  a 14-19 s delay removes about half of ICU alarms without missing a real event, and IEC
+  60601-1-8 asks that such delays be configurable and disclosed. Heart and respiration rate 10 s
+  and 15 s (continuous, derived from ECG and impedance, more robust than the pleth). Systolic
+  pressure and temperature 0 s: each is a deliberate measurement (a cuff cycle, a thermometer)
+  that stands until the next one minutes later, as monitors alarm on the NIBP result itself.
 """
 
 from __future__ import annotations
@@ -49,41 +56,41 @@ _H, _M = AlarmPriority.HIGH, AlarmPriority.MEDIUM
 
 _ADULT = (
     Limits(HR, 41, 130, _H, 10),
-    Limits(SPO2, 92, None, _H, 15),
-    Limits(RR, 9, 24, _H, 10),
-    Limits(SBP, 91, 219, _H, 10),
-    Limits(TEMP, 35.1, 39.0, _M, 10),
+    Limits(SPO2, 92, None, _H, 20),
+    Limits(RR, 9, 24, _H, 15),
+    Limits(SBP, 91, 219, _H, 0),
+    Limits(TEMP, 35.1, 39.0, _M, 0),
 )
 
 DEFAULTS: dict[AgeGroup, tuple[Limits, ...]] = {
     AgeGroup.ADULT: _ADULT,
     AgeGroup.OLDER_ADULT: (
         Limits(HR, 41, 130, _H, 10),
-        Limits(SPO2, 92, None, _H, 15),
-        Limits(RR, 9, 24, _H, 10),
-        Limits(SBP, 100, 219, _H, 10),
-        Limits(TEMP, 35.1, 39.0, _M, 10),
+        Limits(SPO2, 92, None, _H, 20),
+        Limits(RR, 9, 24, _H, 15),
+        Limits(SBP, 100, 219, _H, 0),
+        Limits(TEMP, 35.1, 39.0, _M, 0),
     ),
     AgeGroup.ADOLESCENT: (
         Limits(HR, 50, 130, _H, 10),
-        Limits(SPO2, 92, None, _H, 15),
-        Limits(RR, 10, 25, _H, 10),
-        Limits(SBP, 90, 140, _H, 10),
-        Limits(TEMP, 35.5, 38.5, _M, 10),
+        Limits(SPO2, 92, None, _H, 20),
+        Limits(RR, 10, 25, _H, 15),
+        Limits(SBP, 90, 140, _H, 0),
+        Limits(TEMP, 35.5, 38.5, _M, 0),
     ),
     AgeGroup.CHILD: (
         Limits(HR, 60, 160, _H, 10),
-        Limits(SPO2, 92, None, _H, 15),
-        Limits(RR, 15, 40, _H, 10),
-        Limits(SBP, 75, 130, _H, 10),
-        Limits(TEMP, 35.5, 38.5, _M, 10),
+        Limits(SPO2, 92, None, _H, 20),
+        Limits(RR, 15, 40, _H, 15),
+        Limits(SBP, 75, 130, _H, 0),
+        Limits(TEMP, 35.5, 38.5, _M, 0),
     ),
     AgeGroup.INFANT: (
         Limits(HR, 90, 180, _H, 10),
-        Limits(SPO2, 92, None, _H, 15),
-        Limits(RR, 20, 60, _H, 10),
-        Limits(SBP, 60, 110, _H, 10),
-        Limits(TEMP, 36.0, 38.0, _H, 10),
+        Limits(SPO2, 92, None, _H, 20),
+        Limits(RR, 20, 60, _H, 15),
+        Limits(SBP, 60, 110, _H, 0),
+        Limits(TEMP, 36.0, 38.0, _H, 0),
     ),
 }
 

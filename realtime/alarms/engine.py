@@ -23,17 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import NotFound
 from realtime.alarms import store
 from realtime.alarms.decisions import (
+    DEFAULT_POLICY,
     NEWS2_KEY,
     ReadingLike,
-    apply_news2,
-    apply_thresholds,
+    decide,
     threshold_key,
 )
 from realtime.alarms.defaults import Limits
 from realtime.alarms.evaluation_reads import Whereabouts, read_patients
 from realtime.alarms.evaluation_writes import write_changes
 from realtime.alarms.news2 import ClinicalRisk
-from realtime.alarms.news2_inputs import score_latest
+from realtime.alarms.policy import AlarmPolicy
 from realtime.alarms.schemas import AlarmChange
 from realtime.alarms.technical import apply_device_status, check_technical
 
@@ -82,10 +82,17 @@ async def evaluate(
     now: datetime,
     bed_id: uuid.UUID | None = None,
     ward_id: uuid.UUID | None = None,
+    policy: AlarmPolicy = DEFAULT_POLICY,
 ) -> list[AlarmChange]:
     """Applies thresholds and NEWS2 to a patient's new readings; returns the alarm changes to publish."""
     evaluation = await evaluate_patient(
-        session, patient_id=patient_id, readings=readings, now=now, bed_id=bed_id, ward_id=ward_id
+        session,
+        patient_id=patient_id,
+        readings=readings,
+        now=now,
+        bed_id=bed_id,
+        ward_id=ward_id,
+        policy=policy,
     )
     return evaluation.changes
 
@@ -98,10 +105,11 @@ async def evaluate_patient(
     now: datetime,
     bed_id: uuid.UUID | None = None,
     ward_id: uuid.UUID | None = None,
+    policy: AlarmPolicy = DEFAULT_POLICY,
 ) -> Evaluation:
     """`evaluate`, also returning the limits and NEWS2 band it used; NotFound for an unknown patient."""
     batch = [PatientReadings(patient_id, readings, bed_id, ward_id)]
-    evaluation = (await evaluate_patients(session, batch, now=now)).get(patient_id)
+    evaluation = (await evaluate_patients(session, batch, now=now, policy=policy)).get(patient_id)
     if evaluation is None:
         raise NotFound("No such patient.")
     return evaluation
@@ -113,21 +121,37 @@ async def evaluate_patients(
     *,
     now: datetime,
     yield_every: int = YIELD_EVERY_PATIENTS,
+    policy: AlarmPolicy = DEFAULT_POLICY,
 ) -> dict[uuid.UUID, Evaluation]:
-    """`evaluate_patient` of each patient (one entry each), in one pass; unknown patients are left out."""
+    """`evaluate_patient` of each patient (one entry each), in one pass; unknown patients are left out.
+
+    An entry without readings is still evaluated: time alone raises a condition that has lasted
+    its delay and ends an alarm whose condition has been gone for the hysteresis.
+    """
     if len({item.patient_id for item in batch}) != len(batch):
         raise ValueError("one entry per patient")
     if not batch:  # a round whose patients were all quiet
         return {}
     whereabouts = [Whereabouts(item.patient_id, item.bed_id, item.ward_id) for item in batch]
-    found = await read_patients(session, whereabouts, now=now)
+    found = await read_patients(
+        session, whereabouts, now=now, observation_validity=policy.observation_validity
+    )
     risks: dict[uuid.UUID, ClinicalRisk] = {}
     for count, item in enumerate(batch, 1):
         state = found.get(item.patient_id)
         if state is not None:
-            apply_thresholds(state.work, item.readings, now=now)
-            news2 = score_latest(state.vitals, state.observation, now=now, spo2_scale=state.spo2_scale)
-            risks[item.patient_id] = apply_news2(state.work, news2, now=now)
+            # The stored latest values; a caller may pass readings it has not stored: `decide` adds them.
+            current = {metric: (value, at) for metric, value, at in state.vitals}
+            risks[item.patient_id] = decide(
+                state.work,
+                item.readings,
+                current,
+                state.observation,
+                now=now,
+                policy=policy,
+                charted=state.charted,
+                spo2_scale=state.spo2_scale,
+            )
         if count % yield_every == 0:
             await asyncio.sleep(0)
     works = [state.work for state in found.values()]

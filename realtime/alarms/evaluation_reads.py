@@ -1,7 +1,7 @@
 """What an evaluation reads, for every patient of a round at once: a handful of set-based queries.
 
-Limits (two queries), pending conditions, open alarms (locked), latest vitals, nurses' latest
-observations, and beds for the patients whose location the caller did not know: the same for a
+Limits (two queries), pending conditions, open alarms (locked), latest vitals (and their devices),
+sensor-off devices, nurses' latest observations, and beds for the patients whose location the caller did not know: the same for a
 round of one patient as of two thousand.
 """
 
@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from devices.vitals import queries
 from realtime.alarms import store
 from realtime.alarms.decisions import PatientWork
 from realtime.alarms.id_lists import among
 from realtime.alarms.models import Alarm, AlarmCondition, AlarmKind, AlarmStatus
 from realtime.alarms.news2 import SpO2Scale
 from realtime.alarms.news2_inputs import (
+    OBSERVATION_FRESHNESS,
     ChartedObservation,
     LatestVital,
+    charted_vitals,
     latest_observations,
-    latest_vitals,
 )
 from realtime.alarms.spo2_scale import assigned_scales
 from realtime.alarms.thresholds import limits_by_patient
@@ -49,12 +51,20 @@ class PatientRead:
     work: PatientWork
     vitals: list[LatestVital]
     observation: ChartedObservation | None
+    # Device of each metric's latest value, to tell which a sensor-off device measured.
+    devices: dict[str, str] = field(default_factory=dict)
     # The scale a clinician assigned, if any (see realtime.alarms.spo2_scale).
     spo2_scale: SpO2Scale | None = None
+    # Values staff charted (a full set): they count for the charting's validity, not the devices'.
+    charted: list[LatestVital] = field(default_factory=list)
 
 
 async def read_patients(
-    session: AsyncSession, patients: Sequence[Whereabouts], *, now: datetime
+    session: AsyncSession,
+    patients: Sequence[Whereabouts],
+    *,
+    now: datetime,
+    observation_validity: timedelta = OBSERVATION_FRESHNESS,
 ) -> dict[uuid.UUID, PatientRead]:
     """The state of each of these patients; patients with no record are left out."""
     ids = [p.patient_id for p in patients]
@@ -64,9 +74,17 @@ async def read_patients(
     places = await store.locations(session, patient_ids=[p for p in unplaced if p in limits], now=now)
     conditions = await pending_conditions(session, patient_ids=ids)
     alarms = await open_engine_alarms(session, patient_ids=ids)
-    vitals = await latest_vitals(session, patient_ids=ids, now=now)
-    observations = await latest_observations(session, patient_ids=ids, now=now)
+    vitals: dict[uuid.UUID, list[LatestVital]] = {}
+    devices: dict[uuid.UUID, dict[str, str]] = {}
+    for patient_id, metric, value, _unit, time, device in await queries.latest_values(
+        session, patient_ids=ids, now=now
+    ):
+        vitals.setdefault(patient_id, []).append((metric, value, time))
+        devices.setdefault(patient_id, {})[metric] = device
+    sensors_off = await sensor_off_devices(session, patient_ids=ids)
+    observations = await latest_observations(session, patient_ids=ids, now=now, validity=observation_validity)
     scales = await assigned_scales(session, patient_ids=ids)
+    charted = await charted_vitals(session, patient_ids=ids, now=now, validity=observation_validity)
     found: dict[uuid.UUID, PatientRead] = {}
     for patient in patients:
         if patient.patient_id not in limits:
@@ -81,9 +99,38 @@ async def read_patients(
             stored_conditions=conditions.get(patient_id, {}),
             open_alarms=alarms.get(patient_id, {}),
         )
+        measured_by = devices.get(patient_id, {})
+        off = sensors_off.get(patient_id, set())
+        work.suppressed = {metric for metric, device in measured_by.items() if device in off}
         found[patient_id] = PatientRead(
-            work, vitals.get(patient_id, []), observations.get(patient_id), scales.get(patient_id)
+            work,
+            vitals.get(patient_id, []),
+            observations.get(patient_id),
+            measured_by,
+            scales.get(patient_id),
+            charted.get(patient_id, []),
         )
+    return found
+
+
+async def sensor_off_devices(
+    session: AsyncSession, *, patient_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, set[str]]:
+    """The devices of each patient with an open sensor-off alarm: their values are not judged."""
+    if not patient_ids:
+        return {}
+    rows = await session.execute(
+        select(Alarm.patient_id, Alarm.device_id).where(
+            among(session, Alarm.patient_id, patient_ids),
+            Alarm.status != AlarmStatus.RESOLVED,
+            Alarm.kind == AlarmKind.TECHNICAL,
+            Alarm.code == "sensor_off",
+        )
+    )
+    found: dict[uuid.UUID, set[str]] = {}
+    for patient_id, device_id in rows:
+        if device_id:
+            found.setdefault(patient_id, set()).add(device_id)
     return found
 
 
@@ -130,3 +177,14 @@ async def open_engine_alarms(
     for alarm in alarms:
         found.setdefault(alarm.patient_id, {})[alarm.condition_key] = alarm
     return found
+
+
+async def patients_awaiting_time(session: AsyncSession) -> set[uuid.UUID]:
+    """Patients for whom time alone may change an alarm: a pending condition, or an open engine alarm."""
+    pending = await session.scalars(select(AlarmCondition.patient_id).distinct())
+    alarmed = await session.scalars(
+        select(Alarm.patient_id)
+        .where(Alarm.status != AlarmStatus.RESOLVED, Alarm.kind.in_(ENGINE_KINDS))
+        .distinct()
+    )
+    return set(pending) | set(alarmed)

@@ -21,6 +21,7 @@ from core.sessions import transaction
 from devices.protocol import Reading, StatusMessage
 from realtime.alarms import engine
 from realtime.alarms.escalation import escalate_overdue
+from realtime.alarms.policy import policy_from_settings
 from realtime.alarms.publishing import publish_changes
 from realtime.alarms.schemas import AlarmChange
 
@@ -47,6 +48,7 @@ async def evaluate_vitals_message(
             now=now,
             bed_id=_optional_uuid(message.get("bed_id")),
             ward_id=_optional_uuid(message.get("ward_id")),
+            policy=policy_from_settings(resources.settings),
         )
     await publish_changes(resources.bus, changes)
     return changes

@@ -12,6 +12,11 @@ behind, and commits and acknowledgements never wait for alarms. Within a round t
 turn every `yield_every_patients` patients, so that a large round (after a restart, every patient
 is evaluated in full) does not hold up the ingest worker sharing the loop.
 
+Time changes alarms too: a condition that has lasted its delay raises, and one gone for the
+hysteresis ends, whether or not new readings arrive (a stable patient's readings are skipped as
+quiet). So every `tick_s` a round also takes the patients with a pending condition or an open
+alarm (`evaluation_reads.patients_awaiting_time`) and evaluates them with or without readings.
+
 When the database is away the round's state is put back (newer values that arrived meanwhile
 win) and the round is retried with backoff: the latest state of every patient survives the outage.
 """
@@ -19,6 +24,7 @@ win) and the round is retried with backoff: the latest state of every patient su
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -38,6 +44,9 @@ from core.sessions import transaction
 from core.settings import Settings
 from devices.protocol import StatusMessage
 from realtime.alarms import engine
+from realtime.alarms.decisions import DEFAULT_POLICY
+from realtime.alarms.evaluation_reads import patients_awaiting_time
+from realtime.alarms.policy import AlarmPolicy, policy_from_settings
 from realtime.alarms.publishing import publish_changes
 from realtime.alarms.quiet import QuietPatients, changed_elsewhere
 from realtime.alarms.schemas import AlarmChange
@@ -76,6 +85,8 @@ class LiveTuning:
     # Patients checked or evaluated between two turns of the event loop (see engine.evaluate_patients).
     yield_every_patients: int = engine.YIELD_EVERY_PATIENTS
     low_battery_pct: int = 20
+    # How often pending conditions and ending alarms are looked at again with no new reading.
+    tick_s: float = 2.0
     retry_base_s: float = 0.5
     retry_cap_s: float = 10.0
 
@@ -122,11 +133,18 @@ class LiveAlarmEvaluator:
     """Coalesces committed readings and statuses per patient and device; `run` evaluates them in rounds."""
 
     def __init__(
-        self, *, sessions: async_sessionmaker[AsyncSession], bus: Bus, tuning: LiveTuning | None = None
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        bus: Bus,
+        tuning: LiveTuning | None = None,
+        policy: AlarmPolicy = DEFAULT_POLICY,
     ) -> None:
         self._sessions = sessions
         self._bus = bus
         self.tuning = tuning or LiveTuning()
+        self.policy = policy
+        self._next_tick_s = time.monotonic() + self.tuning.tick_s
         self._patients: dict[uuid.UUID, _PatientState] = {}
         self._statuses: dict[str, StatusMessage] = {}
         self._quiet = QuietPatients(full_every_s=self.tuning.full_every_s)
@@ -183,7 +201,11 @@ class LiveAlarmEvaluator:
         """Evaluates rounds until cancelled."""
         attempt = 0
         while True:
-            await self._wakeup.wait()
+            wait_s = self._next_tick_s - time.monotonic()
+            if wait_s > 0:
+                # Woken by readings, or by the tick: pending conditions and ending alarms are due a look.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=wait_s)
             patients, statuses = self._take()
             cpu_started = time.thread_time()
             try:
@@ -254,9 +276,18 @@ class LiveAlarmEvaluator:
                 since = self._watermark - WATERMARK_OVERLAP
                 self._quiet.forget(await changed_elsewhere(session, since=since))
             self._watermark = now
+            if now_s >= self._next_tick_s:
+                self._next_tick_s = now_s + self.tuning.tick_s
+                for patient_id in await patients_awaiting_time(session):
+                    # No readings and no known bed: evaluated in full, its bed looked up.
+                    patients.setdefault(patient_id, _PatientState(None, None))
             batch, values = await self._not_quiet(patients, now_s=now_s)
             evaluations = await engine.evaluate_patients(
-                session, batch, now=now, yield_every=self.tuning.yield_every_patients
+                session,
+                batch,
+                now=now,
+                yield_every=self.tuning.yield_every_patients,
+                policy=self.policy,
             )
             for item in batch:
                 evaluation = evaluations.get(item.patient_id)
@@ -297,7 +328,8 @@ class LiveAlarmEvaluator:
         values: dict[uuid.UUID, dict[str, float]] = {}
         for count, (patient_id, state) in enumerate(patients.items(), 1):
             latest = {metric: value for metric, (value, _at) in state.latest.items()}
-            if self._quiet.is_quiet(patient_id, latest, now_s=now_s):
+            # A patient taken for the tick has no readings: time is what may change their alarms.
+            if latest and self._quiet.is_quiet(patient_id, latest, now_s=now_s):
                 self.stats.quiet += 1
             else:
                 batch.append(
@@ -322,9 +354,11 @@ def live_evaluator_factory(
     settings: Settings, **tuning: Any
 ) -> Callable[[async_sessionmaker[AsyncSession], Bus], LiveAlarmEvaluator]:
     """What a composition root injects into the ingest worker: an evaluator on the worker's sessions and bus."""
+    tuning.setdefault("tick_s", settings.alarm_tick_s)
     chosen = LiveTuning(low_battery_pct=settings.alarm_low_battery_pct, **tuning)
+    policy = policy_from_settings(settings)
 
     def build(sessions: async_sessionmaker[AsyncSession], bus: Bus) -> LiveAlarmEvaluator:
-        return LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=chosen)
+        return LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=chosen, policy=policy)
 
     return build

@@ -177,3 +177,10 @@ class Alarm(PublicIdMixin, TimestampMixin, Base):
     value: Mapped[float | None] = mapped_column(Float(precision=53))
     score: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    @property
+    def condition_ended_at(self) -> datetime | None:
+        """When the condition of a latched alarm ended (it stays until acknowledged); None otherwise."""
+        # In the detail, not a column: the evaluator's decisions set it (realtime.alarms.decisions).
+        ended = (self.detail or {}).get("condition_ended_at")
+        return datetime.fromisoformat(ended) if ended else None

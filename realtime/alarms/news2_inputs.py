@@ -19,9 +19,10 @@ from realtime.alarms.models import News2Observation
 from realtime.alarms.news2 import Consciousness, News2Inputs, News2Score, SpO2Scale, score_news2
 from realtime.alarms.spo2_scale import assigned_scales
 
-# A vital older than this is not "the latest" for a score; the RCP asks for a full set each time.
-VITALS_FRESHNESS = timedelta(hours=1)
-# Consciousness and oxygen are charted at each observation round; 12 h covers the sparsest schedule.
+# The validity windows of a score's parameters (the defaults of `realtime.alarms.policy`, which the
+# settings change): a device value older than this is no longer the patient's current value;
+# consciousness and oxygen are charted at each observation round, 12 h covers the sparsest schedule.
+VITALS_FRESHNESS = timedelta(minutes=15)
 OBSERVATION_FRESHNESS = timedelta(hours=12)
 
 
@@ -47,7 +48,11 @@ LatestVital = tuple[str, float, datetime]
 
 
 async def latest_observation(
-    session: AsyncSession, *, patient_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    *,
+    patient_id: uuid.UUID,
+    now: datetime,
+    validity: timedelta = OBSERVATION_FRESHNESS,
 ) -> News2Observation | None:
     """The nurse's latest observation within the freshness window."""
     return await session.scalar(
@@ -55,7 +60,7 @@ async def latest_observation(
         .where(
             News2Observation.patient_id == patient_id,
             News2Observation.recorded_at <= now,
-            News2Observation.recorded_at >= now - OBSERVATION_FRESHNESS,
+            News2Observation.recorded_at >= now - validity,
         )
         .order_by(News2Observation.recorded_at.desc())
         .limit(1)
@@ -63,7 +68,11 @@ async def latest_observation(
 
 
 async def latest_observations(
-    session: AsyncSession, *, patient_ids: Collection[uuid.UUID], now: datetime
+    session: AsyncSession,
+    *,
+    patient_ids: Collection[uuid.UUID],
+    now: datetime,
+    validity: timedelta = OBSERVATION_FRESHNESS,
 ) -> dict[uuid.UUID, ChartedObservation]:
     """Each patient's latest observation within the freshness window, in one query."""
     if not patient_ids:
@@ -81,7 +90,7 @@ async def latest_observations(
         .where(
             among(session, o.patient_id, patient_ids),
             o.recorded_at <= now,
-            o.recorded_at >= now - OBSERVATION_FRESHNESS,
+            o.recorded_at >= now - validity,
         )
         .subquery()
     )
@@ -98,35 +107,46 @@ async def latest_observations(
 async def latest_vitals(
     session: AsyncSession, *, patient_ids: Collection[uuid.UUID], now: datetime
 ) -> dict[uuid.UUID, list[LatestVital]]:
-    """Each patient's latest value per metric, measured by a device or charted by staff.
-
-    Any age: `score_latest` judges freshness.
-    """
-    newest: dict[uuid.UUID, dict[str, tuple[float, datetime]]] = {}
+    """Each patient's latest value per metric measured by a device. Any age: `score_latest` judges it."""
+    newest: dict[uuid.UUID, list[LatestVital]] = {}
     for patient_id, metric, value, _unit, time, _device in await queries.latest_values(
         session, patient_ids=patient_ids, now=now
     ):
-        newest.setdefault(patient_id, {})[metric] = (value, time)
-    charted = await latest_charted(
-        session, patient_ids=patient_ids, since=now - queries.LATEST_LOOKBACK, now=now
-    )
-    for patient_id, values in charted.items():
-        mine = newest.setdefault(patient_id, {})
-        for metric, (value, time) in values.items():
-            if metric not in mine or mine[metric][1] < time:
-                mine[metric] = (value, time)
+        newest.setdefault(patient_id, []).append((metric, value, time))
+    return newest
+
+
+async def charted_vitals(
+    session: AsyncSession,
+    *,
+    patient_ids: Collection[uuid.UUID],
+    now: datetime,
+    validity: timedelta = OBSERVATION_FRESHNESS,
+) -> dict[uuid.UUID, list[LatestVital]]:
+    """Each patient's newest value per metric that staff charted within `validity` (a full set)."""
+    charted = await latest_charted(session, patient_ids=patient_ids, since=now - validity, now=now)
     return {
         patient_id: [(metric, value, time) for metric, (value, time) in values.items()]
-        for patient_id, values in newest.items()
+        for patient_id, values in charted.items()
     }
 
 
 async def compute_news2(
-    session: AsyncSession, *, patient_id: uuid.UUID, now: datetime, freshness: timedelta = VITALS_FRESHNESS
+    session: AsyncSession,
+    *,
+    patient_id: uuid.UUID,
+    now: datetime,
+    freshness: timedelta = VITALS_FRESHNESS,
+    observation_validity: timedelta = OBSERVATION_FRESHNESS,
 ) -> News2Result:
     """Scores the patient's latest vitals (no older than `freshness`) with the latest observation."""
     vitals = await latest_vitals(session, patient_ids=[patient_id], now=now)
-    observation = await latest_observation(session, patient_id=patient_id, now=now)
+    charted_values = await charted_vitals(
+        session, patient_ids=[patient_id], now=now, validity=observation_validity
+    )
+    observation = await latest_observation(
+        session, patient_id=patient_id, now=now, validity=observation_validity
+    )
     charted = (
         ChartedObservation(
             observation.id, observation.consciousness, observation.on_oxygen, observation.spo2_scale
@@ -135,7 +155,14 @@ async def compute_news2(
         else None
     )
     scale = (await assigned_scales(session, patient_ids=[patient_id])).get(patient_id)
-    return score_latest(vitals.get(patient_id, []), charted, now=now, freshness=freshness, spo2_scale=scale)
+    return score_latest(
+        vitals.get(patient_id, []),
+        charted,
+        now=now,
+        freshness=freshness,
+        spo2_scale=scale,
+        charted_vitals=charted_values.get(patient_id, ()),
+    )
 
 
 def score_latest(
@@ -145,6 +172,7 @@ def score_latest(
     now: datetime,
     freshness: timedelta = VITALS_FRESHNESS,
     spo2_scale: SpO2Scale | None = None,
+    charted_vitals: Iterable[LatestVital] = (),
 ) -> News2Result:
     """NEWS2 of the latest vitals no older than `freshness`, with the observation (if any).
 
@@ -152,7 +180,13 @@ def score_latest(
     one; the scale an observation was charted on is a record of that moment, not a choice.
     """
     spo2_scale = spo2_scale or SpO2Scale.SCALE_1
-    latest = {metric: value for metric, value, time in vitals if time >= now - freshness}
+    newest = {metric: (value, time) for metric, value, time in vitals if time >= now - freshness}
+    # A value staff charted counts until the next round (the caller passes only those still valid);
+    # a newer device value takes its place.
+    for metric, value, time in charted_vitals:
+        if metric not in newest or newest[metric][1] < time:
+            newest[metric] = (value, time)
+    latest = {metric: value for metric, (value, _time) in newest.items()}
     inputs = News2Inputs(
         respiration_rate=latest.get(RR),
         spo2=latest.get(SPO2),

@@ -37,6 +37,8 @@ class AlarmRead(BaseModel):
     value: float | None
     score: int | None
     detail: dict[str, Any]
+    # Set on a latched alarm whose condition has ended: the dashboard shows "condition ended".
+    condition_ended_at: datetime | None = None
 
 
 class AlarmChange(BaseModel):

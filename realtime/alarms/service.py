@@ -70,10 +70,20 @@ async def list_alarms(
 async def acknowledge(
     *, session: AsyncSession, principal: Principal, alarm_id: uuid.UUID, now: datetime
 ) -> AlarmChange:
-    """Records who acknowledged and when; acknowledging again changes nothing; a resolved alarm is 409."""
+    """Records who acknowledged and when; acknowledging again changes nothing; a resolved alarm is 409.
+
+    A latched alarm whose condition has ended is done once seen: acknowledging it resolves it.
+    """
     alarm = await _locked(session, principal, alarm_id)
     if alarm.status is AlarmStatus.RESOLVED:
         raise Conflict("The alarm is already resolved.")
+    if alarm.condition_ended_at is not None:
+        alarm.acknowledged_by, alarm.acknowledged_at = principal.user_id, now
+        alarm.status, alarm.resolved_by, alarm.resolved_at = AlarmStatus.RESOLVED, principal.user_id, now
+        await session.flush()
+        ended = store.change("resolved", alarm)
+        store.audit_changes(session, [ended], actor=principal)
+        return ended
     if alarm.status is AlarmStatus.RAISED:
         alarm.status, alarm.acknowledged_by, alarm.acknowledged_at = (
             AlarmStatus.ACKNOWLEDGED,

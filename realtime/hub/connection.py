@@ -1,8 +1,15 @@
-"""One client connection: bounded outbound queue of encoded frames, resync, heartbeat and token expiry."""
+"""One client connection: bounded outbound queue of encoded frames, resync, heartbeat and token expiry.
+
+Alarms have a lane of their own: an alarm frame is sent before any reading still waiting for a
+slow client, so that under load alarms never queue behind readings. Only a snapshot or a resync
+marker still waiting keeps its place ahead of an alarm (an alarm delta must follow the snapshot
+it changes).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -47,6 +54,8 @@ class ConnectionTuning:
 
 # A queued frame: its kind (a message `type`) and its JSON text, encoded once for every watcher.
 Frame = tuple[str, str]
+# Frames an alarm may not overtake: what the client rebuilds its state from.
+ORDERED_KINDS = frozenset({"snapshot", "resync"})
 
 
 @dataclass(slots=True)
@@ -76,6 +85,10 @@ class Connection:
         self.load_snapshot = load
         self.feeds: dict[SubscriptionKey, _Feed] = {}
         self._outbox: asyncio.Queue[Frame] = asyncio.Queue(maxsize=tuning.queue_size)
+        # The alarm lane, sent first; and the snapshots and resync markers in the outbox meanwhile.
+        self._alarm_lane: collections.deque[Frame] = collections.deque()
+        self._ordered_waiting = 0
+        self._frames_waiting = asyncio.Event()
         self._resync_task: asyncio.Task[None] | None = None
         self._pong = asyncio.Event()
         self.overflows = 0
@@ -115,6 +128,11 @@ class Connection:
         else:  # a snapshot that takes this long is a client (or database) that cannot keep up
             self._overflow()
 
+    @property
+    def frames_waiting(self) -> tuple[int, int]:
+        """(alarms, other frames) queued for the client's socket."""
+        return len(self._alarm_lane), self._outbox.qsize()
+
     # Outbound queue ----------------------------------------------------------------------------
     def send(self, message: dict[str, Any]) -> bool:
         """Queues a message of this connection's own (ready, snapshot, error, ping) without waiting."""
@@ -124,12 +142,22 @@ class Connection:
         # On a full queue the client is resynchronised, or dropped when it keeps falling behind.
         if self.closed.is_set():
             return False
+        if kind == "alarm" and not self._ordered_waiting:
+            if len(self._alarm_lane) >= self.tuning.queue_size:
+                self._overflow()
+                return False
+            self._alarm_lane.append((kind, text))
+            self._frames_waiting.set()
+            return True
         try:
             self._outbox.put_nowait((kind, text))
-            return True
         except asyncio.QueueFull:
             self._overflow()
             return False
+        if kind in ORDERED_KINDS:
+            self._ordered_waiting += 1
+        self._frames_waiting.set()
+        return True
 
     def _overflow(self) -> None:
         self.overflows += 1
@@ -146,12 +174,15 @@ class Connection:
             frame = self._outbox.get_nowait()
             if frame[0] == "alarm":
                 kept.append(frame)
+        self._ordered_waiting = 0
         for feed in self.feeds.values():
             # Alarms held for a feed are kept too; its readings are committed before they are
             # published, so the fresh snapshot has them.
             kept += [frame for frame in feed.held if frame[0] == "alarm"]
             feed.ready, feed.held = False, []
         self._outbox.put_nowait(("resync", encode({"type": "resync", "reason": reason})))
+        self._ordered_waiting += 1
+        self._frames_waiting.set()
         # Alarms are few and each matters: they go out again after the marker (the queue was just
         # emptied, so they fit unless the queue holds nothing but alarms, in which case the oldest go).
         room = self.tuning.queue_size - 1
@@ -190,9 +221,17 @@ class Connection:
 
     # Tasks ---------------------------------------------------------------------------------------
     async def run_writer(self) -> None:
-        """Sends queued frames in order, at the client's pace."""
+        """Sends queued frames at the client's pace: the alarm lane first, then the rest in order."""
         while True:
-            _kind, text = await self._outbox.get()
+            while not self._alarm_lane and self._outbox.empty():
+                self._frames_waiting.clear()
+                await self._frames_waiting.wait()
+            if self._alarm_lane:
+                _kind, text = self._alarm_lane.popleft()
+            else:
+                kind, text = self._outbox.get_nowait()
+                if kind in ORDERED_KINDS:
+                    self._ordered_waiting -= 1
             await self.transport.send_text(text)
 
     async def run_heartbeat(self) -> None:

@@ -17,6 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.sessions import transaction
 from devices.protocol import metric_spec
 from devices.vitals.models import VitalReading
+from realtime.alarms.models import AlarmPriority
+from realtime.alarms.policy import DEFAULT_VALUE_HOLD_S, AlarmPolicy
+
+# For tests of the plumbing (transport, rounds, outages), not of the policy: NEWS2 raises as soon
+# as its band is seen, an alarm resolves as soon as its condition is gone, and readings a test
+# published a minute ago still count as current.
+AT_ONCE = AlarmPolicy(
+    news2_delay_s={AlarmPriority.HIGH: 0, AlarmPriority.MEDIUM: 0},
+    value_hold_s=dict.fromkeys(DEFAULT_VALUE_HOLD_S, 3600.0),
+    threshold_hysteresis_s=0,
+    news2_hysteresis_s=0,
+    latching=frozenset(),
+)
 
 
 @dataclass(frozen=True, slots=True)

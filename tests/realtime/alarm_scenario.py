@@ -50,7 +50,7 @@ def vitals(second: int, values: dict[str, float]) -> list[tuple[int, str, float]
 
 
 CASES: dict[str, Case] = {
-    # High heart rate: delay, raise once, back in range resolves.
+    # High heart rate: delay, raise once, back in range starts the hysteresis.
     "hr-high": Case(
         steps={
             0: [(0, HR, 150)],
@@ -60,7 +60,7 @@ CASES: dict[str, Case] = {
             20: [(20, HR, 80)],
         }
     ),
-    # Low SpO2 waits 15 s, then resolves.
+    # Low SpO2 waits 20 s (raised on the tick), then starts ending.
     "spo2-low": Case(
         steps={0: [(0, SPO2, 85)], 10: [(10, SPO2, 84)], 16: [(16, SPO2, 84)], 30: [(30, SPO2, 97)]}
     ),
@@ -80,7 +80,7 @@ CASES: dict[str, Case] = {
     "infant": Case(
         birth_days_ago=100, steps={0: [(0, HR, 85), (0, TEMP, 38.2)], 10: [(10, HR, 84), (10, TEMP, 38.3)]}
     ),
-    # NEWS2 7 (high) on oxygen, then well: a complete low score resolves it.
+    # NEWS2 7 (high) on oxygen, then well before the NEWS2 delay: nothing raised.
     "news2-high": Case(
         observation=(Consciousness.ALERT, True),
         steps={0: vitals(0, {RR: 22, SPO2: 94, SBP: 105, HR: 95, TEMP: 37.0}), 20: vitals(20, WELL)},
@@ -93,13 +93,13 @@ CASES: dict[str, Case] = {
             10: [(10, RR, 26), (10, SBP, 95)],
         },
     ),
-    # No observation: a single red parameter raises; an incomplete low score does not resolve.
+    # No observation: a single red parameter, gone before any delay: nothing raised.
     "news2-incomplete": Case(steps={0: [(0, RR, 7)], 10: [(10, RR, 16)]}),
-    # Several readings in one evaluation: raised and resolved at once, then a new condition.
+    # Several readings in one evaluation: a one-second gap back in range, then raised.
     "one-batch": Case(
         steps={0: [(0, HR, 150)], 12: [(10, HR, 151), (11, HR, 70), (12, HR, 150)], 30: [(30, HR, 150)]}
     ),
-    # In a bed (found from the admission); low pressure, then high: one resolves, the other starts.
+    # In a bed (found from the admission); low pressure, then high: one ends, the other raises.
     "in-bed": Case(
         in_bed=True,
         steps={0: [(0, SBP, 80)], 10: [(10, SBP, 85)], 12: [(12, SBP, 230)], 30: [(30, SBP, 231)]},
@@ -113,39 +113,24 @@ def _key(metric: str, side: str) -> str:
 
 
 # What the rules say happens at each step, by case: (change, condition). Every step's vitals are
-# also stored, so NEWS2 sees them: one red parameter alone raises a medium NEWS2 alarm.
+# also stored, so NEWS2 sees them; no NEWS2 band here but news2-worse's holds for its delay.
 EXPECTED: dict[int, dict[str, list[tuple[str, str]]]] = {
+    # No delay: a clinician's override, an infant's temperature, a cuff pressure raise at once.
     0: {
-        "hr-high": [("raised", "news2")],
-        "spo2-low": [("raised", "news2")],
-        "cleared-early": [("raised", "news2")],
         "override": [("raised", _key(HR, "high"))],
-        "news2-high": [("raised", "news2")],
-        "news2-worse": [("raised", "news2")],
-        "news2-incomplete": [("raised", "news2")],
-        "one-batch": [("raised", "news2")],
-        "in-bed": [("raised", "news2")],
-    },
-    5: {"override": [("resolved", _key(HR, "high")), ("raised", _key(HR, "low")), ("raised", "news2")]},
-    10: {
-        "hr-high": [("raised", _key(HR, "high"))],
-        "override": [("resolved", _key(HR, "low"))],
-        "infant": [("raised", _key(HR, "low")), ("raised", _key(TEMP, "high"))],
-        "news2-worse": [("updated", "news2")],
+        "infant": [("raised", _key(TEMP, "high"))],
         "in-bed": [("raised", _key(SBP, "low"))],
     },
-    12: {
-        "one-batch": [("raised", _key(HR, "high")), ("resolved", _key(HR, "high"))],
-        "in-bed": [("resolved", _key(SBP, "low"))],
-    },
-    16: {"spo2-low": [("raised", _key(SPO2, "low"))]},
-    20: {"hr-high": [("resolved", _key(HR, "high"))], "news2-high": [("resolved", "news2")]},
-    30: {
-        "spo2-low": [("resolved", _key(SPO2, "low"))],
-        "cleared-early": [("raised", _key(HR, "high"))],
-        "one-batch": [("raised", _key(HR, "high"))],
-        "in-bed": [("raised", _key(SBP, "high"))],
-    },
+    5: {"override": [("raised", _key(HR, "low"))]},
+    10: {"hr-high": [("raised", _key(HR, "high"))], "infant": [("raised", _key(HR, "low"))]},
+    # One reading back in range for a second is a gap the condition survives.
+    12: {"one-batch": [("raised", _key(HR, "high"))], "in-bed": [("raised", _key(SBP, "high"))]},
+    16: {},  # SpO2 low for 16 s: under its 20 s delay
+    # SpO2 waits 20 s; the tick raises it with no new reading (84 % at 16 s is still current).
+    20: {"spo2-low": [("raised", _key(SPO2, "low"))]},
+    # NEWS2 5 then 7 from 10 s: raised high once the band has held for the high delay (30 s).
+    # Alarms whose values came back in range are still within their 30 s hysteresis.
+    30: {"cleared-early": [("raised", _key(HR, "high"))], "news2-worse": [("raised", "news2")]},
 }
 
 

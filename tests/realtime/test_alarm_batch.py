@@ -29,10 +29,11 @@ from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
 from realtime.alarms.models import Alarm, AlarmKind, AlarmPriority, AlarmStatus, News2Observation
 from realtime.alarms.news2 import Consciousness
 from realtime.alarms.news2_inputs import score_latest
+from realtime.alarms.policy import AlarmPolicy
 from tests.clinical.builders import create_patient
 from tests.devices.ingest_helpers import GUARD_S
 from tests.realtime.alarm_builders import R, store_readings
-from tests.realtime.alarm_scenario import EXPECTED, build_ward, outline, play, stored_state
+from tests.realtime.alarm_scenario import EXPECTED, STEPS, build_ward, outline, play, stored_state
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,8 @@ async def test_a_batch_changes_what_one_by_one_changes(any_sessions) -> None:
     assert await stored_state(sessions, batch_ward) == await stored_state(sessions, one_ward)
     # And both are what the rules say.
     assert outline(expected) == EXPECTED
-    assert expected[-1]["in-bed"][0][8] == (True, True)  # placed from the admission
+    in_bed_step = STEPS.index(12)
+    assert expected[in_bed_step]["in-bed"][0][8] == (True, True)  # placed from the admission
 
 
 async def test_an_unknown_patient_is_left_out_and_the_others_evaluated(sessions) -> None:
@@ -92,7 +94,7 @@ async def test_an_unknown_patient_is_left_out_and_the_others_evaluated(sessions)
     batch = [
         engine.PatientReadings(gone.id, [R(HR, 20, now)]),
         engine.PatientReadings(uuid.uuid4(), [R(HR, 20, now)]),
-        engine.PatientReadings(kept.id, [R(RR, 7, now - timedelta(seconds=10)), R(RR, 7, now)]),
+        engine.PatientReadings(kept.id, [R(RR, 7, now - timedelta(seconds=15)), R(RR, 7, now)]),
     ]
     async with transaction(sessions) as session:
         evaluations = await engine.evaluate_patients(session, batch, now=now)
@@ -105,7 +107,7 @@ async def test_a_round_with_a_vanished_patient_still_alarms_the_others(sessions)
     async with transaction(sessions) as session:
         await session.execute(delete(Patient).where(Patient.id == gone.id))
     at = utc_now()
-    await store_readings(sessions, kept.id, [R(RR, 7, at)])  # NEWS2: a single red parameter
+    await store_readings(sessions, kept.id, [R(SBP, 80, at)])  # a cuff pressure: no condition delay
     bus = InProcessBus()
     evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=LiveTuning(min_round_interval_s=0.05))
     task = asyncio.create_task(evaluator.run())
@@ -114,7 +116,7 @@ async def test_a_round_with_a_vanished_patient_still_alarms_the_others(sessions)
             evaluator.committed(
                 {
                     ("t-gone", Attribution(gone.id, None, None)): [(HR, 20.0, "", at)],
-                    ("t-kept", Attribution(kept.id, None, None)): [(RR, 7.0, "", at)],
+                    ("t-kept", Attribution(kept.id, None, None)): [(SBP, 80.0, "", at)],
                 }
             )
             async with asyncio.timeout(GUARD_S):
@@ -122,8 +124,8 @@ async def test_a_round_with_a_vanished_patient_still_alarms_the_others(sessions)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    assert (message.data["change"], message.data["alarm"]["code"]) == ("raised", "news2")
-    assert (evaluator.stats.evaluated, evaluator.stats.failed_rounds) == (1, 0)
+    assert (message.data["change"], message.data["alarm"]["code"]) == ("raised", SBP)
+    assert evaluator.stats.failed_rounds == 0
 
 
 async def test_a_raise_meeting_another_workers_alarm_raises_that_one_again(sessions) -> None:
@@ -145,7 +147,9 @@ async def test_a_raise_meeting_another_workers_alarm_raises_that_one_again(sessi
     async with transaction(sessions) as session:
         found = await read_patients(session, [Whereabouts(patient.id)], now=now)
         (state,) = found.values()
-        apply_news2(state.work, score_latest(state.vitals, state.observation, now=now), now=now)
+        at_once = AlarmPolicy(news2_delay_s={AlarmPriority.HIGH: 0, AlarmPriority.MEDIUM: 0})
+        news2 = score_latest(state.vitals, state.observation, now=now)
+        apply_news2(state.work, news2, now=now, policy=at_once)
         assert [c.change for c in state.work.changes] == ["raised"]
         # Meanwhile another worker, which saw less, raised the same condition at medium priority.
         async with transaction(sessions) as other:

@@ -60,7 +60,13 @@ async def test_the_engine_raises_once_and_escalates_on_sqlite(sqlite_sessions) -
             readings=[R(HR, 70, T0 + timedelta(minutes=6))],
             now=T0 + timedelta(minutes=6),
         )
-    assert [c.change for c in resolved] == ["resolved"]
+    assert resolved == []  # back in range: the alarm ends once its condition has been gone 30 s
+    async with transaction(sqlite_sessions) as session:
+        ended = await engine.evaluate(
+            session, patient_id=patient.id, readings=[], now=T0 + timedelta(minutes=7)
+        )
+    # A high alarm nobody acknowledged latches: it stays, showing that its condition ended.
+    assert [(c.change, c.alarm.condition_ended_at) for c in ended] == [("updated", T0 + timedelta(minutes=6))]
 
 
 async def test_a_vitals_message_is_evaluated_and_its_alarm_published_to_the_ward(
@@ -82,10 +88,9 @@ async def test_a_vitals_message_is_evaluated_and_its_alarm_published_to_the_ward
             "readings": [reading],
         }
 
+    earlier = now - timedelta(seconds=20)  # SpO2's condition delay
     async with resources.bus.subscribe(channels=[f"alarms.ward.{ward.id}"]) as subscription:
-        assert (
-            await jobs.evaluate_vitals_message(resources, message(now - timedelta(seconds=20)), now=now) == []
-        )
+        assert await jobs.evaluate_vitals_message(resources, message(earlier), now=earlier) == []
         changes = await jobs.evaluate_vitals_message(resources, message(now), now=now)
         delivered = await anext(aiter(subscription))
     (raised,) = [c for c in changes if c.alarm.kind == "threshold"]

@@ -67,13 +67,25 @@ async def test_concurrent_evaluations_raise_one_alarm(sessions) -> None:
     assert len(open_alarms) == 1
 
 
-async def test_a_value_back_in_range_auto_resolves(sessions) -> None:
+async def test_a_value_back_in_range_ends_the_alarm_after_the_hysteresis(sessions) -> None:
     patient = await create_patient(sessions)
-    await _evaluate(sessions, patient.id, [R(RR, 30, at(0)), R(RR, 31, at(10))], at(10))
-    changes = await _evaluate(sessions, patient.id, [R(RR, 16, at(20))], at(20))
+    await _evaluate(sessions, patient.id, [R(RR, 30, at(0)), R(RR, 31, at(15))], at(15))
+    # Back in range at 20 s: still open within the 30 s hysteresis, latched (high) after it.
+    assert await _evaluate(sessions, patient.id, [R(RR, 16, at(20))], at(20)) == []
+    assert await _evaluate(sessions, patient.id, [R(RR, 16, at(40))], at(40)) == []
+    changes = await _evaluate(sessions, patient.id, [R(RR, 16, at(50))], at(50))
+    assert [(c.change, c.alarm.status, c.alarm.condition_ended_at) for c in changes] == [
+        ("updated", "raised", at(20))
+    ]
+
+
+async def test_a_medium_alarm_resolves_itself_after_the_hysteresis(sessions) -> None:
+    patient = await create_patient(sessions)
+    await _evaluate(sessions, patient.id, [R(TEMP, 39.6, at(0))], at(0))
+    changes = await _evaluate(sessions, patient.id, [R(TEMP, 37.0, at(60))], at(100))
     assert [(c.change, c.alarm.status) for c in changes] == [("resolved", "resolved")]
     (alarm,) = await _alarms(sessions, patient.id)
-    assert alarm.resolved_at == at(20) and alarm.resolved_by is None
+    assert alarm.resolved_at == at(100) and alarm.resolved_by is None
 
 
 async def test_news2_high_band_from_stored_vitals_and_observation_raises_a_high_alarm(sessions) -> None:
@@ -92,7 +104,9 @@ async def test_news2_high_band_from_stored_vitals_and_observation_raises_a_high_
     # rr 22 (2), spo2 94 (1), oxygen (2), sbp 105 (1), pulse 95 (1), alert (0), temp 37 (0): 7, high.
     vitals = [R(RR, 22, now), R(SPO2, 94, now), R(SBP, 105, now), R(HR, 95, now), R(TEMP, 37.0, now)]
     await store_readings(sessions, patient.id, vitals)
-    changes = await _evaluate(sessions, patient.id, vitals, now)
+    # The band must hold for the high NEWS2 delay (30 s) before it raises.
+    assert [c for c in await _evaluate(sessions, patient.id, vitals, now) if c.alarm.kind == "news2"] == []
+    changes = await _evaluate(sessions, patient.id, [], now + timedelta(seconds=30))
     (news2,) = [c for c in changes if c.alarm.kind == "news2"]
     assert (news2.change, news2.alarm.priority, news2.alarm.score) == ("raised", "high", 7)
     assert news2.alarm.detail["missing"] == []
@@ -113,7 +127,8 @@ async def test_a_single_red_parameter_raises_a_medium_news2_alarm(sessions) -> N
         )
     vitals = [R(RR, 16, now), R(SPO2, 97, now), R(SBP, 120, now), R(HR, 70, now), R(TEMP, 37.0, now)]
     await store_readings(sessions, patient.id, vitals)
-    changes = await _evaluate(sessions, patient.id, vitals, now)
+    await _evaluate(sessions, patient.id, vitals, now)
+    changes = await _evaluate(sessions, patient.id, [], now + timedelta(seconds=60))
     (news2,) = [c for c in changes if c.alarm.kind == "news2"]
     assert (news2.alarm.priority, news2.alarm.score, news2.alarm.detail["risk"]) == (
         "medium",
@@ -138,6 +153,8 @@ async def test_a_worsening_news2_reraises_an_acknowledged_alarm_at_high_priority
     # rr 22 (2), spo2 95 (1), sbp 105 (1), pulse 95 (1), temp 37: 5, medium.
     medium = [R(RR, 22, now), R(SPO2, 95, now), R(SBP, 105, now), R(HR, 95, now), R(TEMP, 37.0, now)]
     device = await store_readings(sessions, patient.id, medium)
+    await _evaluate(sessions, patient.id, [], now)
+    now = now + timedelta(seconds=60)
     (first,) = [c for c in await _evaluate(sessions, patient.id, [], now) if c.alarm.kind == "news2"]
     assert (first.alarm.priority, first.alarm.score) == ("medium", 5)
     async with transaction(sessions) as session:

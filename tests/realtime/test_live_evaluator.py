@@ -30,6 +30,7 @@ from tests.devices.ingest_helpers import (
     unique_device_id,
     worker_config,
 )
+from tests.realtime.alarm_builders import AT_ONCE
 
 SICK = (("hr", "/min", 135.0), ("rr", "/min", 26.0), ("spo2", "%", 90.0))  # NEWS2 9: high
 WELL = (("hr", "/min", 72.0), ("rr", "/min", 16.0), ("spo2", "%", 98.0))
@@ -42,7 +43,7 @@ async def worker_with_alarms(
     """An ingest worker whose after-commit observer is the live alarm evaluator, as `ownat ingest` runs."""
     engine = create_engine(config.database_url)
     sessions = create_sessionmaker(engine)
-    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=LiveTuning(**tuning))
+    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=LiveTuning(**tuning), policy=AT_ONCE)
     worker = IngestWorker(config=config, engine=engine, sessions=sessions, bus=bus, after_commit=evaluator)
     task = asyncio.create_task(worker.run())
     try:

@@ -24,6 +24,7 @@ from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
 from realtime.alarms.models import AlarmPriority, AlarmThreshold
 from tests.devices.ingest_helpers import GUARD_S, new_patient
 from tests.devices.private_postgres import PrivatePostgres
+from tests.realtime.alarm_builders import AT_ONCE
 
 WELL = {HR: 72.0, RR: 16.0, SPO2: 98.0}
 SICK = {HR: 135.0, RR: 26.0, SPO2: 90.0}  # NEWS2 9: high
@@ -123,7 +124,7 @@ async def test_a_database_outage_keeps_the_latest_values_until_they_are_evaluate
         await store(sessions, patient_id, SICK)
         bus = InProcessBus()
         tuning = LiveTuning(min_round_interval_s=0.05, retry_base_s=0.05, retry_cap_s=0.2)
-        evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=tuning)
+        evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=tuning, policy=AT_ONCE)
         async with running(evaluator), bus.subscribe(channels=[f"alarms.patient.{patient_id}"]) as alarms:
             await asyncio.to_thread(private_postgres.stop)
             hand_over(evaluator, patient_id, WELL, 5)
@@ -142,3 +143,36 @@ async def test_a_database_outage_keeps_the_latest_values_until_they_are_evaluate
         assert evaluator.stats.evaluated == 1 and evaluator.waiting == 0
     finally:
         await engine.dispose()
+
+
+async def test_a_sustained_condition_raises_on_the_tick_with_no_new_reading(sessions) -> None:
+    """Two readings 4 s apart start a heart-rate condition; nothing more arrives, yet the tick raises it."""
+    patient_id = await new_patient(sessions)
+    first, last = utc_now() - timedelta(seconds=5), utc_now() - timedelta(seconds=1)
+    async with transaction(sessions) as session:
+        await session.execute(
+            insert(VitalReading),
+            [
+                {
+                    "time": at,
+                    "device_id": "t-dev",
+                    "patient_id": patient_id,
+                    "metric": HR,
+                    "value": 150.0,
+                    "unit": "",
+                }
+                for at in (first, last)
+            ],
+        )
+    bus = InProcessBus()
+    tuning = LiveTuning(min_round_interval_s=0.05, tick_s=0.2)
+    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=tuning)
+    async with running(evaluator), bus.subscribe(channels=[f"alarms.patient.{patient_id}"]) as alarms:
+        for count, at in enumerate((first, last), 1):
+            evaluator.committed({("t-dev", Attribution(patient_id, None, None)): [(HR, 150.0, "", at)]}, [])
+            await rounds_until(evaluator, lambda s, count=count: s.evaluated >= count)
+        evaluated_with_readings = evaluator.stats.evaluated
+        raised = await next_alarm(bus, patient_id, alarms)
+    assert (raised["change"], raised["alarm"]["code"]) == ("raised", HR)
+    # Raised by a round without readings for the patient: the tick's.
+    assert evaluator.stats.evaluated > evaluated_with_readings

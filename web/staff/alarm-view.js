@@ -37,7 +37,11 @@ export function activeAlarms(alarms) {
 /** "HR high 142", "NEWS2 7", "Device silent": what the alarm is about, in a few words. */
 export function describeAlarm(alarm) {
   if (alarm.kind === "technical") return `Technical: ${alarm.code.replaceAll("_", " ").replaceAll("-", " ")}`;
-  if (alarm.kind === "news2") return `NEWS2 ${alarm.score ?? ""}`.trim();
+  if (alarm.kind === "news2") {
+    // A score of device values alone (consciousness or oxygen not charted) says so.
+    const partial = alarm.detail?.complete === false ? " (partial)" : "";
+    return `NEWS2 ${alarm.score ?? ""}${partial}`.replace(/\s+/g, " ").trim();
+  }
   const side = alarm.detail?.side ?? "";
   const limit = side ? alarm.detail?.[side] : null;
   const value = alarm.value === null || alarm.value === undefined ? "" : ` ${alarm.value}`;
@@ -55,6 +59,10 @@ export function alarmItem(alarm, { where, onAcknowledge }) {
     alarm.status === "raised"
       ? `${alarm.priority} priority, not acknowledged, since ${clock.format(new Date(alarm.raised_at))}${escalated}`
       : `${alarm.priority} priority, acknowledged at ${clock.format(new Date(alarm.acknowledged_at))}`;
+  // A latched alarm whose condition is gone stays until acknowledged, and says that it ended.
+  const ended = alarm.condition_ended_at
+    ? ` · condition ended at ${clock.format(new Date(alarm.condition_ended_at))}`
+    : "";
   return h(
     "li",
     {
@@ -67,6 +75,7 @@ export function alarmItem(alarm, { where, onAcknowledge }) {
       { class: "alarm-text" },
       h("strong", {}, what),
       h("span", { class: "alarm-state" }, alarm.status === "raised" ? ` · ${state}` : ` · ✓ ${state}`),
+      ended ? h("span", { class: "alarm-ended" }, ended) : null,
     ),
     alarm.status === "raised"
       ? h(

@@ -138,7 +138,7 @@ export function updateAlarms(tile, { alarms, bedLabel, onAcknowledge }) {
   tile.classList.add(top.status === "raised" ? `tile-alarm-${top.priority}` : "tile-acknowledged");
   const headline =
     top.status === "raised"
-      ? `${PRIORITY_SYMBOL[top.priority]} ${top.priority.toUpperCase()} ALARM`
+      ? `${PRIORITY_SYMBOL[top.priority]} ${top.priority.toUpperCase()} ALARM${top.condition_ended_at ? " · condition ended" : ""}`
       : "Alarm acknowledged";
   replace(
     state,
