@@ -15,7 +15,9 @@ The rules (`realtime.alarms.policy` holds their numbers):
 - an alarm ends once its condition has been gone for the hysteresis; an ended alarm of a
   latching priority that nobody acknowledged stays, marked "condition ended" (the detail's
   `condition_ended_at`), until acknowledged; the others are resolved;
-- metrics of a device whose sensor is off are not judged (its technical alarm stands for them).
+- metrics of a device whose sensor is off are not judged (its technical alarm stands for them);
+- a pulse rate (oximeter, cuff) is judged by the heart rate's limits, as the heart rate, while the
+  patient has no current heart rate: one heart-rate alarm, whichever device counts the beats.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from realtime.alarms import store
-from realtime.alarms.defaults import Limits
+from realtime.alarms.defaults import HR, PULSE_RATE, Limits
 from realtime.alarms.models import Alarm, AlarmKind, AlarmPriority, AlarmStatus
 from realtime.alarms.news2 import ClinicalRisk, SpO2Scale
 from realtime.alarms.news2_inputs import ChartedObservation, LatestVital, News2Result, score_latest
@@ -181,13 +183,32 @@ def apply_thresholds(
     *,
     now: datetime,
     policy: AlarmPolicy = DEFAULT_POLICY,
+    current: Mapping[str, tuple[float, datetime]] | None = None,
 ) -> None:
-    """Starts, continues or ends each metric's condition, raising once it has held for its delay."""
-    # Readings are applied in time order so that a batch replays the condition as it happened.
-    for reading in sorted(readings, key=lambda r: r.time):
+    """Starts, continues or ends each metric's condition, raising once it has held for its delay.
+
+    `current` (metric -> latest value and time, before these readings) tells whether the patient
+    has a current heart rate; without one, a pulse rate is judged as the heart rate.
+    """
+    hr_seen = current.get(HR) if current is not None and HR not in work.suppressed else None
+    hr_at = hr_seen[1] if hr_seen is not None else None
+    # Readings are applied in time order so that a batch replays the condition as it happened; at
+    # one instant the heart rate comes first, so that a monitor's pulse rate beside it is not judged.
+    for reading in sorted(readings, key=lambda r: (r.time, r.metric == PULSE_RATE)):
         metric = reading.metric
+        if metric in work.suppressed:
+            continue
+        if metric == HR:
+            hr_at = reading.time if hr_at is None else max(hr_at, reading.time)
+        elif metric == PULSE_RATE:
+            # Only the heart rate has limits: without this, a patient on an oximeter alone would
+            # have no fast or slow heart-rate alarm. With a current heart rate (the ECG's), the
+            # pulse rate is not judged at all, so the same condition never raises two alarms.
+            if hr_at is not None and reading.time - hr_at <= policy.hold(HR):
+                continue
+            metric = HR
         metric_limits = work.limits.get(metric)
-        if metric_limits is None or metric in work.suppressed or not plausible(metric, reading.value):
+        if metric_limits is None or not plausible(metric, reading.value):
             continue
         side = breached(metric_limits, reading.value)
         for other in ("low", "high"):
@@ -250,13 +271,14 @@ def apply_time(
             continue
         _, metric, side = key.split(":")
         metric_limits = work.limits.get(metric)
-        latest = current.get(metric)
-        if metric_limits is None or latest is None or metric in work.suppressed:
+        source = judged_source(work, current, metric, now, policy)
+        latest = current.get(source)
+        if metric_limits is None or latest is None or source in work.suppressed:
             work.conditions.pop(gap_key(key), None)
             work.condition_gone(key, now)
             continue
         value, at = latest
-        if now - at > policy.hold(metric):
+        if now - at > policy.hold(source):
             work.conditions.pop(gap_key(key), None)
             work.condition_gone(key, min(at, now))
             continue
@@ -277,6 +299,26 @@ def apply_time(
         if key.removesuffix(GAP_SUFFIX) not in work.conditions:
             del work.conditions[key]
     work.end_due(policy, now)
+
+
+def judged_source(
+    work: PatientWork,
+    current: Mapping[str, tuple[float, datetime]],
+    metric: str,
+    now: datetime,
+    policy: AlarmPolicy,
+) -> str:
+    """The metric whose latest value judges `metric`'s conditions now.
+
+    The pulse rate stands in for a heart rate that is not current (stale, absent, or from a device
+    whose sensor is off), as in `apply_thresholds`.
+    """
+    if metric != HR or PULSE_RATE not in current:
+        return metric
+    hr = current.get(HR)
+    if hr is not None and HR not in work.suppressed and now - hr[1] <= policy.hold(HR):
+        return HR
+    return PULSE_RATE
 
 
 def _raise_threshold(
@@ -357,7 +399,7 @@ def decide(
     `current` (metric -> latest value and time) is brought up to date with `readings`; values of a
     suppressed metric (a sensor-off device's) count for nothing in the score.
     """
-    apply_thresholds(work, readings, now=now, policy=policy)
+    apply_thresholds(work, readings, now=now, policy=policy, current=current)
     for reading in readings:
         seen = current.get(reading.metric)
         if seen is None or seen[1] <= reading.time:

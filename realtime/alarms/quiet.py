@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from realtime.alarms.defaults import HR, RR, SBP, SPO2, TEMP, Limits
+from realtime.alarms.defaults import HR, PULSE_RATE, RR, SBP, SPO2, TEMP, Limits
 from realtime.alarms.models import Alarm, AlarmStatus, AlarmThreshold, News2Observation, SpO2ScaleAssignment
 from realtime.alarms.news2 import (
     ClinicalRisk,
@@ -60,9 +60,12 @@ _NEWS2_SCORES: dict[str, Callable[[float], tuple[int, ...]]] = {
 
 def signature(metric: str, value: float, limits: Mapping[str, Limits]) -> Signature:
     """(side of the limits or None, NEWS2 parameter scores...) of one value."""
-    metric_limits = limits.get(metric)
+    # A pulse rate may be judged and scored as the heart rate (decisions.apply_thresholds, NEWS2):
+    # its crossing of the heart rate's limits or bands must not pass for quiet.
+    judged = HR if metric == PULSE_RATE else metric
+    metric_limits = limits.get(judged)
     side = breached(metric_limits, value) if metric_limits is not None else None
-    scores = _NEWS2_SCORES.get(metric)
+    scores = _NEWS2_SCORES.get(judged)
     return (side, *scores(value)) if scores is not None else (side,)
 
 

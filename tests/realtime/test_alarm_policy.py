@@ -1,5 +1,5 @@
 """The alarm policy on simulated time, without a database: condition delays, spikes, hysteresis,
-latching per priority, sensor-off suppression, NEWS2 completeness and partial scores."""
+latching per priority, sensor-off suppression, NEWS2 completeness and partial scores, a pulse rate judged as the heart rate."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from realtime.alarms.decisions import NEWS2_KEY, threshold_key
-from realtime.alarms.defaults import HR, RR, SBP, SPO2, TEMP, AgeGroup, default_limits
+from realtime.alarms.defaults import HR, PULSE_RATE, RR, SBP, SPO2, TEMP, AgeGroup, default_limits
 from realtime.alarms.models import AlarmPriority
-from realtime.alarms.news2 import Consciousness
+from realtime.alarms.news2 import ClinicalRisk, Consciousness
 from realtime.alarms.news2_inputs import ChartedObservation, score_latest
 from realtime.alarms.policy import AlarmPolicy
+from realtime.alarms.quiet import QuietPatients
 from realtime.alarms.replay import ReplayedPatient
+from realtime.alarms.schemas import AlarmChange
 from tests.realtime.alarm_builders import R
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -213,3 +215,63 @@ def test_a_value_wavering_at_the_limit_still_raises_within_the_delay_and_its_gap
         s for s, change, key in run(patient(), wavering, until=60) if change == "raised" and key == SPO2_LOW
     ]
     assert raised == [31]  # 30 s is a reading back in range: the first one under it after 20 s
+
+
+HR_HIGH = threshold_key(HR, "high")
+
+
+def heart_rate_alarms(changes: list[AlarmChange]) -> list[tuple[str, str]]:
+    return [(c.change, c.alarm.code) for c in changes if c.alarm.condition_key.startswith("threshold:")]
+
+
+def test_a_pulse_rate_alone_raises_the_heart_rate_alarm_when_sustained() -> None:
+    p = patient()  # adult: heart rate high above 130, 10 s delay
+    changes = []
+    for second in range(0, 30):  # an oximeter alone: SpO2 and its pulse rate, no ECG
+        changes += p.step([R(SPO2, 97, at(second)), R(PULSE_RATE, 150, at(second))], at(second))
+    assert heart_rate_alarms(changes) == [("raised", HR)]
+    assert p.open_alarms[HR_HIGH].value == 150
+
+
+def test_a_transient_pulse_rate_alone_raises_nothing() -> None:
+    p = patient()
+    changes = []
+    for second in range(0, 60):
+        pulse = 150 if 5 <= second < 10 else 80  # 5 s, under the heart rate's 10 s delay
+        changes += p.step([R(PULSE_RATE, pulse, at(second))], at(second))
+    assert heart_rate_alarms(changes) == []
+
+
+def test_with_a_current_heart_rate_the_pulse_rate_raises_no_second_alarm() -> None:
+    p = patient()
+    changes = []
+    for second in range(0, 60):  # a monitor sending both: the ECG normal, the pleth counting fast
+        readings = [R(HR, 80, at(second)), R(PULSE_RATE, 150, at(second))]
+        changes += p.step(list(reversed(readings)) if second % 2 else readings, at(second))
+    assert heart_rate_alarms(changes) == []
+    p = patient()
+    changes = []
+    for second in range(0, 60):  # both fast: one heart-rate alarm, not two
+        changes += p.step([R(HR, 150, at(second)), R(PULSE_RATE, 150, at(second))], at(second))
+    assert heart_rate_alarms(changes) == [("raised", HR)]
+
+
+def test_the_pulse_rate_stands_in_once_the_heart_rate_is_no_longer_current() -> None:
+    p = patient()
+    raised = []
+    for second in range(0, 80):
+        readings = [R(PULSE_RATE, 150, at(second))]
+        if second < 20:  # the ECG leads come off at 20 s; its last value counts for 15 s more
+            readings.append(R(HR, 80, at(second)))
+        raised += [(second, c.alarm.code) for c in p.step(readings, at(second)) if c.change == "raised"]
+    # Judged from 35 s (heart rate no longer current), raised after the heart rate's 10 s delay.
+    assert raised == [(45, HR)]
+
+
+def test_a_pulse_rate_crossing_the_heart_rate_limits_is_never_skipped_as_quiet() -> None:
+    limits = default_limits(AgeGroup.ADULT)
+    limits[HR] = replace(limits[HR], high=110)  # a clinician's limit, under NEWS2's red band
+    quiet, patient_id = QuietPatients(full_every_s=600), uuid.uuid4()
+    quiet.evaluated(patient_id, {PULSE_RATE: 80}, limits=limits, news2_risk=ClinicalRisk.LOW, now_s=0)
+    assert quiet.is_quiet(patient_id, {PULSE_RATE: 82}, now_s=1)
+    assert not quiet.is_quiet(patient_id, {PULSE_RATE: 115}, now_s=1)
