@@ -19,6 +19,7 @@ from devices.ingest.config import IngestConfig
 from devices.ingest.worker import IngestWorker
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
 from realtime.alarms.models import Alarm, AlarmStatus
+from realtime.alarms.policy import AlarmPolicy
 from tests.devices.ingest_helpers import (
     GUARD_S,
     Publisher,
@@ -38,12 +39,15 @@ WELL = (("hr", "/min", 72.0), ("rr", "/min", 16.0), ("spo2", "%", 98.0))
 
 @asynccontextmanager
 async def worker_with_alarms(
-    config: IngestConfig, bus: Bus, **tuning: float
+    config: IngestConfig, bus: Bus, *, policy: AlarmPolicy = AT_ONCE, **tuning: float
 ) -> AsyncIterator[LiveAlarmEvaluator]:
-    """An ingest worker whose after-commit observer is the live alarm evaluator, as `ownat ingest` runs."""
+    """An ingest worker whose after-commit observer is the live alarm evaluator, as `ownat ingest` runs.
+
+    Its policy raises and ends at once unless a test of the policy itself passes its own.
+    """
     engine = create_engine(config.database_url)
     sessions = create_sessionmaker(engine)
-    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=LiveTuning(**tuning), policy=AT_ONCE)
+    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=LiveTuning(**tuning), policy=policy)
     worker = IngestWorker(config=config, engine=engine, sessions=sessions, bus=bus, after_commit=evaluator)
     task = asyncio.create_task(worker.run())
     try:
