@@ -31,7 +31,8 @@ from tests.clinical.builders import create_patient_user
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import serve
 
-pytestmark = pytest.mark.slow
+# The fuzzer runs every operation as two roles: about 20 minutes on two busy cores.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3 * 3600)]
 
 MAX_EXAMPLES = int(os.environ.get("OWNAT_FUZZ_EXAMPLES", "5"))
 SEED = int(os.environ.get("OWNAT_FUZZ_SEED", "15"))

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.bench
+# Benchmarks run for minutes: the suite's per-test guard would cut them short.
+pytestmark = [pytest.mark.bench, pytest.mark.timeout(3600)]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Two api/worker/client start-ups on a busy 2-core machine, plus 7 s of load per phase.
