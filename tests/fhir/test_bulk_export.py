@@ -173,5 +173,10 @@ async def test_a_backend_client_exports_only_what_its_scopes_may_read(
     assert done.status_code == 200, done.text
     output = done.json()["output"]
     assert {item["type"] for item in output} == {"Patient", "AllergyIntolerance"}
-    lines = (await client.get(output[0]["url"], headers=headers)).text.splitlines()
-    assert len(lines) == 2
+    for item in output:
+        lines = (await client.get(item["url"], headers=headers)).text.splitlines()
+        assert len(lines) == item["count"] == 2
+        for line in lines:
+            resource = json.loads(line)
+            assert resource["resourceType"] == item["type"]
+            validate_resource(resource)
