@@ -18,6 +18,7 @@ from api.openapi import DOCUMENTED_BEARER, install_openapi
 from api.pcd_http import start_pcd_http
 from api.problems import install_problem_handlers
 from api.response_headers import ResponseHeadersMiddleware
+from api.route_index import install_route_index
 from api.routers import (
     account,
     alarms,
@@ -128,6 +129,7 @@ def create_app(
     https = notification_settings.public_url.startswith("https://")
     app.add_middleware(ResponseHeadersMiddleware, https=https)
     _include_routers(app)
+    install_route_index(app)
     install_openapi(app)
     return app
 

@@ -6,12 +6,14 @@ Dialect differences in this module are limited to connection set-up.
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -73,8 +75,40 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection unused this long is pinged before it is handed out. SQLAlchemy's pre-ping
+# pings every time: one more round trip to PostgreSQL for every request, a fifth of an audited
+# read's. A connection in steady use has just proven itself; one that sat idle (through a database
+# restart, a failover, a firewall's timeout) is the one to test. A dead connection found in use
+# still fails only its own request: SQLAlchemy then discards every connection of the pool older
+# than the error.
+IDLE_PING_S = 10.0
+_IDLE_SINCE = "ownat.idle_since"
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    dialect = engine.sync_engine.dialect
+
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and checks out another (a new one if need be).
+            raise DisconnectionError("an idle pooled connection is gone") from error
+
+    event.listen(engine.sync_engine, "checkin", on_checkin)
+    event.listen(engine.sync_engine, "checkout", on_checkout)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
