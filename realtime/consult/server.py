@@ -9,7 +9,6 @@ keeps order per channel, so the events between two participants arrive in the or
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ from core.identity.revocation import TokenRevocations
 from core.identity.session_end import SESSIONS_CHANNEL, ends_session_of
 from core.sessions import transaction
 from core.settings import Settings
+from core.tasks import cancel_and_wait
 from realtime.consult.connection import ConsultConnection
 from realtime.consult.protocol import CLOSE_NOT_AUTHENTICATED
 from realtime.consult.state import Member, RoomStore
@@ -76,9 +76,7 @@ class ConsultServer:
         for connection in list(self.local.values()):
             connection.close(1001)
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         await self.rooms.close()
 
     @asynccontextmanager

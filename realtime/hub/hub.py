@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from core.identity.principal import Principal
 from core.identity.revocation import TokenRevocations
 from core.identity.session_end import SESSIONS_CHANNEL, ends_session_of
 from core.settings import Settings
+from core.tasks import cancel_and_wait
 from realtime.hub.connection import Connection, ConnectionTuning, Transport
 from realtime.hub.feeds import LiveFeeds
 from realtime.hub.keys import BUS_PATTERNS, SubscriptionKey, event_type_of, keys_for_channel
@@ -77,9 +77,7 @@ class Hub:
     async def stop(self) -> None:
         """Stops receiving and asks every connection to close."""
         if self._pump is not None:
-            self._pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump
+            await cancel_and_wait(self._pump)
         for task in list(self._background):
             task.cancel()
         self.feeds.close()

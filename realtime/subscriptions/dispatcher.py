@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.bus import Bus, BusMessage, Subscription
 from core.sessions import transaction
+from core.tasks import cancel_and_wait
 from realtime.subscriptions import sources
 from realtime.subscriptions.models import FhirSubscription
 from realtime.subscriptions.record import LIVE_STATUSES, TopicEvent, matches, record_for
@@ -71,9 +72,7 @@ class SubscriptionDispatcher:
     async def stop(self) -> None:
         for task in (self._task, self._recorder):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await cancel_and_wait(task)
 
     def bind(self, subscription_id: uuid.UUID, deliver: Deliver) -> Callable[[], None]:
         """Hands this subscription's notifications to `deliver`; returns the unbind."""

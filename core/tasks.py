@@ -1,0 +1,28 @@
+"""Stopping background tasks for sure.
+
+`task.cancel()` then `await task` hangs for good when the task swallows the cancellation: redis-py's
+pub/sub reader and a connection being opened can catch the CancelledError delivered at the wrong
+moment and carry on reading. A process (or a test app's lifespan) then never finishes shutting down.
+`cancel_and_wait` cancels again until the task has ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+log = logging.getLogger(__name__)
+
+# How long a cancelled task may take to end before it is cancelled again.
+CANCEL_GRACE_S = 2.0
+
+
+async def cancel_and_wait(task: asyncio.Task[object], *, grace_s: float = CANCEL_GRACE_S) -> None:
+    """Cancels `task` and returns once it has ended; an error it ended with is logged, not raised."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=grace_s)
+        if not task.done():
+            log.warning("task %s did not end when cancelled; cancelling it again", task.get_name())
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("task %s ended with an error while stopping", task.get_name(), exc_info=task.exception())
