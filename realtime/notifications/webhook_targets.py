@@ -42,6 +42,12 @@ class PinnedTarget:
     host_header: str
     tls_name: str | None
 
+    @property
+    def extensions(self) -> dict[str, str] | None:
+        """httpx's request extensions: the name, not the pinned address, is what the receiver's
+        certificate knows."""
+        return {"sni_hostname": self.tls_name} if self.tls_name else None
+
 
 def refusal_reason(address: IpAddress) -> str | None:
     """Why webhooks may not go to `address`, or None if they may."""

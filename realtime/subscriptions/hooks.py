@@ -127,8 +127,7 @@ async def _connection_target(
         target = await pinned_target(endpoint, frozenset())
     except TargetRefused as refused:
         raise EndpointRefused(str(refused)) from None
-    extensions = {"sni_hostname": target.tls_name} if target.tls_name else None
-    return target.url, {"Host": target.host_header}, extensions
+    return target.url, {"Host": target.host_header}, target.extensions
 
 
 def retry_delay_s(attempts: int, settings: Settings) -> float:

@@ -49,7 +49,7 @@ async def post_webhook(
         target.url,
         content=payload,
         # The name, not the pinned address, is what the receiver's virtual host and certificate know.
-        extensions={"sni_hostname": target.tls_name} if target.tls_name else None,
+        extensions=target.extensions,
         headers={
             "Host": target.host_header,
             "Content-Type": "application/json",
