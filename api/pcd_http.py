@@ -30,7 +30,7 @@ async def start_pcd_http(app: FastAPI, settings: Settings) -> AsyncExitStack:
                 sessions=resources.sessions,
                 bus=resources.bus,
                 client_id=f"ownat-api-pcd-{socket.gethostname()}",
-                after_commit=live_evaluator_factory(settings)(resources.sessions, resources.bus),
+                observer=live_evaluator_factory(settings)(resources.sessions, resources.bus),
             )
         )
     return stack

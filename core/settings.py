@@ -37,9 +37,10 @@ class Settings(BaseSettings):
     # 1883 is usually taken by a real Mosquitto; the embedded broker keeps out of its way.
     embedded_mqtt_port: int = 18830
     # `ownat dev`'s deteriorating demo patient: stable for `demo_onset_s`, then its course runs
-    # `demo_time_scale` times faster than real time (360: six clinical hours a minute).
+    # `demo_time_scale` times faster than real time (720: twelve clinical hours a minute, so that
+    # its first alarm shows 30-45 s after onset; devices.simulator.DEMO_TIME_SCALE).
     demo_onset_s: float = Field(default=5.0, ge=0)
-    demo_time_scale: float = Field(default=360.0, gt=0)
+    demo_time_scale: float = Field(default=720.0, gt=0)
 
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     jwt_issuer: str = "ownat"

@@ -5,8 +5,8 @@ SQLite under the data directory, the in-process bus, an embedded MQTT broker on 
 API is up, the ingest pipeline starts in the same event loop: the ingest worker (MQTT 3.1.1 to the
 embedded broker, writing to SQLite, publishing on the API's own in-process bus) and the demo
 hospital's monitors, simulated, publishing into the broker, so that live data shows with nothing
-installed. Alarms run as in production: the live evaluator after each committed batch (the ingest
-worker's after-commit observer) and the periodic checks (silent devices, escalation) every few
+installed. Alarms run as in production: the live evaluator with each batch (the ingest worker's batch
+observer; on the main event loop here, the load being light) and the periodic checks (silent devices, escalation) every few
 seconds; bed 3 of Ward 4B deteriorates, so a NEWS2 alarm shows within a minute of starting. The
 audit sequencer seals the audit log every second, as `ownat worker` does in production.
 """
@@ -170,7 +170,7 @@ async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, setti
             engine=engine,
             sessions=sessions,
             bus=resources.bus,
-            after_commit=evaluator,
+            observer=evaluator,
         )
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(worker.run(), name="embedded-ingest")

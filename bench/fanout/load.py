@@ -22,6 +22,7 @@ from devices.simulator import SimulatedDevice, simulate
 POOL_DEVICES = 40
 POOL_SECONDS = 600  # a course wraps round every ten minutes
 CROSSING_HR = 150.0
+CALM_HR = (50.0, 120.0)
 
 
 def _template(readings: list[tuple[str, float, str]]) -> tuple[bytes, int]:
@@ -38,8 +39,17 @@ def _crossing(readings: list[tuple[str, float, str]]) -> list[tuple[str, float, 
     return [("hr", CROSSING_HR, "/min"), *others]
 
 
-def pool() -> list[tuple[list[tuple[bytes, int]], list[tuple[bytes, int]]]]:
-    """Per simulated patient, normal and crossing message templates for each second of its course.
+def _calm(readings: list[tuple[str, float, str]]) -> list[tuple[str, float, str]]:
+    # A scripted device's heart rate before its crossing: the simulator's artefacts (a spike, a lead
+    # off) would otherwise raise its alarm early, and the crossing would find it already open.
+    return [(a, min(max(v, CALM_HR[0]), CALM_HR[1]) if a == "hr" else v, u) for a, v, u in readings]
+
+
+Templates = list[tuple[bytes, int]]
+
+
+def pool() -> list[tuple[Templates, Templates, Templates]]:
+    """Per simulated patient, normal, calm and crossing message templates for each second of its course.
 
     A device follows one patient's course, so its values change as a real patient's do: values
     jumping between patients would change NEWS2 bands every second and make every patient a full
@@ -55,7 +65,11 @@ def pool() -> list[tuple[list[tuple[bytes, int]], list[tuple[bytes, int]]]]:
         if readings:  # a second whose every value was lost sends nothing
             courses[device].append(readings)
     return [
-        ([_template(s) for s in course], [_template(_crossing(s)) for s in course])
+        (
+            [_template(s) for s in course],
+            [_template(_calm(s)) for s in course],
+            [_template(_crossing(s)) for s in course],
+        )
         for course in courses.values()
         if course
     ]
@@ -106,7 +120,8 @@ async def run(
                 now_us = micros(time.time())
                 crossed = device in scripted_set and now_us >= cross_us
                 course, offset = cursor[device]
-                templates = courses[course % len(courses)][1 if crossed else 0]
+                variant = 2 if crossed else 1 if device in scripted_set else 0
+                templates = courses[course % len(courses)][variant]
                 template, count = templates[(offset + second) % len(templates)]
                 at = stamp(now_us)
                 publisher.publish(device, template % (second, *([at] * count)))

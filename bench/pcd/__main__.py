@@ -187,7 +187,7 @@ async def main() -> None:
                 share_group=f"bench-pcd-{secrets.token_hex(3)}",
             ),
             engine=engine, sessions=sessions, bus=bus,
-            after_commit=LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=LiveTuning()),
+            observer=LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=LiveTuning()),
         )  # fmt: skip
         task = asyncio.create_task(worker.run())
         try:

@@ -82,7 +82,7 @@ async def _serve(settings: Settings, args: argparse.Namespace, zone: tzinfo) -> 
                 sessions=sessions,
                 bus=bus,
                 client_id=f"ownat-mllp-{socket.gethostname()}",
-                after_commit=live_evaluator_factory(settings)(sessions, bus),
+                observer=live_evaluator_factory(settings)(sessions, bus),
             ) as devices,
             MllpServer(
                 sessions=sessions,

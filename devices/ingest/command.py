@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         max_reading_age_days=args.max_reading_age_days or args.retention_days,
     )
     # The composition root: alarms are evaluated after each commit, by the realtime package.
-    after_commit = None if args.no_alarms else live_evaluator_factory(settings)
+    observer = None if args.no_alarms else live_evaluator_factory(settings)
     freeze_startup_heap()
     asyncio.run(
         run_ingest(
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             config,
             metrics_port=args.metrics_port,
             metrics_host=args.metrics_host,
-            after_commit=after_commit,
+            observer_factory=observer,
         )
     )
     return 0

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,7 +18,8 @@ from core.sessions import create_sessionmaker
 from core.settings import Settings
 from devices.ingest.config import IngestConfig
 from devices.ingest.metrics import IngestMetrics
-from devices.ingest.worker import CommitObserver, IngestWorker
+from devices.ingest.observer_thread import ObserverThread
+from devices.ingest.worker import BatchObserver, IngestWorker
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ async def run_ingest(
     *,
     metrics_port: int | None = None,
     metrics_host: str = "127.0.0.1",
-    after_commit: Callable[[async_sessionmaker[AsyncSession], Bus], CommitObserver] | None = None,
+    observer_factory: Callable[[async_sessionmaker[AsyncSession], Bus], BatchObserver] | None = None,
 ) -> None:
     """Runs the worker until SIGTERM or SIGINT, then disconnects and closes everything."""
     engine = create_engine(config.database_url)
@@ -40,18 +41,29 @@ async def run_ingest(
         # prometheus_client serves from a daemon thread of its own; nothing here blocks the loop.
         server, _thread = start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
     sessions = create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings))
-    # Alarms have their own database pool and bus connection: their rounds and publishes never
-    # wait for a connection that reading batches or the reading fan-out hold.
-    alarm_engine = create_engine(config.database_url)
-    alarm_bus = create_bus(redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix)
-    alarm_sessions = create_sessionmaker(alarm_engine, audit_keys=AuditKeyring.from_settings(settings))
+
+    @contextlib.asynccontextmanager
+    async def open_observer() -> AsyncIterator[BatchObserver]:
+        # Alarms have their own database pool and bus connection, on their own thread's loop: their
+        # rounds and publishes never wait behind reading batches or the reading fan-out.
+        assert observer_factory is not None
+        alarm_engine = create_engine(config.database_url)
+        alarm_bus = create_bus(redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix)
+        alarm_sessions = create_sessionmaker(alarm_engine, audit_keys=AuditKeyring.from_settings(settings))
+        try:
+            yield observer_factory(alarm_sessions, alarm_bus)
+        finally:
+            with contextlib.suppress(Exception):
+                await alarm_bus.close()
+            await alarm_engine.dispose()
+
     worker = IngestWorker(
         config=config,
         engine=engine,
         sessions=sessions,
         bus=bus,
         metrics=metrics,
-        after_commit=after_commit(alarm_sessions, alarm_bus) if after_commit is not None else None,
+        observer=ObserverThread(open_observer) if observer_factory is not None else None,
     )
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -71,7 +83,4 @@ async def run_ingest(
             server.shutdown()
         with contextlib.suppress(Exception):
             await bus.close()
-        with contextlib.suppress(Exception):
-            await alarm_bus.close()
         await engine.dispose()
-        await alarm_engine.dispose()

@@ -44,15 +44,20 @@ _T = TypeVar("_T")
 SUBMIT_READY_WAIT_S = 10.0
 
 
-class CommitObserver(Protocol):
-    """Told of each committed batch, e.g. the alarm evaluator; the composition root injects it."""
+class BatchObserver(Protocol):
+    """Told of each batch as its write begins, e.g. the alarm evaluator; the composition root injects it."""
 
-    def committed(
+    def observe(
         self,
         readings: Mapping[tuple[str, Attribution], Sequence[DecodedReading]],
         statuses: Sequence[tuple[str, dict[str, Any]]],
     ) -> None:
-        """Called on the event loop after the acknowledgements: must only take note, never wait."""
+        """Called on the event loop before the batch is written: must only take note, never wait.
+
+        Before, not after the commit, so that alarms never wait for storage: a batch whose write
+        fails is retried until it commits (or, if the worker dies, sent again by its devices), so
+        nothing an alarm was raised from is lost. The worker does not touch the batch afterwards.
+        """
         ...
 
     async def run(self) -> None:
@@ -71,10 +76,10 @@ class IngestWorker:
         sessions: async_sessionmaker[AsyncSession],
         bus: Bus,
         metrics: IngestMetrics | None = None,
-        after_commit: CommitObserver | None = None,
+        observer: BatchObserver | None = None,
     ) -> None:
         self.config = config
-        self._after_commit = after_commit
+        self._observer = observer
         self.metrics = metrics or IngestMetrics()
         self._store = open_store(config.database_url, sessions)
         self._bindings = BindingCache(refresh_s=config.binding_refresh_s)
@@ -110,8 +115,8 @@ class IngestWorker:
                 tasks.create_task(self._flush_loop(), name="ingest-flush")
                 tasks.create_task(self._fanout.run(), name="ingest-fanout")
                 tasks.create_task(self._upkeep.run(), name="ingest-upkeep")
-                if self._after_commit is not None:
-                    tasks.create_task(self._after_commit.run(), name="ingest-after-commit")
+                if self._observer is not None:
+                    tasks.create_task(self._observer.run(), name="ingest-observer")
                 if consumer is not None:
                     await consumer.connected.wait()
                 self.ready.set()
@@ -207,6 +212,11 @@ class IngestWorker:
     async def _commit(self, messages: list[Classified]) -> None:
         await self._recognise_devices(messages)
         batch, live = self._prepare(messages)
+        if self._observer is not None:
+            statuses = [
+                (m.device_id or "", m.body) for m in messages if m.kind == "status" and m.body is not None
+            ]
+            self._observer.observe(live, statuses)
         started = time.perf_counter()
         inserted = await self._write_until_committed(batch)
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
@@ -227,11 +237,6 @@ class IngestWorker:
             if message.kind in ("status", "events") and message.body is not None:
                 prefix = "devices.status" if message.kind == "status" else "devices.event"
                 self._fanout.submit(f"{prefix}.{message.device_id}", message.body)
-        if self._after_commit is not None:
-            statuses = [
-                (m.device_id or "", m.body) for m in messages if m.kind == "status" and m.body is not None
-            ]
-            self._after_commit.committed(live, statuses)
 
     async def _recognise_devices(self, messages: list[Classified]) -> None:
         unknown = {

@@ -2,7 +2,7 @@
 
 `ownat mllp` runs one (and the API when `OWNAT_PCD_HTTP` is on): its readings are then stored,
 dead-lettered, fanned out on the bus and evaluated for alarms by the same `IngestWorker` code as
-`ownat ingest`, with the after-commit observer the composition root gives it.
+`ownat ingest`, with the batch observer (alarms) the composition root gives it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.bus import Bus
 from devices.ingest.config import IngestConfig
-from devices.ingest.worker import CommitObserver, IngestWorker
+from devices.ingest.worker import BatchObserver, IngestWorker
 from devices.pcd.receiver import PcdReceiver
 from devices.pcd.service import open_receiver
 
@@ -28,11 +28,11 @@ async def running_receiver(
     sessions: async_sessionmaker[AsyncSession],
     bus: Bus,
     client_id: str,
-    after_commit: CommitObserver | None = None,
+    observer: BatchObserver | None = None,
 ) -> AsyncIterator[PcdReceiver]:
     """A PCD-01 receiver whose broker-less ingest worker runs while the context is open."""
     config = IngestConfig(database_url=database_url, broker_url="", client_id=client_id)
-    worker = IngestWorker(config=config, engine=engine, sessions=sessions, bus=bus, after_commit=after_commit)
+    worker = IngestWorker(config=config, engine=engine, sessions=sessions, bus=bus, observer=observer)
     task = asyncio.create_task(worker.run(), name=f"pcd-ingest-{client_id}")
     try:
         # Not waiting for the worker: the listener (and its lab results) must not wait for it. Until

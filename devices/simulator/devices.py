@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from devices.protocol import DEVICE_ID_PATTERN
-from devices.simulator.scenarios import SCENARIO_NAMES
+from devices.simulator.scenarios import DEMO_TIME_SCALE, SCENARIO_NAMES
 
 DeviceKind = Literal["bedside_monitor", "pulse_oximeter", "bp_cuff", "thermometer", "scale"]
 
@@ -77,7 +77,7 @@ def demo_ward(
             SimulatedDevice(
                 device_id=f"{prefix}-{number:02d}",
                 scenario=deteriorating if first else "stable",
-                time_scale=360.0 if first else 1.0,
+                time_scale=DEMO_TIME_SCALE if first else 1.0,
                 # Cuff every 15 s so the falling pressure shows during the demo minute.
                 intervals_s={"sbp": 15, "dbp": 15, "temp": 15},
             )

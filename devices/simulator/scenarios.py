@@ -3,7 +3,7 @@ by hour after onset.
 
 Each scenario is a list of keyframes (clinical hours after onset -> offsets per metric alias),
 interpolated linearly and held after the last one. A time scale compresses the clinical hours
-for demos: at `DEMO_TIME_SCALE` six clinical hours pass in one minute.
+for demos: at `DEMO_TIME_SCALE` twelve clinical hours pass in one minute.
 
 NEWS2 (Royal College of Physicians, 2017) scores respiration rate, SpO2, systolic pressure,
 pulse and temperature; the deteriorating scenarios move those parameters into its scoring
@@ -29,8 +29,8 @@ SCENARIO_NAMES: tuple[ScenarioName, ...] = (
     "hypotension",
     "bradycardia",
 )
-# Six clinical hours per real minute: a demo patient reaches a high NEWS2 within a minute.
-DEMO_TIME_SCALE = 360.0
+# Twelve clinical hours per real minute: a demo patient raises its first alarm 30-45 s after onset.
+DEMO_TIME_SCALE = 720.0
 
 Keyframes = tuple[tuple[float, Mapping[str, float]], ...]
 

@@ -41,7 +41,8 @@ DEMO_OXIMETER_UDI = "(01)09999999000017(21)SIM-HOME-JENSEN-OXIMETER"
 # EUI-64 is not registered, so Ownat finds it through the binding of the bed named in PV1-3.
 PCD_FED = frozenset({"ccu-bed01"})
 # The deteriorating patient looks stable for this long after the simulator starts; at the demo
-# time scale its NEWS2 then reaches 5 (an urgent review, a medium alarm) about 40 s later.
+# time scale its breathing rate then crosses its limit and NEWS2 reaches 5 (an urgent review)
+# about 20 s later, and its first alarm is raised 30-45 s after onset.
 DEFAULT_ONSET_S = 5.0
 
 

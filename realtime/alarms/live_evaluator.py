@@ -1,16 +1,19 @@
-"""Alarms evaluated on ingest: the ingest worker's "after commit" observer, running as its own task.
+"""Alarms evaluated on ingest: the ingest worker's batch observer, running as its own task.
 
-The worker hands over each committed batch (`committed`, on the event loop, returning at once);
-the evaluator keeps only the latest value of each metric per patient, and the latest status per
-device, until its next round. A round takes everything waiting, skips the patients whose new
-values cannot change an alarm (`realtime.alarms.quiet`), evaluates the rest together
-(`engine.evaluate_patients`: a handful of queries for the whole round) and the statuses in one
+The worker hands over each batch as its write begins (`observe`, on the observer's event loop,
+returning at once; `ownat ingest` runs the evaluator on a thread of its own, see
+`devices.ingest.observer_thread`), so alarms never wait for storage. The evaluator keeps only the
+latest value of each metric per patient, and the latest status per device, until its next round. A
+round takes everything waiting, skips the patients whose new values cannot change an alarm
+(`realtime.alarms.quiet`), evaluates the rest together, the most urgent first
+(`engine.evaluate_patients`: a handful of queries for the whole round), and the statuses in one
 transaction, and publishes the changes once it has committed. A round starts as soon as readings
 wait, unless the previous one ended less than `min_round_interval_s` ago: readings arriving
 meanwhile are merged into the next one, so under load rounds grow larger instead of falling
-behind, and commits and acknowledgements never wait for alarms. Within a round the loop gets a
-turn every `yield_every_patients` patients, so that a large round (after a restart, every patient
-is evaluated in full) does not hold up the ingest worker sharing the loop.
+behind, and commits and acknowledgements never wait for alarms. A value newly beyond a limit cuts
+that pace short and is evaluated in a round of its own (see `_to_evaluate`). Within a round the
+loop gets a turn every `yield_every_patients` patients, so that a large round (after a restart,
+every patient is evaluated in full) does not hold up an ingest worker sharing the loop.
 
 Time changes alarms too: a condition that has lasted its delay raises, and one gone for the
 hysteresis ends, whether or not new readings arrive (a stable patient's readings are skipped as
@@ -48,7 +51,7 @@ from realtime.alarms.decisions import DEFAULT_POLICY
 from realtime.alarms.evaluation_reads import patients_awaiting_time
 from realtime.alarms.policy import AlarmPolicy, policy_from_settings
 from realtime.alarms.publishing import publish_changes
-from realtime.alarms.quiet import QuietPatients, changed_elsewhere
+from realtime.alarms.quiet import QuietPatients, Urgency, changed_elsewhere
 from realtime.alarms.schemas import AlarmChange
 
 log = logging.getLogger(__name__)
@@ -68,8 +71,8 @@ class Attributed(Protocol):
     def ward_id(self) -> uuid.UUID | None: ...
 
 
-# A committed reading as the ingest worker holds it: (metric code, value, unit, time).
-Committed = tuple[str, float, str, datetime]
+# A reading as the ingest worker holds it: (metric code, value, unit, time).
+Reading = tuple[str, float, str, datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,8 @@ class LiveTuning:
     # passed since the previous one ended, so a crossing is evaluated at most about this long (and
     # a round) after commit. A round costs ~2.5 ms CPU besides its patients: ten a second, ~3% of a core.
     min_round_interval_s: float = 0.1
-    # Patients per transaction: large enough to amortise the commit, small enough to hold few locks.
+    # Patients evaluated in full per transaction: large enough to amortise the commit, small enough
+    # to hold few locks. The most urgent go first; the rest wait for the next round.
     max_patients_per_round: int = 500
     # A quiet patient is still evaluated in full about this often (see realtime.alarms.quiet).
     full_every_s: float = 600.0
@@ -130,7 +134,7 @@ class LiveStats:
 
 
 class LiveAlarmEvaluator:
-    """Coalesces committed readings and statuses per patient and device; `run` evaluates them in rounds."""
+    """Coalesces readings and statuses per patient and device; `run` evaluates them in rounds."""
 
     def __init__(
         self,
@@ -151,18 +155,22 @@ class LiveAlarmEvaluator:
         # Changes made elsewhere are looked for from here on (see `changed_elsewhere`).
         self._watermark: datetime | None = None
         self._wakeup = asyncio.Event()
+        # Set when a handed-over value is newly beyond a limit: its round starts without the pace.
+        self._hurry = asyncio.Event()
+        # The last round took only such patients: the next one waits its pace, and takes everyone.
+        self._urgent_round = False
         self.stats = LiveStats()
         # Pulsed after each round, committed or not (tests and benchmarks await it rather than sleep).
         self.round_done = asyncio.Event()
 
-    # The ingest worker's side: called on the event loop after each commit; never waits. ----------
-    def committed(
+    # The ingest worker's side: called on the evaluator's event loop with each batch; never waits. ---
+    def observe(
         self,
         # Keyed by (device id, attribution): any object with the Attributed properties.
-        readings: Mapping[tuple[str, Any], Sequence[Committed]],
+        readings: Mapping[tuple[str, Any], Sequence[Reading]],
         statuses: Iterable[tuple[str, Mapping[str, Any]]] = (),
     ) -> None:
-        """Takes note of a committed batch: readings by (device, attribution), statuses by device."""
+        """Takes note of a batch being stored: readings by (device, attribution), statuses by device."""
         for (_device_id, attributed), batch in readings.items():
             who: Attributed = attributed
             if who.patient_id is None:  # an unattributed reading alarms nobody
@@ -173,11 +181,14 @@ class LiveAlarmEvaluator:
             else:
                 state.bed_id, state.ward_id = who.bed_id, who.ward_id
             latest = state.latest
+            new_crossing = self._quiet.new_crossing
             for metric, value, _unit, at in batch:
                 # `merge`, inlined: this runs for every reading the worker commits.
                 seen = latest.get(metric)
                 if seen is None or seen[1] <= at:
                     latest[metric] = (value, at)
+                    if new_crossing(who.patient_id, metric, value):
+                        self._hurry.set()
         for device_id, body in statuses:
             try:
                 status = StatusMessage.model_validate({k: v for k, v in body.items() if k != "device_id"})
@@ -234,8 +245,14 @@ class LiveAlarmEvaluator:
             self.stats.changes += len(changes)
             await self._publish(changes)
             self._round_ended()
-            # Pacing the rounds (what arrives meanwhile is merged into the next one), not polling.
-            await asyncio.sleep(self.tuning.min_round_interval_s)
+            # Pacing the rounds (what arrives meanwhile is merged into the next one), not polling. A
+            # new crossing cuts the pace short, unless the round just run was such a round already:
+            # so a stream of crossings can never starve everyone else's evaluation.
+            if self._urgent_round:
+                await asyncio.sleep(self.tuning.min_round_interval_s)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), self.tuning.min_round_interval_s)
 
     def _round_ended(self) -> None:
         # Wakes whoever waits for the end of a round; later waiters wait for the next one.
@@ -243,15 +260,11 @@ class LiveAlarmEvaluator:
         self.round_done.clear()
 
     def _take(self) -> tuple[dict[uuid.UUID, _PatientState], dict[str, StatusMessage]]:
-        limit = self.tuning.max_patients_per_round
-        if len(self._patients) <= limit:
-            patients, self._patients = self._patients, {}
-        else:
-            chosen = list(self._patients)[:limit]  # the oldest waiting first (dicts keep insertion order)
-            patients = {p: self._patients.pop(p) for p in chosen}
+        # Everything waiting: the round ranks it and puts back what does not fit (see `_to_evaluate`).
+        patients, self._patients = self._patients, {}
         statuses, self._statuses = self._statuses, {}
-        if not self._patients:
-            self._wakeup.clear()
+        self._wakeup.clear()
+        self._hurry.clear()
         return patients, statuses
 
     def _put_back(self, patients: dict[uuid.UUID, _PatientState], statuses: dict[str, StatusMessage]) -> None:
@@ -281,7 +294,7 @@ class LiveAlarmEvaluator:
                 for patient_id in await patients_awaiting_time(session):
                     # No readings and no known bed: evaluated in full, its bed looked up.
                     patients.setdefault(patient_id, _PatientState(None, None))
-            batch, values = await self._not_quiet(patients, now_s=now_s)
+            batch, values = await self._to_evaluate(patients, now_s=now_s)
             evaluations = await engine.evaluate_patients(
                 session,
                 batch,
@@ -320,25 +333,44 @@ class LiveAlarmEvaluator:
             self._quiet.forget_older_than(now_s - 10 * self.tuning.full_every_s)
         return changes
 
-    async def _not_quiet(
+    async def _to_evaluate(
         self, patients: dict[uuid.UUID, _PatientState], *, now_s: float
     ) -> tuple[list[engine.PatientReadings], dict[uuid.UUID, dict[str, float]]]:
-        """The patients to evaluate in full, and the latest value of each of their metrics."""
-        batch: list[engine.PatientReadings] = []
-        values: dict[uuid.UUID, dict[str, float]] = {}
+        """The patients to evaluate in full this round, most urgent first, and their latest values.
+
+        Quiet patients are dropped. When values newly beyond a limit wait (`Urgency.NOW`), the round
+        takes only those patients, so that it is short and its alarms go out at once; the round after
+        it takes everyone again. Otherwise the round takes at most `max_patients_per_round`, the most
+        urgent first. Whoever is not taken waits for the next round, where newer values merge in.
+        """
+        ranked: list[tuple[Urgency, int, uuid.UUID, dict[str, float]]] = []
         for count, (patient_id, state) in enumerate(patients.items(), 1):
             latest = {metric: value for metric, (value, _at) in state.latest.items()}
-            # A patient taken for the tick has no readings: time is what may change their alarms.
-            if latest and self._quiet.is_quiet(patient_id, latest, now_s=now_s):
+            # A patient taken for the tick has a pending condition or an open alarm, and no readings:
+            # time may raise or end an alarm now.
+            urgency = self._quiet.urgency(patient_id, latest, now_s=now_s) if latest else Urgency.NOW
+            if urgency is Urgency.QUIET:
                 self.stats.quiet += 1
             else:
-                batch.append(
-                    engine.PatientReadings(patient_id, state.readings(), state.bed_id, state.ward_id)
-                )
-                values[patient_id] = latest
+                ranked.append((urgency, count, patient_id, latest))
             if count % self.tuning.yield_every_patients == 0:
-                await asyncio.sleep(0)  # the ingest loop's turn: quiet checks add up over a large round
-        return batch, values
+                await asyncio.sleep(0)  # the loop's turn: quiet checks add up over a large round
+        ranked.sort()
+        urgent = sum(1 for item in ranked if item[0] is Urgency.NOW)
+        self._urgent_round = bool(urgent) and not self._urgent_round and urgent < len(ranked)
+        limit = urgent if self._urgent_round else len(ranked)
+        limit = min(limit, self.tuning.max_patients_per_round)
+        if len(ranked) > limit:
+            self._put_back(
+                {patient_id: patients[patient_id] for _u, _c, patient_id, _v in ranked[limit:]}, {}
+            )
+            del ranked[limit:]
+        batch = [
+            engine.PatientReadings(patient_id, state.readings(), state.bed_id, state.ward_id)
+            for _urgency, _count, patient_id, _values in ranked
+            for state in (patients[patient_id],)
+        ]
+        return batch, {patient_id: values for _u, _c, patient_id, values in ranked}
 
     async def _publish(self, changes: list[AlarmChange]) -> None:
         if not changes:

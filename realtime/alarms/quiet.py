@@ -13,10 +13,18 @@ worker) since the previous round is forgotten, so their next readings are evalua
 full evaluation also runs every `full_every_s` (spread with jitter, so that patients first seen
 together are not all refreshed in the same round), for what that query cannot see (a limit
 override removed, say).
+
+Not every patient that is not quiet is as urgent (`Urgency`): a value beyond its limits may raise
+an alarm at once (a value newly beyond a limit), while a NEWS2 parameter moving band raises nothing for tens of seconds (the band's
+delay), and a patient not seen yet (after a restart) or due a refresh most likely changes nothing.
+The live evaluator evaluates a value beyond its limits in a round of its own, ahead of the others
+(`new_crossing` is the cheap check it makes as readings are handed over). A patient not seen yet
+is judged against the adult defaults for this ranking only; their evaluation reads their own.
 """
 
 from __future__ import annotations
 
+import enum
 import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -26,7 +34,7 @@ from datetime import datetime
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from realtime.alarms.defaults import HR, PULSE_RATE, RR, SBP, SPO2, TEMP, Limits
+from realtime.alarms.defaults import HR, PULSE_RATE, RR, SBP, SPO2, TEMP, AgeGroup, Limits, default_limits
 from realtime.alarms.models import Alarm, AlarmStatus, AlarmThreshold, News2Observation, SpO2ScaleAssignment
 from realtime.alarms.news2 import (
     ClinicalRisk,
@@ -40,6 +48,18 @@ from realtime.alarms.news2 import (
 from realtime.alarms.thresholds import breached
 
 Signature = tuple[object, ...]
+
+# The limits a patient not seen yet is ranked by (see `Urgency`); their evaluation reads their own.
+_RANKING_LIMITS = default_limits(AgeGroup.ADULT)
+
+
+class Urgency(enum.IntEnum):
+    """How soon a patient's new values need a full evaluation; lower first."""
+
+    NOW = 0  # a value newly beyond a limit: an alarm may be due at once
+    CHANGED = 1  # a NEWS2 parameter in a new band, or NEWS2 above low: a band's delay is tens of seconds
+    SOON = 2  # not seen yet, or due a refresh: most likely nothing changes
+    QUIET = 3  # nothing in these values can change an alarm
 
 
 def _spo2_scores(value: float) -> tuple[int, ...]:
@@ -80,6 +100,12 @@ class Seen:
     signatures: dict[str, Signature] = field(default_factory=dict)
 
 
+def _side(seen: Seen, metric: str) -> object:
+    """The side of its limits the metric's value was on at the last evaluation (None: within)."""
+    previous = seen.signatures.get(metric)
+    return previous[0] if previous is not None else None
+
+
 class QuietPatients:
     """The cache of full evaluations, keyed by patient; `is_quiet` decides whether to skip one."""
 
@@ -89,16 +115,39 @@ class QuietPatients:
 
     def is_quiet(self, patient_id: uuid.UUID, values: Mapping[str, float], *, now_s: float) -> bool:
         """True when these latest values cannot change any alarm of the patient."""
+        return self.urgency(patient_id, values, now_s=now_s) is Urgency.QUIET
+
+    def urgency(self, patient_id: uuid.UUID, values: Mapping[str, float], *, now_s: float) -> Urgency:
+        """How soon these latest values of the patient need a full evaluation."""
         seen = self._seen.get(patient_id)
-        if seen is None or now_s >= seen.refresh_at_s:
-            return False
-        if seen.news2_risk is not ClinicalRisk.LOW:
-            return False
+        if seen is None:
+            beyond = any(signature(m, v, _RANKING_LIMITS)[0] is not None for m, v in values.items())
+            return Urgency.NOW if beyond else Urgency.SOON
+        changed = seen.news2_risk is not ClinicalRisk.LOW
         for metric, value in values.items():
             current = signature(metric, value, seen.limits)
-            if current[0] is not None or seen.signatures.get(metric) != current:
-                return False
-        return True
+            if current[0] is not None:  # beyond a limit: never quiet, and news if newly so
+                if _side(seen, metric) != current[0]:
+                    return Urgency.NOW
+                changed = True
+            changed = changed or seen.signatures.get(metric) != current
+        if changed:
+            return Urgency.CHANGED
+        return Urgency.SOON if now_s >= seen.refresh_at_s else Urgency.QUIET
+
+    def new_crossing(self, patient_id: uuid.UUID, metric: str, value: float) -> bool:
+        """Whether one new value is beyond a limit it was not beyond at the last evaluation.
+
+        The patient's limits as last seen, the adult defaults if not seen yet. A value still beyond
+        the limit it crossed before is no news: its condition is pending or its alarm open already.
+        """
+        seen = self._seen.get(patient_id)
+        limits = _RANKING_LIMITS if seen is None else seen.limits
+        metric_limits = limits.get(HR if metric == PULSE_RATE else metric)
+        if metric_limits is None:
+            return False
+        side = breached(metric_limits, value)
+        return side is not None and (seen is None or _side(seen, metric) != side)
 
     def evaluated(
         self,

@@ -54,7 +54,7 @@ async def pcd_listener(database_url: str, bus: Bus) -> AsyncIterator[PcdListener
         engine=engine,
         sessions=sessions,
         bus=bus,
-        after_commit=evaluator,
+        observer=evaluator,
     )
     task = asyncio.create_task(worker.run())
     try:

@@ -113,7 +113,7 @@ async def test_a_round_with_a_vanished_patient_still_alarms_the_others(sessions)
     task = asyncio.create_task(evaluator.run())
     try:
         async with bus.subscribe(channels=[f"alarms.patient.{kept.id}"]) as alarms:
-            evaluator.committed(
+            evaluator.observe(
                 {
                     ("t-gone", Attribution(gone.id, None, None)): [(HR, 20.0, "", at)],
                     ("t-kept", Attribution(kept.id, None, None)): [(SBP, 80.0, "", at)],

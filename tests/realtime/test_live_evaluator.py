@@ -48,7 +48,7 @@ async def worker_with_alarms(
     engine = create_engine(config.database_url)
     sessions = create_sessionmaker(engine)
     evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=LiveTuning(**tuning), policy=policy)
-    worker = IngestWorker(config=config, engine=engine, sessions=sessions, bus=bus, after_commit=evaluator)
+    worker = IngestWorker(config=config, engine=engine, sessions=sessions, bus=bus, observer=evaluator)
     task = asyncio.create_task(worker.run())
     try:
         async with asyncio.timeout(GUARD_S):

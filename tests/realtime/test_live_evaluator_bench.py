@@ -70,7 +70,7 @@ async def _rounds(
     }
     before = evaluator.stats.cpu_s
     done = evaluator.stats.evaluated + evaluator.stats.quiet + len(patient_ids)
-    evaluator.committed(readings, [])
+    evaluator.observe(readings, [])
     async with asyncio.timeout(600):
         while evaluator.stats.evaluated + evaluator.stats.quiet < done:
             await evaluator.round_done.wait()

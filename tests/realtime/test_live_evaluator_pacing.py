@@ -20,7 +20,7 @@ async def test_readings_after_a_quiet_spell_are_evaluated_without_waiting_for_th
     )
     task = asyncio.create_task(evaluator.run())
     try:
-        evaluator.committed({("t-pace", Attribution(patient_id, None, None)): [(HR, 72.0, "", utc_now())]})
+        evaluator.observe({("t-pace", Attribution(patient_id, None, None)): [(HR, 72.0, "", utc_now())]})
         async with asyncio.timeout(GUARD_S):
             while evaluator.stats.rounds < 1:
                 await evaluator.round_done.wait()

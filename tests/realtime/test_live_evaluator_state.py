@@ -45,7 +45,7 @@ def hand_over(
 ) -> None:
     at = utc_now() - timedelta(seconds=seconds_ago)
     readings = [(metric, value, "", at) for metric, value in values.items()]
-    evaluator.committed({("t-dev", Attribution(patient_id, None, None)): readings}, [])
+    evaluator.observe({("t-dev", Attribution(patient_id, None, None)): readings}, [])
 
 
 async def rounds_until(evaluator: LiveAlarmEvaluator, done) -> None:
@@ -169,7 +169,7 @@ async def test_a_sustained_condition_raises_on_the_tick_with_no_new_reading(sess
     evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=tuning)
     async with running(evaluator), bus.subscribe(channels=[f"alarms.patient.{patient_id}"]) as alarms:
         for count, at in enumerate((first, last), 1):
-            evaluator.committed({("t-dev", Attribution(patient_id, None, None)): [(HR, 150.0, "", at)]}, [])
+            evaluator.observe({("t-dev", Attribution(patient_id, None, None)): [(HR, 150.0, "", at)]}, [])
             await rounds_until(evaluator, lambda s, count=count: s.evaluated >= count)
         evaluated_with_readings = evaluator.stats.evaluated
         raised = await next_alarm(bus, patient_id, alarms)

@@ -1,0 +1,225 @@
+"""The alarm lane: a crossing raises its alarm ahead of a flood of readings waiting to be evaluated,
+and a dashboard that cannot keep up gets the alarm before the readings queued for it.
+
+Nothing here asserts a time: "ahead" is shown by what is still waiting when the alarm arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import insert
+
+from clinical.patients import service as patients
+from clinical.patients.schemas import PatientCreate
+from core.bus import create_bus
+from core.identity.principal import SYSTEM, Principal, Role
+from core.sessions import transaction
+from devices.ingest.attribution import Attribution
+from devices.registry.models import DeviceBinding
+from realtime.alarms.defaults import HR, RR, SPO2, AgeGroup, default_limits
+from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
+from realtime.alarms.news2 import ClinicalRisk
+from realtime.alarms.quiet import QuietPatients, Urgency
+from realtime.hub.connection import Connection, ConnectionTuning
+from realtime.hub.feeds import encode
+from realtime.hub.keys import SubscriptionKey
+from tests.devices.ingest_helpers import (
+    GUARD_S,
+    Publisher,
+    register_devices,
+    unique_device_id,
+    unique_name,
+    worker_config,
+)
+from tests.realtime.alarm_builders import AT_ONCE
+from tests.realtime.test_live_evaluator import SICK, WELL, next_alarm, vitals, worker_with_alarms
+
+FLOOD = 300  # patients whose readings wait for their first full evaluation, as after a restart
+PER_ROUND = 20  # so that the flood needs fifteen rounds
+
+
+async def monitored_patients(sessions, count: int) -> list[tuple[str, uuid.UUID]]:
+    """`count` patients, each with a bedside monitor bound to them: (device id, patient id)."""
+    devices = [unique_device_id("flood") for _ in range(count)]
+    rows = await register_devices(sessions, devices)
+    async with transaction(sessions) as session:
+        ids = []
+        for _ in range(count):
+            data = PatientCreate(given_name="Flo", family_name=unique_name("Od"), birth_date=date(1958, 3, 2))
+            ids.append((await patients.create_patient(session=session, actor=SYSTEM, data=data)).id)
+        start = datetime.now(UTC) - timedelta(hours=1)
+        await session.execute(
+            insert(DeviceBinding),
+            [
+                {"device_uuid": rows[d], "patient_id": p, "start_at": start}
+                for d, p in zip(devices, ids, strict=True)
+            ],
+        )
+    return list(zip(devices, ids, strict=True))
+
+
+async def test_a_crossing_is_evaluated_in_the_first_round_however_many_patients_wait(
+    sessions, redis_url, redis_prefix
+) -> None:
+    flood = await monitored_patients(sessions, FLOOD)
+    (_device, crossing), *_ = await monitored_patients(sessions, 1)
+    bus = create_bus(redis_url=redis_url, key_prefix=redis_prefix)
+    # One round only: the pace holds the next one back for an hour.
+    tuning = LiveTuning(min_round_interval_s=3600, max_patients_per_round=PER_ROUND)
+    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=tuning, policy=AT_ONCE)
+    at = datetime.now(UTC) - timedelta(seconds=2)
+    well = [(HR, 72.0, "", at), (RR, 16.0, "", at), (SPO2, 98.0, "", at)]
+    sick = [(HR, 135.0, "", at), (RR, 26.0, "", at), (SPO2, 90.0, "", at)]
+    # The crossing is committed last, behind every flooded patient.
+    batch = {(d, Attribution(p, None, None)): well for d, p in flood}
+    batch[("t-crossing", Attribution(crossing, None, None))] = sick
+    evaluator.observe(batch)
+    try:
+        async with bus.subscribe(channels=[f"alarms.patient.{crossing}"]) as alarms:
+            task = asyncio.create_task(evaluator.run())
+            try:
+                raised = await next_alarm(alarms)
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+    finally:
+        await bus.close()
+    assert raised["change"] == "raised" and raised["alarm"]["patient_id"] == str(crossing)
+    # A round of its own: the flood waits, whole, for the rounds to come.
+    assert (evaluator.stats.rounds, evaluator.stats.evaluated) == (1, 1)
+    assert evaluator.waiting == FLOOD
+
+
+def test_only_a_value_newly_beyond_a_limit_is_urgent() -> None:
+    quiet, patient_id = QuietPatients(full_every_s=600), uuid.uuid4()
+    # Not seen yet: ranked by the adult defaults (heart rate 41-130).
+    assert quiet.new_crossing(patient_id, HR, 150) and not quiet.new_crossing(patient_id, HR, 90)
+    assert quiet.urgency(patient_id, {HR: 90}, now_s=0) is Urgency.SOON
+    limits = default_limits(AgeGroup.ADULT)
+    quiet.evaluated(patient_id, {HR: 150, SPO2: 97}, limits=limits, news2_risk=ClinicalRisk.LOW, now_s=0)
+    # Still beyond the limit it was beyond: its condition is pending or its alarm open already.
+    assert not quiet.new_crossing(patient_id, HR, 155)
+    assert quiet.urgency(patient_id, {HR: 155, SPO2: 97}, now_s=1) is Urgency.CHANGED
+    # Beyond another limit: news.
+    assert quiet.new_crossing(patient_id, SPO2, 85)
+    assert quiet.urgency(patient_id, {HR: 155, SPO2: 85}, now_s=1) is Urgency.NOW
+
+
+async def test_a_stream_of_crossings_never_starves_everyone_else(sessions, redis_url, redis_prefix) -> None:
+    flood = await monitored_patients(sessions, FLOOD)
+    (_a, first), (_b, second) = await monitored_patients(sessions, 2)
+    bus = create_bus(redis_url=redis_url, key_prefix=redis_prefix)
+    tuning = LiveTuning(min_round_interval_s=1.0)
+    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=tuning, policy=AT_ONCE)
+    at = datetime.now(UTC) - timedelta(seconds=2)
+    well = [(HR, 72.0, "", at), (RR, 16.0, "", at), (SPO2, 98.0, "", at)]
+    fast = [(HR, 150.0, "", at)]
+    batch = {(d, Attribution(p, None, None)): well for d, p in flood}
+    batch[("t-first", Attribution(first, None, None))] = fast
+    evaluator.observe(batch)
+    task = asyncio.create_task(evaluator.run())
+    try:
+        async with asyncio.timeout(GUARD_S):
+            await evaluator.round_done.wait()
+            assert evaluator.stats.evaluated == 1  # the crossing's own round
+            # Another crossing while the flood still waits: it joins the next round, which takes everyone.
+            evaluator.observe({("t-second", Attribution(second, None, None)): fast})
+            await evaluator.round_done.wait()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await bus.close()
+    assert (evaluator.stats.rounds, evaluator.stats.evaluated, evaluator.waiting) == (2, FLOOD + 2, 0)
+
+
+async def test_an_alarm_from_mqtt_overtakes_a_flood_of_readings_waiting_for_evaluation(
+    settings, sessions, mqtt_url, redis_url, redis_prefix
+) -> None:
+    flood = await monitored_patients(sessions, FLOOD)
+    (crossing_device, crossing), *_ = await monitored_patients(sessions, 1)
+    bus = create_bus(redis_url=redis_url, key_prefix=redis_prefix)
+    config = worker_config(settings.database_url, mqtt_url)
+    at = datetime.now(UTC) - timedelta(seconds=3)
+    try:
+        async with (
+            worker_with_alarms(
+                config, bus, policy=AT_ONCE, min_round_interval_s=1.0, max_patients_per_round=PER_ROUND
+            ) as evaluator,
+            bus.subscribe(channels=[f"alarms.patient.{crossing}"]) as alarms,
+            Publisher(mqtt_url) as publisher,
+        ):
+            await publisher.publish_all(
+                (f"ownat/v1/devices/{device}/vitals", vitals(0, at, WELL)) for device, _patient in flood
+            )
+            async with asyncio.timeout(GUARD_S):
+                while evaluator.stats.evaluated + evaluator.waiting < FLOOD:
+                    await evaluator.round_done.wait()  # the flood committed and handed over
+            topic = f"ownat/v1/devices/{crossing_device}/vitals"
+            await publisher.publish_all([(topic, vitals(0, at, SICK))])
+            raised = await next_alarm(alarms)
+            still_waiting, evaluated = evaluator.waiting, evaluator.stats.evaluated
+    finally:
+        await bus.close()
+    assert raised["change"] == "raised" and raised["alarm"]["patient_id"] == str(crossing)
+    # Raised while most of the flood, committed before it, still waited for its evaluation.
+    assert still_waiting > 0 and evaluated < FLOOD
+
+
+class HeldSocket:
+    """A dashboard's socket that takes one frame, then nothing until released (a client that stalls)."""
+
+    def __init__(self, expected: int) -> None:
+        self.sent: list[str] = []
+        self.expected = expected
+        self.release = asyncio.Event()
+        self.first_taken = asyncio.Event()
+        self.all_taken = asyncio.Event()
+
+    async def send_text(self, text: str) -> None:
+        if self.sent:
+            await self.release.wait()
+        self.sent.append(text)
+        self.first_taken.set()
+        if len(self.sent) == self.expected:
+            self.all_taken.set()
+
+    async def receive_text(self) -> str | None:
+        await asyncio.Event().wait()
+        return None
+
+    async def close(self, code: int, reason: str = "") -> None:
+        return None
+
+
+async def no_snapshot(_key: SubscriptionKey, _reason: str) -> dict:
+    raise AssertionError("no resync expected: the queue never fills")
+
+
+async def test_a_stalled_dashboard_gets_an_alarm_before_the_readings_queued_for_it() -> None:
+    socket = HeldSocket(expected=102)  # the snapshot, a hundred readings and the alarm
+    nurse = Principal(user_id=uuid.uuid4(), role=Role.NURSE)
+    connection = Connection(transport=socket, principal=nurse, tuning=ConnectionTuning(), load=no_snapshot)
+    ward = SubscriptionKey("ward", uuid.uuid4())
+    connection.open_feed(ward)
+    connection.feed_ready(ward, {"type": "snapshot", "beds": []})
+    writer = asyncio.create_task(connection.run_writer())
+    try:
+        async with asyncio.timeout(GUARD_S):
+            await socket.first_taken.wait()  # the snapshot went; the socket now stalls
+        for n in range(100):
+            connection.deliver(ward, "vitals", encode({"type": "vitals", "n": n}))
+        alarm = encode({"type": "alarm", "alarm": {"code": "8867-4", "patient_id": "p"}})
+        connection.deliver(ward, "alarm", alarm)
+        assert connection.frames_waiting == (1, 100)
+        socket.release.set()
+        async with asyncio.timeout(GUARD_S):
+            await socket.all_taken.wait()
+    finally:
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+    # The snapshot, then the alarm ahead of every reading that was waiting, then the readings in order.
+    assert socket.sent[1] == alarm
+    assert socket.sent[2:] == [encode({"type": "vitals", "n": n}) for n in range(100)]
