@@ -10,8 +10,8 @@ round takes everything waiting, skips the patients whose new values cannot chang
 transaction, and publishes the changes once it has committed. A round starts as soon as readings
 wait, unless the previous one ended less than `min_round_interval_s` ago: readings arriving
 meanwhile are merged into the next one, so under load rounds grow larger instead of falling
-behind, and commits and acknowledgements never wait for alarms. A value newly beyond a limit cuts
-that pace short and is evaluated in a round of its own (see `_to_evaluate`). Within a round the
+behind, and commits and acknowledgements never wait for alarms. A value newly beyond a limit does
+not wait for them: it is evaluated at once in a lane of its own (see `_run_crossings`). Within a round the
 loop gets a turn every `yield_every_patients` patients, so that a large round (after a restart,
 every patient is evaluated in full) does not hold up an ingest worker sharing the loop.
 
@@ -45,6 +45,7 @@ from core.bus.backoff import reconnect_delay_s
 from core.db import utc_now
 from core.sessions import transaction
 from core.settings import Settings
+from core.tasks import cancel_and_wait
 from devices.protocol import StatusMessage
 from realtime.alarms import engine
 from realtime.alarms.decisions import DEFAULT_POLICY
@@ -129,6 +130,7 @@ class LiveStats:
     changes: int = 0
     retries: int = 0
     failed_rounds: int = 0
+    crossing_rounds: int = 0  # of `rounds`: the crossing lane's
     # CPU of the loop's thread while rounds ran: with other tasks busy, their turns count here too.
     cpu_s: float = 0.0
 
@@ -155,10 +157,9 @@ class LiveAlarmEvaluator:
         # Changes made elsewhere are looked for from here on (see `changed_elsewhere`).
         self._watermark: datetime | None = None
         self._wakeup = asyncio.Event()
-        # Set when a handed-over value is newly beyond a limit: its round starts without the pace.
+        # Patients with a value newly beyond a limit, for the crossing lane (see `_run_crossings`).
+        self._crossed: set[uuid.UUID] = set()
         self._hurry = asyncio.Event()
-        # The last round took only such patients: the next one waits its pace, and takes everyone.
-        self._urgent_round = False
         self.stats = LiveStats()
         # Pulsed after each round, committed or not (tests and benchmarks await it rather than sleep).
         self.round_done = asyncio.Event()
@@ -188,6 +189,7 @@ class LiveAlarmEvaluator:
                 if seen is None or seen[1] <= at:
                     latest[metric] = (value, at)
                     if new_crossing(who.patient_id, metric, value):
+                        self._crossed.add(who.patient_id)
                         self._hurry.set()
         for device_id, body in statuses:
             try:
@@ -209,7 +211,14 @@ class LiveAlarmEvaluator:
 
     # The evaluator's own task. ------------------------------------------------------------------
     async def run(self) -> None:
-        """Evaluates rounds until cancelled."""
+        """Evaluates rounds until cancelled: the routine rounds here, crossings in a lane of their own."""
+        crossings = asyncio.create_task(self._run_crossings(), name="alarm-crossings")
+        try:
+            await self._run_routine()
+        finally:
+            await cancel_and_wait(crossings)
+
+    async def _run_routine(self) -> None:
         attempt = 0
         while True:
             wait_s = self._next_tick_s - time.monotonic()
@@ -245,14 +254,47 @@ class LiveAlarmEvaluator:
             self.stats.changes += len(changes)
             await self._publish(changes)
             self._round_ended()
-            # Pacing the rounds (what arrives meanwhile is merged into the next one), not polling. A
-            # new crossing cuts the pace short, unless the round just run was such a round already:
-            # so a stream of crossings can never starve everyone else's evaluation.
-            if self._urgent_round:
-                await asyncio.sleep(self.tuning.min_round_interval_s)
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._hurry.wait(), self.tuning.min_round_interval_s)
+            # Pacing the rounds (what arrives meanwhile is merged into the next one), not polling.
+            await asyncio.sleep(self.tuning.min_round_interval_s)
+
+    async def _run_crossings(self) -> None:
+        """The crossing lane: a value newly beyond a limit is evaluated at once, beside the rounds.
+
+        A routine round under load lasts a few hundred milliseconds (hundreds of patients whose NEWS2
+        parameters moved band); a crossing that waited for it, then for the pace, would reach the
+        dashboard well after its reading. Here it is evaluated in a transaction of its own as soon as
+        it is handed over, while the round goes on; the routine rounds never wait for this lane, so
+        a stream of crossings cannot starve anyone else. Evaluating one patient in two transactions
+        at once is safe: evaluations lock a patient's open alarms and insert conditions and alarms
+        ignoring conflicts, as two ingest workers sharing the load do. A crossing the round took
+        first is evaluated there, ranked first.
+        """
+        while True:
+            await self._hurry.wait()
+            self._hurry.clear()
+            crossed, self._crossed = self._crossed, set()
+            patients = {p: self._patients.pop(p) for p in crossed if p in self._patients}
+            if not patients:
+                continue
+            cpu_started = time.thread_time()
+            try:
+                changes = await self._evaluate_crossings(patients)
+            except (OperationalError, InterfaceError, OSError) as error:
+                # The database is away: the routine rounds retry them, with backoff.
+                log.warning("crossings not evaluated (%s); left to the next round", error)
+                self._put_back(patients, {})
+                continue
+            except Exception:
+                self.stats.failed_rounds += 1
+                log.exception("crossing round failed; %d patients dropped from it", len(patients))
+                continue
+            finally:
+                self.stats.cpu_s += time.thread_time() - cpu_started
+            self.stats.rounds += 1
+            self.stats.crossing_rounds += 1
+            self.stats.changes += len(changes)
+            await self._publish(changes)
+            self._round_ended()
 
     def _round_ended(self) -> None:
         # Wakes whoever waits for the end of a round; later waiters wait for the next one.
@@ -264,7 +306,6 @@ class LiveAlarmEvaluator:
         patients, self._patients = self._patients, {}
         statuses, self._statuses = self._statuses, {}
         self._wakeup.clear()
-        self._hurry.clear()
         return patients, statuses
 
     def _put_back(self, patients: dict[uuid.UUID, _PatientState], statuses: dict[str, StatusMessage]) -> None:
@@ -282,7 +323,6 @@ class LiveAlarmEvaluator:
         self, patients: dict[uuid.UUID, _PatientState], statuses: dict[str, StatusMessage]
     ) -> list[AlarmChange]:
         now, now_s = utc_now(), time.monotonic()
-        changes: list[AlarmChange] = []
         async with transaction(self._sessions) as session:
             if self._watermark is not None and len(self._quiet):
                 # Overlapping the previous round's look: a change committed late still has an old stamp.
@@ -295,19 +335,7 @@ class LiveAlarmEvaluator:
                     # No readings and no known bed: evaluated in full, its bed looked up.
                     patients.setdefault(patient_id, _PatientState(None, None))
             batch, values = await self._to_evaluate(patients, now_s=now_s)
-            evaluations = await engine.evaluate_patients(
-                session,
-                batch,
-                now=now,
-                yield_every=self.tuning.yield_every_patients,
-                policy=self.policy,
-            )
-            for item in batch:
-                evaluation = evaluations.get(item.patient_id)
-                if evaluation is None:  # e.g. a patient record removed since the binding
-                    log.warning("alarms of patient %s not evaluated: no such patient", item.patient_id)
-                    continue
-                changes += evaluation.changes
+            changes, evaluations = await self._evaluate_in(session, batch, now=now)
             for device_id, status in statuses.items():
                 changes += await engine.apply_device_status(
                     session,
@@ -316,6 +344,44 @@ class LiveAlarmEvaluator:
                     now=now,
                     low_battery_pct=self.tuning.low_battery_pct,
                 )
+        await self._remember(evaluations, values, now_s=now_s)
+        self.stats.statuses += len(statuses)
+        if self.stats.rounds % 100 == 0:
+            self._quiet.forget_older_than(now_s - 10 * self.tuning.full_every_s)
+        return changes
+
+    async def _evaluate_crossings(self, patients: dict[uuid.UUID, _PatientState]) -> list[AlarmChange]:
+        """The crossing lane's round: these patients in full, whatever the quiet cache says."""
+        now, now_s = utc_now(), time.monotonic()
+        batch = [engine.PatientReadings(p, s.readings(), s.bed_id, s.ward_id) for p, s in patients.items()]
+        values = {p: {m: v for m, (v, _at) in s.latest.items()} for p, s in patients.items()}
+        async with transaction(self._sessions) as session:
+            changes, evaluations = await self._evaluate_in(session, batch, now=now)
+        await self._remember(evaluations, values, now_s=now_s)
+        return changes
+
+    async def _evaluate_in(
+        self, session: AsyncSession, batch: list[engine.PatientReadings], *, now: datetime
+    ) -> tuple[list[AlarmChange], dict[uuid.UUID, engine.Evaluation]]:
+        evaluations = await engine.evaluate_patients(
+            session, batch, now=now, yield_every=self.tuning.yield_every_patients, policy=self.policy
+        )
+        changes: list[AlarmChange] = []
+        for item in batch:
+            evaluation = evaluations.get(item.patient_id)
+            if evaluation is None:  # e.g. a patient record removed since the binding
+                log.warning("alarms of patient %s not evaluated: no such patient", item.patient_id)
+                continue
+            changes += evaluation.changes
+        return changes, evaluations
+
+    async def _remember(
+        self,
+        evaluations: dict[uuid.UUID, engine.Evaluation],
+        values: dict[uuid.UUID, dict[str, float]],
+        *,
+        now_s: float,
+    ) -> None:
         # Committed: only now is what was seen worth remembering.
         for count, (patient_id, evaluation) in enumerate(evaluations.items(), 1):
             self._quiet.evaluated(
@@ -328,20 +394,16 @@ class LiveAlarmEvaluator:
             if count % self.tuning.yield_every_patients == 0:
                 await asyncio.sleep(0)  # signatures score every SpO2 scale: ~40 us a patient
         self.stats.evaluated += len(evaluations)
-        self.stats.statuses += len(statuses)
-        if self.stats.rounds % 100 == 0:
-            self._quiet.forget_older_than(now_s - 10 * self.tuning.full_every_s)
-        return changes
 
     async def _to_evaluate(
         self, patients: dict[uuid.UUID, _PatientState], *, now_s: float
     ) -> tuple[list[engine.PatientReadings], dict[uuid.UUID, dict[str, float]]]:
         """The patients to evaluate in full this round, most urgent first, and their latest values.
 
-        Quiet patients are dropped. When values newly beyond a limit wait (`Urgency.NOW`), the round
-        takes only those patients, so that it is short and its alarms go out at once; the round after
-        it takes everyone again. Otherwise the round takes at most `max_patients_per_round`, the most
-        urgent first. Whoever is not taken waits for the next round, where newer values merge in.
+        Quiet patients are dropped. Of the rest, at most `max_patients_per_round` are taken, the most
+        urgent first (`Urgency`); the others wait for the next round, where newer values merge into
+        theirs. So after a restart, when every patient waits for a full evaluation, a crossing
+        still goes first.
         """
         ranked: list[tuple[Urgency, int, uuid.UUID, dict[str, float]]] = []
         for count, (patient_id, state) in enumerate(patients.items(), 1):
@@ -356,10 +418,7 @@ class LiveAlarmEvaluator:
             if count % self.tuning.yield_every_patients == 0:
                 await asyncio.sleep(0)  # the loop's turn: quiet checks add up over a large round
         ranked.sort()
-        urgent = sum(1 for item in ranked if item[0] is Urgency.NOW)
-        self._urgent_round = bool(urgent) and not self._urgent_round and urgent < len(ranked)
-        limit = urgent if self._urgent_round else len(ranked)
-        limit = min(limit, self.tuning.max_patients_per_round)
+        limit = self.tuning.max_patients_per_round
         if len(ranked) > limit:
             self._put_back(
                 {patient_id: patients[patient_id] for _u, _c, patient_id, _v in ranked[limit:]}, {}
