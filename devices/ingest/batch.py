@@ -55,6 +55,8 @@ class Classified:
     reason: str | None = None
     # Set for a local submission: resolved once the message's transaction committed.
     committed: asyncio.Future[None] | None = None
+    # Handed to the batch observer (alarms) already: on receipt when its device was known.
+    observed: bool = False
 
     def refuse(self, code: str, reason: str) -> None:
         """Turns this message into a dead letter."""

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -45,18 +45,21 @@ SUBMIT_READY_WAIT_S = 10.0
 
 
 class BatchObserver(Protocol):
-    """Told of each batch as its write begins, e.g. the alarm evaluator; the composition root injects it."""
+    """Told of each message's readings as they arrive, e.g. the alarm evaluator; the composition root injects it."""
 
     def observe(
         self,
         readings: Mapping[tuple[str, Attribution], Sequence[DecodedReading]],
         statuses: Sequence[tuple[str, dict[str, Any]]],
     ) -> None:
-        """Called on the event loop before the batch is written: must only take note, never wait.
+        """Called on the event loop as messages are received: must only take note, never wait.
 
-        Before, not after the commit, so that alarms never wait for storage: a batch whose write
-        fails is retried until it commits (or, if the worker dies, sent again by its devices), so
-        nothing an alarm was raised from is lost. The worker does not touch the batch afterwards.
+        On receipt, not after the commit, so that alarms never wait for storage, nor for the
+        batches queued ahead of them when the database is slow: a message whose write fails is
+        retried until it commits (or, if the worker dies, sent again by its device), so nothing an
+        alarm was raised from is lost. A message from a device not in the binding cache yet is
+        handed over once its batch has looked the device up. The worker does not touch what it
+        has handed over.
         """
         ...
 
@@ -166,10 +169,13 @@ class IngestWorker:
         # message at a time (tens of microseconds each), rather than in a thread that would only
         # contend for the GIL with paho's.
         now = utc_now()
-        for received in messages:
-            message = self._classifier.classify(received, now=now)
+        classified = [self._classifier.classify(received, now=now) for received in messages]
+        for message in classified:
             self._pending.append(message)
             self._pending_readings += len(message.readings)
+        if self._observer is not None:
+            is_known = self._bindings.is_known
+            self._observe(m for m in classified if m.kind != "dead" and is_known(m.device_id or ""))
         self.metrics.pending_messages.set(len(self._pending))
         self._has_pending.set()
         if self._pending_readings >= self.config.batch_max_readings:
@@ -213,10 +219,7 @@ class IngestWorker:
         await self._recognise_devices(messages)
         batch, live = self._prepare(messages)
         if self._observer is not None:
-            statuses = [
-                (m.device_id or "", m.body) for m in messages if m.kind == "status" and m.body is not None
-            ]
-            self._observer.observe(live, statuses)
+            self._observe(m for m in messages if not m.observed)  # a device just registered, a submission
         started = time.perf_counter()
         inserted = await self._write_until_committed(batch)
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
@@ -264,18 +267,13 @@ class IngestWorker:
         batch = WriteBatch()
         live: defaultdict[tuple[str, Attribution], list[tuple[str, float, str, datetime]]] = defaultdict(list)
         rows = batch.readings
-        attribute = self._bindings.attribute
         for message in messages:
             device_id = message.device_id or ""
             if message.kind == "dead":
                 batch.dead_letters.append(DeadLetterRow.of(message))
             elif message.kind == "vitals":
-                readings = message.readings
-                first, last = min(r[3] for r in readings), max(r[3] for r in readings)
-                shared = self._bindings.attribute_interval(device_id, first, last)
-                if shared is not None:
-                    # The usual case: one binding (or none) covers the whole message.
-                    who, patient_id = shared, shared.patient_id
+                for who, readings, first in self._attributed(device_id, message.readings):
+                    patient_id = who.patient_id
                     rows.extend(
                         (at, device_id, patient_id, metric, value, unit)
                         for metric, value, unit, at in readings
@@ -283,14 +281,6 @@ class IngestWorker:
                     live[device_id, who].extend(readings)
                     if patient_id is not None:
                         self._upkeep.mark_dirty(device_id, first)
-                    continue
-                for reading in readings:
-                    metric, value, unit, at = reading
-                    who = attribute(device_id, at)
-                    rows.append((at, device_id, who.patient_id, metric, value, unit))
-                    live[device_id, who].append(reading)
-                    if who.patient_id is not None:
-                        self._upkeep.mark_dirty(device_id, at)
             elif message.kind == "status" and message.body is not None:
                 body = message.body
                 batch.add_status(
@@ -305,6 +295,35 @@ class IngestWorker:
                     )
                 )
         return batch, live
+
+    def _attributed(
+        self, device_id: str, readings: list[DecodedReading]
+    ) -> list[tuple[Attribution, list[DecodedReading], datetime]]:
+        """The message's readings by whose they are (binding cache), each group with its first time."""
+        first, last = min(r[3] for r in readings), max(r[3] for r in readings)
+        shared = self._bindings.attribute_interval(device_id, first, last)
+        if shared is not None:  # the usual case: one binding (or none) covers the whole message
+            return [(shared, readings, first)]
+        groups: defaultdict[Attribution, list[DecodedReading]] = defaultdict(list)
+        for reading in readings:
+            groups[self._bindings.attribute(device_id, reading[3])].append(reading)
+        return [(who, group, min(r[3] for r in group)) for who, group in groups.items()]
+
+    def _observe(self, messages: Iterable[Classified]) -> None:
+        """Hands the messages' readings (attributed) and statuses to the observer, in one call."""
+        assert self._observer is not None
+        live: defaultdict[tuple[str, Attribution], list[DecodedReading]] = defaultdict(list)
+        statuses: list[tuple[str, dict[str, Any]]] = []
+        for message in messages:
+            message.observed = True
+            device_id = message.device_id or ""
+            if message.kind == "vitals" and message.readings:
+                for who, readings, _first in self._attributed(device_id, message.readings):
+                    live[device_id, who].extend(readings)
+            elif message.kind == "status" and message.body is not None:
+                statuses.append((device_id, message.body))
+        if live or statuses:
+            self._observer.observe(live, statuses)
 
     async def _write_until_committed(self, batch: WriteBatch) -> int:
         return await self._until_done(lambda: self._store.write(batch), what="batch not committed")

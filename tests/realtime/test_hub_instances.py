@@ -98,12 +98,22 @@ async def _log_says(log_path: Path, text: str) -> bool:
     return text in await asyncio.to_thread(log_path.read_text)
 
 
-async def reading_with_value(client: HubClient, value: float) -> dict[str, object]:
-    while True:
-        message = await client.receive_type("vitals")
-        for reading in message["readings"]:
-            if reading["value"] == value:
-                return reading
+async def reading_and_alarm(
+    client: HubClient, value: float, patient_id: uuid.UUID
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The reading of `value` and the alarm it raised, in whichever order they come: alarms are
+    evaluated as readings arrive, not after they are stored, so the alarm may come first."""
+    reading: dict[str, object] | None = None
+    alarm: dict[str, object] | None = None
+    while reading is None or alarm is None:
+        message = await client.receive_type("vitals", "alarm")
+        if message["type"] == "vitals":
+            reading = next((r for r in message["readings"] if r["value"] == value), reading)
+        elif message["alarm"]["change"] == "raised" and message["alarm"]["alarm"]["patient_id"] == str(
+            patient_id
+        ):
+            alarm = message["alarm"]["alarm"]
+    return reading, alarm
 
 
 async def alarm_change(client: HubClient, patient_id: uuid.UUID, change: str) -> dict[str, object]:
@@ -177,12 +187,9 @@ async def test_a_reading_and_its_alarm_from_a_worker_reach_dashboards_on_two_api
             async with Publisher(mqtt_url) as publisher:
                 high = vitals_payload(0, recent_start(2), metrics=[("hr", "/min", float(value))])
                 await publisher.publish_all([(topic, high)])
-                seen_on_a = await reading_with_value(on_a, value)
-                seen_on_b = await reading_with_value(on_b, value)
-                raised = [
-                    await alarm_change(on_a, patient.id, "raised"),
-                    await alarm_change(on_b, patient.id, "raised"),
-                ]
+                seen_on_a, raised_on_a = await reading_and_alarm(on_a, value, patient.id)
+                seen_on_b, raised_on_b = await reading_and_alarm(on_b, value, patient.id)
+                raised = [raised_on_a, raised_on_b]
                 # Back within limits: the worker resolves the alarm it raised (an update of a stored row).
                 normal = vitals_payload(1, recent_start(1), metrics=[("hr", "/min", 80.0)])
                 await publisher.publish_all([(topic, normal)])
