@@ -10,8 +10,10 @@ round takes everything waiting, skips the patients whose new values cannot chang
 transaction, and publishes the changes once it has committed. A round starts as soon as readings
 wait, unless the previous one ended less than `min_round_interval_s` ago: readings arriving
 meanwhile are merged into the next one, so under load rounds grow larger instead of falling
-behind, and commits and acknowledgements never wait for alarms. A value newly beyond a limit does
-not wait for them: it is evaluated at once in a lane of its own (see `_run_crossings`). Within a round the
+behind, and commits and acknowledgements never wait for alarms. A value newly beyond a limit without
+a condition delay does not wait for them: it is evaluated at once in a lane of its own (see
+`_run_crossings`); one with a delay starts its pending condition from the reading's time whichever
+round sees it, and the rounds raise it once the delay has passed. Within a round the
 loop gets a turn every `yield_every_patients` patients, so that a large round (after a restart,
 every patient is evaluated in full) does not hold up an ingest worker sharing the loop.
 
@@ -157,7 +159,7 @@ class LiveAlarmEvaluator:
         # Changes made elsewhere are looked for from here on (see `changed_elsewhere`).
         self._watermark: datetime | None = None
         self._wakeup = asyncio.Event()
-        # Patients with a value newly beyond a limit, for the crossing lane (see `_run_crossings`).
+        # Patients with a value newly beyond a limit without delay, for the crossing lane (`_run_crossings`).
         self._crossed: set[uuid.UUID] = set()
         self._hurry = asyncio.Event()
         self.stats = LiveStats()
@@ -182,13 +184,13 @@ class LiveAlarmEvaluator:
             else:
                 state.bed_id, state.ward_id = who.bed_id, who.ward_id
             latest = state.latest
-            new_crossing = self._quiet.new_crossing
+            raises_at_once = self._quiet.raises_at_once
             for metric, value, _unit, at in batch:
                 # `merge`, inlined: this runs for every reading the worker commits.
                 seen = latest.get(metric)
                 if seen is None or seen[1] <= at:
                     latest[metric] = (value, at)
-                    if new_crossing(who.patient_id, metric, value):
+                    if raises_at_once(who.patient_id, metric, value):
                         self._crossed.add(who.patient_id)
                         self._hurry.set()
         for device_id, body in statuses:
@@ -258,7 +260,8 @@ class LiveAlarmEvaluator:
             await asyncio.sleep(self.tuning.min_round_interval_s)
 
     async def _run_crossings(self) -> None:
-        """The crossing lane: a value newly beyond a limit is evaluated at once, beside the rounds.
+        """The crossing lane: a value newly beyond a limit that has no condition delay (a clinician's
+        limit set to alarm at once, a cuff pressure) is evaluated at once, beside the rounds.
 
         A routine round under load lasts a few hundred milliseconds (hundreds of patients whose NEWS2
         parameters moved band); a crossing that waited for it, then for the pace, would reach the

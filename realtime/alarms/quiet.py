@@ -17,8 +17,9 @@ override removed, say).
 Not every patient that is not quiet is as urgent (`Urgency`): a value beyond its limits may raise
 an alarm at once (a value newly beyond a limit), while a NEWS2 parameter moving band raises nothing for tens of seconds (the band's
 delay), and a patient not seen yet (after a restart) or due a refresh most likely changes nothing.
-The live evaluator evaluates a value beyond its limits in a round of its own, ahead of the others
-(`new_crossing` is the cheap check it makes as readings are handed over). A patient not seen yet
+The live evaluator ranks its routine rounds by urgency, and evaluates a value newly beyond a limit
+without a condition delay at once, in a lane of its own (`raises_at_once` is the cheap check it
+makes as readings are handed over). A patient not seen yet
 is judged against the adult defaults for this ranking only; their evaluation reads their own.
 """
 
@@ -135,16 +136,18 @@ class QuietPatients:
             return Urgency.CHANGED
         return Urgency.SOON if now_s >= seen.refresh_at_s else Urgency.QUIET
 
-    def new_crossing(self, patient_id: uuid.UUID, metric: str, value: float) -> bool:
-        """Whether one new value is beyond a limit it was not beyond at the last evaluation.
+    def raises_at_once(self, patient_id: uuid.UUID, metric: str, value: float) -> bool:
+        """Whether one new value is newly beyond a limit that raises without a condition delay.
 
         The patient's limits as last seen, the adult defaults if not seen yet. A value still beyond
-        the limit it crossed before is no news: its condition is pending or its alarm open already.
+        the limit it crossed before is no news (its alarm is open already); one beyond a limit with
+        a delay starts a pending condition dated by the reading, which the routine rounds raise in
+        time, so only the rest cannot wait for them.
         """
         seen = self._seen.get(patient_id)
         limits = _RANKING_LIMITS if seen is None else seen.limits
         metric_limits = limits.get(HR if metric == PULSE_RATE else metric)
-        if metric_limits is None:
+        if metric_limits is None or metric_limits.delay_s > 0:
             return False
         side = breached(metric_limits, value)
         return side is not None and (seen is None or _side(seen, metric) != side)

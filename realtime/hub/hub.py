@@ -7,7 +7,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,7 +20,13 @@ from core.settings import Settings
 from core.tasks import cancel_and_wait
 from realtime.hub.connection import Connection, ConnectionTuning, Transport
 from realtime.hub.feeds import LiveFeeds
-from realtime.hub.keys import BUS_PATTERNS, SubscriptionKey, event_type_of, keys_for_channel
+from realtime.hub.keys import (
+    EVENT_PATTERNS,
+    READING_PATTERNS,
+    SubscriptionKey,
+    event_type_of,
+    keys_for_channel,
+)
 from realtime.hub.messages import CLOSE_GOING_AWAY, CLOSE_NOT_AUTHENTICATED
 from realtime.hub.snapshots import SnapshotReader
 
@@ -37,7 +43,7 @@ class HubTuning(ConnectionTuning):
 
 def patient_vitals_channel(patient_id: uuid.UUID) -> str:
     # A patient's readings: subscribed only while someone here watches the patient, whereas wards,
-    # alarms and notifications come through the patterns of `BUS_PATTERNS`.
+    # alarms and notifications come through the patterns of `READING_PATTERNS` and `EVENT_PATTERNS`.
     return f"vitals.patient.{patient_id}"
 
 
@@ -61,23 +67,28 @@ class Hub:
         self.feeds = LiveFeeds(coalesce_interval_s=self.tuning.coalesce_interval_s)
         self.snapshots = SnapshotReader(sessions, concurrency=self.tuning.snapshot_concurrency)
         self._connections: set[Connection] = set()
-        self._pump: asyncio.Task[None] | None = None
+        self._pumps: list[asyncio.Task[None]] = []
+        # The readings lane's subscription, to which watched patients' channels are added.
         self._subscription: Subscription | None = None
+        self._lanes_listening: set[str] = set()
         self._resync_due = False
         # Patient channels being added on the bus, which their first watchers' snapshots wait for.
         self._adding: dict[SubscriptionKey, asyncio.Future[None]] = {}
         self._background: set[asyncio.Task[None]] = set()
-        # Set while the bus subscription is active; tests and readiness checks await it.
+        # Set while both bus subscriptions are active; tests and readiness checks await it.
         self.listening = asyncio.Event()
 
     async def start(self) -> None:
-        """Starts the bus subscription task."""
-        self._pump = asyncio.create_task(self._run_pump(), name="hub-bus-pump")
+        """Starts the bus subscription tasks: readings, and events (alarms, notifications, sessions)."""
+        self._pumps = [
+            asyncio.create_task(self._run_pump("readings"), name="hub-bus-readings"),
+            asyncio.create_task(self._run_pump("events"), name="hub-bus-events"),
+        ]
 
     async def stop(self) -> None:
         """Stops receiving and asks every connection to close."""
-        if self._pump is not None:
-            await cancel_and_wait(self._pump)
+        for pump in self._pumps:
+            await cancel_and_wait(pump)
         for task in list(self._background):
             task.cancel()
         self.feeds.close()
@@ -189,39 +200,54 @@ class Hub:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _run_pump(self) -> None:
+    async def _run_pump(self, lane: Literal["readings", "events"]) -> None:
         attempt = 0
         while True:
             try:
-                patients = [
-                    patient_vitals_channel(k.id) for k in self.feeds.watched() if k.scope == "patient"
-                ]
-                channels = [SESSIONS_CHANNEL, *patients]
-                async with self.bus.subscribe(channels=channels, patterns=BUS_PATTERNS) as subscription:
-                    self._subscription = subscription
-                    # Patients first watched while the subscription was being set up.
-                    reader = asyncio.create_task(self._read(subscription))
-                    late = [
+                if lane == "readings":
+                    channels = [
                         patient_vitals_channel(k.id) for k in self.feeds.watched() if k.scope == "patient"
                     ]
-                    try:
-                        await subscription.add(late)
-                    except Exception:
-                        log.warning("patients' readings not confirmed on the new subscription yet")
-                    self.listening.set()
+                    patterns = READING_PATTERNS
+                else:
+                    channels, patterns = [SESSIONS_CHANNEL], EVENT_PATTERNS
+                async with self.bus.subscribe(channels=channels, patterns=patterns) as subscription:
+                    reader = asyncio.create_task(self._read(subscription))
+                    if lane == "readings":
+                        self._subscription = subscription
+                        # Patients first watched while the subscription was being set up.
+                        late = [
+                            patient_vitals_channel(k.id) for k in self.feeds.watched() if k.scope == "patient"
+                        ]
+                        try:
+                            await subscription.add(late)
+                        except Exception:
+                            log.warning("patients' readings not confirmed on the new subscription yet")
+                    self._lane_listening(lane, True)
                     attempt = 0
                     await reader
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("hub bus subscription failed; subscribing again")
+                log.exception("hub bus subscription (%s) failed; subscribing again", lane)
             finally:
-                self._subscription = None
-            self.listening.clear()
+                if lane == "readings":
+                    self._subscription = None
+                self._lane_listening(lane, False)
             # The subscription ended (bus error); subscribe again and resync everyone, who missed messages.
             self._resync_soon()
             await asyncio.sleep(reconnect_delay_s(attempt, base_s=0.5, cap_s=10.0))
             attempt += 1
+
+    def _lane_listening(self, lane: str, listening: bool) -> None:
+        if listening:
+            self._lanes_listening.add(lane)
+        else:
+            self._lanes_listening.discard(lane)
+        if len(self._lanes_listening) == 2:
+            self.listening.set()
+        else:
+            self.listening.clear()
 
     async def _read(self, subscription: Subscription) -> None:
         async for message in subscription:

@@ -10,12 +10,11 @@ from realtime.hub.messages import Scope
 # One pattern per kind of channel a process always receives. A patient's readings are subscribed
 # one channel at a time while watched (`realtime.hub.hub`): every reading is on its patient's channel,
 # and decoding them all in every api instance would be most of its work.
-BUS_PATTERNS = [
-    "vitals.ward.*",
-    "alarms.ward.*",
-    "alarms.patient.*",
-    "notifications.user.*",
-]
+# What the hub reads from the bus, in two lanes of their own (two Redis connections): a ward's
+# readings arrive many times a second, and an alarm read behind them on one connection would wait
+# for every frame queued ahead of it.
+READING_PATTERNS = ["vitals.ward.*"]
+EVENT_PATTERNS = ["alarms.ward.*", "alarms.patient.*", "notifications.user.*"]
 
 
 class SubscriptionKey(NamedTuple):

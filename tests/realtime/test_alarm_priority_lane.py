@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert
@@ -19,7 +20,7 @@ from core.identity.principal import SYSTEM, Principal, Role
 from core.sessions import transaction
 from devices.ingest.attribution import Attribution
 from devices.registry.models import DeviceBinding
-from realtime.alarms.defaults import HR, RR, SPO2, AgeGroup, default_limits
+from realtime.alarms.defaults import HR, RR, SBP, SPO2, AgeGroup, default_limits
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
 from realtime.alarms.news2 import ClinicalRisk
 from realtime.alarms.quiet import QuietPatients, Urgency
@@ -35,7 +36,7 @@ from tests.devices.ingest_helpers import (
     worker_config,
 )
 from tests.realtime.alarm_builders import AT_ONCE
-from tests.realtime.test_live_evaluator import SICK, WELL, next_alarm, vitals, worker_with_alarms
+from tests.realtime.test_live_evaluator import WELL, next_alarm, vitals, worker_with_alarms
 
 FLOOD = 300  # patients whose readings wait for their first full evaluation, as after a restart
 PER_ROUND = 20  # so that the flood needs fifteen rounds
@@ -93,19 +94,22 @@ async def test_a_crossing_is_evaluated_at_once_however_many_patients_wait(
     assert evaluated <= PER_ROUND + 1 and waiting >= FLOOD - PER_ROUND
 
 
-def test_only_a_value_newly_beyond_a_limit_is_urgent() -> None:
+def test_only_a_value_newly_beyond_a_limit_is_urgent_and_only_one_without_delay_jumps_the_rounds() -> None:
     quiet, patient_id = QuietPatients(full_every_s=600), uuid.uuid4()
-    # Not seen yet: ranked by the adult defaults (heart rate 41-130).
-    assert quiet.new_crossing(patient_id, HR, 150) and not quiet.new_crossing(patient_id, HR, 90)
+    # Not seen yet: ranked by the adult defaults (heart rate 41-130 after 10 s; systolic 91-219 at once).
+    assert quiet.urgency(patient_id, {HR: 150}, now_s=0) is Urgency.NOW
     assert quiet.urgency(patient_id, {HR: 90}, now_s=0) is Urgency.SOON
+    assert not quiet.raises_at_once(patient_id, HR, 150)  # its pending condition dates from the reading
+    assert quiet.raises_at_once(patient_id, SBP, 80) and not quiet.raises_at_once(patient_id, SBP, 120)
     limits = default_limits(AgeGroup.ADULT)
-    quiet.evaluated(patient_id, {HR: 150, SPO2: 97}, limits=limits, news2_risk=ClinicalRisk.LOW, now_s=0)
-    # Still beyond the limit it was beyond: its condition is pending or its alarm open already.
-    assert not quiet.new_crossing(patient_id, HR, 155)
-    assert quiet.urgency(patient_id, {HR: 155, SPO2: 97}, now_s=1) is Urgency.CHANGED
-    # Beyond another limit: news.
-    assert quiet.new_crossing(patient_id, SPO2, 85)
-    assert quiet.urgency(patient_id, {HR: 155, SPO2: 85}, now_s=1) is Urgency.NOW
+    limits[HR] = replace(limits[HR], high=120, delay_s=0)  # a clinician's limit, alarming at once
+    quiet.evaluated(patient_id, {HR: 125, SPO2: 97}, limits=limits, news2_risk=ClinicalRisk.LOW, now_s=0)
+    # Still beyond the limit it was beyond: its alarm is open already.
+    assert not quiet.raises_at_once(patient_id, HR, 128)
+    assert quiet.urgency(patient_id, {HR: 128, SPO2: 97}, now_s=1) is Urgency.CHANGED
+    # Beyond another limit: news, though with the SpO2 delay it can wait for the rounds.
+    assert quiet.urgency(patient_id, {HR: 128, SPO2: 85}, now_s=1) is Urgency.NOW
+    assert not quiet.raises_at_once(patient_id, SPO2, 85)
 
 
 async def test_a_stream_of_crossings_never_starves_everyone_else(sessions, redis_url, redis_prefix) -> None:
@@ -116,7 +120,7 @@ async def test_a_stream_of_crossings_never_starves_everyone_else(sessions, redis
     evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=tuning, policy=AT_ONCE)
     at = datetime.now(UTC) - timedelta(seconds=2)
     well = [(HR, 72.0, "", at), (RR, 16.0, "", at), (SPO2, 98.0, "", at)]
-    fast = [(HR, 150.0, "", at)]
+    low_pressure = [(SBP, 80.0, "", at)]  # beyond the adult default, which alarms without delay
     evaluator.observe({(d, Attribution(p, None, None)): well for d, p in flood})
     task = asyncio.create_task(evaluator.run())
     try:
@@ -126,7 +130,7 @@ async def test_a_stream_of_crossings_never_starves_everyone_else(sessions, redis
             while evaluator.waiting or evaluator.stats.crossing_rounds < len(crossings):
                 if handed == evaluator.stats.crossing_rounds < len(crossings):
                     patient = crossings[handed]
-                    evaluator.observe({(f"t-{patient}", Attribution(patient, None, None)): fast})
+                    evaluator.observe({(f"t-{patient}", Attribution(patient, None, None)): low_pressure})
                     handed += 1
                 await evaluator.round_done.wait()
     finally:
@@ -161,14 +165,17 @@ async def test_an_alarm_from_mqtt_overtakes_a_flood_of_readings_waiting_for_eval
                 while evaluator.stats.evaluated + evaluator.waiting < FLOOD:
                     await evaluator.round_done.wait()  # the flood committed and handed over
             topic = f"ownat/v1/devices/{crossing_device}/vitals"
-            await publisher.publish_all([(topic, vitals(0, at, SICK))])
+            # A cuff pressure below the adult default, which alarms without a condition delay.
+            low_pressure = (("sbp", "mm[Hg]", 80.0),)
+            await publisher.publish_all([(topic, vitals(0, at, low_pressure))])
             raised = await next_alarm(alarms)
             still_waiting, evaluated = evaluator.waiting, evaluator.stats.evaluated
+            lane_rounds = evaluator.stats.crossing_rounds
     finally:
         await bus.close()
     assert raised["change"] == "raised" and raised["alarm"]["patient_id"] == str(crossing)
-    # Raised while most of the flood, committed before it, still waited for its evaluation.
-    assert still_waiting > 0 and evaluated < FLOOD
+    # Raised in the crossing lane while most of the flood, received before it, still waited.
+    assert lane_rounds == 1 and still_waiting > 0 and evaluated < FLOOD
 
 
 class HeldSocket:
