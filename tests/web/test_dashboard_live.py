@@ -41,6 +41,9 @@ async def open_dashboard(page: Page, server: LiveServer, world: WardWorld) -> No
     await page.goto(f"{server.url}/staff/dashboard/?ward={world.ward.id}")
     await expect(page.locator("#live-status")).to_have_text("● Live")
     await expect(tile(page, world)).to_contain_text(world.patient.family_name)
+    # The record number as issued ("MRN-0000000042"), not labelled twice ("MRN MRN-...").
+    await expect(tile(page, world)).to_contain_text(world.patient.mrn)
+    await expect(tile(page, world)).not_to_contain_text(f"MRN {world.patient.mrn}")
 
 
 async def open_alarm(sessions: async_sessionmaker[AsyncSession], world: WardWorld, code: str) -> Alarm:

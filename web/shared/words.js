@@ -83,3 +83,9 @@ export function displayUnit(unit) {
   if (!unit) return "";
   return UNIT_PARTS.reduce((text, [code, shown]) => text.replaceAll(code, shown), unit);
 }
+
+// A medical record number as a label: "MRN 123456", but an MRN that names itself ("MRN-0000000034",
+// as Ownat issues them) is not labelled twice.
+export function mrnLabel(mrn) {
+  return /^mrn\b/i.test(mrn) ? mrn : `MRN ${mrn}`;
+}

@@ -8,6 +8,7 @@ import { requireUser } from "../shared/auth.js";
 import { byId, h, replace } from "../shared/dom.js";
 import { renderLayout } from "../shared/layout.js";
 import { formatDateTime, formatTime } from "../shared/time.js";
+import { mrnLabel } from "../shared/words.js";
 import { observationForm } from "./observation-form.js";
 import { scheduleLine } from "./observation-schedule.js";
 import { updateNews2 } from "./ward-tile.js";
@@ -49,7 +50,7 @@ async function main() {
   const name = `${patient.given_name} ${patient.family_name}`;
   document.title = `${name} · Chart observations · Ownat`;
   byId("observations-title").textContent = `Chart observations: ${name}`;
-  byId("observations-patient").textContent = `MRN ${patient.mrn}`;
+  byId("observations-patient").textContent = mrnLabel(patient.mrn);
   byId("spo2-scale-note").textContent = scaleNote(scale);
   await showScore(patientId);
   const area = byId("observation-area");

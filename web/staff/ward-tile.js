@@ -4,7 +4,7 @@
 import { h, replace } from "../shared/dom.js";
 import { sparkline } from "../shared/sparkline.js";
 import { BY_KEY, formatValue } from "../shared/vital-signs.js";
-import { word } from "../shared/words.js";
+import { mrnLabel, word } from "../shared/words.js";
 import { activeAlarms, alarmItem, PRIORITY_SYMBOL } from "./alarm-view.js";
 import { scheduleLine } from "./observation-schedule.js";
 import { TREND_WINDOW_MS } from "./ward-state.js";
@@ -37,7 +37,7 @@ export function bedTile(bed, patient, wardId) {
           patientName(patient),
         )
       : h("span", { class: "tile-empty" }, "Empty bed"),
-    patient ? h("span", { class: "meta" }, `MRN ${patient.mrn}`) : null,
+    patient ? h("span", { class: "meta" }, mrnLabel(patient.mrn)) : null,
   );
   return h(
     "article",
