@@ -92,8 +92,9 @@ async def raise_through_engine(resources: Resources, world: WardWorld, value: fl
 
 
 def vitals_payload(seq: int, at: datetime, **values: float) -> bytes:
-    """A device message with one reading per alias given (hr=, spo2=, rr=, sbp=, dbp=, temp=)."""
-    units = {"hr": "/min", "spo2": "%", "rr": "/min", "sbp": "mm[Hg]", "dbp": "mm[Hg]", "temp": "Cel"}
+    """A device message with one reading per alias given (hr=, spo2=, rr=, sbp=, dbp=, temp=, pr=, map=, etco2=)."""
+    units = {"hr": "/min", "spo2": "%", "rr": "/min", "sbp": "mm[Hg]", "dbp": "mm[Hg]", "temp": "Cel",
+             "pr": "/min", "map": "mm[Hg]", "etco2": "mm[Hg]"}  # fmt: skip
     readings = [
         {"metric": alias, "value": value, "unit": units[alias], "time": iso(at)}
         for alias, value in values.items()

@@ -121,3 +121,30 @@ async def test_a_reading_published_over_mqtt_appears_and_an_alarm_is_acknowledge
         assert row.status is AlarmStatus.RESOLVED
     # Nothing about patients is kept in the browser beyond the tab's memory.
     assert await page.evaluate("localStorage.length") == 0
+
+
+async def test_a_monitor_without_ecg_shows_its_pulse_rate_mean_pressure_and_end_tidal_co2(
+    page: Page,
+    live_server: LiveServer,
+    settings: Settings,
+    resources: Resources,
+    sessions: async_sessionmaker[AsyncSession],
+    mqtt_url: str,
+) -> None:
+    world = await ward_world(sessions)
+    config = worker_config(settings.database_url, mqtt_url)
+    async with worker_with_alarms(config, resources.bus), Publisher(mqtt_url) as device:
+        await open_dashboard(page, live_server, world)
+        bed = tile(page, world)
+        # An oximeter's pulse rate and no ECG heart rate, a cuff with its mean, a capnograph.
+        reading = vitals_payload(1, utc_now(), pr=82, spo2=96, sbp=120, dbp=80, map=93, etco2=38)
+        await device.publish_all([(world.topic, reading)])
+        await expect(bed.locator("[data-metric=pr] dt")).to_have_text("Pulse")
+        await expect(bed.get_by_test_id("value-pr")).to_have_text("82")
+        await expect(bed.get_by_test_id("value-sbp")).to_have_text("120/80 (93)")
+        await expect(bed.locator("[data-metric=etco2] dt")).to_have_text("EtCO₂")
+        await expect(bed.get_by_test_id("value-etco2")).to_have_text("38")
+        # Once the ECG gives a heart rate, that is what the tile shows.
+        await device.publish_all([(world.topic, vitals_payload(2, utc_now(), hr=84))])
+        await expect(bed.get_by_test_id("value-hr")).to_have_text("84")
+        await expect(bed.locator("[data-metric=pr]")).to_have_count(0)

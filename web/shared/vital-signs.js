@@ -10,8 +10,16 @@ export const VITAL_SIGNS = [
   { key: "temp", code: "8310-5", short: "Temp", label: "Body temperature", unit: "°C", digits: 1 },
 ];
 
-export const BY_CODE = new Map(VITAL_SIGNS.map((sign) => [sign.code, sign]));
-export const BY_KEY = new Map(VITAL_SIGNS.map((sign) => [sign.key, sign]));
+// What some monitors send besides (IEEE 11073 SDC and PCD-01 monitors, oximeters and cuffs): shown on
+// a bed's tile when its monitor sends them, not charted as signs every patient should have.
+export const MONITOR_EXTRAS = [
+  { key: "pr", code: "8889-8", short: "Pulse", label: "Pulse rate", unit: "/min", digits: 0 },
+  { key: "map", code: "8478-0", short: "MAP", label: "Mean arterial pressure", unit: "mmHg", digits: 0 },
+  { key: "etco2", code: "19891-1", short: "EtCO₂", label: "End-tidal CO₂", unit: "mmHg", digits: 0 },
+];
+
+export const BY_CODE = new Map([...VITAL_SIGNS, ...MONITOR_EXTRAS].map((sign) => [sign.code, sign]));
+export const BY_KEY = new Map([...VITAL_SIGNS, ...MONITOR_EXTRAS].map((sign) => [sign.key, sign]));
 
 /** A value rounded for display, or an en dash when there is none. */
 export function formatValue(sign, value) {

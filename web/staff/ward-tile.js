@@ -69,9 +69,27 @@ function part(tile, name) {
   return tile.querySelector(`[data-part="${name}"]`);
 }
 
+function isFresh(reading, now) {
+  return Boolean(reading) && now - Date.parse(reading.time) <= STALE_AFTER_MS;
+}
+
+/** The signs this tile shows: the pulse rate stands in for a heart rate that is not current (an
+ * oximeter or a cuff alone, ECG leads off), and end-tidal CO2 shows when the monitor sends it. */
+function tileSigns(latest, now) {
+  const signs = TILE_SIGNS.map((sign) => {
+    const pulse = BY_KEY.get("pr");
+    if (sign.key === "hr" && !isFresh(latest?.get(sign.code), now) && isFresh(latest?.get(pulse.code), now)) {
+      return pulse;
+    }
+    return sign;
+  });
+  const etco2 = BY_KEY.get("etco2");
+  return latest?.get(etco2.code) ? [...signs, etco2] : signs;
+}
+
 /** Redraws the vital signs with their trend lines. */
 export function updateVitals(tile, { latest, trend, now = Date.now() }) {
-  const rows = TILE_SIGNS.map((sign) => {
+  const rows = tileSigns(latest, now).map((sign) => {
     const reading = latest?.get(sign.code);
     const stale = reading && now - Date.parse(reading.time) > STALE_AFTER_MS;
     let value = formatValue(sign, reading?.value);
@@ -80,6 +98,9 @@ export function updateVitals(tile, { latest, trend, now = Date.now() }) {
     if (sign.key === "sbp") {
       label = "BP";
       value = `${value}/${formatValue(BY_KEY.get("dbp"), latest?.get(BY_KEY.get("dbp").code)?.value)}`;
+      // The mean pressure in brackets, as monitors show it, when the monitor sends one.
+      const mean = latest?.get(BY_KEY.get("map").code);
+      if (mean) value += ` (${formatValue(BY_KEY.get("map"), mean.value)})`;
     }
     return h(
       "div",
