@@ -120,7 +120,8 @@ class Settings(BaseSettings):
     alarm_hysteresis_s: float = Field(default=30.0, ge=0, le=3600)
     # A pending condition survives values back in range this long (noise at the limit).
     alarm_condition_gap_s: float = Field(default=5.0, ge=0, le=60)
-    alarm_news2_gap_s: float = Field(default=30.0, ge=0, le=600)
+    # A NEWS2 band's dip shorter than this pauses its hold; a longer one ends the pending condition.
+    alarm_news2_gap_s: float = Field(default=120.0, ge=0, le=600)
     alarm_news2_hysteresis_s: float = Field(default=120.0, ge=0, le=3600)
     alarm_latching_priorities: Annotated[list[Literal["low", "medium", "high"]], NoDecode] = ["high"]
     alarm_value_hold_s: float = Field(default=15.0, ge=1, le=600)

@@ -358,8 +358,14 @@ def apply_news2(
         _in_range(work, NEWS2_KEY, now, policy, gap_s=policy.news2_gap_s)
         return score.risk
     gap_started = work.conditions.pop(gap_key(NEWS2_KEY), None)
-    if gap_started is not None and (now - gap_started).total_seconds() >= policy.news2_gap_s:
-        work.condition_gone(NEWS2_KEY, gap_started)
+    if gap_started is not None:
+        if (now - gap_started).total_seconds() >= policy.news2_gap_s:
+            work.condition_gone(NEWS2_KEY, gap_started)
+        elif NEWS2_KEY in work.conditions and NEWS2_KEY not in work.open_alarms:
+            # A dip shorter than the gap pauses the band's clock rather than resetting it: the hold
+            # counts the time spent in the band, so a score wavering at its edge as the patient
+            # worsens still adds up to the delay, and the time below the band never counts.
+            work.conditions[NEWS2_KEY] += now - gap_started
     first_seen = work.conditions.setdefault(NEWS2_KEY, now)
     work.condition_holds(NEWS2_KEY)
     if NEWS2_KEY not in work.open_alarms and now - first_seen < policy.news2_delay(priority):

@@ -44,8 +44,11 @@ class AlarmPolicy:
     )
     # A pending condition survives readings back in range for this long (noise at the limit).
     gap_s: float = 5.0
-    # The same for a NEWS2 band: an aggregate of noisy values wavers at its band's edge for longer.
-    news2_gap_s: float = 30.0
+    # A NEWS2 band's dips shorter than this pause its hold (the time in the band counts, the dips do
+    # not); a longer dip ends the pending band. An aggregate of noisy values wavers at its band's
+    # edge for minutes as a patient worsens: measured with bench.alarms (README), a 30 s gap that
+    # reset the hold let one respiratory failure go 23 minutes unalarmed.
+    news2_gap_s: float = 120.0
     # A condition gone this long ends its alarm (threshold alarms, NEWS2 alarms).
     threshold_hysteresis_s: float = 30.0
     news2_hysteresis_s: float = 120.0

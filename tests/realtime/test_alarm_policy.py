@@ -275,3 +275,32 @@ def test_a_pulse_rate_crossing_the_heart_rate_limits_is_never_skipped_as_quiet()
     quiet.evaluated(patient_id, {PULSE_RATE: 80}, limits=limits, news2_risk=ClinicalRisk.LOW, now_s=0)
     assert quiet.is_quiet(patient_id, {PULSE_RATE: 82}, now_s=1)
     assert not quiet.is_quiet(patient_id, {PULSE_RATE: 115}, now_s=1)
+
+
+def wavering(p: ReplayedPatient, in_band: list[tuple[int, int]], *, until: int) -> list[int]:
+    """Seconds at which a NEWS2 alarm was raised, the score 5 (medium) inside `in_band` spans, else 4."""
+    raised = []
+    for second in range(until + 1):
+        now = at(second)
+        hr = 95 if any(start <= second < end for start, end in in_band) else 88  # 1 point, or none
+        values = {HR: hr, RR: 22, SPO2: 94, SBP: 125, TEMP: 38.5}  # 2 + 1 + 0 + 1 from the rest
+        changes = p.step([R(metric, value, now) for metric, value in values.items()], now)
+        raised += [second for c in changes if c.change == "raised" and c.alarm.condition_key == NEWS2_KEY]
+    return raised
+
+
+def charted_patient() -> ReplayedPatient:
+    return ReplayedPatient(default_limits(AgeGroup.ADULT), observation=ALERT_ON_AIR)
+
+
+def test_a_news2_band_wavering_at_its_edge_raises_once_its_time_in_the_band_adds_up() -> None:
+    # 21 s in the medium band, 39 s under it, again and again: a hold reset by each dip never raised.
+    spans = [(0, 21), (60, 81), (120, 141), (180, 201)]
+    raised = wavering(charted_patient(), spans, until=240)
+    # The third span brings the time in the band to the 60 s delay; the dips do not count.
+    assert raised and 120 <= raised[0] < 141
+
+
+def test_a_news2_band_gone_for_longer_than_the_gap_starts_its_hold_again() -> None:
+    # 40 s in the band, 150 s under it (over the 120 s gap), 40 s in the band: never 60 s in a row.
+    assert wavering(charted_patient(), [(0, 40), (190, 230)], until=260) == []
