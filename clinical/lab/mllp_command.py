@@ -1,7 +1,7 @@
 """`ownat mllp`: receive HL7 v2 lab results (ORU^R01) and device observations (IHE PCD-01) over MLLP.
 
 Device observations go to an ingest worker of this process without MQTT (`devices.pcd.pipeline`),
-with the live alarm evaluator after each commit, as `ownat ingest` runs it.
+with the live alarm evaluator watching each message, as `ownat ingest` runs it.
 
 Imports only the standard library at module level: the `ownat` command loads this module to
 build its argument parser, whatever is installed.

@@ -1,5 +1,5 @@
 """Alarms evaluated on ingest: readings published over the real Mosquitto, stored in this run's
-PostgreSQL by the ingest worker, evaluated by its after-commit observer, and the alarm on Redis."""
+PostgreSQL by the ingest worker, evaluated by its batch observer as they arrive, and the alarm on Redis."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ WELL = (("hr", "/min", 72.0), ("rr", "/min", 16.0), ("spo2", "%", 98.0))
 async def worker_with_alarms(
     config: IngestConfig, bus: Bus, *, policy: AlarmPolicy = AT_ONCE, **tuning: float
 ) -> AsyncIterator[LiveAlarmEvaluator]:
-    """An ingest worker whose after-commit observer is the live alarm evaluator, as `ownat ingest` runs.
+    """An ingest worker whose batch observer is the live alarm evaluator, as `ownat ingest` runs.
 
     Its policy raises and ends at once unless a test of the policy itself passes its own.
     """

@@ -66,7 +66,7 @@ async def test_a_reading_published_over_mqtt_appears_and_an_alarm_is_acknowledge
     world = await ward_world(sessions)
     await tight_heart_rate_limit(sessions, world.patient.id)
     config = worker_config(settings.database_url, mqtt_url)
-    # The worker as `ownat ingest` runs it: store, publish live, evaluate alarms after each commit.
+    # The worker as `ownat ingest` runs it: store, publish live, evaluate alarms as readings arrive.
     async with worker_with_alarms(config, resources.bus), Publisher(mqtt_url) as device:
         await open_dashboard(page, live_server, world)
         bed = tile(page, world)
