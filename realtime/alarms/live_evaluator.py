@@ -162,6 +162,9 @@ class LiveAlarmEvaluator:
         # Patients with a value newly beyond a limit without delay, for the crossing lane (`_run_crossings`).
         self._crossed: set[uuid.UUID] = set()
         self._hurry = asyncio.Event()
+        # Patients being evaluated by either lane: never by both at once, so that an older reading
+        # evaluated last can never undo what a newer one raised.
+        self._evaluating: set[uuid.UUID] = set()
         self.stats = LiveStats()
         # Pulsed after each round, committed or not (tests and benchmarks await it rather than sleep).
         self.round_done = asyncio.Event()
@@ -229,6 +232,7 @@ class LiveAlarmEvaluator:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=wait_s)
             patients, statuses = self._take()
+            self._evaluating |= patients.keys()
             cpu_started = time.thread_time()
             try:
                 changes = await self._evaluate_round(patients, statuses)
@@ -241,6 +245,7 @@ class LiveAlarmEvaluator:
                 )
                 log.warning("alarm round not committed (%s); retrying in %.2f s", error, delay_s)
                 attempt += 1
+                self._done_evaluating(patients)
                 self._round_ended()
                 await asyncio.sleep(delay_s)
                 continue
@@ -251,6 +256,7 @@ class LiveAlarmEvaluator:
                 changes = []
             finally:
                 self.stats.cpu_s += time.thread_time() - cpu_started
+                self._done_evaluating(patients)
             attempt = 0
             self.stats.rounds += 1
             self.stats.changes += len(changes)
@@ -267,18 +273,23 @@ class LiveAlarmEvaluator:
         parameters moved band); a crossing that waited for it, then for the pace, would reach the
         dashboard well after its reading. Here it is evaluated in a transaction of its own as soon as
         it is handed over, while the round goes on; the routine rounds never wait for this lane, so
-        a stream of crossings cannot starve anyone else. Evaluating one patient in two transactions
-        at once is safe: evaluations lock a patient's open alarms and insert conditions and alarms
-        ignoring conflicts, as two ingest workers sharing the load do. A crossing the round took
-        first is evaluated there, ranked first.
+        a stream of crossings cannot starve anyone else. Two workers evaluating one patient at once
+        is safe for the database: evaluations lock a patient's open alarms and insert conditions and alarms
+        ignoring conflicts, as two ingest workers sharing the load do; but within one evaluator a
+        patient is never in both lanes at once, so that an older reading evaluated last cannot end
+        an alarm a newer one raised. A crossing of a patient the round is evaluating waits for that
+        round to end; a crossing the round took first is evaluated there, ranked first.
         """
         while True:
             await self._hurry.wait()
             self._hurry.clear()
-            crossed, self._crossed = self._crossed, set()
-            patients = {p: self._patients.pop(p) for p in crossed if p in self._patients}
+            # A patient the routine round is evaluating waits for it to end (see `_done_evaluating`).
+            ready = {p for p in self._crossed if p not in self._evaluating}
+            self._crossed -= ready
+            patients = {p: self._patients.pop(p) for p in ready if p in self._patients}
             if not patients:
                 continue
+            self._evaluating |= patients.keys()
             cpu_started = time.thread_time()
             try:
                 changes = await self._evaluate_crossings(patients)
@@ -293,11 +304,17 @@ class LiveAlarmEvaluator:
                 continue
             finally:
                 self.stats.cpu_s += time.thread_time() - cpu_started
+                self._done_evaluating(patients)
             self.stats.rounds += 1
             self.stats.crossing_rounds += 1
             self.stats.changes += len(changes)
             await self._publish(changes)
             self._round_ended()
+
+    def _done_evaluating(self, patients: Iterable[uuid.UUID]) -> None:
+        self._evaluating.difference_update(patients)
+        if self._crossed:
+            self._hurry.set()  # crossings that waited for this round's patients
 
     def _round_ended(self) -> None:
         # Wakes whoever waits for the end of a round; later waiters wait for the next one.
@@ -305,8 +322,13 @@ class LiveAlarmEvaluator:
         self.round_done.clear()
 
     def _take(self) -> tuple[dict[uuid.UUID, _PatientState], dict[str, StatusMessage]]:
-        # Everything waiting: the round ranks it and puts back what does not fit (see `_to_evaluate`).
-        patients, self._patients = self._patients, {}
+        # Everything waiting, but for patients the crossing lane is evaluating (they wait for the next
+        # round): the round ranks it and puts back what does not fit (see `_to_evaluate`).
+        if self._evaluating:
+            patients = {p: s for p, s in self._patients.items() if p not in self._evaluating}
+            self._patients = {p: s for p, s in self._patients.items() if p in self._evaluating}
+        else:
+            patients, self._patients = self._patients, {}
         statuses, self._statuses = self._statuses, {}
         self._wakeup.clear()
         return patients, statuses
@@ -335,8 +357,11 @@ class LiveAlarmEvaluator:
             if now_s >= self._next_tick_s:
                 self._next_tick_s = now_s + self.tuning.tick_s
                 for patient_id in await patients_awaiting_time(session):
+                    if patient_id in self._evaluating and patient_id not in patients:
+                        continue  # in the crossing lane now; the next tick looks again
                     # No readings and no known bed: evaluated in full, its bed looked up.
                     patients.setdefault(patient_id, _PatientState(None, None))
+                    self._evaluating.add(patient_id)
             batch, values = await self._to_evaluate(patients, now_s=now_s)
             changes, evaluations = await self._evaluate_in(session, batch, now=now)
             for device_id, status in statuses.items():

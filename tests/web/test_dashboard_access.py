@@ -82,3 +82,17 @@ async def test_a_nurse_of_another_organisation_is_refused_and_sent_to_sign_in(
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert await page.evaluate("sessionStorage.getItem('ownat.session')") is None
     assert ("read", "live-feed", "success") not in await audit_trail(sessions, patient_id=world.patient.id)
+
+
+async def test_a_bookmark_to_a_ward_that_is_gone_says_so_and_offers_the_wards(
+    page: Page, live_server: LiveServer, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    world = await ward_world(sessions, beds=1)
+    await sign_in(page, live_server, world.nurse.email, world.nurse_password)
+    await page.goto(f"{live_server.url}/staff/dashboard/?ward={uuid.uuid4()}")
+    await expect(page.locator("#messages")).to_contain_text("No such ward")
+    picker = page.get_by_role("combobox", name="Ward")
+    # The picker asks for a ward in words (not a blank box), and the nurse's ward is there to pick.
+    await expect(picker.locator("option:checked")).to_have_text("Choose a ward…")
+    await picker.select_option(label=f"{world.ward.name} ({world.ward.code})")
+    await expect(page.locator(".bed-tile")).to_have_count(1)

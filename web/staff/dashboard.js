@@ -30,7 +30,11 @@ function watch(wardId, announce) {
 async function loadWards(select) {
   try {
     const wards = await api("/api/v1/wards");
-    select.append(...wards.filter((w) => w.active).map((w) => h("option", { value: w.id }, `${w.name} (${w.code})`)));
+    // A first choice in words, shown when no ward (or one the list does not hold, as from an old bookmark) is picked.
+    select.append(
+      h("option", { value: "" }, "Choose a ward…"),
+      ...wards.filter((w) => w.active).map((w) => h("option", { value: w.id }, `${w.name} (${w.code})`)),
+    );
     return wards;
   } catch (error) {
     showError(byId("messages"), error);
@@ -48,7 +52,7 @@ async function main() {
   const wards = await loadWards(select);
   const asked = new URL(window.location.href).searchParams.get("ward");
   const wardId = asked ?? (wards.length === 1 ? wards[0].id : "");
-  select.value = wardId;
+  select.value = wards.some((w) => w.id === wardId) ? wardId : "";
   select.addEventListener("change", () => watch(select.value, announce));
   byId("ward-form").addEventListener("submit", (event) => event.preventDefault());
   if (wardId) watch(wardId, announce);
