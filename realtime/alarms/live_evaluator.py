@@ -1,7 +1,7 @@
 """Alarms evaluated on ingest: the ingest worker's batch observer, running as its own task.
 
-The worker hands over each batch as its write begins (`observe`, on the observer's event loop,
-returning at once; `ownat ingest` runs the evaluator on a thread of its own, see
+The worker hands over each message's readings as they arrive (`observe`, on the evaluator's event
+loop, returning at once; `ownat ingest` runs the evaluator on a thread of its own, see
 `devices.ingest.observer_thread`), so alarms never wait for storage. The evaluator keeps only the
 latest value of each metric per patient, and the latest status per device, until its next round. A
 round takes everything waiting, skips the patients whose new values cannot change an alarm
@@ -81,8 +81,8 @@ Reading = tuple[str, float, str, datetime]
 @dataclass(frozen=True, slots=True)
 class LiveTuning:
     # The loop's own time between rounds: a round starts as soon as readings wait and this long has
-    # passed since the previous one ended, so a crossing is evaluated at most about this long (and
-    # a round) after commit. A round costs ~2.5 ms CPU besides its patients: ten a second, ~3% of a core.
+    # passed since the previous one ended (a crossing without a condition delay does not wait for
+    # it: see `_run_crossings`). A round costs ~2.5 ms CPU besides its patients: ten a second, ~3% of a core.
     min_round_interval_s: float = 0.1
     # Patients evaluated in full per transaction: large enough to amortise the commit, small enough
     # to hold few locks. The most urgent go first; the rest wait for the next round.
@@ -176,7 +176,7 @@ class LiveAlarmEvaluator:
         readings: Mapping[tuple[str, Any], Sequence[Reading]],
         statuses: Iterable[tuple[str, Mapping[str, Any]]] = (),
     ) -> None:
-        """Takes note of a batch being stored: readings by (device, attribution), statuses by device."""
+        """Takes note of readings as they arrive, by (device, attribution), and of statuses by device."""
         for (_device_id, attributed), batch in readings.items():
             who: Attributed = attributed
             if who.patient_id is None:  # an unattributed reading alarms nobody
@@ -312,9 +312,12 @@ class LiveAlarmEvaluator:
             self._round_ended()
 
     def _done_evaluating(self, patients: Iterable[uuid.UUID]) -> None:
-        self._evaluating.difference_update(patients)
+        done = set(patients)
+        self._evaluating -= done
         if self._crossed:
             self._hurry.set()  # crossings that waited for this round's patients
+        if not done.isdisjoint(self._patients):
+            self._wakeup.set()  # readings that arrived meanwhile, left out of the other lane's round
 
     def _round_ended(self) -> None:
         # Wakes whoever waits for the end of a round; later waiters wait for the next one.
