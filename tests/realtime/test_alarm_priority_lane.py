@@ -11,7 +11,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select, text
 
 from clinical.patients import service as patients
 from clinical.patients.schemas import PatientCreate
@@ -20,8 +20,10 @@ from core.identity.principal import SYSTEM, Principal, Role
 from core.sessions import transaction
 from devices.ingest.attribution import Attribution
 from devices.registry.models import DeviceBinding
+from realtime.alarms.decisions import threshold_key
 from realtime.alarms.defaults import HR, RR, SBP, SPO2, AgeGroup, default_limits
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
+from realtime.alarms.models import Alarm, AlarmKind, AlarmStatus
 from realtime.alarms.news2 import ClinicalRisk
 from realtime.alarms.quiet import QuietPatients, Urgency
 from realtime.hub.connection import Connection, ConnectionTuning
@@ -176,6 +178,74 @@ async def test_an_alarm_from_mqtt_overtakes_a_flood_of_readings_waiting_for_eval
     assert raised["change"] == "raised" and raised["alarm"]["patient_id"] == str(crossing)
     # Raised in the crossing lane while most of the flood, received before it, still waited.
     assert lane_rounds == 1 and still_waiting > 0 and evaluated < FLOOD
+
+
+async def next_change_of(subscription, condition_key: str) -> dict:
+    """The next alarm change of one condition (a NEWS2 alarm changing meanwhile is passed over)."""
+    while (message := await next_alarm(subscription))["alarm"]["condition_key"] != condition_key:
+        pass
+    return message
+
+
+async def waiting_behind(sessions, holder_pid: int) -> int:
+    """How many database sessions are waiting for a lock that the session `holder_pid` holds."""
+    async with sessions() as session:
+        query = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
+        return int(await session.scalar(query, {"pid": holder_pid}))
+
+
+async def test_a_crossing_waits_for_the_round_holding_its_patient_so_an_older_reading_cannot_end_its_alarm(
+    sessions, redis_url, redis_prefix
+) -> None:
+    (_device, patient), *_ = await monitored_patients(sessions, 1)
+    bus = create_bus(redis_url=redis_url, key_prefix=redis_prefix)
+    # The tick is kept out of the way: only the readings below decide what is evaluated, and where.
+    tuning = LiveTuning(min_round_interval_s=0.05, tick_s=3600)
+    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=tuning, policy=AT_ONCE)
+    cuff = ("t-cuff", Attribution(patient, None, None))
+    at = datetime.now(UTC) - timedelta(seconds=30)
+    task = asyncio.create_task(evaluator.run())
+    try:
+        async with bus.subscribe(channels=[f"alarms.patient.{patient}"]) as alarms:
+            # A systolic pressure below the adult default, which alarms without a condition delay.
+            evaluator.observe({cuff: [(SBP, 80.0, "", at)]})
+            low = await next_change_of(alarms, threshold_key(SBP, "low"))
+            assert low["change"] == "raised"
+            async with sessions() as holder:
+                # A slow transaction elsewhere holds the open alarm: a round reaching it waits there.
+                holder_pid = await holder.scalar(text("SELECT pg_backend_pid()"))
+                await holder.execute(select(Alarm.id).where(Alarm.patient_id == patient).with_for_update())
+                # A normal pressure: the routine round takes the patient and waits for the lock.
+                evaluator.observe({cuff: [(SBP, 120.0, "", at + timedelta(seconds=10))]})
+                async with asyncio.timeout(GUARD_S):
+                    while await waiting_behind(sessions, holder_pid) == 0:  # noqa: ASYNC110 - only the database knows
+                        await asyncio.sleep(0.01)
+                # A newer pressure beyond the high limit, while the round still holds the older one.
+                evaluator.observe({cuff: [(SBP, 230.0, "", at + timedelta(seconds=20))]})
+                for _turn in range(20):
+                    await asyncio.sleep(0)  # the crossing lane's turns to take it, had it been free to
+                held_back, behind = evaluator.waiting, await waiting_behind(sessions, holder_pid)
+                await holder.rollback()
+            # The round ends the low alarm with the older reading; only then the lane raises the high one.
+            ended = await next_change_of(alarms, threshold_key(SBP, "low"))
+            high = await next_change_of(alarms, threshold_key(SBP, "high"))
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await bus.close()
+    # While the round held the patient, the crossing waited for it instead of being evaluated beside it.
+    assert held_back == 1 and behind == 1
+    assert ended["change"] == "resolved" and high["change"] == "raised"
+    assert evaluator.stats.crossing_rounds == 2
+    async with sessions() as session:
+        still_open = await session.scalars(
+            select(Alarm.condition_key).where(
+                Alarm.patient_id == patient,
+                Alarm.kind == AlarmKind.THRESHOLD,
+                Alarm.status != AlarmStatus.RESOLVED,
+            )
+        )
+        assert set(still_open) == {threshold_key(SBP, "high")}
 
 
 class HeldSocket:
