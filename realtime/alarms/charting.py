@@ -15,10 +15,9 @@ from core.audit import service as audit
 from core.errors import Forbidden, InvalidInput
 from core.identity.principal import Principal, Role
 from devices.protocol import metric_spec
-from realtime.alarms.charting_schemas import MonitoringRead
 from realtime.alarms.defaults import THRESHOLD_METRICS
 from realtime.alarms.models import AlarmThreshold, News2Observation
-from realtime.alarms.monitoring_frequency import schedule
+from realtime.alarms.news2_answers import news2_answer
 from realtime.alarms.news2_inputs import compute_news2
 from realtime.alarms.observation_sets import last_full_set_at
 from realtime.alarms.schemas import (
@@ -145,23 +144,5 @@ async def current_news2(
     await limits_in_force(session, patient_id=patient_id, now=now)  # NotFound for an unknown patient
     result = await compute_news2(session, patient_id=patient_id, now=now)
     audit.record(session, actor=principal, action="read", resource_type="news2", patient_id=patient_id)
-    score = result.score
     last_set = await last_full_set_at(session, patient_id=patient_id, now=now)
-    due = schedule(score.total, score.parameter_scores, last_full_set_at=last_set, now=now)
-    return News2Read(
-        patient_id=patient_id,
-        computed_at=now,
-        total=score.total,
-        risk=score.risk,
-        complete=score.complete,
-        parameter_scores=score.parameter_scores,
-        missing=list(score.missing),
-        values=result.values,
-        monitoring=MonitoringRead(
-            frequency=due.frequency.value,
-            due_every_minutes=int(due.due_after.total_seconds() // 60),
-            last_full_set_at=last_set,
-            due_at=due.due_at,
-            overdue=due.overdue,
-        ),
-    )
+    return news2_answer(patient_id, result, last_full_set_at=last_set, now=now)

@@ -399,8 +399,9 @@ def decide(
     policy: AlarmPolicy = DEFAULT_POLICY,
     charted: Sequence[LatestVital] = (),
     spo2_scale: SpO2Scale | None = None,
-) -> ClinicalRisk:
-    """One patient's evaluation: new readings, NEWS2 from the current values, then time.
+) -> News2Result:
+    """One patient's evaluation: new readings, NEWS2 from the current values, then time; returns
+    the NEWS2 it scored (its band is the one that raised or ended the NEWS2 alarm).
 
     `current` (metric -> latest value and time) is brought up to date with `readings`; values of a
     suppressed metric (a sensor-off device's) count for nothing in the score.
@@ -419,6 +420,6 @@ def decide(
         spo2_scale=spo2_scale,
         charted_vitals=charted,
     )
-    risk = apply_news2(work, news2, now=now, policy=policy)
+    apply_news2(work, news2, now=now, policy=policy)
     apply_time(work, current, now=now, policy=policy)
-    return risk
+    return news2

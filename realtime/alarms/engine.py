@@ -33,6 +33,7 @@ from realtime.alarms.defaults import Limits
 from realtime.alarms.evaluation_reads import Whereabouts, read_patients
 from realtime.alarms.evaluation_writes import write_changes
 from realtime.alarms.news2 import ClinicalRisk
+from realtime.alarms.news2_inputs import News2Result
 from realtime.alarms.policy import AlarmPolicy
 from realtime.alarms.schemas import AlarmChange
 from realtime.alarms.technical import apply_device_status, check_technical
@@ -57,11 +58,17 @@ YIELD_EVERY_PATIENTS = 50
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """What one evaluation changed, and what it saw: the limits in force and the NEWS2 band."""
+    """What one evaluation changed, and what it saw: the limits in force, the NEWS2 it scored and
+    the patient's ward (as the alarms name it; None when the patient is in no bed)."""
 
     changes: list[AlarmChange]
     limits: dict[str, Limits]
-    news2_risk: ClinicalRisk
+    news2: News2Result
+    ward_id: uuid.UUID | None = None
+
+    @property
+    def news2_risk(self) -> ClinicalRisk:
+        return self.news2.score.risk
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +143,13 @@ async def evaluate_patients(
     found = await read_patients(
         session, whereabouts, now=now, observation_validity=policy.observation_validity
     )
-    risks: dict[uuid.UUID, ClinicalRisk] = {}
+    scored: dict[uuid.UUID, News2Result] = {}
     for count, item in enumerate(batch, 1):
         state = found.get(item.patient_id)
         if state is not None:
             # The stored latest values; a caller may pass readings it has not stored: `decide` adds them.
             current = {metric: (value, at) for metric, value, at in state.vitals}
-            risks[item.patient_id] = decide(
+            scored[item.patient_id] = decide(
                 state.work,
                 item.readings,
                 current,
@@ -159,5 +166,7 @@ async def evaluate_patients(
     evaluations: dict[uuid.UUID, Evaluation] = {}
     for work in works:
         store.audit_changes(session, work.changes)
-        evaluations[work.patient_id] = Evaluation(work.changes, work.limits, risks[work.patient_id])
+        evaluations[work.patient_id] = Evaluation(
+            work.changes, work.limits, scored[work.patient_id], work.ward_id
+        )
     return evaluations

@@ -52,8 +52,10 @@ from devices.protocol import StatusMessage
 from realtime.alarms import engine
 from realtime.alarms.decisions import DEFAULT_POLICY
 from realtime.alarms.evaluation_reads import patients_awaiting_time
+from realtime.alarms.news2_answers import news2_answer, news2_signature
+from realtime.alarms.observation_sets import last_full_sets
 from realtime.alarms.policy import AlarmPolicy, policy_from_settings
-from realtime.alarms.publishing import publish_changes
+from realtime.alarms.publishing import publish_changes, publish_news2
 from realtime.alarms.quiet import QuietPatients, Urgency, changed_elsewhere
 from realtime.alarms.schemas import AlarmChange
 
@@ -133,6 +135,7 @@ class LiveStats:
     retries: int = 0
     failed_rounds: int = 0
     crossing_rounds: int = 0  # of `rounds`: the crossing lane's
+    news2_pushed: int = 0  # NEWS2 answers published because what a page shows of them changed
     # CPU of the loop's thread while rounds ran: with other tasks busy, their turns count here too.
     cpu_s: float = 0.0
 
@@ -165,6 +168,10 @@ class LiveAlarmEvaluator:
         # Patients being evaluated by either lane: never by both at once, so that an older reading
         # evaluated last can never undo what a newer one raised.
         self._evaluating: set[uuid.UUID] = set()
+        # What pages were last shown of each patient's NEWS2 (`news2_signature`), and the evaluations
+        # whose score is to be pushed once their alarms are out (`_push_news2`). One entry a patient.
+        self._news2_shown: dict[uuid.UUID, tuple[object, ...]] = {}
+        self._news2_due: dict[uuid.UUID, engine.Evaluation] = {}
         self.stats = LiveStats()
         # Pulsed after each round, committed or not (tests and benchmarks await it rather than sleep).
         self.round_done = asyncio.Event()
@@ -261,6 +268,7 @@ class LiveAlarmEvaluator:
             self.stats.rounds += 1
             self.stats.changes += len(changes)
             await self._publish(changes)
+            await self._push_news2()
             self._round_ended()
             # Pacing the rounds (what arrives meanwhile is merged into the next one), not polling.
             await asyncio.sleep(self.tuning.min_round_interval_s)
@@ -309,6 +317,7 @@ class LiveAlarmEvaluator:
             self.stats.crossing_rounds += 1
             self.stats.changes += len(changes)
             await self._publish(changes)
+            await self._push_news2()
             self._round_ended()
 
     def _done_evaluating(self, patients: Iterable[uuid.UUID]) -> None:
@@ -422,6 +431,10 @@ class LiveAlarmEvaluator:
                 news2_risk=evaluation.news2_risk,
                 now_s=now_s,
             )
+            shown = news2_signature(evaluation.news2)
+            if self._news2_shown.get(patient_id) != shown:
+                self._news2_shown[patient_id] = shown
+                self._news2_due[patient_id] = evaluation
             if count % self.tuning.yield_every_patients == 0:
                 await asyncio.sleep(0)  # signatures score every SpO2 scale: ~40 us a patient
         self.stats.evaluated += len(evaluations)
@@ -461,6 +474,32 @@ class LiveAlarmEvaluator:
             for state in (patients[patient_id],)
         ]
         return batch, {patient_id: values for _u, _c, patient_id, values in ranked}
+
+    async def _push_news2(self) -> None:
+        """Pushes the NEWS2 of the patients whose score changed as a page shows it, after their alarms.
+
+        Dashboards take it from here instead of asking for every patient's score over and over. Each
+        answer is the REST answer's shape, with when the next full set is due (one query for all).
+        A failure is logged, and those scores go again with their patients' next evaluation.
+        """
+        due, self._news2_due = self._news2_due, {}
+        if not due:
+            return
+        now = utc_now()
+        try:
+            async with self._sessions() as session:
+                last_sets = await last_full_sets(session, patient_ids=due.keys(), now=now)
+            answers = [
+                (news2_answer(p, e.news2, last_full_set_at=last_sets.get(p), now=now), e.ward_id)
+                for p, e in due.items()
+            ]
+            await publish_news2(self._bus, answers)
+        except Exception:
+            log.exception("NEWS2 of %d patients not pushed; their next evaluation pushes it", len(due))
+            for patient_id in due:
+                self._news2_shown.pop(patient_id, None)
+            return
+        self.stats.news2_pushed += len(answers)
 
     async def _publish(self, changes: list[AlarmChange]) -> None:
         if not changes:

@@ -10,9 +10,10 @@ marked `full_set`, at the same instant. All of it is written in one transaction,
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.encounters.recorded_vitals import service as recorded_vitals
@@ -30,6 +31,7 @@ from realtime.alarms.charting_schemas import (
     ObservationSetCreate,
     ObservationSetRead,
 )
+from realtime.alarms.id_lists import among
 from realtime.alarms.models import News2Observation
 from realtime.alarms.service import CARERS
 from realtime.alarms.spo2_scale import assigned_scales
@@ -148,13 +150,23 @@ def _read(observation: News2Observation, measured: dict[str, float]) -> Observat
 
 async def last_full_set_at(session: AsyncSession, *, patient_id: uuid.UUID, now: datetime) -> datetime | None:
     """When the patient's latest full set was taken, if one ever was."""
+    return (await last_full_sets(session, patient_ids=[patient_id], now=now)).get(patient_id)
+
+
+async def last_full_sets(
+    session: AsyncSession, *, patient_ids: Collection[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, datetime]:
+    """When each of these patients' latest full set was taken; patients never charted are left out."""
+    if not patient_ids:
+        return {}
     o = News2Observation
-    return await session.scalar(
-        select(o.recorded_at)
-        .where(o.patient_id == patient_id, o.full_set.is_(True), o.recorded_at <= now)
-        .order_by(o.recorded_at.desc())
-        .limit(1)
+    rows = await session.execute(
+        select(o.patient_id, func.max(o.recorded_at))
+        .where(among(session, o.patient_id, patient_ids), o.full_set.is_(True), o.recorded_at <= now)
+        .group_by(o.patient_id)
     )
+    # max() keeps the column's type, so the times come back aware, as `recorded_at` itself does.
+    return {patient_id: recorded_at for patient_id, recorded_at in rows}
 
 
 async def prefill(

@@ -1,11 +1,12 @@
-"""Publishing alarm changes on the bus, after the transaction that made them has committed."""
+"""Publishing alarm changes and NEWS2 scores on the bus, after the transaction that made them has committed."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 from core.bus import Bus
-from realtime.alarms.schemas import AlarmChange
+from realtime.alarms.schemas import AlarmChange, News2Read
 
 ESCALATION_CHANNEL = "alarms.escalation"
 
@@ -32,3 +33,21 @@ async def publish_changes(bus: Bus, changes: Iterable[AlarmChange]) -> None:
         message = {"type": "alarm", **change.model_dump(mode="json")}
         messages += [(channel, message) for channel in channels_for(change)]
     await bus.publish_many(messages)
+
+
+def news2_channels(patient_id: uuid.UUID, ward_id: uuid.UUID | None) -> list[str]:
+    """The patient's NEWS2 channel, and their ward's when they are in a bed."""
+    channels = [f"news2.patient.{patient_id}"]
+    if ward_id is not None:
+        channels.append(f"news2.ward.{ward_id}")
+    return channels
+
+
+async def publish_news2(bus: Bus, answers: Iterable[tuple[News2Read, uuid.UUID | None]]) -> None:
+    """Publishes each (answer, ward) as the answer itself, the REST answer's JSON; call after commit."""
+    messages = []
+    for answer, ward_id in answers:
+        message = answer.model_dump(mode="json")
+        messages += [(channel, message) for channel in news2_channels(answer.patient_id, ward_id)]
+    if messages:
+        await bus.publish_many(messages)

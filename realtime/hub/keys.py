@@ -14,7 +14,13 @@ from realtime.hub.messages import Scope
 # readings arrive many times a second, and an alarm read behind them on one connection would wait
 # for every frame queued ahead of it.
 READING_PATTERNS = ["vitals.ward.*"]
-EVENT_PATTERNS = ["alarms.ward.*", "alarms.patient.*", "notifications.user.*"]
+EVENT_PATTERNS = [
+    "alarms.ward.*",
+    "alarms.patient.*",
+    "news2.ward.*",
+    "news2.patient.*",
+    "notifications.user.*",
+]
 
 
 class SubscriptionKey(NamedTuple):
@@ -36,9 +42,9 @@ def keys_for_channel(channel: str) -> list[SubscriptionKey]:
         target = uuid.UUID(raw_id)
     except ValueError:
         return []
-    if kind == "ward" and family in {"vitals", "alarms"}:
+    if kind == "ward" and family in {"vitals", "alarms", "news2"}:
         return [SubscriptionKey("ward", target)]
-    if kind == "patient" and family == "vitals":
+    if kind == "patient" and family in {"vitals", "news2"}:
         return [SubscriptionKey("patient", target)]
     if kind == "patient" and family == "alarms":
         # A patient's alarms reach both their patient view and the dedicated alarm feed.
@@ -49,6 +55,7 @@ def keys_for_channel(channel: str) -> list[SubscriptionKey]:
 
 
 def event_type_of(channel: str) -> str | None:
-    """Alarms and notifications are forwarded message by message, as this type; vitals (None) are coalesced."""
+    """Alarms, NEWS2 scores and notifications are forwarded message by message, as this type;
+    vitals (None) are coalesced."""
     family = channel.split(".", 1)[0]
-    return {"alarms": "alarm", "notifications": "notification"}.get(family)
+    return {"alarms": "alarm", "news2": "news2", "notifications": "notification"}.get(family)

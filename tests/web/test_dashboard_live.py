@@ -148,3 +148,37 @@ async def test_a_monitor_without_ecg_shows_its_pulse_rate_mean_pressure_and_end_
         await device.publish_all([(world.topic, vitals_payload(2, utc_now(), hr=84))])
         await expect(bed.get_by_test_id("value-hr")).to_have_text("84")
         await expect(bed.locator("[data-metric=pr]")).to_have_count(0)
+
+
+async def test_a_tiles_news2_follows_the_readings_without_the_page_asking_for_it_again(
+    page: Page,
+    live_server: LiveServer,
+    settings: Settings,
+    resources: Resources,
+    sessions: async_sessionmaker[AsyncSession],
+    mqtt_url: str,
+) -> None:
+    world = await ward_world(sessions)
+    config = worker_config(settings.database_url, mqtt_url)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if request.url.endswith("/news2") else None)
+    async with worker_with_alarms(config, resources.bus), Publisher(mqtt_url) as device:
+        await open_dashboard(page, live_server, world)
+        bed = tile(page, world)
+        now = utc_now()
+        await device.publish_all(
+            [(world.topic, vitals_payload(1, now, hr=72, spo2=97, rr=16, sbp=124, dbp=80, temp=36.8))]
+        )
+        # Scored by the server from the monitor's values: only what a nurse charts is missing.
+        await expect(bed).to_contain_text("low risk (incomplete: air or oxygen, consciousness missing)")
+        asked_on_loading = len(asked)
+        # Fast breathing, a low saturation and a racing pulse: the score the evaluator pushes.
+        await device.publish_all(
+            [(world.topic, vitals_payload(2, now + timedelta(seconds=1), hr=135, spo2=90, rr=26))]
+        )
+        await expect(bed.get_by_test_id("news2-score")).to_have_text("9")
+        await expect(bed).to_contain_text("high risk")
+        await expect(bed).to_contain_text("Continuous monitoring")
+    # The page asked once, for the ward as it loaded; every change after that came to it.
+    assert asked_on_loading == 1
+    assert len(asked) == asked_on_loading

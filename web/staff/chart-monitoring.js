@@ -13,7 +13,9 @@ import { PatientCharts } from "./patient-charts.js";
 import { updateNews2 } from "./ward-tile.js";
 
 const REDRAW_INTERVAL_MS = 1000;
-const NEWS2_REFRESH_MS = 15_000;
+// NEWS2 is pushed when the patient's score changes; asked for on (re)connecting, and again only when
+// the one shown is this old (a score can change without an evaluation once its inputs grow stale).
+const NEWS2_CONFIRM_MS = 5 * 60_000;
 const RECENT_RESOLVED = 10;
 
 function skeleton() {
@@ -73,13 +75,20 @@ export function startMonitoring(region, chart) {
         : null,
     );
   };
+  let news2Shown = null;
+  const showNews2 = (news2) => {
+    // A push and an answer asked for can cross: the newer score stays.
+    if (news2Shown && Date.parse(news2Shown.computed_at) > Date.parse(news2.computed_at)) return;
+    news2Shown = news2;
+    news2At = Date.now();
+    updateNews2(find("news2").parentElement, news2);
+    replace(find("news2-breakdown"), Object.entries(news2.parameter_scores).map(([name, score]) => h("li", {}, `${word("news2Parameter", name)}: ${score}`)));
+  };
   const refreshNews2 = async (force) => {
-    if (!force && Date.now() - news2At < NEWS2_REFRESH_MS) return;
+    if (!force && Date.now() - news2At < NEWS2_CONFIRM_MS) return;
     news2At = Date.now();
     try {
-      const news2 = await api(`/api/v1/patients/${patientId}/news2`);
-      updateNews2(find("news2").parentElement, news2);
-      replace(find("news2-breakdown"), Object.entries(news2.parameter_scores).map(([name, score]) => h("li", {}, `${word("news2Parameter", name)}: ${score}`)));
+      showNews2(await api(`/api/v1/patients/${patientId}/news2`));
     } catch {
       // No vitals yet: the dash stays, and the next readings ask again.
     }
@@ -111,7 +120,8 @@ export function startMonitoring(region, chart) {
       if (!mergeAlarm(alarms, alarm)) return;
       if (message.alarm.change === "raised") announce(alarm, `${chart.patient.given_name} ${chart.patient.family_name}`);
       renderAlarms();
-      if (alarm.kind === "news2") refreshNews2(true);
+    } else if (message.type === "news2") {
+      showNews2(message.news2);
     } else if (message.type === "error") {
       showError(chart.messages, { title: "You cannot watch this patient", message: message.detail });
     }

@@ -13,7 +13,7 @@ export class WardState {
     this.patients = new Map(); // patient id -> census patient (name, MRN)
     this.latest = new Map(); // patient id -> Map(code -> {value, time})
     this.trends = new Map(); // patient id -> Map(code -> [{t, v}])
-    this.news2 = new Map(); // patient id -> NEWS2 answer of the API
+    this.news2 = new Map(); // patient id -> NEWS2 answer of the API, asked for or pushed
     this.alarms = new Map(); // alarm id -> alarm
   }
 

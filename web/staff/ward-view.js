@@ -12,8 +12,10 @@ import { TREND_WINDOW_MS, WardState } from "./ward-state.js";
 import { bedName, bedTile, updateAlarms, updateNews2, updateSchedule, updateVitals } from "./ward-tile.js";
 
 const REDRAW_INTERVAL_MS = 250;
-// NEWS2 is recomputed by the server from the latest vitals; asking more often would add nothing.
-const NEWS2_REFRESH_MS = 15_000;
+// NEWS2 is pushed by the server each time a patient's score changes; it is asked for when the ward is
+// (re)loaded, and again only when a patient's answer is this old (a safety net: a score can change
+// without any evaluation once its inputs grow stale, and a push can be lost with the connection).
+const NEWS2_CONFIRM_MS = 5 * 60_000;
 const STALE_CHECK_MS = 15_000;
 
 export class WardView {
@@ -58,6 +60,7 @@ export class WardView {
     if (message.type === "snapshot") await this.onSnapshot(message);
     else if (message.type === "vitals") this.onVitals(message.readings);
     else if (message.type === "alarm") this.onAlarm(message.alarm);
+    else if (message.type === "news2") this.onNews2(message.news2);
     else if (message.type === "error") this.onRefused(message);
   }
 
@@ -86,8 +89,15 @@ export class WardView {
     if (!mergeAlarm(this.state.alarms, alarm)) return;
     const bed = this.state.bedOfPatient(alarm.patient_id);
     if (payload.change === "raised" && bed) this.announce(alarm, bedName(bed.label));
-    if (alarm.kind === "news2") this.refreshNews2(alarm.patient_id, true);
     this.renderAlarms(alarm.patient_id);
+  }
+
+  /** A score the server pushed: shown at once, unless a newer one is shown already. */
+  onNews2(answer) {
+    const shown = this.state.news2.get(answer.patient_id);
+    if (shown && Date.parse(shown.computed_at) > Date.parse(answer.computed_at)) return;
+    this.news2At.set(answer.patient_id, Date.now());
+    this.showNews2(answer.patient_id, answer);
   }
 
   onRefused(error) {
@@ -158,17 +168,25 @@ export class WardView {
 
   async refreshNews2(patientId, force) {
     const last = this.news2At.get(patientId) ?? 0;
-    if (!force && Date.now() - last < NEWS2_REFRESH_MS) return;
+    if (!force && Date.now() - last < NEWS2_CONFIRM_MS) return;
     this.news2At.set(patientId, Date.now());
+    let answer;
     try {
-      this.state.news2.set(patientId, await api(`/api/v1/patients/${patientId}/news2`));
+      answer = await api(`/api/v1/patients/${patientId}/news2`);
     } catch {
       return; // no vitals yet, or a passing failure: the tile keeps its dash and asks again later
     }
+    const shown = this.state.news2.get(patientId);
+    if (shown && Date.parse(shown.computed_at) > Date.parse(answer.computed_at)) return; // a push overtook it
+    this.showNews2(patientId, answer);
+  }
+
+  showNews2(patientId, answer) {
+    this.state.news2.set(patientId, answer);
     const tile = this.tiles.get(patientId);
     if (!tile) return;
-    updateNews2(tile, this.state.news2.get(patientId));
-    updateSchedule(tile, this.state.news2.get(patientId));
+    updateNews2(tile, answer);
+    updateSchedule(tile, answer);
   }
 
   /** The last half hour of each patient's trends, per minute, fetched once per patient. */
