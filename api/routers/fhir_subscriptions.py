@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, BackgroundTasks, Request, Response, WebSocket
 
 from api.deps import CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep
 from api.routers.fhir import BASE_PATH, FhirResponse, FhirRoute, outcome_response
+from api.websocket_transport import serve_websocket
 from clinical.fhir.errors import InvalidResource, InvalidSearch
 from core.bus import Bus
 from core.errors import NotFound
+from realtime.socket_wire import Transport
 from realtime.subscriptions import service
 from realtime.subscriptions.dispatcher import CHANGED_CHANNEL, SubscriptionDispatcher
 from realtime.subscriptions.topics import TOPICS, topic_by_key, topic_resource
@@ -190,40 +192,15 @@ async def binding_token(
     return FhirResponse(body)
 
 
-class _Transport:
-    def __init__(self, websocket: WebSocket) -> None:
-        self._websocket = websocket
-
-    async def send_text(self, text: str) -> None:
-        try:
-            await self._websocket.send_text(text)
-        except WebSocketDisconnect as gone:
-            raise ConnectionError("the subscriber left") from gone
-
-    async def receive_text(self) -> str | None:
-        try:
-            message = await self._websocket.receive()
-        except WebSocketDisconnect:
-            return None
-        if message["type"] == "websocket.disconnect":
-            return None
-        return str(message.get("text") or "")
-
-    async def close(self, code: int, reason: str = "") -> None:
-        await self._websocket.close(code=code, reason=reason)
-
-
 @socket_router.websocket(WEBSOCKET_PATH)
 async def subscription_socket(websocket: WebSocket) -> None:
     """The websocket channel: send `bind-with-token <token>`, then receive notification Bundles."""
     dispatcher: SubscriptionDispatcher | None = getattr(websocket.app.state, "fhir_subscriptions", None)
-    await websocket.accept()
-    if dispatcher is None:
-        await websocket.close(code=1001, reason="subscriptions are not running")
-        return
-    await serve_socket(
-        _Transport(websocket), dispatcher=dispatcher, settings=websocket.app.state.resources.settings
-    )
+
+    async def serve(running: SubscriptionDispatcher, transport: Transport) -> None:
+        await serve_socket(transport, dispatcher=running, settings=websocket.app.state.resources.settings)
+
+    await serve_websocket(websocket, dispatcher, serve, not_running="subscriptions are not running")
 
 
 async def start_dispatcher(app: Any) -> SubscriptionDispatcher:

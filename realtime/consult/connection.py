@@ -13,13 +13,12 @@ from typing import Any
 from realtime.consult.identity import Caller
 from realtime.consult.rooms import RoomPass
 from realtime.consult.state import Member
-from realtime.hub.connection import Transport
 from realtime.socket_signin import TokenDeadline
+from realtime.socket_wire import Transport
 
 # Signalling is lossless: a client this far behind is broken, and is closed rather than skipped.
 QUEUE_SIZE = 512
 CLOSE_TOO_SLOW = 4429
-CLOSE_TIMEOUT_S = 2.0
 
 
 @dataclass(eq=False)

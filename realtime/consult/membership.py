@@ -23,13 +23,13 @@ from realtime.consult.protocol import (
     JoinedEvent,
     PeerJoinedEvent,
     PeerLeftEvent,
-    ProtocolError,
     RemovedEvent,
     WaitingEvent,
     dump,
 )
 from realtime.consult.server import ConsultServer
 from realtime.consult.state import Member
+from realtime.socket_wire import ProtocolError
 
 # Room state outlives the room's closing by a little, so late leave events still find it.
 STATE_GRACE = timedelta(minutes=5)

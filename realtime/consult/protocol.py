@@ -19,12 +19,13 @@ server closes it with one of the close codes below.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter
+
+from realtime.socket_wire import AuthMessage, WireMessage, parse_message
 
 # An SDP with audio, video and screen-share sections and many codecs stays under ~20 kB.
 MAX_CLIENT_MESSAGE_CHARS = 65_536
@@ -33,14 +34,13 @@ MAX_CANDIDATE_CHARS = 1_024
 MAX_CHAT_CHARS = 2_000
 MAX_DISPLAY_NAME_CHARS = 80
 
-# Close codes in the private range, modelled on the HTTP statuses they resemble; 4440 (the token
-# expired without a fresh `auth`) is shared with the hub: realtime.socket_signin.CLOSE_TOKEN_EXPIRED.
-CLOSE_NOT_AUTHENTICATED = 4401
+# Close codes of signalling's own, in the private range, modelled on the HTTP statuses they resemble.
+# Those shared with the hub: signing in (4401, 4440) in `realtime.socket_signin`, the standard 1001
+# and 1013 in `realtime.socket_wire`.
 CLOSE_REMOVED = 4403
 CLOSE_HEARTBEAT_TIMEOUT = 4408
 CLOSE_ENDED = 4410
 CLOSE_REPLACED = 4409
-CLOSE_GOING_AWAY = 1001
 
 # "recorder" is a server-side aiortc peer (recording with consent), admitted like a guest.
 ParticipantRole = Literal["clinician", "patient", "guest", "recorder"]
@@ -48,31 +48,17 @@ ParticipantStatus = Literal["waiting", "admitted"]
 OfferPurpose = Literal["initial", "renegotiate", "ice-restart"]
 
 
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# ---- client to server (`auth` is `realtime.socket_wire.AuthMessage`) --------------------------
 
 
-# ---- client to server -------------------------------------------------------------------------
-
-
-class AuthMessage(_Message):
-    """First message: an access token (staff, patient) or a guest ticket; never in the URL.
-
-    Sent again on the open socket with a fresh token of the same caller before the first expires.
-    """
-
-    type: Literal["auth"]
-    token: str = Field(min_length=1, max_length=4096)
-
-
-class JoinMessage(_Message):
+class JoinMessage(WireMessage):
     """Enter the room of a video appointment (the clinician directly, others into the waiting room)."""
 
     type: Literal["join"]
     room: uuid.UUID = Field(description="The appointment id")
 
 
-class IceCandidate(_Message):
+class IceCandidate(WireMessage):
     """RTCIceCandidateInit as browsers produce it."""
 
     candidate: str = Field(max_length=MAX_CANDIDATE_CHARS)
@@ -81,7 +67,7 @@ class IceCandidate(_Message):
     usernameFragment: str | None = Field(default=None, max_length=256)
 
 
-class OfferMessage(_Message):
+class OfferMessage(WireMessage):
     """An SDP offer to one admitted participant: first negotiation, renegotiation or ICE restart."""
 
     type: Literal["offer"]
@@ -90,7 +76,7 @@ class OfferMessage(_Message):
     purpose: OfferPurpose = "initial"
 
 
-class AnswerMessage(_Message):
+class AnswerMessage(WireMessage):
     """The SDP answer to the last offer received from `to`."""
 
     type: Literal["answer"]
@@ -98,7 +84,7 @@ class AnswerMessage(_Message):
     sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
 
 
-class IceMessage(_Message):
+class IceMessage(WireMessage):
     """A trickled ICE candidate for the connection with `to`; null candidate = end of candidates."""
 
     type: Literal["ice"]
@@ -106,7 +92,7 @@ class IceMessage(_Message):
     candidate: IceCandidate | None
 
 
-class ChatMessage(_Message):
+class ChatMessage(WireMessage):
     """A chat line to the whole room (admitted participants only); kept with the encounter."""
 
     type: Literal["chat"]
@@ -114,14 +100,14 @@ class ChatMessage(_Message):
     client_id: str | None = Field(default=None, max_length=64, description="Echoed back, to match")
 
 
-class AdmitMessage(_Message):
+class AdmitMessage(WireMessage):
     """Clinician only: let a waiting participant in."""
 
     type: Literal["admit"]
     participant: uuid.UUID
 
 
-class RemoveMessage(_Message):
+class RemoveMessage(WireMessage):
     """Clinician only: remove a waiting or admitted participant (their invitation is spent)."""
 
     type: Literal["remove"]
@@ -129,19 +115,19 @@ class RemoveMessage(_Message):
     reason: str | None = Field(default=None, max_length=200)
 
 
-class EndMessage(_Message):
+class EndMessage(WireMessage):
     """Clinician only: end the consultation for everyone; the room closes."""
 
     type: Literal["end"]
 
 
-class LeaveMessage(_Message):
+class LeaveMessage(WireMessage):
     """Leave the room (the socket may stay open to join again)."""
 
     type: Literal["leave"]
 
 
-class MediaMessage(_Message):
+class MediaMessage(WireMessage):
     """Admitted participants: my microphone and camera are on or off, for the others to show."""
 
     type: Literal["media"]
@@ -149,12 +135,12 @@ class MediaMessage(_Message):
     video: bool
 
 
-class PingMessage(_Message):
+class PingMessage(WireMessage):
     type: Literal["ping"]
     seq: int | None = None
 
 
-class PongMessage(_Message):
+class PongMessage(WireMessage):
     type: Literal["pong"]
     seq: int | None = None
 
@@ -198,7 +184,7 @@ CLIENT_TYPES = frozenset(
 # ---- server to client -------------------------------------------------------------------------
 
 
-class IceServer(_Message):
+class IceServer(WireMessage):
     """RTCIceServer: pass the list as `iceServers` to `new RTCPeerConnection`."""
 
     urls: list[str]
@@ -206,7 +192,7 @@ class IceServer(_Message):
     credential: str | None = None
 
 
-class Participant(_Message):
+class Participant(WireMessage):
     id: uuid.UUID = Field(description="This participant's connection id in the room")
     role: ParticipantRole
     display_name: str
@@ -214,7 +200,7 @@ class Participant(_Message):
     polite: bool = Field(default=False, description="In `admitted`/`peer-joined`: whether YOU are polite")
 
 
-class ReadyEvent(_Message):
+class ReadyEvent(WireMessage):
     """Authenticated; `join` may follow. Again, with `renewed`, after a fresh token on the open socket."""
 
     type: Literal["ready"] = "ready"
@@ -224,7 +210,7 @@ class ReadyEvent(_Message):
     renewed: bool = False
 
 
-class JoinedEvent(_Message):
+class JoinedEvent(WireMessage):
     """Joined: you are `waiting` (wait for `admitted`) or already `admitted` (clinicians)."""
 
     type: Literal["joined"] = "joined"
@@ -235,21 +221,21 @@ class JoinedEvent(_Message):
     closes_at: datetime
 
 
-class AdmittedEvent(_Message):
+class AdmittedEvent(WireMessage):
     """You were admitted: send an `offer` to each of `peers` (all already admitted)."""
 
     type: Literal["admitted"] = "admitted"
     peers: list[Participant]
 
 
-class PeerJoinedEvent(_Message):
+class PeerJoinedEvent(WireMessage):
     """Someone was admitted; they will send you an offer."""
 
     type: Literal["peer-joined"] = "peer-joined"
     participant: Participant
 
 
-class PeerLeftEvent(_Message):
+class PeerLeftEvent(WireMessage):
     """Someone left or was removed: close your RTCPeerConnection with them."""
 
     type: Literal["peer-left"] = "peer-left"
@@ -257,7 +243,7 @@ class PeerLeftEvent(_Message):
     reason: Literal["left", "removed", "disconnected"]
 
 
-class PeerMediaEvent(_Message):
+class PeerMediaEvent(WireMessage):
     """Another participant turned their microphone or camera on or off."""
 
     type: Literal["peer-media"] = "peer-media"
@@ -266,33 +252,33 @@ class PeerMediaEvent(_Message):
     video: bool
 
 
-class WaitingEvent(_Message):
+class WaitingEvent(WireMessage):
     """To the clinician: the waiting room changed (the full list, so it never drifts)."""
 
     type: Literal["waiting"] = "waiting"
     waiting: list[Participant]
 
 
-class RelayedOffer(_Message):
+class RelayedOffer(WireMessage):
     type: Literal["offer"] = "offer"
     sender: uuid.UUID = Field(serialization_alias="from")
     sdp: str
     purpose: OfferPurpose
 
 
-class RelayedAnswer(_Message):
+class RelayedAnswer(WireMessage):
     type: Literal["answer"] = "answer"
     sender: uuid.UUID = Field(serialization_alias="from")
     sdp: str
 
 
-class RelayedIce(_Message):
+class RelayedIce(WireMessage):
     type: Literal["ice"] = "ice"
     sender: uuid.UUID = Field(serialization_alias="from")
     candidate: IceCandidate | None
 
 
-class ChatEvent(_Message):
+class ChatEvent(WireMessage):
     """A stored chat line, to every admitted participant (the sender included)."""
 
     type: Literal["chat"] = "chat"
@@ -304,21 +290,21 @@ class ChatEvent(_Message):
     client_id: str | None = None
 
 
-class RemovedEvent(_Message):
+class RemovedEvent(WireMessage):
     """You were removed by the clinician; the server closes the socket with 4403."""
 
     type: Literal["removed"] = "removed"
     reason: str | None = None
 
 
-class EndedEvent(_Message):
+class EndedEvent(WireMessage):
     """The consultation ended (by the clinician, or the room closed); the socket closes with 4410."""
 
     type: Literal["ended"] = "ended"
     reason: Literal["ended", "closed"]
 
 
-class ErrorEvent(_Message):
+class ErrorEvent(WireMessage):
     """A refused message. `ref` is the type of the message refused."""
 
     type: Literal["error"] = "error"
@@ -346,34 +332,11 @@ ServerEvent = (
 )
 
 
-class ProtocolError(Exception):
-    """A client message the server refuses; answered with an `error` event."""
-
-    def __init__(self, code: str, detail: str, *, ref: str | None = None) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.ref = ref  # the type of the refused message, when it has a known one
-
-
 def parse_client_message(text: str) -> ClientMessage:
     """Parses and validates one client message; ProtocolError says what is wrong."""
-    if len(text) > MAX_CLIENT_MESSAGE_CHARS:
-        raise ProtocolError("too-large", f"Messages are limited to {MAX_CLIENT_MESSAGE_CHARS} characters.")
-    try:
-        raw = json.loads(text)
-    except ValueError:
-        raise ProtocolError("invalid-json", "The message is not JSON.") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
-        raise ProtocolError("invalid-message", "A message is a JSON object with a string `type`.")
-    if raw["type"] not in CLIENT_TYPES:
-        raise ProtocolError("unknown-type", f"Unknown message type {raw['type'][:40]!r}.")
-    try:
-        return _CLIENT_MESSAGE.validate_python(raw)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"][1:]) or "message"
-        raise ProtocolError("invalid-message", f"{where}: {first['msg']}", ref=raw["type"]) from None
+    return parse_message(
+        text, messages=_CLIENT_MESSAGE, types=CLIENT_TYPES, max_chars=MAX_CLIENT_MESSAGE_CHARS
+    )
 
 
 def dump(event: ServerEvent) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from core.sessions import transaction
 from core.settings import Settings
 from core.tasks import cancel_and_wait
 from realtime.consult.connection import ConsultConnection
-from realtime.consult.protocol import CLOSE_NOT_AUTHENTICATED
 from realtime.consult.state import Member, RoomStore
+from realtime.socket_signin import CLOSE_NOT_AUTHENTICATED, SESSION_ENDED_REASON
 
 log = logging.getLogger(__name__)
 
@@ -157,4 +157,4 @@ class ConsultServer:
             principal = connection.caller.principal
             if principal is not None and ends_session_of(principal, data):
                 connection.cancel_timer()
-                connection.close(CLOSE_NOT_AUTHENTICATED, "session ended; sign in again")
+                connection.close(CLOSE_NOT_AUTHENTICATED, SESSION_ENDED_REASON)

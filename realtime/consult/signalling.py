@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
-from redis.exceptions import RedisError
-
-from core.errors import DomainError, NotAuthenticated
+from core.errors import DomainError
 from realtime.consult import membership, records
-from realtime.consult.connection import CLOSE_TIMEOUT_S, ConsultConnection
+from realtime.consult.connection import ConsultConnection
 from realtime.consult.identity import CallerSignIn, authenticate, same_caller
 from realtime.consult.protocol import (
-    CLOSE_NOT_AUTHENTICATED,
     AdmitMessage,
     AnswerMessage,
-    AuthMessage,
     ChatEvent,
     ChatMessage,
     ClientMessage,
@@ -31,7 +26,6 @@ from realtime.consult.protocol import (
     PeerMediaEvent,
     PingMessage,
     PongMessage,
-    ProtocolError,
     ReadyEvent,
     RelayedAnswer,
     RelayedIce,
@@ -41,14 +35,20 @@ from realtime.consult.protocol import (
     parse_client_message,
 )
 from realtime.consult.server import ConsultServer
-from realtime.hub.connection import Transport
-from realtime.socket_signin import CLOSE_TOKEN_EXPIRED, EXPIRED_CLOSE_REASON, TokenDeadline
+from realtime.socket_signin import (
+    CLOSE_NOT_AUTHENTICATED,
+    CLOSE_TOKEN_EXPIRED,
+    EXPIRED_CLOSE_REASON,
+    RenewalRefused,
+    TokenDeadline,
+    receive_sign_in,
+    renew_sign_in,
+)
+from realtime.socket_wire import CLOSE_TRY_AGAIN_LATER, AuthMessage, ProtocolError, Transport, close_quietly
 
 log = logging.getLogger(__name__)
 
-AUTH_TIMEOUT_S = 10.0
 CLOSE_INTERNAL_ERROR = 1011
-CLOSE_TRY_AGAIN_LATER = 1013
 RELAY_WAIT_S = 10.0
 # A browser trickles a few dozen candidates at call setup and renegotiates rarely; chat is typed.
 MESSAGES_PER_S = 20.0
@@ -59,9 +59,11 @@ async def serve_connection(server: ConsultServer, transport: Transport) -> None:
     """Serves an accepted WebSocket until it closes; the first message must authenticate it."""
     if not await server.ready(RELAY_WAIT_S):
         # Without the relay a participant here would not hear from peers on other instances.
-        await _close(transport, CLOSE_TRY_AGAIN_LATER, "signalling is starting or the bus is down")
+        await close_quietly(transport, CLOSE_TRY_AGAIN_LATER, "signalling is starting or the bus is down")
         return
-    signed_in = await _authenticate(server, transport)
+    signed_in = await receive_sign_in(
+        transport, parse=parse_client_message, authenticate=lambda token: _sign_in(server, token)
+    )
     if signed_in is None:
         return
     connection = ConsultConnection(
@@ -92,7 +94,7 @@ async def serve_connection(server: ConsultServer, transport: Transport) -> None:
         # Shielded: the room must hear that this participant is gone even if we are being cancelled.
         await asyncio.shield(membership.leave(server, connection, reason="disconnected"))
     if connection.close_code is not None:
-        await _close(transport, connection.close_code, connection.close_reason)
+        await close_quietly(transport, connection.close_code, connection.close_reason)
 
 
 def _ready(signed_in: CallerSignIn, *, renewed: bool = False) -> dict[str, object]:
@@ -112,35 +114,8 @@ async def _close_at_expiry(connection: ConsultConnection) -> None:
     await connection.closed.wait()
 
 
-async def _close(transport: Transport, code: int, reason: str) -> None:
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(CLOSE_TIMEOUT_S):
-            await transport.close(code, reason)
-
-
-async def _authenticate(server: ConsultServer, transport: Transport) -> CallerSignIn | None:
-    # The token travels in the first message, never in the URL, where proxies and logs would keep it.
-    try:
-        async with asyncio.timeout(AUTH_TIMEOUT_S):
-            text = await transport.receive_text()
-    except TimeoutError:
-        await _close(transport, CLOSE_NOT_AUTHENTICATED, "authentication timed out")
-        return None
-    if text is None:
-        return None
-    try:
-        message = parse_client_message(text)
-        if not isinstance(message, AuthMessage):
-            raise ProtocolError("not-authenticated", "The first message must be `auth`.")
-        return await authenticate(message.token, settings=server.settings, revocations=server.revocations)
-    except (ProtocolError, NotAuthenticated) as error:
-        await _close(transport, CLOSE_NOT_AUTHENTICATED, str(error)[:120])
-        return None
-    except RedisError:
-        # The revocation list is out of reach (Redis down or its pool exhausted): refuse for now.
-        log.warning("consult authentication could not check revocations", exc_info=True)
-        await _close(transport, CLOSE_TRY_AGAIN_LATER, "authentication is unavailable, try again")
-        return None
+async def _sign_in(server: ConsultServer, token: str) -> CallerSignIn:
+    return await authenticate(token, settings=server.settings, revocations=server.revocations)
 
 
 class _MessageBudget:
@@ -211,19 +186,13 @@ async def _handle(server: ConsultServer, connection: ConsultConnection, message:
 async def _renew(server: ConsultServer, connection: ConsultConnection, message: AuthMessage) -> None:
     """A fresh token on the open socket, checked like the first; refused, the socket closes (4401)."""
     try:
-        signed_in = await authenticate(
-            message.token, settings=server.settings, revocations=server.revocations
+        signed_in = await renew_sign_in(
+            message.token,
+            authenticate=lambda token: _sign_in(server, token),
+            keeps_caller=lambda fresh: same_caller(connection.caller, fresh.caller),
         )
-    except NotAuthenticated as error:
-        connection.close(CLOSE_NOT_AUTHENTICATED, str(error)[:120])
-        return
-    except RedisError:
-        # Revocations out of reach: a call in progress is not cut off for it; the current sign-in
-        # stands until its own expiry and the client may send the token again.
-        log.warning("consult renewal could not check revocations", exc_info=True)
-        raise ProtocolError("auth-unavailable", "The token cannot be checked now; send it again.") from None
-    if not same_caller(connection.caller, signed_in.caller):
-        connection.close(CLOSE_NOT_AUTHENTICATED, "a connection stays signed in as the caller who opened it")
+    except RenewalRefused as refusal:
+        connection.close(CLOSE_NOT_AUTHENTICATED, refusal.detail[:120])
         return
     connection.renew(signed_in.caller, signed_in.expires_at)
     connection.send(_ready(signed_in, renewed=True))

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from core.bus.backoff import reconnect_delay_s
 from core.errors import DomainError
@@ -24,20 +24,11 @@ from realtime.hub.feeds import encode
 from realtime.hub.keys import SubscriptionKey
 from realtime.hub.messages import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOO_SLOW, error_message
 from realtime.socket_signin import CLOSE_TOKEN_EXPIRED, EXPIRED_CLOSE_REASON, TokenDeadline
+from realtime.socket_wire import Transport
 
 log = logging.getLogger(__name__)
 
 SnapshotLoader = Callable[[SubscriptionKey, str], Awaitable[dict[str, Any]]]
-
-
-class Transport(Protocol):
-    """What the hub needs of a WebSocket; `api.ws` adapts Starlette's."""
-
-    async def send_text(self, text: str) -> None: ...
-
-    async def receive_text(self) -> str | None: ...
-
-    async def close(self, code: int, reason: str = "") -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

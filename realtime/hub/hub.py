@@ -18,7 +18,7 @@ from core.identity.revocation import TokenRevocations
 from core.identity.session_end import SESSIONS_CHANNEL, ends_session_of
 from core.settings import Settings
 from core.tasks import cancel_and_wait
-from realtime.hub.connection import Connection, ConnectionTuning, Transport
+from realtime.hub.connection import Connection, ConnectionTuning
 from realtime.hub.feeds import LiveFeeds
 from realtime.hub.keys import (
     EVENT_PATTERNS,
@@ -27,16 +27,17 @@ from realtime.hub.keys import (
     event_type_of,
     keys_for_channel,
 )
-from realtime.hub.messages import CLOSE_GOING_AWAY, CLOSE_NOT_AUTHENTICATED
 from realtime.hub.snapshots import SnapshotReader
+from realtime.socket_signin import CLOSE_NOT_AUTHENTICATED, SESSION_ENDED_REASON, SIGN_IN_TIMEOUT_S
+from realtime.socket_wire import CLOSE_GOING_AWAY, Transport
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class HubTuning(ConnectionTuning):
-    # How long a new socket may take to send its `auth` message.
-    auth_timeout_s: float = 5.0
+    # How long a new socket may take to send its `auth` message (shorter in tests).
+    auth_timeout_s: float = SIGN_IN_TIMEOUT_S
     # Snapshot reads and audit writes at once; the rest queue (see `SnapshotReader`).
     snapshot_concurrency: int = 4
 
@@ -181,7 +182,7 @@ class Hub:
         # A deactivated, changed or signed-out user's sockets close: their tokens are refused now.
         for connection in list(self._connections):
             if ends_session_of(connection.principal, data):
-                connection.drop(CLOSE_NOT_AUTHENTICATED, "session ended; sign in again")
+                connection.drop(CLOSE_NOT_AUTHENTICATED, SESSION_ENDED_REASON)
 
     def _resync_soon(self) -> None:
         if self._resync_due:

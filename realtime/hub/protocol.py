@@ -3,41 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
-from redis.exceptions import RedisError
-
-from core.errors import DomainError, NotAuthenticated
+from core.errors import DomainError
 from core.identity.principal import Principal
-from realtime.hub.connection import Connection, Transport
+from realtime.hub.connection import Connection
 from realtime.hub.hub import Hub
 from realtime.hub.keys import SubscriptionKey
 from realtime.hub.messages import (
-    CLOSE_NOT_AUTHENTICATED,
-    AuthMessage,
     PongMessage,
-    ProtocolError,
     SubscribeMessage,
     UnsubscribeMessage,
     error_message,
     parse_client_message,
 )
-from realtime.socket_signin import SignedIn, same_identity, sign_in
+from realtime.socket_signin import SignedIn, receive_sign_in, renew_sign_in, same_identity, sign_in
+from realtime.socket_wire import AuthMessage, ProtocolError, Transport, close_quietly
 
 log = logging.getLogger(__name__)
 
 # A dashboard watches a ward or a handful of patients; more is a runaway client.
 MAX_SUBSCRIPTIONS = 64
-# A client that stopped reading cannot complete a close handshake; do not wait on it for long.
-CLOSE_TIMEOUT_S = 2.0
-# The session state (Redis) cannot be checked now: the client should try again shortly.
-CLOSE_TRY_AGAIN_LATER = 1013
 
 
 async def serve_connection(hub: Hub, transport: Transport) -> None:
     """Serves an accepted WebSocket until it closes; the first message must authenticate it."""
-    signed_in = await _authenticate(hub, transport)
+    signed_in = await receive_sign_in(
+        transport,
+        parse=parse_client_message,
+        authenticate=lambda token: _sign_in(hub, token),
+        timeout_s=hub.tuning.auth_timeout_s,
+    )
     if signed_in is None:
         return
     principal = signed_in.principal
@@ -63,7 +59,7 @@ async def serve_connection(hub: Hub, transport: Transport) -> None:
         hub.disconnect(connection)
         await connection.stop()
     if connection.close_code is not None:
-        await _close(transport, connection.close_code, connection.close_reason)
+        await close_quietly(transport, connection.close_code, connection.close_reason)
 
 
 def _ready(signed_in: SignedIn, *, renewed: bool = False) -> dict[str, object]:
@@ -78,34 +74,8 @@ def _ready(signed_in: SignedIn, *, renewed: bool = False) -> dict[str, object]:
     }
 
 
-async def _close(transport: Transport, code: int, reason: str) -> None:
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(CLOSE_TIMEOUT_S):
-            await transport.close(code, reason)
-
-
-async def _authenticate(hub: Hub, transport: Transport) -> SignedIn | None:
-    # The token travels in the first message, never in the URL, where proxies and logs would keep it.
-    try:
-        async with asyncio.timeout(hub.tuning.auth_timeout_s):
-            text = await transport.receive_text()
-    except TimeoutError:
-        await _close(transport, CLOSE_NOT_AUTHENTICATED, "authentication timed out")
-        return None
-    if text is None:
-        return None
-    try:
-        message = parse_client_message(text)
-        if not isinstance(message, AuthMessage):
-            raise ProtocolError("not-authenticated", "The first message must be `auth`.")
-        return await sign_in(message.token, settings=hub.settings, revocations=hub.revocations)
-    except (ProtocolError, NotAuthenticated) as error:
-        await _close(transport, CLOSE_NOT_AUTHENTICATED, str(error)[:120])
-        return None
-    except RedisError:
-        log.warning("hub authentication could not check the session state", exc_info=True)
-        await _close(transport, CLOSE_TRY_AGAIN_LATER, "authentication is unavailable, try again")
-        return None
+async def _sign_in(hub: Hub, token: str) -> SignedIn:
+    return await sign_in(token, settings=hub.settings, revocations=hub.revocations)
 
 
 async def _read(hub: Hub, connection: Connection) -> None:
@@ -128,16 +98,12 @@ async def _read(hub: Hub, connection: Connection) -> None:
 
 
 async def _renew(hub: Hub, connection: Connection, message: AuthMessage) -> None:
-    """A fresh token on the open socket: checked like the first; it must be the same user's."""
-    try:
-        signed_in = await sign_in(message.token, settings=hub.settings, revocations=hub.revocations)
-    except NotAuthenticated as error:
-        # The socket keeps its current sign-in, which still expires when it was going to.
-        raise ProtocolError("not-authenticated", str(error)) from None
-    except RedisError:
-        raise ProtocolError("auth-unavailable", "The token cannot be checked now; send it again.") from None
-    if not same_identity(connection.principal, signed_in.principal):
-        raise ProtocolError("different-user", "A connection stays signed in as the user who opened it.")
+    """A fresh token on the open socket; refused, the socket keeps its sign-in and its expiry."""
+    signed_in = await renew_sign_in(
+        message.token,
+        authenticate=lambda token: _sign_in(hub, token),
+        keeps_caller=lambda fresh: same_identity(connection.principal, fresh.principal),
+    )
     connection.renew(signed_in.principal, signed_in.expires_at)
     connection.send(_ready(signed_in, renewed=True))
 

@@ -27,7 +27,8 @@ from core.resources import Resources
 from core.sessions import transaction
 from core.settings import Settings
 from realtime.consult.models import ConsultInvitation
-from realtime.consult.protocol import CLOSE_NOT_AUTHENTICATED, CLOSE_REMOVED
+from realtime.consult.protocol import CLOSE_REMOVED
+from realtime.socket_signin import CLOSE_NOT_AUTHENTICATED
 from tests.builders import bearer, create_user
 from tests.clinical.builders import create_patient_user, create_practitioner
 from tests.realtime.consult_helpers import consult_client, video_visit

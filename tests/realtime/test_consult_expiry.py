@@ -14,8 +14,7 @@ from core.db import utc_now
 from core.identity.tokens import LEEWAY_S
 from core.settings import Settings
 from realtime.consult.identity import GuestTicket, issue_guest_ticket
-from realtime.consult.protocol import CLOSE_NOT_AUTHENTICATED
-from realtime.socket_signin import CLOSE_TOKEN_EXPIRED, EXPIRED_CLOSE_REASON
+from realtime.socket_signin import CLOSE_NOT_AUTHENTICATED, CLOSE_TOKEN_EXPIRED, EXPIRED_CLOSE_REASON
 from tests.realtime.consult_helpers import ConsultClient, consult_client, video_visit
 from tests.realtime.hub_helpers import RunningHub, serve_app, short_lived, token_for
 
