@@ -1,30 +1,29 @@
-"""The `ownat` command. Each subcommand imports what it needs when it runs, so that the edge
-agent's install (without the server's dependencies) can still start `ownat edge`."""
+"""The `ownat` command: the long-running processes (`ownat.processes`) and the one-off commands.
+
+Each subcommand imports what it needs when it runs, so that the edge agent's install (without the
+server's dependencies) can still start `ownat edge`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import importlib
-import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-# Commands that live with their package: each module offers add_arguments(parser) and run(args).
-PACKAGE_COMMANDS = {
-    "ingest": ("devices.ingest.command", "consume device MQTT messages into the vitals store"),
-    "edge": ("edge.command", "run the edge gateway near the devices (store and forward)"),
-    "broker-config": (
-        "devices.registry.broker_command",
-        "write the MQTT broker's device credentials and ACL",
-    ),
-    "mllp": ("clinical.lab.mllp_command", "receive HL7 v2 lab results over MLLP"),
-    "worker": (
-        "realtime.notifications.command",
-        "deliver notifications (outbox, reminders) and run the alarms' periodic checks",
-    ),
+# The long-running processes, in `ownat --help`'s order: `ownat.processes.<name>` composes each.
+PROCESSES = {
+    "dev": "run the whole platform in one process on the embedded default",
+    "api": "run the API server (REST, WebSocket hub, signalling, web pages)",
+    "ingest": "consume device MQTT messages into the vitals store",
+    "edge": "run the edge gateway near the devices (store and forward)",
+    "broker-config": "write the MQTT broker's device credentials and ACL",
+    "mllp": "receive HL7 v2 lab results over MLLP",
+    "worker": "deliver notifications (outbox, reminders) and run the alarms' periodic checks",
 }
+# Listed before the one-off commands, as they always were; the other processes come after them.
+SERVING_FIRST = ("dev", "api")
 
 
 # The edge agent's install has no server dependencies, so it must not load the server's tables.
@@ -37,49 +36,6 @@ def register_tables(command: str) -> None:
     first flush when a foreign key names a table it has not seen."""
     if command not in COMMANDS_WITHOUT_DATABASE:
         importlib.import_module("ownat.model_registry")
-
-
-def _dev(args: argparse.Namespace) -> int:
-    from core.heap import freeze_startup_heap
-    from core.logging import configure_logging
-    from core.settings import load_settings
-    from ownat.embedded import run_embedded
-
-    settings = load_settings()
-    configure_logging(settings.log_level, json_lines=settings.log_json)
-    freeze_startup_heap()
-    asyncio.run(run_embedded(settings, host=args.host, port=args.port))
-    return 0
-
-
-def _api(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from api.app import create_app
-    from core.heap import freeze_startup_heap
-    from core.logging import configure_logging
-    from core.settings import load_settings
-    from ownat.uvicorn_config import uvicorn_config
-
-    settings = load_settings()
-    configure_logging(settings.log_level, json_lines=settings.log_json)
-    app = create_app(settings)
-    freeze_startup_heap()
-    config = uvicorn_config(app, host=args.host, port=args.port)
-    sockets = [reusable_socket(args.host, args.port)] if args.reuse_port else None
-    uvicorn.Server(config).run(sockets=sockets)
-    return 0
-
-
-def reusable_socket(host: str, port: int) -> socket.socket:
-    """A listening socket that other processes may bind too (Linux SO_REUSEPORT): the kernel spreads
-    new connections over them, so several api processes share one port without a proxy."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    return sock
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -134,17 +90,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    dev = add("dev", _dev, "run the whole platform in one process on the embedded default")
-    dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--port", type=int, default=8000)
-    api = add("api", _api, "run the API server (REST, WebSocket hub, signalling, web pages)")
-    api.add_argument("--host", default="127.0.0.1")
-    api.add_argument("--port", type=int, default=8000)
-    api.add_argument(
-        "--reuse-port",
-        action="store_true",
-        help="share the port with other `ownat api` processes on this host (SO_REUSEPORT)",
-    )
+    def add_process(name: str) -> None:
+        module = importlib.import_module(f"ownat.processes.{name.replace('-', '_')}")
+        module.add_arguments(add(name, module.run, PROCESSES[name]))
+
+    for name in SERVING_FIRST:
+        add_process(name)
     migrate = add("migrate", _migrate, "apply database migrations")
     migrate.add_argument("--revision", default="heads", help="upgrade to this revision (default: heads)")
     migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION instead")
@@ -164,9 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     audit_checkpoint.add_argument(
         "--out", type=Path, metavar="FILE", help="write it here instead of printing it"
     )
-    for name, (module_name, help_text) in PACKAGE_COMMANDS.items():
-        module = importlib.import_module(module_name)
-        module.add_arguments(add(name, module.run, help_text))
+    for name in PROCESSES:
+        if name not in SERVING_FIRST:
+            add_process(name)
     return parser
 
 

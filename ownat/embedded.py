@@ -8,7 +8,8 @@ hospital's monitors, simulated, publishing into the broker, so that live data sh
 installed. Alarms run as in production: the live evaluator with each batch (the ingest worker's batch
 observer; on the main event loop here, the load being light) and the periodic checks (silent devices, escalation) every few
 seconds; bed 3 of Ward 4B deteriorates, so a NEWS2 alarm shows within a minute of starting. The
-audit sequencer seals the audit log every second, as `ownat worker` does in production.
+worker's loop and the audit sequencer run as `ownat worker` runs them in production (what it does:
+see `ownat.processes.worker`), with the same periodic scheduler (`core.periodic`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from contextlib import AsyncExitStack
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -47,7 +49,8 @@ from ownat.uvicorn_config import uvicorn_config
 from realtime.alarms.jobs import run_periodic_checks_forever
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
 from realtime.alarms.policy import policy_from_settings
-from realtime.notifications.embedded import embedded_notification_settings, run_notifications_when_started
+from realtime.notifications.settings import NotificationSettings, load_notification_settings
+from realtime.notifications.worker import NotificationWorker
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +94,7 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
                 server, settings, host, port, mailbox=notify.dev_mailbox, test_gateway=test_gateway
             )
         )
-        notifications = asyncio.create_task(
-            run_notifications_when_started(server, app, _wait_started, notify)
-        )
+        notifications = asyncio.create_task(_notify_when_started(server, app, notify))
         sealing = asyncio.create_task(_seal_audit_when_started(server, app, settings))
         video_visit = asyncio.create_task(_keep_video_visit_when_started(server, app, settings))
         try:
@@ -116,6 +117,19 @@ async def _ensure_demo_smart_app(settings: Settings, *, host: str, port: int) ->
             await ensure_demo_smart_app(session, origins=demo_origins(host, port))
     finally:
         await engine.dispose()
+
+
+def embedded_notification_settings(settings: Settings, *, host: str, port: int) -> NotificationSettings:
+    """The environment's notification settings, with what `ownat dev` knows better: its own address for
+    links (unless OWNAT_PUBLIC_URL is set) and, in development without SMTP, the development mailbox."""
+    loaded = load_notification_settings()
+    overrides: dict[str, Any] = {}
+    if "public_url" not in loaded.model_fields_set:
+        shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host  # noqa: S104
+        overrides["public_url"] = f"http://{shown_host}:{port}"
+    if settings.environment == "development" and not loaded.smtp_host:
+        overrides["dev_mailbox"] = True
+    return loaded.model_copy(update=overrides)
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:
@@ -217,6 +231,24 @@ async def _feed_over_pcd(
     """The demo's PCD-01 bed: its monitor's readings as a monitor gateway sends them, over MLLP."""
     sender = PcdMllpSender("127.0.0.1", port, beds=beds)
     await sender.run(paced(simulate(devices, utc_now(), 1.0, seed=7)))
+
+
+async def _notify_when_started(server: uvicorn.Server, app: FastAPI, settings: NotificationSettings) -> None:
+    """`ownat worker`'s loop (see `ownat.processes.worker`) on the API's own resources, until cancelled.
+
+    SQLite has no SKIP LOCKED and one writer; one loop here, so nothing is claimed twice. The alarm
+    checks run apart (`_run_pipeline_when_started`), once the demo monitors have started.
+    """
+    await _wait_started(server)
+    worker = NotificationWorker(resources=app.state.resources, settings=settings, alarm_checks=False)
+    try:
+        await worker.run(asyncio.Event())
+    except Exception:
+        # The API keeps serving without notifications; the failure must still be seen.
+        log.exception("the embedded notification worker stopped")
+    finally:
+        with contextlib.suppress(Exception):
+            await worker.close()
 
 
 async def _seal_audit_when_started(server: uvicorn.Server, app: FastAPI, settings: Settings) -> None:

@@ -11,7 +11,7 @@ import argparse
 import uvicorn
 from fastapi import FastAPI
 
-from ownat.cli import reusable_socket
+from ownat.processes.api import reusable_socket
 
 
 def create_bare_app() -> FastAPI:

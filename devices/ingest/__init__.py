@@ -4,7 +4,7 @@ Modules: `mqtt` (paho on its own thread, MQTT 5 or 3.1.1, manual acknowledgement
 `classify` (the wire format's rules, fast), `attribution` (device -> patient at the reading's time),
 `store` (one transaction per batch: COPY on PostgreSQL, INSERT OR IGNORE on SQLite), `worker` (the
 pipeline and its delivery guarantees), `fanout` (the bus), `upkeep` (bindings, rollups, partitions),
-`metrics`, `runner` and `command` (the process).
+`metrics`, `observer_thread`. The process, `ownat ingest`, is composed in `ownat.processes.ingest`.
 
 Bus channels, published after the commit of each batch (JSON; times ISO 8601 with offset):
 

@@ -6,5 +6,5 @@ broker's access control kept in step with it.
 - `bindings`: what ingestion reads (known devices, binding spans for attribution by time);
 - `credentials` (secrets and their Mosquitto-compatible hashes); `dynsec` (roles and ACLs);
   `dynsec_client`, `broker_access` (live updates), `broker_sync` (the full sync), `broker_config`
-  (the broker's files), `broker_jobs` and `broker_command` (`ownat broker-config`).
+  (the broker's files), `broker_jobs` (what `ownat broker-config`, in `ownat.processes.broker_config`, runs).
 """

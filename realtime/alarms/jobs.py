@@ -3,19 +3,19 @@
 `ownat ingest` (and `ownat dev`) evaluate committed readings and statuses through
 `realtime.alarms.live_evaluator`, many patients per transaction; `evaluate_vitals_message` and
 `apply_status_message` do the same for one bus message or status. `ownat worker` and `ownat dev`
-call `run_periodic_checks` every few seconds (silent devices, escalation). Publishing follows the
-commit, so a dashboard never hears of an alarm that a rollback then took back.
+run `run_periodic_checks` every few seconds (silent devices, escalation) through the one periodic
+scheduler, `core.periodic`. Publishing follows the commit, so a dashboard never hears of an alarm
+that a rollback then took back.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from datetime import datetime
 from typing import Any
 
-from core.db import utc_now
+from core.periodic import PeriodicJob, PeriodicJobs
 from core.resources import Resources
 from core.sessions import transaction
 from devices.protocol import Reading, StatusMessage
@@ -24,8 +24,6 @@ from realtime.alarms.escalation import escalate_overdue
 from realtime.alarms.policy import policy_from_settings
 from realtime.alarms.publishing import publish_changes
 from realtime.alarms.schemas import AlarmChange
-
-log = logging.getLogger(__name__)
 
 
 def _optional_uuid(value: object) -> uuid.UUID | None:
@@ -91,15 +89,15 @@ async def run_periodic_checks(
     return changes
 
 
+def periodic_checks_job(every_s: float, *, first_after_s: float = 0.0) -> PeriodicJob:
+    """`run_periodic_checks` as a job for the periodic scheduler (`core.periodic`)."""
+    return PeriodicJob("alarm checks", every_s, run_periodic_checks, first_after_s=first_after_s)
+
+
 async def run_periodic_checks_forever(resources: Resources, *, interval_s: float | None = None) -> None:
     """`run_periodic_checks` every `interval_s` (`OWNAT_ALARM_CHECK_INTERVAL_S`) until cancelled."""
     every_s = resources.settings.alarm_check_interval_s if interval_s is None else interval_s
-    while True:
-        # A schedule, not a poll: silence and escalation are judged against the clock. The first
-        # check waits one interval too, so that devices starting with the process get to speak.
-        await asyncio.sleep(every_s)
-        try:
-            await run_periodic_checks(resources, now=utc_now())
-        except Exception:
-            # A database away or a bug: the next round tries again; the state is all in the database.
-            log.exception("periodic alarm checks failed")
+    # A schedule, not a poll: silence and escalation are judged against the clock. The first check
+    # waits one interval too, so that devices starting with the process get to speak.
+    job = periodic_checks_job(every_s, first_after_s=every_s)
+    await PeriodicJobs([job], resources=resources).run_until(asyncio.Event())

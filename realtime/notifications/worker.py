@@ -1,5 +1,5 @@
-"""The worker loop: fan out the outbox, deliver what is due, write reminders, run the alarm checks,
-settle abandoned card payments, finish consultations whose room closed without "end".
+"""The worker loop of `ownat worker` (what it does: see `ownat.processes.worker`): each pass runs the
+periodic jobs that are due, then writes reminders, fans out the outbox and delivers what is due.
 
 Each pass is a few short transactions; any number of workers may run it side by side.
 """
@@ -10,16 +10,17 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from billing.payments.expiry import run_payment_expiry
 from clinical.fhir.bulk.runner import ExportRunner
 from core.db import utc_now
+from core.periodic import PeriodicJob, PeriodicJobs
 from core.resources import Resources
 from core.sessions import transaction
-from realtime.alarms.jobs import run_periodic_checks
+from realtime.alarms.jobs import periodic_checks_job
 from realtime.alarms.pcd04.dispatch import send_alarm_reports
 from realtime.consult.closing import run_room_closing
 from realtime.notifications.delivery import Claimed, claim_due, record_outcome, renew_leases
@@ -54,14 +55,6 @@ class WorkerIntervals:
     fhir_subscriptions_s: float = 1.0
     # Bulk Data exports: a queued export starts within this long.
     fhir_exports_s: float = 2.0
-
-
-class PeriodicJob:
-    """A job the worker loop runs every `every_s` (first at once), with the process's resources."""
-
-    def __init__(self, name: str, every_s: float, run: Callable[..., Awaitable[object]]) -> None:
-        self.name, self.every_s, self.run = name, every_s, run
-        self.due_at = 0.0
 
 
 class NotificationWorker:
@@ -196,24 +189,17 @@ class NotificationWorker:
             PeriodicJob("fhir exports", self.intervals.fhir_exports_s, self.exports),
         ]
         if self.alarm_checks:
-            jobs.insert(0, PeriodicJob("alarm checks", self.intervals.alarm_checks_s, run_periodic_checks))
+            jobs.insert(0, periodic_checks_job(self.intervals.alarm_checks_s))
         return jobs
 
     async def run(self, stop: asyncio.Event) -> None:
         """Passes every `poll_s` until `stop` is set; a failed pass is logged and the next one tries again."""
         loop = asyncio.get_running_loop()
-        jobs = self._periodic_jobs()
+        jobs = PeriodicJobs(self._periodic_jobs(), resources=self.resources, clock=self.clock)
         next_reminders = loop.time()
         while not stop.is_set():
             now = loop.time()
-            for job in jobs:
-                if now >= job.due_at:
-                    job.due_at = now + job.every_s
-                    # Each job fails on its own: a broken one must not hold up the others or delivery.
-                    try:
-                        await job.run(self.resources, now=self.clock())
-                    except Exception:
-                        log.exception("%s failed; tried again in %.0f s", job.name, job.every_s)
+            await jobs.run_due()
             try:
                 await self.run_once(reminders=now >= next_reminders)
                 if now >= next_reminders:

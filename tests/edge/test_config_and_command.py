@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from edge import command
 from edge.assembly import adapters, broker_settings, link_specs
 from edge.backoff import Backoff
 from edge.config import EdgeConfig, SimulatorAdapterConfig, load_config
+from ownat.processes import edge as command
 from tests.edge.subscriber import GUARD_S, Subscriber
 
 CONFIG = """

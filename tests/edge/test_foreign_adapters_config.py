@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from core.bus import InProcessBus
-from edge import command
 from edge.assembly import adapters, run_gateway
 from edge.config import load_config
+from ownat.processes import edge as command
 from tests.devices.ingest_helpers import (
     count_readings,
     register_devices,

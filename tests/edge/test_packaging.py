@@ -65,7 +65,7 @@ def run_guarded(code: str, blocked: tuple[str, ...] = SERVER_ONLY) -> subprocess
 def test_the_edge_modules_import_without_server_packages() -> None:
     result = run_guarded(
         """
-        import devices.simulator, edge.adapters, edge.assembly, edge.command, edge.config
+        import devices.simulator, edge.adapters, edge.assembly, edge.config
         import edge.connection, edge.forwarder, edge.gateway, edge.queue, edge.store, edge.pcd_mllp
         import edge.driven, edge.ble.characteristics, edge.ble.driver, edge.ble.radio
         import edge.sdc.mapping, edge.sdc.consumer, edge.sdc.provider

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.settings import Settings
-from realtime.notifications.embedded import embedded_notification_settings
+from ownat.embedded import embedded_notification_settings
 
 
 @pytest.fixture(autouse=True)

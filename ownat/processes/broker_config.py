@@ -6,10 +6,8 @@
     ownat broker-config --sync --interval S  ... every S seconds
 
 Needs OWNAT_DATABASE_URL, OWNAT_MQTT_ADMIN_URL (the broker's admin account) and OWNAT_MQTT_URL (the
-ingest account, whose username and password are given to the broker).
-
-Imports only the standard library at module level: the `ownat` command loads this module to
-build its argument parser, whatever is installed.
+ingest account, whose username and password are given to the broker). The work itself is
+`devices.registry.broker_jobs`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """`ownat mllp`: receive HL7 v2 lab results (ORU^R01) and device observations (IHE PCD-01) over MLLP.
 
 Device observations go to an ingest worker of this process without MQTT (`devices.pcd.pipeline`),
-with the live alarm evaluator watching each message, as `ownat ingest` runs it.
-
-Imports only the standard library at module level: the `ownat` command loads this module to
-build its argument parser, whatever is installed.
+with the live alarm evaluator (`realtime.alarms`) injected to watch each message, as `ownat ingest`
+runs it.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ import signal
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # annotations only: nothing beyond the standard library is imported at run time here
+if TYPE_CHECKING:  # annotations only: `ownat.cli` loads this module whatever is installed
     from core.settings import Settings
 
 DEFAULT_PORT = 2575  # IANA's port for HL7 over MLLP (clinical.lab.mllp.DEFAULT_PORT)

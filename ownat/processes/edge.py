@@ -1,7 +1,7 @@
 """`ownat edge`: run the edge gateway near the devices (store and forward to the MQTT broker).
 
-Imports only the standard library at module level: the `ownat` command loads this module to
-build its argument parser, whatever is installed.
+Imports only the standard library at module level, and only `edge` and `devices.simulator` when it
+runs: the edge agent installs without the server's dependencies.
 
     ownat edge --broker mqtts://broker:8883 --ca-file ca.pem --simulate 5 --scenario sepsis
     ownat edge --config /etc/ownat/edge.toml
