@@ -1,4 +1,4 @@
-"""Database engines, sessions and the declarative base shared by every package's models.
+"""Database engines, sessions, and the declarative base and column types every package's models share.
 
 PostgreSQL is the system of record; SQLite (aiosqlite) serves the embedded mode only.
 Dialect differences in this module are limited to connection set-up.
@@ -6,12 +6,13 @@ Dialect differences in this module are limited to connection set-up.
 
 from __future__ import annotations
 
+import enum
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -53,6 +54,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def value_set_column(values: type[enum.StrEnum], name: str, length: int = 32) -> Enum:
+    """A column holding one code of `values`, stored as its string and checked by a named constraint.
+
+    Not a native enum, so that adding a code stays a small migration on every dialect; strings
+    written to it are validated too, so a misspelt code fails before it reaches the database.
+    """
+    return Enum(
+        values,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
 
 
 class PublicIdMixin:

@@ -24,7 +24,7 @@ from billing.charges.schemas import (
 from billing.fees import service as fees
 from billing.fees.models import ServiceKind
 from billing.fees.schemas import PriceCreate, PriceRead, ServiceCreate, ServiceRead, ServiceUpdate
-from clinical.encounters.paging import MAX_PAGE_SIZE, Page
+from core.paging import MAX_PAGE_SIZE, Page
 
 router = APIRouter(prefix="/billing", tags=["billing"])
 Cursor = Annotated[str | None, Query(max_length=200)]

@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import CurrentPrincipal, SessionDep
-from billing.insurance import adjudication, claims, payers, queries
+from billing import adjudication
+from billing.insurance import claims, payers, queries
 from billing.insurance.exceptions import ClaimStateConflict
 from billing.insurance.export import claim_document, claim_view, exact_json
 from billing.insurance.fhir_claim import claim_resource
@@ -19,7 +20,6 @@ from billing.insurance.provider_settings import ProviderSettings, load_provider_
 from billing.insurance.schemas import (
     Adjudication,
     ClaimCreate,
-    ClaimPage,
     ClaimRead,
     ClaimResponse,
     CoverageCreate,
@@ -29,6 +29,7 @@ from billing.insurance.schemas import (
 )
 from billing.insurance.terms import ClaimStatus
 from billing.insurance.x12_837p import write_837p
+from core.paging import Page
 
 router = APIRouter(tags=["insurance"])
 
@@ -88,7 +89,7 @@ async def create_claim(body: ClaimCreate, actor: CurrentPrincipal, session: Sess
     return await claim_view(session, await claims.create_claim(session=session, actor=actor, new=body))
 
 
-@router.get("/insurance/claims", response_model=ClaimPage, summary="Claims, newest first")
+@router.get("/insurance/claims", response_model=Page[ClaimRead], summary="Claims, newest first")
 async def list_claims(
     actor: CurrentPrincipal,
     session: SessionDep,
@@ -97,7 +98,7 @@ async def list_claims(
     payer_id: uuid.UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE_SIZE)] = 50,
-) -> ClaimPage:
+) -> Page[ClaimRead]:
     return await queries.list_claims(
         session=session,
         actor=actor,

@@ -17,15 +17,14 @@ from billing.invoices.models import InvoiceStatus
 from billing.invoices.pdf import render_invoice
 from billing.invoices.schemas import (
     InvoiceCreate,
-    InvoicePage,
     InvoiceRead,
     InvoiceUpdate,
     InvoiceVoid,
     LineUpdate,
 )
 from billing.invoices.views import invoice_view
-from clinical.encounters.paging import MAX_PAGE_SIZE
 from clinical.patients.models import Patient
+from core.paging import MAX_PAGE_SIZE, Page
 
 router = APIRouter(prefix="/billing/invoices", tags=["billing"])
 Cursor = Annotated[str | None, Query(max_length=200)]
@@ -40,7 +39,7 @@ async def create_invoice(
     return await invoice_view(session, invoice)
 
 
-@router.get("", response_model=InvoicePage, summary="Billing history, newest first")
+@router.get("", response_model=Page[InvoiceRead], summary="Billing history, newest first")
 async def list_invoices(
     actor: CurrentPrincipal,
     session: SessionDep,
@@ -48,7 +47,7 @@ async def list_invoices(
     status: InvoiceStatus | None = None,
     cursor: Cursor = None,
     limit: Limit = 20,
-) -> InvoicePage:
+) -> Page[InvoiceRead]:
     return await queries.list_invoices(
         session=session, actor=actor, patient_id=patient_id, status=status, cursor=cursor, limit=limit
     )

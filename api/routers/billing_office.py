@@ -17,8 +17,8 @@ from pydantic import BaseModel
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from billing import accounts
 from billing.charges import encounters
-from clinical.encounters.paging import MAX_PAGE_SIZE
 from clinical.patients.search import PatientQuery
+from core.paging import MAX_PAGE_SIZE, Page
 
 router = APIRouter(prefix="/billing", tags=["billing"])
 
@@ -60,7 +60,7 @@ async def find_accounts(
 
 @router.get(
     "/encounters",
-    response_model=encounters.BillableEncounterPage,
+    response_model=Page[encounters.BillableEncounter],
     summary="Finished encounters with what is charged and claimed (`charged=false`: still to charge)",
 )
 async def list_finished_encounters(
@@ -70,7 +70,7 @@ async def list_finished_encounters(
     patient_id: uuid.UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-) -> encounters.BillableEncounterPage:
+) -> Page[encounters.BillableEncounter]:
     return await encounters.list_finished_encounters(
         session=session, actor=actor, charged=charged, patient_id=patient_id, cursor=cursor, limit=limit
     )

@@ -20,7 +20,7 @@ from clinical.documents.content_types import content_disposition
 from clinical.documents.models import DocumentKind
 from clinical.documents.schemas import DocumentRead, DocumentUpload
 from clinical.documents.storage import CHUNK_BYTES, DocumentStorage, FileSystemStorage
-from clinical.encounters.paging import MAX_PAGE_SIZE, Page
+from core.paging import MAX_PAGE_SIZE, Page
 
 router = APIRouter(tags=["documents"])
 

@@ -16,7 +16,6 @@ from clinical.encounters.diagnoses import service as diagnoses
 from clinical.encounters.diagnoses.schemas import DiagnosisCreate, DiagnosisRead
 from clinical.encounters.notes import service as notes
 from clinical.encounters.notes.schemas import AddendumRead, NoteRead, NoteWrite
-from clinical.encounters.paging import MAX_PAGE_SIZE, Page
 from clinical.encounters.prescriptions import service as prescriptions
 from clinical.encounters.prescriptions.schemas import (
     PrescriptionCreate,
@@ -38,6 +37,7 @@ from clinical.encounters.schemas import (
     EncounterRead,
     EncounterStart,
 )
+from core.paging import MAX_PAGE_SIZE, Page
 
 router = APIRouter(tags=["encounters"])
 Cursor = Annotated[str | None, Query(max_length=200)]

@@ -14,17 +14,24 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal, require_roles
+from api.deps import (
+    AdminPrincipal,
+    ClinicianPrincipal,
+    CurrentPrincipal,
+    SessionDep,
+    StaffPrincipal,
+    require_roles,
+)
 from clinical.lab import catalogue, inbox, intake, manual_results, orders, queries
 from clinical.lab.exceptions import UnsupportedMediaType
 from clinical.lab.hl7.message import decode_payload
 from clinical.lab.schemas import (
     CatalogueTestRead,
-    Hl7MessagePage,
     Hl7MessageRead,
+    Hl7MessageSummary,
     LabOrderCreate,
-    LabOrderPage,
     LabOrderRead,
+    LabOrderSummary,
     ReferenceRangeRead,
     Resolve,
     ResultEntries,
@@ -34,12 +41,12 @@ from clinical.lab.terms import MessageStatus, OrderStatus
 from core.audit import service as audit
 from core.errors import Unavailable
 from core.identity.principal import Principal, Role
+from core.paging import Page
 from devices.pcd.service import is_pcd01
 
 router = APIRouter(tags=["lab"])
 Cursor = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE_SIZE)]
-ClinicianPrincipal = Annotated[Principal, Depends(require_roles(Role.CLINICIAN))]
 # An interface engine signs in with an accountable account: there is no separate interface role,
 # and filing results is a clinical act, so administrators (the usual owners of interface accounts)
 # and clinicians may post results; nurses and patients may not inject them.
@@ -71,7 +78,7 @@ async def create_order(body: LabOrderCreate, actor: ClinicianPrincipal, session:
     return await queries.order_view(session, actor, order)
 
 
-@router.get("/lab-orders", response_model=LabOrderPage, summary="Lab orders, newest first")
+@router.get("/lab-orders", response_model=Page[LabOrderSummary], summary="Lab orders, newest first")
 async def list_orders(
     actor: CurrentPrincipal,
     session: SessionDep,
@@ -79,7 +86,7 @@ async def list_orders(
     status: OrderStatus | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
-) -> LabOrderPage:
+) -> Page[LabOrderSummary]:
     return await queries.list_orders(
         session=session, principal=actor, patient_id=patient_id, status=status, cursor=cursor, limit=limit
     )
@@ -159,14 +166,14 @@ async def _receive_device_observation(
     return Response(content=ack, media_type=media_type)
 
 
-@router.get("/hl7/messages", response_model=Hl7MessagePage, summary="The HL7 inbox, newest first")
+@router.get("/hl7/messages", response_model=Page[Hl7MessageSummary], summary="The HL7 inbox, newest first")
 async def list_messages(
     actor: AdminPrincipal,
     session: SessionDep,
     status: MessageStatus | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
-) -> Hl7MessagePage:
+) -> Page[Hl7MessageSummary]:
     return await inbox.list_messages(session=session, actor=actor, status=status, cursor=cursor, limit=limit)
 
 

@@ -21,10 +21,11 @@ from clinical.messaging.schemas import (
     MessageForm,
     MessageRead,
     ThreadDetail,
-    ThreadPage,
     ThreadStart,
+    ThreadSummary,
     UnreadCount,
 )
+from core.paging import Page
 
 router = APIRouter(prefix="/message-threads", tags=["messages"])
 
@@ -60,7 +61,7 @@ async def unread_count(actor: CurrentPrincipal, session: SessionDep) -> UnreadCo
     return await service.unread_count(session=session, actor=actor)
 
 
-@router.get("", response_model=ThreadPage, summary="Conversations, newest first")
+@router.get("", response_model=Page[ThreadSummary], summary="Conversations, newest first")
 async def list_threads(
     actor: CurrentPrincipal,
     session: SessionDep,
@@ -70,7 +71,7 @@ async def list_threads(
     awaiting_team: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> ThreadPage:
+) -> Page[ThreadSummary]:
     return await service.list_threads(
         session=session,
         actor=actor,

@@ -13,11 +13,11 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from api.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal
-from clinical.scheduling import agenda, service
+from clinical.encounters import agenda
+from clinical.scheduling import service
 from clinical.scheduling.schemas import (
     AppointmentCancel,
     AppointmentCreate,
-    AppointmentPage,
     AppointmentRead,
     AppointmentReschedule,
     AppointmentTypeCreate,
@@ -30,6 +30,7 @@ from clinical.scheduling.schemas import (
     WorkingHoursRead,
 )
 from clinical.scheduling.state_machine import Action, AppointmentStatus
+from core.paging import Page
 
 router = APIRouter(tags=["scheduling"])
 HOURS = "/practitioners/{practitioner_id}/working-hours"
@@ -167,7 +168,7 @@ async def book_appointment(
 
 
 @router.get(
-    "/appointments", response_model=AppointmentPage, summary="Page through appointments by start time"
+    "/appointments", response_model=Page[AppointmentRead], summary="Page through appointments by start time"
 )
 async def list_appointments(
     actor: CurrentPrincipal,
@@ -179,7 +180,7 @@ async def list_appointments(
     start_to: AwareDatetime | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 50,
-) -> AppointmentPage:
+) -> Page[AppointmentRead]:
     return await service.list_appointments(
         session=session,
         actor=actor,

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import AdminPrincipal, SessionDep, SettingsDep, require_roles
 from core.identity import service
 from core.identity.principal import Role
-from core.identity.schemas import StaffCreate, UserPage, UserRead, UserUpdate
+from core.identity.schemas import StaffCreate, UserRead, UserUpdate
+from core.paging import Page
 
 router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(require_roles(Role.ADMIN))])
 
@@ -25,14 +26,14 @@ async def create_user(
     return UserRead.model_validate(user)
 
 
-@router.get("", response_model=UserPage, summary="Page through users in creation order")
+@router.get("", response_model=Page[UserRead], summary="Page through users in creation order")
 async def list_users(
     actor: AdminPrincipal,
     session: SessionDep,
     role: Role | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 50,
-) -> UserPage:
+) -> Page[UserRead]:
     return await service.list_users(session=session, actor=actor, role=role, cursor=cursor, limit=limit)
 
 

@@ -18,10 +18,10 @@ from billing.insurance.models import Claim
 from billing.insurance.terms import ClaimStatus
 from clinical.encounters.access import audit_reads
 from clinical.encounters.models import Encounter, EncounterClass, EncounterStatus
-from clinical.encounters.paging import MAX_PAGE_SIZE, encode_cursor, newest_first, split_page
 from clinical.organisation.models import Practitioner
 from clinical.patients.models import Patient
 from core.identity.principal import Principal
+from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 
 RESOURCE = "encounter"
 
@@ -48,11 +48,6 @@ class BillableEncounter(BaseModel):
     claims: list[ClaimRef]
 
 
-class BillableEncounterPage(BaseModel):
-    items: list[BillableEncounter]
-    next_cursor: str | None
-
-
 async def list_finished_encounters(
     *,
     session: AsyncSession,
@@ -61,7 +56,7 @@ async def list_finished_encounters(
     patient_id: uuid.UUID | None = None,
     cursor: str | None = None,
     limit: int = 20,
-) -> BillableEncounterPage:
+) -> Page[BillableEncounter]:
     """Finished encounters, most recently created first; `charged` keeps those with (or without) charges."""
     require_manager(session, actor, action="list", resource_type=RESOURCE)
     limit = max(1, min(limit, MAX_PAGE_SIZE))
@@ -89,7 +84,7 @@ async def list_finished_encounters(
     charges = await _charges(session, ids)
     claims = await _claims(session, ids)
     audit_reads(session, actor, encounters, action="list", resource_type=RESOURCE, detail={"for": "billing"})
-    return BillableEncounterPage(
+    return Page(
         items=[_item(e, p, pr, charges.get(e.id, []), claims.get(e.id, [])) for e, p, pr in rows],
         next_cursor=encode_cursor(encounters[-1].created_at, encounters[-1].id) if more else None,
     )

@@ -14,10 +14,10 @@ from billing.charges.schemas import ChargeRead, ChargeUpdate, ManualCharge
 from billing.exceptions import AlreadyInvoiced, ChargeOnClaim
 from billing.insurance.models import Claim, ClaimLine
 from billing.insurance.terms import ClaimStatus
-from clinical.encounters.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 from clinical.patients.models import Patient
 from core.audit import service as audit
 from core.identity.principal import Principal
+from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 from core.settings import Settings
 
 RESOURCE = "billing_charge"

@@ -15,8 +15,7 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.money import amount_column, currency_column
-from clinical.codes.value_sets import value_set_column
-from core.db import Base, PublicIdMixin, TimestampMixin
+from core.db import Base, PublicIdMixin, TimestampMixin, value_set_column
 
 
 class ServiceKind(enum.StrEnum):

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.insurance.terms import ClaimStatus, CoverageRelationship, CoverageStatus
 from billing.money import amount_column, currency_column
-from clinical.codes.value_sets import value_set_column
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, value_set_column
 
 
 class Payer(PublicIdMixin, TimestampMixin, Base):

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.insurance.access import require_manager
 from billing.insurance.export import claim_view
 from billing.insurance.models import Claim
-from billing.insurance.schemas import ClaimPage
+from billing.insurance.schemas import ClaimRead
 from billing.insurance.terms import ClaimStatus
 from clinical.encounters.access import audit_reads
-from clinical.encounters.paging import encode_cursor, newest_first, split_page
 from core.identity.principal import Principal
+from core.paging import Page, encode_cursor, newest_first, split_page
 
 MAX_PAGE_SIZE = 100
 
@@ -28,7 +28,7 @@ async def list_claims(
     payer_id: uuid.UUID | None,
     cursor: str | None,
     limit: int,
-) -> ClaimPage:
+) -> Page[ClaimRead]:
     """One page of claims; each patient whose claims are listed gets an audit entry."""
     require_manager(session, actor, action="read", resource_type="claim")
     query = select(Claim)
@@ -42,7 +42,7 @@ async def list_claims(
     rows, more = split_page(list(await session.scalars(query)), limit=limit)
     audit_reads(session, actor, rows, action="read", resource_type="claim", patient_id=patient_id)
     last = rows[-1] if rows and more else None
-    return ClaimPage(
+    return Page(
         items=[await claim_view(session, row) for row in rows],
         next_cursor=encode_cursor(last.created_at, last.id) if last else None,
     )

@@ -134,11 +134,6 @@ class ClaimRead(BaseModel):
     lines: list[ClaimLineRead]
 
 
-class ClaimPage(BaseModel):
-    items: list[ClaimRead]
-    next_cursor: str | None
-
-
 class ClaimResponse(BaseModel):
     """The payer's acknowledgement: accepted for adjudication, or rejected with a reason."""
 

@@ -10,8 +10,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.money import amount_column, currency_column
-from clinical.codes.value_sets import value_set_column
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, value_set_column
 
 
 class InvoiceStatus(enum.StrEnum):

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.access import require_billing_scope, require_manager
 from billing.invoices.loading import invoice_in_scope
 from billing.invoices.models import Invoice, InvoiceStatus
-from billing.invoices.schemas import InvoicePage
+from billing.invoices.schemas import InvoiceRead
 from billing.invoices.views import invoice_views
-from clinical.encounters.paging import MAX_PAGE_SIZE, encode_cursor, newest_first, split_page
 from core.audit import service as audit
 from core.identity.principal import Principal
+from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 
 RESOURCE = "invoice"
 
@@ -41,7 +41,7 @@ async def list_invoices(
     status: InvoiceStatus | None = None,
     cursor: str | None = None,
     limit: int = 20,
-) -> InvoicePage:
+) -> Page[InvoiceRead]:
     """Billing history newest first: a patient's own (never drafts), or any patient's for managers."""
     if actor.patient_id is not None and patient_id is None:
         patient_id = actor.patient_id
@@ -70,7 +70,7 @@ async def list_invoices(
         detail={"invoice_ids": [str(r.id) for r in rows]},
     )
     last = rows[-1] if rows and more else None
-    return InvoicePage(
+    return Page(
         items=await invoice_views(session, rows),
         next_cursor=encode_cursor(last.created_at, last.id) if last else None,
     )

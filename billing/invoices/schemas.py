@@ -85,8 +85,3 @@ class InvoiceRead(BaseModel):
     void_reason: str | None
     created_at: datetime
     lines: list[InvoiceLineRead]
-
-
-class InvoicePage(BaseModel):
-    items: list[InvoiceRead]
-    next_cursor: str | None

@@ -15,8 +15,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.money import amount_column, currency_column
-from clinical.codes.value_sets import value_set_column
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now, value_set_column
 
 
 class PaymentMethod(enum.StrEnum):

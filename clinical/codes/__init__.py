@@ -1,1 +1,1 @@
-"""Code systems and value sets: ICD-10 validation and the FHIR value sets our records store."""
+"""Code systems: ICD-10 validation of diagnosis codes."""

@@ -9,8 +9,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clinical.codes.value_sets import value_set_column
-from core.db import Base, PublicIdMixin, UTCDateTime, utc_now
+from core.db import Base, PublicIdMixin, UTCDateTime, utc_now, value_set_column
 
 TITLE_MAX_LENGTH = 200
 FILENAME_MAX_LENGTH = 200

@@ -24,7 +24,6 @@ from clinical.encounters.access import (
     require_role,
 )
 from clinical.encounters.models import Encounter, EncounterStatus
-from clinical.encounters.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 from clinical.encounters.schemas import (
     EncounterCancel,
     EncounterCreate,
@@ -37,6 +36,7 @@ from core.audit import service as audit
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput
 from core.identity.principal import SYSTEM, Principal, Role
+from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 
 RESOURCE = "encounter"
 WRITERS = (Role.CLINICIAN,)

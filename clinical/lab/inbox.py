@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, tzinfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.lab import hl7_filing
@@ -15,12 +14,13 @@ from clinical.lab.hl7.errors import Hl7Problem
 from clinical.lab.hl7.message import check_oru_header, parse_message, read_header
 from clinical.lab.hl7.oru import read_oru
 from clinical.lab.models import Hl7Message, LabOrder
-from clinical.lab.schemas import Hl7MessagePage, Hl7MessageSummary, Resolve, decode_cursor, encode_cursor
+from clinical.lab.schemas import Hl7MessageSummary, Resolve
 from clinical.lab.terms import OPEN_MESSAGE_STATUSES, MessageStatus, Resolution
 from core.audit import service as audit
 from core.db import utc_now
 from core.errors import Conflict, Forbidden
 from core.identity.principal import Principal, Role
+from core.paging import Page, encode_cursor, newest_first, split_page
 
 MAX_PAGE_SIZE = 100
 
@@ -37,23 +37,17 @@ async def list_messages(
     status: MessageStatus | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> Hl7MessagePage:
+) -> Page[Hl7MessageSummary]:
     """Received messages, newest first, optionally of one status (`error` is the work queue)."""
     _require_admin(actor)
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    query = select(Hl7Message).order_by(Hl7Message.received_at.desc(), Hl7Message.id.desc()).limit(limit + 1)
+    query = select(Hl7Message)
     if status is not None:
         query = query.where(Hl7Message.status == status)
-    if cursor is not None:
-        received, last_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Hl7Message.received_at < received,
-                and_(Hl7Message.received_at == received, Hl7Message.id < last_id),
-            )
-        )
-    rows: Sequence[Hl7Message] = list(await session.scalars(query))
-    page, more = rows[:limit], len(rows) > limit
+    query = newest_first(
+        query, time_column=Hl7Message.received_at, id_column=Hl7Message.id, cursor=cursor, limit=limit
+    )
+    page, more = split_page(list(await session.scalars(query)), limit=limit)
     patients = {row.patient_id for row in page}
     # One entry per patient named by the listed messages (and one for those naming nobody we know).
     for patient_id in patients or {None}:
@@ -65,7 +59,7 @@ async def list_messages(
             patient_id=patient_id,
             detail={"message_ids": [str(r.id) for r in page if r.patient_id == patient_id]},
         )
-    return Hl7MessagePage(
+    return Page(
         items=[Hl7MessageSummary.model_validate(row) for row in page],
         next_cursor=encode_cursor(page[-1].received_at, page[-1].id) if more else None,
     )

@@ -22,7 +22,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from clinical.codes.value_sets import value_set_column
 from clinical.lab.terms import (
     AbnormalFlag,
     MessageStatus,
@@ -32,7 +31,7 @@ from clinical.lab.terms import (
     ResultStatus,
     ValueType,
 )
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now, value_set_column
 
 PLACER_NUMBER_LENGTH = 22  # EI.1 in HL7 v2.3 is 22 characters wide; ours fit every version
 

@@ -10,7 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.lab.display import ExplainedResult, explain
@@ -18,17 +18,15 @@ from clinical.lab.exceptions import LabOrderNotFound
 from clinical.lab.models import LabOrder, LabResult
 from clinical.lab.schemas import (
     LabOrderItemRead,
-    LabOrderPage,
     LabOrderRead,
     LabOrderSummary,
     LabResultRead,
-    decode_cursor,
-    encode_cursor,
 )
 from clinical.lab.terms import OrderStatus
 from core.audit import service as audit
 from core.errors import Forbidden
 from core.identity.principal import Principal
+from core.paging import Page, encode_cursor, newest_first, split_page
 
 MAX_PAGE_SIZE = 100
 
@@ -130,7 +128,7 @@ async def list_orders(
     status: OrderStatus | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> LabOrderPage:
+) -> Page[LabOrderSummary]:
     """Orders newest first; a patient's list is always their own."""
     if not principal.is_staff:
         own = principal.patient_id
@@ -138,20 +136,17 @@ async def list_orders(
             _require_scope(session, principal, patient_id or uuid.UUID(int=0), None)
         patient_id = own
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    query = select(LabOrder).order_by(LabOrder.created_at.desc(), LabOrder.id.desc()).limit(limit + 1)
+    query = select(LabOrder)
     if patient_id is not None:
         query = query.where(LabOrder.patient_id == patient_id)
     if status is not None:
         query = query.where(LabOrder.status == status)
-    if cursor is not None:
-        created, last_id = decode_cursor(cursor)
-        query = query.where(
-            or_(LabOrder.created_at < created, and_(LabOrder.created_at == created, LabOrder.id < last_id))
-        )
-    rows: Sequence[LabOrder] = list(await session.scalars(query))
-    page, more = rows[:limit], len(rows) > limit
+    query = newest_first(
+        query, time_column=LabOrder.created_at, id_column=LabOrder.id, cursor=cursor, limit=limit
+    )
+    page, more = split_page(list(await session.scalars(query)), limit=limit)
     _audit_list(session, principal, page, patient_id)
-    return LabOrderPage(
+    return Page(
         items=[summary(order) for order in page],
         next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +20,6 @@ from clinical.lab.terms import (
     ValueType,
 )
 from clinical.patients.terms import AdministrativeGender
-from core.errors import InvalidInput
 
 LoincCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{1,7}-\d$")]
 MAX_TESTS_PER_ORDER = 40
@@ -165,11 +163,6 @@ class LabOrderRead(LabOrderSummary):
     items: list[LabOrderItemRead]
 
 
-class LabOrderPage(BaseModel):
-    items: list[LabOrderSummary]
-    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last one")
-
-
 class Hl7MessageSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -201,11 +194,6 @@ class Hl7MessageRead(Hl7MessageSummary):
     raw: str
 
 
-class Hl7MessagePage(BaseModel):
-    items: list[Hl7MessageSummary]
-    next_cursor: str | None
-
-
 class Resolve(BaseModel):
     """Reprocess the message (against a chosen order, or as sent) or dismiss it; either way say why."""
 
@@ -216,20 +204,3 @@ class Resolve(BaseModel):
         default=None, description="file the results against this order, whatever the message names"
     )
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-
-
-def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
-    """An opaque cursor naming the last row of a page (keyset pagination, newest first)."""
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{row_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The position a cursor names; InvalidInput if it is not one of ours."""
-    try:
-        created, _, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        moment = datetime.fromisoformat(created)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, uuid.UUID(row_id)
-    except ValueError as error:
-        raise InvalidInput("The cursor is not valid; pass the next_cursor of a previous page.") from error

@@ -9,8 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clinical.codes.value_sets import value_set_column
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now, value_set_column
 
 SUBJECT_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 5000

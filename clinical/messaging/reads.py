@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.documents.models import Document
 from clinical.encounters.access import audit_reads
-from clinical.encounters.paging import encode_cursor, newest_first, split_page
 from clinical.messaging.access import RESOURCE, load_thread, require_messaging_role
 from clinical.messaging.models import (
     Message,
@@ -27,7 +26,6 @@ from clinical.messaging.schemas import (
     DepartmentInbox,
     MessageRead,
     ThreadDetail,
-    ThreadPage,
     ThreadSummary,
     UnreadCount,
 )
@@ -38,6 +36,7 @@ from core.audit import service as audit
 from core.errors import InvalidInput
 from core.identity.models import User
 from core.identity.principal import Principal, Role
+from core.paging import Page, encode_cursor, newest_first, split_page
 
 MAX_PAGE_SIZE = 100
 
@@ -52,7 +51,7 @@ async def list_threads(
     awaiting_team: bool | None = None,
     cursor: str | None = None,
     limit: int = 20,
-) -> ThreadPage:
+) -> Page[ThreadSummary]:
     """Conversations newest first: a patient's own; for staff, one department's or one patient's."""
     require_messaging_role(session, actor, action="list")
     limit = max(1, min(limit, MAX_PAGE_SIZE))
@@ -87,7 +86,7 @@ async def list_threads(
     )
     rows, more = split_page(list(await session.scalars(query)), limit=limit)
     audit_reads(session, actor, rows, action="list", resource_type=RESOURCE, patient_id=patient_id)
-    return ThreadPage(
+    return Page(
         items=await summarise(session, actor, rows),
         next_cursor=encode_cursor(rows[-1].last_message_at, rows[-1].id) if more else None,
     )

@@ -81,11 +81,6 @@ class ThreadDetail(ThreadSummary):
     messages: list[MessageRead]
 
 
-class ThreadPage(BaseModel):
-    items: list[ThreadSummary]
-    next_cursor: str | None
-
-
 class UnreadCount(BaseModel):
     unread: int
 

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Sequence, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clinical.codes.value_sets import value_set_column
 from clinical.patients.terms import (
     AdministrativeGender,
     AllergyCategory,
@@ -17,7 +16,7 @@ from clinical.patients.terms import (
     ConditionStatus,
     MedicationStatus,
 )
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, value_set_column
 
 NAME_MAX_LENGTH = 100
 # Numbers for medical record numbers on PostgreSQL; SQLite (serialised writers) uses max + 1.

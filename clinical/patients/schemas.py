@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, Stri
 
 from clinical.patients.dates import check_birth_date
 from clinical.patients.terms import AdministrativeGender
+from core.paging import Page
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -124,9 +125,7 @@ class PatientRead(BaseModel):
     updated_at: datetime
 
 
-class PatientPage(BaseModel):
-    """One page of a search: `next_cursor` fetches the following page (null on the last)."""
+class PatientPage(Page[PatientRead]):
+    """One page of a search, with how many patients match in all."""
 
-    items: list[PatientRead]
     total: int
-    next_cursor: str | None

@@ -6,9 +6,6 @@ position, so a page stays correct while other patients are being registered.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +19,7 @@ from clinical.patients.schemas import PatientPage, PatientRead
 from core.audit import service as audit
 from core.errors import InvalidInput
 from core.identity.principal import Principal
+from core.paging import decode_position, encode_position, invalid_cursor
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -72,17 +70,15 @@ def _identifier_condition(identifier: str) -> ColumnElement[bool]:
 
 
 def _encode_cursor(patient: Patient) -> str:
-    raw = json.dumps([patient.family_name_key, patient.given_name_key, str(patient.id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return encode_position(patient.family_name_key, patient.given_name_key, str(patient.id))
 
 
 def _decode_cursor(cursor: str) -> tuple[str, str, uuid.UUID]:
+    family, given, patient_id = decode_position(cursor, length=3)
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        family, given, patient_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return str(family), str(given), uuid.UUID(patient_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
-        raise InvalidInput("cursor is not one this server issued.", extra={"field": "cursor"}) from error
+        return family, given, uuid.UUID(patient_id)
+    except ValueError:
+        raise invalid_cursor() from None
 
 
 def _filtered(query: PatientQuery, principal: Principal) -> Select[Patient]:

@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clinical.codes.value_sets import value_set_column
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now, value_set_column
 
 DETAILS_MAX_LENGTH = 4000
 

@@ -15,9 +15,8 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, SmallInteger, S
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinical.codes.value_sets import value_set_column
 from clinical.scheduling.state_machine import RELEASING_STATUSES, AppointmentStatus
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, value_set_column
 
 CODE_MAX_LENGTH = 32
 TIME_ZONE_MAX_LENGTH = 64  # the longest IANA name is about 32 characters

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.scheduling import access
 from clinical.scheduling.models import Appointment
-from clinical.scheduling.schemas import AppointmentPage, AppointmentRead
+from clinical.scheduling.schemas import AppointmentRead
 from clinical.scheduling.state_machine import AppointmentStatus
 from core.audit import service as audit
-from core.errors import InvalidInput
 from core.identity.principal import Principal
+from core.paging import Page, encode_cursor, oldest_first, split_page
 
 MAX_PAGE_SIZE = 100
 
@@ -44,23 +42,6 @@ def to_read(appointment: Appointment) -> AppointmentRead:
         reschedule_count=appointment.reschedule_count,
         created_at=appointment.created_at,
     )
-
-
-def encode_cursor(appointment: Appointment) -> str:
-    """An opaque cursor naming the last appointment of a page (keyset on start_at, id)."""
-    return base64.urlsafe_b64encode(f"{appointment.start_at.isoformat()}|{appointment.id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The position a cursor names; InvalidInput if it is not one of ours."""
-    try:
-        start, _, appointment_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        position = datetime.fromisoformat(start), uuid.UUID(appointment_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        position = None
-    if position is None or position[0].tzinfo is None:
-        raise InvalidInput("The cursor is not valid; pass the next_cursor of a previous page.")
-    return position
 
 
 async def get_appointment(
@@ -90,7 +71,7 @@ async def list_appointments(
     start_to: datetime | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> AppointmentPage:
+) -> Page[AppointmentRead]:
     """A page of appointments by start time; patients see only their own, staff filter freely."""
     if not actor.is_staff:
         if actor.patient_id is None or patient_id not in (None, actor.patient_id):
@@ -104,7 +85,7 @@ async def list_appointments(
             )
         patient_id = actor.patient_id
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    query = select(Appointment).order_by(Appointment.start_at, Appointment.id).limit(limit + 1)
+    query = select(Appointment)
     if patient_id is not None:
         query = query.where(Appointment.patient_id == patient_id)
     if practitioner_id is not None:
@@ -115,17 +96,14 @@ async def list_appointments(
         query = query.where(Appointment.start_at >= start_from)
     if start_to is not None:
         query = query.where(Appointment.start_at < start_to)
-    if cursor is not None:
-        after, after_id = decode_cursor(cursor)
-        query = query.where(
-            or_(Appointment.start_at > after, and_(Appointment.start_at == after, Appointment.id > after_id))
-        )
-    found = list((await session.scalars(query)).unique())
-    page = found[:limit]
+    query = oldest_first(
+        query, time_column=Appointment.start_at, id_column=Appointment.id, cursor=cursor, limit=limit
+    )
+    page, more = split_page(list((await session.scalars(query)).unique()), limit=limit)
     audit_page(session, actor, page, patient_id)
-    return AppointmentPage(
+    return Page(
         items=[to_read(a) for a in page],
-        next_cursor=encode_cursor(page[-1]) if len(found) > limit else None,
+        next_cursor=encode_cursor(page[-1].start_at, page[-1].id) if more else None,
     )
 
 

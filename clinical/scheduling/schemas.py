@@ -175,8 +175,3 @@ class AppointmentRead(BaseModel):
     cancellation_reason: str | None
     reschedule_count: int
     created_at: datetime
-
-
-class AppointmentPage(BaseModel):
-    items: list[AppointmentRead]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")

@@ -6,26 +6,14 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now, value_set_column
 from core.identity.principal import Principal, Role
 
 EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path, less the angle brackets
 NAME_MAX_LENGTH = 200
-
-# Stored as the enum's values ("admin"), checked by a constraint rather than a native enum type,
-# so that adding a role is a one-line migration on every dialect.
-ROLE_TYPE = Enum(
-    Role,
-    name="role",
-    native_enum=False,
-    create_constraint=True,
-    length=16,
-    values_callable=lambda roles: [role.value for role in roles],
-    validate_strings=True,
-)
 
 
 class User(PublicIdMixin, TimestampMixin, Base):
@@ -35,7 +23,7 @@ class User(PublicIdMixin, TimestampMixin, Base):
 
     email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
     full_name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))
-    role: Mapped[Role] = mapped_column(ROLE_TYPE)
+    role: Mapped[Role] = mapped_column(value_set_column(Role, "role", length=16))
     # For a patient, the id of their own patient record (the clinical module creates that row).
     patient_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
@@ -90,15 +78,7 @@ class AccountToken(PublicIdMixin, Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[AccountTokenPurpose] = mapped_column(
-        Enum(
-            AccountTokenPurpose,
-            name="account_token_purpose",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda purposes: [purpose.value for purpose in purposes],
-            validate_strings=True,
-        )
+        value_set_column(AccountTokenPurpose, "account_token_purpose", length=16)
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

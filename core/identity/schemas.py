@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
-from core.errors import InvalidInput
 from core.identity.models import NAME_MAX_LENGTH
 from core.identity.passwords import PASSWORD_MAX_LENGTH
 from core.identity.principal import STAFF_ROLES, Role
@@ -107,30 +104,6 @@ class UserRead(BaseModel):
     patient_id: uuid.UUID | None
     is_active: bool
     created_at: datetime
-
-
-class UserPage(BaseModel):
-    items: list[UserRead]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` to get the next page; null on the last page"
-    )
-
-
-def encode_user_cursor(created_at: datetime, user_id: uuid.UUID) -> str:
-    """An opaque cursor naming the last user of a page (keyset pagination on created_at, id)."""
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{user_id}".encode()).decode()
-
-
-def decode_user_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The position a cursor names; InvalidInput if it is not one of ours."""
-    try:
-        created, _, user_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        position = datetime.fromisoformat(created), uuid.UUID(user_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        position = None
-    if position is None or position[0].tzinfo is None:
-        raise InvalidInput("The cursor is not valid; pass the next_cursor of a previous page.")
-    return position
 
 
 class AddressRequest(BaseModel):

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
@@ -27,13 +27,11 @@ from core.identity.schemas import (
     PatientRegistration,
     StaffCreate,
     TokenPair,
-    UserPage,
     UserRead,
     UserUpdate,
-    decode_user_cursor,
-    encode_user_cursor,
 )
 from core.identity.session_end import end_family, end_token, end_user_sessions
+from core.paging import Page, encode_cursor, oldest_first, split_page
 from core.rate_limit import RateLimiter
 from core.settings import Settings
 
@@ -232,20 +230,15 @@ async def list_users(
     role: Role | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> UserPage:
+) -> Page[UserRead]:
     """A page of users in creation order, optionally of one role; administrators only."""
     _require_admin(actor)
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    query = select(User).order_by(User.created_at, User.id).limit(limit + 1)
+    query = select(User)
     if role is not None:
         query = query.where(User.role == role)
-    if cursor is not None:
-        created, user_id = decode_user_cursor(cursor)
-        query = query.where(
-            or_(User.created_at > created, and_(User.created_at == created, User.id > user_id))
-        )
-    users = list(await session.scalars(query))
-    page = users[:limit]
+    query = oldest_first(query, time_column=User.created_at, id_column=User.id, cursor=cursor, limit=limit)
+    page, more = split_page(list(await session.scalars(query)), limit=limit)
     audit.record(
         session,
         actor=actor,
@@ -253,10 +246,9 @@ async def list_users(
         resource_type="user",
         detail={"role": role.value if role else None, "user_ids": [str(u.id) for u in page]},
     )
-    more = len(users) > limit
-    return UserPage(
+    return Page(
         items=[UserRead.model_validate(u) for u in page],
-        next_cursor=encode_user_cursor(page[-1].created_at, page[-1].id) if more else None,
+        next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None,
     )
 
 

@@ -10,11 +10,11 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now, value_set_column
 
 DEVICE_ID_LENGTH = 64
 NAME_LENGTH = 100
@@ -44,19 +44,6 @@ class DeviceStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
-def _value_set(values: type[enum.StrEnum], name: str, length: int) -> Enum:
-    # A string checked by a constraint, not a native enum: adding a kind stays a small migration.
-    return Enum(
-        values,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=length,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
-
-
 class Device(PublicIdMixin, TimestampMixin, Base):
     """A registered medical device; `device_id` is what it calls itself on the wire."""
 
@@ -64,7 +51,7 @@ class Device(PublicIdMixin, TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("manufacturer", "serial"),)
 
     device_id: Mapped[str] = mapped_column(String(DEVICE_ID_LENGTH), unique=True)
-    kind: Mapped[DeviceKind] = mapped_column(_value_set(DeviceKind, "kind", 32))
+    kind: Mapped[DeviceKind] = mapped_column(value_set_column(DeviceKind, "kind", 32))
     manufacturer: Mapped[str] = mapped_column(String(NAME_LENGTH))
     model: Mapped[str] = mapped_column(String(NAME_LENGTH))
     serial: Mapped[str] = mapped_column(String(NAME_LENGTH))
@@ -74,7 +61,7 @@ class Device(PublicIdMixin, TimestampMixin, Base):
     eui64: Mapped[str | None] = mapped_column(String(EUI64_LENGTH), unique=True)
     udi: Mapped[str | None] = mapped_column(String(UDI_LENGTH))
     status: Mapped[DeviceStatus] = mapped_column(
-        _value_set(DeviceStatus, "status", 16), default=DeviceStatus.ACTIVE, index=True
+        value_set_column(DeviceStatus, "status", 16), default=DeviceStatus.ACTIVE, index=True
     )
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_reason: Mapped[str | None] = mapped_column(String(200))

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -27,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now, value_set_column
 from realtime.alarms.news2 import Consciousness
 
 
@@ -49,18 +48,6 @@ class AlarmStatus(enum.StrEnum):
     RESOLVED = "resolved"
 
 
-def _value_set(values: type[enum.StrEnum], name: str, length: int) -> Enum:
-    # A string checked by a constraint, not a native enum: adding a value stays a small migration.
-    return Enum(
-        values,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=length,
-        values_callable=lambda members: [member.value for member in members],
-    )
-
-
 class AlarmThreshold(PublicIdMixin, TimestampMixin, Base):
     """A clinician's override of one metric's limits for one patient (the age-group default otherwise)."""
 
@@ -71,7 +58,7 @@ class AlarmThreshold(PublicIdMixin, TimestampMixin, Base):
     metric: Mapped[str] = mapped_column(String(32))
     low: Mapped[float | None] = mapped_column(Float(precision=53))
     high: Mapped[float | None] = mapped_column(Float(precision=53))
-    priority: Mapped[AlarmPriority] = mapped_column(_value_set(AlarmPriority, "threshold_priority", 16))
+    priority: Mapped[AlarmPriority] = mapped_column(value_set_column(AlarmPriority, "threshold_priority", 16))
     delay_s: Mapped[int] = mapped_column(Integer)
     set_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -101,10 +88,12 @@ class News2Observation(PublicIdMixin, Base):
     __table_args__ = (Index("ix_news2_observations_patient_id_recorded_at", "patient_id", "recorded_at"),)
 
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
-    consciousness: Mapped[Consciousness] = mapped_column(_value_set(Consciousness, "consciousness", 1))
+    consciousness: Mapped[Consciousness] = mapped_column(value_set_column(Consciousness, "consciousness", 1))
     on_oxygen: Mapped[bool] = mapped_column()
     spo2_scale: Mapped[int] = mapped_column(Integer)
-    oxygen_device: Mapped[OxygenDevice | None] = mapped_column(_value_set(OxygenDevice, "oxygen_device", 32))
+    oxygen_device: Mapped[OxygenDevice | None] = mapped_column(
+        value_set_column(OxygenDevice, "oxygen_device", 32)
+    )
     oxygen_flow_l_min: Mapped[float | None] = mapped_column(Float(precision=53))
     full_set: Mapped[bool] = mapped_column(default=False, server_default=false())
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -160,13 +149,13 @@ class Alarm(PublicIdMixin, TimestampMixin, Base):
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     bed_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("beds.id", ondelete="SET NULL"))
     ward_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("wards.id", ondelete="SET NULL"))
-    kind: Mapped[AlarmKind] = mapped_column(_value_set(AlarmKind, "alarm_kind", 16))
+    kind: Mapped[AlarmKind] = mapped_column(value_set_column(AlarmKind, "alarm_kind", 16))
     # e.g. "threshold:8867-4:high", "news2", "technical:silent:<device>": what makes two alarms the same.
     condition_key: Mapped[str] = mapped_column(String(96))
     # The metric's LOINC code, or a technical code (silent, low_battery, sensor_off), or "news2".
     code: Mapped[str] = mapped_column(String(64))
-    priority: Mapped[AlarmPriority] = mapped_column(_value_set(AlarmPriority, "alarm_priority", 16))
-    status: Mapped[AlarmStatus] = mapped_column(_value_set(AlarmStatus, "alarm_status", 16))
+    priority: Mapped[AlarmPriority] = mapped_column(value_set_column(AlarmPriority, "alarm_priority", 16))
+    status: Mapped[AlarmStatus] = mapped_column(value_set_column(AlarmStatus, "alarm_status", 16))
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

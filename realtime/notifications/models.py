@@ -6,10 +6,10 @@ import enum
 import uuid
 from datetime import datetime, time
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, SmallInteger, String, Text, Time
+from sqlalchemy import JSON, ForeignKey, Index, SmallInteger, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now, value_set_column
 
 
 class Channel(enum.StrEnum):
@@ -26,18 +26,6 @@ class DeliveryStatus(enum.StrEnum):
     DEAD = "dead"  # every attempt failed; kept for administrators with the last error
 
 
-def _value_set(values: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(
-        values,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
-
-
 class Notification(PublicIdMixin, Base):
     """One message to one recipient over one channel; also the in-app inbox entry."""
 
@@ -51,7 +39,7 @@ class Notification(PublicIdMixin, Base):
         ForeignKey("outbox_events.id", ondelete="CASCADE"), index=True
     )
     event_type: Mapped[str] = mapped_column(String(64))
-    channel: Mapped[Channel] = mapped_column(_value_set(Channel, "notification_channel"))
+    channel: Mapped[Channel] = mapped_column(value_set_column(Channel, "notification_channel", 16))
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     subscription_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
@@ -61,7 +49,9 @@ class Notification(PublicIdMixin, Base):
     language: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[DeliveryStatus] = mapped_column(_value_set(DeliveryStatus, "notification_status"))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        value_set_column(DeliveryStatus, "notification_status", 16)
+    )
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,7 +19,6 @@ from clinical.encounters.access import (
     require_role,
 )
 from clinical.encounters.models import EncounterStatus
-from clinical.encounters.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 from clinical.encounters.prescriptions.allergy_check import AllergyMatch, matching_allergies
 from clinical.encounters.prescriptions.models import Prescription, PrescriptionStatus
 from clinical.encounters.prescriptions.schemas import (
@@ -36,6 +35,7 @@ from core.audit import service as audit
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput, NotFound
 from core.identity.principal import Principal, Role
+from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 
 RESOURCE = "prescription"
 PRESCRIBERS = (Role.CLINICIAN,)

@@ -15,7 +15,6 @@ from clinical.encounters.access import (
     require_role,
 )
 from clinical.encounters.models import EncounterStatus
-from clinical.encounters.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 from clinical.encounters.recorded_vitals.models import RecordedVital
 from clinical.encounters.recorded_vitals.schemas import (
     RecordedVitalFilter,
@@ -26,6 +25,7 @@ from core.audit import service as audit
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput
 from core.identity.principal import Principal, Role
+from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 from devices.protocol import metric_spec
 
 RESOURCE = "recorded_vital"

@@ -10,10 +10,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now
+from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now, value_set_column
 
 URL_MAX_LENGTH = 2000
 
@@ -31,24 +31,14 @@ class AuthorizationStatus(enum.StrEnum):
     USED = "used"  # the code was exchanged (once)
 
 
-def _enum(kind: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(
-        kind,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
-
-
 class SmartApp(PublicIdMixin, TimestampMixin, Base):
     __tablename__ = "smart_apps"
 
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    client_type: Mapped[ClientType] = mapped_column(_enum(ClientType, "smart_client_type"))
+    client_type: Mapped[ClientType] = mapped_column(
+        value_set_column(ClientType, "smart_client_type", length=16)
+    )
     redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The scopes the app may ever be granted, space-separated.
     scopes: Mapped[str] = mapped_column(Text)
@@ -68,7 +58,9 @@ class SmartAuthorization(PublicIdMixin, Base):
 
     app_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("smart_apps.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    status: Mapped[AuthorizationStatus] = mapped_column(_enum(AuthorizationStatus, "smart_authz_status"))
+    status: Mapped[AuthorizationStatus] = mapped_column(
+        value_set_column(AuthorizationStatus, "smart_authz_status", length=16)
+    )
     redirect_uri: Mapped[str] = mapped_column(String(URL_MAX_LENGTH))
     requested_scope: Mapped[str] = mapped_column(Text)
     granted_scope: Mapped[str | None] = mapped_column(Text)
