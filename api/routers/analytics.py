@@ -1,39 +1,23 @@
 """Analytics for administrators: every domain's reports over a date range, as JSON or CSV.
 
-The catalogue below maps a report's name to the domain function computing it; each is one
-aggregate query in the database. Reading a report is audited (it summarises patient data).
+The reports are listed in `api.report_catalogue`. Reading a report is audited (it summarises
+patient data).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import CurrentPrincipal, SessionDep
-from clinical.analytics import appointments, consultations, demographics
+from api.report_catalogue import CATALOGUE, compute
 from core.access import require_role
 from core.audit import service as audit
-from core.errors import NotFound
 from core.identity.principal import Role
-from core.reports import Report, check_range, prepare_session, to_csv
-from devices.vitals.coverage import device_coverage
-from realtime.alarms.reports import alarms_by_ward
-
-ReportFunction = Callable[..., Awaitable[Report]]
-
-CATALOGUE: dict[str, tuple[str, ReportFunction]] = {
-    "demographics": ("Patient demographics", demographics.demographics),
-    "appointments-by-practitioner": ("Appointments per practitioner", appointments.by_practitioner),
-    "appointments-by-department": ("Appointments per department", appointments.by_department),
-    "consultation-durations": ("Consultation durations", consultations.consultation_durations),
-    "alarms-by-ward": ("Alarms per ward and time to acknowledge", alarms_by_ward),
-    "device-coverage": ("Device uptime and data coverage", device_coverage),
-}
+from core.reports import Report, to_csv
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -47,14 +31,6 @@ class ReportEntry(BaseModel):
 async def list_reports(principal: CurrentPrincipal, session: SessionDep) -> list[ReportEntry]:
     require_role(session, principal, [Role.ADMIN], action="list", resource_type="analytics-report")
     return [ReportEntry(name=name, title=title) for name, (title, _) in CATALOGUE.items()]
-
-
-async def compute(session: AsyncSession, name: str, start: dt.date, end: dt.date) -> Report:
-    if name not in CATALOGUE:
-        raise NotFound(f"No report named {name!r}; GET /api/v1/analytics/reports lists them.")
-    check_range(start, end)
-    await prepare_session(session)
-    return await CATALOGUE[name][1](session=session, start=start, end=end)
 
 
 @router.get(

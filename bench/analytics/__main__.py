@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from api.routers.analytics import CATALOGUE, compute
+from api.report_catalogue import CATALOGUE, compute
 from bench.analytics.generate import analyse, generate
 from bench.ingest.run import scratch_database
 from core.db import create_engine

@@ -13,12 +13,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from billing import adjudication
 from billing.charges import from_encounter
 from billing.charges.schemas import EncounterCharges
 from billing.fees import service as fees
 from billing.fees.models import ServiceKind
 from billing.fees.schemas import PriceCreate, ServiceCreate
-from billing.insurance import adjudication, claims, payers
+from billing.insurance import claims, payers
 from billing.insurance.models import Claim
 from billing.insurance.schemas import (
     Adjudication,

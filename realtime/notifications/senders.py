@@ -9,6 +9,7 @@ import httpx
 
 from core.bus import Bus
 from core.circuit_breaker import BreakerMetrics, CircuitBreaker
+from core.webhook_targets import normalised_hosts
 from realtime.notifications.channels import in_app
 from realtime.notifications.channels.email import send_email
 from realtime.notifications.channels.sms import send_sms
@@ -16,7 +17,6 @@ from realtime.notifications.channels.webhook import post_webhook
 from realtime.notifications.delivery import Claimed
 from realtime.notifications.models import Channel
 from realtime.notifications.settings import NotificationSettings
-from realtime.notifications.webhook_targets import normalised_hosts
 
 
 class Senders:

@@ -2,7 +2,7 @@
 
 Checked when the subscription is created and again before every POST (an address may change
 between the two; each POST connects to the address judged, through the webhooks' guard
-`realtime.notifications.webhook_targets`, which also judges the addresses here): the host is resolved
+`core.webhook_targets`, which also judges the addresses here): the host is resolved
 and every address must be global (no loopback, private,
 link-local, multicast or reserved ranges, so a client cannot aim the server at the cloud's metadata
 service or the hospital's intranet). Private addresses are allowed only when the settings say so
@@ -17,7 +17,7 @@ import socket
 from urllib.parse import urlsplit
 
 from clinical.fhir.errors import InvalidResource
-from realtime.notifications.webhook_targets import refusal_reason
+from core.webhook_targets import refusal_reason
 
 ALLOWED_SCHEMES = ("https", "http")
 

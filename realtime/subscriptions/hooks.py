@@ -3,7 +3,7 @@
 Deliveries are rows written with the events (`record`), so a notification exists if and only if its
 events committed, and the worker claims them as the notifications outbox does (`FOR UPDATE SKIP
 LOCKED`, a lease, at least once on the wire). Each POST is signed like the platform's webhooks
-(`realtime.notifications.channels.webhook`): `X-Ownat-Signature: sha256=<hex>` of
+(`core.webhook_signing`): `X-Ownat-Signature: sha256=<hex>` of
 "{X-Ownat-Timestamp}.{body}" with the subscription's secret, and `X-Ownat-Delivery` stays the same
 across retries. A delivered handshake makes a `requested` subscription `active`; a delivery that
 runs out of attempts puts the subscription in `error` (it recovers at the next success).
@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.db import utc_now
 from core.sessions import transaction
 from core.settings import Settings
-from realtime.notifications.channels.webhook import signature
-from realtime.notifications.webhook_targets import TargetRefused, pinned_target
+from core.webhook_signing import signature
+from core.webhook_targets import TargetRefused, pinned_target
 from realtime.subscriptions.endpoints import EndpointRefused, check_form
 from realtime.subscriptions.models import FhirHookDelivery, FhirSubscription
 from realtime.subscriptions.record import queue_delivery

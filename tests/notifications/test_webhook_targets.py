@@ -8,8 +8,8 @@ import pytest
 
 from core.identity.principal import Role
 from core.outbox import EventType
+from core.webhook_targets import refusal_reason
 from realtime.notifications.models import Channel, DeliveryStatus
-from realtime.notifications.webhook_targets import refusal_reason
 from tests.clinical.scheduling_builders import account
 from tests.notifications.builders import (
     deactivate,

@@ -1,30 +1,24 @@
-"""Signed webhooks: HMAC-SHA256 of "{timestamp}.{body}" with the subscription's secret.
+"""Signed webhooks: HMAC-SHA256 of "{timestamp}.{body}" with the subscription's secret
+(`core.webhook_signing`).
 
 Headers: `X-Ownat-Event`, `X-Ownat-Delivery` (stable across retries: receivers deduplicate on it),
 `X-Ownat-Timestamp` (Unix seconds; receivers refuse old ones against replays) and
 `X-Ownat-Signature: sha256=<hex>`.
 
 The host is resolved and judged at each delivery, and the connection pinned to the judged address
-(`realtime.notifications.webhook_targets`).
+(`core.webhook_targets`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from datetime import datetime
 
 import httpx
 
+from core.webhook_signing import signature
+from core.webhook_targets import TargetRefused, pinned_target
 from realtime.notifications.channels import ProviderRefused
-from realtime.notifications.webhook_targets import TargetRefused, pinned_target
-
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """`sha256=<hex>` over the timestamp, a dot and the body."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
 
 
 async def post_webhook(

@@ -4,6 +4,9 @@ Per line the payer allows at most the charge, pays at most what it allows, and l
 share; the rest (charge less paid less patient share) is the contractual adjustment, written off.
 The patient's share becomes a draft invoice of its own, one line per claimed service, which billing
 staff review and issue like any other; its charges count as invoiced from then on.
+
+It sits above `billing.insurance` and `billing.invoices` because it changes both: invoicing asks
+insurance which charges a claim still holds, so insurance must not depend on invoices.
 """
 
 from __future__ import annotations

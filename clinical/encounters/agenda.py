@@ -1,5 +1,8 @@
 """The day list: every appointment of a period (one practitioner's, or everyone's), with the names a
 front desk or a clinician reads, and the encounter each visit opened. Staff only; audited per patient.
+
+It lives with encounters, not scheduling, because it reads both: encounters already build on
+appointments, and scheduling knows nothing of encounters.
 """
 
 from __future__ import annotations
