@@ -107,6 +107,8 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
 StaffPrincipal = Annotated[Principal, Depends(require_roles(*STAFF_ROLES))]
 AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+CareStaffPrincipal = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.NURSE))]
+ClinicianPrincipal = Annotated[Principal, Depends(require_roles(Role.CLINICIAN))]
 
 
 async def patient_in_scope(

@@ -30,7 +30,7 @@ async def readyz(resources: ResourcesDep) -> JSONResponse:
         "database": _check_database(resources),
         "bus": resources.bus.ping(),
         # The probe gives up first, so its clearer reason wins over the generic time-out below.
-        "broker": probe_broker(resources.broker_url, timeout_s=CHECK_TIMEOUT_S - 0.5),
+        "broker": probe_broker(resources.settings.effective_mqtt_url, timeout_s=CHECK_TIMEOUT_S - 0.5),
     }
     results = await asyncio.gather(*(_timed(c) for c in checks.values()))
     outcome = dict(zip(checks, results, strict=True))

@@ -150,10 +150,3 @@ class MemoryRateLimiter:
         ]
         for key in expired:
             del self._logs[key]
-
-
-def create_rate_limiter(*, redis_url: str | None, key_prefix: str) -> RateLimiter:
-    """Returns a RedisRateLimiter when a URL is given, otherwise a MemoryRateLimiter (the embedded mode)."""
-    if redis_url:
-        return RedisRateLimiter(Redis.from_url(redis_url), key_prefix, owns_client=True)
-    return MemoryRateLimiter()

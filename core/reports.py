@@ -76,11 +76,6 @@ def elapsed_seconds(dialect: str, start: Any, end: Any) -> ColumnElement[float]:
     return cast(func.extract("epoch", end - start), Float)
 
 
-def bytewise(dialect: str, column: Any) -> ColumnElement[str]:
-    """`column` compared byte by byte: sorting ids under a linguistic collation costs several times more."""
-    return column.collate("C") if dialect == "postgresql" else column
-
-
 def median(values: Sequence[float]) -> float | None:
     """The median of already-fetched values (the SQLite fallback of `percentile_cont(0.5)`)."""
     return statistics.median(values) if values else None

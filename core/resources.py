@@ -62,12 +62,6 @@ class Resources:
             redis=redis,
         )
 
-    @property
-    def broker_url(self) -> str:
-        """The MQTT broker this process talks to: the configured one or the embedded one."""
-        s = self.settings
-        return s.mqtt_url or f"mqtt://{s.embedded_mqtt_host}:{s.embedded_mqtt_port}"
-
     async def close(self) -> None:
         """Closes every client, even when one of them fails to close."""
         try:

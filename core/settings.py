@@ -237,6 +237,11 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'ownat.sqlite3').resolve()}"
 
     @property
+    def effective_mqtt_url(self) -> str:
+        """The configured MQTT broker, or the embedded broker's address."""
+        return self.mqtt_url or f"mqtt://{self.embedded_mqtt_host}:{self.embedded_mqtt_port}"
+
+    @property
     def is_embedded_database(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
 

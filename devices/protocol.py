@@ -16,6 +16,9 @@ publishes on `.../ack` the seqs committed, as inclusive ranges, and the highest 
 `{"v": 1, "seq": 41, "seqs": [[38, 41]]}`. A sender keeps each message until an acknowledgement
 names its seq, and sends it again when none has come after a while; storage ignores the copy.
 
+Every MQTT client of the platform (edge gateway, ingest workers, the broker probe and admin) is
+given its broker as `mqtt://[user:password@]host[:port]` (`mqtts://` for TLS): `parse_mqtt_url`.
+
 This module imports nothing from the platform and needs only pydantic, so the edge agent
 can install it without the server's dependencies.
 """
@@ -28,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Final, Literal, TypeVar
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -249,8 +253,8 @@ class AckMessage(BaseModel):
         return any(first <= seq <= last for first, last in self.seqs)
 
 
-class ProtocolError(ValueError):
-    """A message that does not follow the wire format; `reason` says why, for the dead-letter store."""
+class DeviceMessageError(ValueError):
+    """A device message off the wire format (topic or payload); `reason` says why, for the dead-letter store."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -292,7 +296,7 @@ def decode_ack(payload: bytes) -> AckMessage:
 
 
 def parse_topic(topic: str) -> tuple[str, TopicKind]:
-    """The device id and message kind of a topic, or ProtocolError."""
+    """The device id and message kind of a topic, or DeviceMessageError."""
     prefix = TOPIC_ROOT + "/"
     parts = topic[len(prefix) :].split("/") if topic.startswith(prefix) else []
     if (
@@ -300,14 +304,14 @@ def parse_topic(topic: str) -> tuple[str, TopicKind]:
         or parts[1] not in ("vitals", "status", "events")
         or not DEVICE_ID_PATTERN.match(parts[0])
     ):
-        raise ProtocolError(f"topic {topic!r} is not {TOPIC_ROOT}/<device-id>/(vitals|status|events)")
+        raise DeviceMessageError(f"topic {topic!r} is not {TOPIC_ROOT}/<device-id>/(vitals|status|events)")
     return parts[0], parts[1]  # type: ignore[return-value]
 
 
 def decode_vitals(
     payload: bytes, *, now: datetime | None = None, oldest: datetime | None = None
 ) -> VitalsMessage:
-    """Parses and validates a vitals payload; every failure is a ProtocolError with a readable reason.
+    """Parses and validates a vitals payload; every failure is a DeviceMessageError with a readable reason.
 
     Readings more than `MAX_CLOCK_AHEAD` after `now`, or before `oldest`, refuse the whole message:
     a device whose clock is wrong is wrong about all of them.
@@ -316,9 +320,9 @@ def decode_vitals(
     latest = (now or datetime.now(UTC)) + MAX_CLOCK_AHEAD
     for index, reading in enumerate(message.readings):
         if reading.time > latest:
-            raise ProtocolError(f"readings[{index}].time {reading.time.isoformat()} is in the future")
+            raise DeviceMessageError(f"readings[{index}].time {reading.time.isoformat()} is in the future")
         if oldest is not None and reading.time < oldest:
-            raise ProtocolError(too_old_reason(index, reading.time, oldest))
+            raise DeviceMessageError(too_old_reason(index, reading.time, oldest))
     return message
 
 
@@ -345,11 +349,50 @@ def encode(message: BaseModel) -> bytes:
 
 def _decode(model: type[_M], payload: bytes) -> _M:
     if len(payload) > MAX_PAYLOAD_BYTES:
-        raise ProtocolError(f"payload of {len(payload)} bytes exceeds the limit of {MAX_PAYLOAD_BYTES}")
+        raise DeviceMessageError(f"payload of {len(payload)} bytes exceeds the limit of {MAX_PAYLOAD_BYTES}")
     try:
         return model.model_validate_json(payload)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in error.errors()[:5]
         )
-        raise ProtocolError(problems) from None
+        raise DeviceMessageError(problems) from None
+
+
+MQTT_DEFAULT_PORTS: Final = {"mqtt": 1883, "mqtts": 8883}
+
+
+@dataclass(frozen=True, slots=True)
+class MqttAddress:
+    """Where an MQTT client connects, and as whom."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool
+
+    @property
+    def host_port(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def parse_mqtt_url(url: str) -> MqttAddress:
+    """Reads `mqtt://[user:pass@]host[:port]` (or `mqtts://` for TLS); ValueError when it is not one."""
+    parts = urlsplit(url)
+    if parts.scheme not in MQTT_DEFAULT_PORTS:
+        raise ValueError(f"an MQTT URL starts with mqtt:// or mqtts://, not {parts.scheme or 'nothing'}")
+    if not parts.hostname:
+        raise ValueError(f"the MQTT URL {url!r} names no host")
+    try:
+        port = parts.port or MQTT_DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        raise ValueError(f"the MQTT URL {url!r} has an invalid port") from None
+    return MqttAddress(
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username) if parts.username is not None else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        tls=parts.scheme == "mqtts",
+    )

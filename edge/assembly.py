@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
+from devices.protocol import parse_mqtt_url
 from devices.simulator import ArtefactRates, SimulatedDevice
 from edge.adapters import DeviceAdapter, SimulatorAdapter
 from edge.backoff import Backoff
@@ -22,7 +23,7 @@ from edge.config import (
 )
 from edge.forwarder import LinkSpec
 from edge.gateway import EdgeGateway
-from edge.mqtt_settings import BrokerSettings, TlsSettings, parse_broker_url
+from edge.mqtt_settings import BrokerSettings, TlsSettings
 from edge.store import QueueWorker
 
 logger = logging.getLogger(__name__)
@@ -34,16 +35,16 @@ SIMULATED_SDC_NAMESPACE = uuid.UUID("5d0c6e0e-3f0a-4c43-9a43-6f776e617401")
 def broker_settings(config: EdgeConfig) -> BrokerSettings:
     """Connection settings; reads the TLS files, so errors in them show at startup."""
     broker = config.broker
-    host, port, username, password, tls = parse_broker_url(broker.url)
+    address = parse_mqtt_url(broker.url)
     tls_files = TlsSettings(broker.ca_file, broker.cert_file, broker.key_file, broker.tls_insecure)
-    use_tls = tls or broker.ca_file is not None or broker.cert_file is not None
+    use_tls = address.tls or broker.ca_file is not None or broker.cert_file is not None
     if broker.tls_insecure and not use_tls:
         raise ValueError("tls_insecure only applies to TLS (an mqtts:// URL or a CA file)")
     return BrokerSettings(
-        host=host,
-        port=port,
-        username=username,
-        password=password,
+        host=address.host,
+        port=address.port,
+        username=address.username,
+        password=address.password,
         mqtt_version=broker.mqtt_version,
         ssl_context=tls_files.context() if use_tls else None,
         keepalive_s=broker.keepalive_s,

@@ -13,7 +13,7 @@ import logging
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
-from devices.protocol import AckMessage, ProtocolError, decode_ack
+from devices.protocol import AckMessage, DeviceMessageError, decode_ack
 from edge.confirmations import acked_device
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class MqttConnection:
             return
         try:
             self.confirmations.append((device_id, decode_ack(bytes(message.payload))))
-        except ProtocolError as error:
+        except DeviceMessageError as error:
             # Not the platform's (a device or a tool published there): nothing to act on.
             logger.warning("ignoring an acknowledgement for %s that is not one: %s", device_id, error.reason)
             return

@@ -12,7 +12,6 @@ import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -20,7 +19,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 from edge.backoff import Backoff
 
 MqttVersion = Literal["3.1.1", "5"]
-DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,19 +100,3 @@ class BrokerSettings:
             client.connect(self.host, self.port, self.keepalive_s, clean_start=True)
         else:
             client.connect(self.host, self.port, self.keepalive_s)
-
-
-def parse_broker_url(url: str) -> tuple[str, int, str | None, str | None, bool]:
-    """(host, port, username, password, tls) of `mqtt://[user:pass@]host[:port]` or `mqtts://...`."""
-    parts = urlsplit(url)
-    if parts.scheme not in DEFAULT_PORTS:
-        raise ValueError(f"a broker URL starts with mqtt:// or mqtts://, not {url!r}")
-    if not parts.hostname:
-        raise ValueError(f"the broker URL {url!r} names no host")
-    try:
-        port = parts.port or DEFAULT_PORTS[parts.scheme]
-    except ValueError:
-        raise ValueError(f"the broker URL {url!r} has an invalid port") from None
-    username = unquote(parts.username) if parts.username is not None else None
-    password = unquote(parts.password) if parts.password is not None else None
-    return parts.hostname, port, username, password, parts.scheme == "mqtts"

@@ -17,8 +17,8 @@ import importlib.util
 import logging
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from devices.protocol import parse_mqtt_url
 from devices.simulator import SimulatedDevice
 from edge.adapters import DeviceAdapter, SimulatorAdapter
 from edge.forwarder import LinkSpec
@@ -37,8 +37,8 @@ class DemoFeed:
     """Runs an edge gateway for the simulated devices over MQTT 3.1.1 (the embedded broker's)."""
 
     def __init__(self, broker_url: str, devices: list[SimulatedDevice], data_dir: Path) -> None:
-        parts = urlsplit(broker_url)
-        self._broker = BrokerSettings(host=parts.hostname or "127.0.0.1", port=parts.port or 1883)
+        address = parse_mqtt_url(broker_url)
+        self._broker = BrokerSettings(host=address.host, port=address.port)
         self._devices = devices
         self._queue_path = data_dir / QUEUE_FILE
 

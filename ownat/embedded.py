@@ -152,7 +152,7 @@ async def _keep_video_visit_when_started(server: uvicorn.Server, app: FastAPI, s
 async def _run_pipeline_when_started(server: uvicorn.Server, app: FastAPI, settings: Settings) -> None:
     """The ingest worker and the simulated devices, once the API (and so its bus) is up."""
     await _wait_started(server)
-    broker_url = settings.mqtt_url or f"mqtt://{settings.embedded_mqtt_host}:{settings.embedded_mqtt_port}"
+    broker_url = settings.effective_mqtt_url
     database_url = settings.effective_database_url
     # The worker's own engine on the same SQLite file: it outlives the API's during shutdown.
     engine = create_engine(database_url)
@@ -268,7 +268,7 @@ async def _announce_when_started(
 ) -> None:
     await _wait_started(server)
     shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
-    mqtt = settings.mqtt_url or f"mqtt://{settings.embedded_mqtt_host}:{settings.embedded_mqtt_port}"
+    mqtt = settings.effective_mqtt_url
     mail = f"http://{shown_host}:{port}/dev/mail/ (the emails it sends: sign-up, password resets)"
     print(
         f"\nOwnat is running (embedded mode, data in {settings.data_dir.resolve()})\n"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from api.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal, require_roles
+from api.deps import AdminPrincipal, CareStaffPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal
 from clinical.organisation import admissions, census, practitioners, service
 from clinical.organisation.admission_schemas import (
     AdmissionCreate,
@@ -35,11 +35,9 @@ from clinical.organisation.schemas import (
     WardRead,
     WardUpdate,
 )
-from core.identity.principal import Principal, Role
 
 router = APIRouter(tags=["organisation"])
 
-CareStaff = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.NURSE))]
 IncludeInactive = Annotated[bool, Query(description="Also list inactive entries")]
 
 
@@ -196,7 +194,7 @@ async def ward_census(ward_id: uuid.UUID, principal: StaffPrincipal, session: Se
 
 
 @router.post("/admissions", status_code=201, response_model=AdmissionRead, summary="Admit a patient to a bed")
-async def admit(body: AdmissionCreate, actor: CareStaff, session: SessionDep) -> AdmissionRead:
+async def admit(body: AdmissionCreate, actor: CareStaffPrincipal, session: SessionDep) -> AdmissionRead:
     return AdmissionRead.model_validate(await admissions.admit(session=session, actor=actor, data=body))
 
 
@@ -232,7 +230,7 @@ async def get_admission(
     "/admissions/{admission_id}/transfer", status_code=201, response_model=AdmissionRead, summary="Transfer"
 )
 async def transfer(
-    admission_id: uuid.UUID, body: TransferRequest, actor: CareStaff, session: SessionDep
+    admission_id: uuid.UUID, body: TransferRequest, actor: CareStaffPrincipal, session: SessionDep
 ) -> AdmissionRead:
     row = await admissions.transfer(session=session, actor=actor, admission_id=admission_id, request=body)
     return AdmissionRead.model_validate(row)
@@ -240,7 +238,7 @@ async def transfer(
 
 @router.post("/admissions/{admission_id}/discharge", response_model=AdmissionRead, summary="Discharge")
 async def discharge(
-    admission_id: uuid.UUID, body: DischargeRequest, actor: CareStaff, session: SessionDep
+    admission_id: uuid.UUID, body: DischargeRequest, actor: CareStaffPrincipal, session: SessionDep
 ) -> AdmissionRead:
     row = await admissions.discharge(session=session, actor=actor, admission_id=admission_id, request=body)
     return AdmissionRead.model_validate(row)

@@ -10,9 +10,16 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from api.deps import CurrentPrincipal, PatientInScope, SessionDep, StaffPrincipal, require_roles
+from api.deps import (
+    CareStaffPrincipal,
+    ClinicianPrincipal,
+    CurrentPrincipal,
+    PatientInScope,
+    SessionDep,
+    StaffPrincipal,
+)
 from clinical.patients import allergies, conditions, identifiers, medications, search, service
 from clinical.patients.record_schemas import (
     AllergyCreate,
@@ -29,12 +36,9 @@ from clinical.patients.record_schemas import (
     MedicationUpdate,
 )
 from clinical.patients.schemas import PatientCreate, PatientPage, PatientRead, PatientUpdate
-from core.identity.principal import Principal, Role
 
 router = APIRouter(prefix="/patients", tags=["patients"])
 
-CareStaff = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.NURSE))]
-Clinician = Annotated[Principal, Depends(require_roles(Role.CLINICIAN))]
 IncludeRemoved = Annotated[bool, Query(description="Staff only: also list entries marked entered-in-error")]
 
 
@@ -138,7 +142,7 @@ async def list_allergies(
     "/{patient_id}/allergies", status_code=201, response_model=AllergyRead, summary="Record an allergy"
 )
 async def add_allergy(
-    patient_id: PatientInScope, body: AllergyCreate, actor: CareStaff, session: SessionDep
+    patient_id: PatientInScope, body: AllergyCreate, actor: CareStaffPrincipal, session: SessionDep
 ) -> AllergyRead:
     row = await allergies.add_allergy(session=session, principal=actor, patient_id=patient_id, data=body)
     return AllergyRead.model_validate(row)
@@ -149,7 +153,7 @@ async def update_allergy(
     patient_id: PatientInScope,
     allergy_id: uuid.UUID,
     body: AllergyUpdate,
-    actor: CareStaff,
+    actor: CareStaffPrincipal,
     session: SessionDep,
 ) -> AllergyRead:
     row = await allergies.update_allergy(
@@ -160,7 +164,7 @@ async def update_allergy(
 
 @router.delete("/{patient_id}/allergies/{allergy_id}", status_code=204, summary="Mark entered-in-error")
 async def remove_allergy(
-    patient_id: PatientInScope, allergy_id: uuid.UUID, actor: CareStaff, session: SessionDep
+    patient_id: PatientInScope, allergy_id: uuid.UUID, actor: CareStaffPrincipal, session: SessionDep
 ) -> None:
     await allergies.remove_allergy(
         session=session, principal=actor, patient_id=patient_id, allergy_id=allergy_id
@@ -184,7 +188,7 @@ async def list_conditions(
     "/{patient_id}/conditions", status_code=201, response_model=ConditionRead, summary="Record (ICD-10)"
 )
 async def add_condition(
-    patient_id: PatientInScope, body: ConditionCreate, actor: Clinician, session: SessionDep
+    patient_id: PatientInScope, body: ConditionCreate, actor: ClinicianPrincipal, session: SessionDep
 ) -> ConditionRead:
     row = await conditions.add_condition(session=session, principal=actor, patient_id=patient_id, data=body)
     return ConditionRead.model_validate(row)
@@ -195,7 +199,7 @@ async def update_condition(
     patient_id: PatientInScope,
     condition_id: uuid.UUID,
     body: ConditionUpdate,
-    actor: Clinician,
+    actor: ClinicianPrincipal,
     session: SessionDep,
 ) -> ConditionRead:
     row = await conditions.update_condition(
@@ -206,7 +210,7 @@ async def update_condition(
 
 @router.delete("/{patient_id}/conditions/{condition_id}", status_code=204, summary="Mark entered-in-error")
 async def remove_condition(
-    patient_id: PatientInScope, condition_id: uuid.UUID, actor: Clinician, session: SessionDep
+    patient_id: PatientInScope, condition_id: uuid.UUID, actor: ClinicianPrincipal, session: SessionDep
 ) -> None:
     await conditions.remove_condition(
         session=session, principal=actor, patient_id=patient_id, condition_id=condition_id
@@ -230,7 +234,7 @@ async def list_medications(
     "/{patient_id}/medications", status_code=201, response_model=MedicationRead, summary="Record one"
 )
 async def add_medication(
-    patient_id: PatientInScope, body: MedicationCreate, actor: CareStaff, session: SessionDep
+    patient_id: PatientInScope, body: MedicationCreate, actor: CareStaffPrincipal, session: SessionDep
 ) -> MedicationRead:
     row = await medications.add_medication(session=session, principal=actor, patient_id=patient_id, data=body)
     return MedicationRead.model_validate(row)
@@ -243,7 +247,7 @@ async def update_medication(
     patient_id: PatientInScope,
     medication_id: uuid.UUID,
     body: MedicationUpdate,
-    actor: CareStaff,
+    actor: CareStaffPrincipal,
     session: SessionDep,
 ) -> MedicationRead:
     row = await medications.update_medication(
@@ -254,7 +258,7 @@ async def update_medication(
 
 @router.delete("/{patient_id}/medications/{medication_id}", status_code=204, summary="Mark entered-in-error")
 async def remove_medication(
-    patient_id: PatientInScope, medication_id: uuid.UUID, actor: CareStaff, session: SessionDep
+    patient_id: PatientInScope, medication_id: uuid.UUID, actor: CareStaffPrincipal, session: SessionDep
 ) -> None:
     await medications.remove_medication(
         session=session, principal=actor, patient_id=patient_id, medication_id=medication_id

@@ -4,7 +4,7 @@ Each device sends one message a second (its phase spread over the second), holdi
 numerics from a pool of simulated stable patients; the reading time is the moment of publishing, so
 a client can measure publish-to-arrival from the reading itself. Payloads are encoded once as
 templates; publishing only fills in the sequence number and the time. Scripted devices switch to a
-heart rate above their patient's limit at `cross_at`.
+heart rate above their patient's limit at `cross_us`, a few seconds into the measuring window.
 """
 
 from __future__ import annotations

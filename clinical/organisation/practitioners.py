@@ -107,11 +107,6 @@ async def get_practitioner(*, session: AsyncSession, practitioner_id: uuid.UUID)
     return practitioner
 
 
-async def practitioner_for_user(*, session: AsyncSession, user_id: uuid.UUID) -> Practitioner | None:
-    """The practitioner record linked to a user account, if any."""
-    return await session.scalar(select(Practitioner).where(Practitioner.user_id == user_id))
-
-
 async def list_practitioners(
     *,
     session: AsyncSession,

@@ -69,7 +69,3 @@ class AuditKeyring:
     def get(self, key_id: str | None) -> AuditKey | None:
         """The key with this id, or None when it is not configured here."""
         return self._by_id.get(key_id) if key_id is not None else None
-
-    @property
-    def key_ids(self) -> list[str]:
-        return sorted(self._by_id)

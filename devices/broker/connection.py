@@ -6,7 +6,7 @@ import asyncio
 import logging
 from contextlib import suppress
 
-from devices.broker.framing import Packet, PacketType, ProtocolError, read_packet
+from devices.broker.framing import MqttPacketError, Packet, PacketType, read_packet
 from devices.broker.packets import (
     CONNACK_ACCEPTED,
     CONNACK_BAD_PROTOCOL,
@@ -53,7 +53,7 @@ class ClientConnection:
             connect = await self._handshake()
             if connect is not None:
                 await self._serve(connect)
-        except ProtocolError as error:
+        except MqttPacketError as error:
             logger.warning("closing MQTT connection: %s", error, extra={"peer": str(self._peer)})
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError) as error:
             logger.debug("MQTT connection lost: %r", error, extra={"peer": str(self._peer)})
@@ -75,7 +75,7 @@ class ClientConnection:
             await self._refuse(CONNACK_BAD_PROTOCOL)
             return None
         if connect.will is not None and not is_valid_topic_name(connect.will.topic):
-            raise ProtocolError(f"cannot leave a will on {connect.will.topic!r}")
+            raise MqttPacketError(f"cannot leave a will on {connect.will.topic!r}")
         # Without an id the broker cannot find the session again, so only a clean one is allowed.
         if not connect.client_id and not connect.clean_session:
             await self._refuse(CONNACK_IDENTIFIER_REJECTED)
@@ -138,12 +138,12 @@ class ClientConnection:
             case PacketType.PINGREQ:
                 self._writer.write(PINGRESP)
             case _:
-                raise ProtocolError(f"unexpected {packet.type.name} from a client")
+                raise MqttPacketError(f"unexpected {packet.type.name} from a client")
 
     def _on_publish(self, session: Session, packet: Packet) -> None:
         publish = decode_publish(packet.flags, packet.body)
         if not is_valid_topic_name(publish.topic):
-            raise ProtocolError(f"cannot publish to {publish.topic!r}")
+            raise MqttPacketError(f"cannot publish to {publish.topic!r}")
         message = Message(publish.topic, publish.payload, publish.qos, publish.retain)
         if publish.packet_id is None:
             self._router.publish(message)

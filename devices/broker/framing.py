@@ -24,8 +24,8 @@ class PacketType(IntEnum):
     DISCONNECT = 14
 
 
-class ProtocolError(Exception):
-    """The peer sent bytes that are not valid MQTT 3.1.1; the connection has to be closed."""
+class MqttPacketError(Exception):
+    """The peer sent a packet that is not valid MQTT 3.1.1, or one this broker refuses; the connection closes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +49,9 @@ async def read_packet(
     try:
         packet_type = PacketType(first[0] >> 4)
     except ValueError:
-        raise ProtocolError(f"unknown packet type {first[0] >> 4}") from None
+        raise MqttPacketError(f"unknown packet type {first[0] >> 4}") from None
     if expect is not None and packet_type is not expect:
-        raise ProtocolError(f"expected {expect.name}, got {packet_type.name}")
+        raise MqttPacketError(f"expected {expect.name}, got {packet_type.name}")
     length = 0
     # The remaining length is a base-128 varint of at most four bytes (spec 2.2.3).
     for shift in (0, 7, 14, 21):
@@ -60,9 +60,9 @@ async def read_packet(
         if not byte & 0x80:
             break
     else:
-        raise ProtocolError("remaining length longer than four bytes")
+        raise MqttPacketError("remaining length longer than four bytes")
     if length > max_bytes:
-        raise ProtocolError(f"packet of {length} bytes is over the {max_bytes} byte limit")
+        raise MqttPacketError(f"packet of {length} bytes is over the {max_bytes} byte limit")
     body = await reader.readexactly(length)
     return Packet(packet_type, first[0] & 0x0F, body)
 
@@ -91,7 +91,7 @@ def encode_string(text: str) -> bytes:
 
 
 class BodyReader:
-    """A cursor over a packet body that raises ProtocolError instead of reading past its end."""
+    """A cursor over a packet body that raises MqttPacketError instead of reading past its end."""
 
     def __init__(self, body: bytes) -> None:
         self._body = body
@@ -101,7 +101,7 @@ class BodyReader:
         """The next `count` bytes."""
         end = self._offset + count
         if end > len(self._body):
-            raise ProtocolError("packet body is shorter than its fields")
+            raise MqttPacketError("packet body is shorter than its fields")
         chunk = self._body[self._offset : end]
         self._offset = end
         return chunk
@@ -120,10 +120,10 @@ class BodyReader:
         try:
             text = raw.decode()
         except UnicodeDecodeError:
-            raise ProtocolError("string is not valid UTF-8") from None
+            raise MqttPacketError("string is not valid UTF-8") from None
         # The spec forbids U+0000 in every MQTT string (1.5.3).
         if "\x00" in text:
-            raise ProtocolError("string contains U+0000")
+            raise MqttPacketError("string contains U+0000")
         return text
 
     def rest(self) -> bytes:

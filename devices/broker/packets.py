@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from devices.broker.framing import (
     BodyReader,
+    MqttPacketError,
     PacketType,
-    ProtocolError,
     encode_binary,
     encode_string,
     frame,
@@ -32,7 +32,7 @@ PINGRESP = frame(PacketType.PINGRESP)
 DISCONNECT = frame(PacketType.DISCONNECT)
 
 
-class UnsupportedProtocol(ProtocolError):
+class UnsupportedProtocol(MqttPacketError):
     """A CONNECT for a protocol level we do not speak (MQTT 5 most often)."""
 
 
@@ -73,7 +73,7 @@ def decode_connect(body: bytes) -> Connect:
         raise UnsupportedProtocol(f"protocol {protocol_name!r} level {level}")
     flags = fields.u8()
     if flags & 0x01:
-        raise ProtocolError("reserved CONNECT flag is set")
+        raise MqttPacketError("reserved CONNECT flag is set")
     keepalive_s = fields.u16()
     client_id = fields.string()
     will = None
@@ -81,7 +81,7 @@ def decode_connect(body: bytes) -> Connect:
         will_topic = fields.string()
         will = Will(will_topic, fields.binary(), qos=(flags >> 3) & 0x03, retain=bool(flags & 0x20))
         if will.qos == 3:
-            raise ProtocolError("will with QoS 3")
+            raise MqttPacketError("will with QoS 3")
     username = fields.string() if flags & 0x80 else None
     password = fields.binary() if flags & 0x40 else None
     return Connect(client_id, bool(flags & 0x02), keepalive_s, username, password, will)
@@ -116,7 +116,7 @@ def decode_publish(flags: int, body: bytes) -> Publish:
     """Parses a PUBLISH; QoS 3 is a protocol error."""
     qos = (flags >> 1) & 0x03
     if qos == 3:
-        raise ProtocolError("PUBLISH with QoS 3")
+        raise MqttPacketError("PUBLISH with QoS 3")
     fields = BodyReader(body)
     topic = fields.string()
     packet_id = fields.u16() if qos else None
@@ -144,7 +144,7 @@ def decode_subscribe(body: bytes) -> tuple[int, list[tuple[str, int]]]:
         topic_filter = fields.string()
         requests.append((topic_filter, fields.u8()))
     if not requests:
-        raise ProtocolError("SUBSCRIBE without a topic filter")
+        raise MqttPacketError("SUBSCRIBE without a topic filter")
     return packet_id, requests
 
 
@@ -156,7 +156,7 @@ def decode_unsubscribe(body: bytes) -> tuple[int, list[str]]:
     while not fields.exhausted:
         filters.append(fields.string())
     if not filters:
-        raise ProtocolError("UNSUBSCRIBE without a topic filter")
+        raise MqttPacketError("UNSUBSCRIBE without a topic filter")
     return packet_id, filters
 
 

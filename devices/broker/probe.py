@@ -9,13 +9,11 @@ import asyncio
 import secrets
 import ssl
 from contextlib import suppress
-from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
 
-from devices.broker.framing import PacketType, ProtocolError, read_packet
+from devices.broker.framing import MqttPacketError, PacketType, read_packet
 from devices.broker.packets import CONNACK_REASONS, DISCONNECT, decode_connack, encode_connect
+from devices.protocol import MqttAddress, parse_mqtt_url
 
-DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 # The probe disconnects at once; the keep-alive only has to outlast the handshake.
 PROBE_KEEPALIVE_S = 30
 
@@ -27,36 +25,6 @@ class BrokerUnreachable(Exception):
         super().__init__(f"MQTT broker {address}: {reason}")
         self.address = address
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class MqttAddress:
-    host: str
-    port: int
-    username: str | None
-    password: str | None
-    tls: bool
-
-    @property
-    def host_port(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-
-def parse_mqtt_url(url: str) -> MqttAddress:
-    """Reads `mqtt://[user:pass@]host[:port]` (or `mqtts://` for TLS); ValueError when it is not one."""
-    parts = urlsplit(url)
-    if parts.scheme not in DEFAULT_PORTS:
-        raise ValueError(f"an MQTT URL starts with mqtt:// or mqtts://, not {parts.scheme or 'nothing'}")
-    if not parts.hostname:
-        raise ValueError(f"the MQTT URL {url!r} names no host")
-    return MqttAddress(
-        host=parts.hostname,
-        port=parts.port or DEFAULT_PORTS[parts.scheme],
-        username=unquote(parts.username) if parts.username is not None else None,
-        password=unquote(parts.password) if parts.password is not None else None,
-        tls=parts.scheme == "mqtts",
-    )
 
 
 async def probe_broker(url: str, *, timeout_s: float = 2.0) -> None:
@@ -77,7 +45,7 @@ async def probe_broker(url: str, *, timeout_s: float = 2.0) -> None:
         raise BrokerUnreachable(where, error.strerror or repr(error)) from error
     except asyncio.IncompleteReadError as error:
         raise BrokerUnreachable(where, "connection closed in the middle of a packet") from error
-    except ProtocolError as error:
+    except MqttPacketError as error:
         raise BrokerUnreachable(where, f"not an MQTT answer: {error}") from error
 
 

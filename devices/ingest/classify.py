@@ -12,7 +12,7 @@ from devices.protocol import (
     MAX_CLOCK_AHEAD,
     MAX_PAYLOAD_BYTES,
     MAX_SEQ,
-    ProtocolError,
+    DeviceMessageError,
     decode_event,
     decode_status,
     parse_topic,
@@ -46,7 +46,7 @@ class Classifier:
         """What the message carries, or a dead letter with its reason."""
         try:
             device_id, kind = parse_topic(received.topic)
-        except ProtocolError as error:
+        except DeviceMessageError as error:
             return Classified(received, "dead", reason_code=BAD_TOPIC, reason=error.reason)
         message = Classified(received, kind, device_id=device_id, topic_kind=kind)
         if len(received.payload) > MAX_PAYLOAD_BYTES:
@@ -66,7 +66,7 @@ class Classifier:
                 event = decode_event(received.payload)
                 message.seq = event.seq
                 message.body = {"device_id": device_id, **event.model_dump(exclude={"v"})}
-        except ProtocolError as error:
+        except DeviceMessageError as error:
             message.refuse(reason_code(error.reason), error.reason)
             # Kept as a dead letter, the message is committed too: its sender may let it go.
             message.seq = self._readable_seq(received.payload)

@@ -71,7 +71,7 @@ class VitalsDecoder:
     def decode(
         self, payload: bytes, *, now: datetime, oldest: datetime | None = None
     ) -> tuple[int, list[DecodedReading]]:
-        """The seq and normalised readings of a vitals payload, or ProtocolError with the protocol's reason.
+        """The seq and normalised readings of a vitals payload, or DeviceMessageError with the protocol's reason.
 
         Readings before `oldest` or more than the clock margin after `now` refuse the message.
         """

@@ -35,7 +35,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -46,36 +45,12 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from core.db import utc_now
 from devices.ingest.batch import Received
 from devices.ingest.mqtt_client import BufferedClient
-from devices.protocol import TOPIC_ROOT
+from devices.protocol import TOPIC_ROOT, parse_mqtt_url
 
 log = logging.getLogger(__name__)
 
 MqttProtocol = Literal["5", "3.1.1"]
 TOPIC_KINDS = ("vitals", "status", "events")
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerAddress:
-    host: str
-    port: int
-    username: str | None
-    password: str | None
-    tls: bool
-
-    @classmethod
-    def parse(cls, url: str) -> BrokerAddress:
-        """`mqtt://[user:password@]host[:port]`, or `mqtts://` for TLS."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError(f"broker URL {url!r} is not mqtt://host[:port] or mqtts://host[:port]")
-        tls = parts.scheme == "mqtts"
-        return cls(
-            host=parts.hostname,
-            port=parts.port or (8883 if tls else 1883),
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            tls=tls,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +80,7 @@ class MqttConsumer:
         on_messages: Callable[[list[Received]], None],
         on_state: Callable[[bool], None] | None = None,
     ) -> None:
-        self._address = BrokerAddress.parse(url)
+        self._address = parse_mqtt_url(url)
         self._options = options
         self._on_messages = on_messages
         self._on_state = on_state
@@ -192,7 +167,7 @@ class MqttConsumer:
                 manual_ack=True,
             )
         if self._address.username:
-            client.username_pw_set(self._address.username, self._address.password)
+            client.username_pw_set(self._address.username, self._address.password or None)
         if self._address.tls:
             client.tls_set()
         client.reconnect_cap_s = options.reconnect_cap_s

@@ -49,9 +49,6 @@ class PcdReport:
     problems: list[str] = field(default_factory=list)
     unknown_codes: int = 0
 
-    def reading_count(self) -> int:
-        return sum(len(r) for r in self.readings.values())
-
 
 def is_pcd01(raw: str) -> bool:
     """Whether a raw HL7 message is a device observation: the PCD-01 profile in MSH-21, or an

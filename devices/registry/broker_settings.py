@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from devices.broker.probe import MqttAddress, parse_mqtt_url
+from devices.protocol import MqttAddress, parse_mqtt_url
 from devices.registry.broker_access import BrokerAccess
 from devices.registry.dynsec import Account
 from devices.registry.dynsec_client import DynsecClient

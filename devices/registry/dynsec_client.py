@@ -17,7 +17,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from devices.broker.probe import MqttAddress
+from devices.protocol import MqttAddress
 from devices.registry.dynsec import CONTROL_TOPIC, RESPONSE_TOPIC, Command
 
 DEFAULT_TIMEOUT_S = 10.0

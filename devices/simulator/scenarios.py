@@ -93,10 +93,6 @@ class Scenario:
     name: str
     keyframes: Keyframes
 
-    @property
-    def is_stable(self) -> bool:
-        return all(not offsets for _, offsets in self.keyframes)
-
     def offsets_at(self, hours: float) -> dict[str, float]:
         """The offset of each metric `hours` clinical hours after onset (empty before onset)."""
         frames = self.keyframes

@@ -122,7 +122,7 @@ def _config(settings: Settings, args: argparse.Namespace) -> IngestConfig:
 
     from devices.ingest.config import IngestConfig
 
-    broker_url = settings.mqtt_url or f"mqtt://{settings.embedded_mqtt_host}:{settings.embedded_mqtt_port}"
+    broker_url = settings.effective_mqtt_url
     protocol = args.mqtt_protocol
     if protocol == "auto":
         # The embedded broker speaks MQTT 3.1.1 only; a real broker gets MQTT 5.

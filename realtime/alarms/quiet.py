@@ -108,15 +108,11 @@ def _side(seen: Seen, metric: str) -> object:
 
 
 class QuietPatients:
-    """The cache of full evaluations, keyed by patient; `is_quiet` decides whether to skip one."""
+    """The cache of full evaluations, keyed by patient; `urgency` decides how soon to evaluate one again."""
 
     def __init__(self, *, full_every_s: float) -> None:
         self.full_every_s = full_every_s
         self._seen: dict[uuid.UUID, Seen] = {}
-
-    def is_quiet(self, patient_id: uuid.UUID, values: Mapping[str, float], *, now_s: float) -> bool:
-        """True when these latest values cannot change any alarm of the patient."""
-        return self.urgency(patient_id, values, now_s=now_s) is Urgency.QUIET
 
     def urgency(self, patient_id: uuid.UUID, values: Mapping[str, float], *, now_s: float) -> Urgency:
         """How soon these latest values of the patient need a full evaluation."""

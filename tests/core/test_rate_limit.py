@@ -10,8 +10,15 @@ import pytest
 from redis.asyncio import Redis
 
 from core.bus.redis_subscription import escape_glob
-from core.rate_limit import MemoryRateLimiter, RateLimiter, create_rate_limiter
+from core.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from tests.core.conftest import until_redis_shows
+
+
+def create_rate_limiter(*, redis_url: str | None, key_prefix: str) -> RateLimiter:
+    """A limiter on its own Redis client when a URL is given, otherwise in memory (the embedded mode)."""
+    if redis_url:
+        return RedisRateLimiter(Redis.from_url(redis_url), key_prefix, owns_client=True)
+    return MemoryRateLimiter()
 
 
 class ManualClock:

@@ -31,9 +31,8 @@ from core.db import create_engine
 from core.identity.principal import Role
 from core.sessions import create_sessionmaker
 from core.settings import Settings
-from devices.broker.probe import parse_mqtt_url
 from devices.ingest.worker import IngestWorker
-from devices.protocol import ack_topic
+from devices.protocol import ack_topic, parse_mqtt_url
 from devices.registry import broker_jobs, dynsec
 from devices.registry.broker_access import BrokerAccess
 from devices.registry.broker_config import CONF_FILE, BrokerLayout

@@ -9,7 +9,8 @@ import pytest
 from devices.broker.embedded import EmbeddedBroker
 from devices.broker.framing import read_packet
 from devices.broker.packets import Connect, decode_connect, encode_connack
-from devices.broker.probe import BrokerUnreachable, MqttAddress, parse_mqtt_url, probe_broker
+from devices.broker.probe import BrokerUnreachable, probe_broker
+from devices.protocol import MqttAddress, parse_mqtt_url
 from tests.devices.test_embedded_broker import GUARD_S, free_port
 
 

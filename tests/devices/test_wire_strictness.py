@@ -18,7 +18,7 @@ from devices.ingest.classify import reason_code
 from devices.ingest.decode import VitalsDecoder
 from devices.protocol import (
     MAX_SEQ,
-    ProtocolError,
+    DeviceMessageError,
     StatusMessage,
     ack_payloads,
     decode_ack,
@@ -112,7 +112,7 @@ CASES: dict[str, tuple[bytes, str]] = {
 def _verdict(decode: Any) -> Any:
     try:
         return decode()
-    except ProtocolError as error:
+    except DeviceMessageError as error:
         return reason_code(error.reason), error.reason
 
 
@@ -150,7 +150,7 @@ def test_plain_messages_take_the_fast_path() -> None:
     ],
 )
 def test_status_messages_are_as_strict(body: dict[str, Any]) -> None:
-    with pytest.raises(ProtocolError):
+    with pytest.raises(DeviceMessageError):
         decode_status(json.dumps({"v": 1, **body}).encode())
 
 
@@ -158,7 +158,7 @@ def test_a_status_may_carry_a_seq_and_events_must() -> None:
     status = decode_status(b'{"v":1,"seq":12,"online":true,"time":"2026-11-23T10:00:00+01:00"}')
     assert (status.seq, status.time) == (12, datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     assert StatusMessage(online=True, time=NOW).seq is None
-    with pytest.raises(ProtocolError, match="seq"):
+    with pytest.raises(DeviceMessageError, match="seq"):
         decode_event(b'{"v":1,"time":"2026-11-23T10:00:00Z","code":"lead_off"}')
 
 
@@ -179,5 +179,5 @@ def test_acknowledgements_name_exactly_the_committed_seqs() -> None:
     [b'{"v":1,"seq":5,"seqs":[[5,3]]}', b'{"v":1,"seq":9,"seqs":[[3,5]]}', b'{"v":1,"seq":5,"seqs":[]}'],
 )
 def test_inconsistent_acknowledgements_are_refused(payload: bytes) -> None:
-    with pytest.raises(ProtocolError):
+    with pytest.raises(DeviceMessageError):
         decode_ack(payload)

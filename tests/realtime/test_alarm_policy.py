@@ -13,7 +13,7 @@ from realtime.alarms.models import AlarmPriority
 from realtime.alarms.news2 import ClinicalRisk, Consciousness
 from realtime.alarms.news2_inputs import ChartedObservation, score_latest
 from realtime.alarms.policy import AlarmPolicy
-from realtime.alarms.quiet import QuietPatients
+from realtime.alarms.quiet import QuietPatients, Urgency
 from realtime.alarms.replay import ReplayedPatient
 from realtime.alarms.schemas import AlarmChange
 from tests.realtime.alarm_builders import R
@@ -268,13 +268,18 @@ def test_the_pulse_rate_stands_in_once_the_heart_rate_is_no_longer_current() -> 
     assert raised == [(45, HR)]
 
 
+def is_quiet(quiet: QuietPatients, patient_id: uuid.UUID, values: dict[str, float], *, now_s: float) -> bool:
+    """True when these latest values cannot change any alarm of the patient."""
+    return quiet.urgency(patient_id, values, now_s=now_s) is Urgency.QUIET
+
+
 def test_a_pulse_rate_crossing_the_heart_rate_limits_is_never_skipped_as_quiet() -> None:
     limits = default_limits(AgeGroup.ADULT)
     limits[HR] = replace(limits[HR], high=110)  # a clinician's limit, under NEWS2's red band
     quiet, patient_id = QuietPatients(full_every_s=600), uuid.uuid4()
     quiet.evaluated(patient_id, {PULSE_RATE: 80}, limits=limits, news2_risk=ClinicalRisk.LOW, now_s=0)
-    assert quiet.is_quiet(patient_id, {PULSE_RATE: 82}, now_s=1)
-    assert not quiet.is_quiet(patient_id, {PULSE_RATE: 115}, now_s=1)
+    assert is_quiet(quiet, patient_id, {PULSE_RATE: 82}, now_s=1)
+    assert not is_quiet(quiet, patient_id, {PULSE_RATE: 115}, now_s=1)
 
 
 def wavering(p: ReplayedPatient, in_band: list[tuple[int, int]], *, until: int) -> list[int]:
