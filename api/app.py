@@ -58,8 +58,8 @@ from api.routers import (
 from core.resources import Resources
 from core.settings import Settings, load_settings
 from core.webhook_targets import normalised_hosts
-from devices.registry.broker_settings import broker_access_from, load_broker_settings
-from realtime.notifications.settings import NotificationSettings, load_notification_settings
+from devices.registry import broker_access_from, load_broker_settings
+from realtime.notifications import NotificationSettings, load_notification_settings
 
 API_PREFIX = "/api/v1"
 DOCUMENT_UPLOAD_PATH = re.compile(rf"{API_PREFIX}/patients/[0-9a-fA-F-]{{36}}/documents")

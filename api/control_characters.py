@@ -26,8 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
-from clinical.fhir.constants import FHIR_MEDIA_TYPE
-from clinical.fhir.outcome import operation_outcome
+from clinical.fhir import FHIR_MEDIA_TYPE, operation_outcome
 
 # C0 controls, DEL, C1 controls and lone surrogates; free text keeps tab, line feed and carriage return.
 _ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import identity
 from core.access import require_patient_scope
 from core.errors import Forbidden, NotAuthenticated, RateLimited
-from core.identity import tokens
-from core.identity.principal import STAFF_ROLES, Principal, Role
-from core.identity.smart.tokens import authenticate_fhir_token
+from core.identity import authenticate_fhir_token
+from core.principal import STAFF_ROLES, Principal, Role
 from core.resources import Resources
 from core.sessions import transaction
 from core.settings import Settings
@@ -55,7 +55,7 @@ async def bearer_token(request: Request) -> str:
 
 async def get_current_principal(request: Request, resources: ResourcesDep) -> Principal:
     """The authenticated caller, from a valid, unexpired and unrevoked access token."""
-    principal = await tokens.authenticate_access_token(
+    principal = await identity.authenticate_access_token(
         await bearer_token(request), settings=resources.settings, revocations=resources.revocations
     )
     # Named in the audit entry of a refusal that no service recorded (api.refusal_audit).

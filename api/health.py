@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from api.deps import ResourcesDep
 from api.problems import problem_response
-from devices.broker.probe import probe_broker
+from devices.broker import probe_broker
 
 CHECK_TIMEOUT_S = 3.0
 

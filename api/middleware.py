@@ -13,9 +13,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
-from clinical.fhir.constants import FHIR_MEDIA_TYPE
-from clinical.fhir.outcome import operation_outcome
-from core.audit.context import client_address_var
+from clinical.fhir import FHIR_MEDIA_TYPE, operation_outcome
+from core.audit import client_address_var
 from core.logging import request_id_var
 
 REQUEST_ID_HEADER = "x-request-id"

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.security import HTTPBearer
 
 from api.problems import PROBLEM_MEDIA_TYPE
-from clinical.fhir.constants import FHIR_MEDIA_TYPE
+from clinical.fhir import FHIR_MEDIA_TYPE
 
 FHIR_PREFIX = "/fhir/"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"

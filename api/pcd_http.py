@@ -13,8 +13,8 @@ from contextlib import AsyncExitStack
 from fastapi import FastAPI
 
 from core.settings import Settings
-from devices.pcd.pipeline import running_receiver
-from realtime.alarms.live_evaluator import live_evaluator_factory
+from devices.pcd import running_receiver
+from realtime.alarms import live_evaluator_factory
 
 
 async def start_pcd_http(app: FastAPI, settings: Settings) -> AsyncExitStack:

@@ -18,10 +18,10 @@ import uuid
 
 from fastapi import Request
 
-from core.audit import service as audit
-from core.audit.context import client_address_var
+from core import audit
+from core.audit import client_address_var
 from core.errors import DomainError
-from core.identity.principal import Principal
+from core.principal import Principal
 from core.resources import Resources
 from core.sessions import transaction
 

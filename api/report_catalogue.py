@@ -8,19 +8,19 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.analytics import appointments, consultations, demographics
+from clinical import analytics
 from core.errors import NotFound
 from core.reports import Report, check_range, prepare_session
-from devices.vitals.coverage import device_coverage
-from realtime.alarms.reports import alarms_by_ward
+from devices.vitals import device_coverage
+from realtime.alarms import alarms_by_ward
 
 ReportFunction = Callable[..., Awaitable[Report]]
 
 CATALOGUE: dict[str, tuple[str, ReportFunction]] = {
-    "demographics": ("Patient demographics", demographics.demographics),
-    "appointments-by-practitioner": ("Appointments per practitioner", appointments.by_practitioner),
-    "appointments-by-department": ("Appointments per department", appointments.by_department),
-    "consultation-durations": ("Consultation durations", consultations.consultation_durations),
+    "demographics": ("Patient demographics", analytics.demographics),
+    "appointments-by-practitioner": ("Appointments per practitioner", analytics.by_practitioner),
+    "appointments-by-department": ("Appointments per department", analytics.by_department),
+    "consultation-durations": ("Consultation durations", analytics.consultation_durations),
     "alarms-by-ward": ("Alarms per ward and time to acknowledge", alarms_by_ward),
     "device-coverage": ("Device uptime and data coverage", device_coverage),
 }

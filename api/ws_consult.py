@@ -10,9 +10,7 @@ from fastapi import APIRouter, FastAPI, WebSocket
 
 from api.websocket_transport import serve_websocket
 from core.resources import Resources
-from realtime.consult.server import ConsultServer
-from realtime.consult.signalling import serve_connection
-from realtime.consult.state import create_room_store
+from realtime.consult import ConsultServer, create_room_store, serve_connection
 
 router = APIRouter()
 

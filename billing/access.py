@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access import require_patient_scope, require_role
 from core.errors import NotFound
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 MANAGERS = frozenset({Role.ADMIN, Role.BILLING})
 # Clinicians bill their own encounters; managers bill any.

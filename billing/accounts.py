@@ -16,14 +16,12 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.access import require_manager
-from billing.charges.models import ChargeItem
-from billing.insurance.holds import AWAITING_PAYER
-from billing.insurance.models import Claim, ClaimLine
-from billing.invoices.models import Invoice, InvoiceStatus
-from clinical.patients.models import Patient
-from clinical.patients.search import PatientQuery, patients_matching
-from core.audit import service as audit
-from core.identity.principal import Principal
+from billing.charges import ChargeItem
+from billing.insurance import AWAITING_PAYER, Claim, ClaimLine
+from billing.invoices import Invoice, InvoiceStatus
+from clinical.patients import Patient, PatientQuery, patients_matching
+from core import audit
+from core.principal import Principal
 
 RESOURCE = "billing_account"
 MAX_ACCOUNTS = 50

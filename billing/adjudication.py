@@ -16,16 +16,23 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.charges.models import ChargeItem
-from billing.insurance.claims import audit_claim, load_claim
-from billing.insurance.exceptions import ClaimStateConflict
-from billing.insurance.models import Claim, ClaimLine, Payer
-from billing.insurance.schemas import Adjudication, LineAdjudication
-from billing.insurance.terms import ADJUDICABLE, ClaimStatus
-from billing.invoices.models import Invoice, InvoiceLine, InvoiceStatus
+from billing.charges import ChargeItem
+from billing.insurance import (
+    ADJUDICABLE,
+    Adjudication,
+    Claim,
+    ClaimLine,
+    ClaimStateConflict,
+    ClaimStatus,
+    LineAdjudication,
+    Payer,
+    audit_claim,
+    load_claim,
+)
+from billing.invoices import Invoice, InvoiceLine, InvoiceStatus
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput
-from core.identity.principal import Principal
+from core.principal import Principal
 
 
 def _check_line(line: ClaimLine, entry: LineAdjudication) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.patients.models import Patient
+from clinical.patients import Patient
 
 
 @dataclass(frozen=True, slots=True)

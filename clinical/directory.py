@@ -11,11 +11,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.patients.models import Patient
+from clinical.patients import Patient
+from core import audit
 from core.access import require_role
-from core.audit import service as audit
-from core.identity.models import User
-from core.identity.principal import SYSTEM_USER_ID, Principal, Role
+from core.identity import User
+from core.principal import SYSTEM_USER_ID, Principal, Role
 
 MAX_IDS = 200
 SYSTEM_NAME = "System (background job or host command)"

@@ -12,9 +12,9 @@ from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
+from core import audit
 from core.errors import Forbidden
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 
 def refuse(

@@ -28,6 +28,8 @@ class PeriodicJob:
     every_s: float
     run: Callable[..., Awaitable[object]]
     first_after_s: float = 0.0
+    # What the job holds open between runs (an HTTP client), released when its process stops.
+    close: Callable[[], Awaitable[None]] | None = None
 
 
 class PeriodicJobs:
@@ -70,3 +72,9 @@ class PeriodicJobs:
             # Waiting on the stop event doubles as the schedule and returns at once on shutdown.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=wait_s if self.jobs else None)
+
+    async def close(self) -> None:
+        """Releases what the jobs hold open, in order."""
+        for job in self.jobs:
+            if job.close is not None:
+                await job.close()

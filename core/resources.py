@@ -11,11 +11,16 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.audit.keys import AuditKeyring
+from core.audit import AuditKeyring
 from core.bus import Bus, create_bus
 from core.db import create_engine
-from core.identity.revocation import TokenRevocations, create_revocation_store
-from core.identity.session_end import ANNOUNCER_KEY, SessionAnnouncer, generation_loader
+from core.identity import (
+    ANNOUNCER_KEY,
+    SessionAnnouncer,
+    TokenRevocations,
+    create_revocation_store,
+    generation_loader,
+)
 from core.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from core.redis_client import create_redis
 from core.sessions import create_sessionmaker

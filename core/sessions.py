@@ -12,8 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from core.audit import service as audit
-from core.audit.keys import AuditKey, AuditKeyring
+from core import audit
+from core.audit import AuditKey, AuditKeyring
 from core.settings import DEVELOPMENT_AUDIT_KEY, Settings
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Simulated monitors speaking IHE PCD-01 over MLLP, as a hospital's monitor gateway does.
 
 `ownat edge --simulate N --pcd-mllp HOST:PORT` and the embedded demo (one CCU bed) use it: each
-vitals message of the simulator becomes one ORU^R01 (`devices.pcd.compose`) sent on one MLLP
+vitals message of the simulator becomes one ORU^R01 (`devices.protocol.pcd01_message`) sent on one MLLP
 connection, waiting for its ACK before the next, as most gateways do. A message the platform
 refused (AE, AR) was kept there as a dead letter, so it is not sent again; a lost connection or
 an unanswered message is sent again after a backoff, so nothing is lost on the way. The device is
@@ -17,8 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from itertools import count
 
-from devices.pcd.compose import END_BLOCK, Observation, can_send, frame, pcd01_message
-from devices.protocol import VitalsMessage
+from devices.protocol import END_BLOCK, Observation, VitalsMessage, can_send, frame, pcd01_message
 from edge.backoff import Backoff
 
 log = logging.getLogger(__name__)

@@ -26,17 +26,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import dev_mail, dev_smart_app
 from api.app import create_app
-from billing.payments.test_gateway import GatewayServer
-from clinical.lab.mllp import MllpServer
-from core.audit.keys import AuditKeyring
-from core.audit.sequencer import run_sequencer
+from billing.payments import GatewayServer
+from clinical.lab import MllpServer
+from core.audit import AuditKeyring, run_sequencer
 from core.db import create_engine, utc_now
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
-from devices.broker.embedded import EmbeddedBroker
-from devices.ingest.config import IngestConfig
-from devices.ingest.worker import IngestWorker
-from devices.pcd.service import open_receiver
+from devices.broker import EmbeddedBroker
+from devices.ingest import IngestConfig, IngestWorker
+from devices.pcd import open_receiver
 from devices.simulator import SimulatedDevice, paced, simulate
 from edge.pcd_mllp import PcdMllpSender
 from ownat import migrate
@@ -46,11 +44,9 @@ from ownat.demo.smart_app import demo_origins, ensure_demo_smart_app
 from ownat.demo.video_visit import ensure_open_video_visit, keep_a_video_visit_open
 from ownat.demo_feed import DemoFeed
 from ownat.uvicorn_config import uvicorn_config
-from realtime.alarms.jobs import run_periodic_checks_forever
-from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
-from realtime.alarms.policy import policy_from_settings
-from realtime.notifications.settings import NotificationSettings, load_notification_settings
-from realtime.notifications.worker import NotificationWorker
+from ownat.worker_jobs import periodic_jobs
+from realtime.alarms import LiveAlarmEvaluator, LiveTuning, policy_from_settings, run_periodic_checks_forever
+from realtime.notifications import NotificationSettings, NotificationWorker, load_notification_settings
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +236,9 @@ async def _notify_when_started(server: uvicorn.Server, app: FastAPI, settings: N
     checks run apart (`_run_pipeline_when_started`), once the demo monitors have started.
     """
     await _wait_started(server)
-    worker = NotificationWorker(resources=app.state.resources, settings=settings, alarm_checks=False)
+    worker = NotificationWorker(
+        resources=app.state.resources, settings=settings, jobs=periodic_jobs(alarm_checks=False)
+    )
     try:
         await worker.run(asyncio.Event())
     except Exception:

@@ -13,9 +13,8 @@ from typing import TypeVar
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import integrity
-from core.audit.keys import AuditKeyring
-from core.audit.schemas import Checkpoint
+from core import audit
+from core.audit import AuditKeyring, Checkpoint
 from core.db import create_engine
 from core.sessions import create_sessionmaker, transaction
 from core.settings import load_settings
@@ -33,9 +32,7 @@ def verify_audit_chain(checkpoint_file: Path | None = None) -> int:
             print(f"cannot read the checkpoint {checkpoint_file}: {error}", file=sys.stderr)
             return 2
     report = _run_audited(
-        lambda session, keys: integrity.check_log(
-            session=session, actor=None, keys=keys, checkpoint=checkpoint
-        )
+        lambda session, keys: audit.check_log(session=session, actor=None, keys=keys, checkpoint=checkpoint)
     )
     print(json.dumps(dataclasses.asdict(report), indent=2, default=str))
     return 0 if report.ok else 1
@@ -44,7 +41,7 @@ def verify_audit_chain(checkpoint_file: Path | None = None) -> int:
 def export_audit_checkpoint(out: Path | None) -> int:
     """Writes a signed checkpoint of the chain's head to `out` (or prints it)."""
     checkpoint = _run_audited(
-        lambda session, keys: integrity.export_checkpoint(session=session, actor=None, keys=keys)
+        lambda session, keys: audit.export_checkpoint(session=session, actor=None, keys=keys)
     )
     document = checkpoint.model_dump_json(indent=2) + "\n"
     if out is None:

@@ -26,9 +26,8 @@ from redis.exceptions import RedisError
 
 from core.db import utc_now
 from core.errors import NotAuthenticated
-from core.identity.principal import Principal
-from core.identity.revocation import TokenRevocations
-from core.identity.tokens import authenticate_access_token
+from core.identity import TokenRevocations, authenticate_access_token
+from core.principal import Principal
 from core.settings import Settings
 from realtime.socket_wire import CLOSE_TRY_AGAIN_LATER, AuthMessage, ProtocolError, Transport, close_quietly
 

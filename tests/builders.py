@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.identity import service
 from core.identity.models import User
-from core.identity.principal import SYSTEM, Role
 from core.identity.schemas import PatientRegistration, StaffCreate
+from core.principal import SYSTEM, Role
 from core.sessions import transaction
 from core.settings import Settings
 

@@ -27,7 +27,7 @@ from clinical.scheduling.state_machine import AppointmentStatus
 from core.audit.models import AuditEvent
 from core.audit.verify import verify_chain
 from core.db import create_engine
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import create_sessionmaker
 from core.settings import Settings
 from devices.registry.models import Device, DeviceBinding

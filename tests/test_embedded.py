@@ -169,7 +169,7 @@ async def test_the_demo_patient_has_a_video_visit_whose_room_is_open_whatever_th
     embedded: EmbeddedProcess,
 ) -> None:
     await _wait_ready(embedded)
-    from core.identity.principal import Role
+    from core.principal import Role
     from ownat.demo.accounts import account
 
     patient = account(Role.PATIENT)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from core.identity.principal import Role
+from core.principal import Role
 from ownat.demo.accounts import account
 from tests.realtime.hub_helpers import hub_client
 from tests.test_embedded import EmbeddedProcess, _wait_ready, start_embedded

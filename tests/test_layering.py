@@ -2,8 +2,7 @@
 
 Every production module is parsed with `ast` (no import runs): relative imports are resolved, and
 imports inside functions (or under `if TYPE_CHECKING:`) count as much as those at the top: they
-bind the packages the same way. Each contract may carry explicit exceptions; an exception that is
-no longer needed fails the test too, so the lists only shrink.
+bind the packages the same way. No contract has exceptions.
 """
 
 from __future__ import annotations
@@ -30,45 +29,9 @@ EDGE_MAY_IMPORT = ("edge", "devices.protocol", "devices.simulator")
 # A router is an HTTP surface: what bench needs from it belongs in a module beside it (api.report_catalogue).
 BENCH_MUST_NOT_IMPORT = ("api.routers",)
 
-# Layer exceptions, as (importing module, imported module). Each says why and when it goes.
-LAYER_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
-    {
-        # The IEEE 11073 MDC code table and the PCD-01 composer are wire format too: pure modules
-        # (standard library and `devices.protocol`) that tests/edge/test_packaging.py ships to the
-        # edge. Both go when they move under the device protocol the edge may import.
-        ("edge.pcd_mllp", "devices.pcd.compose"),
-        ("edge.sdc.mapping", "devices.mdc"),
-    }
-)
-
-# Sub-package import edges allowed to close a cycle, as (importing unit, imported unit). Each says
-# which cycle it closes and what ends it.
-CYCLE_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
-    {
-        # core.audit <-> core.identity: the audit actor and the admin check of the audit reads are
-        # core.identity's Principal and Role. Goes when Principal (imported by nearly 300 modules)
-        # moves below both, to core/principal.py, with the SMART grant it carries.
-        ("core.audit", "core.identity"),
-        # core.access <-> core.identity: same cause (access checks take a Principal; SMART app
-        # management checks access). Goes with the same move.
-        ("core.access", "core.identity"),
-        # core.audit <-> core.sessions: sessions sign pending audit entries at commit, and the
-        # sequencer seals them in a `core.sessions.transaction`. Goes when the sealing job moves
-        # out of core.audit beside the other periodic jobs.
-        ("core.audit", "core.sessions"),
-        # billing.charges <-> billing.insurance: editing a charge is refused while it is on a claim
-        # (charges.service) and the encounter worklist shows claims (charges.encounters), while claims
-        # are built from charges. Goes when both move above insurance, as billing.adjudication did.
-        ("billing.charges", "billing.insurance"),
-    }
-)
-
-# Imports from one domain (clinical, billing, devices, realtime) into another domain's modules that
-# are not its front door, counted once per import statement and module. The front doors are not
-# built yet: this ceiling may only fall (lower it when the count falls), and goes to zero as they land.
-CROSS_DOMAIN_CEILING = 99
-# Modules that already are a public surface for the other domains.
-FRONT_DOORS = frozenset({"devices.protocol"})
+# Packages whose sub-packages are units with a front door: their `__init__`, the only module of the
+# unit that other units may import (top-level modules such as core/db.py are public as they are).
+WITH_FRONT_DOORS = frozenset({"core", *DOMAINS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,14 +145,14 @@ def cycle_edges(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
     return {(a, b) for a, targets in graph.items() for b in targets if _reaches(graph, b, a)}
 
 
-def cross_domain_internal_imports() -> list[Import]:
+def past_front_doors() -> list[Import]:
+    """Imports from outside a unit into one of its modules instead of the unit's front door."""
     return [
         imp
         for imp in all_imports()
-        if _top(imp.source) in DOMAINS
-        and _top(imp.target) in DOMAINS
-        and _top(imp.source) != _top(imp.target)
-        and imp.target not in FRONT_DOORS
+        if _top(imp.target) in WITH_FRONT_DOORS
+        and unit(imp.source) != unit(imp.target)
+        and imp.target != unit(imp.target)
     ]
 
 
@@ -205,28 +168,16 @@ def test_the_scan_sees_the_code() -> None:
 
 def test_layers() -> None:
     found = layer_violations()
-    assert not found - LAYER_EXCEPTIONS, "imports against the layers:\n" + _lines(found - LAYER_EXCEPTIONS)
-    stale = LAYER_EXCEPTIONS - found
-    assert not stale, "layer exceptions no longer needed, remove them:\n" + _lines(stale)
+    assert not found, "imports against the layers:\n" + _lines(found)
 
 
 def test_no_cycles_between_sub_packages() -> None:
-    graph = unit_graph()
-    on_cycle = cycle_edges(graph)
-    allowed = {edge for edge in CYCLE_EXCEPTIONS if edge in on_cycle}
-    without_exceptions = {a: targets - {b for (x, b) in allowed if x == a} for a, targets in graph.items()}
-    remaining = cycle_edges(without_exceptions)
-    assert not remaining, "import cycles between sub-packages:\n" + _lines(remaining)
-    stale = CYCLE_EXCEPTIONS - on_cycle
-    assert not stale, "cycle exceptions no longer on a cycle, remove them:\n" + _lines(stale)
+    on_cycle = cycle_edges(unit_graph())
+    assert not on_cycle, "import cycles between sub-packages:\n" + _lines(on_cycle)
 
 
-def test_cross_domain_internal_imports_do_not_grow() -> None:
-    found = cross_domain_internal_imports()
+def test_other_units_are_entered_by_their_front_doors() -> None:
+    # Production code outside a unit sees only what the unit's __init__ offers; tests may look inside.
+    found = past_front_doors()
     listing = "\n".join(f"  {i.source}:{i.line} -> {i.target}" for i in found)
-    models = sum(i.target.endswith(".models") for i in found)
-    print(f"\n{len(found)} cross-domain imports of internals ({models} of ORM models):\n{listing}")
-    assert len(found) <= CROSS_DOMAIN_CEILING, (
-        f"{len(found)} cross-domain imports of internals, above the ceiling of "
-        f"{CROSS_DOMAIN_CEILING}: import the other domain's front door instead.\n{listing}"
-    )
+    assert not found, f"imports past a unit's front door (import the unit itself instead):\n{listing}"

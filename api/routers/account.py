@@ -12,11 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from api.deps import CurrentPrincipal, ResourcesDep, SessionDep
-from clinical.patients import service as patient_service
-from core.audit.context import client_address_var
-from core.identity import account
-from core.identity.passwords import PASSWORD_MAX_LENGTH
-from core.identity.schemas import (
+from clinical import patients
+from core import identity
+from core.audit import client_address_var
+from core.identity import (
+    PASSWORD_MAX_LENGTH,
     Accepted,
     AddressRequest,
     LinkRedemption,
@@ -79,8 +79,8 @@ async def register(
     body: PatientRegistration, _even: EvenAnswer, session: SessionDep, resources: ResourcesDep
 ) -> Accepted:
     # Checked first, so that a refused birth date reads the same whether or not the address is taken.
-    patient_service.check_online_registration(birth_date=body.birth_date)
-    user = await account.sign_up(
+    patients.check_online_registration(birth_date=body.birth_date)
+    user = await identity.sign_up(
         session=session,
         settings=resources.settings,
         limiter=resources.rate_limiter,
@@ -90,7 +90,7 @@ async def register(
     if user is not None:
         # The patient's clinical record, in the same transaction: both exist, or neither does.
         assert user.patient_id is not None  # set for every patient account
-        await patient_service.register_online_patient(
+        await patients.register_online_patient(
             session=session,
             actor=user.as_principal(),
             user_id=user.id,
@@ -108,7 +108,7 @@ async def register(
     "/verify-email", response_model=Accepted, summary="Verify an address with its emailed link"
 )
 async def verify_email(body: LinkRedemption, session: SessionDep, resources: ResourcesDep) -> Accepted:
-    await account.verify_email(
+    await identity.verify_email(
         session=session,
         settings=resources.settings,
         limiter=resources.rate_limiter,
@@ -124,7 +124,7 @@ async def verify_email(body: LinkRedemption, session: SessionDep, resources: Res
 async def resend_verification(
     body: AddressRequest, _even: EvenAnswer, session: SessionDep, resources: ResourcesDep
 ) -> Accepted:
-    await account.resend_verification(
+    await identity.resend_verification(
         session=session,
         settings=resources.settings,
         limiter=resources.rate_limiter,
@@ -140,7 +140,7 @@ async def resend_verification(
 async def forgot_password(
     body: AddressRequest, _even: EvenAnswer, session: SessionDep, resources: ResourcesDep
 ) -> Accepted:
-    await account.request_password_reset(
+    await identity.request_password_reset(
         session=session,
         settings=resources.settings,
         limiter=resources.rate_limiter,
@@ -154,7 +154,7 @@ async def forgot_password(
     "/reset-password", response_model=Accepted, summary="Set a new password with a reset link"
 )
 async def reset_password(body: PasswordReset, session: SessionDep, resources: ResourcesDep) -> Accepted:
-    await account.reset_password(
+    await identity.reset_password(
         session=session,
         settings=resources.settings,
         limiter=resources.rate_limiter,
@@ -179,7 +179,7 @@ async def change_password(
     session: SessionDep,
     resources: ResourcesDep,
 ) -> TokenPair:
-    return await account.change_password(
+    return await identity.change_password(
         session=session,
         settings=resources.settings,
         limiter=resources.rate_limiter,
@@ -195,6 +195,6 @@ async def change_password(
 async def sign_out_everywhere(
     principal: CurrentPrincipal, session: SessionDep, resources: ResourcesDep
 ) -> None:
-    await account.sign_out_everywhere(
+    await identity.sign_out_everywhere(
         session=session, revocations=resources.revocations, settings=resources.settings, actor=principal
     )

@@ -8,17 +8,17 @@ from fastapi import APIRouter, BackgroundTasks
 
 from api.deps import CurrentPrincipal, PatientInScope, ResourcesDep, SessionDep
 from core.db import utc_now
-from realtime.alarms import charting, service
-from realtime.alarms.models import AlarmStatus
-from realtime.alarms.publishing import publish_changes
-from realtime.alarms.schemas import (
+from realtime import alarms
+from realtime.alarms import (
     AlarmChange,
     AlarmRead,
+    AlarmStatus,
     News2ObservationCreate,
     News2ObservationRead,
     News2Read,
     ThresholdsRead,
     ThresholdsUpdate,
+    publish_changes,
 )
 
 router = APIRouter(tags=["alarms"])
@@ -32,7 +32,7 @@ async def list_alarms(
     patient_id: uuid.UUID | None = None,
     status: AlarmStatus | None = None,
 ) -> list[AlarmRead]:
-    return await service.list_alarms(
+    return await alarms.list_alarms(
         session=session, principal=principal, ward_id=ward_id, patient_id=patient_id, status=status
     )
 
@@ -47,7 +47,7 @@ async def acknowledge(
     resources: ResourcesDep,
     later: BackgroundTasks,
 ) -> AlarmChange:
-    change = await service.acknowledge(session=session, principal=principal, alarm_id=alarm_id, now=utc_now())
+    change = await alarms.acknowledge(session=session, principal=principal, alarm_id=alarm_id, now=utc_now())
     later.add_task(publish_changes, resources.bus, [change])
     return change
 
@@ -60,7 +60,7 @@ async def resolve(
     resources: ResourcesDep,
     later: BackgroundTasks,
 ) -> AlarmChange:
-    change = await service.resolve(session=session, principal=principal, alarm_id=alarm_id, now=utc_now())
+    change = await alarms.resolve(session=session, principal=principal, alarm_id=alarm_id, now=utc_now())
     later.add_task(publish_changes, resources.bus, [change])
     return change
 
@@ -69,7 +69,7 @@ async def resolve(
 async def get_thresholds(
     patient_id: PatientInScope, principal: CurrentPrincipal, session: SessionDep
 ) -> ThresholdsRead:
-    return await charting.get_thresholds(
+    return await alarms.get_thresholds(
         session=session, principal=principal, patient_id=patient_id, now=utc_now()
     )
 
@@ -80,7 +80,7 @@ async def get_thresholds(
 async def set_thresholds(
     patient_id: PatientInScope, body: ThresholdsUpdate, principal: CurrentPrincipal, session: SessionDep
 ) -> ThresholdsRead:
-    return await charting.set_thresholds(
+    return await alarms.set_thresholds(
         session=session, principal=principal, patient_id=patient_id, items=body.thresholds, now=utc_now()
     )
 
@@ -91,7 +91,7 @@ async def set_thresholds(
 async def record_observation(
     patient_id: PatientInScope, body: News2ObservationCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> News2ObservationRead:
-    return await charting.record_observation(
+    return await alarms.record_observation(
         session=session, principal=principal, patient_id=patient_id, data=body, now=utc_now()
     )
 
@@ -100,6 +100,6 @@ async def record_observation(
 async def current_news2(
     patient_id: PatientInScope, principal: CurrentPrincipal, session: SessionDep
 ) -> News2Read:
-    return await charting.current_news2(
+    return await alarms.current_news2(
         session=session, principal=principal, patient_id=patient_id, now=utc_now()
     )

@@ -14,9 +14,9 @@ from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, SessionDep
 from api.report_catalogue import CATALOGUE, compute
+from core import audit
 from core.access import require_role
-from core.audit import service as audit
-from core.identity.principal import Role
+from core.principal import Role
 from core.reports import Report, to_csv
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import AdminPrincipal, ResourcesDep, SessionDep, require_roles
-from core.audit import integrity, queries
-from core.audit.schemas import AuditFilter, AuditPage, ChainReportRead, Checkpoint
-from core.identity.principal import Role
+from core import audit
+from core.audit import AuditFilter, AuditPage, ChainReportRead, Checkpoint
+from core.principal import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"], dependencies=[Depends(require_roles(Role.ADMIN))])
 
@@ -20,18 +20,16 @@ async def list_audit_events(
     actor: AdminPrincipal,
     filters: Annotated[AuditFilter, Query()],
     before: Annotated[int | None, Query(ge=1, description="Return entries older than this seq")] = None,
-    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE_SIZE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=audit.MAX_PAGE_SIZE)] = 50,
 ) -> AuditPage:
-    return await queries.list_events(
-        session=session, actor=actor, filters=filters, before=before, limit=limit
-    )
+    return await audit.list_events(session=session, actor=actor, filters=filters, before=before, limit=limit)
 
 
 @router.get("/verify", response_model=ChainReportRead, summary="Check every seal and entry of the chain")
 async def verify_audit_chain(
     session: SessionDep, actor: AdminPrincipal, resources: ResourcesDep
 ) -> ChainReportRead:
-    report = await integrity.check_log(session=session, actor=actor, keys=resources.audit_keys)
+    report = await audit.check_log(session=session, actor=actor, keys=resources.audit_keys)
     return ChainReportRead.model_validate(report, from_attributes=True)
 
 
@@ -43,7 +41,7 @@ async def verify_audit_chain(
 async def verify_audit_chain_against(
     checkpoint: Checkpoint, session: SessionDep, actor: AdminPrincipal, resources: ResourcesDep
 ) -> ChainReportRead:
-    report = await integrity.check_log(
+    report = await audit.check_log(
         session=session, actor=actor, keys=resources.audit_keys, checkpoint=checkpoint
     )
     return ChainReportRead.model_validate(report, from_attributes=True)
@@ -57,7 +55,7 @@ async def verify_audit_chain_against(
 async def export_audit_checkpoint(
     session: SessionDep, actor: AdminPrincipal, resources: ResourcesDep, response: Response
 ) -> Checkpoint:
-    checkpoint = await integrity.export_checkpoint(session=session, actor=actor, keys=resources.audit_keys)
+    checkpoint = await audit.export_checkpoint(session=session, actor=actor, keys=resources.audit_keys)
     name = f"ownat-audit-checkpoint-{checkpoint.sequence}.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return checkpoint

@@ -7,16 +7,10 @@ from fastapi import APIRouter, Request, Response
 
 from api.deps import CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep
 from api.problems import problem_response
-from core.audit.context import client_address_var
+from core import identity
+from core.audit import client_address_var
 from core.errors import NotAuthenticated
-from core.identity import service
-from core.identity.schemas import (
-    LoginRequest,
-    LogoutRequest,
-    RefreshRequest,
-    TokenPair,
-    UserRead,
-)
+from core.identity import LoginRequest, LogoutRequest, RefreshRequest, TokenPair, UserRead
 
 public_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -26,7 +20,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 async def login(
     body: LoginRequest, request: Request, session: SessionDep, resources: ResourcesDep
 ) -> TokenPair:
-    return await service.authenticate_login(
+    return await identity.authenticate_login(
         session=session,
         rate_limiter=resources.rate_limiter,
         settings=resources.settings,
@@ -41,7 +35,7 @@ async def login(
 async def refresh(
     body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenPair | Response:
-    outcome = await service.rotate_refresh_token(
+    outcome = await identity.rotate_refresh_token(
         session=session,
         settings=settings,
         refresh_token=body.refresh_token,
@@ -68,7 +62,7 @@ async def logout(
     resources: ResourcesDep,
     body: LogoutRequest | None = None,
 ) -> None:
-    await service.logout(
+    await identity.logout(
         session=session,
         revocations=resources.revocations,
         settings=resources.settings,
@@ -79,5 +73,5 @@ async def logout(
 
 @router.get("/me", response_model=UserRead, summary="The signed-in user")
 async def me(principal: CurrentPrincipal, session: SessionDep) -> UserRead:
-    user = await service.get_user(session=session, actor=principal, user_id=principal.user_id)
+    user = await identity.get_user(session=session, actor=principal, user_id=principal.user_id)
     return UserRead.model_validate(user)

@@ -12,18 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from billing.charges import from_encounter
-from billing.charges import service as charges
-from billing.charges.schemas import (
-    ChargeRead,
-    ChargeUpdate,
-    EncounterCharges,
-    EncounterChargesRead,
-    ManualCharge,
-)
-from billing.fees import service as fees
-from billing.fees.models import ServiceKind
-from billing.fees.schemas import PriceCreate, PriceRead, ServiceCreate, ServiceRead, ServiceUpdate
+from billing import charge_corrections, charges, fees
+from billing.charges import ChargeRead, ChargeUpdate, EncounterCharges, EncounterChargesRead, ManualCharge
+from billing.fees import PriceCreate, PriceRead, ServiceCreate, ServiceKind, ServiceRead, ServiceUpdate
 from core.paging import MAX_PAGE_SIZE, Page
 
 router = APIRouter(prefix="/billing", tags=["billing"])
@@ -80,7 +71,7 @@ async def charge_encounter(
     session: SessionDep,
     settings: SettingsDep,
 ) -> EncounterChargesRead:
-    return await from_encounter.charge_encounter(
+    return await charges.charge_encounter(
         session=session, actor=actor, settings=settings, encounter_id=encounter_id, request=body
     )
 
@@ -111,11 +102,13 @@ async def list_charges(
 async def update_charge(
     charge_id: uuid.UUID, body: ChargeUpdate, actor: CurrentPrincipal, session: SessionDep
 ) -> ChargeRead:
-    charge = await charges.update_charge(session=session, actor=actor, charge_id=charge_id, changes=body)
+    charge = await charge_corrections.update_charge(
+        session=session, actor=actor, charge_id=charge_id, changes=body
+    )
     return ChargeRead.model_validate(charge)
 
 
 @router.delete("/charges/{charge_id}", status_code=204, summary="Delete an uninvoiced charge")
 async def delete_charge(charge_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> Response:
-    await charges.delete_charge(session=session, actor=actor, charge_id=charge_id)
+    await charge_corrections.delete_charge(session=session, actor=actor, charge_id=charge_id)
     return Response(status_code=204)

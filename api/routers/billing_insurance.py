@@ -11,24 +11,26 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import CurrentPrincipal, SessionDep
-from billing import adjudication
-from billing.insurance import claims, payers, queries
-from billing.insurance.exceptions import ClaimStateConflict
-from billing.insurance.export import claim_document, claim_view, exact_json
-from billing.insurance.fhir_claim import claim_resource
-from billing.insurance.provider_settings import ProviderSettings, load_provider_settings
-from billing.insurance.schemas import (
+from billing import adjudication, insurance
+from billing.insurance import (
     Adjudication,
     ClaimCreate,
     ClaimRead,
     ClaimResponse,
+    ClaimStateConflict,
+    ClaimStatus,
     CoverageCreate,
     CoverageRead,
     PayerCreate,
     PayerRead,
+    ProviderSettings,
+    claim_document,
+    claim_resource,
+    claim_view,
+    exact_json,
+    load_provider_settings,
+    write_837p,
 )
-from billing.insurance.terms import ClaimStatus
-from billing.insurance.x12_837p import write_837p
 from core.paging import Page
 
 router = APIRouter(tags=["insurance"])
@@ -46,12 +48,14 @@ X12_MEDIA_TYPE = "application/edi-x12"
 
 @router.post("/insurance/payers", status_code=201, response_model=PayerRead, summary="Add a payer")
 async def create_payer(body: PayerCreate, actor: CurrentPrincipal, session: SessionDep) -> PayerRead:
-    return PayerRead.model_validate(await payers.create_payer(session=session, actor=actor, payer=body))
+    return PayerRead.model_validate(await insurance.create_payer(session=session, actor=actor, payer=body))
 
 
 @router.get("/insurance/payers", response_model=list[PayerRead], summary="Payers by name")
 async def list_payers(actor: CurrentPrincipal, session: SessionDep) -> list[PayerRead]:
-    return [PayerRead.model_validate(row) for row in await payers.list_payers(session=session, actor=actor)]
+    return [
+        PayerRead.model_validate(row) for row in await insurance.list_payers(session=session, actor=actor)
+    ]
 
 
 @router.post(
@@ -60,7 +64,7 @@ async def list_payers(actor: CurrentPrincipal, session: SessionDep) -> list[Paye
 async def add_coverage(
     patient_id: uuid.UUID, body: CoverageCreate, actor: CurrentPrincipal, session: SessionDep
 ) -> CoverageRead:
-    row = await payers.add_coverage(session=session, actor=actor, patient_id=patient_id, coverage=body)
+    row = await insurance.add_coverage(session=session, actor=actor, patient_id=patient_id, coverage=body)
     return CoverageRead.model_validate(row)
 
 
@@ -70,7 +74,7 @@ async def add_coverage(
 async def list_coverages(
     patient_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> list[CoverageRead]:
-    rows = await payers.list_coverages(session=session, actor=actor, patient_id=patient_id)
+    rows = await insurance.list_coverages(session=session, actor=actor, patient_id=patient_id)
     return [CoverageRead.model_validate(row) for row in rows]
 
 
@@ -80,13 +84,13 @@ async def list_coverages(
 async def cancel_coverage(
     coverage_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> CoverageRead:
-    row = await payers.cancel_coverage(session=session, actor=actor, coverage_id=coverage_id)
+    row = await insurance.cancel_coverage(session=session, actor=actor, coverage_id=coverage_id)
     return CoverageRead.model_validate(row)
 
 
 @router.post("/insurance/claims", status_code=201, response_model=ClaimRead, summary="Draft a claim")
 async def create_claim(body: ClaimCreate, actor: CurrentPrincipal, session: SessionDep) -> ClaimRead:
-    return await claim_view(session, await claims.create_claim(session=session, actor=actor, new=body))
+    return await claim_view(session, await insurance.create_claim(session=session, actor=actor, new=body))
 
 
 @router.get("/insurance/claims", response_model=Page[ClaimRead], summary="Claims, newest first")
@@ -97,9 +101,9 @@ async def list_claims(
     patient_id: uuid.UUID | None = None,
     payer_id: uuid.UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE_SIZE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=insurance.MAX_PAGE_SIZE)] = 50,
 ) -> Page[ClaimRead]:
-    return await queries.list_claims(
+    return await insurance.list_claims(
         session=session,
         actor=actor,
         status=status,
@@ -112,19 +116,21 @@ async def list_claims(
 
 @router.get("/insurance/claims/{claim_id}", response_model=ClaimRead, summary="One claim")
 async def read_claim(claim_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> ClaimRead:
-    return await claim_view(session, await claims.read_claim(session=session, actor=actor, claim_id=claim_id))
+    return await claim_view(
+        session, await insurance.read_claim(session=session, actor=actor, claim_id=claim_id)
+    )
 
 
 @router.delete("/insurance/claims/{claim_id}", status_code=204, summary="Discard a draft claim")
 async def discard_claim(claim_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> Response:
-    await claims.discard_draft(session=session, actor=actor, claim_id=claim_id)
+    await insurance.discard_draft(session=session, actor=actor, claim_id=claim_id)
     return Response(status_code=204)
 
 
 @router.post("/insurance/claims/{claim_id}/submit", response_model=ClaimRead, summary="Submit a draft claim")
 async def submit_claim(claim_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> ClaimRead:
     return await claim_view(
-        session, await claims.submit_claim(session=session, actor=actor, claim_id=claim_id)
+        session, await insurance.submit_claim(session=session, actor=actor, claim_id=claim_id)
     )
 
 
@@ -134,7 +140,7 @@ async def submit_claim(claim_id: uuid.UUID, actor: CurrentPrincipal, session: Se
 async def record_response(
     claim_id: uuid.UUID, body: ClaimResponse, actor: CurrentPrincipal, session: SessionDep
 ) -> ClaimRead:
-    claim = await claims.record_response(session=session, actor=actor, claim_id=claim_id, response=body)
+    claim = await insurance.record_response(session=session, actor=actor, claim_id=claim_id, response=body)
     return await claim_view(session, claim)
 
 
@@ -158,7 +164,7 @@ async def adjudicate(
 async def claim_as_fhir(
     claim_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, provider: ProviderDep
 ) -> Response:
-    claim = await claims.read_claim(session=session, actor=actor, claim_id=claim_id, action="export")
+    claim = await insurance.read_claim(session=session, actor=actor, claim_id=claim_id, action="export")
     document = await claim_document(session, claim, provider, for_x12=False)
     status = "draft" if claim.status is ClaimStatus.DRAFT else "active"
     return Response(exact_json(claim_resource(document, status=status)), media_type=FHIR_JSON)
@@ -172,7 +178,7 @@ async def claim_as_fhir(
 async def claim_as_x12(
     claim_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, provider: ProviderDep
 ) -> Response:
-    claim = await claims.read_claim(session=session, actor=actor, claim_id=claim_id, action="export")
+    claim = await insurance.read_claim(session=session, actor=actor, claim_id=claim_id, action="export")
     if claim.control_number is None:
         raise ClaimStateConflict(
             "Submit the claim first: its 837P carries the control number given at submission."

@@ -12,18 +12,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from billing.invoices import drafts, issuing, queries
-from billing.invoices.models import InvoiceStatus
-from billing.invoices.pdf import render_invoice
-from billing.invoices.schemas import (
+from billing import invoices
+from billing.invoices import (
     InvoiceCreate,
     InvoiceRead,
+    InvoiceStatus,
     InvoiceUpdate,
     InvoiceVoid,
     LineUpdate,
+    invoice_view,
+    render_invoice,
 )
-from billing.invoices.views import invoice_view
-from clinical.patients.models import Patient
+from clinical.patients import Patient
 from core.paging import MAX_PAGE_SIZE, Page
 
 router = APIRouter(prefix="/billing/invoices", tags=["billing"])
@@ -35,7 +35,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 async def create_invoice(
     body: InvoiceCreate, actor: CurrentPrincipal, session: SessionDep, settings: SettingsDep
 ) -> InvoiceRead:
-    invoice = await drafts.create_draft(session=session, actor=actor, new=body, currency=settings.currency)
+    invoice = await invoices.create_draft(session=session, actor=actor, new=body, currency=settings.currency)
     return await invoice_view(session, invoice)
 
 
@@ -48,7 +48,7 @@ async def list_invoices(
     cursor: Cursor = None,
     limit: Limit = 20,
 ) -> Page[InvoiceRead]:
-    return await queries.list_invoices(
+    return await invoices.list_invoices(
         session=session, actor=actor, patient_id=patient_id, status=status, cursor=cursor, limit=limit
     )
 
@@ -56,7 +56,7 @@ async def list_invoices(
 @router.get("/{invoice_id}", response_model=InvoiceRead, summary="One invoice with its lines")
 async def get_invoice(invoice_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> InvoiceRead:
     return await invoice_view(
-        session, await queries.get_invoice(session=session, actor=actor, invoice_id=invoice_id)
+        session, await invoices.get_invoice(session=session, actor=actor, invoice_id=invoice_id)
     )
 
 
@@ -69,7 +69,7 @@ async def get_invoice(invoice_id: uuid.UUID, actor: CurrentPrincipal, session: S
 async def invoice_pdf(
     invoice_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    invoice = await queries.get_invoice(session=session, actor=actor, invoice_id=invoice_id)
+    invoice = await invoices.get_invoice(session=session, actor=actor, invoice_id=invoice_id)
     patient = await session.get(Patient, invoice.patient_id)
     assert patient is not None
     # Rendering is CPU work; a thread keeps the event loop serving other requests.
@@ -86,13 +86,13 @@ async def invoice_pdf(
 async def update_invoice(
     invoice_id: uuid.UUID, body: InvoiceUpdate, actor: CurrentPrincipal, session: SessionDep
 ) -> InvoiceRead:
-    invoice = await drafts.update_draft(session=session, actor=actor, invoice_id=invoice_id, changes=body)
+    invoice = await invoices.update_draft(session=session, actor=actor, invoice_id=invoice_id, changes=body)
     return await invoice_view(session, invoice)
 
 
 @router.delete("/{invoice_id}", status_code=204, summary="Discard a draft")
 async def delete_invoice(invoice_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> Response:
-    await drafts.delete_draft(session=session, actor=actor, invoice_id=invoice_id)
+    await invoices.delete_draft(session=session, actor=actor, invoice_id=invoice_id)
     return Response(status_code=204)
 
 
@@ -100,7 +100,7 @@ async def delete_invoice(invoice_id: uuid.UUID, actor: CurrentPrincipal, session
 async def update_line(
     invoice_id: uuid.UUID, line_id: uuid.UUID, body: LineUpdate, actor: CurrentPrincipal, session: SessionDep
 ) -> InvoiceRead:
-    invoice = await drafts.update_line(
+    invoice = await invoices.update_line(
         session=session, actor=actor, invoice_id=invoice_id, line_id=line_id, changes=body
     )
     return await invoice_view(session, invoice)
@@ -110,7 +110,7 @@ async def update_line(
 async def remove_line(
     invoice_id: uuid.UUID, line_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> InvoiceRead:
-    invoice = await drafts.remove_line(session=session, actor=actor, invoice_id=invoice_id, line_id=line_id)
+    invoice = await invoices.remove_line(session=session, actor=actor, invoice_id=invoice_id, line_id=line_id)
     return await invoice_view(session, invoice)
 
 
@@ -118,7 +118,7 @@ async def remove_line(
 async def issue_invoice(
     invoice_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, settings: SettingsDep
 ) -> InvoiceRead:
-    invoice = await issuing.issue_invoice(
+    invoice = await invoices.issue_invoice(
         session=session,
         actor=actor,
         invoice_id=invoice_id,
@@ -131,7 +131,7 @@ async def issue_invoice(
 async def void_invoice(
     invoice_id: uuid.UUID, body: InvoiceVoid, actor: CurrentPrincipal, session: SessionDep
 ) -> InvoiceRead:
-    invoice = await issuing.void_invoice(
+    invoice = await invoices.void_invoice(
         session=session, actor=actor, invoice_id=invoice_id, reason=body.reason
     )
     return await invoice_view(session, invoice)

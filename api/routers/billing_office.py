@@ -15,9 +15,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from billing import accounts
-from billing.charges import encounters
-from clinical.patients.search import PatientQuery
+from billing import accounts, worklist
+from clinical.patients import PatientQuery
 from core.paging import MAX_PAGE_SIZE, Page
 
 router = APIRouter(prefix="/billing", tags=["billing"])
@@ -60,7 +59,7 @@ async def find_accounts(
 
 @router.get(
     "/encounters",
-    response_model=Page[encounters.BillableEncounter],
+    response_model=Page[worklist.BillableEncounter],
     summary="Finished encounters with what is charged and claimed (`charged=false`: still to charge)",
 )
 async def list_finished_encounters(
@@ -70,7 +69,7 @@ async def list_finished_encounters(
     patient_id: uuid.UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-) -> Page[encounters.BillableEncounter]:
-    return await encounters.list_finished_encounters(
+) -> Page[worklist.BillableEncounter]:
+    return await worklist.list_finished_encounters(
         session=session, actor=actor, charged=charged, patient_id=patient_id, cursor=cursor, limit=limit
     )

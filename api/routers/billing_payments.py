@@ -15,17 +15,17 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep
+from billing import payments
 from billing.exceptions import GatewayUnavailable
-from billing.payments import cancel, card, checkout, idempotency, offline, queries, refunds, webhooks
-from billing.payments.gateway import gateway_from_settings
-from billing.payments.models import PaymentMethod
-from billing.payments.schemas import (
+from billing.payments import (
     CheckoutCreate,
     PaymentCreate,
+    PaymentMethod,
     PaymentOptions,
     PaymentRead,
     RefundCreate,
     RefundRead,
+    gateway_from_settings,
 )
 from core.sessions import transaction
 
@@ -53,12 +53,12 @@ async def create_payment(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> PaymentRead:
-    key = idempotency.require_key(idempotency_key)
+    key = payments.require_key(idempotency_key)
     if body.method is PaymentMethod.CARD:
         gateway = gateway_from_settings(resources.settings)
         if gateway is None:
             raise GatewayUnavailable("Card payments are not configured on this server.")
-        payment, replayed = await card.pay_by_card(
+        payment, replayed = await payments.pay_by_card(
             sessions=resources.sessions,
             gateway=gateway,
             actor=actor,
@@ -68,7 +68,7 @@ async def create_payment(
         )
     else:
         async with transaction(resources.sessions) as session:
-            payment, replayed = await offline.record_offline_payment(
+            payment, replayed = await payments.record_offline_payment(
                 session=session, actor=actor, invoice_id=invoice_id, new=body, key=key
             )
     response.headers[REPLAY_HEADER] = str(replayed).lower()
@@ -90,12 +90,12 @@ async def create_checkout(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> PaymentRead:
-    key = idempotency.require_key(idempotency_key)
+    key = payments.require_key(idempotency_key)
     settings = resources.settings
     gateway = gateway_from_settings(settings)
     if gateway is None:
         raise GatewayUnavailable("Card payments are not configured on this server.")
-    payment, replayed = await checkout.start_checkout(
+    payment, replayed = await payments.start_checkout(
         sessions=resources.sessions,
         gateway=gateway,
         actor=actor,
@@ -125,10 +125,10 @@ async def payment_options(actor: CurrentPrincipal, settings: SettingsDep) -> Pay
 async def list_payments(
     invoice_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> InvoicePayments:
-    payments, refund_rows = await queries.invoice_payments(
+    payment_rows, refund_rows = await payments.invoice_payments(
         session=session, actor=actor, invoice_id=invoice_id
     )
-    return InvoicePayments(payments=payments, refunds=refund_rows)
+    return InvoicePayments(payments=payment_rows, refunds=refund_rows)
 
 
 @router.post(
@@ -142,8 +142,8 @@ async def create_refund(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> RefundRead:
-    key = idempotency.require_key(idempotency_key)
-    refund, replayed = await refunds.refund_payment(
+    key = payments.require_key(idempotency_key)
+    refund, replayed = await payments.refund_payment(
         sessions=resources.sessions,
         gateway=gateway_from_settings(resources.settings),
         actor=actor,
@@ -164,7 +164,7 @@ async def cancel_payment(
     gateway = gateway_from_settings(resources.settings)
     if gateway is None:
         raise GatewayUnavailable("Card payments are not configured on this server.")
-    payment = await cancel.cancel_card_payment(
+    payment = await payments.cancel_card_payment(
         sessions=resources.sessions, gateway=gateway, actor=actor, payment_id=payment_id
     )
     return PaymentRead.model_validate(payment)
@@ -175,10 +175,10 @@ async def gateway_webhook(request: Request, session: SessionDep, settings: Setti
     if settings.payment_webhook_secret is None:
         raise GatewayUnavailable("The payment webhook is not configured on this server.")
     payload = await request.body()
-    webhooks.verify_signature(
+    payments.verify_signature(
         payload,
         request.headers.get("stripe-signature"),
         secret=settings.payment_webhook_secret.get_secret_value(),
         tolerance_s=settings.payment_webhook_tolerance_s,
     )
-    return {"result": await webhooks.handle_event(session=session, payload=payload)}
+    return {"result": await payments.handle_event(session=session, payload=payload)}

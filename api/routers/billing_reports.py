@@ -11,8 +11,8 @@ from datetime import date
 from fastapi import APIRouter
 
 from api.deps import CurrentPrincipal, SessionDep
-from billing.reports import service
-from billing.reports.schemas import AgeingReport, Granularity, RevenueReport
+from billing import reports
+from billing.reports import AgeingReport, Granularity, RevenueReport
 
 router = APIRouter(tags=["billing reports"])
 
@@ -24,7 +24,7 @@ async def ageing(
     as_of: date | None = None,
     patient_id: uuid.UUID | None = None,
 ) -> AgeingReport:
-    return await service.ageing(session=session, actor=actor, as_of=as_of, patient_id=patient_id)
+    return await reports.ageing(session=session, actor=actor, as_of=as_of, patient_id=patient_id)
 
 
 @router.get(
@@ -38,6 +38,6 @@ async def revenue(
     granularity: Granularity = Granularity.MONTH,
     payer_id: uuid.UUID | None = None,
 ) -> RevenueReport:
-    return await service.revenue(
+    return await reports.revenue(
         session=session, actor=actor, start=start, end=end, granularity=granularity, payer_id=payer_id
     )

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal
-from clinical.codes.icd10 import search_icd10
+from clinical.codes import search_icd10
 
 router = APIRouter(prefix="/codes", tags=["codes"])
 

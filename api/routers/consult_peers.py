@@ -14,19 +14,20 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
 from api.deps import CurrentPrincipal, ResourcesDep, SessionDep
 from api.pages import page_response
-from clinical.documents import service as documents
-from clinical.documents.schemas import DocumentRead
-from realtime.consult.peers import precall, recordings
-from realtime.consult.peers.recordings import RecordingPlace
-from realtime.consult.peers.registry import PeerRegistry
-from realtime.consult.peers.schemas import (
+from clinical import documents
+from clinical.documents import DocumentRead
+from realtime import consult
+from realtime.consult import (
     ConsentChange,
     PeerAnswer,
+    PeerRegistry,
+    PeerSettings,
     RecorderJoined,
+    RecordingPlace,
     RecordingState,
     SessionOffer,
+    load_peer_settings,
 )
-from realtime.consult.peers.settings import PeerSettings, load_peer_settings
 
 router = APIRouter(tags=["consult peers"])
 pages_router = APIRouter(include_in_schema=False)
@@ -87,7 +88,7 @@ async def start_precall(
     registry: RegistryDep,
     settings: PeerSettingsDep,
 ) -> PeerAnswer:
-    return await precall.start_precall(
+    return await consult.start_precall(
         session=session,
         actor=actor,
         registry=registry,
@@ -99,7 +100,7 @@ async def start_precall(
 
 @router.delete("/consult/precall/{peer_id}", status_code=204, summary="End your pre-call check")
 async def stop_precall(peer_id: uuid.UUID, actor: CurrentPrincipal, registry: RegistryDep) -> Response:
-    await precall.stop_precall(actor=actor, registry=registry, peer_id=peer_id)
+    await consult.stop_precall(actor=actor, registry=registry, peer_id=peer_id)
     return Response(status_code=204)
 
 
@@ -107,9 +108,7 @@ async def stop_precall(peer_id: uuid.UUID, actor: CurrentPrincipal, registry: Re
 async def recording_state(
     encounter_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, place: PlaceDep
 ) -> RecordingState:
-    return await recordings.recording_state(
-        session=session, actor=actor, place=place, encounter_id=encounter_id
-    )
+    return await consult.recording_state(session=session, actor=actor, place=place, encounter_id=encounter_id)
 
 
 @router.put(
@@ -124,7 +123,7 @@ async def change_consent(
     session: SessionDep,
     place: PlaceDep,
 ) -> RecordingState:
-    return await recordings.change_consent(
+    return await consult.change_consent(
         session=session, actor=actor, place=place, encounter_id=encounter_id, given=body.consent
     )
 
@@ -138,9 +137,7 @@ async def change_consent(
 async def start_recorder(
     encounter_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, place: PlaceDep
 ) -> RecorderJoined:
-    return await recordings.start_in_room(
-        session=session, actor=actor, place=place, encounter_id=encounter_id
-    )
+    return await consult.start_in_room(session=session, actor=actor, place=place, encounter_id=encounter_id)
 
 
 @router.post(
@@ -151,7 +148,7 @@ async def start_recorder(
 async def stop_recording(
     encounter_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, place: PlaceDep
 ) -> DocumentRead | None:
-    document_id = await recordings.stop_recording(
+    document_id = await consult.stop_recording(
         session=session, actor=actor, place=place, encounter_id=encounter_id
     )
     if document_id is None:

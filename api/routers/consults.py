@@ -14,8 +14,8 @@ from fastapi import APIRouter, Response
 from pydantic import AwareDatetime
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from realtime.consult import invitations, service, visits
-from realtime.consult.schemas import (
+from realtime import consult
+from realtime.consult import (
     ChatLineRead,
     ConsultSessionRead,
     GuestTicketRead,
@@ -44,7 +44,7 @@ async def create_invitation(
     session: SessionDep,
     settings: SettingsDep,
 ) -> InvitationIssued:
-    return await invitations.create_invitation(
+    return await consult.create_invitation(
         session=session, actor=actor, appointment_id=appointment_id, new=body, settings=settings
     )
 
@@ -55,7 +55,7 @@ async def create_invitation(
 async def list_invitations(
     appointment_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> list[InvitationRead]:
-    rows = await invitations.list_invitations(session=session, actor=actor, appointment_id=appointment_id)
+    rows = await consult.list_invitations(session=session, actor=actor, appointment_id=appointment_id)
     return [InvitationRead.model_validate(row) for row in rows]
 
 
@@ -65,7 +65,7 @@ async def list_invitations(
 async def revoke_invitation(
     appointment_id: uuid.UUID, invitation_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> Response:
-    await invitations.revoke_invitation(
+    await consult.revoke_invitation(
         session=session, actor=actor, appointment_id=appointment_id, invitation_id=invitation_id
     )
     return Response(status_code=204)
@@ -77,7 +77,7 @@ async def revoke_invitation(
 async def redeem_invitation(
     body: InvitationRedeem, session: SessionDep, settings: SettingsDep
 ) -> GuestTicketRead:
-    return await invitations.redeem_invitation(session=session, token=body.token, settings=settings)
+    return await consult.redeem_invitation(session=session, token=body.token, settings=settings)
 
 
 @router.get("/visits", response_model=VideoVisitList, summary="Your video visits and when their rooms open")
@@ -89,7 +89,7 @@ async def list_video_visits(
     start_to: AwareDatetime,
 ) -> VideoVisitList:
     # Before "/{appointment_id}", which would otherwise take "visits" for an id.
-    return await visits.list_video_visits(
+    return await consult.list_video_visits(
         session=session, actor=actor, settings=settings, start_from=start_from, start_to=start_to
     )
 
@@ -98,20 +98,20 @@ async def list_video_visits(
 async def get_consult(
     appointment_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> ConsultSessionRead:
-    return await service.get_consult_session(session=session, actor=actor, appointment_id=appointment_id)
+    return await consult.get_consult_session(session=session, actor=actor, appointment_id=appointment_id)
 
 
 @router.get("/{appointment_id}/chat", response_model=list[ChatLineRead], summary="The consultation's chat")
 async def list_chat(
     appointment_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> list[ChatLineRead]:
-    return await service.list_chat(session=session, actor=actor, appointment_id=appointment_id)
+    return await consult.list_chat(session=session, actor=actor, appointment_id=appointment_id)
 
 
 @router.get("/{appointment_id}/ice-servers", response_model=IceServersRead, summary="Fresh ICE servers")
 async def get_ice_servers(
     appointment_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, settings: SettingsDep
 ) -> IceServersRead:
-    return await service.ice_servers_for(
+    return await consult.ice_servers_for(
         session=session, actor=actor, appointment_id=appointment_id, settings=settings
     )

@@ -13,17 +13,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.deps import CurrentPrincipal, PatientInScope, SessionDep
-from devices.registry import binding_service, lifecycle, service
-from devices.registry.broker_access import BrokerAccess
-from devices.registry.models import DeviceKind, DeviceStatus
-from devices.registry.schemas import (
+from devices import registry
+from devices.registry import (
     BindingCreate,
     BindingEnd,
     BindingRead,
+    BrokerAccess,
     CredentialIssued,
     DeviceCreate,
+    DeviceKind,
     DevicePage,
     DeviceRead,
+    DeviceStatus,
     DeviceUpdate,
     PatientDeviceRead,
     StatusChange,
@@ -43,7 +44,7 @@ BrokerDep = Annotated[BrokerAccess | None, Depends(get_broker_access)]
 
 @router.post("/devices", status_code=201, response_model=DeviceRead, summary="Register a device")
 async def register_device(body: DeviceCreate, actor: CurrentPrincipal, session: SessionDep) -> DeviceRead:
-    return await service.register_device(session=session, actor=actor, device=body)
+    return await registry.register_device(session=session, actor=actor, device=body)
 
 
 @router.get("/devices", response_model=DevicePage, summary="Page through devices by device id")
@@ -55,9 +56,9 @@ async def list_devices(
     patient_id: Annotated[uuid.UUID | None, Query(description="bound to this patient now")] = None,
     ward_id: Annotated[uuid.UUID | None, Query(description="bound on this ward now")] = None,
     after: Annotated[str | None, Query(max_length=64, description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=registry.MAX_PAGE_SIZE)] = 50,
 ) -> DevicePage:
-    return await service.list_devices(
+    return await registry.list_devices(
         session=session,
         actor=actor,
         status=status,
@@ -71,7 +72,7 @@ async def list_devices(
 
 @router.get("/devices/{device}", response_model=DeviceRead, summary="One device")
 async def get_device(device: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> DeviceRead:
-    return await service.get_device(session=session, actor=actor, device_uuid=device)
+    return await registry.get_device(session=session, actor=actor, device_uuid=device)
 
 
 @router.patch(
@@ -82,7 +83,7 @@ async def get_device(device: uuid.UUID, actor: CurrentPrincipal, session: Sessio
 async def update_device(
     device: uuid.UUID, body: DeviceUpdate, actor: CurrentPrincipal, session: SessionDep
 ) -> DeviceRead:
-    return await service.update_device(session=session, actor=actor, device_uuid=device, changes=body)
+    return await registry.update_device(session=session, actor=actor, device_uuid=device, changes=body)
 
 
 @router.post(
@@ -96,14 +97,14 @@ async def issue_credential(
 ) -> CredentialIssued:
     # The secret must not linger in any cache between here and the administrator.
     response.headers["Cache-Control"] = "no-store"
-    return await lifecycle.issue_credential(session=session, actor=actor, device_uuid=device, broker=broker)
+    return await registry.issue_credential(session=session, actor=actor, device_uuid=device, broker=broker)
 
 
 @router.post("/devices/{device}/revoke", response_model=DeviceRead, summary="Revoke a distrusted device")
 async def revoke_device(
     device: uuid.UUID, body: StatusChange, actor: CurrentPrincipal, session: SessionDep, broker: BrokerDep
 ) -> DeviceRead:
-    return await lifecycle.revoke_device(
+    return await registry.revoke_device(
         session=session, actor=actor, device_uuid=device, reason=body.reason, broker=broker
     )
 
@@ -114,21 +115,21 @@ async def revoke_device(
 async def deactivate_device(
     device: uuid.UUID, body: StatusChange, actor: CurrentPrincipal, session: SessionDep, broker: BrokerDep
 ) -> DeviceRead:
-    return await lifecycle.deactivate_device(
+    return await registry.deactivate_device(
         session=session, actor=actor, device_uuid=device, reason=body.reason, broker=broker
     )
 
 
 @router.post("/devices/{device}/activate", response_model=DeviceRead, summary="Return a device to service")
 async def activate_device(device: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> DeviceRead:
-    return await lifecycle.activate_device(session=session, actor=actor, device_uuid=device)
+    return await registry.activate_device(session=session, actor=actor, device_uuid=device)
 
 
 @router.get("/devices/{device}/bindings", response_model=list[BindingRead], summary="A device's bindings")
 async def list_device_bindings(
     device: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> list[BindingRead]:
-    return await binding_service.list_device_bindings(session=session, actor=actor, device_uuid=device)
+    return await registry.list_device_bindings(session=session, actor=actor, device_uuid=device)
 
 
 @router.post(
@@ -140,14 +141,14 @@ async def list_device_bindings(
 async def bind_device(
     device: uuid.UUID, body: BindingCreate, actor: CurrentPrincipal, session: SessionDep
 ) -> BindingRead:
-    return await binding_service.bind_device(session=session, actor=actor, device_uuid=device, binding=body)
+    return await registry.bind_device(session=session, actor=actor, device_uuid=device, binding=body)
 
 
 @router.post("/bindings/{binding}/end", response_model=BindingRead, summary="End a binding")
 async def end_binding(
     binding: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, body: BindingEnd | None = None
 ) -> BindingRead:
-    return await binding_service.end_binding(
+    return await registry.end_binding(
         session=session, actor=actor, binding_id=binding, end=body or BindingEnd()
     )
 
@@ -163,6 +164,6 @@ async def list_patient_devices(
     session: SessionDep,
     current_only: bool = True,
 ) -> list[PatientDeviceRead]:
-    return await binding_service.list_patient_devices(
+    return await registry.list_patient_devices(
         session=session, actor=actor, patient_id=patient_id, current_only=current_only
     )

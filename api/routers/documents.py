@@ -15,11 +15,16 @@ from fastapi import APIRouter, Depends, Form, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from clinical.documents import service
-from clinical.documents.content_types import content_disposition
-from clinical.documents.models import DocumentKind
-from clinical.documents.schemas import DocumentRead, DocumentUpload
-from clinical.documents.storage import CHUNK_BYTES, DocumentStorage, FileSystemStorage
+from clinical import documents
+from clinical.documents import (
+    CHUNK_BYTES,
+    DocumentKind,
+    DocumentRead,
+    DocumentStorage,
+    DocumentUpload,
+    FileSystemStorage,
+    content_disposition,
+)
 from core.paging import MAX_PAGE_SIZE, Page
 
 router = APIRouter(tags=["documents"])
@@ -53,7 +58,7 @@ async def upload_document(
     storage: StorageDep,
     settings: SettingsDep,
 ) -> DocumentRead:
-    document = await service.upload_document(
+    document = await documents.upload_document(
         session=session,
         actor=actor,
         storage=storage,
@@ -80,14 +85,14 @@ async def list_documents(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> Page[DocumentRead]:
-    return await service.list_documents(
+    return await documents.list_documents(
         session=session, actor=actor, patient_id=patient_id, kind=kind, cursor=cursor, limit=limit
     )
 
 
 @router.get("/documents/{document_id}", response_model=DocumentRead, summary="A document's metadata")
 async def get_document(document_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> DocumentRead:
-    document = await service.get_document(session=session, actor=actor, document_id=document_id)
+    document = await documents.get_document(session=session, actor=actor, document_id=document_id)
     return DocumentRead.model_validate(document)
 
 
@@ -104,7 +109,7 @@ async def download_document(
     storage: StorageDep,
     inline: Annotated[bool, Query(description="Ask the browser to display it rather than save it")] = False,
 ) -> StreamingResponse:
-    content = await service.open_document(
+    content = await documents.open_document(
         session=session, actor=actor, storage=storage, document_id=document_id
     )
     document = content.document
@@ -124,5 +129,5 @@ async def download_document(
     "/documents/{document_id}", status_code=204, summary="Remove a document from the record (soft)"
 )
 async def delete_document(document_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> Response:
-    await service.delete_document(session=session, actor=actor, document_id=document_id)
+    await documents.delete_document(session=session, actor=actor, document_id=document_id)
     return Response(status_code=204)

@@ -11,31 +11,26 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentPrincipal, SessionDep
-from clinical.encounters import service as encounters
-from clinical.encounters.diagnoses import service as diagnoses
-from clinical.encounters.diagnoses.schemas import DiagnosisCreate, DiagnosisRead
-from clinical.encounters.notes import service as notes
-from clinical.encounters.notes.schemas import AddendumRead, NoteRead, NoteWrite
-from clinical.encounters.prescriptions import service as prescriptions
-from clinical.encounters.prescriptions.schemas import (
-    PrescriptionCreate,
-    PrescriptionFilter,
-    PrescriptionRead,
-    PrescriptionStatusChange,
-)
-from clinical.encounters.recorded_vitals import service as recorded_vitals
-from clinical.encounters.recorded_vitals.schemas import (
-    RecordedVitalFilter,
-    RecordedVitalRead,
-    RecordedVitalsCreate,
-)
-from clinical.encounters.schemas import (
+from clinical import encounters
+from clinical.encounters import (
+    AddendumRead,
+    DiagnosisCreate,
+    DiagnosisRead,
     EncounterCancel,
     EncounterCreate,
     EncounterFilter,
     EncounterFinish,
     EncounterRead,
     EncounterStart,
+    NoteRead,
+    NoteWrite,
+    PrescriptionCreate,
+    PrescriptionFilter,
+    PrescriptionRead,
+    PrescriptionStatusChange,
+    RecordedVitalFilter,
+    RecordedVitalRead,
+    RecordedVitalsCreate,
 )
 from core.paging import MAX_PAGE_SIZE, Page
 
@@ -114,17 +109,17 @@ async def cancel_encounter(
 async def write_note(
     encounter_id: uuid.UUID, body: NoteWrite, actor: CurrentPrincipal, session: SessionDep
 ) -> NoteRead:
-    return await notes.write_note(session=session, actor=actor, encounter_id=encounter_id, note=body)
+    return await encounters.write_note(session=session, actor=actor, encounter_id=encounter_id, note=body)
 
 
 @router.get("/encounters/{encounter_id}/notes", response_model=list[NoteRead], summary="An encounter's notes")
 async def list_notes(encounter_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> list[NoteRead]:
-    return await notes.list_notes(session=session, actor=actor, encounter_id=encounter_id)
+    return await encounters.list_notes(session=session, actor=actor, encounter_id=encounter_id)
 
 
 @router.get("/notes/{note_id}", response_model=NoteRead, summary="One note with its addenda")
 async def get_note(note_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> NoteRead:
-    return await notes.get_note(session=session, actor=actor, note_id=note_id)
+    return await encounters.get_note(session=session, actor=actor, note_id=note_id)
 
 
 @router.patch(
@@ -133,12 +128,12 @@ async def get_note(note_id: uuid.UUID, actor: CurrentPrincipal, session: Session
 async def revise_note(
     note_id: uuid.UUID, body: NoteWrite, actor: CurrentPrincipal, session: SessionDep
 ) -> NoteRead:
-    return await notes.revise_note(session=session, actor=actor, note_id=note_id, note=body)
+    return await encounters.revise_note(session=session, actor=actor, note_id=note_id, note=body)
 
 
 @router.post("/notes/{note_id}/sign", response_model=NoteRead, summary="Sign a note (its author only)")
 async def sign_note(note_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> NoteRead:
-    return await notes.sign_note(session=session, actor=actor, note_id=note_id)
+    return await encounters.sign_note(session=session, actor=actor, note_id=note_id)
 
 
 @router.post(
@@ -147,7 +142,7 @@ async def sign_note(note_id: uuid.UUID, actor: CurrentPrincipal, session: Sessio
 async def add_addendum(
     note_id: uuid.UUID, body: NoteWrite, actor: CurrentPrincipal, session: SessionDep
 ) -> AddendumRead:
-    return await notes.add_addendum(session=session, actor=actor, note_id=note_id, addendum=body)
+    return await encounters.add_addendum(session=session, actor=actor, note_id=note_id, addendum=body)
 
 
 @router.post(
@@ -159,7 +154,7 @@ async def add_addendum(
 async def add_diagnosis(
     encounter_id: uuid.UUID, body: DiagnosisCreate, actor: CurrentPrincipal, session: SessionDep
 ) -> DiagnosisRead:
-    diagnosis = await diagnoses.add_diagnosis(
+    diagnosis = await encounters.add_diagnosis(
         session=session, actor=actor, encounter_id=encounter_id, new=body
     )
     return DiagnosisRead.model_validate(diagnosis)
@@ -173,7 +168,7 @@ async def add_diagnosis(
 async def list_diagnoses(
     encounter_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> list[DiagnosisRead]:
-    rows = await diagnoses.list_diagnoses(session=session, actor=actor, encounter_id=encounter_id)
+    rows = await encounters.list_diagnoses(session=session, actor=actor, encounter_id=encounter_id)
     return [DiagnosisRead.model_validate(row) for row in rows]
 
 
@@ -183,7 +178,7 @@ async def list_diagnoses(
 async def remove_diagnosis(
     encounter_id: uuid.UUID, diagnosis_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> Response:
-    await diagnoses.remove_diagnosis(
+    await encounters.remove_diagnosis(
         session=session, actor=actor, encounter_id=encounter_id, diagnosis_id=diagnosis_id
     )
     return Response(status_code=204)
@@ -198,7 +193,7 @@ async def remove_diagnosis(
 async def prescribe(
     encounter_id: uuid.UUID, body: PrescriptionCreate, actor: CurrentPrincipal, session: SessionDep
 ) -> PrescriptionRead:
-    return await prescriptions.prescribe(session=session, actor=actor, encounter_id=encounter_id, new=body)
+    return await encounters.prescribe(session=session, actor=actor, encounter_id=encounter_id, new=body)
 
 
 @router.get(
@@ -213,7 +208,7 @@ async def list_encounter_prescriptions(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[PrescriptionRead]:
-    return await prescriptions.list_prescriptions(
+    return await encounters.list_prescriptions(
         session=session,
         actor=actor,
         filters=PrescriptionFilter(),
@@ -231,7 +226,7 @@ async def list_prescriptions(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[PrescriptionRead]:
-    return await prescriptions.list_prescriptions(
+    return await encounters.list_prescriptions(
         session=session, actor=actor, filters=filters, cursor=cursor, limit=limit
     )
 
@@ -240,7 +235,7 @@ async def list_prescriptions(
 async def get_prescription(
     prescription_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> PrescriptionRead:
-    return await prescriptions.get_prescription(session=session, actor=actor, prescription_id=prescription_id)
+    return await encounters.get_prescription(session=session, actor=actor, prescription_id=prescription_id)
 
 
 @router.post(
@@ -251,7 +246,7 @@ async def get_prescription(
 async def change_prescription_status(
     prescription_id: uuid.UUID, body: PrescriptionStatusChange, actor: CurrentPrincipal, session: SessionDep
 ) -> PrescriptionRead:
-    return await prescriptions.change_status(
+    return await encounters.change_prescription_status(
         session=session, actor=actor, prescription_id=prescription_id, change=body
     )
 
@@ -265,7 +260,7 @@ async def change_prescription_status(
 async def record_vitals(
     body: RecordedVitalsCreate, actor: CurrentPrincipal, session: SessionDep
 ) -> list[RecordedVitalRead]:
-    rows = await recorded_vitals.record_vitals(session=session, actor=actor, new=body)
+    rows = await encounters.record_vitals(session=session, actor=actor, new=body)
     return [RecordedVitalRead.model_validate(row) for row in rows]
 
 
@@ -279,6 +274,6 @@ async def list_recorded_vitals(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Page[RecordedVitalRead]:
-    return await recorded_vitals.list_recorded_vitals(
+    return await encounters.list_recorded_vitals(
         session=session, actor=actor, filters=filters, cursor=cursor, limit=limit
     )

@@ -29,19 +29,25 @@ from api.deps import FhirPrincipal, SessionDep, SettingsDep
 from api.problems import REDIS_RETRY_AFTER_S
 from api.refusal_audit import record_refusal
 from api.routers.documents import StorageDep
-from clinical.fhir import bundles, capability, history, service
-from clinical.fhir.answer import FhirAnswer
-from clinical.fhir.bulk import capability as bulk_capability
-from clinical.fhir.constants import EVERYTHING_LIMIT_PER_TYPE, FHIR_MEDIA_TYPE
-from clinical.fhir.errors import InvalidResource, InvalidSearch, UnsupportedMediaType
-from clinical.fhir.outcome import operation_outcome
-from clinical.fhir.provider import FhirContext
-from clinical.fhir.search.request import FORMAT, JSON_FORMATS, check_accept, check_format
-from clinical.fhir.writes import service as writes
+from clinical import fhir
+from clinical.fhir import (
+    EVERYTHING_LIMIT_PER_TYPE,
+    FHIR_MEDIA_TYPE,
+    FORMAT_PARAMETER,
+    JSON_FORMATS,
+    FhirAnswer,
+    FhirContext,
+    InvalidResource,
+    InvalidSearch,
+    UnsupportedMediaType,
+    check_accept,
+    check_format,
+    operation_outcome,
+)
 from core.errors import DomainError, NotFound, RateLimited
-from core.identity.principal import Principal
+from core.principal import Principal
 from core.settings import Settings
-from realtime.subscriptions import capability as subscription_capability
+from realtime import subscriptions
 
 BASE_PATH = "/fhir/R4"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
@@ -152,7 +158,7 @@ def _base_url(request: Request) -> str:
 def _read_options(request: Request) -> None:
     # A read takes no search parameters; anything but `_format` is refused rather than ignored.
     for key, value in request.query_params.multi_items():
-        if key != FORMAT:
+        if key != FORMAT_PARAMETER:
             raise InvalidSearch(f"The parameter '{key}' is not supported on a read.")
         check_format(value)
 
@@ -166,19 +172,19 @@ async def batch_or_transaction(
     storage: StorageDep,
 ) -> FhirResponse:
     ctx = _write_context(request, principal, session, settings, storage)
-    body = await bundles.process(ctx, await _resource_body(request))
+    body = await fhir.process_bundle(ctx, await _resource_body(request))
     return FhirResponse(body)
 
 
 @public_router.get("/metadata", summary="The CapabilityStatement: what this server implements")
 async def metadata(request: Request) -> FhirResponse:
     _read_options(request)
-    statement = capability.capability_statement(
+    statement = fhir.capability_statement(
         base_url=_base_url(request),
-        extra_resources=[*subscription_capability.subscription_resources(), bulk_capability.GROUP_RESOURCE],
-        operations=[bulk_capability.SYSTEM_EXPORT],
-        type_operations={"Patient": [bulk_capability.PATIENT_EXPORT]},
-        instantiates=[bulk_capability.INSTANTIATES, subscription_capability.INSTANTIATES],
+        extra_resources=[*subscriptions.subscription_resources(), fhir.GROUP_RESOURCE],
+        operations=[fhir.SYSTEM_EXPORT],
+        type_operations={"Patient": [fhir.PATIENT_EXPORT]},
+        instantiates=[fhir.INSTANTIATES, subscriptions.INSTANTIATES],
     )
     return FhirResponse(statement)
 
@@ -187,7 +193,7 @@ async def metadata(request: Request) -> FhirResponse:
 async def patient_everything(
     patient_id: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
-    body = await service.patient_everything(
+    body = await fhir.patient_everything(
         session=session,
         principal=principal,
         base_url=_base_url(request),
@@ -224,7 +230,7 @@ def _matches(header: str | None, etag: str) -> bool:
 async def type_history(
     resource_type: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
-    body = await history.type_history(
+    body = await fhir.type_history(
         session=session,
         principal=principal,
         base_url=_base_url(request),
@@ -238,7 +244,7 @@ async def type_history(
 async def instance_history(
     resource_type: str, resource_id: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
-    body = await history.instance_history(
+    body = await fhir.instance_history(
         session=session,
         principal=principal,
         base_url=_base_url(request),
@@ -259,7 +265,7 @@ async def vread(
     session: SessionDep,
 ) -> Response:
     _read_options(request)
-    result = await history.vread(
+    result = await fhir.vread(
         session=session,
         principal=principal,
         base_url=_base_url(request),
@@ -275,7 +281,7 @@ async def read(
     resource_type: str, resource_id: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> Response:
     _read_options(request)
-    result = await service.read_resource(
+    result = await fhir.read_resource(
         session=session,
         principal=principal,
         base_url=_base_url(request),
@@ -289,7 +295,7 @@ async def read(
 async def search(
     resource_type: str, request: Request, principal: FhirPrincipal, session: SessionDep
 ) -> FhirResponse:
-    body = await service.search_resources(
+    body = await fhir.search_resources(
         session=session,
         principal=principal,
         base_url=_base_url(request),
@@ -310,7 +316,7 @@ async def search_by_post(
         form = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
         raise InvalidSearch("The form body is not UTF-8.") from None
-    body = await service.search_resources(
+    body = await fhir.search_resources(
         session=session,
         principal=principal,
         base_url=_base_url(request),
@@ -333,7 +339,7 @@ async def _resource_body(request: Request) -> Any:
 def _write_context(
     request: Request, principal: Principal, session: AsyncSession, settings: Settings, storage: Any
 ) -> FhirContext:
-    return writes.write_context(
+    return fhir.write_context(
         session=session,
         principal=principal,
         base_url=_base_url(request),
@@ -351,7 +357,7 @@ async def create(
     settings: SettingsDep,
     storage: StorageDep,
 ) -> Response:
-    result = await writes.create_resource(
+    result = await fhir.create_resource(
         ctx=_write_context(request, principal, session, settings, storage),
         resource_type=resource_type,
         body=await _resource_body(request),
@@ -372,7 +378,7 @@ async def update(
     settings: SettingsDep,
     storage: StorageDep,
 ) -> Response:
-    result = await writes.update_resource(
+    result = await fhir.update_resource(
         ctx=_write_context(request, principal, session, settings, storage),
         resource_type=resource_type,
         resource_id=resource_id,
@@ -392,7 +398,7 @@ async def delete(
     settings: SettingsDep,
     storage: StorageDep,
 ) -> Response:
-    result = await writes.delete_resource(
+    result = await fhir.delete_resource(
         ctx=_write_context(request, principal, session, settings, storage),
         resource_type=resource_type,
         resource_id=resource_id,

@@ -16,11 +16,10 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from api.deps import FhirPrincipal, SessionDep, SettingsDep
 from api.routers.fhir import BASE_PATH, FhirResponse, FhirRoute, outcome_response
-from clinical.fhir.bulk import service
-from clinical.fhir.bulk.models import FhirExportJob
-from clinical.fhir.errors import InvalidSearch
+from clinical import fhir
+from clinical.fhir import FhirExportJob, InvalidSearch
 from core.access import refuse
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 RETRY_AFTER_S = 2
 
@@ -62,7 +61,7 @@ async def _kick_off(
 ) -> Response:
     if "respond-async" not in request.headers.get("prefer", ""):
         raise InvalidSearch("Prefer: send 'Prefer: respond-async'; $export only runs asynchronously.")
-    job = await service.kick_off(
+    job = await fhir.kick_off_export(
         session=session,
         principal=principal,
         level=level,
@@ -109,14 +108,14 @@ def _in_progress(job: FhirExportJob) -> Response:
 async def export_status(
     job_id: str, request: Request, principal: FhirCaller, session: SessionDep
 ) -> Response:
-    job = await service.job_of(session, principal, job_id)
+    job = await fhir.export_job_of(session, principal, job_id)
     if job.status in ("queued", "running"):
         return _in_progress(job)
     if job.status == "complete":
         headers = (
             {"Expires": job.expires_at.strftime("%a, %d %b %Y %H:%M:%S GMT")} if job.expires_at else None
         )
-        return JSONResponse(service.manifest(job, base_url=_base_url(request)), headers=headers)
+        return JSONResponse(fhir.export_manifest(job, base_url=_base_url(request)), headers=headers)
     if job.status == "cancelled":
         return outcome_response(404, "The export was cancelled.")
     return outcome_response(500, f"The export failed: {job.error or 'unknown error'}")
@@ -126,7 +125,7 @@ async def export_status(
 async def cancel_export(
     job_id: str, principal: FhirCaller, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    await service.cancel(session=session, principal=principal, job_id=job_id, data_dir=settings.data_dir)
+    await fhir.cancel_export(session=session, principal=principal, job_id=job_id, data_dir=settings.data_dir)
     return Response(status_code=202)
 
 
@@ -134,7 +133,7 @@ async def cancel_export(
 async def export_file(
     job_id: str, name: str, principal: FhirCaller, session: SessionDep, settings: SettingsDep
 ) -> FileResponse:
-    path = await service.export_file(
+    path = await fhir.export_file(
         session=session, principal=principal, job_id=job_id, name=name, data_dir=settings.data_dir
     )
-    return FileResponse(path, media_type=service.NDJSON)
+    return FileResponse(path, media_type=fhir.NDJSON)

@@ -15,14 +15,19 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response, WebSocket
 from api.deps import CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep
 from api.routers.fhir import BASE_PATH, FhirResponse, FhirRoute, outcome_response
 from api.websocket_transport import serve_websocket
-from clinical.fhir.errors import InvalidResource, InvalidSearch
+from clinical.fhir import InvalidResource, InvalidSearch
 from core.bus import Bus
 from core.errors import NotFound
+from realtime import subscriptions
 from realtime.socket_wire import Transport
-from realtime.subscriptions import service
-from realtime.subscriptions.dispatcher import CHANGED_CHANNEL, SubscriptionDispatcher
-from realtime.subscriptions.topics import TOPICS, topic_by_key, topic_resource
-from realtime.subscriptions.websocket import serve_socket
+from realtime.subscriptions import (
+    CHANGED_CHANNEL,
+    TOPICS,
+    SubscriptionDispatcher,
+    serve_socket,
+    topic_by_key,
+    topic_resource,
+)
 
 WEBSOCKET_PATH = f"{BASE_PATH}/subscription-ws"
 
@@ -88,7 +93,7 @@ async def create(
     resources: ResourcesDep,
     background: BackgroundTasks,
 ) -> FhirResponse:
-    resource = await service.create_subscription(
+    resource = await subscriptions.create_subscription(
         session=session,
         principal=principal,
         settings=settings,
@@ -102,13 +107,15 @@ async def create(
 
 @router.get("/Subscription", summary="The caller's subscriptions")
 async def search(principal: FhirCaller, session: SessionDep) -> FhirResponse:
-    return FhirResponse(await service.search_subscriptions(session=session, principal=principal))
+    return FhirResponse(await subscriptions.search_subscriptions(session=session, principal=principal))
 
 
 @router.get("/Subscription/{subscription_id}", summary="One of the caller's subscriptions")
 async def read(subscription_id: str, principal: FhirCaller, session: SessionDep) -> FhirResponse:
     return FhirResponse(
-        await service.read_subscription(session=session, principal=principal, subscription_id=subscription_id)
+        await subscriptions.read_subscription(
+            session=session, principal=principal, subscription_id=subscription_id
+        )
     )
 
 
@@ -120,7 +127,9 @@ async def delete(
     resources: ResourcesDep,
     background: BackgroundTasks,
 ) -> Response:
-    await service.delete_subscription(session=session, principal=principal, subscription_id=subscription_id)
+    await subscriptions.delete_subscription(
+        session=session, principal=principal, subscription_id=subscription_id
+    )
     background.add_task(_announce, resources.bus)
     return Response(status_code=204, background=background)
 
@@ -128,7 +137,7 @@ async def delete(
 @router.get("/Subscription/{subscription_id}/$status", summary="The subscription's SubscriptionStatus")
 async def status(subscription_id: str, principal: FhirCaller, session: SessionDep) -> FhirResponse:
     return FhirResponse(
-        await service.subscription_status_of(
+        await subscriptions.subscription_status_of(
             session=session, principal=principal, subscription_id=subscription_id
         )
     )
@@ -153,7 +162,7 @@ def _number(request: Request, name: str) -> int | None:
 async def events(
     subscription_id: str, request: Request, principal: FhirCaller, session: SessionDep
 ) -> FhirResponse:
-    body = await service.subscription_events(
+    body = await subscriptions.subscription_events(
         session=session,
         principal=principal,
         subscription_id=subscription_id,
@@ -182,7 +191,7 @@ async def binding_token(
 ) -> FhirResponse:
     scheme = "wss" if request.url.scheme == "https" else "ws"
     websocket_url = f"{scheme}://{request.url.netloc}{WEBSOCKET_PATH}"
-    body = await service.binding_token(
+    body = await subscriptions.binding_token(
         session=session,
         principal=principal,
         settings=settings,

@@ -22,31 +22,32 @@ from api.deps import (
     StaffPrincipal,
     require_roles,
 )
-from clinical.lab import catalogue, inbox, intake, manual_results, orders, queries
-from clinical.lab.exceptions import UnsupportedMediaType
-from clinical.lab.hl7.message import decode_payload
-from clinical.lab.schemas import (
+from clinical import lab
+from clinical.lab import (
     CatalogueTestRead,
     Hl7MessageRead,
     Hl7MessageSummary,
     LabOrderCreate,
     LabOrderRead,
     LabOrderSummary,
+    MessageStatus,
+    OrderStatus,
     ReferenceRangeRead,
     Resolve,
     ResultEntries,
     StatusChange,
+    UnsupportedMediaType,
+    decode_payload,
 )
-from clinical.lab.terms import MessageStatus, OrderStatus
-from core.audit import service as audit
+from core import audit
 from core.errors import Unavailable
-from core.identity.principal import Principal, Role
 from core.paging import Page
-from devices.pcd.service import is_pcd01
+from core.principal import Principal, Role
+from devices.pcd import is_pcd01
 
 router = APIRouter(tags=["lab"])
 Cursor = Annotated[str | None, Query(max_length=200)]
-Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE_SIZE)]
+Limit = Annotated[int, Query(ge=1, le=lab.MAX_ORDER_PAGE_SIZE)]
 # An interface engine signs in with an accountable account: there is no separate interface role,
 # and filing results is a clinical act, so administrators (the usual owners of interface accounts)
 # and clinicians may post results; nurses and patients may not inject them.
@@ -68,14 +69,14 @@ async def list_catalogue(actor: CurrentPrincipal) -> list[CatalogueTestRead]:
             critical_low=test.critical_low,
             critical_high=test.critical_high,
         )
-        for test in catalogue.TESTS
+        for test in lab.CATALOGUE_TESTS
     ]
 
 
 @router.post("/lab-orders", status_code=201, response_model=LabOrderRead, summary="Order lab tests")
 async def create_order(body: LabOrderCreate, actor: ClinicianPrincipal, session: SessionDep) -> LabOrderRead:
-    order = await orders.create_order(session=session, actor=actor, new=body)
-    return await queries.order_view(session, actor, order)
+    order = await lab.create_order(session=session, actor=actor, new=body)
+    return await lab.order_view(session, actor, order)
 
 
 @router.get("/lab-orders", response_model=Page[LabOrderSummary], summary="Lab orders, newest first")
@@ -87,30 +88,30 @@ async def list_orders(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[LabOrderSummary]:
-    return await queries.list_orders(
+    return await lab.list_orders(
         session=session, principal=actor, patient_id=patient_id, status=status, cursor=cursor, limit=limit
     )
 
 
 @router.get("/lab-orders/{order_id}", response_model=LabOrderRead, summary="One lab order with its results")
 async def get_order(order_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> LabOrderRead:
-    return await queries.get_order(session=session, principal=actor, order_id=order_id)
+    return await lab.get_order(session=session, principal=actor, order_id=order_id)
 
 
 @router.post("/lab-orders/{order_id}/status", response_model=LabOrderRead, summary="Collect, start or cancel")
 async def change_status(
     order_id: uuid.UUID, body: StatusChange, actor: StaffPrincipal, session: SessionDep
 ) -> LabOrderRead:
-    order = await orders.change_status(session=session, actor=actor, order_id=order_id, change=body)
-    return await queries.order_view(session, actor, order)
+    order = await lab.change_order_status(session=session, actor=actor, order_id=order_id, change=body)
+    return await lab.order_view(session, actor, order)
 
 
 @router.post("/lab-orders/{order_id}/results", response_model=LabOrderRead, summary="Enter results by hand")
 async def enter_results(
     order_id: uuid.UUID, body: ResultEntries, actor: StaffPrincipal, session: SessionDep
 ) -> LabOrderRead:
-    await manual_results.enter_results(session=session, actor=actor, order_id=order_id, entries=body)
-    return await queries.get_order(session=session, principal=actor, order_id=order_id)
+    await lab.enter_results(session=session, actor=actor, order_id=order_id, entries=body)
+    return await lab.get_order(session=session, principal=actor, order_id=order_id)
 
 
 @router.post(
@@ -135,8 +136,8 @@ async def receive_oru(request: Request, actor: InterfacePrincipal, session: Sess
     raw = decode_payload(await request.body())
     if is_pcd01(raw):
         return await _receive_device_observation(request, raw, media_type, actor, session)
-    ack = await intake.receive(
-        session=session, actor=actor, raw=raw, channel=intake.HTTP, received_by=actor.user_id
+    ack = await lab.receive_hl7(
+        session=session, actor=actor, raw=raw, channel=lab.HTTP_CHANNEL, received_by=actor.user_id
     )
     # Committed by SessionDep before this answer leaves, so an AA always means "stored".
     return Response(content=ack, media_type=media_type)
@@ -174,14 +175,14 @@ async def list_messages(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[Hl7MessageSummary]:
-    return await inbox.list_messages(session=session, actor=actor, status=status, cursor=cursor, limit=limit)
+    return await lab.list_messages(session=session, actor=actor, status=status, cursor=cursor, limit=limit)
 
 
 @router.get(
     "/hl7/messages/{message_id}", response_model=Hl7MessageRead, summary="One message, raw text included"
 )
 async def get_message(message_id: uuid.UUID, actor: AdminPrincipal, session: SessionDep) -> Hl7MessageRead:
-    message = await inbox.get_message(session=session, actor=actor, message_id=message_id)
+    message = await lab.get_message(session=session, actor=actor, message_id=message_id)
     return Hl7MessageRead.model_validate(message)
 
 
@@ -193,5 +194,5 @@ async def get_message(message_id: uuid.UUID, actor: AdminPrincipal, session: Ses
 async def resolve_message(
     message_id: uuid.UUID, body: Resolve, actor: AdminPrincipal, session: SessionDep
 ) -> Hl7MessageRead:
-    message = await inbox.resolve_message(session=session, actor=actor, message_id=message_id, resolve=body)
+    message = await lab.resolve_message(session=session, actor=actor, message_id=message_id, resolve=body)
     return Hl7MessageRead.model_validate(message)

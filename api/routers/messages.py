@@ -11,10 +11,9 @@ from fastapi import APIRouter, Form, Query, Response, UploadFile
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from api.routers.documents import StorageDep
-from clinical.documents.storage import CHUNK_BYTES
-from clinical.messaging import service
-from clinical.messaging.models import ThreadStatus
-from clinical.messaging.schemas import (
+from clinical import messaging
+from clinical.documents import CHUNK_BYTES
+from clinical.messaging import (
     CareTeam,
     DepartmentInbox,
     IncomingFile,
@@ -22,6 +21,7 @@ from clinical.messaging.schemas import (
     MessageRead,
     ThreadDetail,
     ThreadStart,
+    ThreadStatus,
     ThreadSummary,
     UnreadCount,
 )
@@ -46,19 +46,19 @@ def _incoming(files: list[UploadFile] | None) -> list[IncomingFile]:
 
 @router.get("/care-teams", response_model=list[CareTeam], summary="The care teams one may write to")
 async def care_teams(actor: CurrentPrincipal, session: SessionDep) -> list[CareTeam]:
-    return await service.care_teams(session=session, actor=actor)
+    return await messaging.care_teams(session=session, actor=actor)
 
 
 @router.get(
     "/inboxes", response_model=list[DepartmentInbox], summary="Each department's triage numbers (staff)"
 )
 async def inboxes(actor: CurrentPrincipal, session: SessionDep) -> list[DepartmentInbox]:
-    return await service.department_inboxes(session=session, actor=actor)
+    return await messaging.department_inboxes(session=session, actor=actor)
 
 
 @router.get("/unread-count", response_model=UnreadCount, summary="The caller's unread messages")
 async def unread_count(actor: CurrentPrincipal, session: SessionDep) -> UnreadCount:
-    return await service.unread_count(session=session, actor=actor)
+    return await messaging.unread_count(session=session, actor=actor)
 
 
 @router.get("", response_model=Page[ThreadSummary], summary="Conversations, newest first")
@@ -72,7 +72,7 @@ async def list_threads(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[ThreadSummary]:
-    return await service.list_threads(
+    return await messaging.list_threads(
         session=session,
         actor=actor,
         patient_id=patient_id,
@@ -95,7 +95,7 @@ async def start_thread(
     settings: SettingsDep,
     files: list[UploadFile] | None = None,
 ) -> ThreadDetail:
-    return await service.start_thread(
+    return await messaging.start_thread(
         session=session,
         actor=actor,
         storage=storage,
@@ -107,7 +107,7 @@ async def start_thread(
 
 @router.get("/{thread_id}", response_model=ThreadDetail, summary="One conversation with its messages")
 async def get_thread(thread_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> ThreadDetail:
-    return await service.get_thread(session=session, actor=actor, thread_id=thread_id)
+    return await messaging.get_thread(session=session, actor=actor, thread_id=thread_id)
 
 
 @router.post(
@@ -122,7 +122,7 @@ async def post_message(
     settings: SettingsDep,
     files: list[UploadFile] | None = None,
 ) -> MessageRead:
-    return await service.post_message(
+    return await messaging.post_message(
         session=session,
         actor=actor,
         storage=storage,
@@ -135,10 +135,10 @@ async def post_message(
 
 @router.post("/{thread_id}/read", status_code=204, summary="Mark a conversation read up to its last message")
 async def mark_read(thread_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> Response:
-    await service.mark_read(session=session, actor=actor, thread_id=thread_id)
+    await messaging.mark_read(session=session, actor=actor, thread_id=thread_id)
     return Response(status_code=204)
 
 
 @router.post("/{thread_id}/close", response_model=ThreadDetail, summary="Close a conversation (staff)")
 async def close_thread(thread_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> ThreadDetail:
-    return await service.close_thread(session=session, actor=actor, thread_id=thread_id)
+    return await messaging.close_thread(session=session, actor=actor, thread_id=thread_id)

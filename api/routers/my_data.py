@@ -10,21 +10,20 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from clinical.documents.content_types import content_disposition
-from clinical.patients import service as patients
-from clinical.privacy import access_log, exports
-from clinical.privacy import service as privacy
-from clinical.privacy.models import RequestKind, RequestStatus
-from clinical.privacy.schemas import (
+from clinical import patients, privacy
+from clinical.documents import content_disposition
+from clinical.privacy import (
     AccessLog,
     DataRequestAdminRead,
     DataRequestAnswer,
     DataRequestCreate,
     DataRequestRead,
     Decision,
+    RequestKind,
+    RequestStatus,
     RestrictionRead,
 )
-from realtime.notifications import service as notifications
+from realtime import notifications
 
 router = APIRouter(tags=["my data"])
 
@@ -58,12 +57,12 @@ async def download_record(
     name = f"health-record-{patient.mrn}"
     headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
     if format == "fhir":
-        bundle = await exports.record_bundle(
+        bundle = await privacy.record_bundle(
             session=session, actor=actor, base_url=_fhir_base(request), patient_id=patient_id
         )
         headers["Content-Disposition"] = content_disposition(f"{name}.fhir.json")
         return Response(json.dumps(bundle, indent=1), media_type="application/fhir+json", headers=headers)
-    pdf = await exports.record_pdf(
+    pdf = await privacy.record_pdf(
         session=session, actor=actor, base_url=_fhir_base(request), patient_id=patient_id
     )
     headers["Content-Disposition"] = content_disposition(f"{name}.pdf")
@@ -77,7 +76,7 @@ async def who_opened(
     session: SessionDep,
     before: Annotated[int | None, Query(ge=1, description="next_cursor of the previous page")] = None,
 ) -> AccessLog:
-    return await access_log.who_opened(session=session, actor=actor, patient_id=patient_id, before=before)
+    return await privacy.who_opened(session=session, actor=actor, patient_id=patient_id, before=before)
 
 
 @router.post(

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query, Request
 
 from api.deps import CurrentPrincipal, SessionDep
 from core.db import utc_now
-from realtime.notifications import service
-from realtime.notifications.models import Channel, DeliveryStatus
-from realtime.notifications.schemas import (
+from realtime import notifications
+from realtime.notifications import (
     Backlog,
+    Channel,
     DeliveryRead,
+    DeliveryStatus,
     Inbox,
     NotificationRead,
     PreferencesRead,
@@ -33,7 +34,7 @@ async def inbox(
     cursor: str | None = None,
     limit: int = Query(default=20, ge=1, le=100),
 ) -> Inbox:
-    return await service.list_inbox(
+    return await notifications.list_inbox(
         session=session, actor=principal, unread_only=unread, cursor=cursor, limit=limit
     )
 
@@ -42,26 +43,26 @@ async def inbox(
 async def mark_read(
     notification_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
 ) -> NotificationRead:
-    return await service.mark_read(
+    return await notifications.mark_read(
         session=session, actor=principal, notification_id=notification_id, now=utc_now()
     )
 
 
 @router.post("/notifications/read-all", summary="Mark all your notifications read")
 async def mark_all_read(principal: CurrentPrincipal, session: SessionDep) -> dict[str, int]:
-    return {"marked": await service.mark_all_read(session=session, actor=principal, now=utc_now())}
+    return {"marked": await notifications.mark_all_read(session=session, actor=principal, now=utc_now())}
 
 
 @router.get("/notifications/preferences", summary="Your channels, language, time zone and quiet hours")
 async def get_preferences(principal: CurrentPrincipal, session: SessionDep) -> PreferencesRead:
-    return await service.get_preferences(session=session, actor=principal)
+    return await notifications.get_preferences(session=session, actor=principal)
 
 
 @router.put("/notifications/preferences", summary="Replace your notification preferences")
 async def set_preferences(
     body: PreferencesUpdate, principal: CurrentPrincipal, session: SessionDep
 ) -> PreferencesRead:
-    return await service.set_preferences(session=session, actor=principal, preferences=body)
+    return await notifications.set_preferences(session=session, actor=principal, preferences=body)
 
 
 @router.get("/notifications/deliveries", summary="Deliveries by status, dead letters by default (admin)")
@@ -72,19 +73,19 @@ async def deliveries(
     channel: Channel | None = None,
     limit: int = Query(default=100, ge=1, le=500),
 ) -> list[DeliveryRead]:
-    return await service.list_deliveries(
+    return await notifications.list_deliveries(
         session=session, actor=principal, status=status, channel=channel, limit=limit
     )
 
 
 @router.get("/notifications/backlog", summary="Waiting events and deliveries by status and channel (admin)")
 async def backlog(principal: CurrentPrincipal, session: SessionDep) -> Backlog:
-    return await service.backlog(session=session, actor=principal)
+    return await notifications.backlog(session=session, actor=principal)
 
 
 @router.post("/notifications/deliveries/{delivery_id}/retry", summary="Try a dead delivery again (admin)")
 async def retry(delivery_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> DeliveryRead:
-    return await service.retry_delivery(
+    return await notifications.retry_delivery(
         session=session, actor=principal, delivery_id=delivery_id, now=utc_now()
     )
 
@@ -96,16 +97,18 @@ async def create_webhook(
     body: WebhookCreate, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> WebhookCreated:
     allowed = request.app.state.webhook_allowed_hosts
-    return await service.create_webhook(session=session, actor=principal, webhook=body, allowed_hosts=allowed)
+    return await notifications.create_webhook(
+        session=session, actor=principal, webhook=body, allowed_hosts=allowed
+    )
 
 
 @router.get("/notifications/webhooks", summary="Webhook subscriptions (admin)")
 async def list_webhooks(principal: CurrentPrincipal, session: SessionDep) -> list[WebhookRead]:
-    return await service.list_webhooks(session=session, actor=principal)
+    return await notifications.list_webhooks(session=session, actor=principal)
 
 
 @router.post("/notifications/webhooks/{webhook_id}/deactivate", summary="Stop a subscription (admin)")
 async def deactivate_webhook(
     webhook_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
 ) -> WebhookRead:
-    return await service.deactivate_webhook(session=session, actor=principal, webhook_id=webhook_id)
+    return await notifications.deactivate_webhook(session=session, actor=principal, webhook_id=webhook_id)

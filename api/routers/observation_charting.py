@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentPrincipal, PatientInScope, SessionDep
 from core.db import utc_now
-from realtime.alarms import observation_sets, spo2_scale
-from realtime.alarms.charting_schemas import (
+from realtime import alarms
+from realtime.alarms import (
     ObservationPrefill,
     ObservationSetCreate,
     ObservationSetRead,
@@ -28,7 +28,7 @@ router = APIRouter(tags=["alarms"])
 async def chart_full_set(
     patient_id: PatientInScope, body: ObservationSetCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> ObservationSetRead:
-    return await observation_sets.record_full_set(
+    return await alarms.record_full_set(
         session=session, principal=principal, patient_id=patient_id, data=body, now=utc_now()
     )
 
@@ -42,7 +42,7 @@ async def list_full_sets(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[ObservationSetRead]:
-    return await observation_sets.list_full_sets(
+    return await alarms.list_full_sets(
         session=session, principal=principal, patient_id=patient_id, now=utc_now(), limit=limit
     )
 
@@ -54,18 +54,14 @@ async def list_full_sets(
 async def prefill(
     patient_id: PatientInScope, principal: CurrentPrincipal, session: SessionDep
 ) -> ObservationPrefill:
-    return await observation_sets.prefill(
-        session=session, principal=principal, patient_id=patient_id, now=utc_now()
-    )
+    return await alarms.prefill(session=session, principal=principal, patient_id=patient_id, now=utc_now())
 
 
 @router.get("/patients/{patient_id}/spo2-scale", summary="The patient's SpO2 scale, who chose it and why")
 async def get_scale(
     patient_id: PatientInScope, principal: CurrentPrincipal, session: SessionDep
 ) -> SpO2ScaleRead:
-    return await spo2_scale.get_scale(
-        session=session, principal=principal, patient_id=patient_id, now=utc_now()
-    )
+    return await alarms.get_scale(session=session, principal=principal, patient_id=patient_id, now=utc_now())
 
 
 @router.put(
@@ -74,6 +70,6 @@ async def get_scale(
 async def set_scale(
     patient_id: PatientInScope, body: SpO2ScaleSet, principal: CurrentPrincipal, session: SessionDep
 ) -> SpO2ScaleRead:
-    return await spo2_scale.set_scale(
+    return await alarms.set_scale(
         session=session, principal=principal, patient_id=patient_id, choice=body, now=utc_now()
     )

@@ -13,24 +13,22 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AdminPrincipal, CareStaffPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal
-from clinical.organisation import admissions, census, practitioners, service
-from clinical.organisation.admission_schemas import (
+from clinical import organisation
+from clinical.organisation import (
     AdmissionCreate,
     AdmissionRead,
-    DischargeRequest,
-    TransferRequest,
-    WardCensus,
-)
-from clinical.organisation.schemas import (
     BedCreate,
     BedRead,
     BedUpdate,
     DepartmentCreate,
     DepartmentRead,
     DepartmentUpdate,
+    DischargeRequest,
     PractitionerCreate,
     PractitionerRead,
     PractitionerUpdate,
+    TransferRequest,
+    WardCensus,
     WardCreate,
     WardRead,
     WardUpdate,
@@ -45,7 +43,7 @@ IncludeInactive = Annotated[bool, Query(description="Also list inactive entries"
 async def list_departments(
     _: CurrentPrincipal, session: SessionDep, include_inactive: IncludeInactive = False
 ) -> list[DepartmentRead]:
-    rows = await service.list_departments(session=session, include_inactive=include_inactive)
+    rows = await organisation.list_departments(session=session, include_inactive=include_inactive)
     return [DepartmentRead.model_validate(row) for row in rows]
 
 
@@ -54,7 +52,7 @@ async def create_department(
     body: DepartmentCreate, actor: AdminPrincipal, session: SessionDep
 ) -> DepartmentRead:
     return DepartmentRead.model_validate(
-        await service.create_department(session=session, actor=actor, data=body)
+        await organisation.create_department(session=session, actor=actor, data=body)
     )
 
 
@@ -63,7 +61,7 @@ async def get_department(
     department_id: uuid.UUID, _: CurrentPrincipal, session: SessionDep
 ) -> DepartmentRead:
     return DepartmentRead.model_validate(
-        await service.get_department(session=session, department_id=department_id)
+        await organisation.get_department(session=session, department_id=department_id)
     )
 
 
@@ -71,7 +69,7 @@ async def get_department(
 async def update_department(
     department_id: uuid.UUID, body: DepartmentUpdate, actor: AdminPrincipal, session: SessionDep
 ) -> DepartmentRead:
-    row = await service.update_department(
+    row = await organisation.update_department(
         session=session, actor=actor, department_id=department_id, changes=body
     )
     return DepartmentRead.model_validate(row)
@@ -87,7 +85,7 @@ async def list_practitioners(
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[PractitionerRead]:
-    rows = await practitioners.list_practitioners(
+    rows = await organisation.list_practitioners(
         session=session,
         specialty=specialty,
         department_id=department_id,
@@ -104,7 +102,7 @@ async def list_practitioners(
 async def create_practitioner(
     body: PractitionerCreate, actor: AdminPrincipal, session: SessionDep
 ) -> PractitionerRead:
-    row = await practitioners.create_practitioner(session=session, actor=actor, data=body)
+    row = await organisation.create_practitioner(session=session, actor=actor, data=body)
     return PractitionerRead.model_validate(row)
 
 
@@ -112,7 +110,7 @@ async def create_practitioner(
 async def get_practitioner(
     practitioner_id: uuid.UUID, _: CurrentPrincipal, session: SessionDep
 ) -> PractitionerRead:
-    row = await practitioners.get_practitioner(session=session, practitioner_id=practitioner_id)
+    row = await organisation.get_practitioner(session=session, practitioner_id=practitioner_id)
     return PractitionerRead.model_validate(row)
 
 
@@ -122,7 +120,7 @@ async def get_practitioner(
 async def update_practitioner(
     practitioner_id: uuid.UUID, body: PractitionerUpdate, actor: AdminPrincipal, session: SessionDep
 ) -> PractitionerRead:
-    row = await practitioners.update_practitioner(
+    row = await organisation.update_practitioner(
         session=session, actor=actor, practitioner_id=practitioner_id, changes=body
     )
     return PractitionerRead.model_validate(row)
@@ -135,7 +133,7 @@ async def list_wards(
     department_id: uuid.UUID | None = None,
     include_inactive: IncludeInactive = False,
 ) -> list[WardRead]:
-    rows = await service.list_wards(
+    rows = await organisation.list_wards(
         session=session, department_id=department_id, include_inactive=include_inactive
     )
     return [WardRead.model_validate(row) for row in rows]
@@ -143,12 +141,12 @@ async def list_wards(
 
 @router.post("/wards", status_code=201, response_model=WardRead, summary="Create a ward")
 async def create_ward(body: WardCreate, actor: AdminPrincipal, session: SessionDep) -> WardRead:
-    return WardRead.model_validate(await service.create_ward(session=session, actor=actor, data=body))
+    return WardRead.model_validate(await organisation.create_ward(session=session, actor=actor, data=body))
 
 
 @router.get("/wards/{ward_id}", response_model=WardRead, summary="One ward")
 async def get_ward(ward_id: uuid.UUID, _: StaffPrincipal, session: SessionDep) -> WardRead:
-    return WardRead.model_validate(await service.get_ward(session=session, ward_id=ward_id))
+    return WardRead.model_validate(await organisation.get_ward(session=session, ward_id=ward_id))
 
 
 @router.patch("/wards/{ward_id}", response_model=WardRead, summary="Change a ward")
@@ -156,7 +154,7 @@ async def update_ward(
     ward_id: uuid.UUID, body: WardUpdate, actor: AdminPrincipal, session: SessionDep
 ) -> WardRead:
     return WardRead.model_validate(
-        await service.update_ward(session=session, actor=actor, ward_id=ward_id, changes=body)
+        await organisation.update_ward(session=session, actor=actor, ward_id=ward_id, changes=body)
     )
 
 
@@ -164,7 +162,7 @@ async def update_ward(
 async def list_beds(
     ward_id: uuid.UUID, _: StaffPrincipal, session: SessionDep, include_inactive: IncludeInactive = False
 ) -> list[BedRead]:
-    rows = await service.list_beds(session=session, ward_id=ward_id, include_inactive=include_inactive)
+    rows = await organisation.list_beds(session=session, ward_id=ward_id, include_inactive=include_inactive)
     return [BedRead.model_validate(row) for row in rows]
 
 
@@ -173,7 +171,7 @@ async def create_bed(
     ward_id: uuid.UUID, body: BedCreate, actor: AdminPrincipal, session: SessionDep
 ) -> BedRead:
     return BedRead.model_validate(
-        await service.create_bed(session=session, actor=actor, ward_id=ward_id, data=body)
+        await organisation.create_bed(session=session, actor=actor, ward_id=ward_id, data=body)
     )
 
 
@@ -182,7 +180,7 @@ async def update_bed(
     bed_id: uuid.UUID, body: BedUpdate, actor: AdminPrincipal, session: SessionDep
 ) -> BedRead:
     return BedRead.model_validate(
-        await service.update_bed(session=session, actor=actor, bed_id=bed_id, changes=body)
+        await organisation.update_bed(session=session, actor=actor, bed_id=bed_id, changes=body)
     )
 
 
@@ -190,12 +188,12 @@ async def update_bed(
     "/wards/{ward_id}/census", response_model=WardCensus, summary="Current bed to patient (dashboards)"
 )
 async def ward_census(ward_id: uuid.UUID, principal: StaffPrincipal, session: SessionDep) -> WardCensus:
-    return await census.ward_census(session=session, principal=principal, ward_id=ward_id)
+    return await organisation.ward_census(session=session, principal=principal, ward_id=ward_id)
 
 
 @router.post("/admissions", status_code=201, response_model=AdmissionRead, summary="Admit a patient to a bed")
 async def admit(body: AdmissionCreate, actor: CareStaffPrincipal, session: SessionDep) -> AdmissionRead:
-    return AdmissionRead.model_validate(await admissions.admit(session=session, actor=actor, data=body))
+    return AdmissionRead.model_validate(await organisation.admit(session=session, actor=actor, data=body))
 
 
 @router.get("/admissions", response_model=list[AdmissionRead], summary="Admissions, newest first")
@@ -205,9 +203,9 @@ async def list_admissions(
     patient_id: uuid.UUID | None = None,
     ward_id: uuid.UUID | None = None,
     current: Annotated[bool, Query(description="Only stays in progress now")] = False,
-    limit: Annotated[int, Query(ge=1, le=admissions.MAX_LIST)] = 50,
+    limit: Annotated[int, Query(ge=1, le=organisation.MAX_ADMISSION_LIST)] = 50,
 ) -> list[AdmissionRead]:
-    rows = await admissions.list_admissions(
+    rows = await organisation.list_admissions(
         session=session,
         principal=principal,
         patient_id=patient_id,
@@ -222,7 +220,7 @@ async def list_admissions(
 async def get_admission(
     admission_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
 ) -> AdmissionRead:
-    row = await admissions.get_admission(session=session, principal=principal, admission_id=admission_id)
+    row = await organisation.get_admission(session=session, principal=principal, admission_id=admission_id)
     return AdmissionRead.model_validate(row)
 
 
@@ -232,7 +230,7 @@ async def get_admission(
 async def transfer(
     admission_id: uuid.UUID, body: TransferRequest, actor: CareStaffPrincipal, session: SessionDep
 ) -> AdmissionRead:
-    row = await admissions.transfer(session=session, actor=actor, admission_id=admission_id, request=body)
+    row = await organisation.transfer(session=session, actor=actor, admission_id=admission_id, request=body)
     return AdmissionRead.model_validate(row)
 
 
@@ -240,5 +238,5 @@ async def transfer(
 async def discharge(
     admission_id: uuid.UUID, body: DischargeRequest, actor: CareStaffPrincipal, session: SessionDep
 ) -> AdmissionRead:
-    row = await admissions.discharge(session=session, actor=actor, admission_id=admission_id, request=body)
+    row = await organisation.discharge(session=session, actor=actor, admission_id=admission_id, request=body)
     return AdmissionRead.model_validate(row)

@@ -20,8 +20,8 @@ from api.deps import (
     SessionDep,
     StaffPrincipal,
 )
-from clinical.patients import allergies, conditions, identifiers, medications, search, service
-from clinical.patients.record_schemas import (
+from clinical import patients
+from clinical.patients import (
     AllergyCreate,
     AllergyRead,
     AllergyUpdate,
@@ -34,8 +34,11 @@ from clinical.patients.record_schemas import (
     MedicationCreate,
     MedicationRead,
     MedicationUpdate,
+    PatientCreate,
+    PatientPage,
+    PatientRead,
+    PatientUpdate,
 )
-from clinical.patients.schemas import PatientCreate, PatientPage, PatientRead, PatientUpdate
 
 router = APIRouter(prefix="/patients", tags=["patients"])
 
@@ -44,7 +47,7 @@ IncludeRemoved = Annotated[bool, Query(description="Staff only: also list entrie
 
 @router.post("", status_code=201, response_model=PatientRead, summary="Register a patient (staff)")
 async def create_patient(body: PatientCreate, actor: StaffPrincipal, session: SessionDep) -> PatientRead:
-    return PatientRead.model_validate(await service.create_patient(session=session, actor=actor, data=body))
+    return PatientRead.model_validate(await patients.create_patient(session=session, actor=actor, data=body))
 
 
 @router.get("", response_model=PatientPage, summary="Search patients by name, birth date or identifier")
@@ -57,10 +60,12 @@ async def search_patients(
         str | None, Query(max_length=400, description="MRN, value, or system|value")
     ] = None,
     cursor: Annotated[str | None, Query(max_length=800)] = None,
-    limit: Annotated[int, Query(ge=1, le=search.MAX_PAGE_SIZE)] = search.DEFAULT_PAGE_SIZE,
+    limit: Annotated[
+        int, Query(ge=1, le=patients.MAX_PATIENT_PAGE_SIZE)
+    ] = patients.DEFAULT_PATIENT_PAGE_SIZE,
 ) -> PatientPage:
-    query = search.PatientQuery(name=name, birth_date=birth_date, identifier=identifier)
-    return await search.search_patients(
+    query = patients.PatientQuery(name=name, birth_date=birth_date, identifier=identifier)
+    return await patients.search_patients(
         session=session, principal=principal, query=query, limit=limit, cursor=cursor
     )
 
@@ -70,7 +75,7 @@ async def get_patient(
     patient_id: PatientInScope, principal: CurrentPrincipal, session: SessionDep
 ) -> PatientRead:
     return PatientRead.model_validate(
-        await service.get_patient(session=session, principal=principal, patient_id=patient_id)
+        await patients.get_patient(session=session, principal=principal, patient_id=patient_id)
     )
 
 
@@ -78,7 +83,7 @@ async def get_patient(
 async def update_patient(
     patient_id: PatientInScope, body: PatientUpdate, principal: CurrentPrincipal, session: SessionDep
 ) -> PatientRead:
-    patient = await service.update_patient(
+    patient = await patients.update_patient(
         session=session, principal=principal, patient_id=patient_id, changes=body
     )
     return PatientRead.model_validate(patient)
@@ -88,7 +93,7 @@ async def update_patient(
 async def list_identifiers(
     patient_id: PatientInScope, principal: CurrentPrincipal, session: SessionDep
 ) -> list[IdentifierRead]:
-    rows = await identifiers.list_identifiers(session=session, principal=principal, patient_id=patient_id)
+    rows = await patients.list_identifiers(session=session, principal=principal, patient_id=patient_id)
     return [IdentifierRead.model_validate(row) for row in rows]
 
 
@@ -96,7 +101,7 @@ async def list_identifiers(
 async def add_identifier(
     patient_id: PatientInScope, body: IdentifierCreate, actor: StaffPrincipal, session: SessionDep
 ) -> IdentifierRead:
-    row = await identifiers.add_identifier(session=session, principal=actor, patient_id=patient_id, data=body)
+    row = await patients.add_identifier(session=session, principal=actor, patient_id=patient_id, data=body)
     return IdentifierRead.model_validate(row)
 
 
@@ -110,7 +115,7 @@ async def update_identifier(
     actor: StaffPrincipal,
     session: SessionDep,
 ) -> IdentifierRead:
-    row = await identifiers.update_identifier(
+    row = await patients.update_identifier(
         session=session, principal=actor, patient_id=patient_id, identifier_id=identifier_id, changes=body
     )
     return IdentifierRead.model_validate(row)
@@ -120,7 +125,7 @@ async def update_identifier(
 async def remove_identifier(
     patient_id: PatientInScope, identifier_id: uuid.UUID, actor: StaffPrincipal, session: SessionDep
 ) -> None:
-    await identifiers.remove_identifier(
+    await patients.remove_identifier(
         session=session, principal=actor, patient_id=patient_id, identifier_id=identifier_id
     )
 
@@ -132,7 +137,7 @@ async def list_allergies(
     session: SessionDep,
     include_removed: IncludeRemoved = False,
 ) -> list[AllergyRead]:
-    rows = await allergies.list_allergies(
+    rows = await patients.list_allergies(
         session=session, principal=principal, patient_id=patient_id, include_removed=include_removed
     )
     return [AllergyRead.model_validate(row) for row in rows]
@@ -144,7 +149,7 @@ async def list_allergies(
 async def add_allergy(
     patient_id: PatientInScope, body: AllergyCreate, actor: CareStaffPrincipal, session: SessionDep
 ) -> AllergyRead:
-    row = await allergies.add_allergy(session=session, principal=actor, patient_id=patient_id, data=body)
+    row = await patients.add_allergy(session=session, principal=actor, patient_id=patient_id, data=body)
     return AllergyRead.model_validate(row)
 
 
@@ -156,7 +161,7 @@ async def update_allergy(
     actor: CareStaffPrincipal,
     session: SessionDep,
 ) -> AllergyRead:
-    row = await allergies.update_allergy(
+    row = await patients.update_allergy(
         session=session, principal=actor, patient_id=patient_id, allergy_id=allergy_id, changes=body
     )
     return AllergyRead.model_validate(row)
@@ -166,7 +171,7 @@ async def update_allergy(
 async def remove_allergy(
     patient_id: PatientInScope, allergy_id: uuid.UUID, actor: CareStaffPrincipal, session: SessionDep
 ) -> None:
-    await allergies.remove_allergy(
+    await patients.remove_allergy(
         session=session, principal=actor, patient_id=patient_id, allergy_id=allergy_id
     )
 
@@ -178,7 +183,7 @@ async def list_conditions(
     session: SessionDep,
     include_removed: IncludeRemoved = False,
 ) -> list[ConditionRead]:
-    rows = await conditions.list_conditions(
+    rows = await patients.list_conditions(
         session=session, principal=principal, patient_id=patient_id, include_removed=include_removed
     )
     return [ConditionRead.model_validate(row) for row in rows]
@@ -190,7 +195,7 @@ async def list_conditions(
 async def add_condition(
     patient_id: PatientInScope, body: ConditionCreate, actor: ClinicianPrincipal, session: SessionDep
 ) -> ConditionRead:
-    row = await conditions.add_condition(session=session, principal=actor, patient_id=patient_id, data=body)
+    row = await patients.add_condition(session=session, principal=actor, patient_id=patient_id, data=body)
     return ConditionRead.model_validate(row)
 
 
@@ -202,7 +207,7 @@ async def update_condition(
     actor: ClinicianPrincipal,
     session: SessionDep,
 ) -> ConditionRead:
-    row = await conditions.update_condition(
+    row = await patients.update_condition(
         session=session, principal=actor, patient_id=patient_id, condition_id=condition_id, changes=body
     )
     return ConditionRead.model_validate(row)
@@ -212,7 +217,7 @@ async def update_condition(
 async def remove_condition(
     patient_id: PatientInScope, condition_id: uuid.UUID, actor: ClinicianPrincipal, session: SessionDep
 ) -> None:
-    await conditions.remove_condition(
+    await patients.remove_condition(
         session=session, principal=actor, patient_id=patient_id, condition_id=condition_id
     )
 
@@ -224,7 +229,7 @@ async def list_medications(
     session: SessionDep,
     include_removed: IncludeRemoved = False,
 ) -> list[MedicationRead]:
-    rows = await medications.list_medications(
+    rows = await patients.list_medications(
         session=session, principal=principal, patient_id=patient_id, include_removed=include_removed
     )
     return [MedicationRead.model_validate(row) for row in rows]
@@ -236,7 +241,7 @@ async def list_medications(
 async def add_medication(
     patient_id: PatientInScope, body: MedicationCreate, actor: CareStaffPrincipal, session: SessionDep
 ) -> MedicationRead:
-    row = await medications.add_medication(session=session, principal=actor, patient_id=patient_id, data=body)
+    row = await patients.add_medication(session=session, principal=actor, patient_id=patient_id, data=body)
     return MedicationRead.model_validate(row)
 
 
@@ -250,7 +255,7 @@ async def update_medication(
     actor: CareStaffPrincipal,
     session: SessionDep,
 ) -> MedicationRead:
-    row = await medications.update_medication(
+    row = await patients.update_medication(
         session=session, principal=actor, patient_id=patient_id, medication_id=medication_id, changes=body
     )
     return MedicationRead.model_validate(row)
@@ -260,6 +265,6 @@ async def update_medication(
 async def remove_medication(
     patient_id: PatientInScope, medication_id: uuid.UUID, actor: CareStaffPrincipal, session: SessionDep
 ) -> None:
-    await medications.remove_medication(
+    await patients.remove_medication(
         session=session, principal=actor, patient_id=patient_id, medication_id=medication_id
     )

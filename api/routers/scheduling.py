@@ -13,13 +13,14 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from api.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal
-from clinical.encounters import agenda
-from clinical.scheduling import service
-from clinical.scheduling.schemas import (
+from clinical import encounters, scheduling
+from clinical.scheduling import (
+    Action,
     AppointmentCancel,
     AppointmentCreate,
     AppointmentRead,
     AppointmentReschedule,
+    AppointmentStatus,
     AppointmentTypeCreate,
     AppointmentTypeRead,
     AppointmentTypeUpdate,
@@ -29,7 +30,6 @@ from clinical.scheduling.schemas import (
     WorkingHoursCreate,
     WorkingHoursRead,
 )
-from clinical.scheduling.state_machine import Action, AppointmentStatus
 from core.paging import Page
 
 router = APIRouter(tags=["scheduling"])
@@ -47,7 +47,7 @@ async def create_appointment_type(
     body: AppointmentTypeCreate, actor: AdminPrincipal, session: SessionDep
 ) -> AppointmentTypeRead:
     return AppointmentTypeRead.model_validate(
-        await service.create_type(session=session, actor=actor, new=body)
+        await scheduling.create_type(session=session, actor=actor, new=body)
     )
 
 
@@ -55,7 +55,7 @@ async def create_appointment_type(
 async def list_appointment_types(
     actor: CurrentPrincipal, session: SessionDep, include_inactive: bool = False
 ) -> list[AppointmentTypeRead]:
-    found = await service.list_types(session=session, actor=actor, include_inactive=include_inactive)
+    found = await scheduling.list_types(session=session, actor=actor, include_inactive=include_inactive)
     return [AppointmentTypeRead.model_validate(t) for t in found]
 
 
@@ -65,7 +65,7 @@ async def list_appointment_types(
 async def update_appointment_type(
     type_id: uuid.UUID, body: AppointmentTypeUpdate, actor: AdminPrincipal, session: SessionDep
 ) -> AppointmentTypeRead:
-    changed = await service.update_type(session=session, actor=actor, type_id=type_id, changes=body)
+    changed = await scheduling.update_type(session=session, actor=actor, type_id=type_id, changes=body)
     return AppointmentTypeRead.model_validate(changed)
 
 
@@ -73,7 +73,7 @@ async def update_appointment_type(
 async def list_working_hours(
     practitioner_id: uuid.UUID, actor: StaffPrincipal, session: SessionDep
 ) -> list[WorkingHoursRead]:
-    found = await service.list_working_hours(session=session, actor=actor, practitioner_id=practitioner_id)
+    found = await scheduling.list_working_hours(session=session, actor=actor, practitioner_id=practitioner_id)
     return [WorkingHoursRead.model_validate(h) for h in found]
 
 
@@ -83,7 +83,7 @@ async def list_working_hours(
 async def add_working_hours(
     practitioner_id: uuid.UUID, body: WorkingHoursCreate, actor: StaffPrincipal, session: SessionDep
 ) -> WorkingHoursRead:
-    created = await service.add_working_hours(
+    created = await scheduling.add_working_hours(
         session=session, actor=actor, practitioner_id=practitioner_id, new=body
     )
     return WorkingHoursRead.model_validate(created)
@@ -93,7 +93,7 @@ async def add_working_hours(
 async def remove_working_hours(
     practitioner_id: uuid.UUID, hours_id: uuid.UUID, actor: StaffPrincipal, session: SessionDep
 ) -> Response:
-    await service.remove_working_hours(
+    await scheduling.remove_working_hours(
         session=session, actor=actor, practitioner_id=practitioner_id, hours_id=hours_id
     )
     return Response(status_code=204)
@@ -109,7 +109,7 @@ async def list_schedule_exceptions(
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
 ) -> list[ScheduleExceptionRead]:
-    found = await service.list_exceptions(
+    found = await scheduling.list_exceptions(
         session=session, actor=actor, practitioner_id=practitioner_id, start=start, end=end
     )
     return [ScheduleExceptionRead.model_validate(e) for e in found]
@@ -121,7 +121,7 @@ async def list_schedule_exceptions(
 async def add_schedule_exception(
     practitioner_id: uuid.UUID, body: ScheduleExceptionCreate, actor: StaffPrincipal, session: SessionDep
 ) -> ScheduleExceptionRead:
-    created = await service.add_exception(
+    created = await scheduling.add_exception(
         session=session, actor=actor, practitioner_id=practitioner_id, new=body
     )
     return ScheduleExceptionRead.model_validate(created)
@@ -131,7 +131,7 @@ async def add_schedule_exception(
 async def remove_schedule_exception(
     practitioner_id: uuid.UUID, exception_id: uuid.UUID, actor: StaffPrincipal, session: SessionDep
 ) -> Response:
-    await service.remove_exception(
+    await scheduling.remove_exception(
         session=session, actor=actor, practitioner_id=practitioner_id, exception_id=exception_id
     )
     return Response(status_code=204)
@@ -146,9 +146,9 @@ async def find_slots(
     end: AwareDatetime,
     practitioner_id: uuid.UUID | None = None,
     specialty: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_SLOTS)] = 200,
+    limit: Annotated[int, Query(ge=1, le=scheduling.MAX_SLOTS)] = 200,
 ) -> SlotList:
-    return await service.find_free_slots(
+    return await scheduling.find_free_slots(
         session=session,
         actor=actor,
         appointment_type=appointment_type,
@@ -164,7 +164,9 @@ async def find_slots(
 async def book_appointment(
     body: AppointmentCreate, actor: CurrentPrincipal, session: SessionDep
 ) -> AppointmentRead:
-    return service.to_read(await service.book_appointment(session=session, actor=actor, booking=body))
+    return scheduling.appointment_read(
+        await scheduling.book_appointment(session=session, actor=actor, booking=body)
+    )
 
 
 @router.get(
@@ -179,9 +181,9 @@ async def list_appointments(
     start_from: AwareDatetime | None = None,
     start_to: AwareDatetime | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=scheduling.MAX_APPOINTMENT_PAGE_SIZE)] = 50,
 ) -> Page[AppointmentRead]:
-    return await service.list_appointments(
+    return await scheduling.list_appointments(
         session=session,
         actor=actor,
         patient_id=patient_id,
@@ -197,7 +199,7 @@ async def list_appointments(
 # Declared before /appointments/{appointment_id}, which would otherwise take "day-list" for an id.
 @router.get(
     "/appointments/day-list",
-    response_model=agenda.Agenda,
+    response_model=encounters.Agenda,
     summary="Every appointment of a period with patient and practitioner names (staff)",
 )
 async def day_list(
@@ -206,8 +208,8 @@ async def day_list(
     start: AwareDatetime,
     end: AwareDatetime,
     practitioner_id: uuid.UUID | None = None,
-) -> agenda.Agenda:
-    return await agenda.agenda(
+) -> encounters.Agenda:
+    return await encounters.agenda(
         session=session, actor=actor, start=start, end=end, practitioner_id=practitioner_id
     )
 
@@ -216,8 +218,8 @@ async def day_list(
 async def get_appointment(
     appointment_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
 ) -> AppointmentRead:
-    return service.to_read(
-        await service.get_appointment(session=session, actor=actor, appointment_id=appointment_id)
+    return scheduling.appointment_read(
+        await scheduling.get_appointment(session=session, actor=actor, appointment_id=appointment_id)
     )
 
 
@@ -229,10 +231,10 @@ async def get_appointment(
 async def reschedule_appointment(
     appointment_id: uuid.UUID, body: AppointmentReschedule, actor: CurrentPrincipal, session: SessionDep
 ) -> AppointmentRead:
-    moved = await service.reschedule_appointment(
+    moved = await scheduling.reschedule_appointment(
         session=session, actor=actor, appointment_id=appointment_id, change=body
     )
-    return service.to_read(moved)
+    return scheduling.appointment_read(moved)
 
 
 @router.post(
@@ -241,19 +243,19 @@ async def reschedule_appointment(
 async def cancel_appointment(
     appointment_id: uuid.UUID, body: AppointmentCancel, actor: CurrentPrincipal, session: SessionDep
 ) -> AppointmentRead:
-    cancelled = await service.cancel_appointment(
+    cancelled = await scheduling.cancel_appointment(
         session=session, actor=actor, appointment_id=appointment_id, cancel=body
     )
-    return service.to_read(cancelled)
+    return scheduling.appointment_read(cancelled)
 
 
 async def _visit_step(
     session: SessionDep, actor: StaffPrincipal, appointment_id: uuid.UUID, action: Action
 ) -> AppointmentRead:
-    changed = await service.record_visit_step(
+    changed = await scheduling.record_visit_step(
         session=session, actor=actor, appointment_id=appointment_id, action=action
     )
-    return service.to_read(changed)
+    return scheduling.appointment_read(changed)
 
 
 @router.post(

@@ -17,14 +17,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import ResourcesDep, SessionDep
-from clinical.fhir.fhir_user import fhir_user_reference
-from core.audit.context import client_address_var
+from clinical.fhir import fhir_user_reference
+from core import identity
+from core.audit import client_address_var
 from core.errors import NotAuthenticated
-from core.identity import tokens
-from core.identity.principal import Principal, Role
-from core.identity.smart import authorize, discovery, grants, token_status
-from core.identity.smart.errors import OAuthError
-from core.identity.smart.keys import public_jwks
+from core.identity import OAuthError, public_jwks
+from core.principal import Principal, Role
 from core.resources import Resources
 
 FHIR_BASE_PATH = "/fhir/R4"
@@ -38,9 +36,11 @@ def _origin(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _endpoint(request: Request) -> grants.Endpoint:
+def _endpoint(request: Request) -> identity.TokenEndpoint:
     origin = _origin(request)
-    return grants.Endpoint(token_url=f"{origin}/oauth/token", fhir_base_url=f"{origin}{FHIR_BASE_PATH}")
+    return identity.TokenEndpoint(
+        token_url=f"{origin}/oauth/token", fhir_base_url=f"{origin}{FHIR_BASE_PATH}"
+    )
 
 
 def _oauth_answer(error: OAuthError) -> JSONResponse:
@@ -76,7 +76,7 @@ async def _throttle(resources: Resources, client_id: str | None) -> None:
 @router.get(f"{FHIR_BASE_PATH}/.well-known/smart-configuration")
 async def smart_configuration(request: Request) -> JSONResponse:
     """What this server supports of SMART App Launch, exactly."""
-    return JSONResponse(discovery.smart_configuration(origin=_origin(request), fhir_base_path=FHIR_BASE_PATH))
+    return JSONResponse(identity.smart_configuration(origin=_origin(request), fhir_base_path=FHIR_BASE_PATH))
 
 
 @router.get("/oauth/jwks")
@@ -99,9 +99,9 @@ async def authorize_endpoint(request: Request, session: SessionDep, resources: R
     params = await _params(request)
     try:
         await _throttle(resources, params.get("client_id"))
-        pending = await authorize.start(
+        pending = await identity.start_authorization(
             session=session,
-            request=authorize.AuthorizeRequest(
+            request=identity.AuthorizeRequest(
                 response_type=params.get("response_type"),
                 client_id=params.get("client_id"),
                 redirect_uri=params.get("redirect_uri"),
@@ -116,7 +116,7 @@ async def authorize_endpoint(request: Request, session: SessionDep, resources: R
             fhir_base_url=_endpoint(request).fhir_base_url,
             settings=resources.settings,
         )
-    except authorize.Redirect as redirect:
+    except identity.AuthorizeRedirect as redirect:
         return RedirectResponse(redirect.url, status_code=302)
     except OAuthError as error:
         # Never redirect to an address the app did not register: tell the person instead.
@@ -128,7 +128,7 @@ async def authorize_endpoint(request: Request, session: SessionDep, resources: R
     return RedirectResponse(f"{CONSENT_PAGE}?request={pending.id}", status_code=302)
 
 
-def _credentials(request: Request, form: dict[str, str]) -> grants.ClientCredentials:
+def _credentials(request: Request, form: dict[str, str]) -> identity.ClientCredentials:
     """The client's credentials from HTTP Basic (client_secret_basic) or the form."""
     client_id, secret = form.get("client_id"), form.get("client_secret")
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
@@ -139,7 +139,7 @@ def _credentials(request: Request, form: dict[str, str]) -> grants.ClientCredent
             raise OAuthError("invalid_client", "The Basic credentials are not base64.", status=401) from None
         basic_id, _, basic_secret = decoded.partition(":")
         client_id, secret = unquote(basic_id), unquote(basic_secret)
-    return grants.ClientCredentials(
+    return identity.ClientCredentials(
         client_id=client_id,
         client_secret=secret,
         assertion_type=form.get("client_assertion_type"),
@@ -157,7 +157,7 @@ async def _form(request: Request) -> dict[str, str]:
 async def _client(request: Request, session: AsyncSession, resources: Resources, form: dict[str, str]) -> Any:
     credentials = _credentials(request, form)
     await _throttle(resources, credentials.client_id)
-    return await grants.authenticate_client(
+    return await identity.authenticate_client(
         session, credentials, token_url=_endpoint(request).token_url, used=resources.revocations
     )
 
@@ -175,7 +175,7 @@ async def token(request: Request, session: SessionDep, resources: ResourcesDep) 
         app = await _client(request, session, resources, form)
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
-            body = await grants.exchange_code(
+            body = await identity.exchange_code(
                 session=session,
                 app=app,
                 code=form.get("code", ""),
@@ -186,7 +186,7 @@ async def token(request: Request, session: SessionDep, resources: ResourcesDep) 
                 fhir_user=fhir_user,
             )
         elif grant_type == "refresh_token":
-            body = await grants.refresh(
+            body = await identity.exchange_refresh_token(
                 session=session,
                 app=app,
                 refresh_token=form.get("refresh_token", ""),
@@ -197,7 +197,7 @@ async def token(request: Request, session: SessionDep, resources: ResourcesDep) 
                 revocations=resources.revocations,
             )
         elif grant_type == "client_credentials":
-            body = await grants.client_credentials(
+            body = await identity.client_credentials(
                 session=session, app=app, scope=form.get("scope"), settings=settings
             )
         else:
@@ -213,7 +213,7 @@ async def revoke(request: Request, session: SessionDep, resources: ResourcesDep)
     try:
         form = await _form(request)
         app = await _client(request, session, resources, form)
-        await token_status.revoke(
+        await identity.revoke_token(
             session=session,
             app=app,
             token=form.get("token", ""),
@@ -231,7 +231,7 @@ async def introspect(request: Request, session: SessionDep, resources: Resources
     try:
         form = await _form(request)
         client_id = await _introspecting_client(request, session, resources, form)
-        body = await token_status.introspect(
+        body = await identity.introspect_token(
             session=session,
             token=form.get("token", ""),
             client_id=client_id,
@@ -249,7 +249,7 @@ async def _introspecting_client(
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         try:
-            principal = await tokens.authenticate_access_token(
+            principal = await identity.authenticate_access_token(
                 value.strip(), settings=resources.settings, revocations=resources.revocations
             )
         except NotAuthenticated:

@@ -10,32 +10,34 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from api.deps import AdminPrincipal, CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep, StaffPrincipal
-from clinical.patients import service as patients
+from clinical import patients
+from core import identity
 from core.errors import NotFound
-from core.identity.smart import apps, authorize, connected
 
 router = APIRouter(prefix="/smart", tags=["smart"])
 
 
-@router.post("/apps", status_code=201, response_model=apps.AppCreated, summary="Register a SMART app")
-async def register_app(body: apps.AppCreate, actor: AdminPrincipal, session: SessionDep) -> apps.AppCreated:
-    return await apps.register_app(session=session, actor=actor, app=body)
+@router.post("/apps", status_code=201, response_model=identity.AppCreated, summary="Register a SMART app")
+async def register_app(
+    body: identity.AppCreate, actor: AdminPrincipal, session: SessionDep
+) -> identity.AppCreated:
+    return await identity.register_app(session=session, actor=actor, app=body)
 
 
-@router.get("/apps", response_model=list[apps.AppRead], summary="Every registered SMART app")
-async def list_apps(actor: AdminPrincipal, session: SessionDep) -> list[apps.AppRead]:
-    return await apps.list_apps(session=session, actor=actor)
+@router.get("/apps", response_model=list[identity.AppRead], summary="Every registered SMART app")
+async def list_apps(actor: AdminPrincipal, session: SessionDep) -> list[identity.AppRead]:
+    return await identity.list_apps(session=session, actor=actor)
 
 
 class AppUpdate(BaseModel):
     is_active: bool
 
 
-@router.patch("/apps/{app_id}", response_model=apps.AppRead, summary="Suspend or restore an app")
+@router.patch("/apps/{app_id}", response_model=identity.AppRead, summary="Suspend or restore an app")
 async def update_app(
     app_id: uuid.UUID, body: AppUpdate, actor: AdminPrincipal, session: SessionDep, resources: ResourcesDep
-) -> apps.AppRead:
-    return await apps.set_active(
+) -> identity.AppRead:
+    return await identity.set_app_active(
         session=session,
         actor=actor,
         app_id=app_id,
@@ -47,13 +49,13 @@ async def update_app(
 
 @router.get(
     "/authorizations/{authorization_id}",
-    response_model=authorize.ConsentRead,
+    response_model=identity.ConsentRead,
     summary="A pending app authorisation, for the consent page",
 )
 async def consent(
     authorization_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep
-) -> authorize.ConsentRead:
-    return await authorize.consent(session=session, actor=actor, authorization_id=authorization_id)
+) -> identity.ConsentRead:
+    return await identity.read_consent(session=session, actor=actor, authorization_id=authorization_id)
 
 
 class Approval(BaseModel):
@@ -73,7 +75,7 @@ async def approve(
     if body.patient_id is not None and actor.is_staff:
         # The chosen patient must exist (and the choice is audited as a read of that record).
         await patients.get_patient(session=session, principal=actor, patient_id=body.patient_id)
-    url = await authorize.approve(
+    url = await identity.approve_authorization(
         session=session, actor=actor, authorization_id=authorization_id, patient_id=body.patient_id
     )
     return Continue(redirect_to=url)
@@ -82,13 +84,15 @@ async def approve(
 @router.post("/authorizations/{authorization_id}/deny", response_model=Continue, summary="Refuse the app")
 async def deny(authorization_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep) -> Continue:
     return Continue(
-        redirect_to=await authorize.deny(session=session, actor=actor, authorization_id=authorization_id)
+        redirect_to=await identity.deny_authorization(
+            session=session, actor=actor, authorization_id=authorization_id
+        )
     )
 
 
-@router.get("/launchable-apps", response_model=list[apps.AppRead], summary="Apps a chart can open")
-async def launchable_apps(actor: StaffPrincipal, session: SessionDep) -> list[apps.AppRead]:
-    return await apps.launchable_apps(session=session)
+@router.get("/launchable-apps", response_model=list[identity.AppRead], summary="Apps a chart can open")
+async def launchable_apps(actor: StaffPrincipal, session: SessionDep) -> list[identity.AppRead]:
+    return await identity.launchable_apps(session=session)
 
 
 class LaunchCreate(BaseModel):
@@ -105,10 +109,10 @@ async def launch(
     body: LaunchCreate, request: Request, actor: StaffPrincipal, session: SessionDep, settings: SettingsDep
 ) -> Launch:
     await patients.get_patient(session=session, principal=actor, patient_id=body.patient_id)
-    app = await apps.app_by_client_id(session, body.client_id)
+    app = await identity.app_by_client_id(session, body.client_id)
     if app is None or app.launch_url is None:
         raise NotFound("There is no app with this client_id that a chart can open.")
-    launch_value = authorize.issue_launch(
+    launch_value = identity.issue_launch(
         settings=settings, user_id=actor.user_id, patient_id=body.patient_id, client_id=app.client_id
     )
     iss = str(request.base_url).rstrip("/") + "/fhir/R4"
@@ -116,18 +120,18 @@ async def launch(
     return Launch(url=f"{app.launch_url}{separator}{urlencode({'iss': iss, 'launch': launch_value})}")
 
 
-@router.get("/connected-apps", response_model=list[connected.ConnectedApp], summary="The apps you let in")
+@router.get("/connected-apps", response_model=list[identity.ConnectedApp], summary="The apps you let in")
 async def connected_apps(
     actor: CurrentPrincipal, session: SessionDep, settings: SettingsDep
-) -> list[connected.ConnectedApp]:
-    return await connected.connected_apps(session=session, actor=actor, settings=settings)
+) -> list[identity.ConnectedApp]:
+    return await identity.connected_apps(session=session, actor=actor, settings=settings)
 
 
 @router.delete("/connected-apps/{grant_id}", status_code=204, summary="End an app's access to your account")
 async def disconnect(
     grant_id: uuid.UUID, actor: CurrentPrincipal, session: SessionDep, resources: ResourcesDep
 ) -> None:
-    await connected.disconnect(
+    await identity.disconnect_app(
         session=session,
         actor=actor,
         grant_id=grant_id,

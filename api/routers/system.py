@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.deps import AdminPrincipal, SessionDep, require_roles
-from core.audit import service as audit
-from core.identity.principal import Role
-from devices.ingest.status import IngestStatus, ingest_status
-from realtime.notifications import service as notifications
+from core import audit
+from core.principal import Role
+from devices.ingest import IngestStatus, ingest_status
+from realtime import notifications
 
 router = APIRouter(prefix="/system", tags=["system"], dependencies=[Depends(require_roles(Role.ADMIN))])
 

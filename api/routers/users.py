@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import AdminPrincipal, SessionDep, SettingsDep, require_roles
-from core.identity import service
-from core.identity.principal import Role
-from core.identity.schemas import StaffCreate, UserRead, UserUpdate
+from core import identity
+from core.identity import StaffCreate, UserRead, UserUpdate
 from core.paging import Page
+from core.principal import Role
 
 router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(require_roles(Role.ADMIN))])
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(requir
 async def create_user(
     body: StaffCreate, actor: AdminPrincipal, session: SessionDep, settings: SettingsDep
 ) -> UserRead:
-    user = await service.create_staff_user(
+    user = await identity.create_staff_user(
         session=session, actor=actor, staff=body, password_min_length=settings.password_min_length
     )
     return UserRead.model_validate(user)
@@ -32,19 +32,19 @@ async def list_users(
     session: SessionDep,
     role: Role | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=identity.MAX_PAGE_SIZE)] = 50,
 ) -> Page[UserRead]:
-    return await service.list_users(session=session, actor=actor, role=role, cursor=cursor, limit=limit)
+    return await identity.list_users(session=session, actor=actor, role=role, cursor=cursor, limit=limit)
 
 
 @router.get("/{user_id}", response_model=UserRead, summary="One user")
 async def get_user(user_id: uuid.UUID, actor: AdminPrincipal, session: SessionDep) -> UserRead:
-    return UserRead.model_validate(await service.get_user(session=session, actor=actor, user_id=user_id))
+    return UserRead.model_validate(await identity.get_user(session=session, actor=actor, user_id=user_id))
 
 
 @router.patch("/{user_id}", response_model=UserRead, summary="Change a user's name, role or active flag")
 async def update_user(
     user_id: uuid.UUID, body: UserUpdate, actor: AdminPrincipal, session: SessionDep
 ) -> UserRead:
-    user = await service.update_user(session=session, actor=actor, user_id=user_id, changes=body)
+    user = await identity.update_user(session=session, actor=actor, user_id=user_id, changes=body)
     return UserRead.model_validate(user)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentPrincipal, PatientInScope, SessionDep
-from devices.vitals import service
-from devices.vitals.schemas import Bucket, LatestValue, VitalSeries
+from devices import vitals
+from devices.vitals import Bucket, LatestValue, VitalSeries
 
 router = APIRouter(tags=["vitals"])
 
@@ -27,7 +27,7 @@ async def get_vitals(
     end: Annotated[datetime | None, Query(description="exclusive, with offset; default now")] = None,
     bucket: Annotated[Bucket, Query(description="raw readings, or min/avg/max per bucket")] = "raw",
 ) -> VitalSeries:
-    return await service.get_series(
+    return await vitals.get_series(
         session=session,
         principal=principal,
         patient_id=patient_id,
@@ -44,7 +44,7 @@ async def get_vitals(
 async def get_latest_vitals(
     patient_id: PatientInScope, principal: CurrentPrincipal, session: SessionDep
 ) -> list[LatestValue]:
-    return await service.get_latest(session=session, principal=principal, patient_ids=[patient_id])
+    return await vitals.get_latest(session=session, principal=principal, patient_ids=[patient_id])
 
 
 @router.get(
@@ -62,9 +62,9 @@ async def get_vital_observations(
     ] = None,
     start: datetime | None = None,
     end: datetime | None = None,
-    count: Annotated[int, Query(alias="_count", ge=1, le=service.MAX_OBSERVATIONS)] = 100,
+    count: Annotated[int, Query(alias="_count", ge=1, le=vitals.MAX_OBSERVATIONS)] = 100,
 ) -> JSONResponse:
-    bundle: dict[str, Any] = await service.get_observations(
+    bundle: dict[str, Any] = await vitals.get_observations(
         session=session,
         principal=principal,
         patient_id=patient_id,

@@ -16,9 +16,9 @@ import httpx
 
 from api.app import create_app
 from bench.ingest.run import scratch_database
-from core.identity import service as identity
-from core.identity.principal import Role
-from core.identity.schemas import PatientRegistration
+from core import identity
+from core.identity import PatientRegistration
+from core.principal import Role
 from core.sessions import transaction
 from core.settings import Settings
 

@@ -21,12 +21,16 @@ from datetime import UTC, datetime, timedelta
 
 from bench.alarms.old_policy import OldPolicyPatient
 from bench.alarms.ward import SimulatedBed
-from realtime.alarms.defaults import SPO2, AgeGroup, default_limits
-from realtime.alarms.models import AlarmKind
-from realtime.alarms.news2 import Consciousness
-from realtime.alarms.news2_inputs import ChartedObservation
-from realtime.alarms.policy import AlarmPolicy
-from realtime.alarms.replay import ReplayedPatient
+from realtime.alarms import (
+    SPO2,
+    AgeGroup,
+    AlarmKind,
+    AlarmPolicy,
+    ChartedObservation,
+    Consciousness,
+    ReplayedPatient,
+    default_limits,
+)
 
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 DETERIORATIONS = {

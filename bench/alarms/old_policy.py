@@ -13,12 +13,20 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from realtime.alarms.decisions import NEWS2_KEY, NEWS2_PRIORITY, PatientWork, ReadingLike, threshold_key
-from realtime.alarms.defaults import SPO2, Limits
-from realtime.alarms.models import AlarmKind
-from realtime.alarms.news2_inputs import ChartedObservation, score_latest
-from realtime.alarms.schemas import AlarmChange
-from realtime.alarms.thresholds import breached
+from realtime.alarms import (
+    NEWS2_KEY,
+    NEWS2_PRIORITY,
+    SPO2,
+    AlarmChange,
+    AlarmKind,
+    ChartedObservation,
+    Limits,
+    PatientWork,
+    ReadingLike,
+    breached,
+    score_latest,
+    threshold_key,
+)
 
 OLD_VITALS_FRESHNESS = timedelta(hours=1)
 

@@ -25,11 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from devices.simulator.physiology import DYNAMICS, draw_patient
-from devices.simulator.scenarios import scenario
-from realtime.alarms.defaults import HR, RR, SBP, SPO2, TEMP, Limits
-from realtime.alarms.news2 import Consciousness, News2Inputs, score_news2
-from realtime.alarms.thresholds import breached
+from devices.simulator import DYNAMICS, draw_patient, scenario
+from realtime.alarms import HR, RR, SBP, SPO2, TEMP, Consciousness, Limits, News2Inputs, breached, score_news2
 
 CONTINUOUS = {"hr": HR, "spo2": SPO2, "rr": RR}
 INTERMITTENT = {"sbp": (SBP, 300), "temp": (TEMP, 900)}

@@ -18,7 +18,7 @@ from bench.ingest.run import scratch_database
 from core.db import create_engine
 from core.reports import day_start
 from core.sessions import create_sessionmaker, transaction
-from devices.vitals.coverage_hours import refresh_coverage_hours
+from devices.vitals import refresh_coverage_hours
 
 YEAR = (date(2025, 1, 1), date(2026, 1, 1))
 SOURCE_TABLE = {

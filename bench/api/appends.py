@@ -48,9 +48,9 @@ async def _measure(database_url: str, counts: list[int], seconds: float) -> list
     # Imported here: the checkout under test is first on sys.path in this child process.
     from sqlalchemy import text
 
-    from core.audit import service as audit
+    from core import audit
     from core.db import create_engine
-    from core.identity.principal import Principal, Role
+    from core.principal import Principal, Role
     from core.sessions import create_sessionmaker, transaction
 
     nurse = Principal(user_id=uuid.uuid4(), role=Role.NURSE)

@@ -7,15 +7,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from clinical.organisation import practitioners
-from clinical.organisation.schemas import PractitionerCreate
-from clinical.patients import service as patients
-from clinical.patients.schemas import PatientCreate
-from clinical.scheduling.models import Appointment, AppointmentMode, AppointmentType
+from clinical import organisation, patients
+from clinical.organisation import PractitionerCreate
+from clinical.patients import PatientCreate
+from clinical.scheduling import Appointment, AppointmentMode, AppointmentType
 from core.db import create_engine, utc_now
-from core.identity.models import User
-from core.identity.principal import SYSTEM, Role
-from core.identity.tokens import issue_access_token
+from core.identity import User, issue_access_token
+from core.principal import SYSTEM, Role
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
 
@@ -74,7 +72,7 @@ async def create_visits(settings: Settings, count: int) -> list[Visit]:
                 patient_user, clinician_user = _user(Role.PATIENT, patient.id), _user(Role.CLINICIAN)
                 session.add_all([patient_user, clinician_user])
                 await session.flush()
-                practitioner = await practitioners.create_practitioner(
+                practitioner = await organisation.create_practitioner(
                     session=session,
                     actor=SYSTEM,
                     data=PractitionerCreate(

@@ -13,18 +13,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert
 
-from clinical.organisation.models import Admission, Bed, Department, Ward
-from clinical.patients.models import Patient
-from clinical.patients.names import format_mrn
+from clinical.organisation import Admission, Bed, Department, Ward
+from clinical.patients import Patient, format_mrn
 from core.db import create_engine
-from core.identity.models import User
-from core.identity.passwords import hash_password
-from core.identity.principal import Role
-from core.identity.tokens import issue_access_token
+from core.identity import User, hash_password, issue_access_token
+from core.principal import Role
 from core.settings import Settings
-from devices.registry.models import Device, DeviceBinding, DeviceKind, DeviceStatus
-from realtime.alarms.defaults import HR
-from realtime.alarms.models import AlarmPriority, AlarmThreshold
+from devices.registry import Device, DeviceBinding, DeviceKind, DeviceStatus
+from realtime.alarms import HR, AlarmPriority, AlarmThreshold
 
 # The scripted patients alarm on their first heart rate above this, with no condition delay, so the
 # alarm latency measured is the pipeline's, not the delay's.
@@ -125,7 +121,7 @@ async def build(database_url: str, hospital: Hospital, tag: str) -> None:
 
 def tokens(hospital: Hospital, settings: Settings) -> list[str]:
     """An access token per staff member, exactly as `POST /api/v1/auth/login` issues them."""
-    from core.identity.principal import Principal
+    from core.principal import Principal
 
     return [
         issue_access_token(

@@ -25,14 +25,11 @@ from pathlib import Path
 from bench.ingest.load import MonitorLoad
 from bench.ingest.mqtt_load import receive_cpu_s
 from bench.ingest.run import register, scratch_database
-from core.bus import InProcessBus
-from core.bus.interface import encode_each
+from core.bus import InProcessBus, encode_each
 from core.db import create_engine
 from core.sessions import create_sessionmaker
-from devices.ingest.batch import Received, WriteBatch
-from devices.ingest.config import IngestConfig
-from devices.ingest.worker import IngestWorker
-from devices.registry.bindings import BindingSpan
+from devices.ingest import IngestConfig, IngestWorker, Received, WriteBatch
+from devices.registry import BindingSpan
 
 
 def _backend_cpu_s(pid: int) -> float:

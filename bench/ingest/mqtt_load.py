@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from devices.ingest.batch import Received
-from devices.ingest.mqtt import MqttConsumer, SubscriptionOptions
+from devices.ingest import MqttConsumer, Received, SubscriptionOptions
 from devices.protocol import topic_for
 
 GUARD_S = 120.0

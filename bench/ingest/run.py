@@ -26,8 +26,8 @@ from sqlalchemy.engine import make_url
 from bench.ingest.load import MonitorLoad
 from core.bus import BusMessage, create_bus
 from core.db import create_engine
-from devices.ingest.mqtt_client import BufferedClient
-from devices.registry.models import Device, DeviceKind, DeviceStatus
+from devices.ingest import BufferedClient
+from devices.registry import Device, DeviceKind, DeviceStatus
 from ownat import migrate
 
 # Seconds the publisher waits at the end for the broker to acknowledge what it still has queued.

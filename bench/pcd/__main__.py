@@ -30,16 +30,14 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.ingest.run import register, scratch_database
-from clinical.lab.mllp import MllpServer
+from clinical.lab import MllpServer
 from core.bus import InProcessBus
 from core.db import create_engine
 from core.sessions import create_sessionmaker
-from devices.ingest.config import IngestConfig
-from devices.ingest.worker import IngestWorker
-from devices.pcd.compose import END_BLOCK, Observation, frame, pcd01_message
-from devices.pcd.service import open_receiver
-from devices.protocol import decode_ack
-from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
+from devices.ingest import IngestConfig, IngestWorker
+from devices.pcd import open_receiver
+from devices.protocol import END_BLOCK, Observation, decode_ack, frame, pcd01_message
+from realtime.alarms import LiveAlarmEvaluator, LiveTuning
 
 VITALS = (
     ("8867-4", "/min", 72.0), ("59408-5", "%", 97.0), ("9279-1", "/min", 16.0), ("8480-6", "mm[Hg]", 122.0),

@@ -17,10 +17,9 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench.analytics.generate import generate
-from clinical.fhir.bulk.runner import claim_job, run_export
-from clinical.fhir.bulk.service import kick_off
+from clinical.fhir import claim_job, kick_off_export, run_export
 from core.db import create_engine, utc_now
-from core.identity.principal import SYSTEM
+from core.principal import SYSTEM
 from core.sessions import create_sessionmaker, transaction
 
 # The analytics data's FHIR types, and the table each is served from.
@@ -50,7 +49,7 @@ async def measure(database_url: str, *, batch: int) -> ExportFigures:
     sessions = create_sessionmaker(engine)
     try:
         async with transaction(sessions) as session:
-            job = await kick_off(
+            job = await kick_off_export(
                 session=session,
                 principal=SYSTEM,
                 level="system",
@@ -69,7 +68,7 @@ async def measure(database_url: str, *, batch: int) -> ExportFigures:
             )
             export_s = time.perf_counter() - started
         async with transaction(sessions) as session:
-            from clinical.fhir.bulk.models import FhirExportJob
+            from clinical.fhir import FhirExportJob
 
             done = await session.get(FhirExportJob, job_id)
             assert done is not None and done.status == "complete", (

@@ -18,10 +18,9 @@ from datetime import datetime
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from clinical.fhir.resources.observation_devices import reading_id
+from clinical.fhir import reading_id
 from core.bus import create_bus
-from realtime.subscriptions.resource import FILTER_CRITERIA, PAYLOAD_CONTENT
-from realtime.subscriptions.topics import VITAL_SIGNS
+from realtime.subscriptions import FILTER_CRITERIA, PAYLOAD_CONTENT, VITAL_SIGNS
 
 GUARD_S = 60.0
 

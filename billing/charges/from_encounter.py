@@ -17,14 +17,12 @@ from billing.access import CHARGERS, not_found
 from billing.charges import pricing
 from billing.charges.models import ChargeItem, ChargeSource
 from billing.charges.schemas import ChargeRead, EncounterCharges, EncounterChargesRead
-from clinical.encounters.access import practitioner_of
-from clinical.encounters.models import Encounter, EncounterStatus
-from clinical.lab.models import LabOrder, LabOrderItem
-from clinical.lab.terms import OrderStatus
+from clinical.encounters import Encounter, EncounterStatus, practitioner_of
+from clinical.lab import LabOrder, LabOrderItem, OrderStatus
+from core import audit
 from core.access import refuse, require_role
-from core.audit import service as audit
 from core.errors import Conflict, InvalidInput
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from core.settings import Settings
 
 RESOURCE = "billing_charge"

@@ -8,10 +8,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing import fees
 from billing.charges.models import ChargeItem, ChargeSource
 from billing.exceptions import CurrencyMismatch
-from billing.fees import service as fees
-from billing.fees.models import BillableService, ServiceKind
+from billing.fees import BillableService, ServiceKind
 from core.errors import InvalidInput
 from core.settings import Settings
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from billing.charges.models import ChargeSource
-from billing.fees.schemas import Code, TaxRate
+from billing.fees import Code, TaxRate
 
 _STRICT = ConfigDict(extra="forbid")
 

@@ -13,10 +13,10 @@ from billing.access import CHARGERS, not_found, require_manager
 from billing.exceptions import CurrencyMismatch, NoPrice, PriceOverlap
 from billing.fees.models import BillableService, ServiceKind, ServicePrice
 from billing.fees.schemas import PriceCreate, PriceRead, ServiceCreate, ServiceRead, ServiceUpdate
+from core import audit
 from core.access import require_role
-from core.audit import service as audit
 from core.errors import Conflict
-from core.identity.principal import Principal
+from core.principal import Principal
 
 RESOURCE = "billing_service"
 

@@ -9,20 +9,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.charges.models import ChargeItem
+from billing.access import require_manager
+from billing.charges import ChargeItem
 from billing.insurance import counters
-from billing.insurance.access import require_manager
 from billing.insurance.exceptions import ClaimStateConflict
 from billing.insurance.models import Claim, ClaimDiagnosis, ClaimLine, Coverage, Payer
 from billing.insurance.schemas import ClaimCreate, ClaimResponse
 from billing.insurance.terms import PLACE_OF_SERVICE, ClaimStatus, CoverageStatus
 from billing.insurance.x12_837p import MAX_DIAGNOSES, MAX_POINTERS
-from clinical.encounters.diagnoses.models import Diagnosis
-from clinical.encounters.models import Encounter, EncounterStatus
-from core.audit import service as audit
+from clinical.encounters import Diagnosis, Encounter, EncounterStatus
+from core import audit
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput, NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 
 
 async def _claimable_coverage(

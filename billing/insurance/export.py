@@ -21,7 +21,7 @@ from billing.insurance.models import Claim, Coverage, Payer
 from billing.insurance.provider_settings import ProviderSettings, billing_provider
 from billing.insurance.schemas import ClaimDiagnosisRead, ClaimLineRead, ClaimRead
 from billing.insurance.terms import CoverageRelationship
-from clinical.patients.models import Patient
+from clinical.patients import Patient
 
 
 def _patient_person(patient: Patient) -> Person:

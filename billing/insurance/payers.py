@@ -9,15 +9,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.insurance.access import require_manager
+from billing.access import require_manager
 from billing.insurance.exceptions import CoverageConflict
 from billing.insurance.models import Coverage, Payer
 from billing.insurance.schemas import CoverageCreate, PayerCreate
 from billing.insurance.terms import CoverageStatus
-from clinical.patients.models import Patient
-from core.audit import service as audit
+from clinical.patients import Patient
+from core import audit
 from core.errors import Conflict, NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 
 
 async def create_payer(*, session: AsyncSession, actor: Principal, payer: PayerCreate) -> Payer:

@@ -7,14 +7,14 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.insurance.access import require_manager
+from billing.access import require_manager
 from billing.insurance.export import claim_view
 from billing.insurance.models import Claim
 from billing.insurance.schemas import ClaimRead
 from billing.insurance.terms import ClaimStatus
-from clinical.encounters.access import audit_reads
-from core.identity.principal import Principal
+from clinical.encounters import audit_reads
 from core.paging import Page, encode_cursor, newest_first, split_page
+from core.principal import Principal
 
 MAX_PAGE_SIZE = 100
 

@@ -8,18 +8,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.access import not_found, require_manager
-from billing.charges.models import ChargeItem
+from billing.charges import ChargeItem
 from billing.exceptions import AlreadyInvoiced, CurrencyMismatch
-from billing.insurance.holds import held_charge_ids
+from billing.insurance import held_charge_ids
 from billing.invoices.loading import lock_invoice, require_draft
 from billing.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from billing.invoices.schemas import InvoiceCreate, InvoiceUpdate, LineUpdate
 from billing.invoices.totals import total_invoice
 from billing.money import format_money
-from clinical.patients.models import Patient
-from core.audit import service as audit
+from clinical.patients import Patient
+from core import audit
 from core.errors import InvalidInput
-from core.identity.principal import Principal
+from core.principal import Principal
 
 RESOURCE = "invoice"
 

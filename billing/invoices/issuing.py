@@ -11,16 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.access import require_manager
-from billing.charges.models import ChargeItem
+from billing.charges import ChargeItem
 from billing.exceptions import InvoiceNotEditable
 from billing.invoices.loading import lock_invoice, require_draft
 from billing.invoices.models import Invoice, InvoiceCounter, InvoiceStatus
 from billing.invoices.totals import settle_status, total_invoice
-from core import outbox
-from core.audit import service as audit
+from core import audit, outbox
 from core.db import utc_now
 from core.errors import InvalidInput
-from core.identity.principal import Principal
+from core.principal import Principal
 
 RESOURCE = "invoice"
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.access import not_found, require_billing_scope
 from billing.exceptions import InvoiceNotEditable
 from billing.invoices.models import Invoice, InvoiceStatus
-from core.identity.principal import Principal
+from core.principal import Principal
 
 
 async def lock_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> Invoice:

@@ -7,7 +7,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from billing.invoices.models import Invoice
-from clinical.patients.models import Patient
+from clinical.patients import Patient
 
 # DejaVu covers the names of every European language; without it we fall back to Helvetica (Latin-1).
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")

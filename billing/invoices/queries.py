@@ -12,9 +12,9 @@ from billing.invoices.loading import invoice_in_scope
 from billing.invoices.models import Invoice, InvoiceStatus
 from billing.invoices.schemas import InvoiceRead
 from billing.invoices.views import invoice_views
-from core.audit import service as audit
-from core.identity.principal import Principal
+from core import audit
 from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
+from core.principal import Principal
 
 RESOURCE = "invoice"
 

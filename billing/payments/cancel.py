@@ -19,7 +19,7 @@ from billing.payments.gateway import (
 )
 from billing.payments.models import Payment, PaymentStatus
 from core.errors import Conflict
-from core.identity.principal import Principal
+from core.principal import Principal
 from core.sessions import transaction
 
 CANCELLED = "Cancelled before paying; nothing was charged."

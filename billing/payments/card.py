@@ -19,15 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.access import not_found
 from billing.exceptions import GatewayUnavailable, IdempotencyKeyReused
-from billing.invoices.loading import invoice_in_scope, lock_invoice
-from billing.invoices.models import Invoice
+from billing.invoices import Invoice, invoice_in_scope, lock_invoice
 from billing.payments import idempotency, ledger
 from billing.payments.gateway import GatewayIntent, GatewayRejected, GatewayUnreachable, PaymentGateway
 from billing.payments.models import Payment, PaymentMethod, PaymentStatus
 from billing.payments.schemas import CheckoutCreate, PaymentCreate
-from core.audit import service as audit
+from core import audit
 from core.errors import InvalidInput
-from core.identity.principal import Principal
+from core.principal import Principal
 from core.sessions import transaction
 
 log = logging.getLogger(__name__)

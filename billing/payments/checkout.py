@@ -20,12 +20,12 @@ from urllib.parse import urlencode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.exceptions import GatewayUnavailable
-from billing.invoices.models import Invoice
+from billing.invoices import Invoice
 from billing.payments.card import fail, lock_payment, record_pending
 from billing.payments.gateway import GatewayCheckout, GatewayRejected, GatewayUnreachable, PaymentGateway
 from billing.payments.models import Payment, PaymentStatus
 from billing.payments.schemas import CheckoutCreate
-from core.identity.principal import Principal
+from core.principal import Principal
 from core.sessions import transaction
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from billing.invoices.models import Invoice
+from billing.invoices import Invoice
 from billing.payments import ledger
 from billing.payments.card import RESOURCE, apply_intent, fail, lock_payment
 from billing.payments.gateway import (
@@ -34,9 +34,9 @@ from billing.payments.gateway import (
     gateway_from_settings,
 )
 from billing.payments.models import Payment, PaymentMethod, PaymentStatus
-from core.audit import service as audit
+from core import audit
 from core.errors import InvalidInput
-from core.identity.principal import SYSTEM
+from core.principal import SYSTEM
 from core.resources import Resources
 from core.sessions import transaction
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.exceptions import IdempotencyKeyMissing, IdempotencyKeyReused
 from billing.payments.models import Payment, Refund
-from core.identity.principal import Principal
+from core.principal import Principal
 
 MAX_KEY_LENGTH = 255
 Row = TypeVar("Row", Payment, Refund)

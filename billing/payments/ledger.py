@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 
 from billing.exceptions import CurrencyMismatch, InvoiceNotPayable, Overpayment, RefundExceedsPaid
-from billing.invoices.models import Invoice, InvoiceStatus
-from billing.invoices.totals import settle_status
+from billing.invoices import Invoice, InvoiceStatus, settle_status
 from billing.money import format_money
 from billing.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from core.db import utc_now

@@ -9,13 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.access import require_manager
 from billing.exceptions import IdempotencyKeyReused
-from billing.invoices.loading import lock_invoice
+from billing.invoices import lock_invoice
 from billing.payments import idempotency, ledger
 from billing.payments.models import Payment, PaymentMethod, PaymentStatus
 from billing.payments.schemas import PaymentCreate
-from core.audit import service as audit
+from core import audit
 from core.errors import InvalidInput
-from core.identity.principal import Principal
+from core.principal import Principal
 
 RESOURCE = "payment"
 

@@ -7,11 +7,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.invoices.loading import invoice_in_scope
+from billing.invoices import invoice_in_scope
 from billing.payments.models import Payment, Refund
 from billing.payments.schemas import PaymentRead, RefundRead
-from core.audit import service as audit
-from core.identity.principal import Principal
+from core import audit
+from core.principal import Principal
 
 
 async def invoice_payments(

@@ -17,9 +17,9 @@ from billing.payments.card import lock_payment
 from billing.payments.gateway import GatewayRefund, GatewayRejected, GatewayUnreachable, PaymentGateway
 from billing.payments.models import PaymentMethod, Refund, RefundStatus
 from billing.payments.schemas import RefundCreate
-from core.audit import service as audit
+from core import audit
 from core.errors import Unavailable
-from core.identity.principal import Principal
+from core.principal import Principal
 from core.sessions import transaction
 
 log = logging.getLogger(__name__)

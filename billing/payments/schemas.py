@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from billing.fees.schemas import Currency
+from billing.fees import Currency
 from billing.payments.card_numbers import NoCardNumbers
 from billing.payments.models import PaymentMethod, PaymentStatus, RefundStatus
 

@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.insurance.models import Claim, Payer
-from billing.insurance.terms import ClaimStatus
-from billing.invoices.models import Invoice, InvoiceStatus
+from billing.insurance import Claim, ClaimStatus, Payer
+from billing.invoices import Invoice, InvoiceStatus
 from billing.reports.schemas import AgeingBuckets, AgeingReport, PayerAgeing
 
 OPEN_INVOICES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)

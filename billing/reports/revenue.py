@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import String, Uuid, cast, func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.insurance.models import Claim, ClaimLine, Payer
-from billing.invoices.models import Invoice, InvoiceLine, InvoiceStatus
+from billing.insurance import Claim, ClaimLine, Payer
+from billing.invoices import Invoice, InvoiceLine, InvoiceStatus
 from billing.reports.periods import period_label
 from billing.reports.schemas import Granularity, RevenueReport, RevenueRow, RevenueTotal
 

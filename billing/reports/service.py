@@ -7,14 +7,14 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.insurance.access import require_manager
+from billing.access import require_manager
 from billing.reports.ageing import ageing_report
 from billing.reports.revenue import MAX_DAYS, revenue_report
 from billing.reports.schemas import AgeingReport, Granularity, RevenueReport
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import InvalidInput
-from core.identity.principal import Principal
+from core.principal import Principal
 
 RESOURCE = "billing_report"
 

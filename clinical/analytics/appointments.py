@@ -10,9 +10,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.analytics.capacity import capacity_minutes
-from clinical.organisation.models import Department, Practitioner
-from clinical.scheduling.models import Appointment
-from clinical.scheduling.state_machine import AppointmentStatus
+from clinical.organisation import Department, Practitioner
+from clinical.scheduling import Appointment, AppointmentStatus
 from core.reports import Report, day_start, dialect_name, elapsed_seconds, rounded
 
 COLUMNS = [

@@ -17,8 +17,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.scheduling.models import ScheduleException, WorkingHours
-from clinical.scheduling.weekly import shifts_between
+from clinical.scheduling import ScheduleException, WorkingHours, shifts_between
 from core.reports import dialect_name
 
 _POSTGRES_CAPACITY = text("""

@@ -8,8 +8,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.encounters.models import Encounter, EncounterClass, EncounterStatus
-from clinical.organisation.models import Practitioner
+from clinical.encounters import Encounter, EncounterClass, EncounterStatus
+from clinical.organisation import Practitioner
 from core.reports import Report, day_start, dialect_name, elapsed_seconds, median, rounded
 
 # Inpatient stays are admissions, not consultations: their length is a different figure.

@@ -7,8 +7,7 @@ from datetime import date
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.patients.models import Patient
-from clinical.patients.terms import AdministrativeGender
+from clinical.patients import AdministrativeGender, Patient
 from core.reports import Report, day_start
 
 # Lower bounds in whole years; a patient's band is their age on the report's last day.

@@ -20,13 +20,12 @@ from clinical.documents.exceptions import DocumentIntegrityError
 from clinical.documents.models import Document, DocumentKind
 from clinical.documents.schemas import DocumentRead, DocumentUpload
 from clinical.documents.storage import BlobCorrupt, BlobMissing, DocumentStorage
-from clinical.encounters.access import audit_reads, load_patient, require_patient_scope, require_role
-from core import outbox
-from core.audit import service as audit
+from clinical.encounters import audit_reads, load_patient, require_patient_scope, require_role
+from core import audit, outbox
 from core.db import utc_now
 from core.errors import InvalidInput, NotFound
-from core.identity.principal import STAFF_ROLES, Principal
 from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
+from core.principal import STAFF_ROLES, Principal
 
 # The default of OWNAT_DOCUMENT_MAX_BYTES: large enough for a scanned report or a photo.
 DOCUMENT_MAX_BYTES = 20 * 1024 * 1024

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.encounters.models import Encounter
-from clinical.organisation.models import Practitioner
-from clinical.patients.models import Patient
+from clinical.organisation import Practitioner
+from clinical.patients import Patient
+from core import audit
 from core.access import require_patient_scope, require_role
-from core.audit import service as audit
 from core.errors import Forbidden, NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 
 
 async def load_patient(

@@ -14,16 +14,13 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinical import scheduling
 from clinical.encounters.models import Encounter, EncounterStatus
-from clinical.organisation.models import Practitioner
-from clinical.patients.models import Patient
-from clinical.patients.terms import AdministrativeGender
-from clinical.scheduling import access
-from clinical.scheduling.models import Appointment
-from clinical.scheduling.queries import audit_page, to_read
-from clinical.scheduling.schemas import AppointmentRead
+from clinical.organisation import Practitioner
+from clinical.patients import AdministrativeGender, Patient
+from clinical.scheduling import Appointment, AppointmentRead, appointment_read, audit_appointment_page
 from core.errors import InvalidInput
-from core.identity.principal import Principal
+from core.principal import Principal
 
 MAX_RANGE = timedelta(days=7)
 MAX_ENTRIES = 500
@@ -67,7 +64,7 @@ async def agenda(
 ) -> Agenda:
     """Appointments starting in [start, end), by start time, whatever their status; staff only."""
     if not actor.is_staff:
-        raise access.refuse(
+        raise scheduling.refuse_appointment(
             session,
             actor,
             action="list",
@@ -90,7 +87,7 @@ async def agenda(
         query = query.where(Appointment.practitioner_id == practitioner_id)
     rows = (await session.execute(query)).unique().all()
     shown = rows[:MAX_ENTRIES]
-    audit_page(session, actor, [row[0] for row in shown], None)
+    audit_appointment_page(session, actor, [row[0] for row in shown], None)
     return Agenda(
         start=start,
         end=end,
@@ -107,7 +104,7 @@ def _entry(
     encounter_status: EncounterStatus | None,
 ) -> AgendaEntry:
     return AgendaEntry(
-        appointment=to_read(appointment),
+        appointment=appointment_read(appointment),
         appointment_type_name=appointment.appointment_type.name,
         patient=AgendaPatient(
             id=patient.id,

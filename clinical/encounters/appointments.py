@@ -7,12 +7,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinical import scheduling
 from clinical.encounters.models import Encounter, EncounterClass
-from clinical.scheduling import service as scheduling
-from clinical.scheduling.models import Appointment, AppointmentMode
-from clinical.scheduling.state_machine import Action, AppointmentStatus
+from clinical.scheduling import Action, Appointment, AppointmentMode, AppointmentStatus
 from core.errors import Conflict, NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 
 # An encounter may open for an appointment that is due or under way, not one that is over.
 OPENABLE = frozenset({AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.IN_PROGRESS})

@@ -32,11 +32,11 @@ from clinical.encounters.schemas import (
     EncounterRead,
     EncounterStart,
 )
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput
-from core.identity.principal import SYSTEM, Principal, Role
 from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
+from core.principal import SYSTEM, Principal, Role
 
 RESOURCE = "encounter"
 WRITERS = (Role.CLINICIAN,)

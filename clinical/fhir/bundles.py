@@ -21,7 +21,7 @@ from clinical.fhir.errors import InvalidResource, MethodNotAllowed
 from clinical.fhir.outcome import operation_outcome
 from clinical.fhir.provider import FhirContext
 from clinical.fhir.writes import service as writes
-from core.audit import service as audit
+from core import audit
 from core.errors import DomainError
 
 MAX_ENTRIES = 100

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.organisation.models import Practitioner
-from core.identity.principal import Principal
+from clinical.organisation import Practitioner
+from core.principal import Principal
 
 
 async def fhir_user_reference(session: AsyncSession, principal: Principal) -> str | None:

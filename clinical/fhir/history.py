@@ -19,8 +19,7 @@ from clinical.fhir.search.request import COUNT, FORMAT, OFFSET, check_format, no
 from clinical.fhir.search.values import parse_date
 from clinical.fhir.service import audit_served, read_audited
 from core.errors import NotFound
-from core.identity.principal import Principal
-from core.identity.smart import Interaction
+from core.principal import Interaction, Principal
 
 SINCE = "_since"
 

@@ -21,7 +21,7 @@ from clinical.fhir.search.clauses import id_clause, parse_uuid
 from clinical.fhir.search.request import SearchParameter, SearchRequest
 from clinical.fhir.search.values import ParamType
 from core.errors import NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,7 @@ from clinical.fhir.errors import UnknownResourceType
 from clinical.fhir.provider import ResourceProvider
 from clinical.fhir.registry import provider_for
 from core.access import refuse
-from core.identity.principal import Principal
-from core.identity.smart import Interaction
+from core.principal import Interaction, Principal
 
 WORDS = {
     Interaction.READ: "read",

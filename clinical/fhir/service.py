@@ -23,10 +23,9 @@ from clinical.fhir.search.everything import parse_everything
 from clinical.fhir.search.includes import check_includes, included
 from clinical.fhir.search.request import SearchParameter, SearchRequest, parse_search
 from clinical.fhir.search.subsetting import subset
-from core.audit import service as audit
+from core import audit
 from core.errors import NotFound
-from core.identity.principal import Principal
-from core.identity.smart import Interaction
+from core.principal import Interaction, Principal
 
 
 def provider_of(resource_type: str) -> ResourceProvider:

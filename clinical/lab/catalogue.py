@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from clinical.lab.terms import AbnormalFlag
-from clinical.patients.terms import AdministrativeGender
+from clinical.patients import AdministrativeGender
 
 ADULT_AGE_YEARS = 18
 BLOOD = "Whole blood (EDTA)"

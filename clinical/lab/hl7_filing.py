@@ -17,7 +17,7 @@ from clinical.lab.exceptions import ResultRefused
 from clinical.lab.hl7.errors import ErrorCode, Location, application_error
 from clinical.lab.hl7.oru import Observation, OrderObservations, OruMessage
 from clinical.lab.models import Hl7Message, LabOrder, LabResult
-from core.identity.principal import Principal
+from core.principal import Principal
 
 
 async def identify(session: AsyncSession, row: Hl7Message, oru: OruMessage) -> None:

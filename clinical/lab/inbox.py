@@ -16,11 +16,11 @@ from clinical.lab.hl7.oru import read_oru
 from clinical.lab.models import Hl7Message, LabOrder
 from clinical.lab.schemas import Hl7MessageSummary, Resolve
 from clinical.lab.terms import OPEN_MESSAGE_STATUSES, MessageStatus, Resolution
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Conflict, Forbidden
-from core.identity.principal import Principal, Role
 from core.paging import Page, encode_cursor, newest_first, split_page
+from core.principal import Principal, Role
 
 MAX_PAGE_SIZE = 100
 

@@ -23,9 +23,9 @@ from clinical.lab.hl7.message import Header, check_oru_header, parse_message, re
 from clinical.lab.hl7.oru import read_oru
 from clinical.lab.models import Hl7Message
 from clinical.lab.terms import MessageStatus, Resolution
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
-from core.identity.principal import Principal
+from core.principal import Principal
 
 HTTP, MLLP = "http", "mllp"
 

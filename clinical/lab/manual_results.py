@@ -16,10 +16,10 @@ from clinical.lab.orders import load_order_for_change
 from clinical.lab.schemas import ResultEntries, ResultEntry
 from clinical.lab.terms import ValueType
 from clinical.lab.units import unit_from_text
-from clinical.patients.models import Patient
+from clinical.patients import Patient
 from core.db import utc_now
 from core.errors import Forbidden, InvalidInput
-from core.identity.principal import Principal
+from core.principal import Principal
 
 _COMPARED = re.compile(r"(<=|>=|<|>|=)\s*(\S+)")
 

@@ -29,7 +29,7 @@ from clinical.lab import intake
 from clinical.lab.hl7.ack import AckOutcome, build_ack
 from clinical.lab.hl7.errors import ErrorCode, Hl7Problem, application_error, rejected
 from clinical.lab.hl7.message import MAX_MESSAGE_CHARS, Header, decode_payload, parse_message, read_header
-from core.identity.principal import SYSTEM, Principal
+from core.principal import SYSTEM, Principal
 from core.sessions import transaction
 
 START_BLOCK = b"\x0b"

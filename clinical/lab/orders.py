@@ -13,10 +13,10 @@ from clinical.lab.exceptions import LabOrderNotFound, UnknownTest
 from clinical.lab.models import LabOrder, LabOrderItem
 from clinical.lab.schemas import LabOrderCreate, StatusChange
 from clinical.lab.terms import OrderStatus
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Conflict, Forbidden, InvalidInput
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 # Crockford's base 32 without I, L, O, U: read aloud and typed from labels without mistakes.
 _PLACER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

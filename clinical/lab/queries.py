@@ -23,10 +23,10 @@ from clinical.lab.schemas import (
     LabResultRead,
 )
 from clinical.lab.terms import OrderStatus
-from core.audit import service as audit
+from core import audit
 from core.errors import Forbidden
-from core.identity.principal import Principal
 from core.paging import Page, encode_cursor, newest_first, split_page
+from core.principal import Principal
 
 MAX_PAGE_SIZE = 100
 

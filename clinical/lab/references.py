@@ -8,11 +8,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.encounters.models import Encounter
-from clinical.organisation.models import Practitioner
-from clinical.patients.models import Patient
+from clinical.encounters import Encounter
+from clinical.organisation import Practitioner
+from clinical.patients import Patient
 from core.errors import Forbidden, InvalidInput, NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 
 
 async def patient(session: AsyncSession, patient_id: uuid.UUID) -> Patient:

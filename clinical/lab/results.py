@@ -20,9 +20,8 @@ from clinical.lab.exceptions import ResultRefused
 from clinical.lab.models import LabOrder, LabOrderItem, LabResult
 from clinical.lab.terms import AbnormalFlag, OrderStatus, ResultStatus, ValueType
 from clinical.lab.units import Unit
-from core import outbox
-from core.audit import service as audit
-from core.identity.principal import Principal
+from core import audit, outbox
+from core.principal import Principal
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from clinical.lab.terms import (
     ResultStatus,
     ValueType,
 )
-from clinical.patients.terms import AdministrativeGender
+from clinical.patients import AdministrativeGender
 
 LoincCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{1,7}-\d$")]
 MAX_TESTS_PER_ORDER = 40

@@ -6,10 +6,10 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.encounters.access import require_patient_scope, require_role
+from clinical.encounters import require_patient_scope, require_role
 from clinical.messaging.models import MessageThread
 from core.errors import NotFound
-from core.identity.principal import STAFF_ROLES, Principal, Role
+from core.principal import STAFF_ROLES, Principal, Role
 
 RESOURCE = "message_thread"
 MESSAGING_ROLES = STAFF_ROLES | {Role.PATIENT}

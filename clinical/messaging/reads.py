@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.documents.models import Document
-from clinical.encounters.access import audit_reads
+from clinical.documents import Document
+from clinical.encounters import audit_reads
 from clinical.messaging.access import RESOURCE, load_thread, require_messaging_role
 from clinical.messaging.models import (
     Message,
@@ -29,14 +29,14 @@ from clinical.messaging.schemas import (
     ThreadSummary,
     UnreadCount,
 )
-from clinical.organisation.models import Department, Practitioner
-from clinical.patients.models import Patient
+from clinical.organisation import Department, Practitioner
+from clinical.patients import Patient
+from core import audit
 from core.access import refuse
-from core.audit import service as audit
 from core.errors import InvalidInput
-from core.identity.models import User
-from core.identity.principal import Principal, Role
+from core.identity import User
 from core.paging import Page, encode_cursor, newest_first, split_page
+from core.principal import Principal, Role
 
 MAX_PAGE_SIZE = 100
 

@@ -13,11 +13,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.documents import service as documents
-from clinical.documents.models import DocumentKind
-from clinical.documents.schemas import DocumentUpload
-from clinical.documents.storage import DocumentStorage
-from clinical.encounters.access import load_patient
+from clinical import documents
+from clinical.documents import DocumentKind, DocumentStorage, DocumentUpload
+from clinical.encounters import load_patient
 from clinical.messaging.access import RESOURCE, load_thread, require_messaging_role
 from clinical.messaging.models import (
     Message,
@@ -41,13 +39,12 @@ from clinical.messaging.schemas import (
     ThreadDetail,
     ThreadStart,
 )
-from clinical.organisation.models import Department
-from core import outbox
+from clinical.organisation import Department
+from core import audit, outbox
 from core.access import refuse, require_role
-from core.audit import service as audit
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput
-from core.identity.principal import STAFF_ROLES, Principal, Role
+from core.principal import STAFF_ROLES, Principal, Role
 
 __all__ = [
     "care_teams",

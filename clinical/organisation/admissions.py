@@ -21,12 +21,11 @@ from clinical.organisation.exceptions import (
     UnknownReference,
 )
 from clinical.organisation.models import Admission, Bed, Practitioner, Ward
-from clinical.patients.access import ensure_patient_access
-from clinical.patients.models import Patient
-from core.audit import service as audit
+from clinical.patients import Patient, ensure_patient_access
+from core import audit
 from core.db import utc_now
 from core.errors import Forbidden, InvalidInput
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 ADMITTING_ROLES = frozenset({Role.CLINICIAN, Role.NURSE})
 # Clocks of browsers and servers disagree a little; a time this far ahead still counts as "now".

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical.organisation.admission_schemas import CensusBed, CensusPatient, WardCensus
 from clinical.organisation.models import Admission, Bed
 from clinical.organisation.service import get_ward
-from clinical.patients.models import Patient
-from core.audit import service as audit
+from clinical.patients import Patient
+from core import audit
 from core.db import utc_now
 from core.errors import Forbidden
-from core.identity.principal import Principal
+from core.principal import Principal
 
 
 async def current_stays(

@@ -16,10 +16,10 @@ from clinical.organisation.exceptions import DuplicateName, PractitionerNotFound
 from clinical.organisation.models import Department, Practitioner, PractitionerSpecialty
 from clinical.organisation.schemas import PractitionerCreate, PractitionerUpdate
 from clinical.organisation.service import require_admin
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
-from core.identity.models import User
-from core.identity.principal import Principal, Role
+from core.identity import User
+from core.principal import Principal, Role
 
 # Roles whose accounts may be linked to a practitioner record.
 PRACTITIONER_ROLES = frozenset({Role.CLINICIAN, Role.NURSE})

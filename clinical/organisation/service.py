@@ -28,10 +28,10 @@ from clinical.organisation.schemas import (
     WardCreate,
     WardUpdate,
 )
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Forbidden
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 Row = TypeVar("Row", Department, Ward, Bed)
 

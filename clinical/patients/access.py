@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.patients.exceptions import PatientNotFound
 from clinical.patients.models import Patient
-from core.audit import service as audit
+from core import audit
 from core.errors import Forbidden
-from core.identity.principal import Principal
+from core.principal import Principal
 
 
 def ensure_patient_access(*, session: AsyncSession, principal: Principal, patient_id: uuid.UUID) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical.patients import records
 from clinical.patients.models import Allergy
 from clinical.patients.record_schemas import AllergyCreate, AllergyUpdate
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 KIND = records.RecordKind(
     model=Allergy,

@@ -6,13 +6,13 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.codes.icd10 import load_icd10, lookup_icd10
+from clinical.codes import load_icd10, lookup_icd10
 from clinical.patients import records
 from clinical.patients.dates import check_order
 from clinical.patients.exceptions import ImplausibleDates
 from clinical.patients.models import Condition
 from clinical.patients.record_schemas import ConditionCreate, ConditionUpdate
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 # Diagnosing is a clinician's act; nurses record allergies and medications.
 KIND = records.RecordKind(

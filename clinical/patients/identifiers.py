@@ -16,7 +16,7 @@ from clinical.patients import records
 from clinical.patients.exceptions import IdentifierTaken
 from clinical.patients.models import PatientIdentifier
 from clinical.patients.record_schemas import IdentifierCreate, IdentifierUpdate
-from core.identity.principal import STAFF_ROLES, Principal
+from core.principal import STAFF_ROLES, Principal
 
 # Administrative, not clinical: deleted outright (the audit log keeps the history).
 KIND = records.RecordKind(

@@ -11,7 +11,7 @@ from clinical.patients.dates import check_order
 from clinical.patients.exceptions import ImplausibleDates
 from clinical.patients.models import Medication
 from clinical.patients.record_schemas import MedicationCreate, MedicationUpdate
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 KIND = records.RecordKind(
     model=Medication,

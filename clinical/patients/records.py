@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical.patients.access import ensure_patient_access, load_patient
 from clinical.patients.exceptions import RecordNotFound
 from clinical.patients.models import Allergy, Condition, Medication, PatientIdentifier
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Forbidden
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 Record = TypeVar("Record", Allergy, Condition, Medication, PatientIdentifier)
 ENTERED_IN_ERROR = "entered-in-error"

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical.patients.models import Patient, PatientIdentifier
 from clinical.patients.names import MRN_PREFIX, name_key
 from clinical.patients.schemas import PatientPage, PatientRead
-from core.audit import service as audit
+from core import audit
 from core.errors import InvalidInput
-from core.identity.principal import Principal
 from core.paging import decode_position, encode_position, invalid_cursor
+from core.principal import Principal
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20

@@ -15,10 +15,10 @@ from clinical.patients.models import Patient
 from clinical.patients.mrn import next_mrn_number
 from clinical.patients.names import format_mrn, name_key
 from clinical.patients.schemas import CONTACT_FIELDS, PatientCreate, PatientUpdate
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Forbidden
-from core.identity.principal import Principal
+from core.principal import Principal
 
 _NAME_FIELDS = {"given_name": "given_name_key", "family_name": "family_name_key"}
 

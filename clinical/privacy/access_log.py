@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.encounters.access import load_patient
-from clinical.organisation.models import Department, Practitioner
+from clinical.encounters import load_patient
+from clinical.organisation import Department, Practitioner
 from clinical.privacy.schemas import AccessLog, AccessVisit
+from core import audit
 from core.access import refuse
-from core.audit import service as audit
-from core.audit.models import AuditEvent
-from core.identity.models import User
-from core.identity.principal import SYSTEM_USER_ID, Principal, Role
+from core.audit import AuditEvent
+from core.identity import User
+from core.principal import SYSTEM_USER_ID, Principal, Role
 
 # Accesses by one person less than this apart belong to one visit of the record.
 VISIT_GAP = timedelta(minutes=30)

@@ -9,14 +9,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.documents import service as documents
-from clinical.fhir import service as fhir
-from clinical.fhir.constants import EVERYTHING_LIMIT_PER_TYPE
-from clinical.messaging import service as messaging
+from clinical import documents, fhir, messaging
+from clinical.fhir import EVERYTHING_LIMIT_PER_TYPE
 from clinical.privacy.record_pdf import ConversationText, DocumentLine, render_record
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
-from core.identity.principal import Principal
+from core.principal import Principal
 
 # The PDF lists this many conversations and documents at most (newest first); the rest stay online.
 MOST_LISTED = 100

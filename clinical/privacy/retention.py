@@ -15,12 +15,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.documents.models import Document
-from clinical.encounters.models import Encounter
-from clinical.messaging.models import Message, MessageThread
-from clinical.patients.models import Patient
+from clinical.documents import Document
+from clinical.encounters import Encounter
+from clinical.messaging import Message, MessageThread
+from clinical.patients import Patient
 from clinical.privacy.schemas import Decision
-from clinical.scheduling.models import Appointment
+from clinical.scheduling import Appointment
 from core.db import utc_now
 from core.settings import Settings
 

@@ -10,8 +10,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.encounters.access import load_patient, require_role
-from clinical.patients.models import Patient
+from clinical.encounters import load_patient, require_role
+from clinical.patients import Patient
 from clinical.privacy.models import DataRequest, ProcessingRestriction, RequestKind, RequestStatus
 from clinical.privacy.retention import erasure_plan
 from clinical.privacy.schemas import (
@@ -22,14 +22,12 @@ from clinical.privacy.schemas import (
     Decision,
     RestrictionRead,
 )
-from core import outbox
+from core import audit, identity, outbox
 from core.access import require_patient_scope
-from core.audit import service as audit
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput, NotFound
-from core.identity import account
-from core.identity.models import User
-from core.identity.principal import Principal, Role
+from core.identity import User
+from core.principal import Principal, Role
 from core.settings import Settings
 
 RESOURCE = "data_request"
@@ -169,7 +167,7 @@ async def _erase(session: AsyncSession, actor: Principal, row: DataRequest, sett
     )
     user_id = await account_of(session, row.patient_id)
     if user_id is not None:
-        email = await account.erase_account(session, actor=actor, user_id=user_id)
+        email = await identity.erase_account(session, actor=actor, user_id=user_id)
         # Told at the address the account had, since the account is gone (the law asks us to tell them).
         outbox.record(
             session,

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.scheduling.models import Appointment
-from core.audit import service as audit
+from core import audit
 from core.errors import Forbidden, NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 
 
 def refuse(

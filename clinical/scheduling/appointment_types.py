@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical.scheduling.exceptions import DuplicateCode
 from clinical.scheduling.models import AppointmentType
 from clinical.scheduling.schemas import AppointmentTypeCreate, AppointmentTypeUpdate
-from core.audit import service as audit
+from core import audit
 from core.errors import Forbidden, NotFound
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 
 def _require_admin(actor: Principal) -> None:

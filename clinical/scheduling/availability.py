@@ -9,16 +9,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.organisation.models import Practitioner, PractitionerSpecialty
+from clinical.organisation import Practitioner, PractitionerSpecialty
 from clinical.scheduling import lookups
 from clinical.scheduling.exceptions import InvalidRange, UnknownPractitioner
 from clinical.scheduling.models import Appointment
 from clinical.scheduling.schemas import SlotList, SlotRead
 from clinical.scheduling.slots import Interval, free_slots
 from clinical.scheduling.state_machine import HOLDING_STATUSES
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
-from core.identity.principal import Principal
+from core.principal import Principal
 
 MAX_SEARCH_DAYS = 31
 MAX_SLOTS = 1000

@@ -18,10 +18,10 @@ from clinical.scheduling.models import Appointment, AppointmentType
 from clinical.scheduling.schemas import AppointmentCancel, AppointmentCreate, AppointmentReschedule
 from clinical.scheduling.slots import Slot, check_bookable
 from clinical.scheduling.state_machine import Action, AppointmentStatus, next_status
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import InvalidInput
-from core.identity.principal import Principal
+from core.principal import Principal
 
 MAX_DAYS_AHEAD = 366
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.scheduling.models import Appointment
 from core import outbox
-from core.identity.principal import Principal
+from core.principal import Principal
 
 
 class AppointmentEvent(enum.StrEnum):

@@ -8,14 +8,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.organisation.models import Practitioner
-from clinical.patients.models import Patient
+from clinical.organisation import Practitioner
+from clinical.patients import Patient
 from clinical.scheduling.exceptions import UnknownAppointmentType, UnknownPatient, UnknownPractitioner
 from clinical.scheduling.models import AppointmentType, ScheduleException, WorkingHours
 from clinical.scheduling.slots import Interval
-from core.audit import service as audit
+from core import audit
 from core.errors import Forbidden
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 
 async def practitioner(

@@ -13,9 +13,9 @@ from clinical.scheduling import access
 from clinical.scheduling.models import Appointment
 from clinical.scheduling.schemas import AppointmentRead
 from clinical.scheduling.state_machine import AppointmentStatus
-from core.audit import service as audit
-from core.identity.principal import Principal
+from core import audit
 from core.paging import Page, encode_cursor, oldest_first, split_page
+from core.principal import Principal
 
 MAX_PAGE_SIZE = 100
 

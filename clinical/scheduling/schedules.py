@@ -23,10 +23,10 @@ from clinical.scheduling.models import Appointment, ScheduleException, WorkingHo
 from clinical.scheduling.schemas import ScheduleExceptionCreate, WorkingHoursCreate
 from clinical.scheduling.state_machine import HOLDING_STATUSES
 from clinical.scheduling.weekly import covers, hours_overlap, zones_conflict
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 
 MAX_AFFECTED_SHOWN = 20
 

@@ -10,9 +10,9 @@ from clinical.scheduling import access
 from clinical.scheduling.exceptions import TransitionNotAllowed
 from clinical.scheduling.models import Appointment
 from clinical.scheduling.state_machine import Action, next_status
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
-from core.identity.principal import SYSTEM, Principal
+from core.principal import SYSTEM, Principal
 
 VISIT_ACTIONS = frozenset({Action.CHECK_IN, Action.START, Action.COMPLETE, Action.NO_SHOW})
 

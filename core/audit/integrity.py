@@ -10,7 +10,7 @@ from core.audit.keys import AuditKeyring
 from core.audit.schemas import Checkpoint
 from core.audit.verify import ChainReport, verify_chain
 from core.errors import Forbidden
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 RESOURCE = "audit_chain"
 

@@ -9,7 +9,7 @@ from core.audit import service as audit
 from core.audit.models import AuditEvent
 from core.audit.schemas import AuditEventRead, AuditFilter, AuditPage
 from core.errors import Forbidden
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 MAX_PAGE_SIZE = 200
 

@@ -30,7 +30,6 @@ from core.audit.keys import AuditKeyring, Purpose
 from core.audit.models import GENESIS_MAC, AuditEvent, AuditSeal
 from core.audit.seals import ENTRY_COLUMNS, chain_order_after, seal_message
 from core.db import utc_now
-from core.sessions import transaction
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,10 @@ async def seal_pending(
     *, sessions: async_sessionmaker[AsyncSession], keys: AuditKeyring, limit: int = BATCH_SIZE
 ) -> SealSummary | None:
     """Seals up to `limit` committed entries after the head; None when there was nothing to seal."""
-    async with transaction(sessions) as session:
+    # A plain unit of work (commit on success, rollback on error) rather than
+    # core.sessions.transaction: a pass records no audit entries and has no after-commit work,
+    # and core.sessions builds on core.audit, which must not depend on it in turn.
+    async with sessions.begin() as session:
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
             taken = await session.scalar(

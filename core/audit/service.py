@@ -24,8 +24,8 @@ from core.audit.horizon import current_txid
 from core.audit.keys import AuditKeyring
 from core.audit.models import AuditEvent
 from core.db import utc_now
-from core.identity.principal import Principal
 from core.logging import request_id_var
+from core.principal import Principal
 
 PENDING_KEY = "ownat.audit.pending"
 # Where a session finds the keys that sign its entries (set by core.sessions.create_sessionmaker).

@@ -3,12 +3,16 @@
 Messages are JSON objects delivered at most once, in publish order per channel, to whoever is
 subscribed at that moment; nothing is stored. A subscription that may have missed messages says so
 with a `resync` marker, after which the consumer reloads its state from the database.
+
+Beside the buses: `encode_message`/`encode_each` (the JSON every message travels as) and
+`reconnect_delay_s`, the backoff every long-lived connection (Redis, MQTT, sockets) reconnects with.
 """
 
 from __future__ import annotations
 
+from core.bus.backoff import reconnect_delay_s
 from core.bus.inprocess import InProcessBus, InProcessSubscription
-from core.bus.interface import Bus, BusClosedError, BusMessage, Subscription, encode_message
+from core.bus.interface import Bus, BusClosedError, BusMessage, Subscription, encode_each, encode_message
 from core.bus.redis_bus import RedisBus
 from core.bus.redis_subscription import RedisSubscription, SubscriptionTuning
 
@@ -23,7 +27,9 @@ __all__ = [
     "Subscription",
     "SubscriptionTuning",
     "create_bus",
+    "encode_each",
     "encode_message",
+    "reconnect_delay_s",
 ]
 
 

@@ -16,14 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import outbox
-from core.audit import service as audit
+from core import audit, outbox
 from core.db import utc_now
 from core.errors import InvalidInput, RateLimited
 from core.identity import passwords
 from core.identity.account_links import InvalidLink, email_link, email_notice, redeem_link
 from core.identity.models import AccountTokenPurpose, User
-from core.identity.principal import Principal, Role
 from core.identity.revocation import TokenRevocations
 from core.identity.schemas import PatientRegistration, TokenPair
 from core.identity.service import (
@@ -34,6 +32,7 @@ from core.identity.service import (
     start_session,
 )
 from core.identity.session_end import end_user_sessions
+from core.principal import Principal, Role
 from core.rate_limit import RateLimiter
 from core.settings import Settings
 

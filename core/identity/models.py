@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utc_now, value_set_column
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path, less the angle brackets
 NAME_MAX_LENGTH = 200

@@ -25,7 +25,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from core.db import utc_now
-from core.identity.principal import Principal
+from core.principal import Principal
 
 # The current generation of a user, or None when the user no longer exists or is disabled.
 GenerationLoader = Callable[[uuid.UUID], Awaitable[int | None]]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from core.identity.models import NAME_MAX_LENGTH
 from core.identity.passwords import PASSWORD_MAX_LENGTH
-from core.identity.principal import STAFF_ROLES, Role
+from core.principal import STAFF_ROLES, Role
 
 # Passwords are taken as typed (no stripping); the policy, not the schema, judges their strength.
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]

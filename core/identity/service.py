@@ -16,12 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, RateLimited
 from core.identity import passwords, tokens
 from core.identity.models import RefreshToken, User
-from core.identity.principal import Principal, Role
 from core.identity.revocation import TokenRevocations
 from core.identity.schemas import (
     PatientRegistration,
@@ -32,6 +31,7 @@ from core.identity.schemas import (
 )
 from core.identity.session_end import end_family, end_token, end_user_sessions
 from core.paging import Page, encode_cursor, oldest_first, split_page
+from core.principal import Principal, Role
 from core.rate_limit import RateLimiter
 from core.settings import Settings
 

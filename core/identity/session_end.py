@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.bus import Bus
 from core.db import utc_now
 from core.identity.models import RefreshToken, User
-from core.identity.principal import Principal
 from core.identity.revocation import TokenRevocations
+from core.principal import Principal
 from core.sessions import after_commit
 
 log = logging.getLogger(__name__)

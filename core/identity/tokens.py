@@ -12,8 +12,8 @@ import jwt
 
 from core.db import utc_now
 from core.errors import NotAuthenticated
-from core.identity.principal import Principal, Role
 from core.identity.revocation import TokenRevocations
+from core.principal import Principal, Role
 from core.settings import Settings
 
 ALGORITHM = "HS256"

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bus.interface import encode_message
+from core.bus import encode_message
 from core.db import utc_now
 from core.outbox.events import EventType
 from core.outbox.models import OutboxEvent

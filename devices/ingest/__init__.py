@@ -16,4 +16,34 @@ Bus channels, published after the commit of each batch (JSON; times ISO 8601 wit
   the message above of each of the ward's devices that had readings.
 - `devices.status.{device_id}`: `{"device_id", "online", "time", "battery_pct", "sensor_off", "firmware"}`.
 - `devices.event.{device_id}`: `{"device_id", "seq", "time", "code", "severity", "detail"}`.
+
+Offers the worker and its configuration (`IngestWorker`, `IngestConfig`, `BatchObserver`, run on its
+own thread by `ObserverThread`), the batch types other intakes feed it (`Received`, `Classified`),
+the MQTT consumer and client, the metrics and `ingest_status` for the system page.
 """
+
+from devices.ingest.batch import LOCAL, Classified, Received, WriteBatch
+from devices.ingest.config import IngestConfig
+from devices.ingest.metrics import IngestMetrics
+from devices.ingest.mqtt import MqttConsumer, SubscriptionOptions
+from devices.ingest.mqtt_client import BufferedClient
+from devices.ingest.observer_thread import ObserverThread
+from devices.ingest.status import IngestStatus, ingest_status
+from devices.ingest.worker import BatchObserver, IngestWorker
+
+__all__ = [
+    "LOCAL",
+    "BatchObserver",
+    "BufferedClient",
+    "Classified",
+    "IngestConfig",
+    "IngestMetrics",
+    "IngestStatus",
+    "IngestWorker",
+    "MqttConsumer",
+    "ObserverThread",
+    "Received",
+    "SubscriptionOptions",
+    "WriteBatch",
+    "ingest_status",
+]

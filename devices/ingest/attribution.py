@@ -19,7 +19,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from devices.registry.bindings import BindingSpan, known_device_ids, load_binding_spans, span_at
+from devices.registry import BindingSpan, known_device_ids, load_binding_spans, span_at
 
 
 @dataclass(frozen=True, slots=True)

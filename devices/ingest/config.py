@@ -6,8 +6,8 @@ import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from devices import vitals
 from devices.ingest.mqtt import MqttProtocol, SubscriptionOptions
-from devices.vitals import partitions
 
 DEFAULT_SHARE_GROUP = "ownat-ingest"
 
@@ -36,14 +36,14 @@ class IngestConfig:
     binding_refresh_s: float = 5.0
     rollup_interval_s: float = 30.0
     storage_upkeep_interval_s: float = 3600.0
-    retention_days: int = partitions.RETENTION_DAYS
-    rollup_retention_days: int = partitions.ROLLUP_RETENTION_DAYS
-    partition_days_ahead: int = partitions.PARTITION_DAYS_AHEAD
+    retention_days: int = vitals.RETENTION_DAYS
+    rollup_retention_days: int = vitals.ROLLUP_RETENTION_DAYS
+    partition_days_ahead: int = vitals.PARTITION_DAYS_AHEAD
     retry_base_s: float = 0.2
     retry_cap_s: float = 10.0
     # Readings older than this are dead-lettered ("too-old"): by default the raw readings' retention,
     # past which they would be deleted at once; far longer than an edge gateway's backlog.
-    max_reading_age_days: float = partitions.RETENTION_DAYS
+    max_reading_age_days: float = vitals.RETENTION_DAYS
 
     @property
     def max_reading_age(self) -> timedelta:

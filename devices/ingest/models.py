@@ -8,7 +8,7 @@ from sqlalchemy import Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, PublicIdMixin, UTCDateTime, utc_now
-from devices.vitals.models import DEVICE_ID_LENGTH
+from devices.vitals import DEVICE_ID_LENGTH
 
 TOPIC_LENGTH = 512
 # A dead letter keeps enough of the payload to diagnose it; an oversize message is not kept whole.

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode, _ConnectionState
 
-from core.bus.backoff import reconnect_delay_s
+from core.bus import reconnect_delay_s
 
 READ_CHUNK = 64 * 1024
 # PUBACK: fixed header, remaining length 2, packet id (MQTT 3.1.1; MQTT 5 allows omitting the

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utc_now
 from devices.ingest.models import DeviceLastStatus, IngestDeadLetter
-from devices.vitals.models import VitalReading
+from devices.vitals import VitalReading
 
 CONNECTED_WINDOW = timedelta(minutes=5)
 NEWEST_DEAD_LETTERS = 10

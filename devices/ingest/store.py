@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from devices.ingest.batch import WriteBatch
 from devices.ingest.models import DeviceLastStatus, IngestDeadLetter
 from devices.ingest.pgcopy import BinaryRows
-from devices.vitals.models import VitalReading
+from devices.vitals import VitalReading
 
 log = logging.getLogger(__name__)
 

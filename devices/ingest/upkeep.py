@@ -13,15 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
-from core.identity.principal import SYSTEM
+from core.principal import SYSTEM
 from core.sessions import transaction
+from devices import vitals
 from devices.ingest.attribution import BindingCache
 from devices.ingest.config import IngestConfig
-from devices.vitals import partitions
-from devices.vitals.corrections import reattribute
-from devices.vitals.rollups import refresh_rollups
+from devices.vitals import reattribute, refresh_rollups
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +140,7 @@ class Upkeep:
         today = utc_now().date()
         async with self._engine.begin() as connection:
             kind = await connection.run_sync(
-                lambda sync: partitions.apply_retention(
+                lambda sync: vitals.apply_retention(
                     sync,
                     today=today,
                     retention_days=config.retention_days,

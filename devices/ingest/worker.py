@@ -24,8 +24,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.bus import Bus
-from core.bus.backoff import reconnect_delay_s
+from core.bus import Bus, reconnect_delay_s
 from core.db import utc_now
 from devices.ingest.acks import acknowledgements
 from devices.ingest.attribution import Attribution, BindingCache

@@ -14,11 +14,11 @@ import time
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from clinical.organisation.models import Bed, Ward
-from clinical.patients.models import Patient
+from clinical.organisation import Bed, Ward
+from clinical.patients import Patient
 from core.db import utc_now
 from core.sessions import transaction
-from devices.registry.models import Device, DeviceBinding, DeviceStatus
+from devices.registry import Device, DeviceBinding, DeviceStatus
 
 CACHE_S = 5.0
 

@@ -14,8 +14,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.bus import Bus
-from devices.ingest.config import IngestConfig
-from devices.ingest.worker import BatchObserver, IngestWorker
+from devices.ingest import BatchObserver, IngestConfig, IngestWorker
 from devices.pcd.receiver import PcdReceiver
 from devices.pcd.service import open_receiver
 

@@ -17,11 +17,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from clinical.lab.hl7.ack import AckOutcome, build_ack
-from clinical.lab.hl7.errors import AckCode, ErrorCode, Hl7Problem
-from clinical.lab.hl7.message import Header, decode_payload, parse_message, read_header
+from clinical.lab import (
+    AckCode,
+    AckOutcome,
+    ErrorCode,
+    Hl7Header,
+    Hl7Problem,
+    build_ack,
+    decode_payload,
+    parse_message,
+    read_header,
+)
 from core.db import utc_now
-from devices.ingest.batch import LOCAL, Classified, Received
+from devices.ingest import LOCAL, Classified, Received
 from devices.pcd.identify import DeviceFinder
 from devices.pcd.report import PcdReading, PcdReport, is_pcd01, read_report
 from devices.protocol import MAX_READINGS_PER_MESSAGE, metric_spec, topic_for
@@ -137,7 +145,7 @@ def _wire_time(moment: datetime) -> str:
 
 
 def _dead_letter(
-    raw: str, header: Header | None, code: str, reason: str, now: datetime, channel: str
+    raw: str, header: Hl7Header | None, code: str, reason: str, now: datetime, channel: str
 ) -> Classified:
     control_id = header.control_id if header is not None else ""
     topic = f"{TOPIC_PREFIX}/{channel}/{control_id}"[:512]
@@ -164,7 +172,7 @@ def _outcome(stored: int, problems: list[str]) -> AckOutcome:
     return AckOutcome(AckCode.ERROR, summary, ErrorCode.TABLE_VALUE_NOT_FOUND)
 
 
-def _header_or_none(text: str) -> Header | None:
+def _header_or_none(text: str) -> Hl7Header | None:
     try:
         return read_header(parse_message(text))
     except Hl7Problem:

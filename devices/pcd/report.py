@@ -7,7 +7,7 @@ named by OBX-18 (equipment instance identifier, an EUI-64) on the metric or, mos
 row; the patient by PID-3 and the bed by PV1-3. The time is OBX-14, else OBR-7, else MSH-7.
 
 Numeric metrics (NM) with a known MDC code and unit become readings in Ownat's wire units (see
-`devices.mdc`); everything else that carries a value (an unknown code or unit, another value type, a
+`devices.protocol`'s MDC table); everything else that carries a value (an unknown code or unit, another value type, a
 broken number or time) is a problem with its reason, for the dead letters: nothing is dropped.
 Segments are split by `segments` (fast); the header check, DTM and ACK are the laboratory
 interface's (`clinical.lab.hl7`).
@@ -20,10 +20,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from clinical.lab.hl7.message import Header, check_oru_header
-from clinical.lab.hl7.values import parse_dtm
-from devices.mdc import find_term, find_unit
+from clinical.lab import Hl7Header, check_oru_header, parse_dtm
 from devices.pcd.segments import Segment, header_of, split_message
+from devices.protocol import find_term, find_unit
 
 PCD01_PROFILE_OID = "1.3.6.1.4.1.19376.1.6.1.1.1"  # MSH-21 of IHE PCD-01 (DEC)
 _EUI64 = re.compile(r"^[0-9A-Fa-f]{16}$")
@@ -42,7 +41,7 @@ class PcdReading:
 class PcdReport:
     """What one PCD-01 message says: readings grouped by device EUI-64, and what could not be read."""
 
-    header: Header
+    header: Hl7Header
     patient_identifier: str  # PID-3 id, "" when absent
     point_of_care: tuple[str, str, str]  # PV1-3 (unit, room, bed)
     readings: dict[str, list[PcdReading]] = field(default_factory=dict)  # EUI-64 -> readings

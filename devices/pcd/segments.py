@@ -10,8 +10,14 @@ for what PCD-01 reads (first repetition, first subcomponent, stripped).
 
 from __future__ import annotations
 
-from clinical.lab.hl7.errors import ErrorCode, Location, rejected
-from clinical.lab.hl7.message import MAX_MESSAGE_CHARS, Header, normalise_segment_breaks
+from clinical.lab import (
+    MAX_MESSAGE_CHARS,
+    ErrorCode,
+    Hl7Header,
+    Hl7Location,
+    hl7_rejected,
+    normalise_segment_breaks,
+)
 
 
 class Segment:
@@ -64,24 +70,26 @@ class Segment:
 def split_message(text: str) -> list[Segment]:
     """The message's segments; `Hl7Problem` (AR) when it is not one HL7 v2 message."""
     if len(text) > MAX_MESSAGE_CHARS:
-        raise rejected(ErrorCode.SEGMENT_SEQUENCE, f"message longer than {MAX_MESSAGE_CHARS} characters")
+        raise hl7_rejected(ErrorCode.SEGMENT_SEQUENCE, f"message longer than {MAX_MESSAGE_CHARS} characters")
     text = normalise_segment_breaks(text)
     if not text.startswith("MSH") or len(text) < 8:
-        raise rejected(ErrorCode.SEGMENT_SEQUENCE, "not an HL7 v2 message: it must begin with an MSH segment")
+        raise hl7_rejected(
+            ErrorCode.SEGMENT_SEQUENCE, "not an HL7 v2 message: it must begin with an MSH segment"
+        )
     separators = text[3:8]
     if len(set(separators)) != 5 or any(char.isalnum() or char.isspace() for char in separators):
-        raise rejected(
-            ErrorCode.DATA_TYPE, "MSH-1 and MSH-2 do not declare usable delimiters", Location("MSH", 1, 2)
+        raise hl7_rejected(
+            ErrorCode.DATA_TYPE, "MSH-1 and MSH-2 do not declare usable delimiters", Hl7Location("MSH", 1, 2)
         )
     segments = [Segment(line, separators) for line in text.split("\r")]
     if sum(1 for segment in segments if segment.kind == "MSH") != 1:
-        raise rejected(ErrorCode.SEGMENT_SEQUENCE, "exactly one message (one MSH segment) per submission")
+        raise hl7_rejected(ErrorCode.SEGMENT_SEQUENCE, "exactly one message (one MSH segment) per submission")
     return segments
 
 
-def header_of(msh: Segment) -> Header:
+def header_of(msh: Segment) -> Hl7Header:
     """What the MSH says, as the laboratory interface reads it (for the ACK)."""
-    return Header(
+    return Hl7Header(
         control_id=msh.field(10),
         sending_application=msh.field(3),
         sending_facility=msh.field(4),

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import access
 from core.errors import NotFound
-from core.identity.principal import STAFF_ROLES, Principal, Role
+from core.principal import STAFF_ROLES, Principal, Role
 from devices.registry.models import Device, DeviceBinding
 
 REGISTRARS = frozenset({Role.ADMIN})

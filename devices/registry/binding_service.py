@@ -14,12 +14,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.organisation.models import Bed, Ward
-from clinical.patients.models import Patient
-from core.audit import service as audit
+from clinical.organisation import Bed, Ward
+from clinical.patients import Patient
+from core import audit
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput, NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 from devices.registry.access import (
     BINDERS,
     READERS,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.audit import service as audit
-from core.identity.principal import SYSTEM
+from core import audit
+from core.principal import SYSTEM
 from core.sessions import transaction
 from devices.registry.broker_access import BrokerAccess
 from devices.registry.broker_config import BrokerLayout, registry_entries, write_broker_files

@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Conflict, Unavailable
-from core.identity.principal import Principal
+from core.principal import Principal
 from devices.protocol import TOPIC_ROOT
 from devices.registry.access import REGISTRARS, load_device, require_role, user_ref
 from devices.registry.broker_access import BrokerAccess, BrokerConflict

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
-from core.identity.principal import Principal
+from core import audit
+from core.principal import Principal
 from devices.registry.models import Device, DeviceBinding, DeviceCredential
 from devices.registry.schemas import BindingRead, DeviceRead
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Conflict
-from core.identity.principal import Principal
+from core.principal import Principal
 from devices.registry.access import READERS, REGISTRARS, load_device, require_role, user_ref
 from devices.registry.models import Device, DeviceBinding, DeviceKind, DeviceStatus
 from devices.registry.reads import audit_patient_reads, current_at, device_reads

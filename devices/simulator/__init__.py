@@ -18,12 +18,13 @@ from devices.simulator.artefacts import ArtefactRates
 from devices.simulator.devices import DEVICE_KINDS, DeviceKind, SimulatedDevice, demo_ward
 from devices.simulator.engine import simulate
 from devices.simulator.pacing import paced, paced_blocking
-from devices.simulator.physiology import Patient, draw_patient
+from devices.simulator.physiology import DYNAMICS, Patient, draw_patient
 from devices.simulator.scenarios import DEMO_TIME_SCALE, SCENARIO_NAMES, ScenarioName, scenario
 
 __all__ = [
     "DEMO_TIME_SCALE",
     "DEVICE_KINDS",
+    "DYNAMICS",
     "SCENARIO_NAMES",
     "ArtefactRates",
     "DeviceKind",

@@ -15,7 +15,7 @@ from sqlalchemy import and_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utc_now
-from devices.registry.bindings import BindingSpan
+from devices.registry import BindingSpan
 from devices.vitals.models import VitalReading
 
 # How far back a change of binding rewrites readings; older corrections are an operator's task.

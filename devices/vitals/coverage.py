@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Interval, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.reports import Report, day_start, dialect_name, elapsed_seconds, rounded
-from devices.registry.models import Device, DeviceBinding
+from devices.registry import Device, DeviceBinding
 from devices.vitals.coverage_hours import GAP_MINUTES
 from devices.vitals.models import DeviceCoverage1h
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Forbidden, InvalidInput
-from core.identity.principal import Principal
+from core.principal import Principal
 from devices.protocol import METRICS, MetricSpec, metric_spec
 from devices.vitals import fhir, queries
 from devices.vitals.schemas import BUCKET_WIDTHS, Bucket, LatestValue, VitalSeries

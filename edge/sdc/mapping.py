@@ -1,7 +1,7 @@
 """What an SDC provider's states mean to Ownat: numeric metrics to readings, alert conditions to events.
 
 Plain values in, plain values out (no sdc11073 types), so that the rules are readable and tested on
-their own. The MDC codes go through `devices.mdc`, the table PCD-01 uses too.
+their own. The MDC codes go through `devices.protocol`'s MDC table, the one PCD-01 uses too.
 
 BICEPS (IEEE 11073-10207) says how far to trust a value in its MetricQuality.Validity: "Vld"
 (valid) and "Vldated" (validated by a person) are measurements; "Ong" (calibration or setting
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
-from devices import mdc
+from devices.protocol import MDC_CODING_SYSTEM, metric_for, unit_for
 
 TRUSTED_VALIDITY = frozenset({"Vld", "Vldated"})
 # BICEPS AlertConditionPriority -> the protocol's event severity.
@@ -54,10 +54,10 @@ class Mapped:
 def map_metric(metric: Metric, received_at: datetime) -> Mapped:
     """The reading of a numeric metric state, or why there is none."""
     system = metric.coding_system
-    if system not in (None, mdc.MDC_CODING_SYSTEM):
+    if system not in (None, MDC_CODING_SYSTEM):
         return Mapped(None, None, f"{metric.handle}: coding system {system} is not IEEE 11073-10101", True)
     code = metric.type_code or ""
-    known = mdc.metric_for(code)
+    known = metric_for(code)
     if known is None:
         return Mapped(
             None, None, f"{metric.handle}: MDC code {code or '(none)'} is not a metric Ownat stores", True
@@ -68,7 +68,7 @@ def map_metric(metric: Metric, received_at: datetime) -> Mapped:
         return Mapped(
             None, None, f"{known.refid} ({metric.handle}): validity {metric.validity}, not a measurement"
         )
-    unit = mdc.unit_for(metric.unit_code or "")
+    unit = unit_for(metric.unit_code or "")
     if unit is None:
         return Mapped(
             None, None, f"{known.refid} ({metric.handle}): MDC unit {metric.unit_code} is not known"

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from devices.protocol import METRICS_BY_KEY
-from devices.simulator import SimulatedDevice, simulate
-from devices.simulator.pacing import paced_blocking
+from devices.simulator import SimulatedDevice, paced_blocking, simulate
 
 logger = logging.getLogger(__name__)
 

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.patients import service as patients
-from clinical.patients.models import Patient
-from core.identity import service as identity
-from core.identity.models import User
-from core.identity.principal import SYSTEM, Role
-from core.identity.schemas import PatientRegistration, StaffCreate
+from clinical import patients
+from clinical.patients import Patient
+from core import identity
+from core.identity import PatientRegistration, StaffCreate, User
+from core.principal import SYSTEM, Role
 from core.settings import Settings
 
 

@@ -13,31 +13,24 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from billing import adjudication
-from billing.charges import from_encounter
-from billing.charges.schemas import EncounterCharges
-from billing.fees import service as fees
-from billing.fees.models import ServiceKind
-from billing.fees.schemas import PriceCreate, ServiceCreate
-from billing.insurance import claims, payers
-from billing.insurance.models import Claim
-from billing.insurance.schemas import (
+from billing import adjudication, charges, fees, insurance, invoices, payments
+from billing.charges import EncounterCharges
+from billing.fees import PriceCreate, ServiceCreate, ServiceKind
+from billing.insurance import (
     Adjudication,
+    Claim,
     ClaimCreate,
     ClaimResponse,
     CoverageCreate,
     LineAdjudication,
     PayerCreate,
 )
-from billing.invoices import drafts, issuing
-from billing.invoices.schemas import InvoiceCreate
-from billing.payments import offline
-from billing.payments.models import PaymentMethod
-from billing.payments.schemas import PaymentCreate
-from clinical.encounters.models import Encounter, EncounterStatus
-from clinical.lab.catalogue import TESTS
-from core.identity.models import User
-from core.identity.principal import Principal, Role
+from billing.invoices import InvoiceCreate
+from billing.payments import PaymentCreate, PaymentMethod
+from clinical.encounters import Encounter, EncounterStatus
+from clinical.lab import CATALOGUE_TESTS
+from core.identity import User
+from core.principal import Principal, Role
 from core.settings import Settings
 from ownat.demo.accounts import account
 from ownat.demo.context import Seeding
@@ -84,7 +77,7 @@ async def seed_billing(seeding: Seeding, settings: Settings) -> None:
     uncharged = {office.patient(key) for key in UNCHARGED}
     for encounter in await _finished_encounters(office):
         if encounter.patient_id not in uncharged:
-            await from_encounter.charge_encounter(
+            await charges.charge_encounter(
                 session=seeding.session,
                 actor=office.clerk,
                 settings=settings,
@@ -125,7 +118,7 @@ async def _fee_schedule(office: Office) -> None:
             ),
             LAB_PRICE,
         )
-        for test in TESTS
+        for test in CATALOGUE_TESTS
     ]
     session, currency = office.seeding.session, office.settings.currency
     for new, amount in entries:
@@ -145,7 +138,7 @@ async def _finished_encounters(office: Office) -> list[Encounter]:
 
 async def _invoice(office: Office, patient_id: uuid.UUID, status: str) -> None:
     session, clerk = office.seeding.session, office.clerk
-    draft = await drafts.create_draft(
+    draft = await invoices.create_draft(
         session=session,
         actor=clerk,
         new=InvoiceCreate(patient_id=patient_id),
@@ -153,7 +146,7 @@ async def _invoice(office: Office, patient_id: uuid.UUID, status: str) -> None:
     )
     if status == "draft":
         return
-    invoice = await issuing.issue_invoice(
+    invoice = await invoices.issue_invoice(
         session=session,
         actor=clerk,
         invoice_id=draft.id,
@@ -163,7 +156,7 @@ async def _invoice(office: Office, patient_id: uuid.UUID, status: str) -> None:
         return
     paid = invoice.total_minor if status == "paid" else invoice.total_minor // 2
     method = PaymentMethod.BANK_TRANSFER if status == "paid" else PaymentMethod.CASH
-    await offline.record_offline_payment(
+    await payments.record_offline_payment(
         session=session,
         actor=clerk,
         invoice_id=invoice.id,
@@ -179,12 +172,12 @@ async def _invoice(office: Office, patient_id: uuid.UUID, status: str) -> None:
 
 async def _insurance(office: Office) -> None:
     session, clerk = office.seeding.session, office.clerk
-    payer = await payers.create_payer(session=session, actor=clerk, payer=PAYER)
+    payer = await insurance.create_payer(session=session, actor=clerk, payer=PAYER)
     today = office.seeding.timeline.today
     encounters = {e.patient_id: e for e in await _finished_encounters(office)}
     for number, (key, status) in enumerate(INSURED.items(), start=1):
         patient_id = office.patient(key)
-        coverage = await payers.add_coverage(
+        coverage = await insurance.add_coverage(
             session=session,
             actor=clerk,
             patient_id=patient_id,
@@ -197,17 +190,17 @@ async def _insurance(office: Office) -> None:
                 period_end=date(today.year + 1, 12, 31),
             ),
         )
-        claim = await claims.create_claim(
+        claim = await insurance.create_claim(
             session=session,
             actor=clerk,
             new=ClaimCreate(encounter_id=encounters[patient_id].id, coverage_id=coverage.id),
         )
         if status == "draft":
             continue
-        await claims.submit_claim(session=session, actor=clerk, claim_id=claim.id)
+        await insurance.submit_claim(session=session, actor=clerk, claim_id=claim.id)
         if status == "submitted":
             continue
-        await claims.record_response(
+        await insurance.record_response(
             session=session, actor=clerk, claim_id=claim.id, response=ClaimResponse(accepted=True)
         )
         await adjudication.adjudicate(

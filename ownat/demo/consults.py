@@ -7,23 +7,20 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from clinical.encounters.diagnoses import service as diagnoses
-from clinical.encounters.diagnoses.schemas import DiagnosisCreate
-from clinical.encounters.notes import service as notes
-from clinical.encounters.notes.schemas import NoteWrite
-from clinical.encounters.prescriptions import service as prescriptions
-from clinical.encounters.prescriptions.schemas import (
+from clinical import encounters, lab
+from clinical.encounters import (
+    DiagnosisCreate,
     Dose,
     Frequency,
     Medication,
+    NoteWrite,
     PrescriptionCreate,
     PrescriptionRead,
+    RecordedVitalsCreate,
+    VitalInput,
 )
-from clinical.encounters.recorded_vitals import service as recorded_vitals
-from clinical.encounters.recorded_vitals.schemas import RecordedVitalsCreate, VitalInput
-from clinical.lab import manual_results, orders
-from clinical.lab.schemas import LabOrderCreate, ResultEntries, ResultEntry
-from core.identity.principal import Principal
+from clinical.lab import LabOrderCreate, ResultEntries, ResultEntry
+from core.principal import Principal
 from ownat.demo.context import Seeding
 from ownat.demo.specs import Consult, Labs, Obs, Rx
 
@@ -46,12 +43,12 @@ async def record_consult(
     session = seeding.session
     if consult.obs is not None:
         await record_obs(seeding, observer, encounter_id, consult.obs, started + OBS_AFTER)
-    note = await notes.write_note(
+    note = await encounters.write_note(
         session=session, actor=author, encounter_id=encounter_id, note=NoteWrite(text=consult.note)
     )
-    await notes.sign_note(session=session, actor=author, note_id=note.id)
+    await encounters.sign_note(session=session, actor=author, note_id=note.id)
     for rank, code in enumerate(consult.diagnoses, start=1):
-        await diagnoses.add_diagnosis(
+        await encounters.add_diagnosis(
             session=session,
             actor=author,
             encounter_id=encounter_id,
@@ -60,7 +57,7 @@ async def record_consult(
     # Dated as written during the visit, not when the demo was loaded.
     prescribed_at = min(started + PRESCRIBED_AFTER, seeding.timeline.now)
     written = [
-        await prescriptions.prescribe(
+        await encounters.prescribe(
             session=session, actor=author, encounter_id=encounter_id, new=_rx(rx, prescribed_at)
         )
         for rx in consult.prescriptions
@@ -85,7 +82,7 @@ async def record_obs(
     if obs.weight is not None:
         values.append(("weight", obs.weight, "kg"))
     readings = [VitalInput(metric=metric, value=value, unit=unit) for metric, value, unit in values]
-    await recorded_vitals.record_vitals(
+    await encounters.record_vitals(
         session=seeding.session,
         actor=observer,
         new=RecordedVitalsCreate(encounter_id=encounter_id, measured_at=at, readings=readings),
@@ -115,7 +112,7 @@ async def _order(
     labs: Labs,
 ) -> None:
     session = seeding.session
-    order = await orders.create_order(
+    order = await lab.create_order(
         session=session,
         actor=author,
         new=LabOrderCreate(
@@ -135,4 +132,4 @@ async def _order(
             ResultEntry(loinc_code=code, value=value, observed_at=observed) for code, value in labs.tests
         ]
     )
-    await manual_results.enter_results(session=session, actor=author, order_id=order.id, entries=entries)
+    await lab.enter_results(session=session, actor=author, order_id=order.id, entries=entries)

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.scheduling.models import AppointmentType
-from core.identity.principal import Principal
+from clinical.scheduling import AppointmentType
+from core.principal import Principal
 from ownat.demo.timeline import Timeline
 
 

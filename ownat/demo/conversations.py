@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from clinical.documents.storage import FileSystemStorage
-from clinical.messaging import service as messaging
-from clinical.messaging.schemas import ThreadStart
-from clinical.organisation.models import Department
-from clinical.privacy import service as privacy
-from clinical.privacy.models import RequestKind
-from clinical.privacy.schemas import DataRequestCreate
+from clinical import messaging, privacy
+from clinical.documents import FileSystemStorage
+from clinical.messaging import ThreadStart
+from clinical.organisation import Department
+from clinical.privacy import DataRequestCreate, RequestKind
 from core.settings import Settings
 from ownat.demo.context import Seeding
 from ownat.demo.staff_plan import DEMO_CLINICIAN

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from clinical.encounters.prescriptions.models import DoseUnit as U
-from clinical.encounters.prescriptions.models import PeriodUnit as P
-from clinical.encounters.prescriptions.models import Route as R
-from clinical.lab.terms import Priority
-from clinical.patients.terms import AdministrativeGender as G
-from clinical.patients.terms import AllergyCategory as AC
-from clinical.patients.terms import AllergyCriticality as AX
+from clinical.encounters import DoseUnit as U
+from clinical.encounters import PeriodUnit as P
+from clinical.encounters import Route as R
+from clinical.lab import Priority
+from clinical.patients import AdministrativeGender as G
+from clinical.patients import AllergyCategory as AC
+from clinical.patients import AllergyCriticality as AX
 from ownat.demo.specs import Allergy, Consult, Contact, Labs, Med, Obs, PatientPlan, Problem, Rx, Stay
 
 INPATIENTS: tuple[PatientPlan, ...] = (

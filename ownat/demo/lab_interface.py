@@ -12,14 +12,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from clinical.lab import catalogue, intake
-from clinical.lab.models import LabOrder, LabResult
-from clinical.patients.models import Patient
+from clinical import lab
+from clinical.lab import LabOrder, LabResult
+from clinical.patients import Patient
 from ownat.demo.context import Seeding
 
 
 def _value(loinc_code: str) -> str:
-    test = catalogue.find(loinc_code)
+    test = lab.find_catalogue_test(loinc_code)
     rule = test.ranges[0] if test else None
     if rule is None or rule.low is None or rule.high is None:
         return "1"
@@ -68,6 +68,6 @@ async def report_a_pending_order(seeding: Seeding) -> None:
         if number == 1:
             segments.append("NTE|1|L|Consistent with the previous result.")
     segments += ["BTS|1", "FTS|1"]
-    await intake.receive(
-        session=session, actor=seeding.admin, raw="\r".join(segments) + "\r", channel=intake.HTTP
+    await lab.receive_hl7(
+        session=session, actor=seeding.admin, raw="\r".join(segments) + "\r", channel=lab.HTTP_CHANNEL
     )

@@ -14,13 +14,11 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.organisation.models import Bed, Ward
+from clinical.organisation import Bed, Ward
 from core.db import utc_now
-from core.identity.principal import SYSTEM
-from devices.registry import binding_service
-from devices.registry import service as registry
-from devices.registry.models import Device, DeviceBinding, DeviceKind
-from devices.registry.schemas import BindingCreate, DeviceCreate
+from core.principal import SYSTEM
+from devices import registry
+from devices.registry import BindingCreate, Device, DeviceBinding, DeviceCreate, DeviceKind
 from devices.simulator import DEMO_TIME_SCALE, SimulatedDevice
 from devices.simulator import DeviceKind as SimulatedKind
 from ownat.demo.context import Seeding
@@ -111,7 +109,7 @@ async def install_monitor(
             udi=DEMO_OXIMETER_UDI if kind == "pulse_oximeter" else None,
         ),
     )
-    await binding_service.bind_device(
+    await registry.bind_device(
         session=seeding.session,
         actor=seeding.nurse,
         device_uuid=device.id,

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 
 from ownat.demo.context import Seeding
 from ownat.demo.specs import PatientPlan
-from realtime.alarms import observation_sets, spo2_scale
-from realtime.alarms.charting_schemas import ObservationSetCreate, SpO2ScaleSet
-from realtime.alarms.models import OxygenDevice
-from realtime.alarms.news2 import Consciousness
+from realtime import alarms
+from realtime.alarms import Consciousness, ObservationSetCreate, OxygenDevice, SpO2ScaleSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +44,7 @@ async def chart_rounds(seeding: Seeding, inpatients: tuple[PatientPlan, ...]) ->
         assert stay is not None
         patient_id = seeding.patients[plan.key]
         if plan.key in SCALE_2:
-            await spo2_scale.set_scale(
+            await alarms.set_scale(
                 session=seeding.session,
                 principal=seeding.clinician(stay.attending),
                 patient_id=patient_id,
@@ -58,7 +56,7 @@ async def chart_rounds(seeding: Seeding, inpatients: tuple[PatientPlan, ...]) ->
         if done is None or obs is None:
             continue
         device, flow = done.oxygen if done.oxygen else (None, None)
-        await observation_sets.record_full_set(
+        await alarms.record_full_set(
             session=seeding.session,
             principal=seeding.nurse,
             patient_id=patient_id,

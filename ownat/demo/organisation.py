@@ -7,22 +7,18 @@ import secrets
 import uuid
 from datetime import time, timedelta
 
-from clinical.organisation import practitioners
-from clinical.organisation import service as organisation
-from clinical.organisation.schemas import (
-    BedCreate,
-    DepartmentCreate,
-    PractitionerCreate,
-    WardCreate,
+from clinical import organisation, scheduling
+from clinical.organisation import BedCreate, DepartmentCreate, PractitionerCreate, WardCreate
+from clinical.organisation import Qualification as QualificationIn
+from clinical.scheduling import (
+    AppointmentTypeCreate,
+    ExceptionReason,
+    ScheduleExceptionCreate,
+    WorkingHoursCreate,
 )
-from clinical.organisation.schemas import Qualification as QualificationIn
-from clinical.scheduling import service as scheduling
-from clinical.scheduling.models import ExceptionReason
-from clinical.scheduling.schemas import AppointmentTypeCreate, ScheduleExceptionCreate, WorkingHoursCreate
-from core.identity import service as identity
-from core.identity.models import User
-from core.identity.principal import Role
-from core.identity.schemas import StaffCreate
+from core import identity
+from core.identity import StaffCreate, User
+from core.principal import Role
 from core.settings import Settings
 from ownat.demo.context import Seeding
 from ownat.demo.specs import ClinicianPlan
@@ -46,7 +42,7 @@ async def build_organisation(seeding: Seeding, settings: Settings, demo_users: d
         user = demo_users.get(plan.key) or await _colleague_account(seeding, plan, settings)
         if user is not None and user.role is Role.CLINICIAN:
             seeding.clinicians[plan.key] = user.as_principal()
-        practitioner = await practitioners.create_practitioner(
+        practitioner = await organisation.create_practitioner(
             session=session, actor=admin, data=_practitioner(plan, user, departments[plan.department])
         )
         seeding.practitioners[plan.key] = practitioner.id

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from clinical.encounters.prescriptions.models import DoseUnit as U
-from clinical.encounters.prescriptions.models import Route as R
-from clinical.patients.terms import AdministrativeGender as G
-from clinical.patients.terms import AllergyCategory as AC
-from clinical.patients.terms import AllergyCriticality as AX
-from clinical.patients.terms import ConditionStatus
+from clinical.encounters import DoseUnit as U
+from clinical.encounters import Route as R
+from clinical.patients import AdministrativeGender as G
+from clinical.patients import AllergyCategory as AC
+from clinical.patients import AllergyCriticality as AX
+from clinical.patients import ConditionStatus
 from ownat.demo.specs import (
     IN_PERSON,
     VIDEO,

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from clinical.patients import allergies, conditions, medications
-from clinical.patients import service as patients
-from clinical.patients.record_schemas import AllergyCreate, ConditionCreate, MedicationCreate
-from clinical.patients.schemas import PatientCreate, PatientUpdate
+from clinical import patients
+from clinical.patients import AllergyCreate, ConditionCreate, MedicationCreate, PatientCreate, PatientUpdate
 from ownat.demo.context import Seeding
 from ownat.demo.specs import Contact, PatientPlan
 
@@ -60,7 +58,7 @@ async def _chart(seeding: Seeding, plan: PatientPlan, patient_id: uuid.UUID) -> 
     # On the ward the admitting nurse reconciles allergies and medicines; in clinic the doctor does.
     history_taker = seeding.nurse if plan.stay else clinician
     for allergy in plan.allergies:
-        await allergies.add_allergy(
+        await patients.add_allergy(
             session=session,
             principal=history_taker,
             patient_id=patient_id,
@@ -72,7 +70,7 @@ async def _chart(seeding: Seeding, plan: PatientPlan, patient_id: uuid.UUID) -> 
             ),
         )
     for problem in plan.problems:
-        await conditions.add_condition(
+        await patients.add_condition(
             session=session,
             principal=clinician,
             patient_id=patient_id,
@@ -84,7 +82,7 @@ async def _chart(seeding: Seeding, plan: PatientPlan, patient_id: uuid.UUID) -> 
             ),
         )
     for med in plan.meds:
-        await medications.add_medication(
+        await patients.add_medication(
             session=session,
             principal=history_taker,
             patient_id=patient_id,

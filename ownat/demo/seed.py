@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import ownat.model_registry  # noqa: F401 - every table's mapper is configured before the first query
-from clinical.codes.icd10 import load_icd10
-from clinical.organisation import service as organisation
-from core.audit.keys import AuditKeyring
+from clinical import organisation
+from clinical.codes import load_icd10
+from core.audit import AuditKeyring
 from core.db import create_engine, utc_now
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings

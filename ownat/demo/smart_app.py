@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
-from core.identity.smart.models import ClientType, SmartApp
+from core import audit
+from core.identity import ClientType, SmartApp
 
 DEMO_CLIENT_ID = "ownat-demo-app"
 DEMO_APP_NAME = "Ownat demo app"

@@ -10,14 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Literal
 
-from clinical.encounters.prescriptions.models import DoseUnit, PeriodUnit, Route
-from clinical.lab.terms import Priority
-from clinical.patients.terms import (
-    AdministrativeGender,
-    AllergyCategory,
-    AllergyCriticality,
-    ConditionStatus,
-)
+from clinical.encounters import DoseUnit, PeriodUnit, Route
+from clinical.lab import Priority
+from clinical.patients import AdministrativeGender, AllergyCategory, AllergyCriticality, ConditionStatus
 
 VIDEO = "video-15"
 IN_PERSON = "in-person-20"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 
-from clinical.scheduling.models import AppointmentMode
+from clinical.scheduling import AppointmentMode
 from ownat.demo.specs import IN_PERSON, VIDEO, ClinicianPlan, Qualification
 
 

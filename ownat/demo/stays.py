@@ -8,11 +8,9 @@ import random
 import uuid
 from datetime import datetime, timedelta
 
-from clinical.encounters import service as encounters
-from clinical.encounters.models import EncounterClass
-from clinical.encounters.schemas import EncounterCreate
-from clinical.organisation import admissions
-from clinical.organisation.admission_schemas import AdmissionCreate
+from clinical import encounters, organisation
+from clinical.encounters import EncounterClass, EncounterCreate
+from clinical.organisation import AdmissionCreate
 from ownat.demo.consults import record_consult, record_obs
 from ownat.demo.context import Seeding
 from ownat.demo.monitors import install_monitor, monitor_of
@@ -31,7 +29,7 @@ async def admit(seeding: Seeding, plan: PatientPlan) -> None:
     patient_id = seeding.patients[plan.key]
     bed_id = seeding.beds[stay.ward, stay.bed]
     since = seeding.timeline.ago(hours=stay.hours_ago)
-    await admissions.admit(
+    await organisation.admit(
         session=session,
         actor=seeding.nurse,
         data=AdmissionCreate(

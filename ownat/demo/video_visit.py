@@ -17,20 +17,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from clinical.encounters.appointments import OPENABLE
-from clinical.organisation.models import Practitioner
-from clinical.scheduling.models import Appointment, AppointmentType
-from clinical.scheduling.state_machine import RELEASING_STATUSES
-from core.audit import service as audit
+from clinical.encounters import OPENABLE
+from clinical.organisation import Practitioner
+from clinical.scheduling import RELEASING_STATUSES, Appointment, AppointmentType
+from core import audit
 from core.db import create_engine, utc_now
-from core.identity.models import User
-from core.identity.principal import SYSTEM, Role
+from core.identity import User
+from core.principal import SYSTEM, Role
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
 from ownat.demo.accounts import account
 from ownat.demo.specs import VIDEO
-from realtime.consult.models import ConsultSession
-from realtime.consult.rooms import room_hours
+from realtime.consult import ConsultSession, room_hours
 
 log = logging.getLogger(__name__)
 REASON = "Try a video call (demo)"

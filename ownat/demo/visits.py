@@ -10,16 +10,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from clinical.encounters import service as encounters
-from clinical.encounters.prescriptions import service as prescriptions
-from clinical.encounters.prescriptions.schemas import PrescriptionRead, PrescriptionStatusChange
-from clinical.encounters.schemas import EncounterCreate, EncounterFinish
-from clinical.scheduling import service as scheduling
-from clinical.scheduling.models import Appointment
-from clinical.scheduling.schemas import AppointmentCancel, AppointmentCreate
-from clinical.scheduling.state_machine import Action
-from core.audit import service as audit
-from core.identity.principal import Principal
+from clinical import encounters, scheduling
+from clinical.encounters import EncounterCreate, EncounterFinish, PrescriptionRead, PrescriptionStatusChange
+from clinical.scheduling import Action, Appointment, AppointmentCancel, AppointmentCreate
+from core import audit
+from core.principal import Principal
 from ownat.demo.consults import record_consult
 from ownat.demo.context import Seeding
 from ownat.demo.specs import PatientPlan, Upcoming, Visit
@@ -124,7 +119,7 @@ async def _complete_if_over(
         return
     if started + timedelta(days=prescription.duration_days) > seeding.timeline.now:
         return
-    await prescriptions.change_status(
+    await encounters.change_prescription_status(
         session=seeding.session,
         actor=prescriber,
         prescription_id=prescription.id,

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from devices.registry.broker_config import BrokerLayout
-    from devices.registry.dynsec import Account
+    from devices.registry import Account, BrokerLayout
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,14 +62,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from core.audit.keys import AuditKeyring
+    from core.audit import AuditKeyring
     from core.db import create_engine
     from core.logging import configure_logging
     from core.sessions import create_sessionmaker
     from core.settings import load_settings
-    from devices.registry import broker_jobs
-    from devices.registry.broker_settings import account_of, broker_access_from, load_broker_settings
-    from devices.registry.dynsec_client import BrokerAdminError
+    from devices import registry
+    from devices.registry import BrokerAdminError, account_of, broker_access_from, load_broker_settings
 
     settings, broker_settings = load_settings(), load_broker_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
@@ -83,7 +81,7 @@ async def _run(args: argparse.Namespace) -> int:
     sessions = create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings))
     try:
         if args.out:
-            paths = await broker_jobs.write_config(
+            paths = await registry.write_config(
                 sessions=sessions,
                 out_dir=args.out,
                 layout=_layout(args),
@@ -95,7 +93,7 @@ async def _run(args: argparse.Namespace) -> int:
             broker = broker_access_from(broker_settings)
             assert broker is not None  # the admin URL is set, checked above
             if args.interval is None:
-                report = await broker_jobs.sync_once(sessions=sessions, broker=broker, ingest=ingest)
+                report = await registry.sync_once(sessions=sessions, broker=broker, ingest=ingest)
                 print(f"broker synced: {report.summary()}")
                 for device_id in report.missing:
                     print(f"  {device_id}: active, but the broker lacks its secret; issue it a new one")
@@ -105,7 +103,7 @@ async def _run(args: argparse.Namespace) -> int:
                 loop = asyncio.get_running_loop()
                 for stop_signal in (signal.SIGTERM, signal.SIGINT):
                     loop.add_signal_handler(stop_signal, stop.set)
-                await broker_jobs.sync_periodically(
+                await registry.sync_periodically(
                     sessions=sessions,
                     broker=broker,
                     ingest=ingest,
@@ -121,7 +119,7 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def _ingest_account(mqtt_url: str | None) -> Account | None:
-    from devices.registry.broker_settings import account_of
+    from devices.registry import account_of
 
     if not mqtt_url:
         print("note: OWNAT_MQTT_URL is not set; the ingest account is left as it is", file=sys.stderr)
@@ -136,7 +134,7 @@ def _ingest_account(mqtt_url: str | None) -> Account | None:
 
 
 def _layout(args: argparse.Namespace) -> BrokerLayout:
-    from devices.registry.broker_config import CONTAINER_DATA_DIR, CONTAINER_PLUGIN, BrokerLayout
+    from devices.registry import CONTAINER_DATA_DIR, CONTAINER_PLUGIN, BrokerLayout
 
     persistence = None if args.no_persistence else (args.persistence_dir or CONTAINER_DATA_DIR)
     return BrokerLayout(

@@ -17,8 +17,7 @@ if TYPE_CHECKING:  # annotations only: `ownat.cli` loads this module whatever is
 
     from core.bus import Bus
     from core.settings import Settings
-    from devices.ingest.config import IngestConfig
-    from devices.ingest.worker import BatchObserver
+    from devices.ingest import BatchObserver, IngestConfig
 
     ObserverFactory = Callable[[async_sessionmaker[AsyncSession], Bus], BatchObserver]
 
@@ -97,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     from core.heap import freeze_startup_heap
     from core.logging import configure_logging
     from core.settings import load_settings
-    from realtime.alarms.live_evaluator import live_evaluator_factory
+    from realtime.alarms import live_evaluator_factory
 
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
@@ -120,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
 def _config(settings: Settings, args: argparse.Namespace) -> IngestConfig:
     import socket
 
-    from devices.ingest.config import IngestConfig
+    from devices.ingest import IngestConfig
 
     broker_url = settings.effective_mqtt_url
     protocol = args.mqtt_protocol
@@ -160,12 +159,11 @@ async def _serve(
 
     from prometheus_client import start_http_server
 
-    from core.audit.keys import AuditKeyring
+    from core.audit import AuditKeyring
     from core.bus import create_bus
     from core.db import create_engine
     from core.sessions import create_sessionmaker
-    from devices.ingest.metrics import IngestMetrics
-    from devices.ingest.worker import IngestWorker
+    from devices.ingest import IngestMetrics, IngestWorker
 
     log = logging.getLogger(__name__)
     engine = create_engine(config.database_url)
@@ -207,11 +205,11 @@ def _observer_thread(settings: Settings, config: IngestConfig, factory: Observer
     import contextlib
     from collections.abc import AsyncIterator
 
-    from core.audit.keys import AuditKeyring
+    from core.audit import AuditKeyring
     from core.bus import create_bus
     from core.db import create_engine
     from core.sessions import create_sessionmaker
-    from devices.ingest.observer_thread import ObserverThread
+    from devices.ingest import ObserverThread
 
     @contextlib.asynccontextmanager
     async def open_observer() -> AsyncIterator[BatchObserver]:

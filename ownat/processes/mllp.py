@@ -57,13 +57,13 @@ def run(args: argparse.Namespace) -> int:
 async def _serve(settings: Settings, args: argparse.Namespace, zone: tzinfo) -> None:
     import socket
 
-    from clinical.lab.mllp import MllpServer
-    from core.audit.keys import AuditKeyring
+    from clinical.lab import MllpServer
+    from core.audit import AuditKeyring
     from core.bus import create_bus
     from core.db import create_engine
     from core.sessions import create_sessionmaker
-    from devices.pcd.pipeline import running_receiver
-    from realtime.alarms.live_evaluator import live_evaluator_factory
+    from devices.pcd import running_receiver
+    from realtime.alarms import live_evaluator_factory
 
     engine = create_engine(settings.effective_database_url)
     bus = create_bus(redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix)

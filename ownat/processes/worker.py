@@ -1,6 +1,7 @@
 """`ownat worker`: the platform's background work; this is the one description of what it does.
 
-Every pass (`realtime.notifications.worker.NotificationWorker`, jobs scheduled by `core.periodic`):
+Every pass (`realtime.notifications.NotificationWorker`, with the jobs of `ownat.worker_jobs`
+scheduled by `core.periodic`):
 - notifications: fans the outbox out to people and systems, delivers what is due (in-app, email,
   SMS, webhooks), writes appointment reminders and, on the same slow beat, purges what retention
   lets go (`realtime.notifications`);
@@ -22,8 +23,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: `ownat.cli` loads this module whatever is installed
     from core.settings import Settings
-    from realtime.notifications.settings import NotificationSettings
-    from realtime.notifications.worker import WorkerIntervals
+    from ownat.worker_jobs import JobIntervals
+    from realtime.notifications import NotificationSettings, WorkerIntervals
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,21 +54,19 @@ def run(args: argparse.Namespace) -> int:
 
     from core.logging import configure_logging
     from core.settings import load_settings
-    from realtime.notifications.settings import load_notification_settings
-    from realtime.notifications.worker import WorkerIntervals
+    from ownat.worker_jobs import JobIntervals
+    from realtime.notifications import WorkerIntervals, load_notification_settings
 
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
-    intervals = WorkerIntervals(
-        poll_s=args.poll_interval,
-        reminders_s=args.reminder_interval,
-        alarm_checks_s=args.alarm_check_interval or settings.alarm_check_interval_s,
-    )
+    intervals = WorkerIntervals(poll_s=args.poll_interval, reminders_s=args.reminder_interval)
+    job_intervals = JobIntervals(alarm_checks_s=args.alarm_check_interval or settings.alarm_check_interval_s)
     asyncio.run(
         _serve(
             settings,
             load_notification_settings(),
             intervals=intervals,
+            job_intervals=job_intervals,
             metrics_port=args.metrics_port,
             metrics_host=args.metrics_host,
         )
@@ -80,6 +79,7 @@ async def _serve(
     notification_settings: NotificationSettings,
     *,
     intervals: WorkerIntervals,
+    job_intervals: JobIntervals,
     metrics_port: int | None,
     metrics_host: str,
 ) -> None:
@@ -90,13 +90,19 @@ async def _serve(
 
     from prometheus_client import CollectorRegistry, start_http_server
 
-    from core.audit.sequencer import run_sequencer
+    from core.audit import run_sequencer
     from core.resources import Resources
-    from realtime.notifications.worker import NotificationWorker
+    from ownat.worker_jobs import periodic_jobs
+    from realtime.notifications import NotificationWorker
 
     log = logging.getLogger(__name__)
     resources = Resources.open(settings)
-    worker = NotificationWorker(resources=resources, settings=notification_settings, intervals=intervals)
+    worker = NotificationWorker(
+        resources=resources,
+        settings=notification_settings,
+        intervals=intervals,
+        jobs=periodic_jobs(job_intervals),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.encounters.recorded_vitals.models import RecordedVital
+from clinical.encounters import RecordedVital
 from realtime.alarms.id_lists import among
 
 

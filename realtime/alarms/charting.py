@@ -11,9 +11,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
+from core import audit
 from core.errors import Forbidden, InvalidInput
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from devices.protocol import metric_spec
 from realtime.alarms.defaults import THRESHOLD_METRICS
 from realtime.alarms.models import AlarmThreshold, News2Observation

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from clinical.encounters.schemas import PastTime
+from clinical.encounters import PastTime
 from core.db import utc_now
 from realtime.alarms.models import OxygenDevice
 from realtime.alarms.news2 import Consciousness

@@ -28,7 +28,7 @@ from datetime import date, datetime
 from realtime.alarms.models import AlarmPriority
 
 HR, SPO2, RR, SBP, TEMP = "8867-4", "59408-5", "9279-1", "8480-6", "8310-5"
-# The pulse rate of an oximeter or a cuff (devices.mdc keeps it apart from the ECG's heart rate).
+# The pulse rate of an oximeter or a cuff (devices.protocol's MDC table keeps it apart from the ECG's heart rate).
 PULSE_RATE = "8889-8"
 THRESHOLD_METRICS = (HR, SPO2, RR, SBP, TEMP)
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from devices.vitals import queries
+from devices import vitals as vitals_store
 from realtime.alarms import store
 from realtime.alarms.decisions import PatientWork
 from realtime.alarms.id_lists import among
@@ -76,7 +76,7 @@ async def read_patients(
     alarms = await open_engine_alarms(session, patient_ids=ids)
     vitals: dict[uuid.UUID, list[LatestVital]] = {}
     devices: dict[uuid.UUID, dict[str, str]] = {}
-    for patient_id, metric, value, _unit, time, device in await queries.latest_values(
+    for patient_id, metric, value, _unit, time, device in await vitals_store.latest_values(
         session, patient_ids=ids, now=now
     ):
         vitals.setdefault(patient_id, []).append((metric, value, time))

@@ -42,8 +42,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.bus import Bus
-from core.bus.backoff import reconnect_delay_s
+from core.bus import Bus, reconnect_delay_s
 from core.db import utc_now
 from core.sessions import transaction
 from core.settings import Settings

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from devices.vitals import queries
+from devices import vitals as vitals_store
 from realtime.alarms.charted_vitals import latest_charted
 from realtime.alarms.defaults import HR, PULSE_RATE, RR, SBP, SPO2, TEMP
 from realtime.alarms.id_lists import among
@@ -109,7 +109,7 @@ async def latest_vitals(
 ) -> dict[uuid.UUID, list[LatestVital]]:
     """Each patient's latest value per metric measured by a device. Any age: `score_latest` judges it."""
     newest: dict[uuid.UUID, list[LatestVital]] = {}
-    for patient_id, metric, value, _unit, time, _device in await queries.latest_values(
+    for patient_id, metric, value, _unit, time, _device in await vitals_store.latest_values(
         session, patient_ids=patient_ids, now=now
     ):
         newest.setdefault(patient_id, []).append((metric, value, time))

@@ -16,14 +16,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.encounters.recorded_vitals import service as recorded_vitals
-from clinical.encounters.recorded_vitals.models import RecordedVital
-from clinical.encounters.recorded_vitals.schemas import RecordedVitalsCreate, VitalInput
+from clinical import encounters
+from clinical.encounters import RecordedVital, RecordedVitalsCreate, VitalInput
+from core import audit
 from core.access import require_role
-from core.audit import service as audit
-from core.identity.principal import Principal
+from core.principal import Principal
+from devices import vitals as vitals_store
 from devices.protocol import metric_spec
-from devices.vitals import queries as vitals_queries
 from realtime.alarms.charting_schemas import (
     DeviceValue,
     LastCharted,
@@ -66,7 +65,7 @@ async def record_full_set(
         for field, (alias, unit) in MEASURED.items()
         if (value := getattr(data, field)) is not None
     ]
-    vitals = await recorded_vitals.record_vitals(
+    vitals = await encounters.record_vitals(
         session=session,
         actor=principal,
         new=RecordedVitalsCreate(patient_id=patient_id, measured_at=taken_at, readings=readings),
@@ -177,7 +176,7 @@ async def prefill(
     await limits_in_force(session, patient_id=patient_id, now=now)
     by_code = {metric_spec(alias).code: field for field, (alias, _unit) in MEASURED.items()}
     device_values: dict[str, DeviceValue] = {}
-    for _patient, metric, value, _unit, time, device_id in await vitals_queries.latest_values(
+    for _patient, metric, value, _unit, time, device_id in await vitals_store.latest_values(
         session, patient_ids=[patient_id], now=now
     ):
         if metric in by_code:

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.organisation.models import Ward
+from clinical.organisation import Ward
 from core.reports import Report, day_start, dialect_name, elapsed_seconds, median, rounded
 from realtime.alarms.models import Alarm, AlarmPriority
 

@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from core.access import refuse
-from core.audit import service as audit
 from core.errors import Conflict, NotFound
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from realtime.alarms import store
 from realtime.alarms.models import Alarm, AlarmStatus
 from realtime.alarms.schemas import AlarmChange, AlarmRead

@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from core.access import refuse, require_role
-from core.audit import service as audit
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from realtime.alarms.charting_schemas import SpO2ScaleRead, SpO2ScaleSet
 from realtime.alarms.id_lists import among
 from realtime.alarms.models import SpO2ScaleAssignment

@@ -15,10 +15,9 @@ from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.organisation.models import Admission, Bed
-from core import outbox
-from core.audit import service as audit
-from core.identity.principal import SYSTEM, Principal
+from clinical.organisation import Admission, Bed
+from core import audit, outbox
+from core.principal import SYSTEM, Principal
 from realtime.alarms.id_lists import among
 from realtime.alarms.models import Alarm, AlarmKind, AlarmPriority, AlarmStatus
 from realtime.alarms.schemas import AlarmChange, AlarmRead, ChangeKind

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices.protocol import StatusMessage
-from devices.registry.bindings import BindingSpan, load_binding_spans
-from devices.vitals.models import VitalReading
+from devices.registry import BindingSpan, load_binding_spans
+from devices.vitals import VitalReading
 from realtime.alarms import store
 from realtime.alarms.models import AlarmKind, AlarmPriority
 from realtime.alarms.schemas import AlarmChange

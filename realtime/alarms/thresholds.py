@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.patients.models import Patient
+from clinical.patients import Patient
 from core.errors import NotFound
 from realtime.alarms.defaults import AgeGroup, Limits, age_group, default_limits
 from realtime.alarms.id_lists import among

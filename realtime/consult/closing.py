@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from clinical.encounters.models import Encounter, EncounterStatus
-from clinical.scheduling.models import Appointment
+from clinical.encounters import Encounter, EncounterStatus
+from clinical.scheduling import Appointment
 from core.errors import DomainError
 from core.resources import Resources
 from core.sessions import transaction

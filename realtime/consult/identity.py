@@ -16,9 +16,8 @@ import jwt
 
 from core.db import utc_now
 from core.errors import NotAuthenticated
-from core.identity.principal import Principal
-from core.identity.revocation import TokenRevocations
-from core.identity.tokens import ALGORITHM, LEEWAY_S, MAX_TOKEN_LENGTH
+from core.identity import ALGORITHM, LEEWAY_S, MAX_TOKEN_LENGTH, TokenRevocations
+from core.principal import Principal
 from core.settings import Settings
 from realtime.socket_signin import same_identity, sign_in
 

@@ -14,12 +14,12 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.scheduling.models import Appointment
+from clinical.scheduling import Appointment
+from core import audit
 from core.access import refuse
-from core.audit import service as audit
 from core.db import utc_now
 from core.errors import Conflict, NotAuthenticated, NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 from core.settings import Settings
 from realtime.consult import rooms
 from realtime.consult.identity import Caller, GuestTicket, issue_guest_ticket

@@ -14,12 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.encounters import service as encounters
-from clinical.encounters.models import Encounter, EncounterStatus
-from clinical.encounters.schemas import EncounterCreate, EncounterFinish, EncounterStart
-from core.audit import service as audit
+from clinical import encounters
+from clinical.encounters import Encounter, EncounterCreate, EncounterFinish, EncounterStart, EncounterStatus
+from core import audit
 from core.db import utc_now
-from core.identity.principal import SYSTEM, Principal
+from core.principal import SYSTEM, Principal
 from realtime.consult.models import ConsultChatMessage, ConsultEvent, ConsultEventKind, ConsultSession
 from realtime.consult.state import Member
 

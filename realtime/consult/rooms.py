@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.encounters.appointments import OPENABLE
-from clinical.organisation.models import Practitioner
-from clinical.patients.models import Patient
-from clinical.scheduling.models import Appointment, AppointmentMode
+from clinical.encounters import OPENABLE
+from clinical.organisation import Practitioner
+from clinical.patients import Patient
+from clinical.scheduling import Appointment, AppointmentMode
 from core.access import refuse
 from core.db import utc_now
 from core.errors import Conflict, NotFound

@@ -17,10 +17,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.bus import Bus, BusMessage
-from core.bus.backoff import reconnect_delay_s
-from core.identity.revocation import TokenRevocations
-from core.identity.session_end import SESSIONS_CHANNEL, ends_session_of
+from core.bus import Bus, BusMessage, reconnect_delay_s
+from core.identity import SESSIONS_CHANNEL, TokenRevocations, ends_session_of
 from core.sessions import transaction
 from core.settings import Settings
 from core.tasks import cancel_and_wait

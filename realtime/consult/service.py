@@ -10,11 +10,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from core.access import refuse, require_patient_scope
-from core.audit import service as audit
 from core.db import utc_now
 from core.errors import NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 from core.settings import Settings
 from realtime.consult import rooms
 from realtime.consult.ice import ice_servers

@@ -13,16 +13,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.encounters.appointments import OPENABLE
-from clinical.organisation.models import Practitioner
-from clinical.patients.models import Patient
-from clinical.scheduling.models import Appointment, AppointmentMode, AppointmentType
-from clinical.scheduling.state_machine import AppointmentStatus
+from clinical.encounters import OPENABLE
+from clinical.organisation import Practitioner
+from clinical.patients import Patient
+from clinical.scheduling import Appointment, AppointmentMode, AppointmentStatus, AppointmentType
+from core import audit
 from core.access import refuse
-from core.audit import service as audit
 from core.db import utc_now
 from core.errors import InvalidInput
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from core.settings import Settings
 from realtime.consult.models import ConsultSession
 from realtime.consult.rooms import practitioner_name, room_hours

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.bus.backoff import reconnect_delay_s
+from core.bus import reconnect_delay_s
 from core.errors import DomainError
-from core.identity.principal import Principal
+from core.principal import Principal
 from realtime.hub.feeds import encode
 from realtime.hub.keys import SubscriptionKey
 from realtime.hub.messages import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOO_SLOW, error_message

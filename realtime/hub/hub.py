@@ -11,11 +11,9 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.bus import Bus, BusMessage, Subscription
-from core.bus.backoff import reconnect_delay_s
-from core.identity.principal import Principal
-from core.identity.revocation import TokenRevocations
-from core.identity.session_end import SESSIONS_CHANNEL, ends_session_of
+from core.bus import Bus, BusMessage, Subscription, reconnect_delay_s
+from core.identity import SESSIONS_CHANNEL, TokenRevocations, ends_session_of
+from core.principal import Principal
 from core.settings import Settings
 from core.tasks import cancel_and_wait
 from realtime.hub.connection import Connection, ConnectionTuning

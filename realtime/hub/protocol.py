@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from core.errors import DomainError
-from core.identity.principal import Principal
+from core.principal import Principal
 from realtime.hub.connection import Connection
 from realtime.hub.hub import Hub
 from realtime.hub.keys import SubscriptionKey

@@ -18,20 +18,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from clinical.organisation.census import current_stays
-from clinical.organisation.models import Bed, Ward
-from clinical.patients.models import Patient
+from clinical.organisation import Bed, Ward, current_stays
+from clinical.patients import Patient
+from core import audit
 from core.access import refuse
-from core.audit import service as audit
 from core.db import utc_now
 from core.errors import NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 from core.sessions import transaction
-from devices.vitals.queries import latest_values
-from realtime.alarms import store
-from realtime.alarms.schemas import AlarmRead
+from devices.vitals import latest_values
+from realtime import notifications
+from realtime.alarms import AlarmRead, active_alarms
 from realtime.hub.keys import SubscriptionKey
-from realtime.notifications import service as notifications
 
 # The newest unread notifications a feed starts from; older ones are a page of the inbox API away.
 NOTIFICATIONS_IN_SNAPSHOT = 20
@@ -157,7 +155,7 @@ async def _ward_view(session: AsyncSession, key: SubscriptionKey) -> _View:
     patient_by_bed = {bed.id: stay.patient_id for stay, bed in await current_stays(session, ward_id=key.id)}
     now = utc_now()
     vitals = await _latest(session, list(patient_by_bed.values()), now)
-    alarms = await store.active_alarms(session, ward_id=key.id)
+    alarms = await active_alarms(session, ward_id=key.id)
     entries = []
     for bed in sorted(beds, key=lambda b: b.label):
         patient_id = patient_by_bed.get(bed.id)
@@ -178,7 +176,7 @@ async def _patient_view(session: AsyncSession, key: SubscriptionKey) -> _View:
     if await session.get(Patient, key.id) is None:
         raise NotFound("No such patient.")
     now = utc_now()
-    alarms = await store.active_alarms(session, patient_id=key.id)
+    alarms = await active_alarms(session, patient_id=key.id)
     message: dict[str, Any] = {"at": now.isoformat(), "alarms": _as_json(alarms)}
     if key.scope == "patient":
         message["vitals"] = (await _latest(session, [key.id], now)).get(key.id, [])

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.organisation.models import Bed, Department, Ward
+from clinical.organisation import Bed, Department, Ward
 from core.outbox import EventType
 
 # ISO 4217 currencies without minor units; every other one we serve has two.

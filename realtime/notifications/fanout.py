@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.privacy import service as privacy
-from core.audit import service as audit
-from core.identity.principal import SYSTEM
+from clinical import privacy
+from core import audit
 from core.outbox import EventType, OutboxEvent
+from core.principal import SYSTEM
 from realtime.notifications.account_mail import (
     ACCOUNT_EVENTS,
     account_context,

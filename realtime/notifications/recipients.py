@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.organisation.models import Practitioner
-from clinical.patients.models import Patient
-from core.identity.models import User
-from core.identity.principal import Role
+from clinical.organisation import Practitioner
+from clinical.patients import Patient
+from core.identity import User
 from core.outbox import EventType
+from core.principal import Role
 from realtime.notifications.models import Channel, NotificationPreference
 from realtime.notifications.settings import NotificationSettings
 from realtime.notifications.templates import language_of

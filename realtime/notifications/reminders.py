@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.scheduling.models import Appointment
-from clinical.scheduling.state_machine import AppointmentStatus
+from clinical.scheduling import Appointment, AppointmentStatus
 from core import outbox
 from core.outbox import EventType, OutboxEvent
 

@@ -9,13 +9,12 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import webhook_targets
+from core import audit, webhook_targets
 from core.access import refuse, require_role
-from core.audit import service as audit
 from core.errors import NotFound
-from core.identity.principal import Principal, Role
 from core.outbox import OutboxEvent
 from core.paging import encode_cursor, newest_first, split_page
+from core.principal import Principal, Role
 from realtime.notifications.models import (
     Channel,
     DeliveryStatus,

@@ -1,6 +1,10 @@
 """The worker loop of `ownat worker` (what it does: see `ownat.processes.worker`): each pass runs the
 periodic jobs that are due, then writes reminders, fans out the outbox and delivers what is due.
 
+The periodic jobs are other domains' work (alarm checks, payment expiry, room closing, FHIR jobs):
+the process that starts the worker hands them over (`ownat.worker_jobs`), so this package depends
+on none of those domains.
+
 Each pass is a few short transactions; any number of workers may run it side by side.
 """
 
@@ -10,26 +14,20 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from billing.payments.expiry import run_payment_expiry
-from clinical.fhir.bulk.runner import ExportRunner
 from core.db import utc_now
 from core.periodic import PeriodicJob, PeriodicJobs
 from core.resources import Resources
 from core.sessions import transaction
-from realtime.alarms.jobs import periodic_checks_job
-from realtime.alarms.pcd04.dispatch import send_alarm_reports
-from realtime.consult.closing import run_room_closing
 from realtime.notifications.delivery import Claimed, claim_due, record_outcome, renew_leases
 from realtime.notifications.fanout import dispatch_events
 from realtime.notifications.reminders import schedule_reminders
 from realtime.notifications.retention import purge_settled
 from realtime.notifications.senders import Senders
 from realtime.notifications.settings import NotificationSettings
-from realtime.subscriptions.jobs import SubscriptionJobs
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +43,10 @@ class PassTally:
 class WorkerIntervals:
     poll_s: float = 1.0
     reminders_s: float = 60.0
-    alarm_checks_s: float = 5.0
-    # Payments expire after half an hour (OWNAT_PAYMENT_PENDING_EXPIRY_S): a minute late is soon enough.
-    payment_expiry_s: float = 60.0
-    # Rooms close an hour after the scheduled end (OWNAT_CONSULT_CLOSES_AFTER_S): a minute late is soon enough.
-    room_closing_s: float = 60.0
-    pcd04_s: float = 1.0
-    # FHIR subscriptions: appointments and lab results from the outbox, rest-hook deliveries.
-    fhir_subscriptions_s: float = 1.0
-    # Bulk Data exports: a queued export starts within this long.
-    fhir_exports_s: float = 2.0
 
 
 class NotificationWorker:
-    """One worker: owns its senders (HTTP client, breakers); shares the process's resources."""
+    """One worker: owns its senders (HTTP client, breakers) and its periodic jobs; shares the process's resources."""
 
     def __init__(
         self,
@@ -66,17 +54,15 @@ class NotificationWorker:
         resources: Resources,
         settings: NotificationSettings,
         intervals: WorkerIntervals | None = None,
-        alarm_checks: bool = True,
+        jobs: Sequence[PeriodicJob] = (),
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.resources = resources
         self.settings = settings
         self.intervals = intervals or WorkerIntervals()
-        self.alarm_checks = alarm_checks
         self.clock = clock
         self.senders = Senders(settings=settings, bus=resources.bus)
-        self.subscriptions = SubscriptionJobs()
-        self.exports = ExportRunner()
+        self.jobs = PeriodicJobs(jobs, resources=resources, clock=clock)
 
     async def fan_out(self, *, batch: int = 100) -> int:
         """Dispatches waiting outbox events until none is left; returns how many."""
@@ -179,27 +165,13 @@ class NotificationWorker:
                 tally.outcomes[key] = tally.outcomes.get(key, 0) + count
         return tally
 
-    def _periodic_jobs(self) -> list[PeriodicJob]:
-        jobs = [
-            PeriodicJob("payment expiry", self.intervals.payment_expiry_s, run_payment_expiry),
-            PeriodicJob("room closing", self.intervals.room_closing_s, run_room_closing),
-            # Retried every pass until the alarm manager answers: its own pace, not the mail's.
-            PeriodicJob("alarms to the alarm manager (PCD-04)", self.intervals.pcd04_s, send_alarm_reports),
-            PeriodicJob("fhir subscriptions", self.intervals.fhir_subscriptions_s, self.subscriptions),
-            PeriodicJob("fhir exports", self.intervals.fhir_exports_s, self.exports),
-        ]
-        if self.alarm_checks:
-            jobs.insert(0, periodic_checks_job(self.intervals.alarm_checks_s))
-        return jobs
-
     async def run(self, stop: asyncio.Event) -> None:
         """Passes every `poll_s` until `stop` is set; a failed pass is logged and the next one tries again."""
         loop = asyncio.get_running_loop()
-        jobs = PeriodicJobs(self._periodic_jobs(), resources=self.resources, clock=self.clock)
         next_reminders = loop.time()
         while not stop.is_set():
             now = loop.time()
-            await jobs.run_due()
+            await self.jobs.run_due()
             try:
                 await self.run_once(reminders=now >= next_reminders)
                 if now >= next_reminders:
@@ -212,5 +184,4 @@ class NotificationWorker:
 
     async def close(self) -> None:
         await self.senders.close()
-        await self.subscriptions.close()
-        await self.exports.close()
+        await self.jobs.close()

@@ -16,7 +16,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from clinical.fhir.errors import InvalidResource
+from clinical.fhir import InvalidResource
 from core.webhook_targets import refusal_reason
 
 ALLOWED_SCHEMES = ("https", "http")

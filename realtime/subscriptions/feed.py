@@ -16,9 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.fhir.provider import FhirContext
-from clinical.fhir.registry import provider_for
-from core.audit import service as audit
+from clinical.fhir import FhirContext, provider_for
+from core import audit
 from core.errors import DomainError
 from core.outbox import EventType, OutboxEvent
 from realtime.subscriptions.models import FhirSubscription, FhirSubscriptionCursor

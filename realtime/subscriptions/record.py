@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utc_now
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from realtime.subscriptions.bundles import EventItem, notification_bundle
 from realtime.subscriptions.models import FhirHookDelivery, FhirSubscription, FhirSubscriptionEvent
 from realtime.subscriptions.topics import Topic

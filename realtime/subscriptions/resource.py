@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from clinical.fhir.errors import InvalidResource
+from clinical.fhir import InvalidResource
 from realtime.subscriptions.models import FhirSubscription
 from realtime.subscriptions.topics import Topic, topic_by_url
 

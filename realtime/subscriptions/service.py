@@ -16,14 +16,14 @@ import jwt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.fhir.errors import InvalidResource
-from clinical.organisation.models import Ward
-from clinical.patients.models import Patient
+from clinical.fhir import InvalidResource
+from clinical.organisation import Ward
+from clinical.patients import Patient
+from core import audit
 from core.access import refuse
-from core.audit import service as audit
 from core.db import utc_now
 from core.errors import Conflict, NotAuthenticated, NotFound
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from core.settings import Settings
 from realtime.subscriptions.bundles import EventItem, notification_bundle, status_bundle, subscription_status
 from realtime.subscriptions.endpoints import require_endpoint

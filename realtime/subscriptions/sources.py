@@ -11,8 +11,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from clinical.fhir.resources.observation_devices import reading_id
-from devices.vitals.fhir import reading_observation
+from clinical.fhir import reading_id
+from devices.vitals import reading_observation
 from realtime.subscriptions.record import TopicEvent
 from realtime.subscriptions.topics import ALARMS, VITAL_SIGNS
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from core.audit import service as audit
+from core import audit
 from core.errors import NotAuthenticated
 from core.sessions import transaction
 from core.settings import Settings

@@ -28,7 +28,7 @@ from clinical.scheduling.models import (
 )
 from clinical.scheduling.state_machine import AppointmentStatus
 from core.identity.models import User
-from core.identity.principal import Role
+from core.principal import Role
 from devices.registry.models import Device, DeviceBinding, DeviceKind
 from devices.vitals.coverage_hours import refresh_coverage_hours
 from devices.vitals.models import VitalRollup1m

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from tests.builders import signed_in
 
 RANGE = {"start": "2026-03-02", "end": "2026-03-09"}

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.app import API_PREFIX, create_app
 from api.deps import CurrentPrincipal, PatientInScope, get_current_principal, require_roles
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.builders import http_client, signed_in
 

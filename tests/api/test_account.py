@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit.models import AuditEvent
 from core.identity.models import User
-from core.identity.principal import Role
 from core.outbox import EventType
+from core.principal import Role
 from tests.account_helpers import account_emails, emailed_token
 from tests.builders import bearer, create_user, login_tokens, strong_password, unique_email
 from tests.conftest import AppFactory

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from core.identity.principal import Role
+from core.principal import Role
 from core.resources import Resources
 from tests.builders import signed_in
 from tests.core.audit_support import seal_everything

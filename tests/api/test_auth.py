@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit.models import AuditEvent
 from core.identity.models import RefreshToken
-from core.identity.principal import Role
 from core.identity.tokens import hash_refresh_token
+from core.principal import Role
 from core.settings import Settings
 from tests.builders import (
     bearer,

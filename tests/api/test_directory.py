@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit.models import AuditEvent
-from core.identity.principal import SYSTEM_USER_ID, Role
+from core.principal import SYSTEM_USER_ID, Role
 from core.settings import Settings
 from tests.clinical.encounter_builders import API, People
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.builders import bearer, create_user, http_client, login, login_tokens, signed_in, strong_password
 from tests.conftest import AppFactory

@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.identity.principal import Role
 from core.outbox import EventType
+from core.principal import Role
 from tests.account_helpers import emailed_token
 from tests.builders import create_user, http_client, strong_password
 from tests.conftest import AppFactory

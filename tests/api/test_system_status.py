@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import outbox
 from core.db import utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from devices.ingest.models import DeviceLastStatus, IngestDeadLetter
 from devices.vitals.models import VitalReading

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from tests.builders import create_user, login, login_tokens, signed_in, strong_password, unique_email
 
 

@@ -16,7 +16,7 @@ from billing.fees import service as fees
 from billing.fees.models import ServiceKind
 from billing.fees.schemas import PriceCreate, ServiceCreate
 from clinical.encounters.models import Encounter, EncounterClass, EncounterStatus
-from core.identity.principal import SYSTEM
+from core.principal import SYSTEM
 from core.sessions import transaction
 from tests.clinical.encounter_builders import Staff
 

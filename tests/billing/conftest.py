@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from billing.payments.test_gateway import GatewayServer, GatewayState
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.billing.builders import FeeSchedule, standard_fee_schedule
 from tests.builders import http_client

@@ -22,7 +22,7 @@ from clinical.encounters.models import Encounter, EncounterClass, EncounterStatu
 from clinical.organisation.models import Practitioner
 from clinical.patients import service as patients
 from clinical.patients.schemas import PatientCreate
-from core.identity.principal import SYSTEM
+from core.principal import SYSTEM
 from core.sessions import transaction
 from tests.clinical.encounter_builders import People
 

@@ -23,7 +23,7 @@ from clinical.organisation.models import Practitioner
 from clinical.patients import service as patients
 from clinical.patients.schemas import PatientCreate
 from core.identity.models import User
-from core.identity.principal import SYSTEM, Role
+from core.principal import SYSTEM, Role
 
 # (status, issued, due, code, total, paid) for each invoice; dates as (month, day) of the year.
 INVOICES = [

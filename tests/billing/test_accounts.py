@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from tests.billing.builders import API, BILLING, call
 from tests.builders import login, strong_password, unique_email
 from tests.clinical.encounter_builders import People

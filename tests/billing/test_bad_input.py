@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.payments.models import Payment
-from core.identity.principal import Role
+from core.principal import Role
 from tests.billing.builders import (
     BILLING,
     CURRENCY,

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from ownat import migrate
 from tests.billing.builders import BILLING, add_service, call, charge, issued_invoice, pay

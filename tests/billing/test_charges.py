@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from billing.charges.models import ChargeItem
 from clinical.lab import orders
 from clinical.lab.schemas import LabOrderCreate
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from tests.billing.builders import API, BILLING, FeeSchedule, add_service, call, finished_encounter
 from tests.clinical.encounter_builders import People

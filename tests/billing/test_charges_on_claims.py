@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.billing.insurance_builders import API, claim, coverage, finished_visit, patient_with_address, payer
 from tests.clinical.encounter_builders import People

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.fees.models import BillableService, ServicePrice
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from tests.billing.builders import BILLING, call
 from tests.clinical.encounter_builders import People

@@ -16,7 +16,7 @@ from billing.charges.models import ChargeItem
 from billing.invoices.models import Invoice
 from clinical.patients.models import Patient
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.billing.insurance_builders import (
     API,

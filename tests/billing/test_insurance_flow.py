@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.billing.insurance_builders import API, coverage, payer
 from tests.builders import http_client

@@ -15,7 +15,7 @@ from billing.insurance.holds import held_charge_ids
 from billing.invoices.models import Invoice
 from clinical.encounters.models import Encounter, EncounterStatus
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from core.settings import Settings
 from tests.billing.insurance_builders import API, claim, coverage, finished_visit, patient_with_address, payer

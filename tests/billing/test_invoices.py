@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.invoices.models import Invoice, InvoiceCounter
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
 from core.outbox import EventType
 from core.outbox.models import OutboxEvent
+from core.principal import Role
 from tests.billing.builders import BILLING, add_service, call, charge, issued_invoice
 from tests.clinical.encounter_builders import People
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.patients.models import Patient
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from tests.billing.builders import BILLING, FeeSchedule, call, finished_encounter
 from tests.clinical.encounter_builders import People
 

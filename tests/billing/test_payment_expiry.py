@@ -25,7 +25,7 @@ from billing.payments.models import Payment, PaymentStatus
 from billing.payments.test_gateway import GatewayState
 from core.audit.models import AuditEvent
 from core.db import utc_now
-from core.identity.principal import SYSTEM_USER_ID
+from core.principal import SYSTEM_USER_ID
 from core.resources import Resources
 from core.sessions import transaction
 from tests.billing.builders import BILLING, add_service, call, charge, issued_invoice, pay

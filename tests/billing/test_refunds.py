@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.payments.test_gateway import GatewayState
-from core.identity.principal import Role
+from core.principal import Role
 from tests.billing.builders import (
     BILLING,
     CURRENCY,

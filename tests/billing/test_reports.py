@@ -14,7 +14,7 @@ from billing.reports.ageing import ageing_report
 from billing.reports.revenue import revenue_report
 from billing.reports.schemas import Granularity
 from core.db import create_engine
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from core.settings import Settings
 from ownat import migrate

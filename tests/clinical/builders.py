@@ -27,7 +27,7 @@ from clinical.patients.schemas import PatientCreate
 from clinical.patients.terms import AdministrativeGender
 from core.audit.models import AuditEvent
 from core.identity.models import User
-from core.identity.principal import SYSTEM, SYSTEM_USER_ID, Principal, Role
+from core.principal import SYSTEM, SYSTEM_USER_ID, Principal, Role
 from core.sessions import transaction
 from tests.builders import create_user, login
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.identity.principal import Role
+from core.principal import Role
 from tests.builders import signed_in
 
 HeadersFor = Callable[[Role], Awaitable[dict[str, str]]]

@@ -17,8 +17,8 @@ from clinical.organisation.models import Practitioner
 from clinical.patients import service as patients
 from clinical.patients.schemas import PatientCreate
 from core.identity.models import User
-from core.identity.principal import SYSTEM, Role
 from core.identity.tokens import issue_access_token
+from core.principal import SYSTEM, Role
 from core.sessions import transaction
 from core.settings import Settings
 from tests.builders import bearer, unique_email

@@ -18,7 +18,7 @@ from clinical.lab.schemas import LabOrderCreate
 from clinical.organisation.models import Practitioner
 from clinical.patients.models import Patient
 from core.audit.models import AuditEvent
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from core.sessions import transaction
 from tests.builders import http_client, login, signed_in
 from tests.clinical.builders import create_practitioner

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.organisation.models import Department, Practitioner
 from core.identity.models import User
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from core.settings import Settings
 from tests.clinical.builders import unique_name

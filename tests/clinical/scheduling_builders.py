@@ -22,8 +22,8 @@ from clinical.scheduling.models import (
 )
 from clinical.scheduling.state_machine import AppointmentStatus
 from core.identity.models import User
-from core.identity.principal import SYSTEM, Role
 from core.identity.tokens import issue_access_token
+from core.principal import SYSTEM, Role
 from core.sessions import transaction
 from core.settings import Settings
 from tests.builders import bearer, signed_in, unique_email

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.organisation.exceptions import BedOccupied, PatientAlreadyAdmitted
 from core.db import create_engine, utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import create_sessionmaker
 from ownat import migrate
 from tests.clinical.builders import (

@@ -14,7 +14,7 @@ from clinical.scheduling.exceptions import TransitionNotAllowed
 from clinical.scheduling.models import Appointment
 from clinical.scheduling.state_machine import TRANSITIONS, Action, AppointmentStatus, next_status
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.clinical.scheduling_builders import (
     API,

@@ -20,7 +20,7 @@ from clinical.scheduling.models import PATIENT_OVERLAP, PRACTITIONER_OVERLAP, Ap
 from clinical.scheduling.schemas import AppointmentCreate
 from clinical.scheduling.state_machine import AppointmentStatus
 from core.db import create_engine
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import create_sessionmaker, transaction
 from core.settings import Settings
 from ownat import migrate

@@ -19,7 +19,7 @@ from clinical.documents.schemas import DocumentUpload
 from clinical.documents.storage import FileSystemStorage
 from core.audit.models import AuditEvent
 from core.errors import PayloadTooLarge
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from core.settings import Settings
 from tests.clinical.encounter_builders import API, People, exe_bytes, jpeg_bytes, pdf_bytes, png_bytes

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from clinical.scheduling.models import Appointment, AppointmentMode
 from clinical.scheduling.state_machine import AppointmentStatus
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.clinical.encounter_builders import API, People, walk_in
 from tests.clinical.scheduling_builders import appointment_row, appointment_type

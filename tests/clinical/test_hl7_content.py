@@ -22,7 +22,7 @@ from clinical.lab.models import LabOrder
 from clinical.lab.terms import MessageStatus, ValueType
 from clinical.lab.units import MDC_TO_UCUM, is_ucum, unit_from_coding
 from clinical.patients.models import Patient
-from core.identity.principal import Role
+from core.principal import Role
 from core.resources import Resources
 from tests.builders import http_client
 from tests.clinical.builders import create_patient

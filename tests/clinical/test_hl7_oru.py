@@ -18,7 +18,7 @@ from clinical.lab.hl7.errors import AckCode, ErrorCode, Location
 from clinical.lab.hl7.message import parse_message, read_header
 from clinical.lab.hl7.values import parse_dtm, parse_reference_range
 from clinical.lab.terms import AbnormalFlag, MessageStatus, OrderStatus, ResultStatus
-from core.identity.principal import Role
+from core.principal import Role
 from core.resources import Resources
 from ownat import migrate
 from tests.builders import http_client, signed_in

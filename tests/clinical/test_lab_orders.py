@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.identity.principal import Role
+from core.principal import Role
 from core.resources import Resources
 from tests.builders import http_client, signed_in
 from tests.clinical.builders import create_patient, signed_in_patient

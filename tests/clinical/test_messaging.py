@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from clinical.documents.models import Document
 from clinical.messaging.models import Message
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
 from core.outbox import EventType, OutboxEvent
+from core.principal import Role
 from core.settings import Settings
 from tests.clinical.encounter_builders import exe_bytes, png_bytes
 from tests.clinical.messaging_builders import THREADS, care_team, start

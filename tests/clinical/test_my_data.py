@@ -15,8 +15,8 @@ from clinical.organisation.models import Department, Practitioner
 from clinical.privacy.models import ProcessingRestriction
 from core.audit.models import AuditEvent
 from core.identity.models import User
-from core.identity.principal import Role
 from core.outbox import EventType, OutboxEvent
+from core.principal import Role
 from core.sessions import transaction
 from core.settings import Settings
 from realtime.notifications.models import Notification

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from tests.clinical.builders import audit_trail, create_patient, signed_in_patient, unique_name
 from tests.clinical.conftest import HeadersFor
 

@@ -14,8 +14,8 @@ from clinical.patients.models import Patient
 from clinical.patients.names import is_well_formed_mrn
 from core.db import utc_now
 from core.identity.models import User
-from core.identity.principal import Role
 from core.outbox import EventType
+from core.principal import Role
 from tests.account_helpers import emailed_token
 from tests.builders import login, strong_password, unique_email
 from tests.clinical.builders import audit_trail, create_patient, signed_in_patient, unique_name

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from tests.clinical.builders import audit_trail, create_patient, signed_in_patient, unique_name
 from tests.clinical.conftest import HeadersFor
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.encounters.recorded_vitals.models import RecordedVital
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.clinical.encounter_builders import API, People, walk_in
 

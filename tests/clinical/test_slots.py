@@ -18,7 +18,7 @@ from clinical.scheduling.exceptions import (
 )
 from clinical.scheduling.slots import Interval, check_bookable, free_slots
 from clinical.scheduling.weekly import covers, hours_overlap
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.clinical.scheduling_builders import (
     API,

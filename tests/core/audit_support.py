@@ -13,7 +13,7 @@ from core.audit.keys import AuditKeyring
 from core.audit.models import AuditEvent, AuditSeal
 from core.audit.seals import chain_order_after
 from core.audit.sequencer import seal_all
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from core.sessions import development_keyring
 
 NURSE = Principal(user_id=uuid.uuid4(), role=Role.NURSE)

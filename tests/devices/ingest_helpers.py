@@ -25,7 +25,7 @@ from clinical.patients import service as patients
 from clinical.patients.schemas import PatientCreate
 from core.bus import Bus, InProcessBus
 from core.db import create_engine
-from core.identity.principal import SYSTEM
+from core.principal import SYSTEM
 from core.sessions import create_sessionmaker, transaction
 from devices.ingest.config import IngestConfig
 from devices.ingest.worker import IngestWorker

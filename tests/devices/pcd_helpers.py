@@ -14,8 +14,8 @@ from core.db import create_engine
 from core.sessions import create_sessionmaker
 from devices.ingest.config import IngestConfig
 from devices.ingest.worker import IngestWorker
-from devices.pcd.compose import END_BLOCK, frame
 from devices.pcd.service import open_receiver
+from devices.protocol.pcd01 import END_BLOCK, frame
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
 from tests.devices.ingest_helpers import GUARD_S, unique_name
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.identity.principal import SYSTEM, SYSTEM_USER_ID, Principal, Role
+from core.principal import SYSTEM, SYSTEM_USER_ID, Principal, Role
 from core.sessions import transaction
 from devices.registry import binding_service, lifecycle, service
 from devices.registry.broker_access import BrokerAccess

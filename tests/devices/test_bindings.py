@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import create_engine
 from core.errors import Conflict
-from core.identity.principal import SYSTEM
+from core.principal import SYSTEM
 from core.sessions import create_sessionmaker, transaction
 from devices.registry import binding_service, lifecycle
 from devices.registry.bindings import BindingSpan, known_device_ids, load_binding_spans, span_at

@@ -28,7 +28,7 @@ from api.app import create_app
 from api.routers.devices import get_broker_access
 from core.bus import InProcessBus
 from core.db import create_engine
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import create_sessionmaker
 from core.settings import Settings
 from devices.ingest.worker import IngestWorker

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from devices import mdc
-from devices.protocol import METRICS_BY_KEY, Reading
+from devices.protocol import METRICS_BY_KEY, Reading, mdc
 
 
 def test_a_context_free_code_and_its_reference_id_name_the_same_metric() -> None:

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from core.bus import InProcessBus
 from core.sessions import transaction
 from devices.ingest.models import IngestDeadLetter
-from devices.pcd.compose import Observation, pcd01_message
 from devices.pcd.report import is_pcd01, read_report
+from devices.protocol.pcd01 import Observation, pcd01_message
 from devices.registry.models import Device, DeviceKind
 from devices.simulator import ArtefactRates, SimulatedDevice, simulate
 from devices.vitals.models import VitalReading

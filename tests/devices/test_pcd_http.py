@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core.identity.principal import Role
-from devices.pcd.compose import Observation, pcd01_message
+from core.principal import Role
+from devices.protocol.pcd01 import Observation, pcd01_message
 from devices.vitals.models import VitalReading
 from tests.builders import http_client, signed_in
 from tests.devices.ingest_helpers import bind, new_patient, recent_start, register_devices

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.patients.models import Patient
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from devices.registry.broker_config import BrokerLayout, render_mosquitto_conf
 from devices.registry.credentials import verify_secret
 from devices.registry.models import DeviceCredential

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from devices.vitals.models import VitalReading
 from devices.vitals.rollups import refresh_rollups

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, insert, select, text
 
 from core.db import create_engine
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from core.sessions import create_sessionmaker, transaction
 from devices.ingest.batch import WriteBatch
 from devices.ingest.store import SqliteStore

@@ -9,7 +9,7 @@ import asyncio
 import signal
 import sys
 
-from devices.pcd.compose import END_BLOCK, frame
+from devices.protocol.pcd01 import END_BLOCK, frame
 
 GUARD_S = 30.0  # a guard against hanging, never a timing assertion
 

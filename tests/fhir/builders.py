@@ -34,7 +34,7 @@ from clinical.patients.schemas import PatientCreate
 from clinical.patients.terms import AdministrativeGender, AllergyCriticality, ConditionStatus
 from clinical.scheduling.models import Appointment, AppointmentType
 from core.identity.models import User
-from core.identity.principal import SYSTEM, Role
+from core.principal import SYSTEM, Role
 from core.sessions import transaction
 from devices.vitals.models import VitalReading
 from tests.builders import create_user, login

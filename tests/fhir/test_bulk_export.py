@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.fhir.bulk.runner import ExportRunner
 from core.db import utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from core.resources import Resources
 from tests.clinical.builders import admit, audit_trail, create_ward_with_beds
 from tests.fhir.builders import chart, device_readings, patient_record, staff_headers

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.fhir.constants import ICD10
-from core.identity.principal import Role
+from core.principal import Role
 from tests.fhir import builders
 from tests.fhir.conftest import fhir_json, outcome
 

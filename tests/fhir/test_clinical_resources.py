@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.fhir.constants import ICD10, LOINC
-from core.identity.principal import Role
+from core.principal import Role
 from tests.fhir import builders
 from tests.fhir.conftest import entry_ids, fhir_json, outcome
 

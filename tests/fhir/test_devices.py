@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit.models import AuditEvent
-from core.identity.principal import SYSTEM, Role
+from core.principal import SYSTEM, Role
 from core.sessions import transaction
 from devices.registry import service
 from devices.registry.schemas import DeviceCreate, DeviceRead

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from tests.clinical import scheduling_builders as scheduling
 from tests.fhir import builders
 from tests.fhir.conftest import entry_ids, fhir_json, link, outcome

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from ownat import migrate
 from tests.builders import http_client

@@ -14,7 +14,7 @@ from clinical.fhir.constants import MRN_SYSTEM
 from clinical.patients.models import Patient
 from clinical.patients.terms import AdministrativeGender
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from tests.fhir import builders
 from tests.fhir.conftest import entry_ids, fhir_json, link, outcome
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.identity.principal import Role
+from core.principal import Role
 from tests.fhir import builders
 from tests.fhir.conftest import entry_ids, fhir_json, outcome
 

@@ -19,7 +19,7 @@ from clinical.fhir.constants import (
     MRN_SYSTEM,
     REQUEST_STATUS,
 )
-from core.identity.principal import Role
+from core.principal import Role
 from tests.fhir import builders
 from tests.fhir.conftest import entry_ids, fhir_json, outcome
 

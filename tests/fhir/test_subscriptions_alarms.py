@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from realtime.alarms.models import AlarmKind, AlarmPriority, AlarmStatus
 from realtime.alarms.publishing import publish_changes

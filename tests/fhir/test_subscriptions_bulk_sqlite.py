@@ -21,7 +21,7 @@ from clinical.fhir.bulk.runner import ExportRunner
 from clinical.scheduling.events import AppointmentEvent, appointment_changed
 from core import outbox
 from core.db import utc_now
-from core.identity.principal import SYSTEM, Role
+from core.principal import SYSTEM, Role
 from core.sessions import transaction
 from core.settings import Settings
 from ownat import migrate

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from realtime.subscriptions.jobs import SubscriptionJobs
 from realtime.subscriptions.models import FhirSubscriptionEvent

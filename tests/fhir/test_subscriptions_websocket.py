@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import connect
 
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.builders import bearer, create_user
 from tests.devices.ingest_helpers import (

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.fhir.constants import ICD10, LOINC, OBSERVATION_CATEGORY, SERVICE_TYPE
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from tests.clinical import scheduling_builders as scheduling
 from tests.fhir import builders
 from tests.fhir.conftest import fhir_json, outcome

@@ -18,6 +18,7 @@ from core import outbox
 from core.db import utc_now
 from core.resources import Resources
 from core.sessions import transaction
+from ownat.worker_jobs import periodic_jobs
 from realtime.notifications.models import Notification, NotificationPreference, WebhookSubscription
 from realtime.notifications.settings import NotificationSettings
 from realtime.notifications.worker import NotificationWorker
@@ -49,7 +50,9 @@ class SteppingClock:
 def worker(
     resources: Resources, settings: NotificationSettings, clock: Callable[[], datetime] = utc_now
 ) -> NotificationWorker:
-    return NotificationWorker(resources=resources, settings=settings, alarm_checks=False, clock=clock)
+    return NotificationWorker(
+        resources=resources, settings=settings, jobs=periodic_jobs(alarm_checks=False), clock=clock
+    )
 
 
 async def deliver_everything_due(the_worker: NotificationWorker) -> None:

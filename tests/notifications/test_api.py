@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.identity.principal import Role
 from core.outbox import EventType
+from core.principal import Role
 from tests.clinical.scheduling_builders import account
 from tests.notifications.builders import notification_settings, record_event, worker
 

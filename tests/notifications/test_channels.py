@@ -11,8 +11,8 @@ from urllib.parse import parse_qs
 from sqlalchemy import select
 
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
 from core.outbox import EventType
+from core.principal import Role
 from realtime.notifications.channels.in_app import user_channel
 from realtime.notifications.models import Channel, DeliveryStatus
 from tests.clinical.scheduling_builders import account

@@ -12,7 +12,7 @@ import pytest
 from core import outbox
 from core.db import utc_now
 from core.identity.models import User
-from core.identity.principal import Role
+from core.principal import Role
 from core.resources import Resources
 from core.sessions import transaction
 from core.settings import Settings

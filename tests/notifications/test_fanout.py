@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from core.identity.principal import Role
 from core.outbox import EventType
+from core.principal import Role
 from realtime.notifications.models import Channel
 from tests.clinical.scheduling_builders import account, practitioner
 from tests.notifications.builders import (

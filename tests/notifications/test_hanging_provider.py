@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.identity.principal import Role
 from core.outbox import EventType
+from core.principal import Role
 from realtime.notifications.models import Channel, DeliveryStatus
 from tests.clinical.scheduling_builders import account
 from tests.notifications.builders import (

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from core.identity.principal import Role
 from core.outbox import EventType, OutboxEvent
+from core.principal import Role
 from core.sessions import transaction
 from realtime.alarms import engine
 from realtime.alarms.defaults import HR

@@ -6,8 +6,8 @@ import ipaddress
 
 import pytest
 
-from core.identity.principal import Role
 from core.outbox import EventType
+from core.principal import Role
 from core.webhook_targets import refusal_reason
 from realtime.notifications.models import Channel, DeliveryStatus
 from tests.clinical.scheduling_builders import account

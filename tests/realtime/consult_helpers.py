@@ -26,7 +26,7 @@ from clinical.patients.models import Patient
 from clinical.scheduling.models import Appointment, AppointmentMode
 from core.db import utc_now
 from core.identity.models import User
-from core.identity.principal import SYSTEM, Role
+from core.principal import SYSTEM, Role
 from core.sessions import transaction
 from tests.builders import unique_email
 from tests.clinical.builders import create_patient, create_patient_user, create_practitioner, unique_name

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from realtime.alarms import engine
 from realtime.alarms.defaults import HR

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, text
 from clinical.patients import service as patients
 from clinical.patients.schemas import PatientCreate
 from core.bus import create_bus
-from core.identity.principal import SYSTEM, Principal, Role
+from core.principal import SYSTEM, Principal, Role
 from core.sessions import transaction
 from devices.ingest.attribution import Attribution
 from devices.registry.models import DeviceBinding

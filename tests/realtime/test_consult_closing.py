@@ -22,7 +22,7 @@ from clinical.scheduling.models import Appointment
 from clinical.scheduling.state_machine import AppointmentStatus
 from core.audit.models import AuditEvent
 from core.db import utc_now
-from core.identity.principal import SYSTEM_USER_ID
+from core.principal import SYSTEM_USER_ID
 from core.resources import Resources
 from core.sessions import transaction
 from core.settings import Settings

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from realtime.consult.peers.recorder import recording_id
 from tests.builders import http_client, login, signed_in
 from tests.clinical.builders import create_patient_user, create_practitioner

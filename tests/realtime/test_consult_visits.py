@@ -16,7 +16,7 @@ from clinical.scheduling.models import AppointmentMode
 from clinical.scheduling.state_machine import AppointmentStatus
 from core.audit.models import AuditEvent
 from core.db import utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.builders import bearer, create_user
 from tests.clinical.scheduling_builders import appointment_row, appointment_type

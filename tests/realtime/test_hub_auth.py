@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.builders import create_user
 from tests.clinical.builders import create_patient, create_patient_user, create_ward_with_beds

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.exceptions import ConnectionClosed
 
 from core.db import utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from realtime.hub import Connection, Hub
 from tests.builders import create_user

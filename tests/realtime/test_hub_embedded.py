@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.db import utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from ownat import migrate
 from tests.builders import create_user

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.exceptions import ConnectionClosed
 
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from realtime.socket_signin import CLOSE_TOKEN_EXPIRED
 from tests.builders import create_user

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from clinical.organisation.models import Bed, Ward
 from clinical.patients.models import Patient
 from core.db import utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from tests.builders import create_user
 from tests.clinical.builders import (

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.identity.principal import Role
 from core.outbox import EventType
+from core.principal import Role
 from core.settings import Settings
 from tests.builders import create_user
 from tests.clinical.builders import create_patient_user

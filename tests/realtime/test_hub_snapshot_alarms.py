@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from clinical.organisation.models import Bed, Ward
 from core.db import utc_now
 from core.identity.models import User
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from core.settings import Settings
 from realtime.alarms import store

@@ -16,7 +16,7 @@ from sqlalchemy import insert
 from clinical.patients import service as patients
 from clinical.patients.schemas import PatientCreate
 from core.bus import InProcessBus
-from core.identity.principal import SYSTEM
+from core.principal import SYSTEM
 from core.sessions import transaction
 from devices.ingest.attribution import Attribution
 from devices.registry.models import DeviceBinding

@@ -11,7 +11,7 @@ import pytest
 
 from core.bus import create_bus
 from core.db import utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from core.settings import Settings
 from devices.ingest.attribution import Attribution
 from realtime.alarms.defaults import HR, RR, SBP, SPO2, TEMP

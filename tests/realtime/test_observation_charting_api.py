@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from clinical.encounters.recorded_vitals.models import RecordedVital
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from realtime.alarms import engine
 from realtime.alarms.defaults import HR, SPO2

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from clinical.patients.models import Patient
 from core.db import utc_now
-from core.identity.principal import Role
 from core.outbox import EventType, OutboxEvent
+from core.principal import Role
 from core.sessions import transaction
-from devices.pcd.compose import END_BLOCK, frame
+from devices.protocol.pcd01 import END_BLOCK, frame
 from realtime.alarms import charting
 from realtime.alarms.jobs import evaluate_vitals_message
 from realtime.alarms.pcd04.dispatch import send_alarm_reports

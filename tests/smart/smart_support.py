@@ -16,7 +16,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from core.identity.principal import Role
+from core.principal import Role
 from tests.builders import create_user, login
 
 FHIR_BASE = "http://ownat.test/fhir/R4"

@@ -10,7 +10,7 @@ import jwt
 from sqlalchemy import select
 
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from tests.builders import http_client, signed_in
 from tests.fhir import builders
 from tests.smart.smart_support import (

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from core.audit.models import AuditEvent
-from core.identity.principal import Role
+from core.principal import Role
 from tests.builders import signed_in
 from tests.fhir import builders
 from tests.smart.smart_support import admin_headers, app_token, bearer, register_app

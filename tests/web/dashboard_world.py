@@ -15,7 +15,7 @@ from clinical.organisation.models import Bed, Ward
 from clinical.patients.models import Patient
 from core.db import utc_now
 from core.identity.models import User
-from core.identity.principal import Role
+from core.principal import Role
 from core.resources import Resources
 from core.sessions import transaction
 from devices.registry.models import DeviceBinding

@@ -19,7 +19,7 @@ from clinical.organisation.models import Practitioner
 from clinical.scheduling.models import Appointment, AppointmentType
 from clinical.scheduling.state_machine import AppointmentStatus
 from core.identity.models import User
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from core.settings import Settings
 from tests.builders import create_user

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.identity.principal import Role
+from core.principal import Role
 from tests.builders import signed_in
 from tests.clinical.builders import create_patient, create_ward_with_beds
 from tests.devices.registry_builders import bind_device, register_device

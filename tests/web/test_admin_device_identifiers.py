@@ -8,7 +8,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.identity.principal import Role
+from core.principal import Role
 from devices.registry.models import Device
 from tests.builders import create_user
 from tests.web.conftest import LiveServer

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.organisation.models import Bed, Department, Ward
 from core.identity.models import User
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from devices.ingest.models import IngestDeadLetter
 from devices.registry.models import Device, DeviceBinding

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.scheduling.models import ScheduleException, WorkingHours
-from core.identity.principal import Role
+from core.principal import Role
 from tests.builders import create_user
 from tests.clinical.builders import create_practitioner
 from tests.web.conftest import TIMEOUT_MS, LiveServer

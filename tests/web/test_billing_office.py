@@ -28,7 +28,7 @@ from billing.fees.schemas import PriceCreate, ServiceCreate
 from billing.insurance.models import Claim
 from billing.invoices.models import Invoice
 from clinical.patients.models import Patient
-from core.identity.principal import SYSTEM, Role
+from core.principal import SYSTEM, Role
 from core.sessions import transaction
 from core.settings import Settings
 from ownat import migrate

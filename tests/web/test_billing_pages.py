@@ -25,7 +25,7 @@ from billing.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from billing.payments.test_gateway import GatewayServer
 from clinical.patients import service as patients
 from core.identity.models import User
-from core.identity.principal import SYSTEM, Role
+from core.principal import SYSTEM, Role
 from core.sessions import transaction
 from core.settings import Settings
 from tests.billing.insurance_builders import patient_with_address

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit.models import AuditEvent
-from core.identity.principal import Principal, Role
 from core.identity.tokens import issue_access_token
+from core.principal import Principal, Role
 from core.settings import Settings
 from tests.clinical.builders import audit_trail, create_patient_user
 from tests.web.conftest import LiveServer

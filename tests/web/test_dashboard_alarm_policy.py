@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from core.resources import Resources
 from core.sessions import transaction
 from core.settings import Settings

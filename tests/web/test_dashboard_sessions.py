@@ -8,7 +8,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import utc_now
-from core.identity.principal import Role
+from core.principal import Role
 from core.resources import Resources
 from tests.builders import http_client, signed_in
 from tests.realtime.hub_helpers import publish_vitals

@@ -7,7 +7,7 @@ from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.organisation.models import Department, Practitioner
-from core.identity.principal import Role
+from core.principal import Role
 from core.resources import Resources
 from core.sessions import transaction
 from tests.builders import create_user

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clinical.organisation.models import Department, Practitioner
-from core.identity.principal import Role
+from core.principal import Role
 from core.resources import Resources
 from core.sessions import transaction
 from tests.builders import create_user, http_client, login

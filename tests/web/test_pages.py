@@ -10,7 +10,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.pages import WEB_ROOT
-from core.identity.principal import Role
+from core.principal import Role
 from tests.builders import create_user
 from tests.web.conftest import LiveServer
 from tests.web.portal_data import portal_patient

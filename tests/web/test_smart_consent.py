@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 from playwright.async_api import Page, expect
 
-from core.identity.principal import Role
+from core.principal import Role
 from core.resources import Resources
 from tests.builders import create_user
 from tests.clinical import builders as clinical

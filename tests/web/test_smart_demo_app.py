@@ -8,7 +8,7 @@ from typing import Any
 from playwright.async_api import BrowserContext, Page, expect
 
 from api import dev_smart_app
-from core.identity.principal import Role
+from core.principal import Role
 from core.sessions import transaction
 from ownat.demo.smart_app import ensure_demo_smart_app
 from tests.builders import create_user

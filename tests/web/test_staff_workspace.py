@@ -28,7 +28,7 @@ from clinical.patients.terms import AllergyCriticality
 from clinical.scheduling.models import Appointment
 from core.audit.models import AuditEvent
 from core.identity.models import User
-from core.identity.principal import SYSTEM, Role
+from core.principal import SYSTEM, Role
 from core.sessions import transaction
 from tests.builders import create_user
 from tests.clinical.scheduling_builders import appointment_row, appointment_type, practitioner

@@ -8,14 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.codes.icd10 import canonical_icd10, load_icd10, validate_icd10
+from clinical.codes import canonical_icd10, load_icd10, validate_icd10
 from clinical.encounters.access import load_encounter, require_role
 from clinical.encounters.diagnoses.models import Diagnosis
 from clinical.encounters.diagnoses.schemas import MAX_RANK, DiagnosisCreate
 from clinical.encounters.models import Encounter, EncounterStatus
-from core.audit import service as audit
+from core import audit
 from core.errors import Conflict, InvalidInput, NotFound
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 RESOURCE = "diagnosis"
 WRITERS = (Role.CLINICIAN,)

@@ -17,10 +17,10 @@ from clinical.encounters.access import load_encounter, require_patient_scope, re
 from clinical.encounters.models import Encounter, EncounterStatus
 from clinical.encounters.notes.models import ClinicalNote, NoteAddendum
 from clinical.encounters.notes.schemas import AddendumRead, NoteRead, NoteWrite
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Conflict, Forbidden, NotFound
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 
 RESOURCE = "clinical_note"
 WRITERS = (Role.CLINICIAN,)

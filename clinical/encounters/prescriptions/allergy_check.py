@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.patients.models import Allergy
-from clinical.patients.terms import AllergyStatus
+from clinical.patients import Allergy, AllergyStatus
 
 
 @dataclass(frozen=True, slots=True)

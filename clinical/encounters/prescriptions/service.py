@@ -30,12 +30,11 @@ from clinical.encounters.prescriptions.schemas import (
     PrescriptionRead,
     PrescriptionStatusChange,
 )
-from core import outbox
-from core.audit import service as audit
+from core import audit, outbox
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput, NotFound
-from core.identity.principal import Principal, Role
 from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
+from core.principal import Principal, Role
 
 RESOURCE = "prescription"
 PRESCRIBERS = (Role.CLINICIAN,)

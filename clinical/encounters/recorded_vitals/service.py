@@ -21,11 +21,11 @@ from clinical.encounters.recorded_vitals.schemas import (
     RecordedVitalRead,
     RecordedVitalsCreate,
 )
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput
-from core.identity.principal import Principal, Role
 from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
+from core.principal import Principal, Role
 from devices.protocol import metric_spec
 
 RESOURCE = "recorded_vital"

@@ -27,9 +27,9 @@ from clinical.fhir.bulk.service import export_directory
 from clinical.fhir.bulk.sources import export_query, table_sources, ward_patients
 from clinical.fhir.provider import FhirContext
 from clinical.fhir.registry import provider_for
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from core.resources import Resources
 from core.sessions import transaction
 

@@ -19,12 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical.fhir.bulk.models import FhirExportJob
 from clinical.fhir.bulk.sources import exportable_types
 from clinical.fhir.errors import InvalidSearch
-from clinical.organisation.models import Ward
-from core.audit import service as audit
+from clinical.organisation import Ward
+from core import audit
 from core.db import utc_now
 from core.errors import Forbidden, NotFound
-from core.identity.principal import Principal, Role
-from core.identity.smart.scopes import Interaction
+from core.principal import Interaction, Principal, Role
 
 OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 PARAMETERS = ("_outputFormat", "_type", "_since")

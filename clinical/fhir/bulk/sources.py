@@ -17,8 +17,8 @@ from sqlalchemy import Select, or_, select
 from clinical.fhir.composite import CompositeProvider
 from clinical.fhir.provider import ResourceProvider, TableProvider
 from clinical.fhir.registry import providers
-from clinical.organisation.models import Admission, Bed
-from core.identity.principal import Principal
+from clinical.organisation import Admission, Bed
+from core.principal import Principal
 
 
 def table_sources(provider: ResourceProvider) -> list[TableProvider]:

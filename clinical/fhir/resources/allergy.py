@@ -13,9 +13,8 @@ from clinical.fhir.resources.common import concept, drop_empty, instant, meta, r
 from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
-from clinical.patients.models import Allergy
-from clinical.patients.terms import AllergyStatus
-from core.identity.principal import Principal
+from clinical.patients import Allergy, AllergyStatus
+from core.principal import Principal
 
 
 class AllergyIntoleranceProvider(TableProvider):

@@ -12,8 +12,7 @@ from clinical.fhir.resources.common import concept, drop_empty, instant, meta, r
 from clinical.fhir.search.clauses import date_clause, patient_parameters, reference_clause, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
-from clinical.scheduling.models import Appointment, AppointmentMode
-from clinical.scheduling.state_machine import AppointmentStatus
+from clinical.scheduling import Appointment, AppointmentMode, AppointmentStatus
 
 # Our life cycle in FHIR's AppointmentStatus codes (http://hl7.org/fhir/appointmentstatus).
 STATUS_TO_FHIR = MappingProxyType(

@@ -7,8 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, select
 
-from clinical.encounters.diagnoses.models import Diagnosis
-from clinical.encounters.models import Encounter
+from clinical.encounters import Diagnosis, Encounter
 from clinical.fhir.composite import CompositeProvider
 from clinical.fhir.constants import CONDITION_CATEGORY, CONDITION_CLINICAL, CONDITION_VERIFICATION, ICD10
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
@@ -16,9 +15,8 @@ from clinical.fhir.resources.common import concept, day, drop_empty, instant, me
 from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
-from clinical.patients.models import Condition
-from clinical.patients.terms import ConditionStatus
-from core.identity.principal import Principal
+from clinical.patients import Condition, ConditionStatus
+from core.principal import Principal
 
 CONFIRMED = {"verificationStatus": concept(CONDITION_VERIFICATION, "confirmed")}
 

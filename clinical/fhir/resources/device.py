@@ -28,12 +28,10 @@ from clinical.fhir.search.request import SearchParameter, SearchRequest
 from clinical.fhir.search.values import ParamType, ReferenceValue, TokenValue
 from core.db import utc_now
 from core.errors import NotFound
-from core.identity.principal import Principal
-from devices import mdc
-from devices.protocol import METRICS_BY_KEY, metric_spec
-from devices.registry.models import Device, DeviceBinding, DeviceKind, DeviceStatus
-from devices.registry.reads import current_at
-from devices.vitals.fhir import DEVICE_ID_SYSTEM, LOINC, UCUM
+from core.principal import Principal
+from devices.protocol import MDC_METRICS, METRICS_BY_KEY, metric_of_alias, metric_spec
+from devices.registry import Device, DeviceBinding, DeviceKind, DeviceStatus, current_at
+from devices.vitals import DEVICE_ID_SYSTEM, LOINC, UCUM
 
 # The HL7 Personal Health Device IG's system for a device's IEEE EUI-64 (MDC_ATTR_SYS_ID).
 EUI64_SYSTEM = "urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680"
@@ -232,7 +230,7 @@ def metric_resource(device: Device, alias: str) -> dict[str, Any]:
     """The DeviceMetric of one measurement of `device`."""
     spec = metric_spec(alias)
     codings = [coding(LOINC, spec.code, spec.display)]
-    if (mdc_metric := mdc.metric_of_alias(alias)) is not None:
+    if (mdc_metric := metric_of_alias(alias)) is not None:
         codings.append(coding(MDC_SYSTEM, str(mdc_metric.code), mdc_metric.refid))
     return {
         "resourceType": "DeviceMetric",
@@ -326,7 +324,7 @@ def _aliases_of(values: list[Any]) -> set[str]:
     for spec in METRICS_BY_KEY.values():
         if loinc.admits(spec.code):
             found.add(spec.alias)
-    for metric in mdc.METRICS:
+    for metric in MDC_METRICS:
         if by_mdc.admits(str(metric.code)):
             found.add(metric.alias)
     return found

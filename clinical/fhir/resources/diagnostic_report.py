@@ -28,9 +28,8 @@ from clinical.fhir.resources.observation_lab import attachment_of
 from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
-from clinical.lab.models import LabOrder, LabResult
-from clinical.lab.terms import ValueType
-from core.identity.principal import Principal
+from clinical.lab import LabOrder, LabResult, ValueType
+from core.principal import Principal
 
 
 class DiagnosticReportProvider(TableProvider):

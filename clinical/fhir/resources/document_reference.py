@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from clinical.documents.models import Document, DocumentKind
+from clinical.documents import Document, DocumentKind
 from clinical.fhir.constants import DOCUMENT_KIND
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, reference
 from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
-from core.identity.principal import Principal
+from core.principal import Principal
 
 KIND_TEXT = {kind: kind.value.replace("_", " ").capitalize() for kind in DocumentKind}
 FHIR_BASE_SUFFIX = "/fhir/R4"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
-from clinical.encounters.models import Encounter, EncounterClass, EncounterStatus
+from clinical.encounters import Encounter, EncounterClass, EncounterStatus
 from clinical.fhir.constants import ENCOUNTER_CLASS, ENCOUNTER_STATUS
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import coding, drop_empty, instant, meta, reference

@@ -9,9 +9,8 @@ from sqlalchemy import ColumnElement, true
 
 from clinical.fhir.constants import FILLER_ORDER_SYSTEM, IDENTIFIER_TYPE, LOINC, PLACER_ORDER_SYSTEM
 from clinical.fhir.resources.common import concept
-from clinical.lab.models import LabOrder, LabResult
-from clinical.lab.terms import OrderStatus, ResultStatus
-from core.identity.principal import Principal
+from clinical.lab import LabOrder, LabResult, OrderStatus, ResultStatus
+from core.principal import Principal
 
 # Patients see results only once the laboratory has verified them (final or corrected).
 RELEASED_RESULTS = (ResultStatus.FINAL, ResultStatus.CORRECTED)

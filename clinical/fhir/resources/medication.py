@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from clinical.encounters.prescriptions.models import Prescription
+from clinical.encounters import Prescription
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, meta
 from clinical.fhir.search.clauses import token_clause

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
-from clinical.encounters.prescriptions.models import DoseUnit, Prescription, Route
+from clinical.encounters import DoseUnit, Prescription, Route
 from clinical.fhir.constants import MEDICATION_REQUEST_STATUS, SNOMED, UCUM
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, meta, number, reference

@@ -25,11 +25,10 @@ from clinical.fhir.resources.observation_lab import observation_parameters
 from clinical.fhir.search.request import SearchParameter, SearchRequest
 from clinical.fhir.search.values import ParamType, TokenValue
 from core.errors import NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 from devices.protocol import METRICS_BY_KEY
-from devices.registry.models import Device
-from devices.vitals.fhir import reading_observation
-from devices.vitals.models import VitalReading
+from devices.registry import Device
+from devices.vitals import VitalReading, reading_observation
 
 _DEVICE_PART = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 # Device ids begin with a letter or digit (devices.protocol), so a leading "-" marks a hash.

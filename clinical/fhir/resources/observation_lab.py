@@ -20,9 +20,8 @@ from clinical.fhir.search.clauses import (
 )
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
-from clinical.lab.models import LabOrder, LabOrderItem, LabResult
-from clinical.lab.terms import ValueType
-from core.identity.principal import Principal
+from clinical.lab import LabOrder, LabOrderItem, LabResult, ValueType
+from core.principal import Principal
 
 NUMERIC_TYPES = frozenset({ValueType.NUMERIC, ValueType.STRUCTURED_NUMERIC})
 COMPARATORS = frozenset({"<", "<=", ">=", ">"})

@@ -11,13 +11,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from clinical.encounters.recorded_vitals.models import RecordedVital
+from clinical.encounters import RecordedVital
 from clinical.fhir.constants import LOINC, OBSERVATION_CATEGORY, OBSERVATION_METHOD, UCUM, VITAL_SIGNS_PROFILE
 from clinical.fhir.provider import FhirContext, Rendered, TableProvider
 from clinical.fhir.resources.common import concept, drop_empty, instant, reference
 from clinical.fhir.resources.observation_lab import observation_parameters
 from clinical.fhir.search.request import SearchParameter
-from clinical.organisation.models import Practitioner
+from clinical.organisation import Practitioner
 from devices.protocol import METRICS_BY_KEY
 
 VITAL_SIGNS = concept(OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")

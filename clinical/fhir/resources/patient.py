@@ -14,8 +14,7 @@ from clinical.fhir.resources.common import concept, day, drop_empty, instant, me
 from clinical.fhir.search.clauses import Column, date_clause, string_match, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType, StringValue, TokenValue
-from clinical.patients.models import Patient, PatientIdentifier
-from clinical.patients.names import name_key
+from clinical.patients import Patient, PatientIdentifier, name_key
 
 
 def _folded(value: StringValue) -> StringValue:

@@ -13,7 +13,7 @@ from clinical.fhir.resources.common import concept, drop_empty, meta
 from clinical.fhir.search.clauses import parse_uuid, string_clause, wanted_codes
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
-from clinical.organisation.models import Practitioner
+from clinical.organisation import Practitioner
 
 PRACTITIONER_ID_SYSTEM = "https://ownat.org/fhir/sid/practitioner"
 SPECIALTY_EXTENSION = "https://ownat.org/fhir/StructureDefinition/practitioner-specialty"

@@ -10,7 +10,7 @@ from clinical.fhir.resources.common import meta, reference
 from clinical.fhir.search.clauses import reference_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
-from clinical.organisation.models import Practitioner
+from clinical.organisation import Practitioner
 
 
 class ScheduleProvider(TableProvider):

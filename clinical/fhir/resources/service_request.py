@@ -12,7 +12,7 @@ from clinical.fhir.resources.lab_common import ORDER_TO_REQUEST_STATUS, order_co
 from clinical.fhir.search.clauses import patient_parameters, token_clause
 from clinical.fhir.search.request import SearchParameter
 from clinical.fhir.search.values import ParamType
-from clinical.lab.models import LabOrder
+from clinical.lab import LabOrder
 
 
 class ServiceRequestProvider(TableProvider):

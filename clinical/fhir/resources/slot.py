@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from clinical import scheduling
 from clinical.fhir.constants import PRACTITIONER_SPECIALTY, SERVICE_TYPE, SLOT_STATUS
 from clinical.fhir.errors import InvalidSearch
 from clinical.fhir.provider import FhirContext, Page, Rendered, ResourceProvider
@@ -20,10 +21,8 @@ from clinical.fhir.resources.common import base36, concept, instant, reference
 from clinical.fhir.search.clauses import parse_uuid, wanted_codes
 from clinical.fhir.search.request import SearchParameter, SearchRequest
 from clinical.fhir.search.values import DateValue, ParamType, ReferenceValue
-from clinical.organisation.models import PractitionerSpecialty
-from clinical.scheduling import service as scheduling
-from clinical.scheduling.exceptions import UnknownAppointmentType, UnknownPractitioner
-from clinical.scheduling.schemas import SlotRead
+from clinical.organisation import PractitionerSpecialty
+from clinical.scheduling import SlotRead, UnknownAppointmentType, UnknownPractitioner
 from core.db import utc_now
 from core.errors import NotFound
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from clinical import scheduling
 from clinical.fhir.constants import SERVICE_TYPE
 from clinical.fhir.errors import InvalidResource
 from clinical.fhir.provider import FhirContext
@@ -18,9 +19,7 @@ from clinical.fhir.resources.appointment import STATUS_TO_FHIR
 from clinical.fhir.resources.slot import decode_slot_id
 from clinical.fhir.writes import reading
 from clinical.fhir.writes.base import Writer, build
-from clinical.scheduling import access, booking
-from clinical.scheduling.schemas import AppointmentCancel, AppointmentCreate, AppointmentReschedule
-from clinical.scheduling.state_machine import AppointmentStatus
+from clinical.scheduling import AppointmentCancel, AppointmentCreate, AppointmentReschedule, AppointmentStatus
 
 BOOKABLE_STATUSES = frozenset({None, "booked", "proposed", "pending"})
 
@@ -70,20 +69,20 @@ class AppointmentWriter(Writer):
             reason=reading.text(resource, "reasonCode.0.text"),
             notes=reading.text(resource, "comment"),
         )
-        appointment = await booking.book_appointment(
+        appointment = await scheduling.book_appointment(
             session=ctx.session, actor=ctx.principal, booking=booking_request
         )
         return str(appointment.id)
 
     async def update(self, ctx: FhirContext, resource_id: str, resource: dict[str, Any]) -> None:
         appointment_id = reading.parse_id(resource_id, self.resource_type)
-        current = await access.load(
+        current = await scheduling.load_appointment(
             ctx.session, ctx.principal, appointment_id, action="update", for_update=False
         )
         status = reading.text(resource, "status")
         if status == "cancelled" and current.status is not AppointmentStatus.CANCELLED:
             reason = reading.text(resource, "cancelationReason.text", required=True)
-            await booking.cancel_appointment(
+            await scheduling.cancel_appointment(
                 session=ctx.session,
                 actor=ctx.principal,
                 appointment_id=appointment_id,
@@ -99,6 +98,6 @@ class AppointmentWriter(Writer):
         practitioner_id = _participant(resource, "Practitioner")
         if start != current.start_at or practitioner_id not in (None, current.practitioner_id):
             change = build(AppointmentReschedule, start_at=start, practitioner_id=practitioner_id)
-            await booking.reschedule_appointment(
+            await scheduling.reschedule_appointment(
                 session=ctx.session, actor=ctx.principal, appointment_id=appointment_id, change=change
             )

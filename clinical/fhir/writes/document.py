@@ -9,9 +9,8 @@ import binascii
 from collections.abc import AsyncIterator
 from typing import Any
 
-from clinical.documents import service as documents
-from clinical.documents.models import DocumentKind
-from clinical.documents.schemas import DocumentUpload
+from clinical import documents
+from clinical.documents import DocumentKind, DocumentUpload
 from clinical.fhir.constants import DOCUMENT_KIND
 from clinical.fhir.errors import InvalidResource
 from clinical.fhir.provider import FhirContext

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from clinical.encounters.recorded_vitals import service as recorded_vitals
-from clinical.encounters.recorded_vitals.schemas import RecordedVitalsCreate, VitalInput
+from clinical import encounters
+from clinical.encounters import RecordedVitalsCreate, VitalInput
 from clinical.fhir.constants import LOINC, OBSERVATION_CATEGORY
 from clinical.fhir.errors import InvalidResource
 from clinical.fhir.provider import FhirContext
@@ -50,5 +50,5 @@ class ObservationWriter(Writer):
             encounter_id=reading.reference_id(resource, "encounter", "Encounter", required=False),
             readings=[reading_in],
         )
-        [row] = await recorded_vitals.record_vitals(session=ctx.session, actor=ctx.principal, new=new)
+        [row] = await encounters.record_vitals(session=ctx.session, actor=ctx.principal, new=new)
         return str(row.id)

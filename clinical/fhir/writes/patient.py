@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from clinical import patients
 from clinical.fhir.constants import MRN_SYSTEM
 from clinical.fhir.provider import FhirContext
 from clinical.fhir.writes import reading
 from clinical.fhir.writes.base import Writer, build
-from clinical.patients import identifiers, service
-from clinical.patients.access import load_patient
-from clinical.patients.record_schemas import IdentifierCreate
-from clinical.patients.schemas import PatientCreate, PatientUpdate
+from clinical.patients import IdentifierCreate, PatientCreate, PatientUpdate, load_patient
 
 
 def _name(resource: dict[str, Any]) -> dict[str, Any]:
@@ -65,7 +63,7 @@ class PatientWriter(Writer):
 
     async def create(self, ctx: FhirContext, resource: dict[str, Any]) -> str:
         fields = {k: v for k, v in demographics(resource).items() if v is not None}
-        patient = await service.create_patient(
+        patient = await patients.create_patient(
             session=ctx.session, actor=ctx.principal, data=build(PatientCreate, **fields)
         )
         for identifier in reading.element(resource, "identifier") or []:
@@ -77,7 +75,7 @@ class PatientWriter(Writer):
                     value=value,
                     type_text=reading.text(identifier, "type.text"),
                 )
-                await identifiers.add_identifier(
+                await patients.add_identifier(
                     session=ctx.session, principal=ctx.principal, patient_id=patient.id, data=data
                 )
         return str(patient.id)
@@ -94,7 +92,7 @@ class PatientWriter(Writer):
             del wanted["active"]
         changes = {name: value for name, value in wanted.items() if _differs(getattr(patient, name), value)}
         if changes:
-            await service.update_patient(
+            await patients.update_patient(
                 session=ctx.session,
                 principal=ctx.principal,
                 patient_id=patient.id,

@@ -6,15 +6,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from clinical import patients
 from clinical.fhir.constants import ALLERGY_CLINICAL, CONDITION_CATEGORY, CONDITION_CLINICAL, ICD10
 from clinical.fhir.errors import InvalidResource
 from clinical.fhir.provider import FhirContext
 from clinical.fhir.writes import reading
 from clinical.fhir.writes.base import Writer, build
-from clinical.patients import allergies, conditions
-from clinical.patients.exceptions import RecordNotFound
-from clinical.patients.models import Allergy, Condition
-from clinical.patients.record_schemas import AllergyCreate, AllergyUpdate, ConditionCreate, ConditionUpdate
+from clinical.patients import (
+    Allergy,
+    AllergyCreate,
+    AllergyUpdate,
+    Condition,
+    ConditionCreate,
+    ConditionUpdate,
+    RecordNotFound,
+)
 
 
 async def _owner(ctx: FhirContext, model: type[Any], resource_id: str, resource_type: str) -> uuid.UUID:
@@ -60,7 +66,7 @@ class AllergyWriter(Writer):
     async def create(self, ctx: FhirContext, resource: dict[str, Any]) -> str:
         patient_id = reading.reference_id(resource, "patient", "Patient")
         assert patient_id is not None
-        allergy = await allergies.add_allergy(
+        allergy = await patients.add_allergy(
             session=ctx.session,
             principal=ctx.principal,
             patient_id=patient_id,
@@ -71,7 +77,7 @@ class AllergyWriter(Writer):
     async def update(self, ctx: FhirContext, resource_id: str, resource: dict[str, Any]) -> None:
         owner = await _owner(ctx, Allergy, resource_id, self.resource_type)
         _same_patient(resource, "patient", owner)
-        await allergies.update_allergy(
+        await patients.update_allergy(
             session=ctx.session,
             principal=ctx.principal,
             patient_id=owner,
@@ -81,7 +87,7 @@ class AllergyWriter(Writer):
 
     async def delete(self, ctx: FhirContext, resource_id: str) -> None:
         owner = await _owner(ctx, Allergy, resource_id, self.resource_type)
-        await allergies.remove_allergy(
+        await patients.remove_allergy(
             session=ctx.session, principal=ctx.principal, patient_id=owner, allergy_id=uuid.UUID(resource_id)
         )
 
@@ -111,7 +117,7 @@ class ConditionWriter(Writer):
     async def create(self, ctx: FhirContext, resource: dict[str, Any]) -> str:
         patient_id = reading.reference_id(resource, "subject", "Patient")
         assert patient_id is not None
-        condition = await conditions.add_condition(
+        condition = await patients.add_condition(
             session=ctx.session,
             principal=ctx.principal,
             patient_id=patient_id,
@@ -122,7 +128,7 @@ class ConditionWriter(Writer):
     async def update(self, ctx: FhirContext, resource_id: str, resource: dict[str, Any]) -> None:
         owner = await _owner(ctx, Condition, resource_id, self.resource_type)
         _same_patient(resource, "subject", owner)
-        await conditions.update_condition(
+        await patients.update_condition(
             session=ctx.session,
             principal=ctx.principal,
             patient_id=owner,
@@ -132,7 +138,7 @@ class ConditionWriter(Writer):
 
     async def delete(self, ctx: FhirContext, resource_id: str) -> None:
         owner = await _owner(ctx, Condition, resource_id, self.resource_type)
-        await conditions.remove_condition(
+        await patients.remove_condition(
             session=ctx.session,
             principal=ctx.principal,
             patient_id=owner,

@@ -23,8 +23,7 @@ from clinical.fhir.writes.base import Writer
 from clinical.fhir.writes.reading import check_type
 from clinical.fhir.writes.registry import writer_for
 from core.errors import NotFound
-from core.identity.principal import Principal
-from core.identity.smart import Interaction
+from core.principal import Interaction, Principal
 
 
 def _writer(provider: ResourceProvider) -> Writer:

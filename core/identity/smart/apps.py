@@ -12,16 +12,16 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from core.access import require_role
-from core.audit import service as audit
 from core.db import utc_now
 from core.errors import NotFound
-from core.identity.principal import Principal, Role
 from core.identity.revocation import TokenRevocations
 from core.identity.smart.assertions import check_key_set
 from core.identity.smart.models import ClientType, SmartApp, SmartGrantRecord
-from core.identity.smart.scopes import InvalidScope, Level, check_scopes, parse_clinical, split_scope
+from core.identity.smart.scopes import check_scopes
 from core.identity.tokens import hash_opaque_token
+from core.principal import InvalidScope, Level, Principal, Role, parse_clinical, split_scope
 
 
 class AppCreate(BaseModel):
@@ -173,7 +173,7 @@ async def launchable_apps(*, session: AsyncSession) -> list[AppRead]:
     return [AppRead.of(row) for row in rows]
 
 
-async def set_active(
+async def set_app_active(
     *,
     session: AsyncSession,
     actor: Principal,

@@ -20,25 +20,15 @@ from pydantic import BaseModel
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import Forbidden, InvalidInput, NotFound
-from core.identity.principal import Principal, Role
 from core.identity.smart.apps import app_by_client_id
 from core.identity.smart.errors import OAuthError
 from core.identity.smart.models import AuthorizationStatus, ClientType, SmartApp, SmartAuthorization
-from core.identity.smart.scopes import (
-    LAUNCH,
-    LAUNCH_PATIENT,
-    InvalidScope,
-    Level,
-    check_scopes,
-    describe,
-    narrow_request,
-    parse_clinical,
-    split_scope,
-)
+from core.identity.smart.scopes import LAUNCH, LAUNCH_PATIENT, check_scopes, describe, narrow_request
 from core.identity.tokens import ALGORITHM, LEEWAY_S, hash_opaque_token
+from core.principal import InvalidScope, Level, Principal, Role, parse_clinical, split_scope
 from core.settings import Settings
 
 REQUEST_TTL_S = 600  # the user has ten minutes to answer the consent page
@@ -63,7 +53,7 @@ class AuthorizeRequest:
     nonce: str | None = None
 
 
-class Redirect(Exception):
+class AuthorizeRedirect(Exception):
     """An error reported to the app at its (verified) redirect URI."""
 
     def __init__(self, url: str) -> None:
@@ -77,20 +67,20 @@ def redirect_url(redirect_uri: str, params: dict[str, str | None]) -> str:
     return f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{query}"
 
 
-async def start(
+async def start_authorization(
     *, session: AsyncSession, request: AuthorizeRequest, fhir_base_url: str, settings: Settings
 ) -> SmartAuthorization:
     """The pending authorisation of a valid request.
 
     OAuthError for a bad client or redirect URI (shown to the user: never redirect to an unverified
-    address); Redirect carrying the error for anything else, as RFC 6749 section 4.1.2.1 asks."""
+    address); AuthorizeRedirect carrying the error for anything else, as RFC 6749 section 4.1.2.1 asks."""
     app = await app_by_client_id(session, request.client_id or "")
     if app is None or app.client_type is ClientType.BACKEND:
         raise OAuthError("invalid_client", "No app is registered with this client_id.")
     if request.redirect_uri not in app.redirect_uris:
         raise OAuthError("invalid_request", "The redirect_uri is not one the app registered.")
 
-    def refuse(error: str, description: str) -> Redirect:
+    def refuse(error: str, description: str) -> AuthorizeRedirect:
         audit.record(
             session,
             actor=None,
@@ -101,7 +91,7 @@ async def start(
             detail={"error": error, "description": description},
         )
         assert request.redirect_uri is not None
-        return Redirect(
+        return AuthorizeRedirect(
             redirect_url(
                 request.redirect_uri,
                 {"error": error, "error_description": description, "state": request.state},
@@ -176,7 +166,9 @@ class ConsentRead(BaseModel):
     patient_picker: bool  # staff choose the patient (a standalone launch)
 
 
-async def consent(*, session: AsyncSession, actor: Principal, authorization_id: uuid.UUID) -> ConsentRead:
+async def read_consent(
+    *, session: AsyncSession, actor: Principal, authorization_id: uuid.UUID
+) -> ConsentRead:
     """The pending request, for the signed-in user's consent page."""
     pending, app = await _pending(session, actor, authorization_id)
     needs = _needs_patient(pending)
@@ -192,7 +184,7 @@ async def consent(*, session: AsyncSession, actor: Principal, authorization_id: 
     )
 
 
-async def approve(
+async def approve_authorization(
     *, session: AsyncSession, actor: Principal, authorization_id: uuid.UUID, patient_id: uuid.UUID | None
 ) -> str:
     """Issues the code; returns where the browser goes next (the app's redirect URI with it)."""
@@ -219,7 +211,7 @@ async def approve(
     return redirect_url(pending.redirect_uri, {"code": code, "state": pending.state})
 
 
-async def deny(*, session: AsyncSession, actor: Principal, authorization_id: uuid.UUID) -> str:
+async def deny_authorization(*, session: AsyncSession, actor: Principal, authorization_id: uuid.UUID) -> str:
     """Records the refusal; returns the app's redirect URI carrying `access_denied`."""
     pending, app = await _pending(session, actor, authorization_id)
     pending.status = AuthorizationStatus.DENIED

@@ -9,15 +9,15 @@ from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import NotFound
-from core.identity.principal import Principal
 from core.identity.revocation import TokenRevocations
 from core.identity.smart.authorize import ScopeWords
 from core.identity.smart.models import SmartApp, SmartGrantRecord
-from core.identity.smart.scopes import describe, split_scope
+from core.identity.smart.scopes import describe
 from core.identity.smart.token_status import revoke_grant
+from core.principal import Principal, split_scope
 from core.settings import Settings
 
 
@@ -62,7 +62,7 @@ async def connected_apps(
     ]
 
 
-async def disconnect(
+async def disconnect_app(
     *,
     session: AsyncSession,
     actor: Principal,

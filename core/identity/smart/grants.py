@@ -15,10 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.identity.models import User
-from core.identity.principal import Principal, Role
 from core.identity.revocation import TokenRevocations
 from core.identity.smart import assertions
 from core.identity.smart.apps import app_by_client_id
@@ -31,19 +30,11 @@ from core.identity.smart.models import (
     SmartAuthorization,
     SmartGrantRecord,
 )
-from core.identity.smart.scopes import (
-    FHIR_USER,
-    OFFLINE_ACCESS,
-    OPENID,
-    Level,
-    SmartGrant,
-    narrow_request,
-    parse_clinical,
-    split_scope,
-)
+from core.identity.smart.scopes import FHIR_USER, OFFLINE_ACCESS, OPENID, narrow_request
 from core.identity.smart.token_status import revoke_grant
 from core.identity.smart.tokens import issue_smart_access_token
 from core.identity.tokens import hash_opaque_token, new_refresh_token
+from core.principal import Level, Principal, Role, SmartGrant, parse_clinical, split_scope
 from core.settings import Settings
 
 # The FHIR reference of the signed-in user (Patient/..., Practitioner/...), for `fhirUser`.
@@ -62,7 +53,7 @@ class ClientCredentials:
 
 
 @dataclass(frozen=True, slots=True)
-class Endpoint:
+class TokenEndpoint:
     """Where the token endpoint and the FHIR base live, as the caller reached them."""
 
     token_url: str
@@ -134,7 +125,7 @@ async def exchange_code(
     redirect_uri: str | None,
     code_verifier: str | None,
     settings: Settings,
-    endpoint: Endpoint,
+    endpoint: TokenEndpoint,
     fhir_user: FhirUserLookup,
 ) -> dict[str, Any]:
     """The tokens for an approved code, once: its app, redirect URI and PKCE verifier must match."""
@@ -173,14 +164,14 @@ async def exchange_code(
     )
 
 
-async def refresh(
+async def exchange_refresh_token(
     *,
     session: AsyncSession,
     app: SmartApp,
     refresh_token: str,
     scope: str | None,
     settings: Settings,
-    endpoint: Endpoint,
+    endpoint: TokenEndpoint,
     fhir_user: FhirUserLookup,
     revocations: TokenRevocations,
 ) -> dict[str, Any]:
@@ -274,7 +265,7 @@ async def _user_tokens(
     record: SmartGrantRecord,
     *,
     settings: Settings,
-    endpoint: Endpoint,
+    endpoint: TokenEndpoint,
     fhir_user: FhirUserLookup,
     nonce: str | None = None,
 ) -> dict[str, Any]:
@@ -309,7 +300,7 @@ async def _user_tokens(
 def _id_token(
     subject: Principal,
     app: SmartApp,
-    endpoint: Endpoint,
+    endpoint: TokenEndpoint,
     settings: Settings,
     *,
     fhir_user: str | None,

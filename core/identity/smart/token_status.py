@@ -10,7 +10,7 @@ import jwt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import service as audit
+from core import audit
 from core.db import utc_now
 from core.errors import NotAuthenticated
 from core.identity.revocation import TokenRevocations
@@ -21,7 +21,7 @@ from core.identity.tokens import hash_opaque_token
 from core.settings import Settings
 
 
-async def revoke(
+async def revoke_token(
     *, session: AsyncSession, app: SmartApp, token: str, settings: Settings, revocations: TokenRevocations
 ) -> None:
     """Ends a refresh token's grant (its access tokens too) or one access token of this app.
@@ -74,7 +74,7 @@ def _expiry(claims: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
 
 
-async def introspect(
+async def introspect_token(
     *,
     session: AsyncSession,
     token: str,

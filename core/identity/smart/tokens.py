@@ -17,9 +17,7 @@ import jwt
 
 from core.db import utc_now
 from core.errors import NotAuthenticated
-from core.identity.principal import Principal, Role
 from core.identity.revocation import TokenRevocations
-from core.identity.smart.scopes import SmartGrant
 from core.identity.tokens import (
     ALGORITHM,
     LEEWAY_S,
@@ -27,6 +25,7 @@ from core.identity.tokens import (
     REQUIRED_CLAIMS,
     authenticate_access_token,
 )
+from core.principal import Principal, Role, SmartGrant
 from core.settings import Settings
 
 # Revoking a grant refuses its access tokens for at most their lifetime.

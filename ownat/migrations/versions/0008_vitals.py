@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from devices.vitals import partitions
+from devices import vitals
 
 revision: str = "0008_vitals"
 down_revision: str | None = "0007_devices"
@@ -26,7 +26,7 @@ FLOAT = sa.Float(precision=53)
 
 def upgrade() -> None:
     bind = op.get_bind()
-    storage = partitions.choose_storage(bind)
+    storage = vitals.choose_storage(bind)
     op.create_table(
         "vital_readings",
         sa.Column("time", sa.DateTime(timezone=True), nullable=False),
@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("value", FLOAT, nullable=False),
         sa.Column("unit", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("device_id", "metric", "time", name="pk_vital_readings"),
-        **partitions.table_options(storage),
+        **vitals.table_options(storage),
     )
     op.create_index(
         "ix_vital_readings_patient_id_metric_time",
@@ -44,7 +44,7 @@ def upgrade() -> None:
         ["patient_id", "metric", sa.text("time DESC")],
     )
     op.create_index("ix_vital_readings_time", "vital_readings", ["time"], postgresql_using="brin")
-    partitions.finish_storage(bind, storage)
+    vitals.finish_storage(bind, storage)
 
     op.create_table(
         "vital_rollups_1m",
@@ -105,4 +105,4 @@ def downgrade() -> None:
     op.drop_index("ix_vital_readings_patient_id_metric_time", table_name="vital_readings")
     # Dropping the parent drops its partitions (or a hypertable's chunks) with it.
     op.drop_table("vital_readings")
-    partitions.drop_storage(op.get_bind())
+    vitals.drop_storage(op.get_bind())

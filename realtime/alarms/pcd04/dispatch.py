@@ -21,13 +21,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.organisation.models import Bed, Ward
-from clinical.patients.models import Patient
+from clinical.organisation import Bed, Ward
+from clinical.patients import Patient
 from core.outbox import EventType, OutboxEvent
 from core.resources import Resources
 from core.sessions import transaction
 from core.settings import Settings
-from devices.pcd.compose import END_BLOCK, frame
+from devices.protocol import END_BLOCK, frame
 from realtime.alarms.models import Alarm
 from realtime.alarms.pcd04.message import AlarmReport, oru_r40
 

@@ -15,8 +15,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from clinical.lab.hl7.ack import escape
-from devices.pcd.compose import dtm, mdc_of
+from clinical.lab import escape_hl7
+from devices.protocol import dtm, mdc_of
 from realtime.alarms.models import AlarmKind, AlarmPriority
 
 PROFILE = "IHE_PCD_ACM_001^IHE PCD^1.3.6.1.4.1.19376.1.6.4.4^ISO"
@@ -59,12 +59,12 @@ def oru_r40(report: AlarmReport, *, control_id: str, receiver: str, version: str
     phase = PHASES.get(report.change, "update")
     state = "inactive" if report.change == "resolved" else "active"
     segments = [
-        f"MSH|^~\\&|OWNAT||{escape(receiver)}||{now}||ORU^R40^ORU_R40|{control_id}|P|{version}|||AL|NE||"
+        f"MSH|^~\\&|OWNAT||{escape_hl7(receiver)}||{now}||ORU^R40^ORU_R40|{control_id}|P|{version}|||AL|NE||"
         f"UNICODE UTF-8|||{PROFILE}",
-        f"PID|||{escape(report.mrn)}^^^OWNAT^MR||{escape(report.family)}^{escape(report.given)}",
-        f"PV1||I|{'^'.join(escape(part) for part in report.point_of_care)}",
+        f"PID|||{escape_hl7(report.mrn)}^^^OWNAT^MR||{escape_hl7(report.family)}^{escape_hl7(report.given)}",
+        f"PV1||I|{'^'.join(escape_hl7(part) for part in report.point_of_care)}",
         f"OBR|1|{alarm}^OWNAT|{alarm}^OWNAT|{EVENT}|||{dtm(report.raised_at)}",
-        f"OBX|1|ST|{EVENT}|1.0.0.0.1|{escape(report.text)}||||||F|||{now}",
+        f"OBX|1|ST|{EVENT}|1.0.0.0.1|{escape_hl7(report.text)}||||||F|||{now}",
     ]
     mdc = mdc_of(report.metric) if report.metric else None
     if mdc is not None and report.value is not None:
@@ -74,7 +74,7 @@ def oru_r40(report: AlarmReport, *, control_id: str, receiver: str, version: str
         )
     elif report.value is not None:
         segments.append(
-            f"OBX|2|NM|{escape(report.code)}^{escape(report.code)}^OWNAT|1.0.0.0.2|{report.value:g}||||||F"
+            f"OBX|2|NM|{escape_hl7(report.code)}^{escape_hl7(report.code)}^OWNAT|1.0.0.0.2|{report.value:g}||||||F"
         )
     kind = "ST" if report.kind is AlarmKind.TECHNICAL else "SP"
     inactivation = "acknowledged" if report.acknowledged else "enabled"
@@ -91,6 +91,6 @@ def oru_r40(report: AlarmReport, *, control_id: str, receiver: str, version: str
         segments.append(f"OBX|{number}|ST|{attribute}|1.0.0.0.{number}|{value}||||||F")
     if report.device_id:
         segments.append(
-            f"OBX|{len(segments) - 3}|ST|68480^MDC_ATTR_ALARM_SOURCE^MDC|1.0.0.0.9|{escape(report.device_id)}||||||F"
+            f"OBX|{len(segments) - 3}|ST|68480^MDC_ATTR_ALARM_SOURCE^MDC|1.0.0.0.9|{escape_hl7(report.device_id)}||||||F"
         )
     return "\r".join(segments) + "\r"

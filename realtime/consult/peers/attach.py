@@ -10,11 +10,10 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from clinical.documents.models import Document, DocumentKind
-from clinical.documents.storage import CHUNK_BYTES, FileSystemStorage, StoredBlob
-from core.audit import service as audit
+from clinical.documents import CHUNK_BYTES, Document, DocumentKind, FileSystemStorage, StoredBlob
+from core import audit
 from core.db import utc_now
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from core.sessions import transaction
 from realtime.consult.peers.consent import RESOURCE
 from realtime.consult.peers.recorder import Recording

@@ -14,13 +14,12 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.encounters.access import load_encounter
-from clinical.encounters.models import Encounter
-from clinical.organisation.models import Practitioner
+from clinical.encounters import Encounter, load_encounter
+from clinical.organisation import Practitioner
+from core import audit
 from core.access import refuse
-from core.audit import service as audit
-from core.audit.models import AuditEvent
-from core.identity.principal import Principal, Role
+from core.audit import AuditEvent
+from core.principal import Principal, Role
 
 RESOURCE = "consult_recording"
 GIVE, WITHDRAW = "give_consent", "withdraw_consent"

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from core.access import require_role
-from core.audit import service as audit
 from core.db import utc_now
 from core.errors import NotFound, RateLimited
-from core.identity.principal import Principal, Role
+from core.principal import Principal, Role
 from core.rate_limit import RateLimiter
 from realtime.consult.peers.echo import EchoPeer
 from realtime.consult.peers.registry import PeerRegistry

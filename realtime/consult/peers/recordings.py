@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from clinical.documents.storage import FileSystemStorage
+from clinical.documents import FileSystemStorage
+from core import audit
 from core.access import refuse
-from core.audit import service as audit
 from core.errors import Conflict, NotFound
-from core.identity.principal import Principal
+from core.principal import Principal
 from core.sessions import transaction
 from core.settings import Settings
 from realtime.consult import invitations

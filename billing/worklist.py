@@ -1,5 +1,8 @@
 """Finished encounters as the billing office works them: who was seen, by whom, for how long, and
 what has been charged or claimed so far. No clinical content (notes, results) is shown here.
+
+It sits above `billing.charges` and `billing.insurance` because it shows both: a claim is built from
+charges, so the charges must not depend on claims.
 """
 
 from __future__ import annotations
@@ -13,15 +16,13 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.access import require_manager
-from billing.charges.models import ChargeItem
-from billing.insurance.models import Claim
-from billing.insurance.terms import ClaimStatus
-from clinical.encounters.access import audit_reads
-from clinical.encounters.models import Encounter, EncounterClass, EncounterStatus
-from clinical.organisation.models import Practitioner
-from clinical.patients.models import Patient
-from core.identity.principal import Principal
+from billing.charges import ChargeItem
+from billing.insurance import Claim, ClaimStatus
+from clinical.encounters import Encounter, EncounterClass, EncounterStatus, audit_reads
+from clinical.organisation import Practitioner
+from clinical.patients import Patient
 from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
+from core.principal import Principal
 
 RESOURCE = "encounter"
 

@@ -20,7 +20,7 @@ Every MQTT client of the platform (edge gateway, ingest workers, the broker prob
 given its broker as `mqtt://[user:password@]host[:port]` (`mqtts://` for TLS): `parse_mqtt_url`.
 
 This module imports nothing from the platform and needs only pydantic, so the edge agent
-can install it without the server's dependencies.
+can install it without the server's dependencies (the whole `devices.protocol` package keeps to that).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Writing IHE PCD-01 ORU^R01 messages, as a monitor gateway sends them (the simulator, tests, bench).
 
-The edge gateway imports it: the standard library, `devices.protocol` and the shared MDC table
-`devices.mdc` only. The structure follows the IHE PCD Technical Framework's examples: MSH with the
+The edge gateway imports it: the standard library, the MQTT wire format and the shared MDC table
+(`devices.protocol.mdc`) only. The structure follows the IHE PCD Technical Framework's examples: MSH with the
 PCD-01 profile in MSH-21, PID, PV1 with the bed, one OBR, then the containment tree in OBX-4: the
 MDS row carrying the device's EUI-64 in OBX-18, one VMD and one channel per kind of measurement,
 and the metrics under them with MDC codes and units.
@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from devices import mdc
-from devices.protocol import metric_spec
+from devices.protocol import mdc
+from devices.protocol.mqtt import metric_spec
 
 PROFILE = "IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO"
 START_BLOCK, END_BLOCK = b"\x0b", b"\x1c\x0d"
 
 # Ownat metric (LOINC) -> (MDC unit reference id, VMD) a monitor sends it in; the term is the
-# metric's first in the shared table `devices.mdc`, the numeric codes come from there too.
+# metric's first in the shared table `mdc`, the numeric codes come from there too.
 _SENT_AS = {
     "8867-4": ("MDC_DIM_BEAT_PER_MIN", "ECG"),
     "59408-5": ("MDC_DIM_PERCENT", "PULS_OXIM"),

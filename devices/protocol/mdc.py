@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from devices.protocol import metric_spec
+from devices.protocol.mqtt import metric_spec
 
 # BICEPS's default coding system, which SDC leaves out of a descriptor's Type when it is this one.
 MDC_CODING_SYSTEM: Final = "urn:oid:1.2.840.10004.1.1.1.0.0.1"
