@@ -45,8 +45,6 @@ __all__ = [
     "ReadingLike",
     "apply_device_status",
     "check_technical",
-    "evaluate",
-    "evaluate_patient",
     "evaluate_patients",
     "threshold_key",
 ]
@@ -81,47 +79,6 @@ class PatientReadings:
     ward_id: uuid.UUID | None = None
 
 
-async def evaluate(
-    session: AsyncSession,
-    *,
-    patient_id: uuid.UUID,
-    readings: Sequence[ReadingLike],
-    now: datetime,
-    bed_id: uuid.UUID | None = None,
-    ward_id: uuid.UUID | None = None,
-    policy: AlarmPolicy = DEFAULT_POLICY,
-) -> list[AlarmChange]:
-    """Applies thresholds and NEWS2 to a patient's new readings; returns the alarm changes to publish."""
-    evaluation = await evaluate_patient(
-        session,
-        patient_id=patient_id,
-        readings=readings,
-        now=now,
-        bed_id=bed_id,
-        ward_id=ward_id,
-        policy=policy,
-    )
-    return evaluation.changes
-
-
-async def evaluate_patient(
-    session: AsyncSession,
-    *,
-    patient_id: uuid.UUID,
-    readings: Sequence[ReadingLike],
-    now: datetime,
-    bed_id: uuid.UUID | None = None,
-    ward_id: uuid.UUID | None = None,
-    policy: AlarmPolicy = DEFAULT_POLICY,
-) -> Evaluation:
-    """`evaluate`, also returning the limits and NEWS2 band it used; NotFound for an unknown patient."""
-    batch = [PatientReadings(patient_id, readings, bed_id, ward_id)]
-    evaluation = (await evaluate_patients(session, batch, now=now, policy=policy)).get(patient_id)
-    if evaluation is None:
-        raise NotFound("No such patient.")
-    return evaluation
-
-
 async def evaluate_patients(
     session: AsyncSession,
     batch: Sequence[PatientReadings],
@@ -130,7 +87,7 @@ async def evaluate_patients(
     yield_every: int = YIELD_EVERY_PATIENTS,
     policy: AlarmPolicy = DEFAULT_POLICY,
 ) -> dict[uuid.UUID, Evaluation]:
-    """`evaluate_patient` of each patient (one entry each), in one pass; unknown patients are left out.
+    """Each patient's evaluation (one entry each), in one pass; unknown patients are left out.
 
     An entry without readings is still evaluated: time alone raises a condition that has lasted
     its delay and ends an alarm whose condition has been gone for the hysteresis.

@@ -1,8 +1,7 @@
 """Units of work for the processes that drive the engine: each commits, then publishes what changed.
 
-`ownat ingest` (and `ownat dev`) evaluate committed readings and statuses through
-`realtime.alarms.live_evaluator`, many patients per transaction; `evaluate_vitals_message` and
-`apply_status_message` do the same for one bus message or status. `ownat worker` and `ownat dev`
+`ownat ingest` (and `ownat dev`) evaluate readings and statuses through
+`realtime.alarms.live_evaluator`, many patients per transaction. `ownat worker` and `ownat dev`
 run `run_periodic_checks` every few seconds (silent devices, escalation) through the one periodic
 scheduler, `core.periodic`. Publishing follows the commit, so a dashboard never hears of an alarm
 that a rollback then took back.
@@ -24,48 +23,6 @@ from realtime.alarms.escalation import escalate_overdue
 from realtime.alarms.policy import policy_from_settings
 from realtime.alarms.publishing import publish_changes
 from realtime.alarms.schemas import AlarmChange
-
-
-def _optional_uuid(value: object) -> uuid.UUID | None:
-    return uuid.UUID(str(value)) if value else None
-
-
-async def evaluate_vitals_message(
-    resources: Resources, message: dict[str, Any], *, now: datetime
-) -> list[AlarmChange]:
-    """Evaluates one `vitals.patient.*` bus message (the ingest worker's shape) and publishes the changes."""
-    patient_id = _optional_uuid(message.get("patient_id"))
-    if patient_id is None:  # an unattributed reading alarms nobody
-        return []
-    readings = [Reading.model_validate(item) for item in message.get("readings", [])]
-    async with transaction(resources.sessions) as session:
-        changes = await engine.evaluate(
-            session,
-            patient_id=patient_id,
-            readings=readings,
-            now=now,
-            bed_id=_optional_uuid(message.get("bed_id")),
-            ward_id=_optional_uuid(message.get("ward_id")),
-            policy=policy_from_settings(resources.settings),
-        )
-    await publish_changes(resources.bus, changes)
-    return changes
-
-
-async def apply_status_message(
-    resources: Resources, *, device_id: str, status: StatusMessage, now: datetime
-) -> list[AlarmChange]:
-    """Applies one device status (low battery, sensor off) and publishes the changes."""
-    async with transaction(resources.sessions) as session:
-        changes = await engine.apply_device_status(
-            session,
-            device_id=device_id,
-            status=status,
-            now=now,
-            low_battery_pct=resources.settings.alarm_low_battery_pct,
-        )
-    await publish_changes(resources.bus, changes)
-    return changes
 
 
 async def run_periodic_checks(

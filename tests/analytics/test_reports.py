@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from clinical.analytics import appointments, consultations, demographics
+from clinical.analytics import by_department, by_practitioner, consultation_durations, demographics
 from core.db import create_engine
 from core.sessions import create_sessionmaker, transaction
 from devices.vitals.coverage import device_coverage
@@ -47,7 +47,7 @@ async def run(sessions, report, **kwargs):
 async def test_demographics_counts_age_on_the_last_day_and_leaves_out_inactive_and_later_patients(
     hospital,
 ) -> None:
-    report = await run(hospital, demographics.demographics)
+    report = await run(hospital, demographics)
     assert report.columns == [
         "age_band",
         "male",
@@ -68,7 +68,7 @@ async def test_demographics_counts_age_on_the_last_day_and_leaves_out_inactive_a
 
 
 async def test_appointments_per_practitioner_with_no_shows_and_utilisation(hospital) -> None:
-    report = await run(hospital, appointments.by_practitioner)
+    report = await run(hospital, by_practitioner)
     assert [row[1:] for row in report.rows] == [
         # 3 kept of 4 (one cancelled), 1 no-show of 3 seen-or-missed, 90 booked of 2,160 scheduled minutes
         ["Aalto, Ada", "Cardiology", 3, 2, 1, 1, 33.3, 90.0, 2160.0, 4.2],
@@ -80,7 +80,7 @@ async def test_appointments_per_practitioner_with_no_shows_and_utilisation(hospi
 
 
 async def test_appointments_per_department_sum_their_practitioners(hospital) -> None:
-    report = await run(hospital, appointments.by_department)
+    report = await run(hospital, by_department)
     assert report.rows == [
         ["Cardiology", 4, 2, 1, 1, 33.3, 150.0, 2340.0, 6.4],
         ["Neurology", 1, 1, 0, 0, 0.0, 20.0, 0.0, None],
@@ -88,7 +88,7 @@ async def test_appointments_per_department_sum_their_practitioners(hospital) -> 
 
 
 async def test_consultation_durations_count_only_finished_consultations_in_range(hospital) -> None:
-    report = await run(hospital, consultations.consultation_durations)
+    report = await run(hospital, consultation_durations)
     assert [row[1:] for row in report.rows] == [
         ["Aalto, Ada", "ambulatory", 3, 25.0, 20.0, 45.0],
         ["Aalto, Ada", "virtual", 1, 30.0, 30.0, 30.0],

@@ -9,14 +9,13 @@ from sqlalchemy import select
 from core.outbox import EventType, OutboxEvent
 from core.principal import Role
 from core.sessions import transaction
-from realtime.alarms import engine
 from realtime.alarms.defaults import HR
 from realtime.alarms.escalation import escalate_overdue
 from realtime.notifications.models import Channel
 from tests.clinical.builders import create_patient
 from tests.clinical.scheduling_builders import account, appointment_type, at, book, future_day, practitioner
 from tests.notifications.builders import notification_settings, notifications_of, worker
-from tests.realtime.alarm_builders import R
+from tests.realtime.alarm_builders import R, evaluate_one
 
 
 async def _events_about(sessions, key: str, value: str) -> list[OutboxEvent]:
@@ -60,8 +59,8 @@ async def test_an_escalation_is_written_once_and_pages_the_nurses_in_the_app(
     patient = await create_patient(sessions)
     t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     async with transaction(sessions) as session:
-        await engine.evaluate(session, patient_id=patient.id, readings=[R(HR, 30, t0)], now=t0)
-        raised = await engine.evaluate(
+        await evaluate_one(session, patient_id=patient.id, readings=[R(HR, 30, t0)], now=t0)
+        raised = await evaluate_one(
             session, patient_id=patient.id, readings=[R(HR, 30, t0 + timedelta(seconds=10))], now=t0
         )
     alarm_id = str(raised[0].alarm.id)

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.resources import Resources
 from core.sessions import transaction
-from devices.protocol import metric_spec
+from devices.protocol import Reading, metric_spec
 from devices.vitals.models import VitalReading
+from realtime.alarms import engine
+from realtime.alarms.decisions import DEFAULT_POLICY
+from realtime.alarms.engine import ReadingLike
 from realtime.alarms.models import AlarmPriority
-from realtime.alarms.policy import DEFAULT_VALUE_HOLD_S, AlarmPolicy
+from realtime.alarms.policy import DEFAULT_VALUE_HOLD_S, AlarmPolicy, policy_from_settings
+from realtime.alarms.publishing import publish_changes
+from realtime.alarms.schemas import AlarmChange
 
 # For tests of the plumbing (transport, rounds, outages), not of the policy: NEWS2 raises as soon
 # as its band is seen, an alarm resolves as soon as its condition is gone, and readings a test
@@ -72,3 +79,46 @@ async def store_readings(
     async with transaction(sessions) as session:
         await session.execute(insert(VitalReading), rows)
     return device
+
+
+async def evaluation_of(
+    session: AsyncSession,
+    *,
+    patient_id: uuid.UUID,
+    readings: Sequence[ReadingLike],
+    now: datetime,
+    bed_id: uuid.UUID | None = None,
+    ward_id: uuid.UUID | None = None,
+    policy: AlarmPolicy = DEFAULT_POLICY,
+) -> engine.Evaluation:
+    """One patient's evaluation through the engine's entry point, as the live evaluator calls it."""
+    batch = [engine.PatientReadings(patient_id, readings, bed_id, ward_id)]
+    evaluation = (await engine.evaluate_patients(session, batch, now=now, policy=policy)).get(patient_id)
+    assert evaluation is not None, "no such patient"
+    return evaluation
+
+
+async def evaluate_one(session: AsyncSession, **patient_and_readings: Any) -> list[AlarmChange]:
+    """The alarm changes of one patient's evaluation (see `evaluation_of`)."""
+    return (await evaluation_of(session, **patient_and_readings)).changes
+
+
+async def evaluate_vitals_message(
+    resources: Resources, message: dict[str, Any], *, now: datetime
+) -> list[AlarmChange]:
+    """Evaluates one `vitals.patient.*` bus message (the ingest worker's shape), publishes the changes."""
+    patient_id = uuid.UUID(message["patient_id"]) if message.get("patient_id") else None
+    if patient_id is None:  # an unattributed reading alarms nobody
+        return []
+    async with transaction(resources.sessions) as session:
+        changes = await evaluate_one(
+            session,
+            patient_id=patient_id,
+            readings=[Reading.model_validate(item) for item in message.get("readings", [])],
+            now=now,
+            bed_id=uuid.UUID(message["bed_id"]) if message.get("bed_id") else None,
+            ward_id=uuid.UUID(message["ward_id"]) if message.get("ward_id") else None,
+            policy=policy_from_settings(resources.settings),
+        )
+    await publish_changes(resources.bus, changes)
+    return changes

@@ -14,11 +14,10 @@ from sqlalchemy import select
 from core.audit.models import AuditEvent
 from core.principal import Role
 from core.sessions import transaction
-from realtime.alarms import engine
 from realtime.alarms.defaults import HR
 from tests.builders import login, signed_in
 from tests.clinical.builders import create_patient, create_patient_user
-from tests.realtime.alarm_builders import R, client_for
+from tests.realtime.alarm_builders import R, client_for, evaluate_one
 
 API = "/api/v1"
 
@@ -37,7 +36,7 @@ async def alarm_client(alarm_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def _raised_alarm(sessions, patient_id):
     now = datetime.now(UTC)
     async with transaction(sessions) as session:
-        changes = await engine.evaluate(
+        changes = await evaluate_one(
             session,
             patient_id=patient_id,
             readings=[R(HR, 200, now - timedelta(seconds=30)), R(HR, 200, now)],

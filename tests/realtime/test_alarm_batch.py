@@ -32,7 +32,7 @@ from realtime.alarms.news2_inputs import score_latest
 from realtime.alarms.policy import AlarmPolicy
 from tests.clinical.builders import create_patient
 from tests.devices.ingest_helpers import GUARD_S
-from tests.realtime.alarm_builders import R, store_readings
+from tests.realtime.alarm_builders import R, evaluate_one, store_readings
 from tests.realtime.alarm_scenario import EXPECTED, STEPS, build_ward, outline, play, stored_state
 
 
@@ -65,7 +65,7 @@ async def test_a_batch_changes_what_one_by_one_changes(any_sessions) -> None:
         changes = {}
         for patient_id, batch in readings.items():
             async with transaction(sessions) as session:
-                changes[patient_id] = await engine.evaluate(
+                changes[patient_id] = await evaluate_one(
                     session, patient_id=patient_id, readings=batch, now=now
                 )
         return changes

@@ -13,11 +13,10 @@ from core.db import create_engine
 from core.resources import Resources
 from core.sessions import create_sessionmaker, transaction
 from ownat.migrate import upgrade_async
-from realtime.alarms import engine, jobs
 from realtime.alarms.defaults import HR, SPO2
 from realtime.alarms.escalation import escalate_overdue
 from tests.clinical.builders import admit, create_patient, create_ward_with_beds
-from tests.realtime.alarm_builders import R
+from tests.realtime.alarm_builders import R, evaluate_one, evaluate_vitals_message
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -42,7 +41,7 @@ async def test_the_engine_raises_once_and_escalates_on_sqlite(sqlite_sessions) -
     for second, value in [(0, 35), (5, 34), (10, 33), (12, 33)]:
         async with transaction(sqlite_sessions) as session:
             results.append(
-                await engine.evaluate(
+                await evaluate_one(
                     session,
                     patient_id=patient.id,
                     readings=[R(HR, value, T0 + timedelta(seconds=second))],
@@ -54,7 +53,7 @@ async def test_the_engine_raises_once_and_escalates_on_sqlite(sqlite_sessions) -
         escalated = await escalate_overdue(session, now=T0 + timedelta(minutes=5), after_s=120)
     assert [c.alarm.condition_key for c in escalated] == [f"threshold:{HR}:low"]
     async with transaction(sqlite_sessions) as session:
-        resolved = await engine.evaluate(
+        resolved = await evaluate_one(
             session,
             patient_id=patient.id,
             readings=[R(HR, 70, T0 + timedelta(minutes=6))],
@@ -62,9 +61,7 @@ async def test_the_engine_raises_once_and_escalates_on_sqlite(sqlite_sessions) -
         )
     assert resolved == []  # back in range: the alarm ends once its condition has been gone 30 s
     async with transaction(sqlite_sessions) as session:
-        ended = await engine.evaluate(
-            session, patient_id=patient.id, readings=[], now=T0 + timedelta(minutes=7)
-        )
+        ended = await evaluate_one(session, patient_id=patient.id, readings=[], now=T0 + timedelta(minutes=7))
     # A high alarm nobody acknowledged latches: it stays, showing that its condition ended.
     assert [(c.change, c.alarm.condition_ended_at) for c in ended] == [("updated", T0 + timedelta(minutes=6))]
 
@@ -90,8 +87,8 @@ async def test_a_vitals_message_is_evaluated_and_its_alarm_published_to_the_ward
 
     earlier = now - timedelta(seconds=20)  # SpO2's condition delay
     async with resources.bus.subscribe(channels=[f"alarms.ward.{ward.id}"]) as subscription:
-        assert await jobs.evaluate_vitals_message(resources, message(earlier), now=earlier) == []
-        changes = await jobs.evaluate_vitals_message(resources, message(now), now=now)
+        assert await evaluate_vitals_message(resources, message(earlier), now=earlier) == []
+        changes = await evaluate_vitals_message(resources, message(now), now=now)
         delivered = await anext(aiter(subscription))
     (raised,) = [c for c in changes if c.alarm.kind == "threshold"]
     assert (raised.alarm.bed_id, raised.alarm.ward_id) == (bed.id, ward.id)

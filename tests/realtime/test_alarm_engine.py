@@ -9,12 +9,11 @@ from sqlalchemy import select
 
 from core.audit.models import AuditEvent
 from core.sessions import transaction
-from realtime.alarms import engine
 from realtime.alarms.defaults import HR, RR, SBP, SPO2, TEMP
 from realtime.alarms.models import Alarm, AlarmStatus, News2Observation
 from realtime.alarms.news2 import Consciousness
 from tests.clinical.builders import create_patient
-from tests.realtime.alarm_builders import R, store_readings
+from tests.realtime.alarm_builders import R, evaluate_one, store_readings
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -25,7 +24,7 @@ def at(seconds: float) -> datetime:
 
 async def _evaluate(sessions, patient_id, readings, now):
     async with transaction(sessions) as session:
-        return await engine.evaluate(session, patient_id=patient_id, readings=readings, now=now)
+        return await evaluate_one(session, patient_id=patient_id, readings=readings, now=now)
 
 
 async def _alarms(sessions, patient_id):

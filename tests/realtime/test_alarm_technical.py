@@ -12,7 +12,7 @@ from realtime.alarms.escalation import escalate_overdue
 from realtime.alarms.publishing import channels_for
 from tests.clinical.builders import create_patient
 from tests.devices.registry_builders import bind_device, register_device
-from tests.realtime.alarm_builders import R, store_readings
+from tests.realtime.alarm_builders import R, evaluate_one, store_readings
 
 
 async def _bound(sessions, start):
@@ -60,8 +60,8 @@ async def test_an_unacknowledged_high_alarm_is_escalated_once(sessions) -> None:
     patient = await create_patient(sessions)
     t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     async with transaction(sessions) as session:
-        await engine.evaluate(session, patient_id=patient.id, readings=[R(HR, 30, t0)], now=t0)
-        raised = await engine.evaluate(
+        await evaluate_one(session, patient_id=patient.id, readings=[R(HR, 30, t0)], now=t0)
+        raised = await evaluate_one(
             session, patient_id=patient.id, readings=[R(HR, 30, t0 + timedelta(seconds=10))], now=t0
         )
     assert raised[0].alarm.priority == "high"

@@ -14,13 +14,12 @@ from sqlalchemy import func, select
 from clinical.encounters.recorded_vitals.models import RecordedVital
 from core.principal import Role
 from core.sessions import transaction
-from realtime.alarms import engine
 from realtime.alarms.defaults import HR, SPO2
 from realtime.alarms.models import News2Observation
 from realtime.alarms.news2 import ClinicalRisk
 from tests.builders import login, signed_in
 from tests.clinical.builders import audit_trail, create_patient, create_practitioner
-from tests.realtime.alarm_builders import R, client_for, store_readings
+from tests.realtime.alarm_builders import R, client_for, evaluation_of, store_readings
 
 API = "/api/v1"
 # Every parameter scores 0 on scale 1, breathing air and alert: NEWS2 0, complete.
@@ -269,9 +268,7 @@ async def test_the_alarm_engine_scores_saturation_on_the_assigned_scale(http, se
 
     async def band() -> ClinicalRisk:
         async with transaction(sessions) as session:
-            evaluation = await engine.evaluate_patient(
-                session, patient_id=patient.id, readings=readings, now=now
-            )
+            evaluation = await evaluation_of(session, patient_id=patient.id, readings=readings, now=now)
         return evaluation.news2_risk
 
     assert await band() is ClinicalRisk.LOW_MEDIUM  # 89 % scores 3 on scale 1

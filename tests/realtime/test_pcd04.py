@@ -19,11 +19,11 @@ from core.principal import Role
 from core.sessions import transaction
 from devices.protocol.pcd01 import END_BLOCK, frame
 from realtime.alarms import charting
-from realtime.alarms.jobs import evaluate_vitals_message
 from realtime.alarms.pcd04.dispatch import send_alarm_reports
 from realtime.alarms.schemas import ThresholdSet
 from tests.builders import create_user
 from tests.devices.ingest_helpers import GUARD_S, iso, new_patient
+from tests.realtime.alarm_builders import evaluate_vitals_message
 
 
 class AlarmManager:

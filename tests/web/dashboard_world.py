@@ -20,11 +20,11 @@ from core.resources import Resources
 from core.sessions import transaction
 from devices.registry.models import DeviceBinding
 from realtime.alarms import charting
-from realtime.alarms.jobs import evaluate_vitals_message
 from realtime.alarms.schemas import AlarmChange, ThresholdSet
 from tests.builders import create_user
 from tests.clinical.builders import admit, create_patient, create_ward_with_beds
 from tests.devices.ingest_helpers import iso, register_devices, unique_device_id
+from tests.realtime.alarm_builders import evaluate_vitals_message
 from tests.web.conftest import LiveServer
 
 HEART_RATE = "8867-4"
