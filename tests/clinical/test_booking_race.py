@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from clinical.scheduling import service
+from clinical import scheduling
 from clinical.scheduling.exceptions import SlotTaken
 from clinical.scheduling.models import PATIENT_OVERLAP, PRACTITIONER_OVERLAP, Appointment
 from clinical.scheduling.schemas import AppointmentCreate
@@ -184,7 +184,7 @@ async def test_embedded_sqlite_refuses_double_booking_in_the_service(
                 }
             )
             async with transaction(sqlite_sessions) as session:
-                return await service.book_appointment(
+                return await scheduling.book_appointment(
                     session=session, actor=staff.as_principal(), booking=booking
                 )
 
