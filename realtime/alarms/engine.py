@@ -20,7 +20,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import NotFound
 from realtime.alarms import store
 from realtime.alarms.decisions import (
     DEFAULT_POLICY,

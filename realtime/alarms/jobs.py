@@ -10,17 +10,13 @@ that a rollback then took back.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import datetime
-from typing import Any
 
 from core.periodic import PeriodicJob, PeriodicJobs
 from core.resources import Resources
 from core.sessions import transaction
-from devices.protocol import Reading, StatusMessage
 from realtime.alarms import engine
 from realtime.alarms.escalation import escalate_overdue
-from realtime.alarms.policy import policy_from_settings
 from realtime.alarms.publishing import publish_changes
 from realtime.alarms.schemas import AlarmChange
 

@@ -60,6 +60,11 @@ from realtime.alarms.schemas import AlarmChange
 
 log = logging.getLogger(__name__)
 
+# A score that changes within its band (a parameter's points, the total) is pushed at most this
+# often per patient, as often as dashboards used to ask for it; a new band or completeness goes at
+# once. Scores on a busy ward move many times a minute, and every push is a frame to each watcher.
+NEWS2_PUSH_INTERVAL_S = 15.0
+
 # How far back each round looks again for changes made elsewhere: longer than a transaction lasts.
 WATERMARK_OVERLAP = timedelta(seconds=30)
 
@@ -171,6 +176,8 @@ class LiveAlarmEvaluator:
         # whose score is to be pushed once their alarms are out (`_push_news2`). One entry a patient.
         self._news2_shown: dict[uuid.UUID, tuple[object, ...]] = {}
         self._news2_due: dict[uuid.UUID, engine.Evaluation] = {}
+        # When each patient's score was last pushed (the loop's clock), for `NEWS2_PUSH_INTERVAL_S`.
+        self._news2_pushed_s: dict[uuid.UUID, float] = {}
         self.stats = LiveStats()
         # Pulsed after each round, committed or not (tests and benchmarks await it rather than sleep).
         self.round_done = asyncio.Event()
@@ -316,7 +323,8 @@ class LiveAlarmEvaluator:
             self.stats.crossing_rounds += 1
             self.stats.changes += len(changes)
             await self._publish(changes)
-            await self._push_news2()
+            # Their scores go with the next routine round: the next crossing never waits for them.
+            self._wakeup.set()
             self._round_ended()
 
     def _done_evaluating(self, patients: Iterable[uuid.UUID]) -> None:
@@ -431,8 +439,14 @@ class LiveAlarmEvaluator:
                 now_s=now_s,
             )
             shown = news2_signature(evaluation.news2)
-            if self._news2_shown.get(patient_id) != shown:
+            last = self._news2_shown.get(patient_id)
+            if last != shown and (
+                last is None
+                or last[1:3] != shown[1:3]  # a new band, or complete or not: pushed at once
+                or now_s - self._news2_pushed_s.get(patient_id, 0.0) >= NEWS2_PUSH_INTERVAL_S
+            ):
                 self._news2_shown[patient_id] = shown
+                self._news2_pushed_s[patient_id] = now_s
                 self._news2_due[patient_id] = evaluation
             if count % self.tuning.yield_every_patients == 0:
                 await asyncio.sleep(0)  # signatures score every SpO2 scale: ~40 us a patient
@@ -475,7 +489,8 @@ class LiveAlarmEvaluator:
         return batch, {patient_id: values for _u, _c, patient_id, values in ranked}
 
     async def _push_news2(self) -> None:
-        """Pushes the NEWS2 of the patients whose score changed as a page shows it, after their alarms.
+        """Pushes the NEWS2 of the patients whose score changed as a page shows it, after their alarms
+        (the routine rounds push the crossing lane's too, so that a crossing never waits for this).
 
         Dashboards take it from here instead of asking for every patient's score over and over. Each
         answer is the REST answer's shape, with when the next full set is due (one query for all).

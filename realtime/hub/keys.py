@@ -13,14 +13,10 @@ from realtime.hub.messages import Scope
 # What the hub reads from the bus, in two lanes of their own (two Redis connections): a ward's
 # readings arrive many times a second, and an alarm read behind them on one connection would wait
 # for every frame queued ahead of it.
-READING_PATTERNS = ["vitals.ward.*"]
-EVENT_PATTERNS = [
-    "alarms.ward.*",
-    "alarms.patient.*",
-    "news2.ward.*",
-    "news2.patient.*",
-    "notifications.user.*",
-]
+# NEWS2 scores travel with the readings: on a busy ward they change many times a minute, and an
+# alarm must not wait behind them either.
+READING_PATTERNS = ["vitals.ward.*", "news2.ward.*", "news2.patient.*"]
+EVENT_PATTERNS = ["alarms.ward.*", "alarms.patient.*", "notifications.user.*"]
 
 
 class SubscriptionKey(NamedTuple):
