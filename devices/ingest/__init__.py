@@ -24,6 +24,7 @@ the MQTT consumer and client, the metrics and `ingest_status` for the system pag
 
 from devices.ingest.batch import LOCAL, Classified, Received, WriteBatch
 from devices.ingest.config import IngestConfig
+from devices.ingest.decode import DecodedReading
 from devices.ingest.metrics import IngestMetrics
 from devices.ingest.mqtt import MqttConsumer, SubscriptionOptions
 from devices.ingest.mqtt_client import BufferedClient
@@ -36,6 +37,7 @@ __all__ = [
     "BatchObserver",
     "BufferedClient",
     "Classified",
+    "DecodedReading",
     "IngestConfig",
     "IngestMetrics",
     "IngestStatus",

@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -51,12 +51,17 @@ from devices.protocol import StatusMessage
 from realtime.alarms import engine
 from realtime.alarms.decisions import DEFAULT_POLICY
 from realtime.alarms.evaluation_reads import patients_awaiting_time
-from realtime.alarms.news2_answers import news2_answer, news2_signature
+from realtime.alarms.news2_answers import news2_answer
+from realtime.alarms.news2_pushes import News2Pushes
 from realtime.alarms.observation_sets import last_full_sets
 from realtime.alarms.policy import AlarmPolicy, policy_from_settings
 from realtime.alarms.publishing import publish_changes, publish_news2
 from realtime.alarms.quiet import QuietPatients, Urgency, changed_elsewhere
 from realtime.alarms.schemas import AlarmChange
+
+if TYPE_CHECKING:
+    # A reading as the ingest worker holds it: (metric code, value, unit, time).
+    from devices.ingest import DecodedReading
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +83,6 @@ class Attributed(Protocol):
     def bed_id(self) -> uuid.UUID | None: ...
     @property
     def ward_id(self) -> uuid.UUID | None: ...
-
-
-# A reading as the ingest worker holds it: (metric code, value, unit, time).
-Reading = tuple[str, float, str, datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,12 +173,8 @@ class LiveAlarmEvaluator:
         # Patients being evaluated by either lane: never by both at once, so that an older reading
         # evaluated last can never undo what a newer one raised.
         self._evaluating: set[uuid.UUID] = set()
-        # What pages were last shown of each patient's NEWS2 (`news2_signature`), and the evaluations
-        # whose score is to be pushed once their alarms are out (`_push_news2`). One entry a patient.
-        self._news2_shown: dict[uuid.UUID, tuple[object, ...]] = {}
-        self._news2_due: dict[uuid.UUID, engine.Evaluation] = {}
-        # When each patient's score was last pushed (the loop's clock), for `NEWS2_PUSH_INTERVAL_S`.
-        self._news2_pushed_s: dict[uuid.UUID, float] = {}
+        # Whose NEWS2 is pushed once their alarms are out (`_push_news2`), and whose waits a little.
+        self._news2 = News2Pushes(interval_s=NEWS2_PUSH_INTERVAL_S)
         self.stats = LiveStats()
         # Pulsed after each round, committed or not (tests and benchmarks await it rather than sleep).
         self.round_done = asyncio.Event()
@@ -186,7 +183,7 @@ class LiveAlarmEvaluator:
     def observe(
         self,
         # Keyed by (device id, attribution): any object with the Attributed properties.
-        readings: Mapping[tuple[str, Any], Sequence[Reading]],
+        readings: Mapping[tuple[str, Any], Sequence[DecodedReading]],
         statuses: Iterable[tuple[str, Mapping[str, Any]]] = (),
     ) -> None:
         """Takes note of readings as they arrive, by (device, attribution), and of statuses by device."""
@@ -292,7 +289,8 @@ class LiveAlarmEvaluator:
         ignoring conflicts, as two ingest workers sharing the load do; but within one evaluator a
         patient is never in both lanes at once, so that an older reading evaluated last cannot end
         an alarm a newer one raised. A crossing of a patient the round is evaluating waits for that
-        round to end; a crossing the round took first is evaluated there, ranked first.
+        round to end; a round takes no patient with a crossing waiting, and lets go at once of the
+        patients it takes but does not evaluate (quiet, or beyond `max_patients_per_round`).
         """
         while True:
             await self._hurry.wait()
@@ -342,10 +340,13 @@ class LiveAlarmEvaluator:
 
     def _take(self) -> tuple[dict[uuid.UUID, _PatientState], dict[str, StatusMessage]]:
         # Everything waiting, but for patients the crossing lane is evaluating (they wait for the next
-        # round): the round ranks it and puts back what does not fit (see `_to_evaluate`).
-        if self._evaluating:
-            patients = {p: s for p, s in self._patients.items() if p not in self._evaluating}
-            self._patients = {p: s for p, s in self._patients.items() if p in self._evaluating}
+        # round) or is about to (a value newly past a limit: a crossing taken into a round of
+        # hundreds would be published only when the whole round is): the round ranks what it takes
+        # and puts back what does not fit (see `_to_evaluate`).
+        keep = self._evaluating | self._crossed
+        if keep:
+            patients = {p: s for p, s in self._patients.items() if p not in keep}
+            self._patients = {p: s for p, s in self._patients.items() if p in keep}
         else:
             patients, self._patients = self._patients, {}
         statuses, self._statuses = self._statuses, {}
@@ -395,6 +396,7 @@ class LiveAlarmEvaluator:
         self.stats.statuses += len(statuses)
         if self.stats.rounds % 100 == 0:
             self._quiet.forget_older_than(now_s - 10 * self.tuning.full_every_s)
+            self._news2.forget_older_than(now_s - 10 * self.tuning.full_every_s)
         return changes
 
     async def _evaluate_crossings(self, patients: dict[uuid.UUID, _PatientState]) -> list[AlarmChange]:
@@ -438,16 +440,7 @@ class LiveAlarmEvaluator:
                 news2_risk=evaluation.news2_risk,
                 now_s=now_s,
             )
-            shown = news2_signature(evaluation.news2)
-            last = self._news2_shown.get(patient_id)
-            if last != shown and (
-                last is None
-                or last[1:3] != shown[1:3]  # a new band, or complete or not: pushed at once
-                or now_s - self._news2_pushed_s.get(patient_id, 0.0) >= NEWS2_PUSH_INTERVAL_S
-            ):
-                self._news2_shown[patient_id] = shown
-                self._news2_pushed_s[patient_id] = now_s
-                self._news2_due[patient_id] = evaluation
+            self._news2.evaluated(patient_id, evaluation, now_s=now_s)
             if count % self.tuning.yield_every_patients == 0:
                 await asyncio.sleep(0)  # signatures score every SpO2 scale: ~40 us a patient
         self.stats.evaluated += len(evaluations)
@@ -481,6 +474,8 @@ class LiveAlarmEvaluator:
                 {patient_id: patients[patient_id] for _u, _c, patient_id, _v in ranked[limit:]}, {}
             )
             del ranked[limit:]
+        # The quiet and the put back are not this round's: a crossing of theirs need not wait for it.
+        self._done_evaluating(patients.keys() - {patient_id for _u, _c, patient_id, _v in ranked})
         batch = [
             engine.PatientReadings(patient_id, state.readings(), state.bed_id, state.ward_id)
             for _urgency, _count, patient_id, _values in ranked
@@ -496,7 +491,7 @@ class LiveAlarmEvaluator:
         answer is the REST answer's shape, with when the next full set is due (one query for all).
         A failure is logged, and those scores go again with their patients' next evaluation.
         """
-        due, self._news2_due = self._news2_due, {}
+        due = self._news2.take_due(now_s=time.monotonic())
         if not due:
             return
         now = utc_now()
@@ -510,8 +505,7 @@ class LiveAlarmEvaluator:
             await publish_news2(self._bus, answers)
         except Exception:
             log.exception("NEWS2 of %d patients not pushed; their next evaluation pushes it", len(due))
-            for patient_id in due:
-                self._news2_shown.pop(patient_id, None)
+            self._news2.not_pushed(list(due))
             return
         self.stats.news2_pushed += len(answers)
 

@@ -248,6 +248,56 @@ async def test_a_crossing_waits_for_the_round_holding_its_patient_so_an_older_re
         assert set(still_open) == {threshold_key(SBP, "high")}
 
 
+async def test_a_crossing_of_a_patient_the_round_let_go_of_does_not_wait_for_that_round(
+    sessions, redis_url, redis_prefix
+) -> None:
+    (_d1, held), (_d2, quiet) = await monitored_patients(sessions, 2)
+    bus = create_bus(redis_url=redis_url, key_prefix=redis_prefix)
+    tuning = LiveTuning(min_round_interval_s=0.05, tick_s=3600)
+    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=tuning, policy=AT_ONCE)
+    held_cuff = ("t-held", Attribution(held, None, None))
+    quiet_monitor = ("t-quiet", Attribution(quiet, None, None))
+    at = datetime.now(UTC) - timedelta(seconds=30)
+    well = [(HR, 72.0, "", at), (RR, 16.0, "", at), (SPO2, 98.0, "", at), (SBP, 120.0, "", at)]
+    task = asyncio.create_task(evaluator.run())
+    try:
+        async with (
+            bus.subscribe(channels=[f"alarms.patient.{held}"]) as held_alarms,
+            bus.subscribe(channels=[f"alarms.patient.{quiet}"]) as quiet_alarms,
+        ):
+            # One patient with an open alarm; the other evaluated once, well, so known to be quiet.
+            evaluator.observe({held_cuff: [(SBP, 80.0, "", at)], quiet_monitor: well})
+            assert (await next_change_of(held_alarms, threshold_key(SBP, "low")))["change"] == "raised"
+            async with asyncio.timeout(GUARD_S):
+                while evaluator.waiting or evaluator.stats.evaluated < 2:
+                    await evaluator.round_done.wait()
+            async with sessions() as holder:
+                holder_pid = await holder.scalar(text("SELECT pg_backend_pid()"))
+                await holder.execute(select(Alarm.id).where(Alarm.patient_id == held).with_for_update())
+                # One round takes both: the first waits for the lock, the second is quiet and let go.
+                later = at + timedelta(seconds=10)
+                evaluator.observe(
+                    {
+                        held_cuff: [(SBP, 120.0, "", later)],
+                        quiet_monitor: [(m, v, u, later) for m, v, u, _at in well],
+                    }
+                )
+                async with asyncio.timeout(GUARD_S):
+                    while await waiting_behind(sessions, holder_pid) == 0:  # noqa: ASYNC110 - only the database knows
+                        await asyncio.sleep(0.01)
+                # The quiet patient's pressure falls while that round is still held.
+                evaluator.observe({quiet_monitor: [(SBP, 80.0, "", at + timedelta(seconds=20))]})
+                raised = await next_change_of(quiet_alarms, threshold_key(SBP, "low"))
+                still_held = await waiting_behind(sessions, holder_pid)
+                await holder.rollback()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await bus.close()
+    # Raised by the crossing lane while the round that had taken the patient was still in flight.
+    assert raised["change"] == "raised" and still_held == 1
+
+
 class HeldSocket:
     """A dashboard's socket that takes one frame, then nothing until released (a client that stalls)."""
 
