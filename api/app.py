@@ -59,7 +59,7 @@ from core.resources import Resources
 from core.settings import Settings, load_settings
 from core.webhook_targets import normalised_hosts
 from devices.registry import broker_access_from, load_broker_settings
-from realtime.notifications import NotificationSettings, load_notification_settings
+from notifications import NotificationSettings, load_notification_settings
 
 API_PREFIX = "/api/v1"
 DOCUMENT_UPLOAD_PATH = re.compile(rf"{API_PREFIX}/patients/[0-9a-fA-F-]{{36}}/documents")

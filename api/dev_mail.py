@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 
 from api.deps import SessionDep
 from api.pages import page_response
-from realtime.notifications import DevEmail, recent_emails
+from notifications import DevEmail, recent_emails
 
 router = APIRouter(include_in_schema=False)
 

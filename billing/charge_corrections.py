@@ -27,7 +27,7 @@ async def update_charge(
     for field, value in changes.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(charge, field, value)
     await session.flush()
-    audit_charge(session, actor, "update", charge, detail={"fields": sorted(changes.model_fields_set)})
+    audit_charge(session, actor, "update", charge, fields=sorted(changes.model_fields_set))
     return charge
 
 

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.access import require_manager
 from billing.charges import ChargeItem
 from billing.insurance import Claim, ClaimStatus
-from clinical.encounters import Encounter, EncounterClass, EncounterStatus, audit_reads
+from clinical.encounters import Encounter, EncounterClass, EncounterStatus
 from clinical.organisation import Practitioner
 from clinical.patients import Patient
+from core import audit
 from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 from core.principal import Principal
 
@@ -84,7 +85,9 @@ async def list_finished_encounters(
     ids = [e.id for e in encounters]
     charges = await _charges(session, ids)
     claims = await _claims(session, ids)
-    audit_reads(session, actor, encounters, action="list", resource_type=RESOURCE, detail={"for": "billing"})
+    audit.record_listed(
+        session, actor, encounters, action="list", resource_type=RESOURCE, detail={"for": "billing"}
+    )
     return Page(
         items=[_item(e, p, pr, charges.get(e.id, []), claims.get(e.id, [])) for e, p, pr in rows],
         next_cursor=encode_cursor(encounters[-1].created_at, encounters[-1].id) if more else None,

@@ -11,6 +11,7 @@ import binascii
 import json
 import uuid
 from datetime import datetime
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -64,39 +65,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     return position
 
 
-def newest_first(
+def in_time_order(
     query: Select[Any],
     *,
     time_column: InstrumentedAttribute[datetime],
     id_column: InstrumentedAttribute[uuid.UUID],
-    cursor: str | None,
-    limit: int,
-) -> Select[Any]:
-    """`query` ordered newest first, after the cursor's row, with one extra row to detect more."""
-    return _keyset(query, time_column, id_column, cursor=cursor, limit=limit, descending=True)
-
-
-def oldest_first(
-    query: Select[Any],
-    *,
-    time_column: InstrumentedAttribute[datetime],
-    id_column: InstrumentedAttribute[uuid.UUID],
-    cursor: str | None,
-    limit: int,
-) -> Select[Any]:
-    """`query` ordered oldest first, after the cursor's row, with one extra row to detect more."""
-    return _keyset(query, time_column, id_column, cursor=cursor, limit=limit, descending=False)
-
-
-def _keyset(
-    query: Select[Any],
-    time_column: InstrumentedAttribute[datetime],
-    id_column: InstrumentedAttribute[uuid.UUID],
-    *,
     cursor: str | None,
     limit: int,
     descending: bool,
 ) -> Select[Any]:
+    """`query` in (time, id) order, after the cursor's row, with one extra row to detect more."""
     if descending:
         query = query.order_by(time_column.desc(), id_column.desc())
     else:
@@ -108,6 +86,11 @@ def _keyset(
     if descending:
         return query.where(or_(time_column < moment, and_(time_column == moment, id_column < row_id)))
     return query.where(or_(time_column > moment, and_(time_column == moment, id_column > row_id)))
+
+
+# The two directions by name, which reads better at the call sites than a flag.
+newest_first = partial(in_time_order, descending=True)
+oldest_first = partial(in_time_order, descending=False)
 
 
 def split_page(rows: list[R], *, limit: int) -> tuple[list[R], bool]:

@@ -37,6 +37,7 @@ from devices.ingest import IngestConfig, IngestWorker
 from devices.pcd import open_receiver
 from devices.simulator import SimulatedDevice, paced, simulate
 from edge.pcd_mllp import PcdMllpSender
+from notifications import NotificationSettings, NotificationWorker, load_notification_settings
 from ownat import migrate
 from ownat.demo import demo_accounts_text, demo_devices, seed_demo_data, simulated_devices
 from ownat.demo.monitors import PCD_FED, bed_of_device
@@ -46,7 +47,6 @@ from ownat.demo_feed import DemoFeed
 from ownat.uvicorn_config import uvicorn_config
 from ownat.worker_jobs import periodic_jobs
 from realtime.alarms import LiveAlarmEvaluator, LiveTuning, policy_from_settings, run_periodic_checks_forever
-from realtime.notifications import NotificationSettings, NotificationWorker, load_notification_settings
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,11 @@ import billing
 import clinical
 import core
 import devices
+import notifications
 import realtime
 from core.db import Base
 
-DOMAIN_PACKAGES = (core, clinical, billing, devices, realtime)
+DOMAIN_PACKAGES = (core, clinical, billing, devices, realtime, notifications)
 
 
 def _import_model_modules() -> None:

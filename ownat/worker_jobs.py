@@ -2,7 +2,8 @@
 
 One list for both processes that run the worker loop: `ownat worker` (`ownat.processes.worker`) and
 `ownat dev` (`ownat.embedded`, which starts the alarm checks apart). The notification worker only
-schedules what it is handed, so `realtime.notifications` depends on none of these domains.
+schedules what it is handed, so `notifications` depends on none of these domains (appointment
+reminders included: scheduling writes them to the outbox, the worker then delivers them).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from billing.payments import run_payment_expiry
 from clinical.fhir import ExportRunner
+from clinical.scheduling import run_appointment_reminders
 from core.periodic import PeriodicJob
 from realtime.alarms import periodic_checks_job, send_alarm_reports
 from realtime.consult import run_room_closing
@@ -31,6 +33,8 @@ class JobIntervals:
     fhir_subscriptions_s: float = 1.0
     # Bulk Data exports: a queued export starts within this long.
     fhir_exports_s: float = 2.0
+    # Reminders are due 24 hours and 1 hour before a visit: a minute late is soon enough.
+    appointment_reminders_s: float = 60.0
 
 
 def periodic_jobs(intervals: JobIntervals | None = None, *, alarm_checks: bool = True) -> list[PeriodicJob]:
@@ -46,6 +50,8 @@ def periodic_jobs(intervals: JobIntervals | None = None, *, alarm_checks: bool =
             "fhir subscriptions", every.fhir_subscriptions_s, subscriptions, close=subscriptions.close
         ),
         PeriodicJob("fhir exports", every.fhir_exports_s, exports, close=exports.close),
+        # Last: what it writes to the outbox is fanned out in the same pass, right after the jobs.
+        PeriodicJob("appointment reminders", every.appointment_reminders_s, run_appointment_reminders),
     ]
     if alarm_checks:
         jobs.insert(0, periodic_checks_job(every.alarm_checks_s))

@@ -15,8 +15,19 @@ from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("api", "core", "clinical", "billing", "devices", "realtime", "edge", "ownat", "bench")
-DOMAINS = frozenset({"clinical", "billing", "devices", "realtime"})
+PACKAGES = (
+    "api",
+    "core",
+    "clinical",
+    "billing",
+    "devices",
+    "realtime",
+    "notifications",
+    "edge",
+    "ownat",
+    "bench",
+)
+DOMAINS = frozenset({"clinical", "billing", "devices", "realtime", "notifications"})
 
 # What each top-level package must not import (first-party packages only; third party is free).
 FORBIDDEN = {

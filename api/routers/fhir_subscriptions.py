@@ -16,12 +16,11 @@ from api.deps import CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep
 from api.routers.fhir import BASE_PATH, FhirResponse, FhirRoute, outcome_response
 from api.websocket_transport import serve_websocket
 from clinical.fhir import InvalidResource, InvalidSearch
-from core.bus import Bus
+from core.bus import FHIR_SUBSCRIPTIONS_CHANGED, Bus, SubscriptionsChanged
 from core.errors import NotFound
 from realtime import subscriptions
 from realtime.socket_wire import Transport
 from realtime.subscriptions import (
-    CHANGED_CHANNEL,
     TOPICS,
     SubscriptionDispatcher,
     serve_socket,
@@ -47,7 +46,7 @@ def _base_url(request: Request) -> str:
 
 async def _announce(bus: Bus) -> None:
     # After the response, so after the commit: every api instance reloads and sees the change.
-    await bus.publish(CHANGED_CHANNEL, {"changed": True})
+    await bus.publish(FHIR_SUBSCRIPTIONS_CHANGED, SubscriptionsChanged())
 
 
 @router.get("/SubscriptionTopic", summary="The topics one can subscribe to")

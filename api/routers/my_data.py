@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+import notifications
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from clinical import patients, privacy
 from clinical.documents import content_disposition
@@ -23,7 +24,6 @@ from clinical.privacy import (
     RequestStatus,
     RestrictionRead,
 )
-from realtime import notifications
 
 router = APIRouter(tags=["my data"])
 

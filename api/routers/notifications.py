@@ -6,10 +6,10 @@ import uuid
 
 from fastapi import APIRouter, Query, Request
 
+import notifications
 from api.deps import CurrentPrincipal, SessionDep
 from core.db import utc_now
-from realtime import notifications
-from realtime.notifications import (
+from notifications import (
     Backlog,
     Channel,
     DeliveryRead,

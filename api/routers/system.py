@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
+import notifications
 from api.deps import AdminPrincipal, SessionDep, require_roles
 from core import audit
 from core.principal import Role
 from devices.ingest import IngestStatus, ingest_status
-from realtime import notifications
 
 router = APIRouter(prefix="/system", tags=["system"], dependencies=[Depends(require_roles(Role.ADMIN))])
 

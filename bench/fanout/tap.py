@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from core.bus import create_bus
+from core.bus import WardReadings, create_bus, decode_payload, vitals_ward
 
 TAPPED_WARDS = 4
 
@@ -31,14 +31,14 @@ class BusTap:
         bus = create_bus(redis_url=self.redis_url, key_prefix=self.prefix)
         start, end = self.window_us
         try:
-            channels = [f"vitals.ward.{w}" for w in self.wards[:TAPPED_WARDS]]
+            channels = [vitals_ward(w) for w in self.wards[:TAPPED_WARDS]]
             async with bus.subscribe(channels=channels) as live:
                 self.listening.set()
                 async for message in live:
                     arrived = time.time_ns() // 1000
-                    for device in message.data["devices"]:
-                        for reading in device["readings"]:
-                            published = times.micros(reading["time"])
+                    for device in decode_payload(WardReadings, message.payload).devices:
+                        for reading in device.readings:
+                            published = times.micros(reading.time)
                             if start <= published < end:
                                 self.histogram[max(0, (arrived - published) // 1000)] += 1
         finally:

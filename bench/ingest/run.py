@@ -24,7 +24,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from bench.ingest.load import MonitorLoad
-from core.bus import BusMessage, create_bus
+from core.bus import BusMessage, DeviceReadings, create_bus, decode_payload, vitals_device
 from core.db import create_engine
 from devices.ingest import BufferedClient
 from devices.registry import Device, DeviceKind, DeviceStatus
@@ -295,7 +295,7 @@ class Driver:
     async def run(self, prefix: str) -> Measured:
         bus = create_bus(redis_url=self.options.redis_url, key_prefix=prefix)
         try:
-            async with bus.subscribe(channels=[f"vitals.device.{d}" for d in self.watched]) as live:
+            async with bus.subscribe(channels=[vitals_device(d) for d in self.watched]) as live:
                 listener = asyncio.create_task(self._listen(live))
                 async with Publisher(self.options.mqtt_url) as publisher:
                     await self._publish(publisher)
@@ -343,9 +343,9 @@ class Driver:
     async def _listen(self, live: AsyncIterator[BusMessage]) -> None:
         async for message in live:
             received = time.time()
-            device_id = message.data["device_id"]
-            for reading in message.data["readings"]:
-                published = self._newest.pop((device_id, datetime.fromisoformat(reading["time"])), None)
+            device = decode_payload(DeviceReadings, message.payload)
+            for reading in device.readings:
+                published = self._newest.pop((device.device_id, datetime.fromisoformat(reading.time)), None)
                 if published is not None:
                     self.measured.latencies_s.append(received - published)
 

@@ -19,7 +19,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from clinical.fhir import reading_id
-from core.bus import create_bus
+from core.bus import WardReadings, create_bus, decode_payload, vitals_ward
 from realtime.subscriptions import FILTER_CRITERIA, PAYLOAD_CONTENT, VITAL_SIGNS
 
 GUARD_S = 60.0
@@ -101,17 +101,17 @@ class SubscriptionProbe:
     async def _tap(self) -> None:
         bus = create_bus(redis_url=self.redis_url, key_prefix=self.prefix)
         try:
-            async with bus.subscribe(channels=[f"vitals.ward.{ward}" for ward in self.wards]) as live:
+            async with bus.subscribe(channels=[vitals_ward(ward) for ward in self.wards]) as live:
                 self.listening.set()
                 async for message in live:
                     arrived = _now_us()
-                    for device in message.data.get("devices", ()):
-                        for reading in device["readings"]:
-                            at = datetime.fromisoformat(reading["time"])
+                    for device in decode_payload(WardReadings, message.payload).devices:
+                        for reading in device.readings:
+                            at = datetime.fromisoformat(reading.time)
                             published = int(at.timestamp() * 1_000_000)
                             if not self._inside(published):
                                 continue
-                            key = reading_id(at, reading["metric"], device["device_id"])
+                            key = reading_id(at, reading.metric, device.device_id)
                             self.committed_us[key], self.published_us[key] = arrived, published
                             if key in self.early:  # the notification won the race to this process
                                 self._count(key, self.early.pop(key))

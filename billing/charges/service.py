@@ -88,15 +88,4 @@ async def list_charges(
     )
 
 
-def audit_charge(
-    session: AsyncSession, actor: Principal, action: str, charge: ChargeItem, detail: dict | None = None
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type=CHARGE_RESOURCE,
-        resource_id=charge.id,
-        patient_id=charge.patient_id,
-        detail=detail,
-    )
+audit_charge = audit.RowAudit(CHARGE_RESOURCE)

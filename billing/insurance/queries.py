@@ -12,7 +12,7 @@ from billing.insurance.export import claim_view
 from billing.insurance.models import Claim
 from billing.insurance.schemas import ClaimRead
 from billing.insurance.terms import ClaimStatus
-from clinical.encounters import audit_reads
+from core import audit
 from core.paging import Page, encode_cursor, newest_first, split_page
 from core.principal import Principal
 
@@ -40,7 +40,7 @@ async def list_claims(
         query = query.where(Claim.payer_id == payer_id)
     query = newest_first(query, time_column=Claim.created_at, id_column=Claim.id, cursor=cursor, limit=limit)
     rows, more = split_page(list(await session.scalars(query)), limit=limit)
-    audit_reads(session, actor, rows, action="read", resource_type="claim", patient_id=patient_id)
+    audit.record_listed(session, actor, rows, action="read", resource_type="claim", patient_id=patient_id)
     last = rows[-1] if rows and more else None
     return Page(
         items=[await claim_view(session, row) for row in rows],

@@ -22,6 +22,7 @@ from core.errors import InvalidInput
 from core.principal import Principal
 
 RESOURCE = "invoice"
+_audit = audit.RowAudit(RESOURCE)
 
 
 async def create_draft(
@@ -86,7 +87,7 @@ async def update_line(
     line.quantity, line.discount_minor = quantity, discount
     total_invoice(invoice)
     await session.flush()
-    _audit(session, actor, "update", invoice, detail={"line_id": str(line_id)})
+    _audit(session, actor, "update", invoice, line_id=str(line_id))
     return invoice
 
 
@@ -105,7 +106,7 @@ async def remove_line(
     invoice.lines.remove(line)
     total_invoice(invoice)
     await session.flush()
-    _audit(session, actor, "update", invoice, detail={"removed_line_id": str(line_id)})
+    _audit(session, actor, "update", invoice, removed_line_id=str(line_id))
     return invoice
 
 
@@ -180,17 +181,3 @@ def _line(invoice: Invoice, line_id: uuid.UUID) -> InvoiceLine:
         if line.id == line_id:
             return line
     raise not_found("invoice line", line_id)
-
-
-def _audit(
-    session: AsyncSession, actor: Principal, action: str, invoice: Invoice, detail: dict | None = None
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type=RESOURCE,
-        resource_id=invoice.id,
-        patient_id=invoice.patient_id,
-        detail=detail,
-    )

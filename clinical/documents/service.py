@@ -20,16 +20,18 @@ from clinical.documents.exceptions import DocumentIntegrityError
 from clinical.documents.models import Document, DocumentKind
 from clinical.documents.schemas import DocumentRead, DocumentUpload
 from clinical.documents.storage import BlobCorrupt, BlobMissing, DocumentStorage
-from clinical.encounters import audit_reads, load_patient, require_patient_scope, require_role
+from clinical.encounters import load_patient, require_role
 from core import audit, outbox
+from core.access import load_in_scope
 from core.db import utc_now
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 from core.principal import STAFF_ROLES, Principal
 
 # The default of OWNAT_DOCUMENT_MAX_BYTES: large enough for a scanned report or a photo.
 DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
 RESOURCE = "document"
+_audit = audit.RowAudit(RESOURCE, context=lambda document: {"kind": document.kind.value})
 log = logging.getLogger(__name__)
 
 
@@ -111,7 +113,7 @@ async def list_documents(
         query, time_column=Document.created_at, id_column=Document.id, cursor=cursor, limit=limit
     )
     rows, more = split_page(list(await session.scalars(query)), limit=limit)
-    audit_reads(session, actor, rows, action="list", resource_type=RESOURCE, patient_id=patient_id)
+    audit.record_listed(session, actor, rows, action="list", resource_type=RESOURCE, patient_id=patient_id)
     return Page[DocumentRead](
         items=[DocumentRead.model_validate(row) for row in rows],
         next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more else None,
@@ -160,13 +162,16 @@ async def delete_document(*, session: AsyncSession, actor: Principal, document_i
 
 
 async def _load(session: AsyncSession, actor: Principal, document_id: uuid.UUID, *, action: str) -> Document:
-    document = await session.get(Document, document_id)
-    if document is None or document.deleted:
-        raise NotFound(f"There is no document with id {document_id}.")
-    require_patient_scope(
-        session, actor, document.patient_id, action=action, resource_type=RESOURCE, resource_id=document_id
+    return await load_in_scope(
+        session,
+        actor,
+        Document,
+        document_id,
+        action=action,
+        resource_type=RESOURCE,
+        missing=f"There is no document with id {document_id}.",
+        gone=lambda document: document.deleted,
     )
-    return document
 
 
 async def _read_head(chunks: AsyncIterator[bytes]) -> tuple[bytes, AsyncIterator[bytes]]:
@@ -191,23 +196,3 @@ def _discard_on_rollback(session: AsyncSession, storage: DocumentStorage, key: s
         storage.discard(key)
 
     event.listen(session.sync_session, "after_rollback", discard, once=True)
-
-
-def _audit(
-    session: AsyncSession,
-    actor: Principal,
-    action: str,
-    document: Document,
-    outcome: str = "success",
-    **detail: object,
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type=RESOURCE,
-        resource_id=document.id,
-        patient_id=document.patient_id,
-        outcome=outcome,
-        detail={"kind": document.kind.value, **detail},
-    )

@@ -8,7 +8,6 @@ from here, and the ORM models they join on.
 """
 
 from clinical.encounters.access import (
-    audit_reads,
     load_encounter,
     load_patient,
     practitioner_of,
@@ -115,7 +114,6 @@ __all__ = [
     "add_addendum",
     "add_diagnosis",
     "agenda",
-    "audit_reads",
     "cancel_encounter",
     "change_prescription_status",
     "create_encounter",

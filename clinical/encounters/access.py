@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical.encounters.models import Encounter
 from clinical.organisation import Practitioner
 from clinical.patients import Patient
-from core import audit
-from core.access import require_patient_scope, require_role
+from core.access import load_in_scope, require_patient_scope, require_role
 from core.errors import Forbidden, NotFound
 from core.principal import Principal
 
@@ -50,56 +46,20 @@ async def load_encounter(
     for_update: bool = False,
 ) -> Encounter:
     """The encounter, if it exists and its patient is in the caller's scope."""
-    query = select(Encounter).where(Encounter.id == encounter_id)
-    if for_update:
-        # Serialises changes to one encounter (PostgreSQL; SQLite transactions are serial already).
-        query = query.with_for_update()
-    encounter = await session.scalar(query)
-    if encounter is None:
-        raise NotFound(f"There is no encounter with id {encounter_id}.")
-    require_patient_scope(
+    # for_update serialises changes to one encounter (PostgreSQL; SQLite transactions are serial already).
+    return await load_in_scope(
         session,
         actor,
-        encounter.patient_id,
+        Encounter,
+        encounter_id,
         action=action,
         resource_type=resource_type,
-        resource_id=encounter_id,
+        missing=f"There is no encounter with id {encounter_id}.",
+        for_update=for_update,
     )
-    return encounter
-
-
-def audit_reads(
-    session: AsyncSession,
-    actor: Principal,
-    rows: Iterable[Any],
-    *,
-    action: str,
-    resource_type: str,
-    detail: dict[str, Any] | None = None,
-    patient_id: uuid.UUID | None = None,
-) -> None:
-    """One audit entry per patient whose rows were returned, so each patient's trail shows the read.
-
-    With `patient_id` (a list limited to one patient) that patient gets an entry even for no rows.
-    """
-    by_patient: dict[uuid.UUID, list[str]] = defaultdict(list)
-    if patient_id is not None:
-        by_patient[patient_id] = []
-    for row in rows:
-        by_patient[row.patient_id].append(str(row.id))
-    for patient, ids in by_patient.items():
-        audit.record(
-            session,
-            actor=actor,
-            action=action,
-            resource_type=resource_type,
-            patient_id=patient,
-            detail={**(detail or {}), "ids": ids},
-        )
 
 
 __all__ = [
-    "audit_reads",
     "load_encounter",
     "load_patient",
     "practitioner_of",

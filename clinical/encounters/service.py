@@ -8,7 +8,6 @@ own. Every read and write is audited with the patient's id.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.encounters import appointments
 from clinical.encounters.access import (
-    audit_reads,
     load_encounter,
     load_patient,
     practitioner_of,
@@ -39,6 +37,7 @@ from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_
 from core.principal import SYSTEM, Principal, Role
 
 RESOURCE = "encounter"
+_audit = audit.RowAudit(RESOURCE)
 WRITERS = (Role.CLINICIAN,)
 
 
@@ -169,7 +168,7 @@ async def list_encounters(
         query, time_column=Encounter.created_at, id_column=Encounter.id, cursor=cursor, limit=limit
     )
     rows, more = split_page(list(await session.scalars(query)), limit=limit)
-    audit_reads(
+    audit.record_listed(
         session,
         actor,
         rows,
@@ -213,15 +212,3 @@ async def _flush_unique_appointment(session: AsyncSession, encounter: Encounter)
                 extra={"appointment_id": str(encounter.appointment_id)},
             ) from None
         raise
-
-
-def _audit(session: AsyncSession, actor: Principal, action: str, encounter: Encounter, **detail: Any) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type=RESOURCE,
-        resource_id=encounter.id,
-        patient_id=encounter.patient_id,
-        detail={key: str(value) if isinstance(value, uuid.UUID) else value for key, value in detail.items()},
-    )

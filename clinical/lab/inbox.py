@@ -135,15 +135,4 @@ async def _reprocess(
         ) from problem
 
 
-def _audit(
-    session: AsyncSession, actor: Principal, action: str, message: Hl7Message, **detail: object
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type="hl7_message",
-        resource_id=message.id,
-        patient_id=message.patient_id,
-        detail={key: str(value) if isinstance(value, uuid.UUID) else value for key, value in detail.items()},
-    )
+_audit = audit.RowAudit("hl7_message")

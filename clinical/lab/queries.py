@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +23,7 @@ from clinical.lab.schemas import (
 )
 from clinical.lab.terms import OrderStatus
 from core import audit
-from core.errors import Forbidden
+from core.access import require_patient_scope
 from core.paging import Page, encode_cursor, newest_first, split_page
 from core.principal import Principal
 
@@ -34,17 +33,15 @@ MAX_PAGE_SIZE = 100
 def _require_scope(
     session: AsyncSession, principal: Principal, patient_id: uuid.UUID, resource_id: object
 ) -> None:
-    if not principal.may_access_patient(patient_id):
-        audit.record(
-            session,
-            actor=principal,
-            action="read",
-            resource_type="lab_order",
-            resource_id=resource_id,
-            patient_id=patient_id,
-            outcome="denied",
-        )
-        raise Forbidden("Patients may only see their own lab orders.")
+    require_patient_scope(
+        session,
+        principal,
+        patient_id,
+        action="read",
+        resource_type="lab_order",
+        resource_id=resource_id,
+        message="Patients may only see their own lab orders.",
+    )
 
 
 def summary(order: LabOrder) -> LabOrderSummary:
@@ -145,28 +142,16 @@ async def list_orders(
         query, time_column=LabOrder.created_at, id_column=LabOrder.id, cursor=cursor, limit=limit
     )
     page, more = split_page(list(await session.scalars(query)), limit=limit)
-    _audit_list(session, principal, page, patient_id)
+    audit.record_listed(
+        session,
+        principal,
+        page,
+        action="list",
+        resource_type="lab_order",
+        ids_key="order_ids",
+        patient_id=patient_id,
+    )
     return Page(
         items=[summary(order) for order in page],
         next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None,
     )
-
-
-def _audit_list(
-    session: AsyncSession, principal: Principal, page: Sequence[LabOrder], patient_id: uuid.UUID | None
-) -> None:
-    # One entry per patient whose orders were shown, so that each patient's trail has the read.
-    by_patient: dict[uuid.UUID, list[str]] = defaultdict(list)
-    if patient_id is not None:
-        by_patient[patient_id] = []
-    for order in page:
-        by_patient[order.patient_id].append(str(order.id))
-    for patient, ids in by_patient.items():
-        audit.record(
-            session,
-            actor=principal,
-            action="list",
-            resource_type="lab_order",
-            patient_id=patient,
-            detail={"order_ids": ids},
-        )

@@ -6,9 +6,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.encounters import require_patient_scope, require_role
+from clinical.encounters import require_role
 from clinical.messaging.models import MessageThread
-from core.errors import NotFound
+from core.access import load_in_scope
 from core.principal import STAFF_ROLES, Principal, Role
 
 RESOURCE = "message_thread"
@@ -25,16 +25,14 @@ async def load_thread(
 ) -> MessageThread:
     """The thread, if it exists and the caller may see its patient."""
     require_messaging_role(session, actor, action=action)
-    thread = await session.get(MessageThread, thread_id, with_for_update=for_update)
-    if thread is None:
-        raise NotFound(f"There is no conversation with id {thread_id}.")
-    require_patient_scope(
+    return await load_in_scope(
         session,
         actor,
-        thread.patient_id,
+        MessageThread,
+        thread_id,
         action=action,
         resource_type=RESOURCE,
-        resource_id=thread_id,
+        missing=f"There is no conversation with id {thread_id}.",
+        for_update=for_update,
         message="Patients may only read and write their own conversations.",
     )
-    return thread

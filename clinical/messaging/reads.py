@@ -11,7 +11,6 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.documents import Document
-from clinical.encounters import audit_reads
 from clinical.messaging.access import RESOURCE, load_thread, require_messaging_role
 from clinical.messaging.models import (
     Message,
@@ -85,7 +84,7 @@ async def list_threads(
         limit=limit,
     )
     rows, more = split_page(list(await session.scalars(query)), limit=limit)
-    audit_reads(session, actor, rows, action="list", resource_type=RESOURCE, patient_id=patient_id)
+    audit.record_listed(session, actor, rows, action="list", resource_type=RESOURCE, patient_id=patient_id)
     return Page(
         items=await summarise(session, actor, rows),
         next_cursor=encode_cursor(rows[-1].last_message_at, rows[-1].id) if more else None,

@@ -1,5 +1,5 @@
-"""Secure messages, the front door: start a conversation with a care team, reply with attachments,
-mark read, close; and the reads of `reads` (lists, one conversation, unread counts, triage inbox).
+"""Secure messages, the changes: start a conversation with a care team, reply with attachments, mark
+read, close. The reads are in `reads`; other packages reach both through the package's front door.
 
 A message is part of the medical record: it is never edited or deleted. Attachments go through the
 documents service (type judged by content, size capped, hashed) into the patient's record. Each new
@@ -24,14 +24,7 @@ from clinical.messaging.models import (
     ThreadReadMarker,
     ThreadStatus,
 )
-from clinical.messaging.reads import (
-    care_teams,
-    department_inboxes,
-    get_thread,
-    list_threads,
-    thread_detail,
-    unread_count,
-)
+from clinical.messaging.reads import thread_detail
 from clinical.messaging.schemas import (
     MAX_ATTACHMENTS,
     IncomingFile,
@@ -45,18 +38,6 @@ from core.access import refuse, require_role
 from core.db import utc_now
 from core.errors import Conflict, InvalidInput
 from core.principal import STAFF_ROLES, Principal, Role
-
-__all__ = [
-    "care_teams",
-    "close_thread",
-    "department_inboxes",
-    "get_thread",
-    "list_threads",
-    "mark_read",
-    "post_message",
-    "start_thread",
-    "unread_count",
-]
 
 
 async def start_thread(

@@ -47,16 +47,7 @@ def _moment(at: datetime | None, field: str) -> datetime:
     return at
 
 
-def _audit(session: AsyncSession, actor: Principal, action: str, stay: Admission, **detail: object) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type="admission",
-        resource_id=stay.id,
-        patient_id=stay.patient_id,
-        detail={"bed_id": str(stay.bed_id), **detail},
-    )
+_audit = audit.RowAudit("admission", context=lambda stay: {"bed_id": str(stay.bed_id)})
 
 
 async def _usable_bed(session: AsyncSession, bed_id: uuid.UUID) -> Bed:

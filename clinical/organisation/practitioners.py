@@ -6,7 +6,6 @@ Any signed-in user may read practitioners (patients choose whom to book); admini
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -51,17 +50,7 @@ async def _flush(session: AsyncSession) -> None:
         raise DuplicateName("That user account is already linked to another practitioner.") from error
 
 
-def _audit(
-    session: AsyncSession, actor: Principal, action: str, practitioner: Practitioner, **detail: Any
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type="practitioner",
-        resource_id=practitioner.id,
-        detail=detail or None,
-    )
+_audit = audit.RowAudit("practitioner", patient_of=None)
 
 
 async def create_practitioner(

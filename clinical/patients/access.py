@@ -8,24 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.patients.exceptions import PatientNotFound
 from clinical.patients.models import Patient
-from core import audit
-from core.errors import Forbidden
+from core.access import require_patient_scope
 from core.principal import Principal
 
 
 def ensure_patient_access(*, session: AsyncSession, principal: Principal, patient_id: uuid.UUID) -> None:
     """Forbidden (and a denied audit entry) unless `principal` may reach `patient_id`'s record."""
-    if not principal.may_access_patient(patient_id):
-        audit.record(
-            session,
-            actor=principal,
-            action="access",
-            resource_type="patient",
-            resource_id=patient_id,
-            patient_id=patient_id,
-            outcome="denied",
-        )
-        raise Forbidden("Patients may only access their own records.")
+    require_patient_scope(
+        session, principal, patient_id, action="access", resource_type="patient", resource_id=patient_id
+    )
 
 
 async def load_patient(

@@ -45,20 +45,6 @@ def require_writer(kind: RecordKind, principal: Principal) -> None:
         raise Forbidden(f"Recording {kind.resource_type} entries needs one of the roles: {roles}.")
 
 
-def _audit(
-    session: AsyncSession, principal: Principal, kind: RecordKind, action: str, record: Any, **detail: Any
-) -> None:
-    audit.record(
-        session,
-        actor=principal,
-        action=action,
-        resource_type=kind.resource_type,
-        resource_id=record.id,
-        patient_id=record.patient_id,
-        detail=detail or None,
-    )
-
-
 async def add_record(
     *,
     session: AsyncSession,
@@ -75,7 +61,7 @@ async def add_record(
         record.recorded_by = principal.user_id if principal.user_id.int else None
     session.add(record)
     await session.flush()
-    _audit(session, principal, kind, "create", record)
+    audit.RowAudit(kind.resource_type)(session, principal, "create", record)
     return record
 
 
@@ -137,7 +123,7 @@ async def finish_update(
 ) -> Any:
     """Flushes an updated record and audits which fields changed."""
     await session.flush()
-    _audit(session, principal, kind, "update", record, fields=list(changed))
+    audit.RowAudit(kind.resource_type)(session, principal, "update", record, fields=list(changed))
     return record
 
 
@@ -160,4 +146,4 @@ async def remove_record(
     else:
         await session.delete(record)
     await session.flush()
-    _audit(session, principal, kind, "delete", record)
+    audit.RowAudit(kind.resource_type)(session, principal, "delete", record)

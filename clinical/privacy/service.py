@@ -1,4 +1,4 @@
-"""Data-subject requests, the front door: a patient (or an administrator for them) asks for access, a
+"""Data-subject requests: a patient (or an administrator for them) asks for access, a
 correction or erasure; an administrator answers. Erasure erases what the law lets go and restricts
 what it requires us to keep (`retention`). Every step is audited; the patient is told of the answer.
 """
@@ -31,6 +31,7 @@ from core.principal import Principal, Role
 from core.settings import Settings
 
 RESOURCE = "data_request"
+_audit = audit.RowAudit(RESOURCE, context=lambda row: {"kind": row.kind.value})
 
 
 async def is_restricted(session: AsyncSession, *, patient_id: uuid.UUID) -> bool:
@@ -204,16 +205,4 @@ async def _admin_view(session: AsyncSession, row: DataRequest) -> DataRequestAdm
         mrn=patient.mrn,
         requested_by_name=requester.full_name if requester else "",
         handled_by_name=handler.full_name if handler else None,
-    )
-
-
-def _audit(session: AsyncSession, actor: Principal, action: str, row: DataRequest, **detail: object) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type=RESOURCE,
-        resource_id=row.id,
-        patient_id=row.patient_id,
-        detail={"kind": row.kind.value, **detail},
     )

@@ -4,7 +4,8 @@ The appointment state machine is documented in `state_machine`; double booking i
 database itself on PostgreSQL (exclusion constraints, see `models` and `overlap`).
 
 This module is the front door: other packages import the booking, availability and visit services
-below from here, the appointment state machine's terms, and the ORM models they join on.
+below from here, the appointment reminders (a periodic job of the worker process), the appointment
+state machine's terms, and the ORM models they join on.
 """
 
 from clinical.scheduling.access import load as load_appointment
@@ -14,8 +15,8 @@ from clinical.scheduling.availability import MAX_SLOTS, find_free_slots
 from clinical.scheduling.booking import book_appointment, cancel_appointment, reschedule_appointment
 from clinical.scheduling.exceptions import UnknownAppointmentType, UnknownPractitioner
 
-# ORM models, exposed for joins: encounters, consult rooms, notifications, analytics and FHIR
-# join on appointments.
+# ORM models, exposed for joins: encounters, consult rooms, privacy, analytics and FHIR join on
+# appointments.
 from clinical.scheduling.models import (
     Appointment,
     AppointmentMode,
@@ -28,6 +29,7 @@ from clinical.scheduling.queries import MAX_PAGE_SIZE as MAX_APPOINTMENT_PAGE_SI
 from clinical.scheduling.queries import audit_page as audit_appointment_page
 from clinical.scheduling.queries import get_appointment, list_appointments
 from clinical.scheduling.queries import to_read as appointment_read
+from clinical.scheduling.reminders import run_appointment_reminders, schedule_reminders
 from clinical.scheduling.schedules import (
     add_exception,
     add_working_hours,
@@ -101,6 +103,8 @@ __all__ = [
     "remove_exception",
     "remove_working_hours",
     "reschedule_appointment",
+    "run_appointment_reminders",
+    "schedule_reminders",
     "shifts_between",
     "update_type",
 ]

@@ -111,18 +111,13 @@ def audit_page(
     session: AsyncSession, actor: Principal, page: list[Appointment], filtered: uuid.UUID | None
 ) -> None:
     """Audits a listed page: one entry per patient shown (or one for an empty page)."""
-    # One entry per patient shown, so that "who saw this patient's data" finds every list too.
-    by_patient: dict[uuid.UUID, list[str]] = {}
-    for appointment in page:
-        by_patient.setdefault(appointment.patient_id, []).append(str(appointment.id))
-    if not by_patient:
-        audit.record(session, actor=actor, action="list", resource_type="appointment", patient_id=filtered)
-    for patient_id, ids in by_patient.items():
-        audit.record(
-            session,
-            actor=actor,
-            action="list",
-            resource_type="appointment",
-            patient_id=patient_id,
-            detail={"appointment_ids": ids},
-        )
+    audit.record_listed(
+        session,
+        actor,
+        page,
+        action="list",
+        resource_type="appointment",
+        ids_key="appointment_ids",
+        patient_id=filtered,
+        empty_page_entry=True,
+    )

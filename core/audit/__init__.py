@@ -2,12 +2,13 @@
 writer, sealed into an HMAC chain by the sequencer, verified against checkpoints kept elsewhere.
 
 The front door for other packages: `record()` for services (`from core import audit`, then
-`audit.record(...)`), the hooks `core.sessions` writes queued entries with at commit, the keys,
+`audit.record(...)`), `RowAudit` and `record_listed()` for their entries about rows and lists, the hooks `core.sessions` writes queued entries with at commit, the keys,
 the administrators' reads and checks, and the sequencer that `ownat worker` runs.
 """
 
 from __future__ import annotations
 
+from core.audit.about import RowAudit, record_listed
 from core.audit.context import client_address_var
 from core.audit.integrity import check_log, export_checkpoint
 from core.audit.keys import AuditKey, AuditKeyring
@@ -30,6 +31,7 @@ __all__ = [
     "AuditPage",
     "ChainReportRead",
     "Checkpoint",
+    "RowAudit",
     "append_entries",
     "check_log",
     "client_address_var",
@@ -37,6 +39,7 @@ __all__ = [
     "list_events",
     "mark_failed",
     "record",
+    "record_listed",
     "run_sequencer",
     "take_pending",
 ]

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from core.paging import Page
 from core.settings import AUDIT_KEY_ID_PATTERN
 
 HEX_SHA256 = r"^[0-9a-f]{64}$"
@@ -47,9 +48,10 @@ class AuditFilter(BaseModel):
     until: datetime | None = None
 
 
-class AuditPage(BaseModel):
-    items: list[AuditEventRead]
-    next_cursor: int | None = Field(description="Pass as `before` to get the next, older page")
+class AuditPage(Page[AuditEventRead]):
+    """A page of the log, newest first; its cursor is an entry's number rather than an opaque string."""
+
+    next_cursor: int | None = Field(description="Pass as `before` to get the next, older page")  # type: ignore[assignment]
 
 
 class ChainHeadRead(BaseModel):

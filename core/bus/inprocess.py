@@ -13,12 +13,12 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from core.bus.interface import (
     BusClosedError,
     BusMessage,
-    decode_message,
+    Message,
     encode_each,
     encode_message,
     normalise_names,
@@ -65,17 +65,16 @@ class InProcessSubscription:
             raise StopAsyncIteration
         return message
 
-    def offer(self, channel: str, payload: str) -> None:
+    def offer(self, channel: str, payload: str | bytes) -> None:
         """Queues the payload once per matching channel and once per matching pattern, as Redis does."""
         if self._closed:
             return
+        # Each message parses its own copy when read, so no subscriber sees another's changes.
         if channel in self._channels:
-            self._queue.put_nowait(BusMessage(channel=channel, data=decode_message(payload)))
+            self._queue.put_nowait(BusMessage(channel=channel, payload=payload))
         for pattern in self._patterns:
             if fnmatchcase(channel, pattern):
-                self._queue.put_nowait(
-                    BusMessage(channel=channel, data=decode_message(payload), pattern=pattern)
-                )
+                self._queue.put_nowait(BusMessage(channel=channel, payload=payload, pattern=pattern))
 
     async def add(self, channels: list[str]) -> None:
         """Receives these channels too, from now on."""
@@ -101,14 +100,14 @@ class InProcessBus:
         self._subscriptions: set[InProcessSubscription] = set()
         self._closed = False
 
-    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+    async def publish(self, channel: str, message: Message) -> None:
         """Delivers the message to every current subscriber whose channel or pattern matches."""
         self._ensure_open()
         payload = encode_message(message)
         for subscription in list(self._subscriptions):
             subscription.offer(channel, payload)
 
-    async def publish_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None:
         """Delivers each message in order, as `publish` would."""
         self._ensure_open()
         for channel, payload in encode_each(messages):

@@ -1,4 +1,4 @@
-"""What every bus offers: the Bus and Subscription protocols, the message type and the wire encoding."""
+"""What every bus offers: the Bus and Subscription protocols, the message types and the wire encoding."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ from types import TracebackType
 from typing import Any, Literal, Protocol, Self
 from uuid import UUID
 
+import msgspec
+
+# A payload of `core.bus.channels` (encoded by msgspec), or a dict (encoded by `encode_message`).
+Message = dict[str, Any] | msgspec.Struct
+
 
 class BusClosedError(RuntimeError):
     """Raised when a closed bus is used; a programming or shutdown-ordering error, not a client error."""
@@ -21,13 +26,26 @@ class BusClosedError(RuntimeError):
 class BusMessage:
     """One delivered message, or a `resync` marker saying messages on `channel` may have been missed.
 
-    `pattern` names the subscribed pattern that matched, or None for a plain channel subscription.
+    `payload` is the JSON as it travelled; `data` parses it as a dict on first use, and subscribers
+    that know the channel decode `payload` as its struct instead (`core.bus.decode_payload`), so the
+    readings' path parses each message once, in C. `pattern` names the subscribed pattern that
+    matched, or None for a plain channel subscription.
     """
 
     channel: str
-    data: dict[str, Any] = field(default_factory=dict)
+    payload: str | bytes = b""
     kind: Literal["message", "resync"] = "message"
     pattern: str | None = None
+    _parsed: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The payload as a dict (empty for a resync marker); ValueError if it is not a JSON object."""
+        if self._parsed is None:
+            # Frozen for its users; the parse is cached once, on the consumer's own copy.
+            object.__setattr__(self, "_parsed", decode_message(self.payload) if self.payload else {})
+        assert self._parsed is not None
+        return self._parsed
 
 
 class Subscription(Protocol):
@@ -58,15 +76,19 @@ class Subscription(Protocol):
 class Bus(Protocol):
     """Fire-and-forget publish/subscribe between processes: nothing is stored, nothing is replayed."""
 
-    async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+    async def publish(self, channel: str, message: Message) -> None: ...
 
-    async def publish_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None: ...
+    async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None: ...
 
     def subscribe(self, channels: Iterable[str] = (), patterns: Iterable[str] = ()) -> Subscription: ...
 
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+# Stateless, so one for the process.
+_STRUCT_ENCODER = msgspec.json.Encoder()
 
 
 def _json_default(value: object) -> object:
@@ -81,20 +103,30 @@ def _json_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable on the bus")
 
 
-def encode_message(message: dict[str, Any]) -> str:
-    """Serialises a message to compact JSON; datetimes, dates, UUIDs, Decimals and Enums become strings."""
+def encode_message(message: Message) -> str | bytes:
+    """Serialises a message to compact JSON; datetimes, dates, UUIDs, Decimals and Enums become strings.
+
+    A struct of `core.bus.channels` is encoded by msgspec, in C: the readings' path depends on it.
+    """
+    if isinstance(message, msgspec.Struct):
+        return _STRUCT_ENCODER.encode(message)
     if not isinstance(message, dict):
         raise TypeError(f"bus messages are dicts, not {type(message).__name__}")
     return json.dumps(message, default=_json_default, separators=(",", ":"), ensure_ascii=False)
 
 
-def encode_each(messages: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+def encode_each(messages: Sequence[tuple[str, Message]]) -> list[tuple[str, str | bytes]]:
     """(channel, payload) pairs; a message sent to several channels is serialised only once."""
-    payloads: dict[int, str] = {}
+    payloads: dict[int, str | bytes] = {}
     return [
         (channel, payloads.get(id(message)) or payloads.setdefault(id(message), encode_message(message)))
         for channel, message in messages
     ]
+
+
+def looks_like_object(payload: str | bytes) -> bool:
+    """A cheap first check on arrival, before anyone parses: every encoder here writes `{` first."""
+    return payload[:1] in ("{", b"{")
 
 
 def decode_message(payload: str | bytes) -> dict[str, Any]:

@@ -8,11 +8,10 @@ never see each other; consumers see names without it. Redis pub/sub stores nothi
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from redis.asyncio import Redis
 
-from core.bus.interface import BusClosedError, encode_each, encode_message, normalise_names
+from core.bus.interface import BusClosedError, Message, encode_each, encode_message, normalise_names
 from core.bus.redis_subscription import RedisSubscription, SubscriptionTuning
 
 
@@ -27,12 +26,12 @@ class RedisBus:
         self._subscriptions: set[RedisSubscription] = set()
         self._closed = False
 
-    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+    async def publish(self, channel: str, message: Message) -> None:
         """Publishes to the prefixed channel; returns once Redis has handed it to current subscribers."""
         self._ensure_open()
         await self._client.publish(self._prefix + channel, encode_message(message))
 
-    async def publish_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None:
         """Publishes in order in one round trip (a pipeline without MULTI): the ingest fan-out's path."""
         self._ensure_open()
         if not messages:

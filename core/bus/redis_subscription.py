@@ -35,7 +35,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.bus.backoff import reconnect_delay_s
-from core.bus.interface import BusMessage, decode_message
+from core.bus.interface import BusMessage, looks_like_object
 
 logger = logging.getLogger(__name__)
 
@@ -254,14 +254,14 @@ class RedisSubscription:
         if raw["type"] not in ("message", "pmessage"):
             return None  # pong, unsubscribe confirmations
         channel: str = raw["channel"]
-        try:
-            data = decode_message(raw["data"])
-        except ValueError:
+        payload: str = raw["data"]
+        if not looks_like_object(payload):
             # Someone else wrote into our namespace; one bad payload must not end every dashboard.
             logger.warning("dropped a bus payload that is not a JSON object", extra={"channel": channel})
             return None
         pattern = self._wire_patterns.get(raw["pattern"]) if raw["type"] == "pmessage" else None
-        return BusMessage(channel=channel.removeprefix(self._prefix), data=data, pattern=pattern)
+        # Parsed by the consumer, which knows the channel's struct (`core.bus.channels`).
+        return BusMessage(channel=channel.removeprefix(self._prefix), payload=payload, pattern=pattern)
 
     async def _reconnect(self, error: BaseException) -> None:
         logger.warning(

@@ -53,10 +53,10 @@ from core.identity.service import (
 )
 from core.identity.session_end import (
     ANNOUNCER_KEY,
-    SESSIONS_CHANNEL,
     SessionAnnouncer,
     ends_session_of,
     generation_loader,
+    sessions_ended,
 )
 from core.identity.smart.apps import (
     AppCreate,
@@ -108,7 +108,6 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "MAX_TOKEN_LENGTH",
     "PASSWORD_MAX_LENGTH",
-    "SESSIONS_CHANNEL",
     "Accepted",
     "AddressRequest",
     "AppCreate",
@@ -174,6 +173,7 @@ __all__ = [
     "reset_password",
     "revoke_token",
     "rotate_refresh_token",
+    "sessions_ended",
     "set_app_active",
     "sign_out_everywhere",
     "sign_up",

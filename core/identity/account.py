@@ -10,7 +10,6 @@ throttled per address and per client, and audited. Functions only flush: the cal
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -62,7 +61,7 @@ async def sign_up(
     existing = await session.scalar(select(User).where(User.email == email))
     if existing is not None:
         await _tell_owner(session, settings, existing)
-        _audit(session, "sign-up", existing, outcome="failure", reason="address already registered")
+        _audit(session, None, "sign-up", existing, outcome="failure", reason="address already registered")
         return None
     user = User(
         email=email,
@@ -84,7 +83,7 @@ async def sign_up(
         ttl_s=settings.account_verify_link_ttl_s,
         event_type=E.ACCOUNT_VERIFY_EMAIL,
     )
-    _audit(session, "sign-up", user, actor=user.as_principal())
+    _audit(session, user.as_principal(), "sign-up", user)
     return user
 
 
@@ -101,7 +100,7 @@ async def resend_verification(
         email_notice(session, email=email, event_type=E.ACCOUNT_NOT_FOUND, user=None)
     else:
         await _tell_owner(session, settings, user)
-    _audit(session, "resend-verification", user, email=email)
+    _audit(session, None, "resend-verification", user, email=email)
 
 
 async def verify_email(
@@ -113,7 +112,7 @@ async def verify_email(
     if user.email_verified_at is None:
         user.email_verified_at = utc_now()
     await session.flush()
-    _audit(session, "verify-email", user, actor=user.as_principal())
+    _audit(session, user.as_principal(), "verify-email", user)
     return user
 
 
@@ -130,6 +129,7 @@ async def request_password_reset(
         email_notice(session, email=email, event_type=E.ACCOUNT_NOT_FOUND, user=user)
         _audit(
             session,
+            None,
             "password-reset-request",
             user,
             outcome="failure",
@@ -144,7 +144,7 @@ async def request_password_reset(
         ttl_s=settings.account_reset_link_ttl_s,
         event_type=E.ACCOUNT_PASSWORD_RESET,
     )
-    _audit(session, "password-reset-request", user, email=email)
+    _audit(session, None, "password-reset-request", user, email=email)
 
 
 async def reset_password(
@@ -167,7 +167,7 @@ async def reset_password(
         user.email_verified_at = utc_now()
     await limiter.reset(login_account_throttle_key(user.email))
     await limiter.reset(login_throttle_key(user.email, client_address))
-    _audit(session, "password-reset", user, actor=user.as_principal())
+    _audit(session, user.as_principal(), "password-reset", user)
 
 
 async def change_password(
@@ -191,16 +191,16 @@ async def change_password(
     user = await session.get(User, actor.user_id)
     assert user is not None  # the access token names an existing user
     if not decision.allowed:
-        _audit(session, "password-change", user, actor=actor, outcome="denied", limit="account")
+        _audit(session, actor, "password-change", user, outcome="denied", limit="account")
         raise RateLimited(
             "Too many attempts; wait before trying again.", retry_after_s=decision.retry_after_s
         )
     if not await passwords.verify_password(user.password_hash, current_password):
-        _audit(session, "password-change", user, actor=actor, outcome="failure", reason="wrong password")
+        _audit(session, actor, "password-change", user, outcome="failure", reason="wrong password")
         # A 422, not a 401: the caller is signed in; only the field is wrong.
         raise InvalidInput("The current password is incorrect.", extra={"field": "current_password"})
     await _set_password(session, settings, user, new_password, reason="password changed")
-    _audit(session, "password-change", user, actor=actor)
+    _audit(session, actor, "password-change", user)
     return await start_session(
         session, user=user, settings=settings, address=client_address, agent=user_agent
     )
@@ -213,14 +213,14 @@ async def sign_out_everywhere(
     await end_user_sessions(session, user_id=actor.user_id, reason="signed out everywhere")
     await revoke_access_token(revocations=revocations, settings=settings, actor=actor)
     user = await session.get(User, actor.user_id)
-    _audit(session, "sign-out-everywhere", user, actor=actor)
+    _audit(session, actor, "sign-out-everywhere", user)
 
 
 async def _redeem(session: AsyncSession, token: str, purpose: AccountTokenPurpose, *, action: str) -> User:
     try:
         return await redeem_link(session, token=token, purpose=purpose)
     except InvalidLink:
-        _audit(session, action, None, outcome="failure", reason="invalid link")
+        _audit(session, None, action, None, outcome="failure", reason="invalid link")
         raise
 
 
@@ -269,7 +269,7 @@ async def _throttle_email(
             f"account-mail:{kind}:{value}", limit=limit, window_s=settings.account_window_s
         )
         if not decision.allowed:
-            _audit(session, action, None, outcome="denied", email=email, limit=kind)
+            _audit(session, None, action, None, outcome="denied", email=email, limit=kind)
             raise RateLimited(
                 "Too many requests for this address; wait before trying again.",
                 retry_after_s=decision.retry_after_s,
@@ -288,31 +288,13 @@ async def _throttle_links(
         window_s=settings.login_window_s,
     )
     if not decision.allowed:
-        _audit(session, action, None, outcome="denied", limit="client")
+        _audit(session, None, action, None, outcome="denied", limit="client")
         raise RateLimited(
             "Too many attempts; wait before trying again.", retry_after_s=decision.retry_after_s
         )
 
 
-def _audit(
-    session: AsyncSession,
-    action: str,
-    user: User | None,
-    *,
-    actor: Principal | None = None,
-    outcome: str = "success",
-    **detail: Any,
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type="user",
-        resource_id=user.id if user else None,
-        patient_id=user.patient_id if user else None,
-        outcome=outcome,
-        detail=detail,
-    )
+_audit = audit.RowAudit("user")
 
 
 async def erase_account(session: AsyncSession, *, actor: Principal, user_id: uuid.UUID) -> str:
@@ -329,5 +311,5 @@ async def erase_account(session: AsyncSession, *, actor: Principal, user_id: uui
     user.is_active = False
     user.email_verified_at = None
     await session.flush()
-    _audit(session, "erase", user, actor=actor)
+    _audit(session, actor, "erase", user)
     return email

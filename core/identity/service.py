@@ -9,7 +9,6 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -58,7 +57,7 @@ async def register_patient(
     """Creates a patient account directly, its address taken as verified (the demo, tests, operators),
     with a new id for the patient record it will own. Online sign-up is `account.sign_up`."""
     user = await _create_user(session, new=registration, role=Role.PATIENT, min_length=password_min_length)
-    _audit_user(session, actor=user.as_principal(), action="register", user=user)
+    _audit_user(session, actor=user.as_principal(), action="register", row=user)
     return user
 
 
@@ -70,7 +69,7 @@ async def create_staff_user(
     if staff.role is Role.PATIENT:
         raise InvalidInput("Patients register themselves; staff accounts have a staff role.")
     user = await _create_user(session, new=staff, role=staff.role, min_length=password_min_length)
-    _audit_user(session, actor=actor, action="create", user=user)
+    _audit_user(session, actor=actor, action="create", row=user)
     return user
 
 
@@ -95,12 +94,12 @@ async def authenticate_login(
     if user is None or not valid or not user.is_active:
         reason = "unknown account" if user is None else "wrong password" if not valid else "inactive account"
         _audit_user(
-            session, actor=None, action="login", user=user, outcome="failure", email=email, reason=reason
+            session, actor=None, action="login", row=user, outcome="failure", email=email, reason=reason
         )
         raise NotAuthenticated(BAD_CREDENTIALS)
     if user.email_verified_at is None:
         _audit_user(
-            session, actor=None, action="login", user=user, outcome="failure", reason="unverified email"
+            session, actor=None, action="login", row=user, outcome="failure", reason="unverified email"
         )
         raise EmailNotVerified(
             "Confirm your email address first: open the link we emailed you when you signed up, "
@@ -112,7 +111,7 @@ async def authenticate_login(
     pair = await start_session(
         session, user=user, settings=settings, address=client_address, agent=user_agent
     )
-    _audit_user(session, actor=user.as_principal(), action="login", user=user)
+    _audit_user(session, actor=user.as_principal(), action="login", row=user)
     return pair
 
 
@@ -147,13 +146,13 @@ async def rotate_refresh_token(
         # The access tokens of the family too: a thief who refreshed first holds one of them.
         end_family(session, user_id=user.id, family_id=token.family_id)
         _audit_user(
-            session, actor=None, action="refresh", user=user, outcome="denied", reason="reuse detected"
+            session, actor=None, action="refresh", row=user, outcome="denied", reason="reuse detected"
         )
         return NotAuthenticated("The refresh token was already used; its sessions have been signed out.")
     now = utc_now()
     refusal = _refresh_refusal(token, user, now)
     if refusal is not None:
-        _audit_user(session, actor=None, action="refresh", user=user, outcome="failure", reason=refusal)
+        _audit_user(session, actor=None, action="refresh", row=user, outcome="failure", reason=refusal)
         raise NotAuthenticated(refusal)
     token.used_at = now
     pair = await _issue_tokens(
@@ -164,7 +163,7 @@ async def rotate_refresh_token(
         address=client_address,
         agent=user_agent,
     )
-    _audit_user(session, actor=user.as_principal(), action="refresh", user=user)
+    _audit_user(session, actor=user.as_principal(), action="refresh", row=user)
     return pair
 
 
@@ -219,7 +218,7 @@ async def get_user(*, session: AsyncSession, actor: Principal, user_id: uuid.UUI
     if actor.role is not Role.ADMIN and actor.user_id != user_id:
         raise Forbidden("Only administrators may read other users' accounts.")
     user = await _load_user(session, user_id)
-    _audit_user(session, actor=actor, action="read", user=user)
+    _audit_user(session, actor=actor, action="read", row=user)
     return user
 
 
@@ -276,7 +275,7 @@ async def update_user(
         session,
         actor=actor,
         action="update",
-        user=user,
+        row=user,
         changes=changes.model_dump(mode="json", exclude_none=True),
     )
     return user
@@ -294,25 +293,7 @@ async def _load_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     return user
 
 
-def _audit_user(
-    session: AsyncSession,
-    *,
-    actor: Principal | None,
-    action: str,
-    user: User | None,
-    outcome: str = "success",
-    **detail: Any,
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type="user",
-        resource_id=user.id if user else None,
-        patient_id=user.patient_id if user else None,
-        outcome=outcome,
-        detail=detail,
-    )
+_audit_user = audit.RowAudit("user")
 
 
 def _refresh_refusal(token: RefreshToken, user: User, now: datetime) -> str | None:
@@ -377,7 +358,7 @@ async def _throttle_login(
         decision = await limiter.hit(key, limit=limit, window_s=settings.login_window_s)
         if not decision.allowed:
             _audit_user(
-                session, actor=None, action="login", user=None, outcome="denied", email=email, limit=kind
+                session, actor=None, action="login", row=None, outcome="denied", email=email, limit=kind
             )
             raise RateLimited(
                 "Too many sign-in attempts; wait before trying again.", retry_after_s=decision.retry_after_s

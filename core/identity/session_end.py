@@ -19,12 +19,11 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.bus import Bus
+from core.bus import IDENTITY_SESSIONS, Bus, SessionsEnded, decode_payload
 from core.db import utc_now
 from core.identity.models import RefreshToken, User
 from core.identity.revocation import TokenRevocations
@@ -35,8 +34,6 @@ log = logging.getLogger(__name__)
 
 # Where sessions find the announcer of ended sessions (put there by core.resources).
 ANNOUNCER_KEY = "ownat.identity.session_ends"
-# Every api instance listens here and closes the sockets a message names.
-SESSIONS_CHANNEL = "identity.sessions"
 # Tolerated clock difference between instances (as core.identity.tokens.LEEWAY_S).
 _LEEWAY_S = 10
 
@@ -55,34 +52,43 @@ class SessionAnnouncer:
 
     async def generation_raised(self, user_id: uuid.UUID, generation: int) -> None:
         await self.revocations.set_generation(user_id, generation)
-        await self._publish({"user_id": str(user_id), "generation": generation})
+        await self._publish(SessionsEnded(user_id=str(user_id), generation=generation))
 
     async def family_ended(self, user_id: uuid.UUID, family_id: uuid.UUID) -> None:
         await self.revocations.revoke_family(family_id, until=self.access_tokens_lapse_by())
-        await self._publish({"user_id": str(user_id), "family_id": str(family_id)})
+        await self._publish(SessionsEnded(user_id=str(user_id), family_id=str(family_id)))
 
     async def token_revoked(self, user_id: uuid.UUID, token_id: str) -> None:
         await self.revocations.revoke(token_id, until=self.access_tokens_lapse_by())
-        await self._publish({"user_id": str(user_id), "token_id": token_id})
+        await self._publish(SessionsEnded(user_id=str(user_id), token_id=token_id))
 
-    async def _publish(self, message: dict[str, Any]) -> None:
+    async def _publish(self, message: SessionsEnded) -> None:
         try:
-            await self.bus.publish(SESSIONS_CHANNEL, message)
+            await self.bus.publish(IDENTITY_SESSIONS, message)
         except Exception:
             # The tokens are refused already; only the sockets stay open until their token expires.
             log.warning("could not announce ended sessions on the bus", exc_info=True)
 
 
-def ends_session_of(principal: Principal, message: dict[str, Any]) -> bool:
-    """Whether a message of SESSIONS_CHANNEL ends the session of `principal` (a socket's caller)."""
-    if message.get("user_id") != str(principal.user_id):
+def sessions_ended(payload: str | bytes) -> SessionsEnded | None:
+    """A message of IDENTITY_SESSIONS as its struct; None (and a warning) for another shape."""
+    try:
+        return decode_payload(SessionsEnded, payload)
+    except ValueError:
+        log.warning("dropped a malformed message of %s", IDENTITY_SESSIONS)
+        return None
+
+
+def ends_session_of(principal: Principal, message: SessionsEnded) -> bool:
+    """Whether a message of IDENTITY_SESSIONS ends the session of `principal` (a socket's caller)."""
+    if message.user_id != str(principal.user_id):
         return False
-    generation = message.get("generation")
-    if isinstance(generation, int) and principal.generation < generation:
+    generation = message.generation
+    if generation is not None and principal.generation < generation:
         return True
-    if principal.family_id is not None and message.get("family_id") == str(principal.family_id):
+    if principal.family_id is not None and message.family_id == str(principal.family_id):
         return True
-    return principal.token_id is not None and message.get("token_id") == principal.token_id
+    return principal.token_id is not None and message.token_id == principal.token_id
 
 
 async def end_user_sessions(

@@ -1,7 +1,7 @@
 """The transactional outbox: a domain records an event in the same transaction as its change.
 
 The event exists if and only if the change commits; `ownat worker` later turns it into
-notifications (`realtime.notifications`). Payloads carry identifiers and times, not clinical content.
+notifications (the `notifications` package). Payloads carry identifiers and times, not clinical content.
 Account emails also carry the address and, for a link, its token: fan-out removes the token from the
 payload once the email is written.
 """

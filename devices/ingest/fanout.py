@@ -10,19 +10,35 @@ Statuses and events are never merged: each is published as it came.
 A round publishes each device's readings on `vitals.device.<id>` and, when the device is bound, on
 `vitals.patient.<id>`, and one message per ward on `vitals.ward.<id>` holding every device of the
 ward that had readings (`{"ward_id", "devices": [device messages]}`): a ward dashboard's hub then
-handles one message per ward and round, not one per bed.
+handles one message per ward and round, not one per bed. Names and payloads are the bus contract's
+(`core.bus`: `Reading`, `DeviceReadings`, `WardReadings`), encoded by msgspec.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from core.bus import Bus
+from core.bus import (
+    Bus,
+    DeviceEvent,
+    DeviceReadings,
+    DeviceStatus,
+    Message,
+    Reading,
+    WardReadings,
+    devices_event,
+    devices_status,
+    vitals_device,
+    vitals_patient,
+    vitals_ward,
+)
 from devices.ingest.attribution import Attribution
+from devices.ingest.decode import DecodedReading
 from devices.ingest.metrics import IngestMetrics
 
 log = logging.getLogger(__name__)
@@ -44,26 +60,26 @@ class LiveFanout:
         self._metrics = metrics
         self._max_pending = max_pending_readings
         # (device, attribution) -> readings waiting; the key changes when the device is rebound.
-        self._readings: dict[tuple[str, Attribution], list[dict[str, Any]]] = {}
+        self._readings: dict[tuple[str, Attribution], list[Reading]] = {}
         self._pending_readings = 0
-        self._others: list[tuple[str, dict[str, Any]]] = []
+        self._others: list[tuple[str, Message]] = []
         self._wakeup = asyncio.Event()
 
     def submit_readings(
-        self, device_id: str, attribution: Attribution, readings: Iterable[tuple[str, float, str, datetime]]
+        self, device_id: str, attribution: Attribution, readings: Iterable[DecodedReading]
     ) -> None:
         """Queues one device's committed readings."""
         waiting = self._readings.setdefault((device_id, attribution), [])
         before = len(waiting)
         append = waiting.append
-        # Times as strings now: the bus's JSON encoder would call back into Python for each datetime.
-        # A message's readings come instant by instant, so each instant is formatted about once.
+        # Times as strings now, formatted as they always were (`isoformat`, not msgspec's own): a
+        # message's readings come instant by instant, so each instant is formatted about once.
         last: datetime | None = None
         stamp = ""
         for metric, value, unit, at in readings:
             if at is not last:
                 last, stamp = at, at.isoformat()
-            append({"metric": metric, "value": value, "unit": unit, "time": stamp})
+            append(Reading(metric, value, unit, stamp))
         self._pending_readings += len(waiting) - before
         if self._pending_readings > self._max_pending:
             self._metrics.bus_dropped.inc(len(self._readings))
@@ -72,10 +88,17 @@ class LiveFanout:
             self._pending_readings = 0
         self._wakeup.set()
 
-    def submit(self, channel: str, message: dict[str, Any]) -> None:
-        """Queues a status or an event, published as it is."""
+    def submit(self, channel: str, message: Message) -> None:
+        """Queues a message, published as it is."""
         self._others.append((channel, message))
         self._wakeup.set()
+
+    def submit_device_message(self, device_id: str, kind: str, body: dict[str, Any]) -> None:
+        """Queues a device's status (`kind` "status") or event (`kind` "events"), as classified."""
+        if kind == "status":
+            self.submit(devices_status(device_id), _status(body))
+        else:
+            self.submit(devices_event(device_id), _event(body))
 
     async def run(self) -> None:
         """Publishes whatever is pending, until cancelled."""
@@ -104,24 +127,47 @@ class LiveFanout:
             elapsed_s = asyncio.get_running_loop().time() - round_started
             await asyncio.sleep(max(0.0, MIN_ROUND_INTERVAL_S - elapsed_s))
 
-    def _take(self) -> list[tuple[str, dict[str, Any]]]:
+    def _take(self) -> list[tuple[str, Message]]:
         outgoing, self._others = self._others, []
-        by_ward: dict[Any, list[dict[str, Any]]] = {}
+        by_ward: dict[uuid.UUID, list[DeviceReadings]] = {}
         for (device_id, who), readings in self._readings.items():
-            message = {
-                "device_id": device_id,
-                "patient_id": who.patient_id,
-                "bed_id": who.bed_id,
-                "ward_id": who.ward_id,
-                "readings": readings,
-            }
-            outgoing.append((f"vitals.device.{device_id}", message))
+            message = DeviceReadings(
+                device_id, _text(who.patient_id), _text(who.bed_id), _text(who.ward_id), readings
+            )
+            outgoing.append((vitals_device(device_id), message))
             if who.patient_id is not None:
-                outgoing.append((f"vitals.patient.{who.patient_id}", message))
+                outgoing.append((vitals_patient(who.patient_id), message))
             if who.ward_id is not None:
                 by_ward.setdefault(who.ward_id, []).append(message)
         for ward_id, messages in by_ward.items():
-            outgoing.append((f"vitals.ward.{ward_id}", {"ward_id": ward_id, "devices": messages}))
+            outgoing.append((vitals_ward(ward_id), WardReadings(str(ward_id), messages)))
         self._readings = {}
         self._pending_readings = 0
         return outgoing
+
+
+def _text(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _status(body: dict[str, Any]) -> DeviceStatus:
+    # The body is the protocol's StatusMessage as classified; its time is still a datetime.
+    return DeviceStatus(
+        device_id=body["device_id"],
+        online=body["online"],
+        time=body["time"].isoformat(),
+        battery_pct=body["battery_pct"],
+        sensor_off=body["sensor_off"],
+        firmware=body["firmware"],
+    )
+
+
+def _event(body: dict[str, Any]) -> DeviceEvent:
+    return DeviceEvent(
+        device_id=body["device_id"],
+        seq=body["seq"],
+        time=body["time"].isoformat(),
+        code=body["code"],
+        severity=body["severity"],
+        detail=body["detail"],
+    )

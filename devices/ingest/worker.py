@@ -237,8 +237,7 @@ class IngestWorker:
             self._fanout.submit_readings(device_id, who, readings)
         for message in messages:
             if message.kind in ("status", "events") and message.body is not None:
-                prefix = "devices.status" if message.kind == "status" else "devices.event"
-                self._fanout.submit(f"{prefix}.{message.device_id}", message.body)
+                self._fanout.submit_device_message(message.device_id or "", message.kind, message.body)
 
     async def _recognise_devices(self, messages: list[Classified]) -> None:
         unknown = {
@@ -262,9 +261,9 @@ class IngestWorker:
 
     def _prepare(
         self, messages: list[Classified]
-    ) -> tuple[WriteBatch, dict[tuple[str, Attribution], list[tuple[str, float, str, datetime]]]]:
+    ) -> tuple[WriteBatch, dict[tuple[str, Attribution], list[DecodedReading]]]:
         batch = WriteBatch()
-        live: defaultdict[tuple[str, Attribution], list[tuple[str, float, str, datetime]]] = defaultdict(list)
+        live: defaultdict[tuple[str, Attribution], list[DecodedReading]] = defaultdict(list)
         rows = batch.readings
         for message in messages:
             device_id = message.device_id or ""

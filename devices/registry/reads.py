@@ -90,18 +90,13 @@ def audit_patient_reads(
     patient_id: uuid.UUID | None = None,
 ) -> None:
     """One audit entry per patient whose bindings were shown; `patient_id` gets one even for none."""
-    by_patient: dict[uuid.UUID, list[str]] = {}
-    if patient_id is not None:
-        by_patient[patient_id] = []
-    for binding in bindings:
-        if binding.patient_id is not None:
-            by_patient.setdefault(binding.patient_id, []).append(str(binding.id))
-    for patient, ids in by_patient.items():
-        audit.record(
-            session,
-            actor=actor,
-            action=action,
-            resource_type="device_binding",
-            patient_id=patient,
-            detail={**(detail or {}), "binding_ids": ids},
-        )
+    audit.record_listed(
+        session,
+        actor,
+        bindings,
+        action=action,
+        resource_type="device_binding",
+        ids_key="binding_ids",
+        patient_id=patient_id,
+        detail=detail,
+    )

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from core.paging import Page
 from devices.protocol import DEVICE_ID_PATTERN, AwareTime
 from devices.registry.dynsec import RESERVED_PREFIX
 from devices.registry.models import FIRMWARE_LENGTH, NAME_LENGTH, UDI_LENGTH, DeviceKind, DeviceStatus
@@ -125,8 +126,9 @@ class DeviceRead(BaseModel):
     updated_at: datetime
 
 
-class DevicePage(BaseModel):
-    items: list[DeviceRead]
+class DevicePage(Page[DeviceRead]):
+    """Devices in device-id order; the cursor is the last device id, handed back as `after`."""
+
     next_cursor: str | None = Field(description="pass as `after` for the next page; null on the last page")
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from ownat.processes.metrics_endpoint import add_metrics_arguments, serve_metrics
+
 if TYPE_CHECKING:  # annotations only: `ownat.cli` loads this module whatever is installed
     from collections.abc import Callable
 
@@ -85,8 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not evaluate alarms after each batch (when another worker or process does)",
     )
-    parser.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
-    parser.add_argument("--metrics-host", default="127.0.0.1", help="address of the metrics endpoint")
+    add_metrics_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -157,8 +158,6 @@ async def _serve(
     import logging
     import signal
 
-    from prometheus_client import start_http_server
-
     from core.audit import AuditKeyring
     from core.bus import create_bus
     from core.db import create_engine
@@ -169,10 +168,7 @@ async def _serve(
     engine = create_engine(config.database_url)
     bus = create_bus(redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix)
     metrics = IngestMetrics()
-    server = None
-    if metrics_port is not None:
-        # prometheus_client serves from a daemon thread of its own; nothing here blocks the loop.
-        server, _thread = start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
+    stop_metrics = serve_metrics(metrics.registry, port=metrics_port, host=metrics_host)
     sessions = create_sessionmaker(engine, audit_keys=AuditKeyring.from_settings(settings))
     observer = None if observer_factory is None else _observer_thread(settings, config, observer_factory)
     worker = IngestWorker(
@@ -192,8 +188,7 @@ async def _serve(
     except asyncio.CancelledError:
         log.info("ingest worker stopping")
     finally:
-        if server is not None:
-            server.shutdown()
+        stop_metrics()
         with contextlib.suppress(Exception):
             await bus.close()
         await engine.dispose()

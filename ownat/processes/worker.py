@@ -1,10 +1,11 @@
 """`ownat worker`: the platform's background work; this is the one description of what it does.
 
-Every pass (`realtime.notifications.NotificationWorker`, with the jobs of `ownat.worker_jobs`
-scheduled by `core.periodic`):
+Every pass (`notifications.NotificationWorker`, with the jobs of `ownat.worker_jobs` scheduled by
+`core.periodic`):
 - notifications: fans the outbox out to people and systems, delivers what is due (in-app, email,
-  SMS, webhooks), writes appointment reminders and, on the same slow beat, purges what retention
-  lets go (`realtime.notifications`);
+  SMS, webhooks) and, on a slow beat, purges what retention lets go (`notifications`);
+- scheduling: writes the appointment reminders that have come due to the outbox
+  (`clinical.scheduling.reminders`);
 - alarms: the periodic checks, silent devices and overdue escalation (`realtime.alarms.jobs`), and
   alarm changes sent to the alarm manager as IHE PCD-04 (`realtime.alarms.pcd04`);
 - billing: settles card payments nobody finished (`billing.payments.expiry`);
@@ -21,10 +22,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from ownat.processes.metrics_endpoint import add_metrics_arguments, serve_metrics
+
 if TYPE_CHECKING:  # annotations only: `ownat.cli` loads this module whatever is installed
     from core.settings import Settings
+    from notifications import NotificationSettings, WorkerIntervals
     from ownat.worker_jobs import JobIntervals
-    from realtime.notifications import NotificationSettings, WorkerIntervals
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,8 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="seconds between silent-device and escalation checks (default: OWNAT_ALARM_CHECK_INTERVAL_S)",
     )
-    parser.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
-    parser.add_argument("--metrics-host", default="127.0.0.1", help="address of the metrics endpoint")
+    add_metrics_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,13 +56,16 @@ def run(args: argparse.Namespace) -> int:
 
     from core.logging import configure_logging
     from core.settings import load_settings
+    from notifications import WorkerIntervals, load_notification_settings
     from ownat.worker_jobs import JobIntervals
-    from realtime.notifications import WorkerIntervals, load_notification_settings
 
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
-    intervals = WorkerIntervals(poll_s=args.poll_interval, reminders_s=args.reminder_interval)
-    job_intervals = JobIntervals(alarm_checks_s=args.alarm_check_interval or settings.alarm_check_interval_s)
+    intervals = WorkerIntervals(poll_s=args.poll_interval)
+    job_intervals = JobIntervals(
+        alarm_checks_s=args.alarm_check_interval or settings.alarm_check_interval_s,
+        appointment_reminders_s=args.reminder_interval,
+    )
     asyncio.run(
         _serve(
             settings,
@@ -88,12 +93,12 @@ async def _serve(
     import logging
     import signal
 
-    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client import CollectorRegistry
 
     from core.audit import run_sequencer
     from core.resources import Resources
+    from notifications import NotificationWorker
     from ownat.worker_jobs import periodic_jobs
-    from realtime.notifications import NotificationWorker
 
     log = logging.getLogger(__name__)
     resources = Resources.open(settings)
@@ -107,11 +112,9 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    server = None
-    if metrics_port is not None:
-        registry = CollectorRegistry()
-        worker.senders.metrics.register(registry)
-        server, _thread = start_http_server(metrics_port, addr=metrics_host, registry=registry)
+    registry = CollectorRegistry()
+    worker.senders.metrics.register(registry)
+    stop_metrics = serve_metrics(registry, port=metrics_port, host=metrics_host)
     # The audit sequencer beside the loop, not in it: a slow delivery must not hold sealing back.
     sequencer = asyncio.create_task(
         run_sequencer(
@@ -128,8 +131,7 @@ async def _serve(
     finally:
         stop.set()
         await sequencer
-        if server is not None:
-            server.shutdown()
+        stop_metrics()
         await worker.close()
         await resources.close()
         log.info("notification worker stopped")

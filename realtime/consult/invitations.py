@@ -27,6 +27,10 @@ from realtime.consult.models import ConsultInvitation
 from realtime.consult.schemas import GuestTicketRead, InvitationCreate, InvitationIssued, InvitationRead
 
 RESOURCE = "consult_invitation"
+# An invitation names its patient through its appointment: callers pass the patient.
+_audit = audit.RowAudit(
+    RESOURCE, context=lambda row: {"appointment_id": str(row.appointment_id)}, patient_of=None
+)
 GUEST_PAGE = "/consult/guest"
 
 
@@ -77,7 +81,7 @@ async def create_invitation(
     )
     session.add(invitation)
     await session.flush()
-    _audit(session, actor, "create", invitation, appointment.patient_id)
+    _audit(session, actor, "create", invitation, patient_id=appointment.patient_id)
     read = InvitationRead.model_validate(invitation)
     return InvitationIssued(**read.model_dump(), token=token, link_path=f"{GUEST_PAGE}#invite={token}")
 
@@ -113,7 +117,7 @@ async def revoke_invitation(
         raise NotFound(f"There is no invitation {invitation_id} for this appointment.")
     invitation.revoked_at = invitation.revoked_at or utc_now()
     await session.flush()
-    _audit(session, actor, "revoke", invitation, appointment.patient_id)
+    _audit(session, actor, "revoke", invitation, patient_id=appointment.patient_id)
 
 
 async def redeem_invitation(*, session: AsyncSession, token: str, settings: Settings) -> GuestTicketRead:
@@ -143,28 +147,10 @@ async def redeem_invitation(*, session: AsyncSession, token: str, settings: Sett
         display_name=invitation.display_name,
         expires_at=closes_at,
     )
-    _audit(session, None, "redeem", invitation, appointment.patient_id)
+    _audit(session, None, "redeem", invitation, patient_id=appointment.patient_id)
     return GuestTicketRead(
         ticket=issue_guest_ticket(ticket, settings=settings),
         room=ticket.room,
         display_name=ticket.display_name,
         expires_at=closes_at,
-    )
-
-
-def _audit(
-    session: AsyncSession,
-    actor: Principal | None,
-    action: str,
-    invitation: ConsultInvitation,
-    patient_id: uuid.UUID,
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type=RESOURCE,
-        resource_id=invitation.id,
-        patient_id=patient_id,
-        detail={"appointment_id": str(invitation.appointment_id)},
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +22,7 @@ from realtime.consult.models import ConsultChatMessage, ConsultEvent, ConsultEve
 from realtime.consult.state import Member
 
 RESOURCE = "consult_session"
+_audit = audit.RowAudit(RESOURCE)
 
 
 async def open_session(*, session: AsyncSession, room: uuid.UUID, patient_id: uuid.UUID) -> ConsultSession:
@@ -178,17 +178,3 @@ async def store_chat(
     await session.flush()
     _audit(session, actor, "chat", consult, participant=member.id, chat_id=line.id)
     return line
-
-
-def _audit(
-    session: AsyncSession, actor: Principal | None, action: str, consult: ConsultSession, **detail: Any
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type=RESOURCE,
-        resource_id=consult.id,
-        patient_id=consult.patient_id,
-        detail={key: str(value) if isinstance(value, uuid.UUID) else value for key, value in detail.items()},
-    )

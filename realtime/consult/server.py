@@ -1,6 +1,6 @@
 """The consult server of one api process: local connections, shared room state, and the relay.
 
-Every instance subscribes to its own bus channel, `consult.instance.<id>`; room state records on
+Every instance subscribes to its own bus channel (`core.bus.consult_instance`); room state records on
 which instance each participant is connected, so an event for a participant is handed to its
 connection directly when it is local, or published to its instance's channel otherwise. The bus
 keeps order per channel, so the events between two participants arrive in the order sent.
@@ -17,8 +17,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.bus import Bus, BusMessage, reconnect_delay_s
-from core.identity import SESSIONS_CHANNEL, TokenRevocations, ends_session_of
+from core.bus import (
+    IDENTITY_SESSIONS,
+    Bus,
+    BusMessage,
+    ConsultRelay,
+    SessionsEnded,
+    consult_instance,
+    decode_payload,
+    reconnect_delay_s,
+)
+from core.identity import TokenRevocations, ends_session_of, sessions_ended
 from core.sessions import transaction
 from core.settings import Settings
 from core.tasks import cancel_and_wait
@@ -28,7 +37,6 @@ from realtime.socket_signin import CLOSE_NOT_AUTHENTICATED, SESSION_ENDED_REASON
 
 log = logging.getLogger(__name__)
 
-CHANNEL_PREFIX = "consult.instance."
 # A third of the default pool (10 + 20 overflow): a burst of joins must not starve REST requests.
 DB_SLOTS = 10
 
@@ -96,7 +104,7 @@ class ConsultServer:
             self._hand_over(member.id, event, close)
             return
         await self.bus.publish(
-            CHANNEL_PREFIX + member.instance, {"to": str(member.id), "event": event, "close": close}
+            consult_instance(member.instance), ConsultRelay(to=str(member.id), event=event, close=close)
         )
 
     async def deliver_all(
@@ -121,7 +129,7 @@ class ConsultServer:
         attempt = 0
         while True:
             try:
-                channels = [CHANNEL_PREFIX + self.instance, SESSIONS_CHANNEL]
+                channels = [consult_instance(self.instance), IDENTITY_SESSIONS]
                 async with self.bus.subscribe(channels=channels) as subscription:
                     self.listening.set()
                     attempt = 0
@@ -140,19 +148,21 @@ class ConsultServer:
             # Missed relays cannot be replayed; peers recover by an ICE restart or by joining again.
             log.warning("consult relay may have missed messages on %s", message.channel)
             return
-        if message.channel == SESSIONS_CHANNEL:
-            self._end_sessions(message.data)
+        if message.channel == IDENTITY_SESSIONS:
+            ended = sessions_ended(message.payload)
+            if ended is not None:
+                self._end_sessions(ended)
             return
         try:
-            data = message.data
-            self._hand_over(uuid.UUID(data["to"]), data["event"], data.get("close"))
+            relay = decode_payload(ConsultRelay, message.payload)
+            self._hand_over(uuid.UUID(relay.to), relay.event, relay.close)
         except (KeyError, ValueError, TypeError):
-            log.error("malformed consult relay message dropped: %r", message.data)
+            log.error("malformed consult relay message dropped: %r", message.payload)
 
-    def _end_sessions(self, data: dict[str, Any]) -> None:
+    def _end_sessions(self, ended: SessionsEnded) -> None:
         # The user was deactivated, changed or signed out: their token is refused, so is their socket.
         for connection in list(self.signed_in):
             principal = connection.caller.principal
-            if principal is not None and ends_session_of(principal, data):
+            if principal is not None and ends_session_of(principal, ended):
                 connection.cancel_timer()
                 connection.close(CLOSE_NOT_AUTHENTICATED, SESSION_ENDED_REASON)

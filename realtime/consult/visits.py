@@ -7,7 +7,6 @@ patient shown is audited, as appointment lists are.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -66,7 +65,18 @@ async def list_video_visits(
         _visit(appointment, patient, practitioner, ended_at, settings=settings, now=now)
         for appointment, patient, practitioner, ended_at in (await session.execute(query)).unique()
     ]
-    _audit(session, actor, visits)
+    # A list that showed nothing is on the patient's own trail (a member of staff has none).
+    audit.record_listed(
+        session,
+        actor,
+        visits,
+        action="list",
+        resource_type="consult_room",
+        ids_key="appointments",
+        id_of=lambda visit: visit.appointment_id,
+        patient_id=actor.patient_id,
+        empty_page_entry=True,
+    )
     return VideoVisitList(server_time=now, visits=visits)
 
 
@@ -114,23 +124,3 @@ def visit_state(
     if status not in OPENABLE or now >= closes_at:
         return "closed"
     return "upcoming" if now < opens_at else "open"
-
-
-def _audit(session: AsyncSession, actor: Principal, visits: list[VideoVisitRead]) -> None:
-    # One entry per patient shown, so that "who saw this patient's data" finds these lists too.
-    by_patient: dict[uuid.UUID, list[str]] = {}
-    for visit in visits:
-        by_patient.setdefault(visit.patient_id, []).append(str(visit.appointment_id))
-    if not by_patient:
-        audit.record(
-            session, actor=actor, action="list", resource_type="consult_room", patient_id=actor.patient_id
-        )
-    for patient_id, ids in by_patient.items():
-        audit.record(
-            session,
-            actor=actor,
-            action="list",
-            resource_type="consult_room",
-            patient_id=patient_id,
-            detail={"appointments": ids},
-        )

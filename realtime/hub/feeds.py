@@ -5,6 +5,10 @@ at once; after that at most one goes out every `coalesce_interval_s`, holding wh
 between (merged, never dropped). Each message, and each alarm or notification, is encoded to JSON
 once and the same text is handed to every watcher: with hundreds of nurses on a ward the hub's
 work per reading does not grow with the number of screens, only the sockets' sends do.
+
+Readings arrive as the bus contract's structs (`core.bus.DeviceReadings`) and leave, encoded by
+msgspec, as `LiveReading`s: the bus's `Reading` with its device's ids. Alarms, NEWS2 scores and
+notifications are not read here: their bus JSON is checked and set into the frame as it came.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import msgspec
+
+from core.bus import DeviceReadings
 from realtime.hub.keys import SubscriptionKey
 
 
@@ -29,11 +36,28 @@ def encode(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
+class LiveReading(msgspec.Struct, gc=False):
+    """A reading in a `vitals` frame: the bus's `Reading`, with the ids of the device that took it."""
+
+    device_id: str
+    patient_id: str | None
+    bed_id: str | None
+    metric: str
+    value: float
+    unit: str
+    time: str
+
+
+# Stateless: one of each for the process.
+_FRAME_ENCODER = msgspec.json.Encoder()
+_ANY_OBJECT = msgspec.json.Decoder(dict[str, Any])
+
+
 @dataclass(slots=True, eq=False)
 class _Feed:
     key: SubscriptionKey
     watchers: set[Watcher] = field(default_factory=set)
-    pending: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[LiveReading] = field(default_factory=list)
     # Loop time of the last `vitals` message, and the timer of the next one when one is due.
     last_sent: float = float("-inf")
     timer: asyncio.TimerHandle | None = None
@@ -72,20 +96,16 @@ class LiveFeeds:
         """The keys someone watches now."""
         return list(self._feeds)
 
-    def add_devices(self, key: SubscriptionKey, devices: Iterable[dict[str, Any]]) -> None:
-        """Merges device messages (the ingest worker's shape) into the key's next `vitals` message."""
+    def add_devices(self, key: SubscriptionKey, devices: Iterable[DeviceReadings]) -> None:
+        """Merges device messages (the ingest worker's) into the key's next `vitals` message."""
         feed = self._feeds.get(key)
         if feed is None:
             return
         append = feed.pending.append
         for device in devices:
-            device_id, patient_id, bed_id = (
-                device.get("device_id"),
-                device.get("patient_id"),
-                device.get("bed_id"),
-            )
-            for reading in device.get("readings", ()):
-                append({"device_id": device_id, "patient_id": patient_id, "bed_id": bed_id, **reading})
+            device_id, patient_id, bed_id = device.device_id, device.patient_id, device.bed_id
+            for r in device.readings:
+                append(LiveReading(device_id, patient_id, bed_id, r.metric, r.value, r.unit, r.time))
         if feed.pending and feed.timer is None:
             loop = asyncio.get_running_loop()
             due_in_s = feed.last_sent + self.coalesce_interval_s - loop.time()
@@ -93,12 +113,18 @@ class LiveFeeds:
             # joins it); otherwise when the interval since the last message has passed.
             feed.timer = loop.call_later(max(0.0, due_in_s), self._send_vitals, feed)
 
-    def forward_event(self, key: SubscriptionKey, event_type: str, payload: dict[str, Any]) -> None:
-        """Alarms and notifications are not merged: each goes to every watcher as it came."""
+    def forward_event(self, key: SubscriptionKey, event_type: str, payload: str | bytes) -> None:
+        """Alarms, NEWS2 scores and notifications are not merged: each goes to every watcher as it came.
+
+        The frame is `{"type": event_type, "scope", "id", event_type: <the bus message>}`; the bus
+        message's JSON is set in as it is, once it parses as an object (ValueError otherwise).
+        """
         feed = self._feeds.get(key)
         if feed is None:
             return
-        text = encode({"type": event_type, **key.label(), event_type: payload})
+        _ANY_OBJECT.decode(payload)
+        body = payload if isinstance(payload, str) else payload.decode()
+        text = f'{encode({"type": event_type, **key.label()})[:-1]},"{event_type}":{body}}}'
         for watcher in list(feed.watchers):
             watcher.deliver(key, event_type, text)
 
@@ -115,6 +141,7 @@ class LiveFeeds:
             return
         readings, feed.pending = feed.pending, []
         feed.last_sent = asyncio.get_running_loop().time()
-        text = encode({"type": "vitals", **feed.key.label(), "readings": readings})
+        frame = {"type": "vitals", **feed.key.label(), "readings": readings}
+        text = _FRAME_ENCODER.encode(frame).decode()
         for watcher in list(feed.watchers):
             watcher.deliver(feed.key, "vitals", text)

@@ -11,8 +11,19 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.bus import Bus, BusMessage, Subscription, reconnect_delay_s
-from core.identity import SESSIONS_CHANNEL, TokenRevocations, ends_session_of
+from core.bus import (
+    IDENTITY_SESSIONS,
+    Bus,
+    BusMessage,
+    DeviceReadings,
+    SessionsEnded,
+    Subscription,
+    WardReadings,
+    decode_payload,
+    reconnect_delay_s,
+    vitals_patient,
+)
+from core.identity import TokenRevocations, ends_session_of, sessions_ended
 from core.principal import Principal
 from core.settings import Settings
 from core.tasks import cancel_and_wait
@@ -43,7 +54,7 @@ class HubTuning(ConnectionTuning):
 def patient_vitals_channel(patient_id: uuid.UUID) -> str:
     # A patient's readings: subscribed only while someone here watches the patient, whereas wards,
     # alarms and notifications come through the patterns of `READING_PATTERNS` and `EVENT_PATTERNS`.
-    return f"vitals.patient.{patient_id}"
+    return vitals_patient(patient_id)
 
 
 class Hub:
@@ -160,26 +171,37 @@ class Hub:
             self._resync_soon()
             return
         channel = message.channel
-        if channel == SESSIONS_CHANNEL:
-            self._end_sessions(message.data)
+        if channel == IDENTITY_SESSIONS:
+            ended = sessions_ended(message.payload)
+            if ended is not None:
+                self._end_sessions(ended)
             return
-        if channel.startswith("vitals."):
-            keys = keys_for_channel(channel)
-            if keys:
-                data = message.data
-                # A ward's message holds each of its devices' messages; a patient's is one device's.
-                devices = data.get("devices", ()) if keys[0].scope == "ward" else (data,)
-                self.feeds.add_devices(keys[0], devices)
+        keys = keys_for_channel(channel)
+        if not keys:
             return
+        try:
+            self._feed(keys, channel, message.payload)
+        except ValueError:
+            # Not the contract's shape (someone else's writer); one bad payload must not end the lane.
+            log.warning("dropped a malformed bus message on %s", channel)
+
+    def _feed(self, keys: list[SubscriptionKey], channel: str, payload: str | bytes) -> None:
         event_type = event_type_of(channel)
         if event_type is not None:
-            for key in keys_for_channel(channel):
-                self.feeds.forward_event(key, event_type, message.data)
+            for key in keys:
+                self.feeds.forward_event(key, event_type, payload)
+            return
+        # Readings: a ward's message holds each of its devices' messages; a patient's is one device's.
+        if keys[0].scope == "ward":
+            devices = decode_payload(WardReadings, payload).devices
+        else:
+            devices = [decode_payload(DeviceReadings, payload)]
+        self.feeds.add_devices(keys[0], devices)
 
-    def _end_sessions(self, data: dict[str, Any]) -> None:
+    def _end_sessions(self, ended: SessionsEnded) -> None:
         # A deactivated, changed or signed-out user's sockets close: their tokens are refused now.
         for connection in list(self._connections):
-            if ends_session_of(connection.principal, data):
+            if ends_session_of(connection.principal, ended):
                 connection.drop(CLOSE_NOT_AUTHENTICATED, SESSION_ENDED_REASON)
 
     def _resync_soon(self) -> None:
@@ -209,7 +231,7 @@ class Hub:
                     ]
                     patterns = READING_PATTERNS
                 else:
-                    channels, patterns = [SESSIONS_CHANNEL], EVENT_PATTERNS
+                    channels, patterns = [IDENTITY_SESSIONS], EVENT_PATTERNS
                 async with self.bus.subscribe(channels=channels, patterns=patterns) as subscription:
                     reader = asyncio.create_task(self._read(subscription))
                     if lane == "readings":

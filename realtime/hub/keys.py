@@ -5,6 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import NamedTuple
 
+from core.bus import (
+    ALARMS_PATIENT_ANY,
+    ALARMS_WARD_ANY,
+    NEWS2_PATIENT_ANY,
+    NEWS2_WARD_ANY,
+    NOTIFICATIONS_USER_ANY,
+    VITALS_WARD_ANY,
+    parse_channel,
+)
 from realtime.hub.messages import Scope
 
 # One pattern per kind of channel a process always receives. A patient's readings are subscribed
@@ -15,8 +24,8 @@ from realtime.hub.messages import Scope
 # for every frame queued ahead of it.
 # NEWS2 scores travel with the readings: on a busy ward they change many times a minute, and an
 # alarm must not wait behind them either.
-READING_PATTERNS = ["vitals.ward.*", "news2.ward.*", "news2.patient.*"]
-EVENT_PATTERNS = ["alarms.ward.*", "alarms.patient.*", "notifications.user.*"]
+READING_PATTERNS = [VITALS_WARD_ANY, NEWS2_WARD_ANY, NEWS2_PATIENT_ANY]
+EVENT_PATTERNS = [ALARMS_WARD_ANY, ALARMS_PATIENT_ANY, NOTIFICATIONS_USER_ANY]
 
 
 class SubscriptionKey(NamedTuple):
@@ -30,10 +39,10 @@ class SubscriptionKey(NamedTuple):
 
 def keys_for_channel(channel: str) -> list[SubscriptionKey]:
     """The subscription keys a bus channel feeds; empty for channels the hub does not serve."""
-    parts = channel.split(".")
-    if len(parts) != 3:
+    name = parse_channel(channel)
+    if name is None:
         return []
-    family, kind, raw_id = parts
+    family, kind, raw_id = name
     try:
         target = uuid.UUID(raw_id)
     except ValueError:

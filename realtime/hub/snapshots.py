@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import notifications
 from clinical.organisation import Bed, Ward, current_stays
 from clinical.patients import Patient
 from core import audit
@@ -27,7 +28,6 @@ from core.errors import NotFound
 from core.principal import Principal
 from core.sessions import transaction
 from devices.vitals import latest_values
-from realtime import notifications
 from realtime.alarms import AlarmRead, active_alarms
 from realtime.hub.keys import SubscriptionKey
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from realtime.subscriptions.capability import INSTANTIATES, subscription_resources
 
 # The api's side: the bus dispatcher and the websocket channel.
-from realtime.subscriptions.dispatcher import CHANGED_CHANNEL, SubscriptionDispatcher
+from realtime.subscriptions.dispatcher import SubscriptionDispatcher
 
 # `ownat worker`: the outbox feed and rest-hook deliveries.
 from realtime.subscriptions.jobs import SubscriptionJobs
@@ -37,7 +37,6 @@ from realtime.subscriptions.topics import TOPICS, VITAL_SIGNS, topic_by_key, top
 from realtime.subscriptions.websocket import serve_socket
 
 __all__ = [
-    "CHANGED_CHANNEL",
     "FILTER_CRITERIA",
     "INSTANTIATES",
     "PAYLOAD_CONTENT",

@@ -4,8 +4,8 @@ One `SubscriptionDispatcher` per api process, owned by the app's lifespan. It ke
 subscriptions in memory (reloaded when one is created or deleted, and every `refresh_s` in case a
 message was missed), listens to the patient and ward channels they need (plus every alarm), records
 the matching events (`record`, in rounds: one transaction for whatever arrived meanwhile) and
-publishes each notification on `fhir.subscription.<id>`; every instance forwards what arrives there
-to the websockets bound to that subscription here.
+publishes each notification on `fhir.subscription.<id>` (`core.bus.fhir_subscription`); every
+instance forwards what arrives there to the websockets bound to that subscription here.
 """
 
 from __future__ import annotations
@@ -15,12 +15,28 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.bus import Bus, BusMessage, Subscription
+from core.bus import (
+    ALARMS_PATIENT_ANY,
+    FHIR_SUBSCRIPTION_ANY,
+    FHIR_SUBSCRIPTIONS_CHANGED,
+    AlarmMessage,
+    Bus,
+    BusMessage,
+    DeviceReadings,
+    FhirBundle,
+    Message,
+    Subscription,
+    WardReadings,
+    decode_payload,
+    fhir_subscription,
+    parse_channel,
+    vitals_patient,
+    vitals_ward,
+)
 from core.sessions import transaction
 from core.tasks import cancel_and_wait
 from realtime.subscriptions import sources
@@ -30,18 +46,11 @@ from realtime.subscriptions.topics import ALARMS, VITAL_SIGNS
 
 log = logging.getLogger(__name__)
 
-CHANGED_CHANNEL = "fhir.subscriptions.changed"
-NOTIFY_PREFIX = "fhir.subscription."
-PATTERNS = ["alarms.patient.*", NOTIFY_PREFIX + "*"]
+PATTERNS = [ALARMS_PATIENT_ANY, FHIR_SUBSCRIPTION_ANY]
 ROUND_ATTEMPTS = 3
 ROUND_RETRY_S = 0.2
 
-
-def notify_channel(subscription_id: uuid.UUID) -> str:
-    return f"{NOTIFY_PREFIX}{subscription_id}"
-
-
-Deliver = Callable[[dict[str, Any]], None]
+Deliver = Callable[[FhirBundle], None]
 
 
 class SubscriptionDispatcher:
@@ -94,7 +103,8 @@ class SubscriptionDispatcher:
     async def _run(self) -> None:
         while True:
             try:
-                async with self.bus.subscribe(channels=[CHANGED_CHANNEL], patterns=PATTERNS) as subscription:
+                channels = [FHIR_SUBSCRIPTIONS_CHANGED]
+                async with self.bus.subscribe(channels=channels, patterns=PATTERNS) as subscription:
                     self._subscription, self._channels = subscription, set()
                     # Redis confirms new channels on the reading side: the refresher adds them from
                     # its own task while this one reads.
@@ -144,9 +154,9 @@ class SubscriptionDispatcher:
             if row.topic != VITAL_SIGNS.url:
                 continue
             if row.patient_id is not None:
-                wanted.add(f"vitals.patient.{row.patient_id}")
+                wanted.add(vitals_patient(row.patient_id))
             if row.ward_id is not None:
-                wanted.add(f"vitals.ward.{row.ward_id}")
+                wanted.add(vitals_ward(row.ward_id))
         subscription = self._subscription
         if subscription is None:
             return
@@ -159,23 +169,35 @@ class SubscriptionDispatcher:
 
     async def _handle(self, message: BusMessage) -> None:
         channel = message.channel
-        if message.kind == "resync" or channel == CHANGED_CHANNEL:
+        if message.kind == "resync" or channel == FHIR_SUBSCRIPTIONS_CHANGED:
             self._changed.set()
             return
-        if channel.startswith(NOTIFY_PREFIX):
-            self._deliver_here(channel.removeprefix(NOTIFY_PREFIX), message.data)
+        name = parse_channel(channel)
+        if name is None:
             return
-        events, by_ward = self._events_of(channel, message.data)
+        if (name.family, name.kind) == ("fhir", "subscription"):
+            self._deliver_here(name.id, message.data)
+            return
+        try:
+            events, by_ward = self._events_of(name.family, name.kind, message.payload)
+        except ValueError:
+            # Not the contract's shape: nothing of it can be recorded.
+            log.warning("dropped a malformed bus message on %s", channel)
+            return
         if events:
             self.record(events, by_ward=by_ward)
 
-    def _events_of(self, channel: str, data: dict[str, Any]) -> tuple[list[TopicEvent], bool | None]:
-        if channel.startswith("vitals.patient."):
-            return sources.vital_events(data, with_resource=self._full_vitals), False
-        if channel.startswith("vitals.ward."):
-            return sources.ward_vital_events(data, with_resource=self._full_vitals), True
-        if channel.startswith("alarms.patient."):
-            return sources.alarm_events(data), None
+    def _events_of(
+        self, family: str, kind: str, payload: str | bytes
+    ) -> tuple[list[TopicEvent], bool | None]:
+        if (family, kind) == ("vitals", "patient"):
+            device = decode_payload(DeviceReadings, payload)
+            return sources.vital_events(device, with_resource=self._full_vitals), False
+        if (family, kind) == ("vitals", "ward"):
+            ward = decode_payload(WardReadings, payload)
+            return sources.ward_vital_events(ward, with_resource=self._full_vitals), True
+        if (family, kind) == ("alarms", "patient"):
+            return sources.alarm_events(decode_payload(AlarmMessage, payload)), None
         return [], None
 
     def record(self, events: list[TopicEvent], *, by_ward: bool | None = None) -> None:
@@ -219,16 +241,16 @@ class SubscriptionDispatcher:
     async def _record_round(
         self, pending: dict[uuid.UUID, tuple[FhirSubscription, list[TopicEvent]]]
     ) -> None:
-        published: list[tuple[str, dict[str, Any]]] = []
+        published: list[tuple[str, Message]] = []
         async with transaction(self.sessions) as session:
             for subscription_id, (row, chosen) in pending.items():
                 bundle = await record_for(session, subscription_id, chosen)
                 if bundle is not None and row.channel_type == "websocket":
-                    published.append((notify_channel(subscription_id), bundle))
+                    published.append((fhir_subscription(subscription_id), bundle))
         if published:
             await self.bus.publish_many(published)
 
-    def _deliver_here(self, raw_id: str, bundle: dict[str, Any]) -> None:
+    def _deliver_here(self, raw_id: str, bundle: FhirBundle) -> None:
         try:
             subscription_id = uuid.UUID(raw_id)
         except ValueError:
@@ -237,4 +259,4 @@ class SubscriptionDispatcher:
             deliver(bundle)
 
 
-__all__ = ["ALARMS", "CHANGED_CHANNEL", "SubscriptionDispatcher", "notify_channel"]
+__all__ = ["ALARMS", "SubscriptionDispatcher"]

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy import delete
 
+from core.bus import fhir_subscription
 from core.resources import Resources
 from core.sessions import transaction
-from realtime.subscriptions.dispatcher import notify_channel
 from realtime.subscriptions.feed import feed_outbox
 from realtime.subscriptions.hooks import TIMEOUT_S, deliver_due, queue_heartbeats
 from realtime.subscriptions.models import FhirHookDelivery, FhirSubscriptionEvent
@@ -30,7 +30,7 @@ class SubscriptionJobs:
             published = await feed_outbox(session=session, now=now)
             await queue_heartbeats(session=session, now=now)
         if published:
-            await resources.bus.publish_many([(notify_channel(key), bundle) for key, bundle in published])
+            await resources.bus.publish_many([(fhir_subscription(key), bundle) for key, bundle in published])
         while await deliver_due(sessions=resources.sessions, client=self.http, settings=resources.settings):
             pass
         if self._next_purge is None or now >= self._next_purge:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from core.settings import Settings
-from realtime.notifications.settings import NotificationSettings
+from notifications.settings import NotificationSettings
 from tests.builders import http_client
 from tests.clinical.builders import signed_in_patient
 

@@ -19,7 +19,7 @@ from core.outbox import EventType, OutboxEvent
 from core.principal import Role
 from core.sessions import transaction
 from core.settings import Settings
-from realtime.notifications.models import Notification
+from notifications.models import Notification
 from tests.builders import login
 from tests.clinical import builders as clinical
 from tests.clinical.scheduling_builders import account
@@ -232,7 +232,7 @@ async def test_a_restricted_record_is_told_to_no_outside_system(
         control_id = await record_event(sessions, EventType.LAB_RESULT_READY, patient_id=unrestricted)
         the_worker = worker(resources, notification_settings())
         try:
-            await the_worker.run_once(reminders=False)
+            await the_worker.run_once()
         finally:
             await the_worker.close()
             await deactivate(sessions, hook_id)

@@ -70,7 +70,7 @@ def test_the_edge_modules_import_without_server_packages() -> None:
         import edge.driven, edge.ble.characteristics, edge.ble.driver, edge.ble.radio
         import edge.sdc.mapping, edge.sdc.consumer, edge.sdc.provider
 
-        first_party = ("core", "api", "clinical", "billing", "realtime", "ownat", "devices", "edge")
+        first_party = ("core", "api", "clinical", "billing", "realtime", "notifications", "ownat", "devices", "edge")
         loaded = sorted(m for m in sys.modules if m.partition(".")[0] in first_party)
         allowed = ("edge", "devices.protocol", "devices.simulator")
         extra = [

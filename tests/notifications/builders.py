@@ -18,10 +18,10 @@ from core import outbox
 from core.db import utc_now
 from core.resources import Resources
 from core.sessions import transaction
+from notifications.models import Notification, NotificationPreference, WebhookSubscription
+from notifications.settings import NotificationSettings
+from notifications.worker import NotificationWorker
 from ownat.worker_jobs import periodic_jobs
-from realtime.notifications.models import Notification, NotificationPreference, WebhookSubscription
-from realtime.notifications.settings import NotificationSettings
-from realtime.notifications.worker import NotificationWorker
 
 
 def notification_settings(**overrides: Any) -> NotificationSettings:

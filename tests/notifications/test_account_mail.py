@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.outbox import EventType, OutboxEvent
-from realtime.notifications.account_mail import LINK_REMOVED
-from realtime.notifications.dev_mailbox import recent_emails
-from realtime.notifications.models import Channel, DeliveryStatus
+from notifications.account_mail import LINK_REMOVED
+from notifications.dev_mailbox import recent_emails
+from notifications.models import Channel, DeliveryStatus
 from tests.builders import strong_password, unique_email
 from tests.notifications.builders import (
     deactivate,
@@ -47,7 +47,7 @@ async def test_a_verification_email_carries_its_link_which_then_leaves_the_datab
         hook_id = await subscription(sessions, hook.url, [])
         the_worker = worker(resources, notification_settings(smtp_host="127.0.0.1", smtp_port=smtp_port))
         try:
-            await the_worker.run_once(reminders=False)
+            await the_worker.run_once()
         finally:
             await the_worker.close()
             await deactivate(sessions, hook_id)
@@ -68,7 +68,7 @@ async def test_the_development_mailbox_keeps_what_it_would_have_sent(client, ses
     event = await _sign_up(client, email)
     the_worker = worker(resources, notification_settings(dev_mailbox=True))
     try:
-        await the_worker.run_once(reminders=False)
+        await the_worker.run_once()
     finally:
         await the_worker.close()
     (delivery,) = await notifications_of(sessions, event_id=event.id)
@@ -85,7 +85,7 @@ async def test_without_email_configured_an_account_event_sends_nothing_and_keeps
     event = await _sign_up(client, email)
     the_worker = worker(resources, notification_settings())
     try:
-        await the_worker.run_once(reminders=False)
+        await the_worker.run_once()
     finally:
         await the_worker.close()
     assert await notifications_of(sessions, event_id=event.id) == []

@@ -15,7 +15,7 @@ API = "/api/v1/notifications"
 async def _deliver(resources) -> None:
     the_worker = worker(resources, notification_settings())
     try:
-        await the_worker.run_once(reminders=False)
+        await the_worker.run_once()
     finally:
         await the_worker.close()
 

@@ -11,10 +11,10 @@ from urllib.parse import parse_qs
 from sqlalchemy import select
 
 from core.audit.models import AuditEvent
+from core.bus import notifications_user
 from core.outbox import EventType
 from core.principal import Role
-from realtime.notifications.channels.in_app import user_channel
-from realtime.notifications.models import Channel, DeliveryStatus
+from notifications.models import Channel, DeliveryStatus
 from tests.clinical.scheduling_builders import account
 from tests.notifications.builders import (
     deactivate,
@@ -37,7 +37,7 @@ async def test_a_lab_result_reaches_the_patient_on_every_channel_without_the_res
         smtp_server() as (smtp_port, mailbox),
         HttpRecorder().serving() as sms,
         HttpRecorder().serving() as hook,
-        resources.bus.subscribe(channels=[user_channel(patient.id)]) as live,
+        resources.bus.subscribe(channels=[notifications_user(patient.id)]) as live,
     ):
         hook_id = await subscription(sessions, hook.url, [EventType.LAB_RESULT_READY.value], key="s3cret")
         config = notification_settings(
@@ -50,7 +50,7 @@ async def test_a_lab_result_reaches_the_patient_on_every_channel_without_the_res
         event_id = await record_event(sessions, EventType.LAB_RESULT_READY, patient_id=patient.patient_id)
         the_worker = worker(resources, config)
         try:
-            await the_worker.run_once(reminders=False)
+            await the_worker.run_once()
         finally:
             await the_worker.close()
             await deactivate(sessions, hook_id)
@@ -96,7 +96,7 @@ async def test_a_language_without_templates_falls_back_to_english(sessions, sett
     event_id = await record_event(sessions, EventType.PRESCRIPTION_ISSUED, patient_id=patient.patient_id)
     the_worker = worker(resources, notification_settings())
     try:
-        await the_worker.run_once(reminders=False)
+        await the_worker.run_once()
     finally:
         await the_worker.close()
     (row,) = await notifications_of(sessions, event_id=event_id)

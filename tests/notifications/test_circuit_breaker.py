@@ -10,8 +10,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from core.circuit_breaker import BreakerMetrics, BreakerState, CircuitBreaker, CircuitOpen, ProviderTimeout
-from realtime.notifications.channels import ProviderRefused
-from realtime.notifications.channels.webhook import post_webhook
+from notifications.channels import ProviderRefused
+from notifications.channels.webhook import post_webhook
 from tests.notifications.servers import HttpRecorder
 
 

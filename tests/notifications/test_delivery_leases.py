@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from core.outbox import EventType
 from core.resources import Resources
-from realtime.notifications.models import DeliveryStatus, Notification
+from notifications.models import DeliveryStatus, Notification
 from tests.notifications.builders import (
     deactivate,
     notification_settings,

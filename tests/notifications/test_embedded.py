@@ -10,15 +10,15 @@ from datetime import timedelta
 import pytest
 
 from core import outbox
+from core.bus import notifications_user
 from core.db import utc_now
 from core.identity.models import User
 from core.principal import Role
 from core.resources import Resources
 from core.sessions import transaction
 from core.settings import Settings
+from notifications.models import Channel, DeliveryStatus
 from ownat.migrate import upgrade_async
-from realtime.notifications.channels.in_app import user_channel
-from realtime.notifications.models import Channel, DeliveryStatus
 from tests.notifications.builders import notification_settings, notifications_of, worker
 
 pytestmark = pytest.mark.embedded
@@ -51,7 +51,7 @@ async def test_the_loop_delivers_in_app_and_dedupes_reminders_on_sqlite(sqlite_r
             )
     the_worker = worker(sqlite_resources, notification_settings())
     try:
-        async with sqlite_resources.bus.subscribe(channels=[user_channel(user.id)]) as live:
+        async with sqlite_resources.bus.subscribe(channels=[notifications_user(user.id)]) as live:
             tally = await the_worker.run_once()
             pushed = await asyncio.wait_for(anext(live), timeout=10)
     finally:

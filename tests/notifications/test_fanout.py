@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from core.outbox import EventType
 from core.principal import Role
-from realtime.notifications.models import Channel
+from notifications.models import Channel
 from tests.clinical.scheduling_builders import account, practitioner
 from tests.notifications.builders import (
     SteppingClock,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.outbox import EventType
 from core.principal import Role
-from realtime.notifications.models import Channel, DeliveryStatus
+from notifications.models import Channel, DeliveryStatus
 from tests.clinical.scheduling_builders import account
 from tests.notifications.builders import (
     deactivate,
@@ -27,10 +27,10 @@ async def test_a_hanging_receiver_times_out_opens_its_breaker_and_is_then_skippe
         the_worker = worker(resources, config)
         try:
             first = await record_event(sessions, EventType.DOCUMENT_ADDED, patient_id=patient.patient_id)
-            await the_worker.run_once(reminders=False)
+            await the_worker.run_once()
             contacted = len(hook.requests)
             second = await record_event(sessions, EventType.DOCUMENT_ADDED, patient_id=patient.patient_id)
-            await the_worker.run_once(reminders=False)
+            await the_worker.run_once()
         finally:
             await the_worker.close()
             await deactivate(sessions, hook_id)

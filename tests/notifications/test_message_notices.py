@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.outbox import EventType
 from core.principal import Role
-from realtime.notifications.models import Channel
+from notifications.models import Channel
 from tests.clinical.messaging_builders import THREADS, care_team, start
 from tests.clinical.scheduling_builders import account
 from tests.notifications.builders import notification_settings, notifications_of, worker
@@ -23,9 +23,9 @@ async def test_the_care_team_and_then_the_patient_are_told_without_the_words(
     async with smtp_server() as (smtp_port, mailbox):
         the_worker = worker(resources, notification_settings(smtp_host="127.0.0.1", smtp_port=smtp_port))
         try:
-            await the_worker.run_once(reminders=False)
+            await the_worker.run_once()
             await client.post(f"{THREADS}/{thread['id']}/messages", data=reply, headers=team.nurse_headers)
-            await the_worker.run_once(reminders=False)
+            await the_worker.run_once()
         finally:
             await the_worker.close()
     to_nurse = await notifications_of(sessions, user_id=team.nurse.id, event_type=EventType.MESSAGE_RECEIVED)

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from core.outbox import EventType, OutboxEvent
 from core.principal import Role
 from core.sessions import transaction
+from notifications.models import Channel
 from realtime.alarms.defaults import HR
 from realtime.alarms.escalation import escalate_overdue
-from realtime.notifications.models import Channel
 from tests.clinical.builders import create_patient
 from tests.clinical.scheduling_builders import account, appointment_type, at, book, future_day, practitioner
 from tests.notifications.builders import notification_settings, notifications_of, worker
@@ -78,7 +78,7 @@ async def test_an_escalation_is_written_once_and_pages_the_nurses_in_the_app(
 
     the_worker = worker(resources, notification_settings())
     try:
-        await the_worker.run_once(reminders=False)
+        await the_worker.run_once()
     finally:
         await the_worker.close()
     (row,) = await notifications_of(sessions, event_id=event.id, user_id=nurse.id)

@@ -7,8 +7,8 @@ from datetime import timedelta
 from core.outbox import EventType
 from core.principal import Role
 from core.sessions import transaction
-from realtime.notifications.models import Channel, DeliveryStatus, Notification
-from realtime.notifications.retention import purge_settled
+from notifications.models import Channel, DeliveryStatus, Notification
+from notifications.retention import purge_settled
 from tests.clinical.scheduling_builders import account
 from tests.notifications.builders import (
     SteppingClock,

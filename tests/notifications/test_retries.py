@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from core.outbox import EventType
 from core.principal import Role
-from realtime.notifications.models import Channel, DeliveryStatus
+from notifications.models import Channel, DeliveryStatus
 from tests.clinical.scheduling_builders import account
 from tests.notifications.builders import (
     SteppingClock,
@@ -78,11 +78,11 @@ async def test_an_open_breaker_postpones_without_using_up_attempts(sessions, set
         try:
             # The first message fails, which opens the SMS breaker...
             await record_event(sessions, EventType.DOCUMENT_ADDED, patient_id=first.patient_id)
-            await the_worker.run_once(reminders=False)
+            await the_worker.run_once()
             before = len(sms.requests)
             # ...so the second is not even tried, and keeps all its attempts.
             event_id = await record_event(sessions, EventType.DOCUMENT_ADDED, patient_id=second.patient_id)
-            await the_worker.run_once(reminders=False)
+            await the_worker.run_once()
         finally:
             await the_worker.close()
     (row,) = await notifications_of(sessions, event_id=event_id, channel=Channel.SMS)

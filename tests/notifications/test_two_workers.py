@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from clinical.scheduling import schedule_reminders
 from clinical.scheduling.models import Appointment
 from core.db import utc_now
 from core.outbox import EventType, OutboxEvent
 from core.resources import Resources
 from core.sessions import transaction
-from realtime.notifications.reminders import schedule_reminders
 from tests.clinical.scheduling_builders import appointment_type, patient_record, practitioner
 from tests.notifications.builders import deactivate, notification_settings, record_event, subscription, worker
 from tests.notifications.servers import HttpRecorder

@@ -9,7 +9,7 @@ import pytest
 from core.outbox import EventType
 from core.principal import Role
 from core.webhook_targets import refusal_reason
-from realtime.notifications.models import Channel, DeliveryStatus
+from notifications.models import Channel, DeliveryStatus
 from tests.clinical.scheduling_builders import account
 from tests.notifications.builders import (
     deactivate,
@@ -98,7 +98,7 @@ async def _deliver(
     event_id = await record_event(sessions, EventType.DOCUMENT_ADDED, patient_id=patient.patient_id)
     the_worker = worker(resources, notification_settings(webhook_allowed_hosts=allowed))
     try:
-        await the_worker.run_once(reminders=False)
+        await the_worker.run_once()
     finally:
         await the_worker.close()
         await deactivate(sessions, hook_id)

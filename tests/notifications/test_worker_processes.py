@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.outbox import EventType
-from realtime.notifications.models import DeliveryStatus
+from notifications.models import DeliveryStatus
 from tests.notifications.builders import (
     deactivate,
     notifications_of,

@@ -26,11 +26,11 @@ from core.principal import SYSTEM_USER_ID
 from core.resources import Resources
 from core.sessions import transaction
 from core.settings import Settings
+from notifications.worker import WorkerIntervals
 from realtime.consult import records
 from realtime.consult.closing import REASON, close_abandoned_consultations
 from realtime.consult.models import ConsultEvent, ConsultEventKind, ConsultSession
 from realtime.consult.state import Member
-from realtime.notifications.worker import WorkerIntervals
 from tests.devices.ingest_helpers import wait_until
 from tests.notifications.builders import notification_settings, worker
 from tests.realtime.consult_helpers import VideoVisit, video_visit

@@ -26,7 +26,7 @@ async def deliver(running: RunningHub) -> None:
     """One pass of the notification worker on the served app's own resources."""
     the_worker = worker(running.app.state.resources, notification_settings())
     try:
-        await the_worker.run_once(reminders=False)
+        await the_worker.run_once()
     finally:
         await the_worker.close()
 

@@ -9,7 +9,7 @@ from email.message import Message
 from playwright.async_api import Page, expect
 
 from core.resources import Resources
-from realtime.notifications.settings import NotificationSettings
+from notifications.settings import NotificationSettings
 from tests.builders import strong_password, unique_email
 from tests.notifications.builders import notification_settings, worker
 from tests.notifications.servers import smtp_server
@@ -23,7 +23,7 @@ async def deliver_mail(resources: Resources, settings: NotificationSettings) -> 
     """One pass of the notification worker: the outbox to the SMTP server."""
     the_worker = worker(resources, settings)
     try:
-        await the_worker.run_once(reminders=False)
+        await the_worker.run_once()
     finally:
         await the_worker.close()
 

@@ -116,9 +116,10 @@ export function startMonitoring(region, chart) {
       scheduleRedraw();
       refreshNews2(false);
     } else if (message.type === "alarm") {
-      const alarm = message.alarm.alarm ?? message.alarm;
+      // The bus message as the hub forwards it (`core.bus.AlarmMessage`): {type: "alarm", change, alarm}.
+      const { change, alarm } = message.alarm;
       if (!mergeAlarm(alarms, alarm)) return;
-      if (message.alarm.change === "raised") announce(alarm, `${chart.patient.given_name} ${chart.patient.family_name}`);
+      if (change === "raised") announce(alarm, `${chart.patient.given_name} ${chart.patient.family_name}`);
       renderAlarms();
     } else if (message.type === "news2") {
       showNews2(message.news2);

@@ -84,11 +84,11 @@ export class WardView {
   }
 
   onAlarm(payload) {
-    // The hub forwards the bus message: {change, alarm}.
-    const alarm = payload.alarm ?? payload;
+    // The hub forwards the bus message (`core.bus.AlarmMessage`): {type: "alarm", change, alarm}.
+    const { change, alarm } = payload;
     if (!mergeAlarm(this.state.alarms, alarm)) return;
     const bed = this.state.bedOfPatient(alarm.patient_id);
-    if (payload.change === "raised" && bed) this.announce(alarm, bedName(bed.label));
+    if (change === "raised" && bed) this.announce(alarm, bedName(bed.label));
     this.renderAlarms(alarm.patient_id);
   }
 

@@ -18,6 +18,11 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.principal import Principal, Role
 
 RESOURCE = "diagnosis"
+_audit = audit.RowAudit(
+    RESOURCE,
+    context=lambda row: {"encounter_id": str(row.encounter_id), "code": row.code, "rank": row.rank},
+    patient_of=None,
+)
 WRITERS = (Role.CLINICIAN,)
 # Coding is often finished after the visit, so a finished encounter still takes diagnoses.
 CODABLE = (EncounterStatus.IN_PROGRESS, EncounterStatus.FINISHED)
@@ -63,7 +68,7 @@ async def add_diagnosis(
         raise Conflict(
             "This diagnosis or rank was just recorded by someone else; reload and retry."
         ) from None
-    _audit(session, actor, "create", encounter, diagnosis)
+    _audit(session, actor, "create", diagnosis, patient_id=encounter.patient_id)
     return diagnosis
 
 
@@ -79,7 +84,7 @@ async def remove_diagnosis(
         raise NotFound(f"There is no diagnosis {diagnosis_id} in encounter {encounter_id}.")
     await session.delete(diagnosis)
     await session.flush()
-    _audit(session, actor, "delete", encounter, diagnosis)
+    _audit(session, actor, "delete", diagnosis, patient_id=encounter.patient_id)
 
 
 async def list_diagnoses(
@@ -116,17 +121,3 @@ async def _load_codable(
             extra={"encounter_status": encounter.status.value},
         )
     return encounter
-
-
-def _audit(
-    session: AsyncSession, actor: Principal, action: str, encounter: Encounter, row: Diagnosis
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type=RESOURCE,
-        resource_id=row.id,
-        patient_id=encounter.patient_id,
-        detail={"encounter_id": str(encounter.id), "code": row.code, "rank": row.rank},
-    )

@@ -23,6 +23,10 @@ from core.errors import Conflict, Forbidden, NotFound
 from core.principal import Principal, Role
 
 RESOURCE = "clinical_note"
+# A note names its patient through its encounter: callers pass the patient.
+_audit = audit.RowAudit(
+    RESOURCE, context=lambda row: {"encounter_id": str(row.encounter_id)}, patient_of=None
+)
 WRITERS = (Role.CLINICIAN,)
 # Documentation is often completed after the patient has left, so finished encounters take notes too.
 NOTE_TAKING = (EncounterStatus.IN_PROGRESS, EncounterStatus.FINISHED)
@@ -42,7 +46,7 @@ async def write_note(
     row = ClinicalNote(id=uuid.uuid4(), encounter_id=encounter.id, author_id=actor.user_id, text=note.text)
     session.add(row)
     await session.flush()
-    _audit(session, actor, "create", row, encounter.patient_id)
+    _audit(session, actor, "create", row, patient_id=encounter.patient_id)
     return _read(row, encounter.patient_id, [])
 
 
@@ -53,7 +57,7 @@ async def revise_note(
     row, patient_id = await _load_own_draft(session, actor, note_id, action="update")
     row.text = note.text
     await session.flush()
-    _audit(session, actor, "update", row, patient_id)
+    _audit(session, actor, "update", row, patient_id=patient_id)
     return _read(row, patient_id, [])
 
 
@@ -63,7 +67,7 @@ async def sign_note(*, session: AsyncSession, actor: Principal, note_id: uuid.UU
     row.signed_at = utc_now()
     row.signed_by = actor.user_id
     await session.flush()
-    _audit(session, actor, "sign", row, patient_id)
+    _audit(session, actor, "sign", row, patient_id=patient_id)
     return _read(row, patient_id, [])
 
 
@@ -80,14 +84,14 @@ async def add_addendum(
     )
     session.add(added)
     await session.flush()
-    _audit(session, actor, "addendum", row, patient_id, addendum_id=str(added.id))
+    _audit(session, actor, "addendum", row, patient_id=patient_id, addendum_id=str(added.id))
     return AddendumRead.model_validate(added)
 
 
 async def get_note(*, session: AsyncSession, actor: Principal, note_id: uuid.UUID) -> NoteRead:
     """One note with its addenda; patients see only signed notes."""
     row, patient_id = await _load(session, actor, note_id, action="read")
-    _audit(session, actor, "read", row, patient_id)
+    _audit(session, actor, "read", row, patient_id=patient_id)
     return _read(row, patient_id, (await _addenda(session, [row.id]))[row.id])
 
 
@@ -179,23 +183,4 @@ def _read(row: ClinicalNote, patient_id: uuid.UUID, addenda: list[AddendumRead])
         created_at=row.created_at,
         updated_at=row.updated_at,
         addenda=addenda,
-    )
-
-
-def _audit(
-    session: AsyncSession,
-    actor: Principal,
-    action: str,
-    row: ClinicalNote,
-    patient_id: uuid.UUID,
-    **detail: str,
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type=RESOURCE,
-        resource_id=row.id,
-        patient_id=patient_id,
-        detail={"encounter_id": str(row.encounter_id), **detail},
     )

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.encounters.access import (
-    audit_reads,
     load_encounter,
     practitioner_of,
     require_patient_scope,
@@ -31,12 +31,14 @@ from clinical.encounters.prescriptions.schemas import (
     PrescriptionStatusChange,
 )
 from core import audit, outbox
+from core.access import load_in_scope
 from core.db import utc_now
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput
 from core.paging import MAX_PAGE_SIZE, Page, encode_cursor, newest_first, split_page
 from core.principal import Principal, Role
 
 RESOURCE = "prescription"
+_audit = audit.RowAudit(RESOURCE, context=lambda row: {"encounter_id": str(row.encounter_id)})
 PRESCRIBERS = (Role.CLINICIAN,)
 
 
@@ -89,7 +91,9 @@ async def prescribe(
     session.add(row)
     await session.flush()
     # The allergies the prescriber saw and overrode stay on the record with the prescription.
-    overridden = {"allergies_overridden": [str(m.allergy.id) for m in matches]} if matches else {}
+    overridden: dict[str, Any] = (
+        {"allergies_overridden": [str(m.allergy.id) for m in matches]} if matches else {}
+    )
     _audit(session, actor, "create", row, medication=row.medication_name, **overridden)
     outbox.record(
         session,
@@ -201,7 +205,7 @@ async def list_prescriptions(
         query, time_column=Prescription.created_at, id_column=Prescription.id, cursor=cursor, limit=limit
     )
     rows, more = split_page(list(await session.scalars(query)), limit=limit)
-    audit_reads(session, actor, rows, action="list", resource_type=RESOURCE, patient_id=patient_id)
+    audit.record_listed(session, actor, rows, action="list", resource_type=RESOURCE, patient_id=patient_id)
     return Page[PrescriptionRead](
         items=[to_read(row) for row in rows],
         next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more else None,
@@ -250,25 +254,13 @@ async def _load(
     action: str,
     for_update: bool = False,
 ) -> Prescription:
-    query = select(Prescription).where(Prescription.id == prescription_id)
-    if for_update:
-        query = query.with_for_update()
-    row = await session.scalar(query)
-    if row is None:
-        raise NotFound(f"There is no prescription with id {prescription_id}.")
-    require_patient_scope(
-        session, actor, row.patient_id, action=action, resource_type=RESOURCE, resource_id=row.id
-    )
-    return row
-
-
-def _audit(session: AsyncSession, actor: Principal, action: str, row: Prescription, **detail: object) -> None:
-    audit.record(
+    return await load_in_scope(
         session,
-        actor=actor,
+        actor,
+        Prescription,
+        prescription_id,
         action=action,
         resource_type=RESOURCE,
-        resource_id=row.id,
-        patient_id=row.patient_id,
-        detail={"encounter_id": str(row.encounter_id), **detail},
+        missing=f"There is no prescription with id {prescription_id}.",
+        for_update=for_update,
     )

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical.encounters.access import (
-    audit_reads,
     load_encounter,
     load_patient,
     require_patient_scope,
@@ -141,7 +140,7 @@ async def list_recorded_vitals(
         query, time_column=RecordedVital.measured_at, id_column=RecordedVital.id, cursor=cursor, limit=limit
     )
     rows, more = split_page(list(await session.scalars(query)), limit=limit)
-    audit_reads(session, actor, rows, action="list", resource_type=RESOURCE, patient_id=patient_id)
+    audit.record_listed(session, actor, rows, action="list", resource_type=RESOURCE, patient_id=patient_id)
     return Page[RecordedVitalRead](
         items=[RecordedVitalRead.model_validate(row) for row in rows],
         next_cursor=encode_cursor(rows[-1].measured_at, rows[-1].id) if more else None,

@@ -121,17 +121,12 @@ def _readable_by_grant(principal: Principal, types: list[str], *, explicit: bool
     return readable
 
 
-def _audit(
-    session: AsyncSession, principal: Principal, action: str, job: FhirExportJob, **detail: Any
-) -> None:
-    audit.record(
-        session,
-        actor=principal,
-        action=f"fhir.export.{action}",
-        resource_type="fhir.export",
-        resource_id=job.id,
-        detail={"level": job.level, "group": str(job.group_id) if job.group_id else None, **detail},
-    )
+_audit = audit.RowAudit(
+    "fhir.export",
+    action_prefix="fhir.export.",
+    context=lambda job: {"level": job.level, "group": str(job.group_id) if job.group_id else None},
+    patient_of=None,
+)
 
 
 async def job_of(session: AsyncSession, principal: Principal, job_id: str) -> FhirExportJob:

@@ -142,7 +142,15 @@ async def exchange_code(
     elif not pkce_matches(code_verifier or "", found.code_challenge):
         reason = "The code_verifier does not match the code_challenge (PKCE S256)."
     if reason is not None or found is None:
-        _audit_token(session, None, app, "authorization_code", outcome="denied", detail={"reason": reason})
+        _audit_token(
+            session,
+            None,
+            "smart.token",
+            app,
+            grant_type="authorization_code",
+            outcome="denied",
+            reason=reason,
+        )
         raise OAuthError("invalid_grant", reason or "The code is unknown.")
     found.status = AuthorizationStatus.USED
     assert found.user_id is not None and found.granted_scope is not None
@@ -191,7 +199,7 @@ async def exchange_refresh_token(
         or record.refresh_expires_at <= now
         or record.user_id is None
     ):
-        _audit_token(session, None, app, "refresh_token", outcome="denied")
+        _audit_token(session, None, "smart.token", app, grant_type="refresh_token", outcome="denied")
         raise OAuthError("invalid_grant", "The refresh token is unknown, revoked or expired.")
     if scope is not None:
         narrowed = narrow_request(split_scope(scope), split_scope(record.scope))
@@ -218,7 +226,13 @@ async def _end_on_reuse(
         return
     await revoke_grant(session, reused, settings=settings, revocations=revocations)
     _audit_token(
-        session, None, app, "refresh_token", outcome="denied", detail={"reason": "reused; grant ended"}
+        session,
+        None,
+        "smart.token",
+        app,
+        grant_type="refresh_token",
+        outcome="denied",
+        reason="reused; grant ended",
     )
     raise OAuthError(
         "invalid_grant", "This refresh token was already used; the grant is ended, sign in again."
@@ -242,7 +256,7 @@ async def client_credentials(
     subject = Principal(user_id=app.id, role=Role.ADMIN)
     grant = SmartGrant.of(client_id=app.client_id, scope=" ".join(granted))
     issued = issue_smart_access_token(subject=subject, grant=grant, grant_id=app.id, settings=settings)
-    _audit_token(session, subject, app, "client_credentials", detail={"scope": grant.scope})
+    _audit_token(session, subject, "smart.token", app, grant_type="client_credentials", scope=grant.scope)
     return {
         "access_token": issued.token,
         "token_type": "Bearer",
@@ -292,7 +306,13 @@ async def _user_tokens(
         body["id_token"] = _id_token(subject, app, endpoint, settings, fhir_user=reference, nonce=nonce)
     await session.flush()
     _audit_token(
-        session, subject, app, "authorization", patient_id=record.patient_id, detail={"scope": grant.scope}
+        session,
+        subject,
+        "smart.token",
+        app,
+        grant_type="authorization",
+        patient_id=record.patient_id,
+        scope=grant.scope,
     )
     return body
 
@@ -321,23 +341,4 @@ def _id_token(
     return signing_key(settings).sign(claims)
 
 
-def _audit_token(
-    session: AsyncSession,
-    actor: Principal | None,
-    app: SmartApp,
-    grant_type: str,
-    *,
-    outcome: str = "success",
-    patient_id: uuid.UUID | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action="smart.token",
-        resource_type="smart_app",
-        resource_id=app.id,
-        patient_id=patient_id,
-        outcome=outcome,
-        detail={"client_id": app.client_id, "grant_type": grant_type, **(detail or {})},
-    )
+_audit_token = audit.RowAudit("smart_app", context=lambda app: {"client_id": app.client_id}, patient_of=None)

@@ -8,7 +8,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.outbox import OutboxEvent
-from realtime.notifications.models import DeliveryStatus, Notification
+from notifications.models import DeliveryStatus, Notification
 
 UNSETTLED = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 

@@ -4,18 +4,18 @@
 that the process hands it (see `ownat.processes.worker`). Outbox events and due deliveries are claimed
 with `FOR UPDATE SKIP LOCKED`, so any number of workers run side by side; `ownat dev` runs the same loop.
 
-The front door of `realtime.notifications`: the services and schemas of the notification routes (the
+The front door of `notifications`: the services and schemas of the notification routes (the
 inbox, preferences, deliveries, webhooks), the settings and the worker the processes start, and the
 development mailbox the embedded platform shows.
 """
 
 from __future__ import annotations
 
-from realtime.notifications.dev_mailbox import DevEmail, recent_emails
+from notifications.dev_mailbox import DevEmail, recent_emails
 
 # Enumerations and read schemas.
-from realtime.notifications.models import Channel, DeliveryStatus
-from realtime.notifications.schemas import (
+from notifications.models import Channel, DeliveryStatus
+from notifications.schemas import (
     Backlog,
     DeliveryRead,
     Inbox,
@@ -28,7 +28,7 @@ from realtime.notifications.schemas import (
 )
 
 # Services: a person's inbox and preferences, deliveries and webhooks (admin), erasure of a user's rows.
-from realtime.notifications.service import (
+from notifications.service import (
     backlog,
     create_webhook,
     deactivate_webhook,
@@ -44,8 +44,8 @@ from realtime.notifications.service import (
 )
 
 # The processes: settings and the worker loop; the embedded platform's development mailbox.
-from realtime.notifications.settings import NotificationSettings, load_notification_settings
-from realtime.notifications.worker import NotificationWorker, WorkerIntervals
+from notifications.settings import NotificationSettings, load_notification_settings
+from notifications.worker import NotificationWorker, WorkerIntervals
 
 __all__ = [
     "Backlog",

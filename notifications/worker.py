@@ -1,9 +1,9 @@
 """The worker loop of `ownat worker` (what it does: see `ownat.processes.worker`): each pass runs the
-periodic jobs that are due, then writes reminders, fans out the outbox and delivers what is due.
+periodic jobs that are due, then fans out the outbox and delivers what is due.
 
-The periodic jobs are other domains' work (alarm checks, payment expiry, room closing, FHIR jobs):
-the process that starts the worker hands them over (`ownat.worker_jobs`), so this package depends
-on none of those domains.
+The periodic jobs are other domains' work (appointment reminders, alarm checks, payment expiry, room
+closing, FHIR jobs): the process that starts the worker hands them over (`ownat.worker_jobs`), so this
+package depends on none of those domains. Its own slow job, retention, runs last among them.
 
 Each pass is a few short transactions; any number of workers may run it side by side.
 """
@@ -22,12 +22,11 @@ from core.db import utc_now
 from core.periodic import PeriodicJob, PeriodicJobs
 from core.resources import Resources
 from core.sessions import transaction
-from realtime.notifications.delivery import Claimed, claim_due, record_outcome, renew_leases
-from realtime.notifications.fanout import dispatch_events
-from realtime.notifications.reminders import schedule_reminders
-from realtime.notifications.retention import purge_settled
-from realtime.notifications.senders import Senders
-from realtime.notifications.settings import NotificationSettings
+from notifications.delivery import Claimed, claim_due, record_outcome, renew_leases
+from notifications.fanout import dispatch_events
+from notifications.retention import purge_settled
+from notifications.senders import Senders
+from notifications.settings import NotificationSettings
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +34,14 @@ log = logging.getLogger(__name__)
 @dataclass(slots=True)
 class PassTally:
     events: int = 0
-    reminders: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class WorkerIntervals:
     poll_s: float = 1.0
-    reminders_s: float = 60.0
+    # Retention only bounds the tables' size: a minute late is soon enough.
+    retention_s: float = 60.0
 
 
 class NotificationWorker:
@@ -62,7 +61,8 @@ class NotificationWorker:
         self.intervals = intervals or WorkerIntervals()
         self.clock = clock
         self.senders = Senders(settings=settings, bus=resources.bus)
-        self.jobs = PeriodicJobs(jobs, resources=resources, clock=clock)
+        retention = PeriodicJob("notification retention", self.intervals.retention_s, self.remove_settled)
+        self.jobs = PeriodicJobs([*jobs, retention], resources=resources, clock=clock)
 
     async def fan_out(self, *, batch: int = 100) -> int:
         """Dispatches waiting outbox events until none is left; returns how many."""
@@ -144,21 +144,16 @@ class NotificationWorker:
             return error
         return None
 
-    async def write_reminders(self) -> int:
-        """Writes due reminders and, on the same slow beat, removes what retention lets go."""
-        async with transaction(self.resources.sessions) as session:
-            written = await schedule_reminders(session=session, now=self.clock())
-        async with transaction(self.resources.sessions) as session:
-            await purge_settled(
-                session=session, now=self.clock(), retention_days=self.settings.notify_retention_days
+    async def remove_settled(self, resources: Resources, *, now: datetime) -> int:
+        """Removes what retention lets go (a periodic job); returns how many events went."""
+        async with transaction(resources.sessions) as session:
+            return await purge_settled(
+                session=session, now=now, retention_days=self.settings.notify_retention_days
             )
-        return written
 
-    async def run_once(self, *, reminders: bool = True) -> PassTally:
-        """One full pass; the tests drive the worker with this."""
+    async def run_once(self) -> PassTally:
+        """One fan-out and delivery pass, without the periodic jobs; the tests drive the worker with this."""
         tally = PassTally()
-        if reminders:
-            tally.reminders = await self.write_reminders()
         tally.events = await self.fan_out()
         while outcomes := await self.deliver_due():
             for key, count in outcomes.items():
@@ -167,15 +162,10 @@ class NotificationWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Passes every `poll_s` until `stop` is set; a failed pass is logged and the next one tries again."""
-        loop = asyncio.get_running_loop()
-        next_reminders = loop.time()
         while not stop.is_set():
-            now = loop.time()
             await self.jobs.run_due()
             try:
-                await self.run_once(reminders=now >= next_reminders)
-                if now >= next_reminders:
-                    next_reminders = now + self.intervals.reminders_s
+                await self.run_once()
             except Exception:
                 log.exception("notification worker pass failed; retrying")
             # Waiting on the stop event doubles as the poll interval and returns at once on shutdown.

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from realtime.notifications.settings import NotificationSettings
+from notifications.settings import NotificationSettings
 
 log = logging.getLogger(__name__)
 

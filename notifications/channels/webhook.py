@@ -18,7 +18,7 @@ import httpx
 
 from core.webhook_signing import signature
 from core.webhook_targets import TargetRefused, pinned_target
-from realtime.notifications.channels import ProviderRefused
+from notifications.channels.refusal import ProviderRefused
 
 
 async def post_webhook(

@@ -1,7 +1,9 @@
 """Appointment reminders, 24 hours and 1 hour before, each written to the outbox once.
 
 The dedupe key holds the appointment and its start: a rescheduled visit gets its reminders again
-for the new time, and no number of workers or runs writes one twice.
+for the new time, and no number of workers or runs writes one twice. The worker process runs
+`run_appointment_reminders` as a periodic job (`ownat.worker_jobs`); the notifications package turns
+the events into messages.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinical.scheduling import Appointment, AppointmentStatus
+from clinical.scheduling.models import Appointment
+from clinical.scheduling.state_machine import AppointmentStatus
 from core import outbox
 from core.outbox import EventType, OutboxEvent
+from core.resources import Resources
+from core.sessions import transaction
 
 # Each lead time, and until when before the start it is still worth sending.
 REMINDER_LEADS = ((timedelta(hours=24), timedelta(hours=1)), (timedelta(hours=1), timedelta(0)))
@@ -65,3 +70,9 @@ async def schedule_reminders(*, session: AsyncSession, now: datetime, limit: int
                 lead_hours=int(lead.total_seconds() // 3600),
             )
     return written
+
+
+async def run_appointment_reminders(resources: Resources, *, now: datetime) -> int:
+    """One pass with the process's database, as a periodic job; how many reminders were new."""
+    async with transaction(resources.sessions) as session:
+        return await schedule_reminders(session=session, now=now)

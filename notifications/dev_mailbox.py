@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from realtime.notifications.models import Channel, DeliveryStatus, Notification
+from notifications.models import Channel, DeliveryStatus, Notification
 
 MAILBOX_SIZE = 50
 

@@ -10,13 +10,10 @@ import httpx
 from core.bus import Bus
 from core.circuit_breaker import BreakerMetrics, CircuitBreaker
 from core.webhook_targets import normalised_hosts
-from realtime.notifications.channels import in_app
-from realtime.notifications.channels.email import send_email
-from realtime.notifications.channels.sms import send_sms
-from realtime.notifications.channels.webhook import post_webhook
-from realtime.notifications.delivery import Claimed
-from realtime.notifications.models import Channel
-from realtime.notifications.settings import NotificationSettings
+from notifications.channels import post_webhook, push_in_app, send_email, send_sms
+from notifications.delivery import Claimed
+from notifications.models import Channel
+from notifications.settings import NotificationSettings
 
 
 class Senders:
@@ -50,7 +47,7 @@ class Senders:
     async def send(self, item: Claimed, *, now: datetime) -> None:
         """Delivers one notification; raises what went wrong."""
         if item.channel is Channel.IN_APP:
-            await in_app.push(self.bus, item)
+            await push_in_app(self.bus, item)
             return
         provider, action = self._provider_call(item, now)
         await self.breaker(provider).call(action)

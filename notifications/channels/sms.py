@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import httpx
 
-from realtime.notifications.channels import ProviderRefused
-from realtime.notifications.settings import NotificationSettings
+from notifications.channels.refusal import ProviderRefused
+from notifications.settings import NotificationSettings
 
 
 async def send_sms(*, client: httpx.AsyncClient, settings: NotificationSettings, to: str, body: str) -> None:

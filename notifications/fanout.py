@@ -17,18 +17,18 @@ from clinical import privacy
 from core import audit
 from core.outbox import EventType, OutboxEvent
 from core.principal import SYSTEM
-from realtime.notifications.account_mail import (
+from notifications.account_mail import (
     ACCOUNT_EVENTS,
     account_context,
     account_recipient,
     is_account_event,
 )
-from realtime.notifications.context import EventContext, event_context, local_time
-from realtime.notifications.models import Channel, DeliveryStatus, Notification, WebhookSubscription
-from realtime.notifications.quiet_hours import release_time
-from realtime.notifications.recipients import Recipient, recipients_for
-from realtime.notifications.settings import NotificationSettings
-from realtime.notifications.templates import render
+from notifications.context import EventContext, event_context, local_time
+from notifications.models import Channel, DeliveryStatus, Notification, WebhookSubscription
+from notifications.quiet_hours import release_time
+from notifications.recipients import Recipient, recipients_for
+from notifications.settings import NotificationSettings
+from notifications.templates import render
 
 # Quiet hours hold back what would wake someone; an escalated alarm is meant to, and an account
 # email was asked for a moment ago.

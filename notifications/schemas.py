@@ -19,8 +19,9 @@ from pydantic import (
 )
 
 from core.outbox import EventType
-from realtime.notifications.models import Channel, DeliveryStatus
-from realtime.notifications.templates import SUPPORTED_LANGUAGES
+from core.paging import Page
+from notifications.models import Channel, DeliveryStatus
+from notifications.templates import SUPPORTED_LANGUAGES
 
 
 def _without_offset(value: time) -> time:
@@ -57,11 +58,9 @@ class NotificationRead(BaseModel):
     read_at: datetime | None
 
 
-class Inbox(BaseModel):
+class Inbox(Page[NotificationRead]):
     """One page of the caller's in-app notifications, newest first."""
 
-    items: list[NotificationRead]
-    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last")
     unread_count: int
 
 

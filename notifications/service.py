@@ -15,14 +15,14 @@ from core.errors import NotFound
 from core.outbox import OutboxEvent
 from core.paging import encode_cursor, newest_first, split_page
 from core.principal import Principal, Role
-from realtime.notifications.models import (
+from notifications.models import (
     Channel,
     DeliveryStatus,
     Notification,
     NotificationPreference,
     WebhookSubscription,
 )
-from realtime.notifications.schemas import (
+from notifications.schemas import (
     Backlog,
     DeliveryRead,
     Inbox,

@@ -16,9 +16,9 @@ from clinical.patients import Patient
 from core.identity import User
 from core.outbox import EventType
 from core.principal import Role
-from realtime.notifications.models import Channel, NotificationPreference
-from realtime.notifications.settings import NotificationSettings
-from realtime.notifications.templates import language_of
+from notifications.models import Channel, NotificationPreference
+from notifications.settings import NotificationSettings
+from notifications.templates import language_of
 
 APPOINTMENT_EVENTS = frozenset(
     {

@@ -23,9 +23,9 @@ from sqlalchemy import and_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.circuit_breaker import CircuitOpen
-from realtime.notifications.account_mail import LINK_EVENTS, LINK_REMOVED
-from realtime.notifications.models import Channel, DeliveryStatus, Notification, WebhookSubscription
-from realtime.notifications.settings import NotificationSettings
+from notifications.account_mail import LINK_EVENTS, LINK_REMOVED
+from notifications.models import Channel, DeliveryStatus, Notification, WebhookSubscription
+from notifications.settings import NotificationSettings
 
 ERROR_MAX_LENGTH = 1000
 

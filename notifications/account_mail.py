@@ -16,10 +16,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.outbox import EventType, OutboxEvent
-from realtime.notifications.context import EventContext, local_time
-from realtime.notifications.models import Channel
-from realtime.notifications.recipients import Recipient, zone_named
-from realtime.notifications.settings import NotificationSettings
+from notifications.context import EventContext, local_time
+from notifications.models import Channel
+from notifications.recipients import Recipient, zone_named
+from notifications.settings import NotificationSettings
 
 E = EventType
 # The page each email sends its reader to.
