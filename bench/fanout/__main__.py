@@ -81,7 +81,10 @@ async def _phase(
         await run.tell(procs, f"start [{window[0]}, {window[1]}]")
         cpu = report.CpuWindow(pids, window)
         watcher = asyncio.create_task(cpu.watch())
-        bus_tap = None if prefix is None else BusTap(options.redis_url, prefix, plan.wards, window)
+        bus_tap = None
+        if prefix is not None:
+            alarm_patients = [str(p) for p in scripted_patients]
+            bus_tap = BusTap(options.redis_url, prefix, plan.wards, window, alarm_patients=alarm_patients)
         tapping = None if bus_tap is None else asyncio.create_task(bus_tap.run())
         if bus_tap is not None:
             await bus_tap.listening.wait()

@@ -101,12 +101,26 @@ def alarm_latencies(phase: Phase, plan: Any) -> tuple[list[float], int]:
     return sorted(latencies), expected
 
 
+def alarm_bus_latencies(phase: Phase, plan: Any) -> list[float]:
+    """Latencies (ms) from each crossing's publish to its raised alarm coming off Redis, before the hub."""
+    if phase.tap is None:
+        return []
+    arrivals = phase.tap.alarm_arrivals_us
+    latencies = []
+    for device, crossed in phase.published.crossed_us.items():
+        arrived = arrivals.get(str(plan.patient_of_device[device]))
+        if arrived is not None and arrived >= crossed:
+            latencies.append((arrived - crossed) / 1000)
+    return sorted(latencies)
+
+
 def _pick(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
 def print_report(options: Any, plan: Any, ownat: Phase, bare: Phase) -> int:
     alarms, alarms_expected = alarm_latencies(ownat, plan)
+    alarms_bus = alarm_bus_latencies(ownat, plan)
     complete, clients, missing, extra = ownat.completeness()
     b_complete, b_clients, b_missing, _ = bare.completeness()
     closed = [c for r in ownat.clients for c in r["closed"]]
@@ -120,6 +134,8 @@ def print_report(options: Any, plan: Any, ownat: Phase, bare: Phase) -> int:
         f"of which publish -> Redis (before the hub, {TAPPED} wards): p50 {ownat.tap.quantile_ms(0.5):.0f} ms, p99 {ownat.tap.quantile_ms(0.99):.0f} ms\n"
         f"alarms -> dashboard:   p99 {_pick(alarms, 0.99):.0f} ms, p50 {_pick(alarms, 0.5):.0f} ms, max {_pick(alarms, 1.0):.0f} ms "
         f"({len(alarms)} of {alarms_expected} deliveries of {len(ownat.published.crossed_us)} scripted crossings)\n"
+        f"of which publish -> Redis (evaluated and published by the ingest worker): p50 {_pick(alarms_bus, 0.5):.0f} ms, "
+        f"max {_pick(alarms_bus, 1.0):.0f} ms ({len(alarms_bus)} crossings)\n"
         f"sent to clients:       {ownat.messages_per_s():,.0f} messages/s, {ownat.readings_delivered() / ownat.window_s:,.0f} readings/s\n"
         f"completeness:          {complete} of {clients} clients got every reading of their ward; missing {missing:,}, "
         f"extra {extra:,}; resyncs {sum(r['resyncs'] for r in ownat.clients)}; closed {len(closed)} {closed[:3]}\n"

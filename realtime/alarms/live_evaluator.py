@@ -239,8 +239,11 @@ class LiveAlarmEvaluator:
             wait_s = self._next_tick_s - time.monotonic()
             if wait_s > 0:
                 # Woken by readings, or by the tick: pending conditions and ending alarms are due a look.
+                # (`asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` loses a cancellation
+                # that arrives as the event is set, and the evaluator then ignores its shutdown.)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=wait_s)
+                    async with asyncio.timeout(wait_s):
+                        await self._wakeup.wait()
             patients, statuses = self._take()
             self._evaluating |= patients.keys()
             cpu_started = time.thread_time()
