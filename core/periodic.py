@@ -71,7 +71,8 @@ class PeriodicJobs:
             wait_s = max(0.0, min(self._due_at, default=0.0) - asyncio.get_running_loop().time())
             # Waiting on the stop event doubles as the schedule and returns at once on shutdown.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=wait_s if self.jobs else None)
+                async with asyncio.timeout(wait_s if self.jobs else None):
+                    await stop.wait()
 
     async def close(self) -> None:
         """Releases what the jobs hold open, in order."""

@@ -170,7 +170,8 @@ class NotificationWorker:
                 log.exception("notification worker pass failed; retrying")
             # Waiting on the stop event doubles as the poll interval and returns at once on shutdown.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.intervals.poll_s)
+                async with asyncio.timeout(self.intervals.poll_s):
+                    await stop.wait()
 
     async def close(self) -> None:
         await self.senders.close()

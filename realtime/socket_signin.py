@@ -101,7 +101,8 @@ class TokenDeadline:
                 return
             # Waiting for the deadline or a renewal, whichever comes first.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._moved.wait(), remaining_s)
+                async with asyncio.timeout(remaining_s):
+                    await self._moved.wait()
 
 
 async def receive_sign_in(

@@ -130,4 +130,5 @@ async def run_sequencer(
         except Exception:
             log.exception("sealing the audit log failed; trying again in %.1f s", interval_s)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval_s)
+            async with asyncio.timeout(interval_s):
+                await stop.wait()

@@ -142,7 +142,8 @@ class IngestWorker:
         if not self.ready.is_set():
             # Starting (waiting for its database): a short wait, then the caller answers "send again".
             try:
-                await asyncio.wait_for(self.ready.wait(), SUBMIT_READY_WAIT_S)
+                async with asyncio.timeout(SUBMIT_READY_WAIT_S):
+                    await self.ready.wait()
             except TimeoutError:
                 raise ConnectionAbortedError("the ingest worker is not running") from None
         loop = asyncio.get_running_loop()
@@ -187,7 +188,8 @@ class IngestWorker:
             delay_s = self.config.flush_interval_s - waited_s
             if delay_s > 0 and not self._batch_full.is_set():
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(self._batch_full.wait(), delay_s)
+                    async with asyncio.timeout(delay_s):
+                        await self._batch_full.wait()
             batch = self._take_batch()
             try:
                 await self._commit(batch)

@@ -69,6 +69,7 @@ async def sync_periodically(
         else:
             logger.info("broker sync: %s", report.summary())
         try:
-            await asyncio.wait_for(stop.wait(), timeout=interval_s)
+            async with asyncio.timeout(interval_s):
+                await stop.wait()
         except TimeoutError:
             continue

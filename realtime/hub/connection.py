@@ -234,7 +234,8 @@ class Connection:
             self._pong.clear()
             self.send({"type": "ping", "seq": seq})
             try:
-                await asyncio.wait_for(self._pong.wait(), self.tuning.heartbeat_timeout_s)
+                async with asyncio.timeout(self.tuning.heartbeat_timeout_s):
+                    await self._pong.wait()
             except TimeoutError:
                 self.drop(CLOSE_HEARTBEAT_TIMEOUT, "no pong")
                 return
