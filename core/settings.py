@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     # Uploaded documents (PDF, images) may be larger than any other request body.
     document_max_bytes: int = Field(default=20 * 1_048_576, ge=1_048_576)
     trusted_proxy_hops: int = 0
+    # WebSocket compression (permessage-deflate) for the dashboards, patients' pages and FHIR
+    # subscription sockets. Off: each connection keeps its own deflate state, so one ward frame is
+    # compressed again for every nurse watching that ward (28 % of the api's CPU at 1,000 dashboards,
+    # bench/fanout), while the frames are a few kilobytes a second per screen, nothing on a LAN. Turn
+    # it on for dashboards behind slow links.
+    websocket_compression: bool = False
 
     # Billing: one currency per organisation (ISO 4217), the default tax rate in basis points
     # (1900 = 19 %) for fee-schedule prices without their own, and the payment terms of invoices.

@@ -77,7 +77,9 @@ async def run_embedded(settings: Settings, *, host: str, port: int) -> None:
             gateway = await stack.enter_async_context(GatewayServer(webhook_url=webhook))
             settings = gateway.configure(settings)
         app = create_app(settings)
-        server = uvicorn.Server(uvicorn_config(app, host=host, port=port))
+        server = uvicorn.Server(
+            uvicorn_config(app, host=host, port=port, websocket_compression=settings.websocket_compression)
+        )
         pipeline = asyncio.create_task(_run_pipeline_when_started(server, app, settings))
         pipeline.add_done_callback(_report_failure)
         notify = embedded_notification_settings(settings, host=host, port=port)

@@ -13,8 +13,9 @@ from typing import Any
 import uvicorn
 
 
-def uvicorn_config(app: Any, *, host: str, port: int) -> uvicorn.Config:
-    """The server configuration of an api process (proxy headers ignored, our access log only)."""
+def uvicorn_config(app: Any, *, host: str, port: int, websocket_compression: bool = False) -> uvicorn.Config:
+    """The server configuration of an api process (proxy headers ignored, our access log only;
+    WebSocket compression as `Settings.websocket_compression` says)."""
     return uvicorn.Config(
         app,
         host=host,
@@ -23,6 +24,7 @@ def uvicorn_config(app: Any, *, host: str, port: int) -> uvicorn.Config:
         log_config=None,
         access_log=False,
         ws="websockets-sansio",
+        ws_per_message_deflate=websocket_compression,
         proxy_headers=False,
         forwarded_allow_ips="",
     )

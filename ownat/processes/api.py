@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, json_lines=settings.log_json)
     app = create_app(settings)
     freeze_startup_heap()
-    config = uvicorn_config(app, host=args.host, port=args.port)
+    config = uvicorn_config(
+        app, host=args.host, port=args.port, websocket_compression=settings.websocket_compression
+    )
     sockets = [reusable_socket(args.host, args.port)] if args.reuse_port else None
     uvicorn.Server(config).run(sockets=sockets)
     return 0

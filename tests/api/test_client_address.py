@@ -6,20 +6,16 @@ Run through a real uvicorn configured as `ownat api` configures it, because uvic
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.app import create_app
 from core.audit.models import AuditEvent
 from core.settings import Settings
 from ownat.uvicorn_config import uvicorn_config
+from tests.api.served import served
 from tests.builders import unique_email
 
 
@@ -27,29 +23,6 @@ def test_the_api_command_ignores_proxy_headers() -> None:
     config = uvicorn_config(object(), host="127.0.0.1", port=8000)
     assert config.proxy_headers is False
     assert config.forwarded_allow_ips == ""
-
-
-@contextlib.asynccontextmanager
-async def served(settings: Settings) -> AsyncIterator[str]:
-    """The app of `settings` served by uvicorn on a free loopback port; yields its base URL."""
-    import uvicorn
-
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(create_app(settings), host="127.0.0.1", port=port))
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        async with asyncio.timeout(30):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        listener.close()
 
 
 async def test_a_forged_forwarded_for_neither_escapes_the_login_limit_nor_reaches_the_audit_log(
