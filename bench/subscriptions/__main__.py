@@ -24,7 +24,7 @@ from bench.fanout import hospital, load, report, run
 from bench.fanout.tap import BusTap
 from bench.ingest.run import scratch_database
 from bench.subscriptions import export
-from bench.subscriptions.probe import SubscriptionProbe, quantile
+from bench.subscriptions.probe import SETTLE_S, SubscriptionProbe, quantile
 from core.settings import load_settings
 
 
@@ -140,7 +140,8 @@ async def _phase(options, plan, url, tokens, log_dir, pids, prefix, probe) -> re
         for device in published.crossed_us:
             alarms.setdefault(plan.ward_of_device[device], []).append(plan.patient_of_device[device])
         outcome = await run.results(procs, dict(published.by_ward), alarms)
-        # The subscribers have had the hub clients' drain time to catch up too.
+        # The subscribers may still be catching up once the hub's clients have everything.
+        await probe.settled(SETTLE_S)
         probing.cancel()
         tapping.cancel()
         await asyncio.gather(probing, tapping, return_exceptions=True)
@@ -160,7 +161,7 @@ def _print(options: Options, plan: hospital.Hospital, phase: report.Phase, probe
         f"  commit (off the bus) -> notification: p50 {quantile(commit, 0.5):.0f} ms, p99 {quantile(commit, 0.99):.0f} ms, "
         f"max {quantile(commit, 1.0):.0f} ms\n"
         f"  publish -> notification:              p50 {quantile(publish, 0.5):.0f} ms, p99 {quantile(publish, 0.99):.0f} ms\n"
-        f"  readings of the window never notified: {probe.missing():,}\n"
+        f"  readings of the window never notified ({SETTLE_S:g} s after the load): {probe.missing():,}\n"
         f"cpu in window: {', '.join(f'{n} {c:.0%}' for n, c in zip(('ingest worker', 'api'), phase.cpu, strict=False))} of a core\n"
         f"machine load: {os.getloadavg()[0]:.1f} (1-minute average, {os.cpu_count()} CPUs)",
         flush=True,

@@ -23,6 +23,8 @@ from core.bus import WardReadings, create_bus, decode_payload, vitals_ward
 from realtime.subscriptions import FILTER_CRITERIA, PAYLOAD_CONTENT, VITAL_SIGNS
 
 GUARD_S = 60.0
+# How long after the load the subscribers may still catch up before a reading counts as never notified.
+SETTLE_S = 10.0
 
 
 def _now_us() -> int:
@@ -60,6 +62,7 @@ class SubscriptionProbe:
     notified: set[str] = field(default_factory=set)
     listening: asyncio.Event = field(default_factory=asyncio.Event)
     _sockets: list[ClientConnection] = field(default_factory=list)
+    _notified_more: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def open(self) -> None:
         """Creates one ward subscription per ward and binds a websocket to each (handshake received)."""
@@ -134,8 +137,18 @@ class SubscriptionProbe:
         if key in self.notified:
             return
         self.notified.add(key)
+        self._notified_more.set()
         self.from_commit_ms.append((arrived - self.committed_us[key]) / 1000)
         self.from_publish_ms.append((arrived - self.published_us[key]) / 1000)
+
+    async def settled(self, grace_s: float) -> None:
+        """Returns once every reading of the window seen on the bus has been notified, or after
+        `grace_s`: the hub's clients may finish first, and a late notification is not a lost one."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace_s):
+                while self.missing():
+                    self._notified_more.clear()
+                    await self._notified_more.wait()
 
     def missing(self) -> int:
         """Readings of the window seen on the bus for which no notification came."""
