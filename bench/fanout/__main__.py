@@ -1,9 +1,11 @@
-"""`python -m bench.fanout [--devices N] [--clients N] [--seconds S]`: live fan-out, devices to dashboards.
+"""`python -m bench.fanout [--devices N] [--clients N] [--seconds S] | --curve [--steps N,N,...]`: live fan-out.
 
 Simulated monitors publish through the machine's Mosquitto; one `ownat ingest` worker stores and
 publishes their readings and alarms on Redis; one `ownat api` instance's hub sends them to dashboard
-clients, each signed in as a nurse and watching a ward. The same load then goes through a bare
-`websockets` broadcast server to the same number of clients, the baseline.
+clients, each signed in as a nurse and watching a ward. The same load also goes through a bare
+`websockets` server broadcasting the hub's coalesced ward frames to the same number of clients, and
+into a bare paho subscriber: the baselines. `--curve` runs this for each load of `--steps` (clients in
+proportion) and prints the capacity.
 """
 
 from __future__ import annotations
@@ -12,33 +14,16 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from bench.fanout import hospital, load, report, run
-from bench.fanout.tap import BusTap
-from bench.ingest.run import scratch_database
-from core.settings import load_settings
+from bench.fanout import curve, figures, report
+from bench.fanout.step import Options, run_step
+
+DEFAULT_STEPS = "500,1000,2000,3000,4000"
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
-    devices: int
-    clients: int
-    beds_per_ward: int
-    scripted: int
-    warmup_s: float
-    seconds: float
-    client_processes: int
-    postgres_url: str
-    redis_url: str
-    mqtt_url: str
-
-
-def _options() -> Options:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__)
     parser.add_argument(
         "--devices", type=int, default=2000, help="simulated monitors, one message a second each"
@@ -49,7 +34,26 @@ def _options() -> Options:
     parser.add_argument("--warmup", type=float, default=45.0, help="seconds of load before measuring")
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds measured")
     parser.add_argument("--client-processes", type=int, default=2)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--baseline", choices=("coalesced", "per-reading"), default="coalesced",
+        help="the bare server's frames: the hub's coalesced ward frames, or one per device message",
+    )  # fmt: skip
+    parser.add_argument(
+        "--mqtt-seconds", type=float, default=10.0, help="window of the raw MQTT phase (0: leave it out)"
+    )
+    curve_options = parser.add_argument_group("capacity curve")
+    curve_options.add_argument("--curve", action="store_true", help="step the load; print the capacity")
+    curve_options.add_argument("--steps", default=DEFAULT_STEPS, help="devices per step, comma-separated")
+    curve_options.add_argument("--clients-ratio", type=float, default=0.5, help="clients per device")
+    curve_options.add_argument(
+        "--beyond", type=int, default=2, help="failing steps in a row after which the curve stops"
+    )
+    curve_options.add_argument("--reading-p99-ms", type=float, default=figures.READING_P99_MS)
+    curve_options.add_argument("--alarm-p99-ms", type=float, default=figures.ALARM_P99_MS)
+    return parser
+
+
+def _options(args: argparse.Namespace) -> Options:
     env = os.environ.get
     return Options(
         devices=args.devices, clients=args.clients, beds_per_ward=args.beds_per_ward, scripted=args.alarms,
@@ -57,89 +61,33 @@ def _options() -> Options:
         postgres_url=env("OWNAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
         redis_url=env("OWNAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
         mqtt_url=env("OWNAT_TEST_MQTT_URL", "mqtt://127.0.0.1:1883"),
+        baseline=args.baseline, mqtt_seconds=args.mqtt_seconds,
     )  # fmt: skip
 
 
-async def _phase(
-    options: Options,
-    plan: hospital.Hospital,
-    url: str,
-    tokens: list[str],
-    log_dir: Path,
-    name: str,
-    pids: list[int],
-    prefix: str | None = None,
-) -> report.Phase:
-    """Clients on `url`, the load for warm-up plus the window, then the clients' results."""
-    assignments = [(token, ward) for token, (_user, ward) in zip(tokens, plan.staff, strict=True)]
-    scripted_patients = [plan.patient_of_device[d] for d in plan.scripted]
-    async with run.clients(
-        url, assignments, scripted_patients, options.client_processes, log_dir, name
-    ) as procs:
-        now = time.time()
-        window = (load.micros(now + options.warmup_s), load.micros(now + options.warmup_s + options.seconds))
-        await run.tell(procs, f"start [{window[0]}, {window[1]}]")
-        cpu = report.CpuWindow(pids, window)
-        watcher = asyncio.create_task(cpu.watch())
-        bus_tap = None
-        if prefix is not None:
-            alarm_patients = [str(p) for p in scripted_patients]
-            bus_tap = BusTap(options.redis_url, prefix, plan.wards, window, alarm_patients=alarm_patients)
-        tapping = None if bus_tap is None else asyncio.create_task(bus_tap.run())
-        if bus_tap is not None:
-            await bus_tap.listening.wait()
-        published = await load.run(
-            mqtt_url=options.mqtt_url,
-            ward_of_device=plan.ward_of_device,
-            scripted=plan.scripted,
-            window_us=window,
-        )
-        cpu.finish()
-        watcher.cancel()
-        alarms: dict[str, list[str]] = {}
-        # Only the Ownat phase raises alarms; the bare server has none to send.
-        for device in published.crossed_us if prefix is not None else ():
-            alarms.setdefault(plan.ward_of_device[device], []).append(plan.patient_of_device[device])
-        outcome = await run.results(procs, dict(published.by_ward), alarms)
-        if tapping is not None:
-            tapping.cancel()
-    return report.Phase(name=name, published=published, clients=outcome, cpu=cpu.used(), tap=bus_tap)
-
-
-async def main(options: Options) -> int:
-    tag = secrets.token_hex(3)
-    plan = hospital.plan(
-        devices=options.devices, beds_per_ward=options.beds_per_ward, clients=options.clients,
-        scripted=options.scripted, tag=tag,
-    )  # fmt: skip
+async def single(options: Options) -> int:
+    """One load, reported in full."""
     log_dir = Path(tempfile.mkdtemp(prefix="ownat-fanout-"))
-    print(
-        f"preparing: {options.devices} devices in {len(plan.wards)} wards, {options.clients} clients; logs in {log_dir}",
-        flush=True,
-    )
-    secret = secrets.token_urlsafe(48)
-    settings = load_settings(secret_key=secret, access_token_ttl_s=run.TOKEN_TTL_S)
-    tokens = hospital.tokens(plan, settings)
-    prefix = f"ownat-fanout-{tag}:"
-    async with scratch_database(options.postgres_url) as database_url:
-        await hospital.build(database_url, plan, tag)
-        print("baseline: bare websockets broadcast ...", flush=True)
-        async with run.baseline(
-            {"ward_of_device": plan.ward_of_device, "mqtt_url": options.mqtt_url}, log_dir
-        ) as url:
-            bare = await _phase(options, plan, url, tokens, log_dir, "baseline", [])
-        print("ownat: ingest worker + api hub ...", flush=True)
-        env = run.service_env(
-            database_url=database_url, redis_url=options.redis_url, mqtt_url=options.mqtt_url,
-            prefix=prefix, secret=secret,
-        )  # fmt: skip
-        async with run.ownat(env, log_dir) as (url, pids):
-            measured = await _phase(options, plan, url, tokens, log_dir, "ownat", pids, prefix)
+    step = await run_step(options, log_dir)
     (log_dir / "results.json").write_text(
-        json.dumps({p.name: {"clients": p.clients, "by_ward": p.published.by_ward} for p in (measured, bare)})
+        json.dumps(
+            {p.name: {"clients": p.clients, "by_ward": p.published.by_ward} for p in (step.ownat, step.bare)}
+        )
     )
-    return report.print_report(options, plan, measured, bare)
+    return report.print_report(options, step.plan, step.ownat, step.bare, step.mqtt)
+
+
+async def main(args: argparse.Namespace) -> int:
+    options = _options(args)
+    if not args.curve:
+        return await single(options)
+    log_dir = Path(tempfile.mkdtemp(prefix="ownat-fanout-curve-"))
+    rule = figures.Rule(reading_p99_ms=args.reading_p99_ms, alarm_p99_ms=args.alarm_p99_ms)
+    steps = [int(s) for s in args.steps.split(",") if s.strip()]
+    return await curve.run_curve(
+        options, steps, clients_ratio=args.clients_ratio, beyond=args.beyond, rule=rule, log_dir=log_dir
+    )
 
 
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main(_options())))
+    raise SystemExit(asyncio.run(main(_parser().parse_args())))

@@ -33,6 +33,7 @@ class Hospital:
 
     ward_of_device: dict[str, str] = field(default_factory=dict)  # device id -> ward id
     patient_of_device: dict[str, str] = field(default_factory=dict)
+    bed_of_device: dict[str, str] = field(default_factory=dict)
     staff: list[tuple[str, str]] = field(default_factory=list)  # (user id, ward watched)
     scripted: list[str] = field(default_factory=list)  # device ids that will cross the HR limit
 
@@ -49,6 +50,7 @@ def plan(*, devices: int, beds_per_ward: int, clients: int, scripted: int, tag: 
         device_id = f"fan-{tag}-{index:05d}"
         hospital.ward_of_device[device_id] = ward_ids[index // beds_per_ward]
         hospital.patient_of_device[device_id] = str(uuid.uuid4())
+        hospital.bed_of_device[device_id] = str(uuid.uuid4())
     hospital.staff = [(str(uuid.uuid4()), ward_ids[n % len(ward_ids)]) for n in range(clients)]
     # Spread over the wards: the first bed of every k-th ward.
     step = max(1, len(ward_ids) // max(1, scripted))
@@ -76,7 +78,8 @@ def _rows(hospital: Hospital, tag: str, password_hash: str) -> dict[type, list[d
     for table in (Bed, Patient, Admission, Device, DeviceBinding):
         rows[table] = []
     for n, (device_id, ward) in enumerate(hospital.ward_of_device.items()):
-        bed, device, patient = uuid.uuid4(), uuid.uuid4(), uuid.UUID(hospital.patient_of_device[device_id])
+        bed, device = uuid.UUID(hospital.bed_of_device[device_id]), uuid.uuid4()
+        patient = uuid.UUID(hospital.patient_of_device[device_id])
         number = 900_000_000 + n
         rows[Bed].append({"id": bed, "ward_id": uuid.UUID(ward), "label": f"B{n + 1}"})
         rows[Patient].append({

@@ -89,6 +89,7 @@ class Published:
     window_us: tuple[int, int] = (0, 0)
     messages: int = 0
     readings: int = 0
+    window_messages: int = 0  # messages published in the window
     by_ward: Counter[str] = field(default_factory=Counter)  # readings in the window, per ward
     crossed_us: dict[str, int] = field(default_factory=dict)  # device -> first crossing publish time
     behind_s: float = 0.0  # the worst lag of the publisher behind its 1 Hz schedule
@@ -129,6 +130,7 @@ async def run(
                     out.crossed_us.setdefault(device, now_us)
                 if out.window_us[0] <= now_us < out.window_us[1]:
                     out.by_ward[ward_of_device[device]] += count
+                    out.window_messages += 1
                 out.messages += 1
                 out.readings += count
                 sent += 1

@@ -44,6 +44,7 @@ class Phase:
     clients: list[dict[str, Any]]
     cpu: list[float]
     tap: Any = None  # a BusTap: the same readings as they came off Redis, before the hub
+    load_avg: float = float("nan")  # the machine's 1-minute load average at the window's end
 
     @property
     def window_s(self) -> float:
@@ -118,7 +119,7 @@ def _pick(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
-def print_report(options: Any, plan: Any, ownat: Phase, bare: Phase) -> int:
+def print_report(options: Any, plan: Any, ownat: Phase, bare: Phase, mqtt: Any = None) -> int:
     alarms, alarms_expected = alarm_latencies(ownat, plan)
     alarms_bus = alarm_bus_latencies(ownat, plan)
     complete, clients, missing, extra = ownat.completeness()
@@ -140,11 +141,35 @@ def print_report(options: Any, plan: Any, ownat: Phase, bare: Phase) -> int:
         f"completeness:          {complete} of {clients} clients got every reading of their ward; missing {missing:,}, "
         f"extra {extra:,}; resyncs {sum(r['resyncs'] for r in ownat.clients)}; closed {len(closed)} {closed[:3]}\n"
         f"cpu in window:         {', '.join(f'{n} {c:.0%}' for n, c in zip(('ingest worker', 'api'), ownat.cpu, strict=False))} of a core\n"
-        f"baseline (bare websockets broadcast, no coalescing, same clients, same load):\n"
+        f"baseline (bare websockets broadcast, {_baseline_kind(options)}, same clients, same load):\n"
         f"  readings:            p50 {bare.quantile_ms(0.5):.0f} ms, p99 {b_p99:.0f} ms, max {bare.max_ms():.0f} ms; "
-        f"{bare.messages_per_s():,.0f} messages/s; {b_complete} of {b_clients} clients complete, missing {b_missing:,}\n"
+        f"{bare.messages_per_s():,.0f} messages/s; {b_complete} of {b_clients} clients complete, missing {b_missing:,}; "
+        f"server cpu {_share(bare.cpu)} of a core\n"
+        f"{_mqtt_line(mqtt)}"
         f"ratios:                p99 ownat/baseline x{p99 / b_p99:.1f}; messages/s ownat/baseline x{ownat.messages_per_s() / max(1e-9, bare.messages_per_s()):.2f}\n"
-        f"machine load:          {os.getloadavg()[0]:.1f} (1-minute average, {os.cpu_count()} CPUs)",
+        f"machine load:          {ownat.load_avg:.1f} at the end of Ownat's window, {os.getloadavg()[0]:.1f} now "
+        f"(1-minute average, {os.cpu_count()} CPUs)",
         flush=True,
     )
     return 0 if missing == 0 and extra == 0 and len(alarms) >= alarms_expected else 1
+
+
+def _baseline_kind(options: Any) -> str:
+    if getattr(options, "baseline", "coalesced") == "coalesced":
+        return "the hub's coalesced ward frames"
+    return "a frame per device message, no coalescing"
+
+
+def _share(cpu: list[float]) -> str:
+    return f"{cpu[0]:.0%}" if cpu else "?"
+
+
+def _mqtt_line(mqtt: Any) -> str:
+    """The raw MQTT subscribe rate's line, when it was measured."""
+    if mqtt is None:
+        return ""
+    return (
+        f"raw mqtt (bare paho subscriber, the load alone, {mqtt.window_s:g} s): received {mqtt.received_per_s:,.0f} "
+        f"of {mqtt.offered_per_s:,.0f} messages/s offered ({mqtt.received:,} of {mqtt.offered:,}); "
+        f"publish -> callback p50 {mqtt.p50_ms:.0f} ms, p99 {mqtt.p99_ms:.0f} ms; cpu {mqtt.cpu:.0%} of a core\n"
+    )

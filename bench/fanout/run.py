@@ -105,15 +105,15 @@ async def ownat(env: dict[str, str], log_dir: Path) -> AsyncIterator[tuple[str, 
 
 
 @asynccontextmanager
-async def baseline(config: dict, log_dir: Path) -> AsyncIterator[str]:
-    """The bare broadcast server; yields its URL."""
+async def baseline(config: dict, log_dir: Path) -> AsyncIterator[tuple[str, int]]:
+    """The bare broadcast server; yields its URL and pid."""
     port = 30000 + secrets.randbelow(5000)
     path = log_dir / "baseline.json"
     path.write_text(json.dumps(config))
     command = [sys.executable, "-m", "bench.fanout.baseline", str(path), str(port)]
     async with child(command, None, log_dir / "baseline.log", pipes=True) as process:
         await line(process, "baseline server")
-        yield f"ws://127.0.0.1:{port}/ws"
+        yield f"ws://127.0.0.1:{port}/ws", process.pid
 
 
 @asynccontextmanager

@@ -1,22 +1,26 @@
-"""`python -m bench.ingest [--devices N] [--workers K] [--measure S]`: run the ingest benchmark and print it."""
+"""`python -m bench.ingest [--rate V] [--workers K] [--measure S] | --curve [--steps V,V,...]`: ingestion.
+
+One offered rate reported in full, or with `--curve` a row per offered rate (values/s) and the
+capacity (see `bench.ingest.curve`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
-import secrets
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from bench.ingest import baselines
-from bench.ingest.load import MonitorLoad
-from bench.ingest.run import Driver, Options, drain, register, scratch_database, subscribed, workers
+from bench.ingest import curve
+from bench.ingest.run import Options
+from bench.ingest.step import Outcome, run_step
+
+DEFAULT_STEPS = "20000,40000,60000,80000,100000"
 
 
-def _options() -> Options:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
     parser.add_argument("--devices", type=int, default=500)
     parser.add_argument("--samples", type=int, default=16, help="sample instants per message")
@@ -24,48 +28,54 @@ def _options() -> Options:
     parser.add_argument("--rate", type=int, default=60_000, help="values per second offered")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=5000, help="readings per worker batch")
-    parser.add_argument("--measure", type=float, default=30.0, help="seconds measured after a 5 s warm-up")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")
+    parser.add_argument("--measure", type=float, default=30.0, help="seconds measured after the warm-up")
     parser.add_argument("--profile", metavar="DIR", help="profile the workers with cProfile into DIR")
-    args = parser.parse_args()
+    curve_options = parser.add_argument_group("capacity curve")
+    curve_options.add_argument(
+        "--curve", action="store_true", help="step the offered rate; print the capacity"
+    )
+    curve_options.add_argument(
+        "--steps", default=DEFAULT_STEPS, help="values/s offered per step, comma-separated"
+    )
+    curve_options.add_argument(
+        "--beyond", type=int, default=2, help="failing steps in a row after which the curve stops"
+    )
+    curve_options.add_argument("--commit-p99-ms", type=float, default=curve.COMMIT_P99_MS)
+    curve_options.add_argument(
+        "--keeps-up", type=float, default=curve.KEEPS_UP, help="share of the offered rate to sustain"
+    )
+    return parser
+
+
+def _options(args: argparse.Namespace) -> Options:
     return Options(
         postgres_url=os.environ.get("OWNAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
         mqtt_url=os.environ.get("OWNAT_TEST_MQTT_URL", "mqtt://127.0.0.1:1883"),
         redis_url=os.environ.get("OWNAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
         devices=args.devices, samples=args.samples, period_s=args.period, rate=args.rate,
-        workers=args.workers, batch_size=args.batch_size, measure_s=args.measure, profile_dir=args.profile,
+        workers=args.workers, batch_size=args.batch_size, warmup_s=args.warmup, measure_s=args.measure,
+        profile_dir=args.profile,
     )  # fmt: skip
 
 
-async def main(options: Options) -> int:
-    prefix = f"ownat-bench-{secrets.token_hex(3)}:"
-    device_ids = [f"bench-{secrets.token_hex(2)}-{i:05d}" for i in range(options.devices)]
+async def main(args: argparse.Namespace) -> int:
+    options = _options(args)
+    if args.curve:
+        rule = curve.Rule(commit_p99_ms=args.commit_p99_ms, keeps_up=args.keeps_up)
+        steps = [int(s) for s in args.steps.split(",") if s.strip()]
+        log_dir = Path(tempfile.mkdtemp(prefix="ownat-bench-curve-"))
+        return await curve.run_curve(options, steps, beyond=args.beyond, rule=rule, log_dir=log_dir)
     log_dir = Path(tempfile.mkdtemp(prefix="ownat-bench-"))
-    print(
-        f"preparing: scratch database, {options.devices} monitors, {options.workers} worker(s) ...",
-        flush=True,
-    )
-    async with scratch_database(options.postgres_url) as database_url:
-        await register(database_url, device_ids)
-        load = MonitorLoad(device_ids, samples=options.samples, period_s=options.period_s)
-        async with workers(options, database_url, prefix, log_dir) as pool:
-            await subscribed(pool.ports)
-            cpu_before, own_before = pool.cpu_seconds(), time.process_time()
-            measured = await Driver(options, load, pool.ports).run(prefix)
-            # The publisher's own CPU: it shares the cores with what it measures.
-            measured.publisher_cpu_s = time.process_time() - own_before
-            total = await drain(pool.ports, measured.published_readings)
-            cpu_per_reading = (pool.cpu_seconds() - cpu_before) / max(1, total)
-        rows, distinct = await asyncio.to_thread(baselines.stored_count, database_url)
-        naive_rows, naive_s = await asyncio.to_thread(baselines.naive_inserts, database_url)
-        copy_rows, copy_s = await asyncio.to_thread(baselines.bare_copy, database_url)
-    _report(
-        options, measured, rows, distinct, naive_rows / naive_s, copy_rows / copy_s, cpu_per_reading, log_dir
-    )
-    return 0 if rows == measured.published_readings == distinct else 1
+    outcome = await run_step(options, log_dir)
+    _report(options, outcome, log_dir)
+    return 0 if outcome.rows == outcome.measured.published_readings == outcome.distinct else 1
 
 
-def _report(options, measured, rows, distinct, naive_rate, copy_rate, cpu_per_reading, log_dir) -> None:
-    sustained = measured.window_stored / measured.window_s
+def _report(options: Options, outcome: Outcome, log_dir: Path) -> None:
+    measured, rows, distinct = outcome.measured, outcome.rows, outcome.distinct
+    naive_rate, copy_rate, cpu_per_reading = outcome.naive_rate, outcome.copy_rate, outcome.cpu_per_reading_s
+    sustained = outcome.sustained
     latencies = sorted(measured.latencies_s)
     bus_p50 = statistics.median(latencies) if latencies else float("nan")
     bus_p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else float("nan")
@@ -85,11 +95,11 @@ def _report(options, measured, rows, distinct, naive_rate, copy_rate, cpu_per_re
         f"worker CPU:       {cpu_per_reading * 1e6:.1f} µs per reading (all workers: MQTT, decoding, COPY, bus)\n"
         f"publisher CPU:    {measured.publisher_cpu_s / max(1, measured.published_readings) * 1e6:.1f} µs per reading "
         "(this process: load generation, MQTT publishing, polling, the bus listener)\n"
-        f"machine load:     {os.getloadavg()[0]:.1f} (1-minute average, {os.cpu_count()} CPUs)\n"
+        f"machine load:     {outcome.load_avg:.1f} at the window's end (1-minute average, {os.cpu_count()} CPUs)\n"
         f"publisher paused {measured.paused_s:.1f} s for backpressure; worker logs in {log_dir}",
         flush=True,
     )
 
 
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main(_options())))
+    raise SystemExit(asyncio.run(main(_parser().parse_args())))
