@@ -30,7 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.fanout import load, run
 from bench.fanout.report import CpuWindow
-from devices.ingest.mqtt_client import BufferedClient
+from devices.ingest import BufferedClient
 
 TOPIC = "ownat/v1/devices/+/vitals"
 TIME_KEY = b'"time":"'
