@@ -194,12 +194,9 @@ def _include_routers(app: FastAPI) -> None:
     # SMART on FHIR: discovery and the OAuth endpoints are public; they authenticate apps themselves.
     app.include_router(smart.router)
     # Before the generic FHIR routes, whose /{type}/{id} would otherwise take these paths.
-    # Subscriptions take Ownat's own tokens only: a subscription notifies with its creator's access,
-    # which an app's scopes do not narrow yet.
+    # Subscriptions take app tokens too: their scopes are checked, and kept to filter every event.
     fhir_caller = [Depends(get_fhir_principal), Security(DOCUMENTED_BEARER)]
-    app.include_router(
-        fhir_subscriptions.router, dependencies=[Depends(get_current_principal), Security(DOCUMENTED_BEARER)]
-    )
+    app.include_router(fhir_subscriptions.router, dependencies=fhir_caller)
     app.include_router(fhir_bulk.router, dependencies=fhir_caller)
     app.include_router(fhir_bulk.files_router, dependencies=fhir_caller)
     app.include_router(fhir.router, dependencies=fhir_caller)

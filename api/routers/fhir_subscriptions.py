@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response, WebSocket
 
-from api.deps import CurrentPrincipal, ResourcesDep, SessionDep, SettingsDep
+from api.deps import FhirPrincipal, ResourcesDep, SessionDep, SettingsDep
 from api.routers.fhir import BASE_PATH, FhirResponse, FhirRoute, outcome_response
 from api.websocket_transport import serve_websocket
 from clinical.fhir import InvalidResource, InvalidSearch
@@ -30,9 +30,10 @@ from realtime.subscriptions import (
 
 WEBSOCKET_PATH = f"{BASE_PATH}/subscription-ws"
 
-# The FHIR API's caller. Where SMART has landed (`api.deps.FhirPrincipal`, which also admits app
-# tokens), this alias becomes that one; everything below uses it.
-FhirCaller = CurrentPrincipal
+# The FHIR API's caller: an Ownat token, or a SMART app's, whose scopes the services check
+# (`realtime.subscriptions.grants`). The topics are the server's fixed catalogue, like its
+# CapabilityStatement: any valid token reads them, no scope needed.
+FhirCaller = FhirPrincipal
 
 router = APIRouter(
     prefix=BASE_PATH, tags=["fhir"], route_class=FhirRoute, default_response_class=FhirResponse

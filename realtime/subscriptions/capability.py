@@ -39,7 +39,11 @@ def subscription_resources() -> list[dict[str, Any]]:
             "at creation, retried with backoff; handshake first, heartbeats when asked) and websocket "
             "(bind-with-token, handshake, heartbeats). Content: empty, id-only, full-resource. "
             "Notification Bundles are R4B subscription-notification Bundles with a SubscriptionStatus. "
-            "One filter per subscription: patient=Patient/<id>, or ward=<id> for vital-signs and alarms."
+            "One filter per subscription: patient=Patient/<id>, or ward=<id> for vital-signs and alarms. "
+            "SMART apps need scopes on Subscription (c create; r read, $status, $events, "
+            "$get-ws-binding-token; s search; d delete) and r or s on the topic's focus type; patient/ "
+            "scopes keep an app to its launch patient, and events are filtered by the app's scopes until "
+            "its authorisation ends, which turns the subscription off."
         ),
         "interaction": [{"code": code} for code in ("create", "read", "delete", "search-type")],
         "operation": [

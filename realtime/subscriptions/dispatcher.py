@@ -41,7 +41,7 @@ from core.sessions import transaction
 from core.tasks import cancel_and_wait
 from realtime.subscriptions import sources
 from realtime.subscriptions.models import FhirSubscription
-from realtime.subscriptions.record import LIVE_STATUSES, TopicEvent, matches, record_for
+from realtime.subscriptions.record import LIVE_STATUSES, TopicEvent, matches, record_many
 from realtime.subscriptions.topics import ALARMS, VITAL_SIGNS
 
 log = logging.getLogger(__name__)
@@ -241,12 +241,13 @@ class SubscriptionDispatcher:
     async def _record_round(
         self, pending: dict[uuid.UUID, tuple[FhirSubscription, list[TopicEvent]]]
     ) -> None:
-        published: list[tuple[str, Message]] = []
         async with transaction(self.sessions) as session:
-            for subscription_id, (row, chosen) in pending.items():
-                bundle = await record_for(session, subscription_id, chosen)
-                if bundle is not None and row.channel_type == "websocket":
-                    published.append((fhir_subscription(subscription_id), bundle))
+            bundles = await record_many(session, {key: chosen for key, (_row, chosen) in pending.items()})
+        published: list[tuple[str, Message]] = [
+            (fhir_subscription(subscription_id), bundle)
+            for subscription_id, bundle in bundles.items()
+            if pending[subscription_id][0].channel_type == "websocket"
+        ]
         if published:
             await self.bus.publish_many(published)
 

@@ -3,8 +3,10 @@
 The feed keeps its own cursor (the notifications fan-out marks events dispatched for itself) and
 re-reads a short window behind it each pass, because a transaction that began earlier can commit
 later; an event seen twice is recorded once (its key is the outbox event's id). With
-`full-resource` content the focus is rendered as its subscriber may read it, so an unreleased lab
-result never reaches a patient; the notification of each event is audited.
+`full-resource` content the focus is rendered as its subscriber may read it (narrowed by its app's
+scopes, if an app subscribed), so an unreleased lab result never reaches a patient; the notification
+of each event is audited. Each pass first turns off the subscriptions whose app's authorisation
+ended, before `ownat worker` claims the rest-hook deliveries of the pass.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from clinical.fhir import FhirContext, provider_for
 from core import audit
 from core.errors import DomainError
 from core.outbox import EventType, OutboxEvent
+from realtime.subscriptions.grants import end_unauthorised
 from realtime.subscriptions.models import FhirSubscription, FhirSubscriptionCursor
 from realtime.subscriptions.record import LIVE_STATUSES, TopicEvent, matches, owner_of, record_for
 from realtime.subscriptions.topics import APPOINTMENTS, LAB_RESULTS, Topic
@@ -52,6 +55,7 @@ def topic_event(event: OutboxEvent) -> TopicEvent | None:
 
 async def feed_outbox(*, session: AsyncSession, now: datetime) -> list[tuple[uuid.UUID, dict[str, Any]]]:
     """Records the outbox's new events for their subscriptions; the (subscription, Bundle) pairs to publish."""
+    await end_unauthorised(session, now=now)
     cursor = await session.get(FhirSubscriptionCursor, CURSOR, with_for_update=True)
     if cursor is None:
         # A first start does not replay the outbox's history to subscribers.

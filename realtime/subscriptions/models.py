@@ -42,6 +42,13 @@ class FhirSubscription(PublicIdMixin, TimestampMixin, Base):
     owner_user_id: Mapped[uuid.UUID] = mapped_column(index=True)
     owner_role: Mapped[str] = mapped_column(String(16))
     owner_patient_id: Mapped[uuid.UUID | None] = mapped_column()
+    # Set when a SMART app created it: the app's grant as its token carried it (the grant's id, the
+    # token's family, is a backend service's app id). Events are filtered by these scopes, and the
+    # subscription ends when the grant does (`record.still_authorised`).
+    grant_id: Mapped[uuid.UUID | None] = mapped_column()
+    grant_client_id: Mapped[str | None] = mapped_column(String(64))
+    grant_scope: Mapped[str | None] = mapped_column(Text)
+    grant_patient_id: Mapped[uuid.UUID | None] = mapped_column()
     events_since_start: Mapped[int] = mapped_column(Integer, default=0)
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

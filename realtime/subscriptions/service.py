@@ -3,6 +3,10 @@
 Whoever creates a subscription owns it: only they (or an administrator) read, delete or bind it,
 and its events are what they may read. A patient subscribes to their own record only; staff to any
 patient, and to a ward for the live topics. Every access is audited, refusals included.
+
+A SMART app is narrowed further by its scopes (the rule is in `grants`): it needs them on
+Subscription and on the topic's focus type, a patient/ scope keeps it to its launch patient, the
+subscription keeps its grant, and the app sees only the subscriptions it created.
 """
 
 from __future__ import annotations
@@ -23,13 +27,23 @@ from core import audit
 from core.access import refuse
 from core.db import utc_now
 from core.errors import Conflict, NotAuthenticated, NotFound
-from core.principal import Principal, Role
+from core.principal import Interaction, Principal, Role
 from core.settings import Settings
 from realtime.subscriptions.bundles import EventItem, notification_bundle, status_bundle, subscription_status
 from realtime.subscriptions.endpoints import require_endpoint
+from realtime.subscriptions.grants import (
+    confinement,
+    end_within_grant,
+    grant_columns,
+    refuse_beyond_launch,
+    require_focus,
+    require_scope,
+    visible,
+)
 from realtime.subscriptions.models import FhirSubscription, FhirSubscriptionEvent
 from realtime.subscriptions.record import queue_delivery
 from realtime.subscriptions.resource import SubscriptionSpec, parse_subscription, subscription_resource
+from realtime.subscriptions.topics import topic_by_url
 
 TOKEN_TYPE = "fhir-ws"  # noqa: S105 (a claim value, not a secret)
 MAX_EVENTS_PER_QUERY = 1000
@@ -41,7 +55,9 @@ async def create_subscription(
     *, session: AsyncSession, principal: Principal, settings: Settings, base_url: str, body: Any
 ) -> dict[str, Any]:
     """Checks and stores a Subscription; a rest-hook is `requested` until its handshake is delivered."""
+    require_scope(session, principal, Interaction.CREATE, action="create")
     spec = parse_subscription(body)
+    require_focus(session, principal, spec.topic.resource_type, action="create", patient_id=spec.patient_id)
     await _check_target(session, principal, spec)
     owned = await session.scalar(
         select(func.count()).where(FhirSubscription.owner_user_id == principal.user_id)
@@ -64,11 +80,12 @@ async def create_subscription(
         content=spec.content,
         heartbeat_period_s=spec.heartbeat_period_s,
         secret=secrets.token_urlsafe(32),
-        end_at=spec.end_at,
+        end_at=end_within_grant(principal, spec.end_at, access_token_ttl_s=settings.access_token_ttl_s),
         reason=spec.reason,
         owner_user_id=principal.user_id,
         owner_role=principal.role.value,
         owner_patient_id=principal.patient_id,
+        **grant_columns(principal),
         events_since_start=0,
         created_at=utc_now(),
         updated_at=utc_now(),
@@ -83,8 +100,19 @@ async def create_subscription(
 
 async def _check_target(session: AsyncSession, principal: Principal, spec: SubscriptionSpec) -> None:
     topic = spec.topic.key
+    focus = spec.topic.resource_type
+    confined = confinement(principal, focus)
     if spec.patient_id is not None:
-        if not principal.may_access_patient(spec.patient_id):
+        if confined is not None and confined != spec.patient_id:
+            refuse_beyond_launch(
+                session,
+                principal,
+                focus,
+                launch_patient=confined,
+                wanted=f"Patient/{spec.patient_id}",
+                patient_id=spec.patient_id,
+            )
+        if not principal.may_access_patient(spec.patient_id, resource_type=focus):
             refuse(
                 session,
                 principal,
@@ -95,6 +123,9 @@ async def _check_target(session: AsyncSession, principal: Principal, spec: Subsc
             )
         if await session.get(Patient, spec.patient_id) is None:
             raise InvalidResource(f"Subscription criteria filter: there is no Patient/{spec.patient_id}.")
+    elif confined is not None:
+        wanted = f"ward {spec.ward_id}" if spec.ward_id is not None else f"every patient's {topic}"
+        refuse_beyond_launch(session, principal, focus, launch_patient=confined, wanted=wanted)
     elif not principal.is_staff:
         refuse(
             session,
@@ -124,6 +155,8 @@ def _bundle(row: FhirSubscription, kind: str, events: list[EventItem] | None = N
 def _audit(
     session: AsyncSession, principal: Principal, action: str, row: FhirSubscription, **detail: Any
 ) -> None:
+    if principal.grant is not None:
+        detail["client_id"] = principal.grant.client_id  # which app, beside whose account
     audit.record(
         session,
         actor=principal,
@@ -136,9 +169,16 @@ def _audit(
 
 
 async def owned_subscription(
-    session: AsyncSession, principal: Principal, subscription_id: str, *, action: str
+    session: AsyncSession,
+    principal: Principal,
+    subscription_id: str,
+    *,
+    action: str,
+    interaction: Interaction = Interaction.READ,
 ) -> FhirSubscription:
-    """The caller's subscription (any, for an administrator); 404 for others', audited as refused."""
+    """The caller's subscription (any, for an administrator); 404 for others', audited as refused.
+    An app needs the Subscription scope for `interaction` first (403, audited)."""
+    require_scope(session, principal, interaction, action=action, resource_id=subscription_id)
     try:
         key = uuid.UUID(subscription_id)
     except ValueError:
@@ -146,7 +186,7 @@ async def owned_subscription(
     row = await session.get(FhirSubscription, key)
     if row is None:
         raise NotFound(f"There is no Subscription with id '{subscription_id}'.")
-    if row.owner_user_id != principal.user_id and principal.role is not Role.ADMIN:
+    if not visible(principal, row):
         audit.record(
             session,
             actor=principal,
@@ -171,10 +211,13 @@ async def read_subscription(
 
 async def search_subscriptions(*, session: AsyncSession, principal: Principal) -> dict[str, Any]:
     """The caller's subscriptions (every one, for an administrator), as a searchset."""
+    require_scope(session, principal, Interaction.SEARCH, action="search")
     query = select(FhirSubscription).order_by(FhirSubscription.created_at)
-    if principal.role is not Role.ADMIN:
+    if principal.role is not Role.ADMIN or principal.grant is not None:
         query = query.where(FhirSubscription.owner_user_id == principal.user_id)
-    rows = list(await session.scalars(query))
+    if principal.grant is not None:
+        query = query.where(FhirSubscription.grant_client_id == principal.grant.client_id)
+    rows = [row for row in await session.scalars(query) if visible(principal, row)]
     return {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -191,7 +234,9 @@ async def search_subscriptions(*, session: AsyncSession, principal: Principal) -
 
 
 async def delete_subscription(*, session: AsyncSession, principal: Principal, subscription_id: str) -> None:
-    row = await owned_subscription(session, principal, subscription_id, action="delete")
+    row = await owned_subscription(
+        session, principal, subscription_id, action="delete", interaction=Interaction.DELETE
+    )
     _audit(session, principal, "delete", row)
     await session.delete(row)
     await session.flush()
@@ -225,6 +270,17 @@ async def subscription_events(
 ) -> dict[str, Any]:
     """`$events`: the recorded events numbered in [since, until] still kept, as a `query-event` Bundle."""
     row = await owned_subscription(session, principal, subscription_id, action="events")
+    topic = topic_by_url(row.topic)
+    if topic is not None:
+        # The events are focus resources: an app whose token no longer reads the type gets none.
+        require_focus(
+            session,
+            principal,
+            topic.resource_type,
+            action="events",
+            resource_id=row.id,
+            patient_id=row.patient_id,
+        )
     if content is not None and content not in ("empty", "id-only", "full-resource"):
         raise InvalidResource("content: must be empty, id-only or full-resource.")
     query = select(FhirSubscriptionEvent).where(FhirSubscriptionEvent.subscription_id == row.id)

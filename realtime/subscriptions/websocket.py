@@ -4,6 +4,8 @@ The client sends the token of `$get-ws-binding-token` as its first text frame; t
 each bound subscription's handshake Bundle, then every notification Bundle as a text frame, and a
 heartbeat Bundle whenever the subscription's heartbeat period (60 s unless chosen) passes quietly.
 A client that falls `QUEUE_LIMIT` notifications behind is closed: it catches up with `$events`.
+Before each heartbeat the subscriptions are looked up again: one that was deleted, turned off or
+whose app's authorisation ended closes the socket (policy), rather than being kept alive quietly.
 """
 
 from __future__ import annotations
@@ -11,18 +13,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import uuid
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from core import audit
+from core.db import utc_now
 from core.errors import NotAuthenticated
 from core.sessions import transaction
 from core.settings import Settings
 from realtime.subscriptions.dispatcher import SubscriptionDispatcher
+from realtime.subscriptions.grants import still_authorised
 from realtime.subscriptions.models import FhirSubscription
 from realtime.subscriptions.service import handshake_bundle, heartbeat_bundle, read_binding_token
+
+log = logging.getLogger(__name__)
 
 BIND_PREFIX = "bind-with-token "
 QUEUE_LIMIT = 1000
@@ -89,6 +97,9 @@ async def serve_socket(
                 async with asyncio.timeout(heartbeat_s):
                     bundle = await queue.get()
             except TimeoutError:
+                if not await _still_active(dispatcher, [row.id for row in rows]):
+                    await transport.close(CLOSE_POLICY, "the subscription ended: see its $status")
+                    return
                 for row in rows:
                     await transport.send_text(_text(heartbeat_bundle(row)))
                 continue
@@ -115,10 +126,16 @@ async def _bound(
     """The token's websocket subscriptions, if still active; audited. The token was only issued to
     their owner (or an administrator) by `$get-ws-binding-token`, and its signature proves it."""
     async with transaction(dispatcher.sessions) as session:
-        rows = list(
-            await session.scalars(select(FhirSubscription).where(FhirSubscription.id.in_(subscription_ids)))
+        found = await session.execute(
+            select(FhirSubscription, still_authorised(utc_now())).where(
+                FhirSubscription.id.in_(subscription_ids)
+            )
         )
-        usable = [row for row in rows if row.status == "active" and row.channel_type == "websocket"]
+        usable = [
+            row
+            for row, granted in found
+            if granted and row.status == "active" and row.channel_type == "websocket"
+        ]
         for row in usable:
             audit.record(
                 session,
@@ -133,3 +150,21 @@ async def _bound(
     if not usable or len(usable) != len(subscription_ids):
         raise NotAuthenticated("the token's subscription is gone, inactive or not a websocket")
     return usable
+
+
+async def _still_active(dispatcher: SubscriptionDispatcher, subscription_ids: list[uuid.UUID]) -> bool:
+    """Whether every bound subscription is still active, its app's grant (if any) still standing."""
+    try:
+        async with transaction(dispatcher.sessions) as session:
+            active = await session.scalar(
+                select(func.count()).where(
+                    FhirSubscription.id.in_(subscription_ids),
+                    FhirSubscription.status == "active",
+                    still_authorised(utc_now()),
+                )
+            )
+    except SQLAlchemyError:
+        # The database is away for a moment: keep the socket, ask again at the next heartbeat.
+        log.warning("could not check a websocket's subscriptions", exc_info=True)
+        return True
+    return active == len(set(subscription_ids))
