@@ -60,6 +60,7 @@ from core.settings import Settings, load_settings
 from core.webhook_targets import normalised_hosts
 from devices.registry import broker_access_from, load_broker_settings
 from notifications import NotificationSettings, load_notification_settings
+from realtime.hub import HubMetrics
 
 API_PREFIX = "/api/v1"
 DOCUMENT_UPLOAD_PATH = re.compile(rf"{API_PREFIX}/patients/[0-9a-fA-F-]{{36}}/documents")
@@ -107,6 +108,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.metrics_registry = CollectorRegistry()
+    # Registered once per app: the hubs `ws.start_hub` starts on it in turn all count into these.
+    app.state.hub_metrics = HubMetrics(app.state.metrics_registry)
     app.state.webhook_allowed_hosts = normalised_hosts(notification_settings.webhook_allowed_hosts)
     install_problem_handlers(app)
     # Multipart framing adds a little to the file itself; the service enforces the exact limit.

@@ -31,6 +31,7 @@ async def start_hub(app: FastAPI, *, tuning: HubTuning | None = None) -> Hub:
         settings=resources.settings,
         revocations=resources.revocations,
         tuning=tuning,
+        metrics=app.state.hub_metrics,
     )
     await hub.start()
     app.state.hub = hub

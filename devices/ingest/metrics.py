@@ -77,3 +77,17 @@ class IngestMetrics:
             "Bus messages given up (bus down or far behind); dashboards resync",
             registry=r,
         )
+        # Whether the worker keeps up (`devices.ingest.overload`): sampled on a timer, not per message.
+        self.behind_seconds = Gauge(
+            "ownat_ingest_behind_seconds",
+            "How long the oldest received and uncommitted message has waited, smoothed",
+            registry=r,
+        )
+        self.overloaded = Gauge(
+            "ownat_ingest_overloaded",
+            "1 while the worker has been behind for a sustained time (see core.overload), else 0",
+            registry=r,
+        )
+        self.overload_episodes = Counter(
+            "ownat_ingest_overload_episodes", "Times the worker turned overloaded", registry=r
+        )

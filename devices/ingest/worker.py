@@ -35,6 +35,7 @@ from devices.ingest.decode import DecodedReading
 from devices.ingest.fanout import LiveFanout
 from devices.ingest.metrics import IngestMetrics
 from devices.ingest.mqtt import MqttConsumer
+from devices.ingest.overload import watch_backlog
 from devices.ingest.store import StoreUnavailable, open_store
 from devices.ingest.upkeep import Upkeep
 
@@ -91,6 +92,8 @@ class IngestWorker:
         self._consumer: MqttConsumer | None = None
         self._pending: deque[Classified] = deque()
         self._pending_readings = 0
+        # The batch being committed, taken off `_pending`: its messages are still waiting.
+        self._committing: list[Classified] = []
         self._has_pending = asyncio.Event()
         self._batch_full = asyncio.Event()
         self.ready = asyncio.Event()
@@ -117,6 +120,9 @@ class IngestWorker:
                 tasks.create_task(self._flush_loop(), name="ingest-flush")
                 tasks.create_task(self._fanout.run(), name="ingest-fanout")
                 tasks.create_task(self._upkeep.run(), name="ingest-upkeep")
+                tasks.create_task(
+                    watch_backlog(self._oldest_uncommitted, self.metrics), name="ingest-overload"
+                )
                 if self._observer is not None:
                     tasks.create_task(self._observer.run(), name="ingest-observer")
                 if consumer is not None:
@@ -190,7 +196,7 @@ class IngestWorker:
                 with suppress(TimeoutError):
                     async with asyncio.timeout(delay_s):
                         await self._batch_full.wait()
-            batch = self._take_batch()
+            batch = self._committing = self._take_batch()
             try:
                 await self._commit(batch)
             except BaseException as error:
@@ -199,6 +205,12 @@ class IngestWorker:
                     if message.committed is not None and not message.committed.done():
                         message.committed.set_exception(ConnectionAbortedError(f"not committed: {error!r}"))
                 raise
+            self._committing = []
+
+    def _oldest_uncommitted(self) -> datetime | None:
+        # Messages are queued, and batches taken, in the order received: the first is the oldest.
+        waiting = self._committing or self._pending
+        return waiting[0].received.received_at if waiting else None
 
     def _take_batch(self) -> list[Classified]:
         taken: list[Classified] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from realtime.hub.connection import Connection
 from realtime.hub.hub import Hub, HubTuning
+from realtime.hub.metrics import HubMetrics
 from realtime.hub.protocol import serve_connection
 
-__all__ = ["Connection", "Hub", "HubTuning", "serve_connection"]
+__all__ = ["Connection", "Hub", "HubMetrics", "HubTuning", "serve_connection"]

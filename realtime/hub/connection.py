@@ -23,6 +23,7 @@ from core.principal import Principal
 from realtime.hub.feeds import encode
 from realtime.hub.keys import SubscriptionKey
 from realtime.hub.messages import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOO_SLOW, error_message
+from realtime.hub.metrics import HubMetrics
 from realtime.socket_signin import CLOSE_TOKEN_EXPIRED, EXPIRED_CLOSE_REASON, TokenDeadline
 from realtime.socket_wire import Transport
 
@@ -67,8 +68,10 @@ class Connection:
         tuning: ConnectionTuning,
         load: SnapshotLoader,
         expires_at: datetime | None = None,
+        metrics: HubMetrics | None = None,
     ) -> None:
         self.transport = transport
+        self.metrics = metrics or HubMetrics()
         self.principal = principal
         # When the access token the client signed in with expires; a fresh `auth` moves it on.
         self.deadline = TokenDeadline(expires_at)
@@ -160,6 +163,7 @@ class Connection:
 
     def resync(self, reason: str) -> None:
         """Discards queued deltas and snapshots and sends every feed a fresh snapshot; alarms are kept."""
+        self.metrics.resyncs.labels(reason).inc()
         kept: list[Frame] = []
         while not self._outbox.empty():
             frame = self._outbox.get_nowait()
@@ -206,6 +210,7 @@ class Connection:
     def drop(self, code: int, reason: str) -> None:
         """Marks the connection for closing; `serve_connection` closes the socket."""
         if not self.closed.is_set():
+            self.metrics.dropped(code)
             self.close_code, self.close_reason = code, reason
             log.info("closing websocket of %s: %s", self.principal.user_id, reason)
             self.closed.set()

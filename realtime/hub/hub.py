@@ -36,6 +36,7 @@ from realtime.hub.keys import (
     event_type_of,
     keys_for_channel,
 )
+from realtime.hub.metrics import HubMetrics, watch_loop_lag
 from realtime.hub.snapshots import SnapshotReader
 from realtime.socket_signin import CLOSE_NOT_AUTHENTICATED, SESSION_ENDED_REASON, SIGN_IN_TIMEOUT_S
 from realtime.socket_wire import CLOSE_GOING_AWAY, Transport
@@ -68,8 +69,11 @@ class Hub:
         settings: Settings,
         revocations: TokenRevocations,
         tuning: HubTuning | None = None,
+        metrics: HubMetrics | None = None,
     ) -> None:
         self.bus = bus
+        # The app's, shared by the hubs it starts in turn (its counters are registered once).
+        self.metrics = metrics or HubMetrics()
         self.sessions = sessions
         self.settings = settings
         self.revocations = revocations
@@ -93,6 +97,8 @@ class Hub:
         self._pumps = [
             asyncio.create_task(self._run_pump("readings"), name="hub-bus-readings"),
             asyncio.create_task(self._run_pump("events"), name="hub-bus-events"),
+            # Not a pump, stopped with them: whether this process keeps up (`realtime.hub.metrics`).
+            asyncio.create_task(watch_loop_lag(self.metrics), name="hub-loop-lag"),
         ]
 
     async def stop(self) -> None:
@@ -115,7 +121,12 @@ class Hub:
             return await self.snapshots.authorised(principal=connection.principal, key=key, reason=reason)
 
         connection = Connection(
-            transport=transport, principal=principal, tuning=self.tuning, load=load, expires_at=expires_at
+            transport=transport,
+            principal=principal,
+            tuning=self.tuning,
+            load=load,
+            expires_at=expires_at,
+            metrics=self.metrics,
         )
         self._connections.add(connection)
         return connection
