@@ -46,7 +46,7 @@ from core.bus import Bus, reconnect_delay_s
 from core.db import utc_now
 from core.sessions import transaction
 from core.settings import Settings
-from core.tasks import cancel_and_wait
+from core.tasks import cancel_and_wait, stop_if_cancelled
 from devices.protocol import StatusMessage
 from realtime.alarms import engine
 from realtime.alarms.decisions import DEFAULT_POLICY
@@ -244,6 +244,7 @@ class LiveAlarmEvaluator:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait_s):
                         await self._wakeup.wait()
+            stop_if_cancelled()  # a cancellation swallowed in the round or the wait below
             patients, statuses = self._take()
             self._evaluating |= patients.keys()
             cpu_started = time.thread_time()
@@ -298,6 +299,7 @@ class LiveAlarmEvaluator:
         while True:
             await self._hurry.wait()
             self._hurry.clear()
+            stop_if_cancelled()
             # A patient the routine round is evaluating waits for it to end (see `_done_evaluating`).
             ready = {p for p in self._crossed if p not in self._evaluating}
             self._crossed -= ready

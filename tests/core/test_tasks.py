@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from core.tasks import cancel_and_wait
+from core.tasks import cancel_and_wait, stop_if_cancelled
 
 
 async def test_a_task_that_swallows_a_cancellation_is_cancelled_again_until_it_ends() -> None:
@@ -37,3 +37,42 @@ async def test_an_error_on_the_way_out_is_not_raised_to_the_one_stopping() -> No
     await asyncio.sleep(0)
     await cancel_and_wait(task)
     assert isinstance(task.exception(), RuntimeError)
+
+
+async def test_a_loop_whose_await_swallows_the_cancellation_still_ends_when_cancelled_once() -> None:
+    """As a task group cancels: once. The loop's await drops the CancelledError as a library may."""
+    turns = 0
+
+    async def library_call() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            return  # swallowed
+
+    async def loop() -> None:
+        nonlocal turns
+        while True:
+            stop_if_cancelled()
+            turns += 1
+            await library_call()
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0)
+    task.cancel()
+    async with asyncio.timeout(5):
+        await asyncio.wait({task})
+    assert task.cancelled() and turns == 1
+
+
+async def test_a_loop_not_asked_to_stop_goes_on() -> None:
+    turns = 0
+
+    async def loop() -> None:
+        nonlocal turns
+        for _ in range(3):
+            stop_if_cancelled()
+            turns += 1
+            await asyncio.sleep(0)
+
+    await loop()
+    assert turns == 3
