@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--mqtt-seconds", type=float, default=10.0, help="window of the raw MQTT phase (0: leave it out)"
     )
+    parser.add_argument(
+        "--machine-broker",
+        action="store_true",
+        help="use OWNAT_TEST_MQTT_URL's broker instead of a private one with the deployment's queue limit",
+    )
     curve_options = parser.add_argument_group("capacity curve")
     curve_options.add_argument("--curve", action="store_true", help="step the load; print the capacity")
     curve_options.add_argument("--steps", default=DEFAULT_STEPS, help="devices per step, comma-separated")
@@ -61,7 +66,7 @@ def _options(args: argparse.Namespace) -> Options:
         postgres_url=env("OWNAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
         redis_url=env("OWNAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
         mqtt_url=env("OWNAT_TEST_MQTT_URL", "mqtt://127.0.0.1:1883"),
-        baseline=args.baseline, mqtt_seconds=args.mqtt_seconds,
+        baseline=args.baseline, mqtt_seconds=args.mqtt_seconds, private_broker=not args.machine_broker,
     )  # fmt: skip
 
 

@@ -12,9 +12,10 @@ import asyncio
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bench.broker import private_broker
 from bench.fanout import hospital, load, mqtt_rate, report, run
 from bench.fanout.mqtt_rate import MqttRate
 from bench.fanout.tap import BusTap
@@ -37,6 +38,8 @@ class Options:
     mqtt_url: str
     baseline: str = "coalesced"  # or "per-reading": each device message a frame of its own
     mqtt_seconds: float = 10.0  # the raw MQTT phase's window; 0 leaves it out
+    # A private Mosquitto per step with the deployment's queue limit (`bench.broker`); False: `mqtt_url`.
+    private_broker: bool = True
 
 
 @dataclass(slots=True)
@@ -107,6 +110,13 @@ def _baseline_config(options: Options, plan: hospital.Hospital) -> dict:
 
 async def run_step(options: Options, log_dir: Path) -> Step:
     """One load in `log_dir` (made already): a scratch database, the baselines, Ownat's services."""
+    if options.private_broker:
+        with private_broker(log_dir / "broker") as url:
+            return await _run_step(replace(options, mqtt_url=url, private_broker=False), log_dir)
+    return await _run_step(options, log_dir)
+
+
+async def _run_step(options: Options, log_dir: Path) -> Step:
     tag = secrets.token_hex(3)
     plan = hospital.plan(
         devices=options.devices, beds_per_ward=options.beds_per_ward, clients=options.clients,

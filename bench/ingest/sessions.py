@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.engine import make_url
 
+from bench.broker import MOSQUITTO, free_port, start_broker
 from bench.ingest.run import register, scratch_database
 from devices.protocol import topic_for
 
@@ -39,26 +39,6 @@ DEVICES = 50
 RATE_PER_S = 100
 KILL_AFTER_S = 5.0
 CURVE_S = (1, 2, 3, 5, 10, 15, 20, 25)
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-
-
-def _broker(directory: Path, port: int) -> subprocess.Popen[bytes]:
-    config = directory / "mosquitto.conf"
-    config.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-        f"persistence_location {directory}/\nmax_queued_messages 100000\n"
-    )
-    if os.geteuid() == 0:  # Mosquitto drops to its own user, who must write its directory
-        shutil.chown(directory, "mosquitto", "mosquitto")
-    return subprocess.Popen(
-        [MOSQUITTO, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:  # others run brokers and workers on this machine too
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _subscribed(metrics_port: int) -> bool:
@@ -103,8 +83,8 @@ async def _count_since(dsn: str, since: datetime, *, before: bool = False) -> in
 async def _scenario(admin_url: str, expiry_s: int, seconds: float) -> dict[str, object]:
     devices = [f"sess-{i:03d}" for i in range(DEVICES)]
     directory = Path(tempfile.mkdtemp(prefix="ownat-sessions-"))
-    port, metrics_ports = _free_port(), [_free_port(), _free_port()]
-    broker = _broker(directory, port)
+    port, metrics_ports = free_port(), [free_port(), free_port()]
+    broker = start_broker(directory, port, persistence=True)
     async with scratch_database(admin_url) as database_url:
         await register(database_url, devices)
         dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
