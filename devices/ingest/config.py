@@ -41,6 +41,12 @@ class IngestConfig:
     partition_days_ahead: int = vitals.PARTITION_DAYS_AHEAD
     retry_base_s: float = 0.2
     retry_cap_s: float = 10.0
+    # False: an alarms-only worker (`ownat ingest --alarms-only`). It hands every message to its
+    # observer on receipt and acknowledges it to the broker, and stores, publishes and acknowledges
+    # to devices nothing: the storing workers, in a share group of their own, receive every message
+    # too. Alarm evaluation then has a process (and an interpreter lock) of its own, and never waits
+    # for the storage path however far behind it falls.
+    stores_readings: bool = True
     # Readings older than this are dead-lettered ("too-old"): by default the raw readings' retention,
     # past which they would be deleted at once; far longer than an edge gateway's backlog.
     max_reading_age_days: float = vitals.RETENTION_DAYS

@@ -58,7 +58,8 @@ class Upkeep:
         while True:
             try:
                 await self.reload_bindings()
-                await self.storage_upkeep()
+                if self._config.stores_readings:
+                    await self.storage_upkeep()
                 return
             except (DBAPIError, OSError) as error:
                 delay_s = min(self._config.retry_cap_s, self._config.retry_base_s * 2 ** min(attempt, 10))
@@ -82,6 +83,8 @@ class Upkeep:
             try:
                 if self._bindings.is_due:
                     await self.reload_bindings()
+                if not self._config.stores_readings:
+                    continue  # an alarms-only worker keeps its bindings; the storing workers the rest
                 if (now - self._rollups_at).total_seconds() >= self._config.rollup_interval_s:
                     await self.refresh_rollups()
                 due = self._storage_at is None or (now - self._storage_at).total_seconds() >= (
@@ -96,6 +99,8 @@ class Upkeep:
         """Reloads the binding cache and re-attributes readings of devices whose bindings changed."""
         async with transaction(self._sessions) as session:
             changed = await self._bindings.reload(session)
+            if not self._config.stores_readings:
+                return  # the storing workers re-attribute what they stored
             for device_id, since in changed.items():
                 used = await reattribute(
                     session, device_id=device_id, since=since, spans=self._bindings.spans_of(device_id)

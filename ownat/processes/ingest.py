@@ -87,6 +87,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not evaluate alarms after each batch (when another worker or process does)",
     )
+    parser.add_argument(
+        "--alarms-only",
+        action="store_true",
+        help="evaluate alarms and store nothing, in share group <--group>-alarms, beside workers run "
+        "with --no-alarms: alarms then have a process of their own",
+    )
     add_metrics_arguments(parser)
 
 
@@ -103,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, json_lines=settings.log_json)
     config = _config(settings, args)
     # Alarms are evaluated after each commit, by the realtime package, unless another process does.
+    if args.no_alarms and args.alarms_only:
+        raise SystemExit("ownat ingest: --no-alarms and --alarms-only exclude each other")
     observer = None if args.no_alarms else live_evaluator_factory(settings)
     freeze_startup_heap()
     asyncio.run(
@@ -131,7 +139,9 @@ def _config(settings: Settings, args: argparse.Namespace) -> IngestConfig:
         database_url=settings.effective_database_url,
         broker_url=broker_url,
         client_id=args.client_id or f"ownat-ingest-{socket.gethostname()}",
-        share_group=args.group,
+        # Its own group: the broker then sends it every message, as it does the storing workers' group.
+        share_group=f"{args.group}-alarms" if args.alarms_only else args.group,
+        stores_readings=not args.alarms_only,
         mqtt_protocol=protocol,
         receive_maximum=args.receive_maximum,
         session_expiry_s=args.session_expiry,
