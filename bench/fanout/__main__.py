@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
         "--mqtt-seconds", type=float, default=10.0, help="window of the raw MQTT phase (0: leave it out)"
     )
     parser.add_argument(
+        "--alarm-process",
+        action="store_true",
+        help="alarms evaluated by an `ownat ingest --alarms-only` beside the storing worker",
+    )
+    parser.add_argument(
         "--machine-broker",
         action="store_true",
         help="use OWNAT_TEST_MQTT_URL's broker instead of a private one with the deployment's queue limit",
@@ -67,6 +72,7 @@ def _options(args: argparse.Namespace) -> Options:
         redis_url=env("OWNAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
         mqtt_url=env("OWNAT_TEST_MQTT_URL", "mqtt://127.0.0.1:1883"),
         baseline=args.baseline, mqtt_seconds=args.mqtt_seconds, private_broker=not args.machine_broker,
+        alarm_process=args.alarm_process,
     )  # fmt: skip
 
 

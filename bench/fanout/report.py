@@ -140,7 +140,7 @@ def print_report(options: Any, plan: Any, ownat: Phase, bare: Phase, mqtt: Any =
         f"sent to clients:       {ownat.messages_per_s():,.0f} messages/s, {ownat.readings_delivered() / ownat.window_s:,.0f} readings/s\n"
         f"completeness:          {complete} of {clients} clients got every reading of their ward; missing {missing:,}, "
         f"extra {extra:,}; resyncs {sum(r['resyncs'] for r in ownat.clients)}; closed {len(closed)} {closed[:3]}\n"
-        f"cpu in window:         {', '.join(f'{n} {c:.0%}' for n, c in zip(('ingest worker', 'api'), ownat.cpu, strict=False))} of a core\n"
+        f"cpu in window:         {', '.join(f'{n} {c:.0%}' for n, c in zip(('ingest worker', 'api', 'alarms worker'), ownat.cpu, strict=False))} of a core\n"
         f"baseline (bare websockets broadcast, {_baseline_kind(options)}, same clients, same load):\n"
         f"  readings:            p50 {bare.quantile_ms(0.5):.0f} ms, p99 {b_p99:.0f} ms, max {bare.max_ms():.0f} ms; "
         f"{bare.messages_per_s():,.0f} messages/s; {b_complete} of {b_clients} clients complete, missing {b_missing:,}; "

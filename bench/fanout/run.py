@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -86,8 +87,12 @@ async def serving(port: int, guard_s: float = START_GUARD_S) -> None:
 
 
 @asynccontextmanager
-async def ownat(env: dict[str, str], log_dir: Path) -> AsyncIterator[tuple[str, list[int]]]:
-    """One `ownat ingest` worker and one `ownat api` instance; yields the hub's URL and their pids."""
+async def ownat(
+    env: dict[str, str], log_dir: Path, *, alarm_process: bool = False
+) -> AsyncIterator[tuple[str, list[int]]]:
+    """One `ownat ingest` worker and one `ownat api` instance, and with `alarm_process` an
+    `ownat ingest --alarms-only` beside a worker run `--no-alarms`; yields the hub's URL and the pids
+    (ingest, api, then the alarms worker)."""
     api_port, metrics_port = 20000 + secrets.randbelow(5000), 25000 + secrets.randbelow(5000)
     group = f"fanout-{secrets.token_hex(3)}"
     ingest = [
@@ -95,13 +100,23 @@ async def ownat(env: dict[str, str], log_dir: Path) -> AsyncIterator[tuple[str, 
         "--metrics-port", str(metrics_port), "--session-expiry", "60",
     ]  # fmt: skip
     api = [sys.executable, "-m", "ownat.cli", "api", "--host", "127.0.0.1", "--port", str(api_port)]
-    async with (
-        child(api, env, log_dir / "api.log") as api_process,
-        child(ingest, env, log_dir / "ingest.log") as worker,
-    ):
+    async with contextlib.AsyncExitStack() as stack:
+        api_process = await stack.enter_async_context(child(api, env, log_dir / "api.log"))
+        extra = ["--no-alarms"] if alarm_process else []
+        worker = await stack.enter_async_context(child(ingest + extra, env, log_dir / "ingest.log"))
+        pids, metrics_ports = [worker.pid, api_process.pid], [metrics_port]
+        if alarm_process:
+            alarms_port = metrics_port + 1
+            alarms = [
+                sys.executable, "-m", "ownat.cli", "ingest", "--alarms-only", "--group", group,
+                "--client-id", f"{group}-alarms-0", "--metrics-port", str(alarms_port),
+            ]  # fmt: skip
+            evaluator = await stack.enter_async_context(child(alarms, env, log_dir / "alarms.log"))
+            pids.append(evaluator.pid)
+            metrics_ports.append(alarms_port)
         await serving(api_port)
-        await subscribed([metrics_port], guard_s=START_GUARD_S)
-        yield f"ws://127.0.0.1:{api_port}/ws", [worker.pid, api_process.pid]
+        await subscribed(metrics_ports, guard_s=START_GUARD_S)
+        yield f"ws://127.0.0.1:{api_port}/ws", pids
 
 
 @asynccontextmanager

@@ -40,6 +40,8 @@ class Options:
     mqtt_seconds: float = 10.0  # the raw MQTT phase's window; 0 leaves it out
     # A private Mosquitto per step with the deployment's queue limit (`bench.broker`); False: `mqtt_url`.
     private_broker: bool = True
+    # Alarms evaluated by an `ownat ingest --alarms-only` of their own (the storing worker `--no-alarms`).
+    alarm_process: bool = False
 
 
 @dataclass(slots=True)
@@ -140,7 +142,7 @@ async def _run_step(options: Options, log_dir: Path) -> Step:
             database_url=database_url, redis_url=options.redis_url, mqtt_url=options.mqtt_url,
             prefix=prefix, secret=secret,
         )  # fmt: skip
-        async with run.ownat(env, log_dir) as (url, pids):
+        async with run.ownat(env, log_dir, alarm_process=options.alarm_process) as (url, pids):
             measured = await _phase(options, plan, url, tokens, log_dir, "ownat", pids, prefix)
     rate = None
     if options.mqtt_seconds > 0:
