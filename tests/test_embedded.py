@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,15 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.ports import free_port
+
 pytestmark = pytest.mark.embedded
 
 START_TIMEOUT_S = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -42,7 +37,7 @@ class EmbeddedProcess:
 @contextmanager
 def start_embedded(data_dir: Path, **extra_env: str) -> Iterator[EmbeddedProcess]:
     """`ownat dev` on free ports, with every OWNAT_ variable removed from its environment but `extra_env`."""
-    http_port, mqtt_port, mllp_port = _free_port(), _free_port(), _free_port()
+    http_port, mqtt_port, mllp_port = free_port(), free_port(), free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("OWNAT_")}
     env.update(OWNAT_DATA_DIR=str(data_dir), OWNAT_EMBEDDED_MQTT_PORT=str(mqtt_port), OWNAT_LOG_JSON="false")
     env.update(OWNAT_EMBEDDED_MLLP_PORT=str(mllp_port))

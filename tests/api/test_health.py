@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +9,7 @@ import httpx
 
 from api.app import create_app
 from core.settings import Settings
+from tests.ports import free_port
 
 
 @asynccontextmanager
@@ -19,12 +19,6 @@ async def _client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ownat.test") as http:
             yield http
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -39,7 +33,7 @@ async def test_readyz_with_the_real_services(client: httpx.AsyncClient) -> None:
 
 
 async def test_readyz_names_an_unreachable_broker(settings: Settings) -> None:
-    broken = settings.model_copy(update={"mqtt_url": f"mqtt://127.0.0.1:{_closed_port()}"})
+    broken = settings.model_copy(update={"mqtt_url": f"mqtt://127.0.0.1:{free_port()}"})
     async with _client_for(broken) as http:
         response = await http.get("/readyz")
     assert response.status_code == 503
@@ -51,7 +45,7 @@ async def test_readyz_names_an_unreachable_broker(settings: Settings) -> None:
 
 
 async def test_readyz_names_an_unreachable_database_and_redis(settings: Settings) -> None:
-    port = _closed_port()
+    port = free_port()
     broken = settings.model_copy(
         update={
             "database_url": f"postgresql+psycopg://postgres@127.0.0.1:{port}/nowhere",

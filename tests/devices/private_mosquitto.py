@@ -25,7 +25,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -37,6 +36,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.ports import free_port
+
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 # Mosquitto's stdout is block-buffered into a pipe; stdbuf makes it line-buffered so its log arrives live.
 STDBUF = shutil.which("stdbuf")
@@ -47,13 +48,6 @@ GUARD_S = 10.0  # a guard against hanging, never a timing assertion
 LOG_LINES_KEPT = 500
 
 ConfigWriter = Callable[[int, Path], str]
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def anonymous_config(port: int, directory: Path) -> str:

@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
+from tests.ports import free_port
+
 PG_BIN = Path(os.environ.get("OWNAT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 RUN_AS = "postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class PrivatePostgres:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -14,17 +13,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from devices.broker.embedded import EmbeddedBroker
 from devices.broker.framing import PacketType, encode_string, frame
+from tests.ports import free_port
 
 GUARD_S = 5.0  # a guard against hanging, never a timing assertion
 
 ClientFactory = Callable[..., Awaitable["PahoClient"]]
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class PahoClient:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import socket
 
 from sqlalchemy import select
 
@@ -23,6 +22,7 @@ from realtime.alarms.pcd04.dispatch import send_alarm_reports
 from realtime.alarms.schemas import ThresholdSet
 from tests.builders import create_user
 from tests.devices.ingest_helpers import GUARD_S, iso, new_patient
+from tests.ports import free_port
 from tests.realtime.alarm_builders import evaluate_vitals_message
 
 
@@ -130,9 +130,7 @@ async def test_a_raised_alarm_reaches_the_alarm_manager_as_oru_r40(resources) ->
 
 async def test_an_unreachable_alarm_manager_gets_the_alarms_later_in_order(resources) -> None:
     patient = await sick_patient(resources)
-    with socket.socket() as probe:  # a port nobody listens on, until the manager starts there
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nobody listens there until the manager starts
     settled = await send_alarm_reports(configured(resources, port), now=utc_now())
     assert settled == 0
     assert len(await waiting_events(resources, patient)) >= 1
