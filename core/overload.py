@@ -7,8 +7,12 @@ late its event loop wakes. Each reports the result as `..._overloaded` (see the 
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
+from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +98,31 @@ class OverloadDetector:
             return
         weight = 1.0 - math.exp(-max(0.0, now - previous) / tau)
         self.behind_s += (sample_s - self.behind_s) * weight
+
+
+class _Gauge(Protocol):
+    def set(self, value: float) -> None: ...
+
+
+class _Counter(Protocol):
+    def inc(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OverloadReport:
+    """Where a process shows a detector's state: its Prometheus gauges and counter, and its name in the log."""
+
+    subject: str  # "ingest", "api"
+    behind: _Gauge
+    overloaded: _Gauge
+    episodes: _Counter
+
+    def show(self, detector: OverloadDetector, *, changed: bool) -> None:
+        """Sets the gauges after an `update`; counts and logs a change of decision."""
+        self.behind.set(detector.behind_s)
+        self.overloaded.set(int(detector.overloaded))
+        if changed and detector.overloaded:
+            self.episodes.inc()
+            log.warning("%s overloaded: %.3f s behind", self.subject, detector.behind_s)
+        elif changed:
+            log.info("%s keeping up again: %.3f s behind", self.subject, detector.behind_s)

@@ -11,16 +11,13 @@ says the same from the other side.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
 
 from core.db import utc_now
-from core.overload import INGEST_POLICY, OverloadDetector, OverloadPolicy
+from core.overload import INGEST_POLICY, OverloadDetector, OverloadPolicy, OverloadReport
 from devices.ingest.metrics import IngestMetrics
-
-log = logging.getLogger(__name__)
 
 
 async def watch_backlog(
@@ -31,15 +28,9 @@ async def watch_backlog(
 ) -> None:
     """Samples the wait of the oldest uncommitted message (its receipt time, or None) until cancelled."""
     detector = OverloadDetector(policy)
+    report = OverloadReport("ingest", metrics.behind_seconds, metrics.overloaded, metrics.overload_episodes)
     while True:
         await asyncio.sleep(policy.sample_interval_s)
         oldest = oldest_uncommitted()
         waited_s = 0.0 if oldest is None else max(0.0, (utc_now() - oldest).total_seconds())
-        changed = detector.update(waited_s, now=time.monotonic())
-        metrics.behind_seconds.set(detector.behind_s)
-        metrics.overloaded.set(int(detector.overloaded))
-        if changed and detector.overloaded:
-            metrics.overload_episodes.inc()
-            log.warning("ingest overloaded: messages wait %.2f s for their commit", detector.behind_s)
-        elif changed:
-            log.info("ingest keeping up again: messages wait %.2f s", detector.behind_s)
+        report.show(detector, changed=detector.update(waited_s, now=time.monotonic()))

@@ -244,11 +244,7 @@ class IngestWorker:
         if consumer is not None:
             consumer.ack_many([message.received for message in messages])
             self.metrics.acks_published.inc(consumer.publish_retained(acknowledgements(messages)))
-        self.metrics.pending_messages.set(len(self._pending))
-        self.committed_batches += 1
-        for message in messages:
-            if message.committed is not None and not message.committed.done():
-                message.committed.set_result(None)
+        self._settle(messages)
         self._account(messages, batch, inserted, committed_at)
         for (device_id, who), readings in live.items():
             self._fanout.submit_readings(device_id, who, readings)
@@ -264,6 +260,10 @@ class IngestWorker:
             self._observe(m for m in messages if not m.observed)
         if self._consumer is not None:
             self._consumer.ack_many([message.received for message in messages])
+        self._settle(messages)
+
+    def _settle(self, messages: list[Classified]) -> None:
+        """Counts a batch done and tells whoever waits for its messages (a submitter)."""
         self.metrics.pending_messages.set(len(self._pending))
         self.committed_batches += 1
         for message in messages:

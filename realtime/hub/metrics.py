@@ -9,14 +9,11 @@ socket writes included. Its decision and thresholds are `core.overload`'s.
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from core.overload import HUB_POLICY, OverloadDetector, OverloadPolicy
+from core.overload import HUB_POLICY, OverloadDetector, OverloadPolicy, OverloadReport
 from realtime.hub.messages import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOO_SLOW
-
-log = logging.getLogger(__name__)
 
 # Why a client is resynchronised: its queue overflowed, or the bus reconnected (messages may be lost).
 RESYNC_REASONS = ("slow-consumer", "bus-reconnected")
@@ -70,16 +67,10 @@ async def watch_loop_lag(metrics: HubMetrics, *, policy: OverloadPolicy = HUB_PO
     """Measures the event loop's lag every `policy.sample_interval_s` until cancelled."""
     loop = asyncio.get_running_loop()
     detector = OverloadDetector(policy)
+    report = OverloadReport("api", metrics.loop_lag, metrics.overloaded, metrics.overload_episodes)
     interval_s = policy.sample_interval_s
     while True:
         asked_at = loop.time()
         await asyncio.sleep(interval_s)
         now = loop.time()
-        changed = detector.update(max(0.0, now - asked_at - interval_s), now=now)
-        metrics.loop_lag.set(detector.behind_s)
-        metrics.overloaded.set(int(detector.overloaded))
-        if changed and detector.overloaded:
-            metrics.overload_episodes.inc()
-            log.warning("api overloaded: its event loop lags %.3f s", detector.behind_s)
-        elif changed:
-            log.info("api keeping up again: event loop lag %.3f s", detector.behind_s)
+        report.show(detector, changed=detector.update(max(0.0, now - asked_at - interval_s), now=now))
