@@ -137,7 +137,9 @@ async def chart(sessions: Sessions, patient_id: uuid.UUID) -> Chart:
     recorded vital, a final lab order with one result and a preliminary one with another."""
     practitioner = await scheduling.practitioner(sessions, specialties=["cardiology"])
     kind = await scheduling.appointment_type(sessions)
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    # Mid-morning three days ago: the 20-minute encounter lies within one day (from 23:40 UTC it crossed
+    # midnight, and searches by its day found nothing).
+    start = (datetime.now(UTC) - timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
     appointment = await scheduling.appointment_row(
         sessions, patient_id=patient_id, practitioner_id=practitioner.id, kind=kind, start_at=start
     )
