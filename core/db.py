@@ -12,8 +12,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData, event
-from sqlalchemy.engine import Dialect
+from psycopg.pq import TransactionStatus
+from sqlalchemy import DateTime, Enum, MetaData, Select, event
+from sqlalchemy.engine import Connection, Dialect, ExecutionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -84,8 +85,12 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine configured for the dialect behind `url`."""
+def create_engine(url: str, *, begin_lazily: bool = False, **kwargs: Any) -> AsyncEngine:
+    """An async engine configured for the dialect behind `url`.
+
+    `begin_lazily` (PostgreSQL only): a unit of work that only reads runs without BEGIN and COMMIT
+    (see `_begin_lazily`). Only for engines whose code sends no SQL past SQLAlchemy (a raw driver
+    cursor, as the ingest worker's COPY, would run outside the unit of work's transaction)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
@@ -96,7 +101,58 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_when_idle(engine)
+    if begin_lazily:
+        _begin_lazily(engine)
     return engine
+
+
+# A request that only reads needs no transaction, yet BEGIN and COMMIT are two of the four round
+# trips of an audited read (BEGIN, the read, the audit entry, COMMIT). Under PostgreSQL's read
+# committed, each statement sees a snapshot of its own inside a transaction as well, so a read
+# outside one sees what it would have seen inside. With `begin_lazily`, the driver runs in
+# autocommit and BEGIN is sent just before the first statement that is not a plain SELECT: a write,
+# a locking read (FOR UPDATE), a server-side cursor, a CTE (it may hold a write), raw SQL, a
+# savepoint. From there on the unit of work is one transaction, committed or rolled back as before;
+# only the reads before it are outside it, which under read committed they could not rely on being.
+# A statement marked `runs_alone` (the audit entries of a unit of work that wrote nothing) runs on
+# its own when no transaction is open: one statement, committed by itself.
+RUNS_ALONE = "ownat_runs_alone"
+
+
+def _begin_lazily(engine: AsyncEngine) -> None:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.autocommit = True
+
+    def before_cursor_execute(
+        connection: Connection,
+        _cursor: Any,
+        _statement: str,
+        _parameters: Any,
+        context: ExecutionContext | None,
+        executemany: bool,
+    ) -> None:
+        fairy = connection.connection
+        if fairy.driver_connection.info.transaction_status != TransactionStatus.IDLE:
+            return  # already in the transaction
+        if context is not None and _outside_a_transaction(context, executemany):
+            return
+        # A cursor of its own: the statement's may be a server-side one, which would DECLARE it.
+        fairy.dbapi_connection.cursor().execute("BEGIN")
+
+    event.listen(engine.sync_engine, "connect", on_connect)
+    event.listen(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
+
+
+def _outside_a_transaction(context: Any, executemany: bool) -> bool:
+    """Whether a statement may run while no transaction is open (see `_begin_lazily`)."""
+    if context.execution_options.get(RUNS_ALONE):
+        return True
+    compiled = context.compiled
+    streamed = context.execution_options.get("stream_results", False)  # a server-side cursor
+    if compiled is None or executemany or streamed or compiled.ctes:
+        return False
+    statement = compiled.statement
+    return isinstance(statement, Select) and statement._for_update_arg is None
 
 
 # A pooled connection unused this long is pinged before it is handed out. SQLAlchemy's pre-ping

@@ -42,7 +42,8 @@ class Resources:
     @classmethod
     def open(cls, settings: Settings) -> Resources:
         """Creates clients; connections are made lazily, on first use."""
-        engine = create_engine(settings.effective_database_url)
+        # No code on these sessions sends SQL past SQLAlchemy, so a read needs no BEGIN (core.db).
+        engine = create_engine(settings.effective_database_url, begin_lazily=True)
         redis_url, prefix = settings.redis_url, settings.redis_key_prefix
         audit_keys = AuditKeyring.from_settings(settings)
         redis = create_redis(settings)

@@ -27,6 +27,9 @@ class AuditedSession(Session):
 
 
 def _write_audit_before_commit(session: Session) -> None:
+    # Commit would flush after this hook: flushed first, the unit's own writes begin its transaction
+    # before the entries are appended, so the entries land in it rather than alone (core.db).
+    session.flush()
     audit.append_entries(session, session.info.get(audit.PENDING_KEY, []))
 
 

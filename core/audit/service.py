@@ -23,7 +23,7 @@ from core.audit.entries import sign_entry
 from core.audit.horizon import current_txid
 from core.audit.keys import AuditKeyring
 from core.audit.models import AuditEvent
-from core.db import utc_now
+from core.db import RUNS_ALONE, utc_now
 from core.logging import request_id_var
 from core.principal import Principal
 
@@ -72,10 +72,13 @@ def append_entries(session: Session, entries: list[dict[str, Any]]) -> None:
         return
     keyring: AuditKeyring = session.info[KEYRING_KEY]
     connection = session.connection()
-    rows = [sign_entry(keyring.active, entry) for entry in entries]
-    # inline(): nothing to fetch back (no RETURNING of the numbers).
-    statement = insert(AuditEvent).values(txid=current_txid(connection.dialect.name)).inline()
-    connection.execute(statement, rows)
+    txid = current_txid(connection.dialect.name)
+    rows = [{**sign_entry(keyring.active, entry), "txid": txid} for entry in entries]
+    # One statement for all the entries: atomic on its own, so when the unit of work wrote nothing
+    # else and no transaction is open, it needs none (core.db.RUNS_ALONE). inline(): nothing to
+    # fetch back (no RETURNING of the numbers).
+    statement = insert(AuditEvent).values(rows).inline().execution_options(**{RUNS_ALONE: True})
+    connection.execute(statement)
 
 
 def mark_failed(entries: list[dict[str, Any]], error: BaseException) -> list[dict[str, Any]]:

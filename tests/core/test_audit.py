@@ -6,8 +6,8 @@ import asyncio
 import uuid
 
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from core.audit import service as audit
 from core.audit.models import AuditEvent, AuditSeal
@@ -16,6 +16,14 @@ from core.audit.verify import verify_chain
 from core.errors import Conflict
 from core.sessions import transaction
 from tests.core.audit_support import GUARD_S, KEYS, NURSE, record, seal_everything, sealed_counts
+
+
+class RefusedAtCommit(Exception):
+    """A failure after the audit entries were appended, before the transaction committed."""
+
+
+def refuse_commit(_session: object) -> None:
+    raise RefusedAtCommit("refused after the entries were appended")
 
 
 async def test_entries_are_signed_sealed_and_verify(audit_sessions) -> None:
@@ -98,13 +106,14 @@ async def test_many_sessions_append_at_once_and_every_entry_is_sealed_once(audit
     refused = 5
 
     async def refused_at_commit() -> None:
-        # The entry is inserted, then the commit fails on a row the database refuses: its number is lost.
-        with pytest.raises(IntegrityError):
+        # The entry is inserted, then a check later in the same commit refuses it: its number is lost.
+        with pytest.raises(RefusedAtCommit):
             async with transaction(audit_sessions) as session:
                 audit.record(
                     session, actor=NURSE, action="update", resource_type="patient", patient_id=patient_id
                 )
-                session.add(AuditSeal(number=-1))
+                # A session's own listeners run after its class's, so after the entries are inserted.
+                event.listen(session.sync_session, "before_commit", refuse_commit)
 
     first_seq = await _next_seq(audit_sessions)
     async with asyncio.timeout(GUARD_S):
