@@ -106,6 +106,10 @@ def create_app(
         # Served by api.docs_page instead: FastAPI's page loads Swagger UI from a CDN.
         docs_url=None,
         redoc_url=None,
+        # FastAPI's own OpenTelemetry support would trace every request as soon as any tracer
+        # provider is global, beside the spans core.tracing makes (api.middleware), and it asks
+        # whether one is on each request. Ours are the only ones.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.metrics_registry = CollectorRegistry()
     # Registered once per app: the hubs `ws.start_hub` starts on it in turn all count into these.
