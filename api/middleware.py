@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids, client addresses, access logs, metrics and the body size limit."""
+"""ASGI middleware: request ids, client addresses, access logs, metrics, traces and the body size limit."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
 from clinical.fhir import FHIR_MEDIA_TYPE, operation_outcome
+from core import tracing
 from core.audit import client_address_var
 from core.logging import request_id_var
 
@@ -42,8 +43,9 @@ class HttpMetrics:
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (echoed in `X-Request-ID`), logs it, measures it, and turns
-    an unhandled exception into a logged problem+json 500 that still carries the id."""
+    """Gives every request an id (echoed in `X-Request-ID`), logs it, measures it, traces it while
+    tracing is on, and turns an unhandled exception into a logged problem+json 500 that still
+    carries the id."""
 
     def __init__(self, app: ASGIApp, *, metrics: HttpMetrics, trusted_proxy_hops: int = 0) -> None:
         self.app = app
@@ -64,6 +66,11 @@ class RequestContextMiddleware:
             return
         started = time.perf_counter()
         status = {"code": 500, "sent": False}
+        tracer = tracing.tracer()
+        if tracer is not None:
+            span, token = tracing.start_server_span(
+                tracer, method=scope.get("method", ""), path=scope.get("path", ""), headers=headers
+            )
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -80,6 +87,11 @@ class RequestContextMiddleware:
                 await _send_internal_error(scope, send_with_id)
         finally:
             self._observe(scope, int(status["code"]), time.perf_counter() - started)
+            if tracer is not None:
+                route = getattr(scope.get("route"), "path", None)
+                tracing.end_server_span(
+                    span, token, method=scope.get("method", ""), route=route, status=int(status["code"])
+                )
 
     def _client_address(self, scope: Scope, headers: dict[str, str]) -> str | None:
         peer = scope.get("client")

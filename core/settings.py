@@ -187,6 +187,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Traces (core.tracing, docs/observability.md): exported over OTLP/HTTP to this collector
+    # (`http://collector:4318`; `/v1/traces` is added unless given); unset, tracing is off. A trace
+    # is kept with this probability unless its parent (a device's traceparent, an HTTP caller's)
+    # decided; each process reports as `<service name>-<process>` (ownat-ingest, ownat-api, ...).
+    otlp_endpoint: str | None = None
+    otlp_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    trace_sample_ratio: float = Field(default=0.1, ge=0, le=1)
+    trace_service_name: str = Field(default="ownat", min_length=1, max_length=64)
+
     @field_validator("alarm_latching_priorities", mode="before")
     @classmethod
     def _parse_latching(cls, value: object) -> object:

@@ -23,6 +23,8 @@ from sqlalchemy import and_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.circuit_breaker import CircuitOpen
+from core.outbox import OutboxEvent
+from core.tracing import OUTBOX_KEY
 from notifications.account_mail import LINK_EVENTS, LINK_REMOVED
 from notifications.models import Channel, DeliveryStatus, Notification, WebhookSubscription
 from notifications.settings import NotificationSettings
@@ -45,12 +47,17 @@ class Claimed:
     created_at: datetime
     attempts: int
     secret: str | None = None
+    # The `traceparent` of its event's fan-out, looked up only while tracing is on.
+    trace: str | None = None
 
 
 async def claim_due(
-    *, session: AsyncSession, now: datetime, lease_s: float, limit: int = 50
+    *, session: AsyncSession, now: datetime, lease_s: float, limit: int = 50, traced: bool = False
 ) -> list[Claimed]:
-    """Marks up to `limit` due notifications (or ones whose worker's lease ran out) as sending."""
+    """Marks up to `limit` due notifications (or ones whose worker's lease ran out) as sending.
+
+    `traced`: tracing is on, so each claim carries its event's trace context (one more query).
+    """
     rows = list(
         await session.scalars(
             select(Notification)
@@ -74,6 +81,7 @@ async def claim_due(
             )
         )
         secrets = {subscription_id: secret for subscription_id, secret in found}
+    traces = await _event_traces(session, {row.event_id for row in rows}) if traced and rows else {}
     for row in rows:
         row.status = DeliveryStatus.SENDING
         row.lease_until = now + timedelta(seconds=lease_s)
@@ -92,9 +100,17 @@ async def claim_due(
             created_at=row.created_at,
             attempts=row.attempts,
             secret=secrets.get(row.subscription_id) if row.subscription_id else None,
+            trace=traces.get(row.event_id),
         )
         for row in rows
     ]
+
+
+async def _event_traces(session: AsyncSession, event_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    found = await session.execute(
+        select(OutboxEvent.id, OutboxEvent.payload).where(OutboxEvent.id.in_(event_ids))
+    )
+    return {event_id: payload[OUTBOX_KEY] for event_id, payload in found if OUTBOX_KEY in (payload or {})}
 
 
 async def renew_leases(

@@ -10,11 +10,14 @@ import json
 import uuid
 from datetime import datetime
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Tracer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinical import privacy
-from core import audit
+from core import audit, tracing
 from core.outbox import EventType, OutboxEvent
 from core.principal import SYSTEM
 from notifications.account_mail import (
@@ -57,8 +60,12 @@ async def dispatch_events(
         )
     )
     subscriptions = list(await session.scalars(select(WebhookSubscription).where(WebhookSubscription.active)))
+    tracer = tracing.tracer()
     for event in events:
-        rows = await _rows_of(session, event, subscriptions, settings=settings, now=now)
+        if tracer is not None and tracing.OUTBOX_KEY in event.payload:
+            rows = await _traced_rows_of(tracer, session, event, subscriptions, settings=settings, now=now)
+        else:
+            rows = await _rows_of(session, event, subscriptions, settings=settings, now=now)
         session.add_all(rows)
         event.dispatched_at = now
         _audit(session, event, rows)
@@ -95,6 +102,40 @@ async def _rows_of(
         if not subscription.event_types or event.event_type in subscription.event_types
     ]
     return rows
+
+
+async def _traced_rows_of(
+    tracer: Tracer,
+    session: AsyncSession,
+    event: OutboxEvent,
+    subscriptions: list[WebhookSubscription],
+    *,
+    settings: NotificationSettings,
+    now: datetime,
+) -> list[Notification]:
+    """`_rows_of` inside a `notifications.fan_out` span, the child of the event's `outbox.record`.
+
+    The event then carries the fan-out's `traceparent` instead, so that each delivery of it
+    (`notifications.worker`) is that span's child.
+    """
+    parent = tracing.remote_parent(event.payload[tracing.OUTBOX_KEY]) or tracing.ROOT
+    span = tracer.start_span(
+        "notifications.fan_out",
+        context=parent,
+        kind=SpanKind.CONSUMER,
+        attributes={"ownat.event.type": event.event_type, "ownat.event.id": str(event.id)},
+    )
+    token = otel_context.attach(trace.set_span_in_context(span, parent))
+    try:
+        rows = await _rows_of(session, event, subscriptions, settings=settings, now=now)
+        span.set_attribute("ownat.deliveries", len(rows))
+        if span.is_recording():
+            traceparent = tracing.traceparent_of(span.get_span_context())
+            event.payload = {**event.payload, tracing.OUTBOX_KEY: traceparent}
+        return rows
+    finally:
+        otel_context.detach(token)
+        span.end()
 
 
 def _audit(session: AsyncSession, event: OutboxEvent, rows: list[Notification]) -> None:
@@ -162,7 +203,8 @@ def _webhook(event: OutboxEvent, subscription: WebhookSubscription, *, now: date
         "id": str(event.id),
         "type": event.event_type,
         "occurred_at": event.occurred_at.isoformat(),
-        "data": event.payload,
+        # Our trace context is ours: a receiver gets it as the delivery's `traceparent` header.
+        "data": {key: value for key, value in event.payload.items() if key != tracing.OUTBOX_KEY},
     }
     return Notification(
         id=uuid.uuid4(),

@@ -8,10 +8,11 @@ from datetime import datetime
 import httpx
 
 from core.bus import Bus
-from core.circuit_breaker import BreakerMetrics, CircuitBreaker
+from core.circuit_breaker import CircuitBreaker
 from core.webhook_targets import normalised_hosts
 from notifications.channels import post_webhook, push_in_app, send_email, send_sms
 from notifications.delivery import Claimed
+from notifications.metrics import WorkerMetrics
 from notifications.models import Channel
 from notifications.settings import NotificationSettings
 
@@ -30,7 +31,8 @@ class Senders:
         )
         self.webhook_allowed_hosts = normalised_hosts(settings.webhook_allowed_hosts)
         self.breakers: dict[str, CircuitBreaker] = {}
-        self.metrics = BreakerMetrics(lambda: list(self.breakers.values()))
+        # The worker's metrics, its breakers' among them; `ownat worker` registers them.
+        self.metrics = WorkerMetrics(lambda: list(self.breakers.values()))
 
     def breaker(self, provider: str) -> CircuitBreaker:
         """The breaker of `provider` ("smtp", "sms", "webhook:<subscription>"), created on first use."""

@@ -18,6 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from core import tracing
 from core.db import utc_now
 from core.periodic import PeriodicJob, PeriodicJobs
 from core.resources import Resources
@@ -61,6 +66,8 @@ class NotificationWorker:
         self.intervals = intervals or WorkerIntervals()
         self.clock = clock
         self.senders = Senders(settings=settings, bus=resources.bus)
+        # Looked at once: None while tracing is off, and then deliveries make no span.
+        self._tracer = tracing.tracer()
         retention = PeriodicJob("notification retention", self.intervals.retention_s, self.remove_settled)
         self.jobs = PeriodicJobs([*jobs, retention], resources=resources, clock=clock)
 
@@ -73,6 +80,7 @@ class NotificationWorker:
                     session=session, settings=self.settings, now=self.clock(), limit=batch
                 )
             total += handled
+            self.senders.metrics.events_dispatched.inc(handled)
             if handled < batch:
                 return total
 
@@ -84,7 +92,11 @@ class NotificationWorker:
         """
         async with transaction(self.resources.sessions) as session:
             claimed = await claim_due(
-                session=session, now=self.clock(), lease_s=self.settings.lease_s, limit=batch
+                session=session,
+                now=self.clock(),
+                lease_s=self.settings.lease_s,
+                limit=batch,
+                traced=self._tracer is not None,
             )
         sending = {item.id: item for item in claimed}
         finished: asyncio.Queue[tuple[Claimed, BaseException | None]] = asyncio.Queue()
@@ -113,13 +125,20 @@ class NotificationWorker:
     async def _record(
         self, done: list[tuple[Claimed, BaseException | None]], outcomes: dict[str, int]
     ) -> None:
+        metrics = self.senders.metrics
         async with transaction(self.resources.sessions) as session:
             for item, error in done:
+                now = self.clock()
                 status = await record_outcome(
-                    session=session, claimed=item, error=error, now=self.clock(), settings=self.settings
+                    session=session, claimed=item, error=error, now=now, settings=self.settings
                 )
                 key = status.value if status else "lost-lease"
                 outcomes[key] = outcomes.get(key, 0) + 1
+                metrics.deliveries.labels(item.channel.value, key).inc()
+                if error is None and status is not None:
+                    metrics.event_to_sent.labels(item.channel.value).observe(
+                        max(0.0, (now - item.created_at).total_seconds())
+                    )
 
     async def _renew_while_sending(self, sending: dict[uuid.UUID, Claimed]) -> None:
         """Renews the leases of what is still being sent, every third of the lease, until cancelled."""
@@ -137,6 +156,36 @@ class NotificationWorker:
                 )
 
     async def _send(self, item: Claimed) -> BaseException | None:
+        if self._tracer is not None and item.trace is not None:
+            return await self._send_traced(item)
+        return await self._send_untraced(item)
+
+    async def _send_traced(self, item: Claimed) -> BaseException | None:
+        """`_send` inside a `notifications.deliver` span, the child of its event's fan-out."""
+        assert self._tracer is not None
+        parent = tracing.remote_parent(item.trace) or tracing.ROOT
+        span = self._tracer.start_span(
+            "notifications.deliver",
+            context=parent,
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "ownat.channel": item.channel.value,
+                "ownat.event.type": item.event_type,
+                "ownat.attempt": item.attempts,
+            },
+        )
+        # Current while sending: a webhook's request carries it to the receiver as `traceparent`.
+        token = otel_context.attach(trace.set_span_in_context(span, parent))
+        try:
+            error = await self._send_untraced(item)
+        finally:
+            otel_context.detach(token)
+        if error is not None:
+            span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+        span.end()
+        return error
+
+    async def _send_untraced(self, item: Claimed) -> BaseException | None:
         try:
             await self.senders.send(item, now=self.clock())
         except Exception as error:  # every failure of a provider is recorded on the row and retried

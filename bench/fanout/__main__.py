@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use OWNAT_TEST_MQTT_URL's broker instead of a private one with the deployment's queue limit",
     )
+    parser.add_argument(
+        "--tracing", type=float, metavar="RATIO", default=None,
+        help="trace the ingest worker and the api (sampling RATIO), exporting to a local OTLP sink",
+    )  # fmt: skip
     curve_options = parser.add_argument_group("capacity curve")
     curve_options.add_argument("--curve", action="store_true", help="step the load; print the capacity")
     curve_options.add_argument("--steps", default=DEFAULT_STEPS, help="devices per step, comma-separated")
@@ -72,7 +76,7 @@ def _options(args: argparse.Namespace) -> Options:
         redis_url=env("OWNAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
         mqtt_url=env("OWNAT_TEST_MQTT_URL", "mqtt://127.0.0.1:1883"),
         baseline=args.baseline, mqtt_seconds=args.mqtt_seconds, private_broker=not args.machine_broker,
-        alarm_process=args.alarm_process,
+        alarm_process=args.alarm_process, tracing=args.tracing,
     )  # fmt: skip
 
 

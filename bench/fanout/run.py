@@ -87,6 +87,26 @@ async def serving(port: int, guard_s: float = START_GUARD_S) -> None:
 
 
 @asynccontextmanager
+async def otlp_sink(env: dict[str, str], log_dir: Path, ratio: float | None) -> AsyncIterator[None]:
+    """With a ratio, a local OTLP sink and `env` pointing the processes at it; prints what it got."""
+    if ratio is None:
+        yield
+        return
+    port, report = 30000 + secrets.randbelow(5000), log_dir / "otlp-sink.json"
+    env.update(OWNAT_OTLP_ENDPOINT=f"http://127.0.0.1:{port}", OWNAT_TRACE_SAMPLE_RATIO=str(ratio))
+    command = [sys.executable, "-m", "bench.fanout.otlp_sink", str(port), str(report)]
+    try:
+        async with child(command, None, log_dir / "otlp-sink.log", pipes=True) as process:
+            await line(process, "otlp sink")
+            yield
+    finally:
+        del env["OWNAT_OTLP_ENDPOINT"], env["OWNAT_TRACE_SAMPLE_RATIO"]
+    totals = json.loads(report.read_text()) if report.exists() else {}
+    print(f"tracing at ratio {ratio:g}: {totals.get('spans', 0):,} spans exported "
+          f"in {totals.get('requests', 0):,} requests, {totals.get('bytes', 0) / 1e6:.1f} MB", flush=True)  # fmt: skip
+
+
+@asynccontextmanager
 async def ownat(
     env: dict[str, str], log_dir: Path, *, alarm_process: bool = False
 ) -> AsyncIterator[tuple[str, list[int]]]:
@@ -95,11 +115,13 @@ async def ownat(
     (ingest, api, then the alarms worker)."""
     api_port, metrics_port = 20000 + secrets.randbelow(5000), 25000 + secrets.randbelow(5000)
     group = f"fanout-{secrets.token_hex(3)}"
+    # Traced: through the launcher that sets tracing up before the command runs.
+    entry = "bench.fanout.traced" if env.get("OWNAT_OTLP_ENDPOINT") else "ownat.cli"
     ingest = [
-        sys.executable, "-m", "ownat.cli", "ingest", "--group", group, "--client-id", f"{group}-0",
+        sys.executable, "-m", entry, "ingest", "--group", group, "--client-id", f"{group}-0",
         "--metrics-port", str(metrics_port), "--session-expiry", "60",
     ]  # fmt: skip
-    api = [sys.executable, "-m", "ownat.cli", "api", "--host", "127.0.0.1", "--port", str(api_port)]
+    api = [sys.executable, "-m", entry, "api", "--host", "127.0.0.1", "--port", str(api_port)]
     async with contextlib.AsyncExitStack() as stack:
         api_process = await stack.enter_async_context(child(api, env, log_dir / "api.log"))
         extra = ["--no-alarms"] if alarm_process else []

@@ -42,6 +42,8 @@ class Options:
     private_broker: bool = True
     # Alarms evaluated by an `ownat ingest --alarms-only` of their own (the storing worker `--no-alarms`).
     alarm_process: bool = False
+    # Tracing on at this sampling ratio (`core.tracing`), exported to a local sink; None: off.
+    tracing: float | None = None
 
 
 @dataclass(slots=True)
@@ -142,7 +144,10 @@ async def _run_step(options: Options, log_dir: Path) -> Step:
             database_url=database_url, redis_url=options.redis_url, mqtt_url=options.mqtt_url,
             prefix=prefix, secret=secret,
         )  # fmt: skip
-        async with run.ownat(env, log_dir, alarm_process=options.alarm_process) as (url, pids):
+        async with (
+            run.otlp_sink(env, log_dir, options.tracing),
+            run.ownat(env, log_dir, alarm_process=options.alarm_process) as (url, pids),
+        ):
             measured = await _phase(options, plan, url, tokens, log_dir, "ownat", pids, prefix)
     rate = None
     if options.mqtt_seconds > 0:

@@ -144,11 +144,18 @@ class DeviceReadings(msgspec.Struct, gc=False):
     readings: list[Reading] = []
 
 
-class WardReadings(msgspec.Struct, gc=False):
-    """`vitals.ward.*`: the readings of each of the ward's devices that had any this round."""
+class WardReadings(msgspec.Struct, gc=False, omit_defaults=True):
+    """`vitals.ward.*`: the readings of each of the ward's devices that had any this round.
+
+    `sent_at` (Unix seconds) is when the ingest worker published it, for the hub's bus-hop histogram;
+    `traceparent` (W3C) is the message's `bus.publish` span when tracing is on and one of its
+    devices' messages was sampled. Both are left out when absent; readers may ignore them.
+    """
 
     ward_id: str
     devices: list[DeviceReadings]
+    sent_at: float | None = None
+    traceparent: str | None = None
 
 
 class DeviceStatus(msgspec.Struct):

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from opentelemetry.trace import SpanContext
+
 from devices.ingest.decode import DecodedReading
 from devices.ingest.models import DEAD_LETTER_PAYLOAD_BYTES
 
@@ -32,6 +34,9 @@ class Received:
     # LOCAL for a message handed over in-process (`IngestWorker.submit`), which has no broker to ack.
     generation: int
     received_at: datetime
+    # W3C trace context from the publisher's MQTT 5 user properties; read only while tracing is on.
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     @property
     def local(self) -> bool:
@@ -57,6 +62,8 @@ class Classified:
     committed: asyncio.Future[None] | None = None
     # Handed to the batch observer (alarms) already: on receipt when its device was known.
     observed: bool = False
+    # Its `ingest.receive` span, when tracing is on and the message's trace is sampled.
+    trace: SpanContext | None = None
 
     def refuse(self, code: str, reason: str) -> None:
         """Turns this message into a dead letter."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from core.tracing import LIVE_HOP_BUCKETS
+
 # Batches take milliseconds when healthy and seconds when the database struggles.
 BATCH_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # From a reading's own time to its commit: the freshness a dashboard sees (device clocks included).
@@ -50,6 +52,25 @@ class IngestMetrics:
             "ownat_ingest_reading_delay_seconds",
             "From the newest reading of a message to its commit",
             buckets=READING_DELAY_BUCKETS,
+            registry=r,
+        )
+        # The live path's hops through this worker (docs/observability.md).
+        self.publish_to_receive = Histogram(
+            "ownat_ingest_publish_to_receive_seconds",
+            "From the newest reading of a message (the device's clock) to its receipt by the worker",
+            buckets=LIVE_HOP_BUCKETS,
+            registry=r,
+        )
+        self.receive_to_commit = Histogram(
+            "ownat_ingest_receive_to_commit_seconds",
+            "From a message's receipt to the commit of the batch holding it",
+            buckets=LIVE_HOP_BUCKETS,
+            registry=r,
+        )
+        self.commit_to_bus = Histogram(
+            "ownat_ingest_commit_to_bus_seconds",
+            "From a device's committed readings to their publication on the bus (per device and round)",
+            buckets=LIVE_HOP_BUCKETS,
             registry=r,
         )
         self.write_failures = Counter(

@@ -43,6 +43,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from core.db import utc_now
+from core.tracing import trace_headers
 from devices.ingest.batch import Received
 from devices.ingest.mqtt_client import BufferedClient
 from devices.protocol import TOPIC_ROOT, parse_mqtt_url
@@ -79,8 +80,11 @@ class MqttConsumer:
         options: SubscriptionOptions,
         on_messages: Callable[[list[Received]], None],
         on_state: Callable[[bool], None] | None = None,
+        trace_context: bool = False,
     ) -> None:
         self._address = parse_mqtt_url(url)
+        # Whether to read `traceparent`/`tracestate` from the user properties (tracing on, MQTT 5).
+        self._trace_context = trace_context and options.protocol == "5"
         self._options = options
         self._on_messages = on_messages
         self._on_state = on_state
@@ -248,9 +252,14 @@ class MqttConsumer:
             topic = message.topic
         except UnicodeDecodeError:
             topic = repr(message._topic)  # a topic that is not UTF-8 still gets a dead letter
-        self._inbox.append(
-            Received(topic, bytes(message.payload), message.mid, message.qos, self._generation, utc_now())
+        received = Received(
+            topic, bytes(message.payload), message.mid, message.qos, self._generation, utc_now()
         )
+        if self._trace_context:
+            user_properties = getattr(message.properties, "UserProperty", None)
+            if user_properties:
+                received.traceparent, received.tracestate = trace_headers(user_properties)
+        self._inbox.append(received)
         with self._lock:
             if self._handover_scheduled:
                 return

@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core import tracing
 from core.bus import Bus, reconnect_delay_s
 from core.db import utc_now
 from devices.ingest.acks import acknowledgements
@@ -37,6 +38,7 @@ from devices.ingest.metrics import IngestMetrics
 from devices.ingest.mqtt import MqttConsumer
 from devices.ingest.overload import watch_backlog
 from devices.ingest.store import StoreUnavailable, open_store
+from devices.ingest.tracing import IngestTracing
 from devices.ingest.upkeep import Upkeep
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,9 @@ class IngestWorker:
         self._store = open_store(config.database_url, sessions)
         self._bindings = BindingCache(refresh_s=config.binding_refresh_s)
         self._upkeep = Upkeep(config=config, engine=engine, sessions=sessions, bindings=self._bindings)
-        self._fanout = LiveFanout(bus, self.metrics)
+        tracer = tracing.tracer()
+        self._tracing = IngestTracing(tracer) if tracer is not None else None
+        self._fanout = LiveFanout(bus, self.metrics, tracer=tracer)
         self._classifier = Classifier(max_reading_age=config.max_reading_age)
         self._consumer: MqttConsumer | None = None
         self._pending: deque[Classified] = deque()
@@ -113,6 +117,7 @@ class IngestWorker:
                 options=self.config.subscription(),
                 on_messages=self._receive,
                 on_state=self.metrics.mqtt_connected.set,
+                trace_context=self._tracing is not None,
             )
             consumer.start()
         try:
@@ -176,6 +181,8 @@ class IngestWorker:
         # contend for the GIL with paho's.
         now = utc_now()
         classified = [self._classifier.classify(received, now=now) for received in messages]
+        if self._tracing is not None:
+            self._tracing.received(classified)
         for message in classified:
             self._pending.append(message)
             self._pending_readings += len(message.readings)
@@ -236,10 +243,15 @@ class IngestWorker:
         batch, live = self._prepare(messages)
         if self._observer is not None:
             self._observe(m for m in messages if not m.observed)  # a device just registered, a submission
-        started = time.perf_counter()
+        started, started_ns = time.perf_counter(), time.time_ns()
         inserted = await self._write_until_committed(batch)
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         committed_at = utc_now()
+        traces = (
+            self._tracing.committed(messages, started_ns=started_ns, readings=len(batch.readings))
+            if self._tracing is not None
+            else {}
+        )
         consumer = self._consumer
         if consumer is not None:
             consumer.ack_many([message.received for message in messages])
@@ -247,7 +259,7 @@ class IngestWorker:
         self._settle(messages)
         self._account(messages, batch, inserted, committed_at)
         for (device_id, who), readings in live.items():
-            self._fanout.submit_readings(device_id, who, readings)
+            self._fanout.submit_readings(device_id, who, readings, trace=traces.get(device_id))
         for message in messages:
             if message.kind in ("status", "events") and message.body is not None:
                 self._fanout.submit_device_message(message.device_id or "", message.kind, message.body)
@@ -387,6 +399,8 @@ class IngestWorker:
         outcomes: Counter[tuple[str, str]] = Counter()
         reasons: Counter[str] = Counter()
         for message in messages:
+            received_at = message.received.received_at
+            metrics.receive_to_commit.observe(max(0.0, (committed_at - received_at).total_seconds()))
             if message.kind == "dead":
                 outcomes[message.topic_kind, "dead_letter"] += 1
                 reasons[message.reason_code or "invalid"] += 1
@@ -395,6 +409,7 @@ class IngestWorker:
                 if message.readings:
                     newest = max(r[3] for r in message.readings)
                     metrics.reading_delay.observe(max(0.0, (committed_at - newest).total_seconds()))
+                    metrics.publish_to_receive.observe(max(0.0, (received_at - newest).total_seconds()))
         for (kind, outcome), count in outcomes.items():
             metrics.messages.labels(kind, outcome).inc(count)
         for reason, count in reasons.items():

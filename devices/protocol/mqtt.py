@@ -16,6 +16,10 @@ publishes on `.../ack` the seqs committed, as inclusive ranges, and the highest 
 `{"v": 1, "seq": 41, "seqs": [[38, 41]]}`. A sender keeps each message until an acknowledgement
 names its seq, and sends it again when none has come after a while; storage ignores the copy.
 
+Tracing (optional): over MQTT 5 a sender may add the user properties `traceparent` and `tracestate`
+(W3C Trace Context) to a PUBLISH; the platform then continues that trace through storage to the
+dashboards (docs/observability.md). They are never required, and a malformed one is ignored.
+
 Every MQTT client of the platform (edge gateway, ingest workers, the broker probe and admin) is
 given its broker as `mqtt://[user:password@]host[:port]` (`mqtts://` for TLS): `parse_mqtt_url`.
 

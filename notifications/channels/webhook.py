@@ -3,7 +3,7 @@
 
 Headers: `X-Ownat-Event`, `X-Ownat-Delivery` (stable across retries: receivers deduplicate on it),
 `X-Ownat-Timestamp` (Unix seconds; receivers refuse old ones against replays) and
-`X-Ownat-Signature: sha256=<hex>`.
+`X-Ownat-Signature: sha256=<hex>`; while tracing is on, the W3C `traceparent` of the delivery.
 
 The host is resolved and judged at each delivery, and the connection pinned to the judged address
 (`core.webhook_targets`).
@@ -16,6 +16,7 @@ from datetime import datetime
 
 import httpx
 
+from core.tracing import outgoing_headers
 from core.webhook_signing import signature
 from core.webhook_targets import TargetRefused, pinned_target
 from notifications.channels.refusal import ProviderRefused
@@ -51,6 +52,7 @@ async def post_webhook(
             "X-Ownat-Delivery": str(delivery_id),
             "X-Ownat-Timestamp": str(timestamp),
             "X-Ownat-Signature": signature(secret, timestamp, payload),
+            **outgoing_headers(),
         },
     )
     if not response.is_success:

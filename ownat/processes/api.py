@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from core import tracing
     from core.heap import freeze_startup_heap
     from core.logging import configure_logging
     from core.settings import load_settings
@@ -29,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    tracing.configure(settings, process="api")  # before anything traced is built
     app = create_app(settings)
     freeze_startup_heap()
     config = uvicorn_config(

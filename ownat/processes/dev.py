@@ -15,6 +15,7 @@ def run(args: argparse.Namespace) -> int:
     """Serves until interrupted; returns the process exit status."""
     import asyncio
 
+    from core import tracing
     from core.heap import freeze_startup_heap
     from core.logging import configure_logging
     from core.settings import load_settings
@@ -22,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    tracing.configure(settings, process="dev")  # before anything traced is built
     freeze_startup_heap()
     asyncio.run(run_embedded(settings, host=args.host, port=args.port))
     return 0

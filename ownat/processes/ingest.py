@@ -100,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     """Runs the worker until SIGTERM or SIGINT; returns the process exit status."""
     import asyncio
 
+    from core import tracing
     from core.heap import freeze_startup_heap
     from core.logging import configure_logging
     from core.settings import load_settings
@@ -107,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    # Before anything traced is built: components look once whether tracing is on.
+    tracing.configure(settings, process="ingest-alarms" if args.alarms_only else "ingest")
     config = _config(settings, args)
     # Alarms are evaluated after each commit, by the realtime package, unless another process does.
     if args.no_alarms and args.alarms_only:

@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     """Runs the listener until SIGINT or SIGTERM; returns the process exit status."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    from core import tracing
     from core.logging import configure_logging
     from core.settings import load_settings
 
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    tracing.configure(settings, process="mllp")  # before anything traced is built
     asyncio.run(_serve(settings, args, zone))
     return 0
 

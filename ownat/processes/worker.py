@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     """Runs the worker until SIGTERM or SIGINT; returns the process exit status."""
     import asyncio
 
+    from core import tracing
     from core.logging import configure_logging
     from core.settings import load_settings
     from notifications import WorkerIntervals, load_notification_settings
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    tracing.configure(settings, process="worker")  # before anything traced is built
     intervals = WorkerIntervals(poll_s=args.poll_interval)
     job_intervals = JobIntervals(
         alarm_checks_s=args.alarm_check_interval or settings.alarm_check_interval_s,

@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from opentelemetry.trace import SpanKind, Tracer
+
 from core.bus import reconnect_delay_s
 from core.errors import DomainError
 from core.principal import Principal
-from realtime.hub.feeds import encode
+from core.tracing import context_of
+from realtime.hub.feeds import FrameOrigin, encode
 from realtime.hub.keys import SubscriptionKey
 from realtime.hub.messages import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOO_SLOW, error_message
 from realtime.hub.metrics import HubMetrics
@@ -44,8 +47,9 @@ class ConnectionTuning:
     heartbeat_timeout_s: float = 10.0
 
 
-# A queued frame: its kind (a message `type`) and its JSON text, encoded once for every watcher.
-Frame = tuple[str, str]
+# A queued frame: its kind (a message `type`), its JSON text, encoded once for every watcher, and
+# for a `vitals` or `alarm` frame where its content came from (the hop histograms, the frame's span).
+Frame = tuple[str, str, FrameOrigin | None]
 # Frames an alarm may not overtake: what the client rebuilds its state from.
 ORDERED_KINDS = frozenset({"snapshot", "resync"})
 
@@ -69,9 +73,11 @@ class Connection:
         load: SnapshotLoader,
         expires_at: datetime | None = None,
         metrics: HubMetrics | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.transport = transport
         self.metrics = metrics or HubMetrics()
+        self._tracer = tracer
         self.principal = principal
         # When the access token the client signed in with expires; a fresh `auth` moves it on.
         self.deadline = TokenDeadline(expires_at)
@@ -102,23 +108,23 @@ class Connection:
         if feed is not None and self.send(snapshot):
             feed.ready = True
             held, feed.held = feed.held, []
-            for kind, text in held:
-                if not self._enqueue(kind, text):
+            for kind, text, origin in held:
+                if not self._enqueue(kind, text, origin):
                     return
 
     def close_feed(self, key: SubscriptionKey) -> None:
         """Stops the feed and forgets its held frames."""
         self.feeds.pop(key, None)
 
-    def deliver(self, key: SubscriptionKey, kind: str, text: str) -> None:
+    def deliver(self, key: SubscriptionKey, kind: str, text: str, origin: FrameOrigin | None = None) -> None:
         """A frame of `key`'s feed (vitals, alarm, notification), already encoded for every watcher."""
         feed = self.feeds.get(key)
         if feed is None:
             return
         if feed.ready:
-            self._enqueue(kind, text)
+            self._enqueue(kind, text, origin)
         elif len(feed.held) < self.tuning.queue_size:
-            feed.held.append((kind, text))
+            feed.held.append((kind, text, origin))
         else:  # a snapshot that takes this long is a client (or database) that cannot keep up
             self._overflow()
 
@@ -132,7 +138,7 @@ class Connection:
         """Queues a message of this connection's own (ready, snapshot, error, ping) without waiting."""
         return self._enqueue(message["type"], encode(message))
 
-    def _enqueue(self, kind: str, text: str) -> bool:
+    def _enqueue(self, kind: str, text: str, origin: FrameOrigin | None = None) -> bool:
         # On a full queue the client is resynchronised, or dropped when it keeps falling behind.
         if self.closed.is_set():
             return False
@@ -140,11 +146,11 @@ class Connection:
             if len(self._alarm_lane) >= self.tuning.queue_size:
                 self._overflow()
                 return False
-            self._alarm_lane.append((kind, text))
+            self._alarm_lane.append((kind, text, origin))
             self._frames_waiting.set()
             return True
         try:
-            self._outbox.put_nowait((kind, text))
+            self._outbox.put_nowait((kind, text, origin))
         except asyncio.QueueFull:
             self._overflow()
             return False
@@ -175,7 +181,7 @@ class Connection:
             # published, so the fresh snapshot has them.
             kept += [frame for frame in feed.held if frame[0] == "alarm"]
             feed.ready, feed.held = False, []
-        self._outbox.put_nowait(("resync", encode({"type": "resync", "reason": reason})))
+        self._outbox.put_nowait(("resync", encode({"type": "resync", "reason": reason}), None))
         self._ordered_waiting += 1
         self._frames_waiting.set()
         # Alarms are few and each matters: they go out again after the marker (the queue was just
@@ -218,17 +224,41 @@ class Connection:
     # Tasks ---------------------------------------------------------------------------------------
     async def run_writer(self) -> None:
         """Sends queued frames at the client's pace: the alarm lane first, then the rest in order."""
+        loop = asyncio.get_running_loop()
+        observe_vitals = self.metrics.receive_to_send.observe
+        observe_alarm = self.metrics.alarm_receive_to_send.observe
         while True:
             while not self._alarm_lane and self._outbox.empty():
                 self._frames_waiting.clear()
                 await self._frames_waiting.wait()
             if self._alarm_lane:
-                _kind, text = self._alarm_lane.popleft()
+                kind, text, origin = self._alarm_lane.popleft()
             else:
-                kind, text = self._outbox.get_nowait()
+                kind, text, origin = self._outbox.get_nowait()
                 if kind in ORDERED_KINDS:
                     self._ordered_waiting -= 1
+            if origin is None:
+                await self.transport.send_text(text)
+                continue
+            if origin.trace is not None and self._tracer is not None:
+                await self._send_traced(text, origin)
+            else:
+                await self.transport.send_text(text)
+            (observe_alarm if kind == "alarm" else observe_vitals)(loop.time() - origin.received_at)
+
+    async def _send_traced(self, text: str, origin: FrameOrigin) -> None:
+        """Sends a frame inside a `ws.send` span, the child of the frame's `hub.frame`."""
+        assert self._tracer is not None and origin.trace is not None
+        span = self._tracer.start_span(
+            "ws.send",
+            context=context_of(origin.trace),
+            kind=SpanKind.PRODUCER,
+            attributes={"ownat.frame.bytes": len(text), "ownat.queued": self._outbox.qsize()},
+        )
+        try:
             await self.transport.send_text(text)
+        finally:
+            span.end()
 
     async def run_heartbeat(self) -> None:
         """Pings every `heartbeat_interval_s`; a client that does not pong in time is dropped."""

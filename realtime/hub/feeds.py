@@ -20,15 +20,29 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import msgspec
+from opentelemetry.trace import SpanContext, SpanKind, Tracer
 
 from core.bus import DeviceReadings
+from core.tracing import parent_and_links
 from realtime.hub.keys import SubscriptionKey
+
+
+@dataclass(frozen=True, slots=True)
+class FrameOrigin:
+    """Where a frame's content came from: when the hub received it (for a `vitals` frame the oldest
+    of its readings; loop time, for the receive-to-send histograms) and, for a `vitals` frame while
+    tracing is on, the frame's `hub.frame` span."""
+
+    received_at: float
+    trace: SpanContext | None = None
 
 
 class Watcher(Protocol):
     """What a feed needs of a connection (`realtime.hub.connection.Connection` is one)."""
 
-    def deliver(self, key: SubscriptionKey, kind: str, text: str) -> None: ...
+    def deliver(
+        self, key: SubscriptionKey, kind: str, text: str, origin: FrameOrigin | None = None
+    ) -> None: ...
 
 
 def encode(message: dict[str, Any]) -> str:
@@ -61,13 +75,17 @@ class _Feed:
     # Loop time of the last `vitals` message, and the timer of the next one when one is due.
     last_sent: float = float("-inf")
     timer: asyncio.TimerHandle | None = None
+    # When the oldest pending reading arrived (loop time), and the `hub.receive` spans of sampled traces.
+    first_received: float | None = None
+    traces: list[SpanContext] = field(default_factory=list)
 
 
 class LiveFeeds:
     """The feeds of one hub: who watches which key, and the readings waiting for each key."""
 
-    def __init__(self, *, coalesce_interval_s: float) -> None:
+    def __init__(self, *, coalesce_interval_s: float, tracer: Tracer | None = None) -> None:
         self.coalesce_interval_s = coalesce_interval_s
+        self._tracer = tracer
         self._feeds: dict[SubscriptionKey, _Feed] = {}
 
     def watch(self, key: SubscriptionKey, watcher: Watcher) -> bool:
@@ -96,11 +114,25 @@ class LiveFeeds:
         """The keys someone watches now."""
         return list(self._feeds)
 
-    def add_devices(self, key: SubscriptionKey, devices: Iterable[DeviceReadings]) -> None:
-        """Merges device messages (the ingest worker's) into the key's next `vitals` message."""
+    def add_devices(
+        self,
+        key: SubscriptionKey,
+        devices: Iterable[DeviceReadings],
+        *,
+        received_at: float | None = None,
+        trace: SpanContext | None = None,
+    ) -> None:
+        """Merges device messages (the ingest worker's) into the key's next `vitals` message.
+
+        `received_at` (loop time) is when the bus message arrived, `trace` its `hub.receive` span.
+        """
         feed = self._feeds.get(key)
         if feed is None:
             return
+        if received_at is not None and feed.first_received is None:
+            feed.first_received = received_at
+        if trace is not None:
+            feed.traces.append(trace)
         append = feed.pending.append
         for device in devices:
             device_id, patient_id, bed_id = device.device_id, device.patient_id, device.bed_id
@@ -113,11 +145,14 @@ class LiveFeeds:
             # joins it); otherwise when the interval since the last message has passed.
             feed.timer = loop.call_later(max(0.0, due_in_s), self._send_vitals, feed)
 
-    def forward_event(self, key: SubscriptionKey, event_type: str, payload: str | bytes) -> None:
+    def forward_event(
+        self, key: SubscriptionKey, event_type: str, payload: str | bytes, *, received_at: float | None = None
+    ) -> None:
         """Alarms, NEWS2 scores and notifications are not merged: each goes to every watcher as it came.
 
         The frame is `{"type": event_type, "scope", "id", event_type: <the bus message>}`; the bus
         message's JSON is set in as it is, once it parses as an object (ValueError otherwise).
+        `received_at` (loop time), given for alarms, is when the hub received it.
         """
         feed = self._feeds.get(key)
         if feed is None:
@@ -125,8 +160,9 @@ class LiveFeeds:
         _ANY_OBJECT.decode(payload)
         body = payload if isinstance(payload, str) else payload.decode()
         text = f'{encode({"type": event_type, **key.label()})[:-1]},"{event_type}":{body}}}'
+        origin = None if received_at is None else FrameOrigin(received_at)
         for watcher in list(feed.watchers):
-            watcher.deliver(key, event_type, text)
+            watcher.deliver(key, event_type, text, origin)
 
     def close(self) -> None:
         """Cancels every timer; pending readings are forgotten."""
@@ -143,5 +179,25 @@ class LiveFeeds:
         feed.last_sent = asyncio.get_running_loop().time()
         frame = {"type": "vitals", **feed.key.label(), "readings": readings}
         text = _FRAME_ENCODER.encode(frame).decode()
+        origin, span = None, None
+        if feed.first_received is not None:
+            if feed.traces and self._tracer is not None:
+                parent, links = parent_and_links(feed.traces)
+                span = self._tracer.start_span(
+                    "hub.frame",
+                    context=parent,
+                    kind=SpanKind.PRODUCER,
+                    links=links,
+                    attributes={
+                        "ownat.scope": feed.key.scope,
+                        "ownat.readings": len(readings),
+                        "ownat.watchers": len(feed.watchers),
+                        "ownat.traces": len(feed.traces),
+                    },
+                )
+            origin = FrameOrigin(feed.first_received, span.get_span_context() if span else None)
+            feed.first_received, feed.traces = None, []
         for watcher in list(feed.watchers):
-            watcher.deliver(feed.key, "vitals", text)
+            watcher.deliver(feed.key, "vitals", text, origin)
+        if span is not None:
+            span.end()

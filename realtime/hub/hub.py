@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core import tracing
 from core.bus import (
     IDENTITY_SESSIONS,
     Bus,
@@ -78,7 +81,9 @@ class Hub:
         self.settings = settings
         self.revocations = revocations
         self.tuning = tuning or HubTuning()
-        self.feeds = LiveFeeds(coalesce_interval_s=self.tuning.coalesce_interval_s)
+        # Looked at once: None while tracing is off, and then no span is ever made here.
+        self._tracer = tracing.tracer()
+        self.feeds = LiveFeeds(coalesce_interval_s=self.tuning.coalesce_interval_s, tracer=self._tracer)
         self.snapshots = SnapshotReader(sessions, concurrency=self.tuning.snapshot_concurrency)
         self._connections: set[Connection] = set()
         self._pumps: list[asyncio.Task[None]] = []
@@ -127,6 +132,7 @@ class Hub:
             load=load,
             expires_at=expires_at,
             metrics=self.metrics,
+            tracer=self._tracer,
         )
         self._connections.add(connection)
         return connection
@@ -199,15 +205,37 @@ class Hub:
     def _feed(self, keys: list[SubscriptionKey], channel: str, payload: str | bytes) -> None:
         event_type = event_type_of(channel)
         if event_type is not None:
+            # Alarms are timed from here to each socket (`ownat_hub_alarm_receive_to_send_seconds`).
+            received_at = asyncio.get_running_loop().time() if event_type == "alarm" else None
             for key in keys:
-                self.feeds.forward_event(key, event_type, payload)
+                self.feeds.forward_event(key, event_type, payload, received_at=received_at)
             return
         # Readings: a ward's message holds each of its devices' messages; a patient's is one device's.
-        if keys[0].scope == "ward":
-            devices = decode_payload(WardReadings, payload).devices
-        else:
-            devices = [decode_payload(DeviceReadings, payload)]
-        self.feeds.add_devices(keys[0], devices)
+        if keys[0].scope != "ward":
+            self.feeds.add_devices(keys[0], [decode_payload(DeviceReadings, payload)])
+            return
+        ward = decode_payload(WardReadings, payload)
+        if ward.sent_at is not None:
+            self.metrics.bus_to_receive.observe(max(0.0, time.time() - ward.sent_at))
+        received_at = asyncio.get_running_loop().time()
+        if ward.traceparent is None or self._tracer is None:
+            self.feeds.add_devices(keys[0], ward.devices, received_at=received_at)
+            return
+        span = self._tracer.start_span(
+            "hub.receive",
+            context=tracing.remote_parent(ward.traceparent) or tracing.ROOT,
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "redis",
+                "messaging.operation.type": "receive",
+                "messaging.destination.name": channel,
+                "ownat.devices": len(ward.devices),
+            },
+        )
+        self.feeds.add_devices(
+            keys[0], ward.devices, received_at=received_at, trace=tracing.sampled_context(span)
+        )
+        span.end()
 
     def _end_sessions(self, ended: SessionsEnded) -> None:
         # A deactivated, changed or signed-out user's sockets close: their tokens are refused now.

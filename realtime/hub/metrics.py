@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from core.overload import HUB_POLICY, OverloadDetector, OverloadPolicy, OverloadReport
+from core.tracing import LIVE_HOP_BUCKETS
 from realtime.hub.messages import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOO_SLOW
 
 # Why a client is resynchronised: its queue overflowed, or the bus reconnected (messages may be lost).
@@ -22,7 +23,8 @@ DROP_REASONS = {CLOSE_TOO_SLOW: "too-slow", CLOSE_HEARTBEAT_TIMEOUT: "heartbeat-
 
 
 class HubMetrics:
-    """Counters of clients falling behind, and the api's event-loop lag with its overload flag."""
+    """Counters of clients falling behind, the api's event-loop lag with its overload flag, and the
+    live path's last two hops (a ward's readings from the bus to each dashboard's socket)."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
@@ -49,6 +51,25 @@ class HubMetrics:
         )
         self.overload_episodes = Counter(
             "ownat_hub_overload_episodes", "Times the api process turned overloaded", registry=r
+        )
+        self.bus_to_receive = Histogram(
+            "ownat_hub_bus_to_receive_seconds",
+            "From the ingest worker's publication of a ward's readings to their receipt by this hub",
+            buckets=LIVE_HOP_BUCKETS,
+            registry=r,
+        )
+        self.receive_to_send = Histogram(
+            "ownat_hub_receive_to_send_seconds",
+            "From the hub's receipt of a ward's readings to the vitals frame holding them sent on a "
+            "dashboard's socket (per socket)",
+            buckets=LIVE_HOP_BUCKETS,
+            registry=r,
+        )
+        self.alarm_receive_to_send = Histogram(
+            "ownat_hub_alarm_receive_to_send_seconds",
+            "From the hub's receipt of an alarm change to its frame sent on a dashboard's socket (per socket)",
+            buckets=LIVE_HOP_BUCKETS,
+            registry=r,
         )
         # Every reason at 0 from the start, so that a rate is defined before the first one happens.
         for reason in RESYNC_REASONS:
