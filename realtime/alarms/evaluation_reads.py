@@ -1,8 +1,9 @@
-"""What an evaluation reads, for every patient of a round at once: a handful of set-based queries.
+"""What an evaluation reads, for every patient of a round at once: three set-based queries.
 
-Limits (two queries), pending conditions, open alarms (locked), latest vitals (and their devices),
-sensor-off devices, nurses' latest observations, and beds for the patients whose location the caller did not know: the same for a
-round of one patient as of two thousand.
+The inputs (limits, pending conditions, sensor-off devices, the nurse's latest observation, the
+SpO2 scale, charted values, and beds for the patients whose location the caller did not know) in
+one statement (`evaluation_inputs`), the open alarms (locked), and the latest vitals with their
+devices: the same for a round of one patient as of two thousand.
 """
 
 from __future__ import annotations
@@ -16,20 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices import vitals as vitals_store
-from realtime.alarms import store
 from realtime.alarms.decisions import PatientWork
+from realtime.alarms.evaluation_inputs import read_inputs
 from realtime.alarms.id_lists import among
 from realtime.alarms.models import Alarm, AlarmCondition, AlarmKind, AlarmStatus
 from realtime.alarms.news2 import SpO2Scale
-from realtime.alarms.news2_inputs import (
-    OBSERVATION_FRESHNESS,
-    ChartedObservation,
-    LatestVital,
-    charted_vitals,
-    latest_observations,
-)
-from realtime.alarms.spo2_scale import assigned_scales
-from realtime.alarms.thresholds import limits_by_patient
+from realtime.alarms.news2_inputs import OBSERVATION_FRESHNESS, ChartedObservation, LatestVital
 
 # The kinds the engine raises and resolves; technical alarms belong to their device's status.
 ENGINE_KINDS = (AlarmKind.THRESHOLD, AlarmKind.NEWS2)
@@ -68,11 +61,11 @@ async def read_patients(
 ) -> dict[uuid.UUID, PatientRead]:
     """The state of each of these patients; patients with no record are left out."""
     ids = [p.patient_id for p in patients]
-    limits = await limits_by_patient(session, patient_ids=ids, now=now)
-    ids = [patient_id for patient_id in ids if patient_id in limits]
     unplaced = [p.patient_id for p in patients if p.bed_id is None and p.ward_id is None]
-    places = await store.locations(session, patient_ids=[p for p in unplaced if p in limits], now=now)
-    conditions = await pending_conditions(session, patient_ids=ids)
+    inputs = await read_inputs(
+        session, patient_ids=ids, unplaced=unplaced, now=now, validity=observation_validity
+    )
+    ids = [patient_id for patient_id in ids if patient_id in inputs]
     alarms = await open_engine_alarms(session, patient_ids=ids)
     vitals: dict[uuid.UUID, list[LatestVital]] = {}
     devices: dict[uuid.UUID, dict[str, str]] = {}
@@ -81,74 +74,31 @@ async def read_patients(
     ):
         vitals.setdefault(patient_id, []).append((metric, value, time))
         devices.setdefault(patient_id, {})[metric] = device
-    sensors_off = await sensor_off_devices(session, patient_ids=ids)
-    observations = await latest_observations(session, patient_ids=ids, now=now, validity=observation_validity)
-    scales = await assigned_scales(session, patient_ids=ids)
-    charted = await charted_vitals(session, patient_ids=ids, now=now, validity=observation_validity)
     found: dict[uuid.UUID, PatientRead] = {}
     for patient in patients:
-        if patient.patient_id not in limits:
-            continue
         patient_id = patient.patient_id
-        bed_id, ward_id = places.get(patient_id, (patient.bed_id, patient.ward_id))
+        read = inputs.get(patient_id)
+        if read is None:
+            continue
+        bed_id, ward_id = read.place or (patient.bed_id, patient.ward_id)
         work = PatientWork(
             patient_id=patient_id,
             bed_id=bed_id,
             ward_id=ward_id,
-            limits=limits[patient_id].limits,
-            stored_conditions=conditions.get(patient_id, {}),
+            limits=read.limits.limits,
+            stored_conditions=read.conditions,
             open_alarms=alarms.get(patient_id, {}),
         )
         measured_by = devices.get(patient_id, {})
-        off = sensors_off.get(patient_id, set())
-        work.suppressed = {metric for metric, device in measured_by.items() if device in off}
+        work.suppressed = {metric for metric, device in measured_by.items() if device in read.sensors_off}
         found[patient_id] = PatientRead(
             work,
             vitals.get(patient_id, []),
-            observations.get(patient_id),
+            read.observation,
             measured_by,
-            scales.get(patient_id),
-            charted.get(patient_id, []),
+            read.spo2_scale,
+            read.charted,
         )
-    return found
-
-
-async def sensor_off_devices(
-    session: AsyncSession, *, patient_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, set[str]]:
-    """The devices of each patient with an open sensor-off alarm: their values are not judged."""
-    if not patient_ids:
-        return {}
-    rows = await session.execute(
-        select(Alarm.patient_id, Alarm.device_id).where(
-            among(session, Alarm.patient_id, patient_ids),
-            Alarm.status != AlarmStatus.RESOLVED,
-            Alarm.kind == AlarmKind.TECHNICAL,
-            Alarm.code == "sensor_off",
-        )
-    )
-    found: dict[uuid.UUID, set[str]] = {}
-    for patient_id, device_id in rows:
-        if device_id:
-            found.setdefault(patient_id, set()).add(device_id)
-    return found
-
-
-async def pending_conditions(
-    session: AsyncSession, *, patient_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, dict[str, datetime]]:
-    """Each patient's pending conditions: condition key -> first seen."""
-    if not patient_ids:
-        return {}
-    c = AlarmCondition
-    rows = await session.execute(
-        select(c.patient_id, c.condition_key, c.first_seen_at).where(
-            among(session, c.patient_id, patient_ids)
-        )
-    )
-    found: dict[uuid.UUID, dict[str, datetime]] = {}
-    for patient_id, key, first_seen in rows:
-        found.setdefault(patient_id, {})[key] = first_seen
     return found
 
 

@@ -8,6 +8,7 @@ up to the chart's precision before they are banded: 90.5 beats/min scores as 91.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -62,10 +63,14 @@ class News2Score:
         return not self.missing
 
 
+# Rounding through Decimal costs a few microseconds a value, and the live evaluator rounds every new
+# value several times (its quiet check scores SpO2 on every scale): monitors send few distinct values.
+@functools.lru_cache(maxsize=16384)
 def _whole(value: float) -> int:
     return int(Decimal(str(value)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
+@functools.lru_cache(maxsize=16384)
 def _tenths(value: float) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 

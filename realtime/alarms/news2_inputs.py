@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices import vitals as vitals_store
 from realtime.alarms.charted_vitals import latest_charted
 from realtime.alarms.defaults import HR, PULSE_RATE, RR, SBP, SPO2, TEMP
-from realtime.alarms.id_lists import among
 from realtime.alarms.models import News2Observation
 from realtime.alarms.news2 import Consciousness, News2Inputs, News2Score, SpO2Scale, score_news2
 from realtime.alarms.spo2_scale import assigned_scales
@@ -65,43 +64,6 @@ async def latest_observation(
         .order_by(News2Observation.recorded_at.desc())
         .limit(1)
     )
-
-
-async def latest_observations(
-    session: AsyncSession,
-    *,
-    patient_ids: Collection[uuid.UUID],
-    now: datetime,
-    validity: timedelta = OBSERVATION_FRESHNESS,
-) -> dict[uuid.UUID, ChartedObservation]:
-    """Each patient's latest observation within the freshness window, in one query."""
-    if not patient_ids:
-        return {}
-    o = News2Observation
-    ranked = (
-        select(
-            o.patient_id,
-            o.id,
-            o.consciousness,
-            o.on_oxygen,
-            o.spo2_scale,
-            func.row_number().over(partition_by=o.patient_id, order_by=o.recorded_at.desc()).label("rank"),
-        )
-        .where(
-            among(session, o.patient_id, patient_ids),
-            o.recorded_at <= now,
-            o.recorded_at >= now - validity,
-        )
-        .subquery()
-    )
-    c = ranked.c
-    rows = await session.execute(
-        select(c.patient_id, c.id, c.consciousness, c.on_oxygen, c.spo2_scale).where(c.rank == 1)
-    )
-    return {
-        patient_id: ChartedObservation(observation_id, Consciousness(level), bool(oxygen), int(scale))
-        for patient_id, observation_id, level, oxygen, scale in rows
-    }
 
 
 async def latest_vitals(

@@ -26,6 +26,7 @@ is judged against the adult defaults for this ranking only; their evaluation rea
 from __future__ import annotations
 
 import enum
+import functools
 import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -63,6 +64,7 @@ class Urgency(enum.IntEnum):
     QUIET = 3  # nothing in these values can change an alarm
 
 
+@functools.lru_cache(maxsize=16384)  # four scorings a value, for the few distinct values oximeters send
 def _spo2_scores(value: float) -> tuple[int, ...]:
     # The scale and oxygen come from the nurse's chart, which this cache does not read: all variants.
     return tuple(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,10 +46,7 @@ async def limits_by_patient(
     births = await session.execute(
         select(Patient.id, Patient.birth_date).where(among(session, Patient.id, wanted))
     )
-    found: dict[uuid.UUID, LimitsInForce] = {}
-    for patient_id, birth_date in births:
-        group = age_group(birth_date, now)
-        found[patient_id] = LimitsInForce(group, default_limits(group), set())
+    found = {patient_id: limits_of(birth_date, (), now=now) for patient_id, birth_date in births}
     t = AlarmThreshold
     overrides = await session.execute(
         select(t.patient_id, t.metric, t.low, t.high, t.priority, t.delay_s).where(
@@ -63,6 +60,17 @@ async def limits_by_patient(
         patient.limits[metric] = Limits(metric, low, high, priority, delay_s)
         patient.overridden.add(metric)
     return found
+
+
+def limits_of(birth_date: date | None, overrides: Iterable[Limits], *, now: datetime) -> LimitsInForce:
+    """The limits in force of a patient born on `birth_date` with these clinicians' overrides."""
+    group = age_group(birth_date, now)
+    limits = default_limits(group)
+    overridden = set()
+    for override in overrides:
+        limits[override.metric] = override
+        overridden.add(override.metric)
+    return LimitsInForce(group, limits, overridden)
 
 
 def breached(limits: Limits, value: float) -> str | None:
