@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -22,6 +23,7 @@ from devices.vitals.models import VitalReading
 from realtime.alarms import engine
 from realtime.alarms.decisions import DEFAULT_POLICY
 from realtime.alarms.engine import ReadingLike
+from realtime.alarms.live_evaluator import LiveAlarmEvaluator
 from realtime.alarms.models import AlarmPriority
 from realtime.alarms.policy import DEFAULT_VALUE_HOLD_S, AlarmPolicy, policy_from_settings
 from realtime.alarms.publishing import publish_changes
@@ -46,6 +48,17 @@ class R:
     metric: str
     value: float
     time: datetime
+
+
+@asynccontextmanager
+async def running(evaluator: LiveAlarmEvaluator) -> AsyncIterator[LiveAlarmEvaluator]:
+    """`evaluator` running in a task of its own for the block, then cancelled."""
+    task = asyncio.create_task(evaluator.run())
+    try:
+        yield evaluator
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 @asynccontextmanager

@@ -11,7 +11,9 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -26,19 +28,34 @@ from realtime.alarms.models import Alarm, AlarmStatus
 from tests.builders import signed_in
 from tests.clinical.builders import create_patient
 from tests.devices.ingest_helpers import GUARD_S
-from tests.realtime.alarm_builders import client_for
+from tests.realtime.alarm_builders import client_for, running
 
 API = "/api/v1"
 
 
+@dataclass(frozen=True, slots=True)
+class Ward:
+    """A patient, a running evaluator, a signed-in clinician and the patient's alarms channel."""
+
+    patient_id: uuid.UUID
+    evaluator: LiveAlarmEvaluator
+    http: httpx.AsyncClient
+    clinician: dict[str, str]
+    alarms: Any
+
+
 @asynccontextmanager
-async def running(evaluator: LiveAlarmEvaluator) -> AsyncIterator[LiveAlarmEvaluator]:
-    task = asyncio.create_task(evaluator.run())
-    try:
-        yield evaluator
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+async def ward(app, sessions) -> AsyncIterator[Ward]:
+    patient = await create_patient(sessions)
+    bus = InProcessBus()
+    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=LiveTuning(min_round_interval_s=0.05))
+    async with (
+        client_for(app) as http,
+        running(evaluator),
+        bus.subscribe(channels=[f"alarms.patient.{patient.id}"]) as alarms,
+    ):
+        _, clinician = await signed_in(http, sessions, Role.CLINICIAN)
+        yield Ward(patient.id, evaluator, http, clinician, alarms)
 
 
 async def set_hr_high(
@@ -82,22 +99,14 @@ async def open_heart_rate_alarms(sessions, patient_id: uuid.UUID) -> list[float 
 
 
 async def test_a_tightened_limit_raises_on_the_next_reading_past_it(app, sessions) -> None:
-    patient = await create_patient(sessions)
-    bus = InProcessBus()
-    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=LiveTuning(min_round_interval_s=0.05))
-    async with (
-        client_for(app) as http,
-        running(evaluator),
-        bus.subscribe(channels=[f"alarms.patient.{patient.id}"]) as alarms,
-    ):
-        _, clinician = await signed_in(http, sessions, Role.CLINICIAN)
-        await set_hr_high(http, clinician, patient.id, 130)
-        heart_rate(evaluator, patient.id, 120)
-        await evaluated(evaluator, 1)
+    async with ward(app, sessions) as w:
+        await set_hr_high(w.http, w.clinician, w.patient_id, 130)
+        heart_rate(w.evaluator, w.patient_id, 120)
+        await evaluated(w.evaluator, 1)
         # 115 is past the new ceiling and within the old one the evaluator has just judged by.
-        await set_hr_high(http, clinician, patient.id, 110)
-        heart_rate(evaluator, patient.id, 115)
-        raised = await next_heart_rate_alarm(alarms)
+        await set_hr_high(w.http, w.clinician, w.patient_id, 110)
+        heart_rate(w.evaluator, w.patient_id, 115)
+        raised = await next_heart_rate_alarm(w.alarms)
     assert (raised["change"], raised["alarm"]["value"], raised["alarm"]["priority"]) == (
         "raised",
         115,
@@ -106,25 +115,17 @@ async def test_a_tightened_limit_raises_on_the_next_reading_past_it(app, session
 
 
 async def test_a_loosened_limit_is_not_crossed_by_a_reading_past_the_old_one(app, sessions) -> None:
-    patient = await create_patient(sessions)
-    bus = InProcessBus()
-    evaluator = LiveAlarmEvaluator(sessions=sessions, bus=bus, tuning=LiveTuning(min_round_interval_s=0.05))
-    async with (
-        client_for(app) as http,
-        running(evaluator),
-        bus.subscribe(channels=[f"alarms.patient.{patient.id}"]) as alarms,
-    ):
-        _, clinician = await signed_in(http, sessions, Role.CLINICIAN)
-        await set_hr_high(http, clinician, patient.id, 130)
-        heart_rate(evaluator, patient.id, 120)
-        await evaluated(evaluator, 1)
-        await set_hr_high(http, clinician, patient.id, 160)
+    async with ward(app, sessions) as w:
+        await set_hr_high(w.http, w.clinician, w.patient_id, 130)
+        heart_rate(w.evaluator, w.patient_id, 120)
+        await evaluated(w.evaluator, 1)
+        await set_hr_high(w.http, w.clinician, w.patient_id, 160)
         # Past the old ceiling, so never quiet: evaluated in full, and judged by the new one.
-        heart_rate(evaluator, patient.id, 140)
-        await evaluated(evaluator, 2)
-        assert await open_heart_rate_alarms(sessions, patient.id) == []
-        heart_rate(evaluator, patient.id, 165)
-        raised = await next_heart_rate_alarm(alarms)
+        heart_rate(w.evaluator, w.patient_id, 140)
+        await evaluated(w.evaluator, 2)
+        assert await open_heart_rate_alarms(sessions, w.patient_id) == []
+        heart_rate(w.evaluator, w.patient_id, 165)
+        raised = await next_heart_rate_alarm(w.alarms)
     # The first heart-rate alarm published is the one past the new ceiling: 140 raised none.
     assert (raised["change"], raised["alarm"]["value"]) == ("raised", 165)
-    assert await open_heart_rate_alarms(sessions, patient.id) == [165]
+    assert await open_heart_rate_alarms(sessions, w.patient_id) == [165]

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -24,20 +23,10 @@ from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
 from realtime.alarms.models import AlarmPriority, AlarmThreshold
 from tests.devices.ingest_helpers import GUARD_S, new_patient
 from tests.devices.private_postgres import PrivatePostgres
-from tests.realtime.alarm_builders import AT_ONCE
+from tests.realtime.alarm_builders import AT_ONCE, running
 
 WELL = {HR: 72.0, RR: 16.0, SPO2: 98.0}
 SICK = {HR: 135.0, RR: 26.0, SPO2: 90.0}  # NEWS2 9: high
-
-
-@asynccontextmanager
-async def running(evaluator: LiveAlarmEvaluator) -> AsyncIterator[LiveAlarmEvaluator]:
-    task = asyncio.create_task(evaluator.run())
-    try:
-        yield evaluator
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 def hand_over(
