@@ -61,7 +61,7 @@ async def test_a_booking_is_traced_from_the_request_through_the_outbox_to_the_we
         finally:
             await the_worker.close()
         await collector.wait_for(
-            lambda c: _webhook_delivery(c, trace_id) is not None, what="the webhook's delivery span"
+            lambda c: _delivery_chain_arrived(c, trace_id), what="the trace from the request to the delivery"
         )
         [hook] = [
             r
@@ -90,3 +90,10 @@ async def test_a_booking_is_traced_from_the_request_through_the_outbox_to_the_we
     # The receiver is told the delivery's trace in the standard header, not in the event's data.
     assert hook.headers["traceparent"] == f"00-{trace_id}-{delivery.span_id}-01"
     assert "_traceparent" not in json.loads(hook.body)["data"]
+
+
+def _delivery_chain_arrived(c: Collector, trace_id: str) -> bool:
+    """The delivery span and each of its ancestors up to the request are in (spans are exported as
+    each ends, and not always in the order the chain runs)."""
+    delivery = _webhook_delivery(c, trace_id)
+    return delivery is not None and len(chain(c.trace(trace_id), delivery)) == 4
