@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     # How often the live evaluator looks again at pending conditions and ending alarms, so that a
     # condition that persists raises (and one that is gone ends) with no new reading.
     alarm_tick_s: float = Field(default=2.0, gt=0, le=60)
+    # Each live evaluator says it is alive this often while its rounds commit; an api instance that
+    # hears none for `alarm_watchdog_s` tells every staff page that alarms are not being evaluated
+    # (realtime.hub.alarm_watch). Long enough to ride out a slow round, short beside the alarm delays.
+    alarm_heartbeat_s: float = Field(default=5.0, gt=0, le=60)
+    alarm_watchdog_s: float = Field(default=20.0, gt=0, le=3600)
     # NEWS2 completeness: a device value counts for this long; a charting of consciousness and
     # oxygen for this long (the sparsest RCP schedule is 12-hourly).
     news2_vitals_validity_s: int = Field(default=900, ge=60, le=24 * 3600)
@@ -216,6 +221,15 @@ class Settings(BaseSettings):
                 raise ValueError("OWNAT_AUDIT_RETIRED_KEYS takes 'id:secret' pairs separated by commas")
             keys[key_id] = secret
         return keys
+
+    @model_validator(mode="after")
+    def _refuse_a_watchdog_that_cries_wolf(self) -> Settings:
+        # A beat follows a round, and a round may wait a tick: two beats may be missed before silence means anything.
+        if self.alarm_watchdog_s < 2 * self.alarm_heartbeat_s + self.alarm_tick_s:
+            raise ValueError(
+                "OWNAT_ALARM_WATCHDOG_S must be at least twice OWNAT_ALARM_HEARTBEAT_S plus OWNAT_ALARM_TICK_S"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -123,6 +123,9 @@ def settings(
         # Every browser test signs in from 127.0.0.1, so a whole run would pass the address's limit;
         # the limit itself is tested on apps of its own (tests/api/test_auth.py).
         login_attempts_per_address=10_000,
+        # Most tests run no alarm evaluator: the hubs must not declare alarm evaluation stopped in the
+        # middle of them. The watchdog's own tests use apps with a short one (tests/realtime/test_alarm_watch.py).
+        alarm_watchdog_s=3600,
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from core.bus.backoff import reconnect_delay_s
 from core.bus.channels import (
     ALARMS_ESCALATION,
+    ALARMS_EVALUATION,
     ALARMS_PATIENT_ANY,
     ALARMS_WARD_ANY,
     FHIR_SUBSCRIPTION_ANY,
@@ -33,6 +34,7 @@ from core.bus.channels import (
     DeviceEvent,
     DeviceReadings,
     DeviceStatus,
+    EvaluatorBeat,
     FhirBundle,
     News2Score,
     Notification,
@@ -71,6 +73,7 @@ from core.bus.redis_subscription import RedisSubscription, SubscriptionTuning
 
 __all__ = [
     "ALARMS_ESCALATION",
+    "ALARMS_EVALUATION",
     "ALARMS_PATIENT_ANY",
     "ALARMS_WARD_ANY",
     "FHIR_SUBSCRIPTIONS_CHANGED",
@@ -91,6 +94,7 @@ __all__ = [
     "DeviceEvent",
     "DeviceReadings",
     "DeviceStatus",
+    "EvaluatorBeat",
     "FhirBundle",
     "InProcessBus",
     "InProcessSubscription",

@@ -9,7 +9,7 @@ in C, which the readings' path (tens of thousands of values a second) needs.
 Supported integration surface (the README documents them; keys and value types do not change):
 `vitals.device.<device id>`, `vitals.patient.<patient id>`, `vitals.ward.<ward id>`,
 `devices.status.<device id>`, `devices.event.<device id>`, `alarms.patient.<patient id>`,
-`alarms.ward.<ward id>`, `alarms.escalation` and `notifications.user.<user id>`. The others
+`alarms.ward.<ward id>`, `alarms.escalation`, `alarms.evaluation` and `notifications.user.<user id>`. The others
 (`news2.*`, `identity.sessions`, `consult.instance.*`, `fhir.subscriptions.changed`,
 `fhir.subscription.*`) are internal and may change with the code that uses them.
 """
@@ -56,6 +56,9 @@ def alarms_ward(ward_id: object) -> str:
 
 # Escalated alarms, once more, for whoever pages the next responder.
 ALARMS_ESCALATION = "alarms.escalation"
+
+# Each live alarm evaluator's heartbeat: every api instance warns its dashboards when none is heard.
+ALARMS_EVALUATION = "alarms.evaluation"
 
 
 def news2_patient(patient_id: object) -> str:
@@ -210,6 +213,19 @@ class AlarmMessage(msgspec.Struct, tag_field="type", tag="alarm"):
 
     change: str
     alarm: Alarm
+
+
+class EvaluatorBeat(msgspec.Struct):
+    """`alarms.evaluation`: a live alarm evaluator completed a round at `sent_at` (Unix seconds).
+
+    Sent every few seconds by each evaluator while its rounds commit (`realtime.alarms.heartbeat`);
+    its silence is what the hubs watch for (`realtime.hub.alarm_watch`).
+    """
+
+    evaluator: str  # host:pid, unique per running evaluator
+    sent_at: float
+    rounds: int  # rounds committed since the evaluator started
+    waiting: int  # patients and devices waiting for its next round
 
 
 class News2Score(msgspec.Struct):

@@ -51,6 +51,7 @@ from devices.protocol import StatusMessage
 from realtime.alarms import engine
 from realtime.alarms.decisions import DEFAULT_POLICY
 from realtime.alarms.evaluation_reads import patients_awaiting_time
+from realtime.alarms.heartbeat import Heartbeat
 from realtime.alarms.news2_answers import news2_answer
 from realtime.alarms.news2_pushes import News2Pushes
 from realtime.alarms.observation_sets import last_full_sets
@@ -101,6 +102,8 @@ class LiveTuning:
     low_battery_pct: int = 20
     # How often pending conditions and ending alarms are looked at again with no new reading.
     tick_s: float = 2.0
+    # The evaluator says it is alive at most this often, after a committed round (`heartbeat`).
+    heartbeat_s: float = 5.0
     retry_base_s: float = 0.5
     retry_cap_s: float = 10.0
 
@@ -176,6 +179,7 @@ class LiveAlarmEvaluator:
         # Whose NEWS2 is pushed once their alarms are out (`_push_news2`), and whose waits a little.
         self._news2 = News2Pushes(interval_s=NEWS2_PUSH_INTERVAL_S)
         self.stats = LiveStats()
+        self.heartbeat = Heartbeat(bus, interval_s=self.tuning.heartbeat_s)
         # Pulsed after each round, committed or not (tests and benchmarks await it rather than sleep).
         self.round_done = asyncio.Event()
 
@@ -248,8 +252,9 @@ class LiveAlarmEvaluator:
             patients, statuses = self._take()
             self._evaluating |= patients.keys()
             cpu_started = time.thread_time()
+            ticked = False
             try:
-                changes = await self._evaluate_round(patients, statuses)
+                changes, ticked = await self._evaluate_round(patients, statuses)
             except (OperationalError, InterfaceError, OSError) as error:
                 # The database is away: keep the state and try again later.
                 self._put_back(patients, statuses)
@@ -276,6 +281,10 @@ class LiveAlarmEvaluator:
             self.stats.changes += len(changes)
             await self._publish(changes)
             await self._push_news2()
+            if ticked:
+                # A tick's round read the database and committed: that proves alarms are evaluated
+                # (a round with nothing to read commits even while the database is away).
+                await self.heartbeat.after_round(rounds=self.stats.rounds, waiting=self.waiting)
             self._round_ended()
             # Pacing the rounds (what arrives meanwhile is merged into the next one), not polling.
             await asyncio.sleep(self.tuning.min_round_interval_s)
@@ -371,8 +380,10 @@ class LiveAlarmEvaluator:
 
     async def _evaluate_round(
         self, patients: dict[uuid.UUID, _PatientState], statuses: dict[str, StatusMessage]
-    ) -> list[AlarmChange]:
+    ) -> tuple[list[AlarmChange], bool]:
+        """The round's alarm changes, and whether it was a tick's (it looked for patients awaiting time)."""
         now, now_s = utc_now(), time.monotonic()
+        ticked = False
         async with transaction(self._sessions) as session:
             if self._watermark is not None and len(self._quiet):
                 # Overlapping the previous round's look: a change committed late still has an old stamp.
@@ -381,6 +392,7 @@ class LiveAlarmEvaluator:
             self._watermark = now
             if now_s >= self._next_tick_s:
                 self._next_tick_s = now_s + self.tuning.tick_s
+                ticked = True
                 for patient_id in await patients_awaiting_time(session):
                     if patient_id in self._evaluating and patient_id not in patients:
                         continue  # in the crossing lane now; the next tick looks again
@@ -402,7 +414,7 @@ class LiveAlarmEvaluator:
         if self.stats.rounds % 100 == 0:
             self._quiet.forget_older_than(now_s - 10 * self.tuning.full_every_s)
             self._news2.forget_older_than(now_s - 10 * self.tuning.full_every_s)
-        return changes
+        return changes, ticked
 
     async def _evaluate_crossings(self, patients: dict[uuid.UUID, _PatientState]) -> list[AlarmChange]:
         """The crossing lane's round: these patients in full, whatever the quiet cache says."""
@@ -529,6 +541,7 @@ def live_evaluator_factory(
 ) -> Callable[[async_sessionmaker[AsyncSession], Bus], LiveAlarmEvaluator]:
     """What a composition root injects into the ingest worker: an evaluator on the worker's sessions and bus."""
     tuning.setdefault("tick_s", settings.alarm_tick_s)
+    tuning.setdefault("heartbeat_s", settings.alarm_heartbeat_s)
     chosen = LiveTuning(low_battery_pct=settings.alarm_low_battery_pct, **tuning)
     policy = policy_from_settings(settings)
 

@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import tracing
 from core.bus import (
+    ALARMS_EVALUATION,
     IDENTITY_SESSIONS,
     Bus,
     BusMessage,
     DeviceReadings,
+    EvaluatorBeat,
     SessionsEnded,
     Subscription,
     WardReadings,
@@ -27,9 +29,10 @@ from core.bus import (
     vitals_patient,
 )
 from core.identity import TokenRevocations, ends_session_of, sessions_ended
-from core.principal import Principal
+from core.principal import STAFF_ROLES, Principal
 from core.settings import Settings
 from core.tasks import cancel_and_wait
+from realtime.hub.alarm_watch import AlarmEvaluationWatch
 from realtime.hub.connection import Connection, ConnectionTuning
 from realtime.hub.feeds import LiveFeeds
 from realtime.hub.keys import (
@@ -96,14 +99,20 @@ class Hub:
         self._background: set[asyncio.Task[None]] = set()
         # Set while both bus subscriptions are active; tests and readiness checks await it.
         self.listening = asyncio.Event()
+        # Whether alarms are being evaluated anywhere; staff pages are told when that changes.
+        self.alarm_watch = AlarmEvaluationWatch(
+            stale_after_s=settings.alarm_watchdog_s, announce=self._tell_staff, metrics=self.metrics
+        )
 
     async def start(self) -> None:
         """Starts the bus subscription tasks: readings, and events (alarms, notifications, sessions)."""
         self._pumps = [
             asyncio.create_task(self._run_pump("readings"), name="hub-bus-readings"),
             asyncio.create_task(self._run_pump("events"), name="hub-bus-events"),
-            # Not a pump, stopped with them: whether this process keeps up (`realtime.hub.metrics`).
+            # Not pumps, stopped with them: whether this process keeps up (`realtime.hub.metrics`),
+            # and whether alarm evaluators are heard.
             asyncio.create_task(watch_loop_lag(self.metrics), name="hub-loop-lag"),
+            asyncio.create_task(self.alarm_watch.run(), name="hub-alarm-watch"),
         ]
 
     async def stop(self) -> None:
@@ -193,6 +202,9 @@ class Hub:
             if ended is not None:
                 self._end_sessions(ended)
             return
+        if channel == ALARMS_EVALUATION:
+            self._evaluator_heard(message.payload)
+            return
         keys = keys_for_channel(channel)
         if not keys:
             return
@@ -237,6 +249,26 @@ class Hub:
         )
         span.end()
 
+    def _evaluator_heard(self, payload: str | bytes) -> None:
+        try:
+            beat = decode_payload(EvaluatorBeat, payload)
+        except ValueError:
+            log.warning("dropped a malformed alarm evaluator heartbeat")
+            return
+        self.alarm_watch.heard(beat)
+
+    def greeting(self, principal: Principal) -> dict[str, Any]:
+        """What a sign-in's `ready` adds for this caller: staff learn whether alarms are being evaluated."""
+        if principal.role in STAFF_ROLES:
+            return {"alarm_evaluation": self.alarm_watch.status()}
+        return {}
+
+    def _tell_staff(self, message: dict[str, Any]) -> None:
+        # Patients' and billing pages do not respond to alarms; the staff watching beds must know.
+        for connection in list(self._connections):
+            if connection.principal.role in STAFF_ROLES:
+                connection.send(message)
+
     def _end_sessions(self, ended: SessionsEnded) -> None:
         # A deactivated, changed or signed-out user's sockets close: their tokens are refused now.
         for connection in list(self._connections):
@@ -270,7 +302,7 @@ class Hub:
                     ]
                     patterns = READING_PATTERNS
                 else:
-                    channels, patterns = [IDENTITY_SESSIONS], EVENT_PATTERNS
+                    channels, patterns = [IDENTITY_SESSIONS, ALARMS_EVALUATION], EVENT_PATTERNS
                 async with self.bus.subscribe(channels=channels, patterns=patterns) as subscription:
                     reader = asyncio.create_task(self._read(subscription))
                     if lane == "readings":

@@ -71,6 +71,21 @@ class HubMetrics:
             buckets=LIVE_HOP_BUCKETS,
             registry=r,
         )
+        # The watchdog of alarm evaluation (`realtime.hub.alarm_watch`): alert on running == 0.
+        self.alarm_evaluation_running = Gauge(
+            "ownat_alarm_evaluation_running",
+            "0 when no alarm evaluator has been heard for OWNAT_ALARM_WATCHDOG_S (alarms are not being "
+            "raised, or do not reach this api instance), else 1",
+            registry=r,
+        )
+        self.alarm_evaluation_silent = Gauge(
+            "ownat_alarm_evaluation_silent_seconds",
+            "Seconds since this api instance last heard an alarm evaluator's heartbeat",
+            registry=r,
+        )
+        self.alarm_evaluators = Gauge(
+            "ownat_alarm_evaluators", "Alarm evaluators heard within OWNAT_ALARM_WATCHDOG_S", registry=r
+        )
         # Every reason at 0 from the start, so that a rate is defined before the first one happens.
         for reason in RESYNC_REASONS:
             self.resyncs.labels(reason)

@@ -38,7 +38,7 @@ async def serve_connection(hub: Hub, transport: Transport) -> None:
         return
     principal = signed_in.principal
     connection = hub.connect(transport, principal, expires_at=signed_in.expires_at)
-    connection.send(_ready(signed_in))
+    connection.send(_ready(signed_in) | hub.greeting(principal))
     tasks = [
         asyncio.create_task(connection.run_writer()),
         asyncio.create_task(connection.run_heartbeat()),
@@ -105,7 +105,7 @@ async def _renew(hub: Hub, connection: Connection, message: AuthMessage) -> None
         keeps_caller=lambda fresh: same_identity(connection.principal, fresh.principal),
     )
     connection.renew(signed_in.principal, signed_in.expires_at)
-    connection.send(_ready(signed_in, renewed=True))
+    connection.send(_ready(signed_in, renewed=True) | hub.greeting(signed_in.principal))
 
 
 def _key(principal: Principal, message: SubscribeMessage | UnsubscribeMessage) -> SubscriptionKey:

@@ -73,6 +73,8 @@ export class LiveFeed {
       if (message.type === "ready") {
         if (!ready) this.onReady(socket);
         ready = true;
+        // Staff sign-ins say whether alarms are being evaluated; changes come as messages of this type.
+        if (message.alarm_evaluation) this.onMessage({ type: "alarm_evaluation", ...message.alarm_evaluation });
       } else if (message.type === "ping") {
         socket.send(JSON.stringify({ type: "pong", seq: message.seq }));
       } else if (!(message.type === "error" && message.code === "already-authenticated")) {

@@ -8,7 +8,7 @@ import { LiveFeed } from "../shared/live-feed.js";
 import { formatDateTime } from "../shared/time.js";
 import { word } from "../shared/words.js";
 import { acknowledge, activeAlarms, alarmItem, describeAlarm, mergeAlarm } from "./alarm-view.js";
-import { alarmAnnouncer, showStatus } from "./live-status.js";
+import { alarmAnnouncer, alarmsChecked, showAlarmEvaluation, showStatus } from "./live-status.js";
 import { PatientCharts } from "./patient-charts.js";
 import { updateNews2 } from "./ward-tile.js";
 
@@ -30,6 +30,7 @@ function skeleton() {
             h("option", { value: "24" }, "Last 24 hours (per 15 minutes)"))),
         h("label", { class: "switch" }, h("input", { id: "sound-toggle", type: "checkbox" }), " Alarm sound")),
       h("p", { id: "live-status", class: "live-status", role: "status", "data-state": "idle" }, "Not connected")),
+    h("div", { id: "alarm-evaluation", role: "alert", hidden: true }),
     h("div", { id: "alarm-announcer", class: "visually-hidden", role: "alert", "aria-live": "assertive" }),
     h("div", { class: "chart-columns" },
       h("section", { class: "card", "aria-labelledby": "news2-title" },
@@ -68,7 +69,7 @@ export function startMonitoring(region, chart) {
       find("patient-alarms"),
       active.length
         ? h("ul", { class: "alarm-list", "aria-label": "Active alarms" }, active.map((a) => alarmItem(a, { onAcknowledge })))
-        : emptyState("✓ No active alarm."),
+        : alarmsChecked() ? emptyState("✓ No active alarm.") : h("p", { class: "alarm-unchecked" }, "⚠ Alarms are not being checked."),
       resolved.length
         ? h("details", {}, h("summary", {}, `Recently resolved (${resolved.length})`),
             h("ul", { class: "list" }, resolved.map((a) => h("li", {}, describeAlarm(a), h("span", { class: "meta" }, `resolved ${formatDateTime(a.resolved_at)}`)))))
@@ -131,6 +132,12 @@ export function startMonitoring(region, chart) {
   const feed = new LiveFeed({
     subscriptions: [{ scope: "patient", id: patientId }],
     onMessage: (message) => {
+      // Not queued behind a snapshot being drawn: it concerns the whole screen, at once.
+      if (message.type === "alarm_evaluation") {
+        showAlarmEvaluation(message);
+        renderAlarms();
+        return;
+      }
       queue = queue.then(() => handle(message)).catch((error) => showError(chart.messages, error));
     },
     onStatus: showStatus,

@@ -6,6 +6,7 @@ import { sparkline } from "../shared/sparkline.js";
 import { BY_KEY, formatValue } from "../shared/vital-signs.js";
 import { mrnLabel, word } from "../shared/words.js";
 import { activeAlarms, alarmItem, PRIORITY_SYMBOL } from "./alarm-view.js";
+import { alarmsChecked } from "./live-status.js";
 import { scheduleLine } from "./observation-schedule.js";
 import { TREND_WINDOW_MS } from "./ward-state.js";
 
@@ -152,7 +153,9 @@ export function updateAlarms(tile, { alarms, bedLabel, onAcknowledge }) {
   const state = part(tile, "alarms");
   if (!top) {
     tile.dataset.alarmState = "none";
-    replace(state, h("p", { class: "alarm-none" }, "✓ No active alarm"));
+    replace(state, alarmsChecked()
+      ? h("p", { class: "alarm-none" }, "✓ No active alarm")
+      : h("p", { class: "alarm-unchecked" }, "⚠ Alarms not being checked"));
     return;
   }
   tile.dataset.alarmState = top.status;

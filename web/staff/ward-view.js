@@ -7,7 +7,7 @@ import { byId, h, replace } from "../shared/dom.js";
 import { LiveFeed } from "../shared/live-feed.js";
 import { VITAL_SIGNS } from "../shared/vital-signs.js";
 import { acknowledge, activeAlarms, mergeAlarm } from "./alarm-view.js";
-import { showStatus } from "./live-status.js";
+import { showAlarmEvaluation, showStatus } from "./live-status.js";
 import { TREND_WINDOW_MS, WardState } from "./ward-state.js";
 import { bedName, bedTile, updateAlarms, updateNews2, updateSchedule, updateVitals } from "./ward-tile.js";
 
@@ -34,6 +34,12 @@ export class WardView {
     this.feed = new LiveFeed({
       subscriptions: [{ scope: "ward", id: wardId }],
       onMessage: (message) => {
+        // Not queued behind a snapshot being drawn: it concerns the whole screen, at once.
+        if (message.type === "alarm_evaluation") {
+          showAlarmEvaluation(message);
+          for (const patientId of this.tiles.keys()) this.renderAlarms(patientId);
+          return;
+        }
         this.queue = this.queue.then(() => this.handle(message)).catch((error) => showError(this.messages, error));
       },
       onStatus: showStatus,
