@@ -7,8 +7,10 @@ of milliseconds to each alarm, so alarms arrived well after the readings that ra
 loop of its own a round waits only for the database and Redis, and the interpreter hands the
 thread the GIL every few milliseconds (`sys.getswitchinterval`) however busy the worker is.
 
-The worker's side costs what it did: `observe` passes the batch to the thread's loop with
-`call_soon_threadsafe` (the worker does not touch a batch once it has handed it over). The
+The worker's side costs what it did: `observe` puts the batch in an inbox (the worker does not touch
+a batch once it has handed it over) and wakes the thread's loop with `call_soon_threadsafe` only when
+no wake-up is pending already: each wake-up writes to the loop's self-pipe and costs the loop a turn,
+and under load hundreds of batches a second then share a few. The
 observer and its resources (database pool, bus connection) are opened and closed on the thread's
 own loop by the `open_observer` context that the composition root passes in.
 """
@@ -20,6 +22,7 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -43,20 +46,35 @@ class ObserverThread:
         self._loop = asyncio.new_event_loop()
         self._observer: BatchObserver | None = None
         self._early: list[tuple[Readings, Statuses]] = []
+        # Filled by the worker's thread, emptied by the observer's (deque appends and pops are atomic).
+        self._inbox: deque[tuple[Readings, Statuses]] = deque()
+        # True from a wake-up's scheduling until its drain starts; a batch added meanwhile rides on it.
+        self._wake_pending = False
         # Set from the worker's thread (through the loop) to stop; an Event binds to a loop on first use.
         self._stopping = asyncio.Event()
 
     def observe(self, readings: Readings, statuses: Statuses) -> None:
         """Hands a batch to the observer's loop; returns at once."""
+        self._inbox.append((readings, statuses))
+        # Appended before the flag is read: a drain that cleared it has yet to look, or a new one comes.
+        if self._wake_pending:
+            return
+        self._wake_pending = True
         with contextlib.suppress(RuntimeError):  # the thread has ended: the worker is stopping
-            self._loop.call_soon_threadsafe(self._take, readings, statuses)
+            self._loop.call_soon_threadsafe(self._drain)
 
-    def _take(self, readings: Readings, statuses: Statuses) -> None:
-        # On the observer's loop: before the observer is open (its pool is opening), keep the batch.
-        if self._observer is None:
-            self._early.append((readings, statuses))
-        else:
-            self._observer.observe(readings, statuses)
+    def _drain(self) -> None:
+        # On the observer's loop. Cleared before looking: what is appended after this sees no wake-up
+        # pending and schedules one, so no batch is left behind.
+        self._wake_pending = False
+        inbox = self._inbox
+        while inbox:
+            readings, statuses = inbox.popleft()
+            # Before the observer is open (its pool is opening), keep the batch.
+            if self._observer is None:
+                self._early.append((readings, statuses))
+            else:
+                self._observer.observe(readings, statuses)
 
     async def run(self) -> None:
         """Runs the observer's thread until cancelled, then stops it and waits for it to finish."""

@@ -81,3 +81,55 @@ async def test_a_threaded_evaluator_raises_alarms_and_stops_with_the_worker(
     assert opened.evaluator is not None and opened.evaluator.stats.rounds >= 1
     assert opened.closed, "the evaluator's pool and bus were not closed when the worker stopped"
     assert not [t for t in threading.enumerate() if t.name == "batch-observer"]
+
+
+class Recorder:
+    """An observer that keeps what it is handed, in order, and the threads it was handed it on."""
+
+    def __init__(self, expected: int) -> None:
+        self.seen: list[tuple[str, int]] = []
+        self.threads: set[str] = set()
+        self.expected = expected
+        self.all_in = threading.Event()  # set on the observer's thread, awaited from the test's
+
+    def observe(self, readings, statuses) -> None:
+        self.threads.add(threading.current_thread().name)
+        self.seen.extend((device_id, body["n"]) for device_id, body in statuses)
+        if len(self.seen) >= self.expected:
+            self.all_in.set()
+
+    async def run(self) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_batches_handed_over_from_busy_threads_all_arrive_in_order_however_wake_ups_are_shared() -> (
+    None
+):
+    """The worker wakes the observer's loop only when no wake-up is pending: batches handed over
+    meanwhile ride on it. None may be left behind, whatever the interleaving of the threads."""
+    producers, each = 4, 5_000
+    recorder = Recorder(expected=producers * each)
+
+    @asynccontextmanager
+    async def open_recorder() -> AsyncIterator[Recorder]:
+        yield recorder
+
+    observer = ObserverThread(open_recorder)
+    task = asyncio.create_task(observer.run())
+    loop = asyncio.get_running_loop()
+
+    def hand_over(name: str) -> None:
+        for n in range(each):
+            observer.observe({}, [(name, {"n": n})])
+
+    try:
+        # Some batches may go before the observer is open (kept, then replayed), most after.
+        await asyncio.gather(*(loop.run_in_executor(None, hand_over, f"p{i}") for i in range(producers)))
+        assert await asyncio.to_thread(recorder.all_in.wait, GUARD_S), f"{len(recorder.seen)} arrived"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert recorder.threads == {"batch-observer"}
+    assert len(recorder.seen) == producers * each
+    for i in range(producers):
+        assert [n for name, n in recorder.seen if name == f"p{i}"] == list(range(each))
