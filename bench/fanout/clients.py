@@ -129,21 +129,47 @@ async def _open(url: str, token: str, client: Client, gate: asyncio.Semaphore) -
         return connection
 
 
+async def _open_and_watch(
+    config: dict,
+    token: str,
+    client: Client,
+    gate: asyncio.Semaphore,
+    tally: Tally,
+    scripted: set[str],
+    opened: dict[int, ClientConnection | BaseException],
+    all_open: asyncio.Event,
+) -> None:
+    # Watching (and answering the hub's pings) from the moment this socket is open, not once every
+    # socket is: opening a thousand under load took longer than the hub waits for a pong, and the
+    # first sockets opened were closed (4408) before the run began.
+    try:
+        connection = await _open(config["url"], token, client, gate)
+    except Exception as error:  # the run cannot go on: `main` raises it
+        opened[client.index] = error
+        all_open.set()
+        return
+    opened[client.index] = connection
+    if len(opened) == len(config["clients"]):
+        all_open.set()
+    await _watch(tally, client, connection, scripted)
+
+
 async def main(config: dict) -> None:
     tally = Tally(window=(0, 0))
     clients = [Client(ward, index=n) for n, (_token, ward) in enumerate(config["clients"])]
     gate = asyncio.Semaphore(OPEN_CONCURRENCY)
-    connections = await asyncio.gather(
-        *(
-            _open(config["url"], token, c, gate)
-            for (token, _w), c in zip(config["clients"], clients, strict=True)
-        )
-    )
     scripted = set(config["scripted"])
+    opened: dict[int, ClientConnection | BaseException] = {}
+    all_open = asyncio.Event()
     watchers = [
-        asyncio.create_task(_watch(tally, c, conn, scripted))
-        for c, conn in zip(clients, connections, strict=True)
+        asyncio.create_task(_open_and_watch(config, token, c, gate, tally, scripted, opened, all_open))
+        for (token, _w), c in zip(config["clients"], clients, strict=True)
     ]
+    await all_open.wait()
+    for outcome in list(opened.values()):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    connections = [opened[c.index] for c in clients]
     print("ready", flush=True)
     start, end = json.loads((await asyncio.to_thread(sys.stdin.readline)).split(" ", 1)[1])
     tally.window = (start, end)
