@@ -7,6 +7,8 @@ is short (OWNAT_ALARM_WATCHDOG_S is 20 s by default).
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -61,3 +63,23 @@ async def test_the_dashboard_warns_while_no_alarm_service_is_heard_and_says_when
         async with running(evaluator(app)):
             await expect(page.get_by_text("Alarms are being checked again")).to_be_visible()
             await expect(page.get_by_text(NOT_CHECKED)).to_be_hidden()
+
+
+async def test_the_patient_monitoring_view_warns_too(
+    page: Page, app_with: AppFactory, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    world = await ward_world(sessions, beds=1)
+    async with (
+        app_with(alarm_watchdog_s=WATCHDOG_S, alarm_heartbeat_s=BEAT_S) as app,
+        serve(app) as server,
+    ):
+        async with running(evaluator(app)):
+            await sign_in(page, server, world.nurse.email, world.nurse_password)
+            await page.goto(f"{server.url}/staff/dashboard/?ward={world.ward.id}")
+            await tile(page, world).get_by_role("link", name=re.compile(world.patient.family_name)).click()
+            await expect(page.locator("#live-status")).to_have_text("● Live")
+            await expect(page.locator("#patient-alarms")).to_contain_text("No active alarm")
+
+        await expect(page.get_by_role("alert").filter(has_text=NOT_CHECKED)).to_be_visible()
+        await expect(page.locator("#patient-alarms")).to_contain_text("Alarms are not being checked")
+        await expect(page.locator("#patient-alarms")).not_to_contain_text("No active alarm")
