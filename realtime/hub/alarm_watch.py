@@ -16,7 +16,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from core.bus import EvaluatorBeat
@@ -126,4 +126,4 @@ class AlarmEvaluationWatch:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else (moment - timedelta(microseconds=moment.microsecond)).isoformat()
+    return None if moment is None else moment.replace(microsecond=0).isoformat()

@@ -8,6 +8,8 @@ is short (OWNAT_ALARM_WATCHDOG_S is 20 s by default).
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from playwright.async_api import Page, expect
@@ -16,12 +18,25 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from realtime.alarms.live_evaluator import LiveAlarmEvaluator, LiveTuning
 from tests.conftest import AppFactory
 from tests.realtime.alarm_builders import running
-from tests.web.conftest import serve
-from tests.web.dashboard_world import sign_in, tile, ward_world
+from tests.web.conftest import LiveServer, serve
+from tests.web.dashboard_world import WardWorld, sign_in, tile, ward_world
 
 BEAT_S = 0.2
 WATCHDOG_S = 1.5
 NOT_CHECKED = "Alarms are not being checked"
+
+
+@asynccontextmanager
+async def short_watchdog(app_with: AppFactory) -> AsyncIterator[tuple[FastAPI, LiveServer]]:
+    """An app whose hub declares alarm evaluation stopped after WATCHDOG_S, served over HTTP."""
+    async with app_with(alarm_watchdog_s=WATCHDOG_S, alarm_heartbeat_s=BEAT_S) as app, serve(app) as server:
+        yield app, server
+
+
+async def open_ward(page: Page, server: LiveServer, world: WardWorld) -> None:
+    await sign_in(page, server, world.nurse.email, world.nurse_password)
+    await page.goto(f"{server.url}/staff/dashboard/?ward={world.ward.id}")
+    await expect(page.locator("#live-status")).to_have_text("● Live")
 
 
 def evaluator(app: FastAPI) -> LiveAlarmEvaluator:
@@ -34,14 +49,9 @@ async def test_the_dashboard_warns_while_no_alarm_service_is_heard_and_says_when
     page: Page, app_with: AppFactory, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     world = await ward_world(sessions, beds=1)
-    async with (
-        app_with(alarm_watchdog_s=WATCHDOG_S, alarm_heartbeat_s=BEAT_S) as app,
-        serve(app) as server,
-    ):
+    async with short_watchdog(app_with) as (app, server):
         async with running(evaluator(app)):
-            await sign_in(page, server, world.nurse.email, world.nurse_password)
-            await page.goto(f"{server.url}/staff/dashboard/?ward={world.ward.id}")
-            await expect(page.locator("#live-status")).to_have_text("● Live")
+            await open_ward(page, server, world)
             await expect(tile(page, world)).to_contain_text(world.patient.family_name)
             await expect(page.get_by_text(NOT_CHECKED)).to_be_hidden()
             await expect(tile(page, world)).to_contain_text("No active alarm")
@@ -69,13 +79,9 @@ async def test_the_patient_monitoring_view_warns_too(
     page: Page, app_with: AppFactory, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     world = await ward_world(sessions, beds=1)
-    async with (
-        app_with(alarm_watchdog_s=WATCHDOG_S, alarm_heartbeat_s=BEAT_S) as app,
-        serve(app) as server,
-    ):
+    async with short_watchdog(app_with) as (app, server):
         async with running(evaluator(app)):
-            await sign_in(page, server, world.nurse.email, world.nurse_password)
-            await page.goto(f"{server.url}/staff/dashboard/?ward={world.ward.id}")
+            await open_ward(page, server, world)
             await tile(page, world).get_by_role("link", name=re.compile(world.patient.family_name)).click()
             await expect(page.locator("#live-status")).to_have_text("● Live")
             await expect(page.locator("#patient-alarms")).to_contain_text("No active alarm")
